@@ -1,0 +1,1 @@
+"""consultation-svc: annual plans, topics, activities, participation, outcomes."""

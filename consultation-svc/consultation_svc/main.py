@@ -1,0 +1,18 @@
+"""Composition root of consultation-svc."""
+
+from fastapi import FastAPI
+
+from consultation_svc.plans.forms import router as forms_router
+from consultation_svc.settings import Settings
+from cppcc_common.app import create_service_app
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    return create_service_app(
+        settings,
+        title="consultation-svc",
+        description="年度协商计划、协商活动、参与与成果 / plans, activities, participation, outcomes",
+        routers=[forms_router],
+        streams=["CONSULTATION"],
+    )

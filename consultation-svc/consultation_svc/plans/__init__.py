@@ -1,0 +1,1 @@
+"""Consultation forms and (later) annual plans."""

@@ -1,0 +1,1 @@
+"""member-svc: organizations, identity, members, units, and the duty-performance ledger."""

@@ -1,0 +1,30 @@
+"""Composition root of member-svc."""
+
+from fastapi import FastAPI
+
+from cppcc_common.app import Runtime, create_service_app
+from member_svc.identity.key_source import DatabaseKeySource
+from member_svc.identity.keys import KeyCipher
+from member_svc.identity.router import router as identity_router
+from member_svc.settings import Settings
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    if settings.key_encryption_key is None:
+        raise SystemExit("MEMBER_KEY_ENCRYPTION_KEY is not set (32 random bytes, base64url); "
+                         "`make run` generates one for development.")
+    cipher = KeyCipher(settings.key_encryption_key.get_secret_value())
+
+    async def keep_cipher(runtime: Runtime) -> None:
+        runtime.extras["cipher"] = cipher
+
+    return create_service_app(
+        settings,
+        title="member-svc",
+        description="组织、人员与账号、委员、承办单位、履职档案 / organizations, identity, members, units, duty ledger",
+        routers=[identity_router],
+        streams=["MEMBER"],
+        key_source=DatabaseKeySource,
+        on_startup=[keep_cipher],
+    )

@@ -1,0 +1,1 @@
+"""People and organizations: registration and the events other services project."""

@@ -1,0 +1,48 @@
+"""My inbox: list, unread count, mark read. Each person sees only their own items."""
+
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Request
+
+from cppcc_common.auth import Permission, Principal
+from cppcc_common.db import SessionDep
+from cppcc_common.errors import NotFound
+from cppcc_common.pagination import CursorQuery, LimitQuery, decode_cursor, encode_cursor
+from notify_svc.inbox import repository
+from notify_svc.inbox.schemas import InboxItemRead, InboxPage, MarkedRead, UnreadCount
+
+router = APIRouter(prefix="/api/v1/inbox", tags=["inbox"])
+
+# Anyone signed in as a person has an inbox; partner systems get webhooks instead.
+OWN_INBOX = Permission("inbox.read_own", roles={"member", "staff", "leader", "unit_user", "admin"})
+Me = Annotated[Principal, Depends(OWN_INBOX)]
+
+
+@router.get("", response_model=InboxPage, summary="My inbox, newest first")
+async def list_inbox(principal: Me, session: SessionDep, limit: LimitQuery = 20, cursor: CursorQuery = None,
+                     unread: bool = False) -> InboxPage:
+    items = await repository.page(session, principal.sub, unread_only=unread,
+                                  after=decode_cursor(cursor) if cursor else None, limit=limit + 1)
+    page = [InboxItemRead.model_validate(i) for i in items[:limit]]
+    more = len(items) > limit
+    return InboxPage(items=page, next_cursor=encode_cursor(page[-1].created_at, page[-1].id) if more else None)
+
+
+@router.get("/unread-count", response_model=UnreadCount, summary="How many of my items are unread")
+async def unread_count(principal: Me, session: SessionDep) -> UnreadCount:
+    return UnreadCount(unread=await repository.unread_count(session, principal.sub))
+
+
+@router.post("/{item_id}/read", response_model=InboxItemRead, summary="Mark one item read")
+async def mark_read(item_id: UUID, principal: Me, session: SessionDep, request: Request) -> InboxItemRead:
+    item = await repository.mark_read(session, principal.sub, item_id, request.app.state.runtime.clock.now())
+    if item is None:
+        raise NotFound()
+    return InboxItemRead.model_validate(item)
+
+
+@router.post("/read-all", response_model=MarkedRead, summary="Mark all my items read")
+async def mark_all_read(principal: Me, session: SessionDep, request: Request) -> MarkedRead:
+    return MarkedRead(marked=await repository.mark_all_read(session, principal.sub,
+                                                            request.app.state.runtime.clock.now()))

@@ -1,0 +1,56 @@
+"""notify-svc's tables: the recipients projection and inbox items; plus the messaging tables."""
+
+from datetime import datetime
+from uuid import UUID
+
+from sqlalchemy import ARRAY, DateTime, Index, String, Text, UniqueConstraint, func
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from cppcc_common.db import make_metadata
+from cppcc_common.messaging_schema import add_messaging_tables
+
+
+class Base(DeclarativeBase):
+    metadata = make_metadata()
+
+
+metadata = Base.metadata
+add_messaging_tables(metadata)
+
+
+class Recipient(Base):
+    """Who can be told things: projected from member-svc's person events."""
+
+    __tablename__ = "recipients"
+    __table_args__ = (Index("ix_recipients_org", "org_id"),)
+
+    person_id: Mapped[UUID] = mapped_column(primary_key=True)
+    org_id: Mapped[UUID]
+    name: Mapped[str] = mapped_column(String(50))
+    roles: Mapped[list[str]] = mapped_column(ARRAY(String(20)))
+    scopes: Mapped[list[str]] = mapped_column(ARRAY(String(20)))
+    unit_id: Mapped[UUID | None]
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class InboxItem(Base):
+    """One message in one person's in-app inbox."""
+
+    __tablename__ = "inbox_items"
+    __table_args__ = (
+        Index("ix_inbox_items_person_created", "person_id", "created_at"),
+        Index("ix_inbox_items_unread", "person_id", postgresql_where="read_at IS NULL"),
+        UniqueConstraint("person_id", "source_event_id", "category", name="uq_inbox_items_event"),
+    )
+
+    id: Mapped[UUID] = mapped_column(primary_key=True)
+    org_id: Mapped[UUID]
+    person_id: Mapped[UUID]
+    category: Mapped[str] = mapped_column(String(40))
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    object_type: Mapped[str | None] = mapped_column(String(40))
+    object_id: Mapped[UUID | None]
+    source_event_id: Mapped[UUID]
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -1,0 +1,1 @@
+"""proposal-svc: proposals and public-opinion reports."""

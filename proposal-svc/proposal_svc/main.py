@@ -1,0 +1,18 @@
+"""Composition root of proposal-svc."""
+
+from fastapi import FastAPI
+
+from cppcc_common.app import create_service_app
+from proposal_svc.proposals.router import router as proposals_router
+from proposal_svc.settings import Settings
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    return create_service_app(
+        settings,
+        title="proposal-svc",
+        description="提案与社情民意信息 / proposals and public-opinion reports",
+        routers=[proposals_router],
+        streams=["PROPOSAL"],
+    )

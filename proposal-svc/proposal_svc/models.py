@@ -1,0 +1,16 @@
+"""proposal-svc's metadata: its own tables plus the shared messaging tables."""
+
+from sqlalchemy.orm import DeclarativeBase
+
+from cppcc_common.db import make_metadata
+from cppcc_common.messaging_schema import add_messaging_tables
+
+
+class Base(DeclarativeBase):
+    metadata = make_metadata()
+
+
+metadata = Base.metadata
+add_messaging_tables(metadata)
+
+from proposal_svc.proposals import models as _proposal_models  # noqa: E402,F401  (registers tables)

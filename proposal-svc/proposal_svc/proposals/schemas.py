@@ -1,0 +1,51 @@
+from datetime import datetime
+from uuid import UUID
+
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+
+# Transport limits only; the organization's policy (title ≤ 50, body ≤ 2,500 by default) is
+# checked in the domain so each organization can set its own values.
+Suggestion = Annotated[str, Field(max_length=5000)]
+
+
+class ProposalDraft(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    title: str = Field(default="", max_length=200, description="案由")
+    situation: str = Field(default="", max_length=20000, description="情况与分析")
+    suggestions: list[Suggestion] = Field(default_factory=list, max_length=50, description="具体建议")
+    suggested_unit: str | None = Field(default=None, max_length=100, description="建议承办单位")
+
+
+class ProposalUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    title: str | None = Field(default=None, max_length=200)
+    situation: str | None = Field(default=None, max_length=20000)
+    suggestions: list[Suggestion] | None = Field(default=None, max_length=50)
+    suggested_unit: str | None = Field(default=None, max_length=100)
+
+
+class ProposalRead(BaseModel):
+    id: UUID
+    org_id: UUID
+    status: str
+    kind: str | None
+    title: str
+    situation: str
+    suggestions: list[str]
+    suggested_unit: str | None
+    first_proposer_id: UUID
+    created_at: datetime
+    updated_at: datetime
+    submitted_at: datetime | None
+    version: int
+
+    model_config = ConfigDict(from_attributes=True)
+
+
+class ProposalPage(BaseModel):
+    items: list[ProposalRead]
+    next_cursor: str | None = None

@@ -1,0 +1,174 @@
+"""The composition root every service shares: `create_service_app` builds a FastAPI app whose
+lifespan opens the database engine and NATS, sets up the streams, and runs the outbox relay,
+the consumers and the deadline scanners as background tasks.
+"""
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import asyncpg
+from fastapi import APIRouter, FastAPI
+from nats.aio.client import Client as NATS
+from nats.js import JetStreamContext
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from cppcc_common import bus, contracts  # noqa: F401  (registers every event contract)
+from cppcc_common.auth import JwksKeySource, KeySource, TokenVerifier
+from cppcc_common.clock import Clock, SystemClock
+from cppcc_common.consumer import Consumer, ConsumerSpec
+from cppcc_common.db import create_engine, create_sessionmaker
+from cppcc_common.errors import install_error_handlers
+from cppcc_common.health import router as health_router
+from cppcc_common.logging import configure_logging
+from cppcc_common.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
+from cppcc_common.outbox import OutboxRelay
+from cppcc_common.scanner import DeadlineScanner
+from cppcc_common.settings import ServiceSettings
+
+log = logging.getLogger("cppcc.app")
+
+
+@dataclass
+class Runtime:
+    """Everything a running service holds; reachable as `request.app.state.runtime`."""
+
+    settings: ServiceSettings
+    clock: Clock
+    engine: AsyncEngine
+    sessionmaker: async_sessionmaker[AsyncSession]
+    verifier: TokenVerifier
+    nc: NATS | None = None
+    js: JetStreamContext | None = None
+    relay: OutboxRelay | None = None
+    consumers: list[Consumer] = field(default_factory=list)
+    tasks: list[asyncio.Task[Any]] = field(default_factory=list)
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+StartupHook = Callable[[Runtime], Awaitable[None]]
+# A key source, or a factory building one from the service's sessionmaker (member-svc reads its own keys).
+KeySourceArg = KeySource | Callable[[async_sessionmaker[AsyncSession]], KeySource] | None
+ScannerFactory = Callable[[Runtime], DeadlineScanner]
+
+
+def _asyncpg_dsn(url: str) -> str:
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+async def _listen_for_outbox(runtime: Runtime) -> None:
+    """Wakes the relay on NOTIFY; polling stays the source of truth if this connection drops."""
+    assert runtime.relay is not None
+    relay = runtime.relay
+    while True:
+        try:
+            conn = await asyncpg.connect(_asyncpg_dsn(runtime.settings.database_url))
+            try:
+                await conn.add_listener("cppcc_outbox", lambda *_: relay.wake())
+                while not conn.is_closed():
+                    await asyncio.sleep(5)
+            finally:
+                with contextlib.suppress(Exception):
+                    await conn.close()
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            await asyncio.sleep(2)
+
+
+def _spawn(runtime: Runtime, coro: Awaitable[Any], name: str) -> None:
+    task = asyncio.ensure_future(coro)
+    task.set_name(name)
+    runtime.tasks.append(task)
+
+
+async def start_runtime(
+    settings: ServiceSettings,
+    *,
+    streams: Sequence[str],
+    consumers: Sequence[ConsumerSpec] = (),
+    scanners: Sequence[ScannerFactory] = (),
+    key_source: KeySourceArg = None,
+    clock: Clock | None = None,
+    on_startup: Sequence[StartupHook] = (),
+) -> Runtime:
+    engine = create_engine(settings.database_url, pool_size=settings.database_pool_size)
+    sessionmaker = create_sessionmaker(engine)
+    if callable(key_source):
+        key_source = key_source(sessionmaker)
+    verifier = TokenVerifier(key_source or JwksKeySource(settings.jwks_url),
+                             issuer=settings.jwt_issuer, audience=settings.jwt_audience)
+    runtime = Runtime(settings=settings, clock=clock or SystemClock(), engine=engine,
+                      sessionmaker=sessionmaker, verifier=verifier)
+    runtime.nc = await bus.connect(settings.nats_url, name=settings.service_name)
+    runtime.js = runtime.nc.jetstream()
+    await bus.ensure_streams(runtime.js, list(streams), replicas=settings.stream_replicas)
+    for hook in on_startup:
+        await hook(runtime)
+    if settings.relay_enabled:
+        runtime.relay = OutboxRelay(engine, runtime.js, batch_size=settings.relay_batch_size,
+                                    interval=settings.relay_interval_seconds)
+        _spawn(runtime, runtime.relay.run(), "outbox-relay")
+        _spawn(runtime, _listen_for_outbox(runtime), "outbox-listen")
+    if settings.consumers_enabled:
+        for spec in consumers:
+            consumer = Consumer(spec, runtime.js, runtime.sessionmaker)
+            await consumer.start()
+            runtime.consumers.append(consumer)
+            _spawn(runtime, consumer.run(), f"consumer-{spec.name}")
+    for factory in scanners:
+        scanner = factory(runtime)
+        _spawn(runtime, scanner.run(), f"scanner-{scanner.name}")
+    return runtime
+
+
+async def stop_runtime(runtime: Runtime) -> None:
+    for task in runtime.tasks:
+        task.cancel()
+    await asyncio.gather(*runtime.tasks, return_exceptions=True)
+    if runtime.nc is not None:
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(runtime.nc.close(), timeout=5.0)
+    await runtime.engine.dispose()
+
+
+def create_service_app(
+    settings: ServiceSettings,
+    *,
+    title: str,
+    description: str,
+    routers: Sequence[APIRouter],
+    streams: Sequence[str],
+    consumers: Sequence[ConsumerSpec] = (),
+    scanners: Sequence[ScannerFactory] = (),
+    key_source: KeySourceArg = None,
+    clock: Clock | None = None,
+    on_startup: Sequence[StartupHook] = (),
+) -> FastAPI:
+    """A service app with errors, logging, health, metrics, and its background machinery."""
+    configure_logging(settings.service_name, settings.log_level)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        runtime = await start_runtime(settings, streams=streams, consumers=consumers, scanners=scanners,
+                                      key_source=key_source, clock=clock, on_startup=on_startup)
+        app.state.runtime = runtime
+        log.info("started", extra={"port": settings.port})
+        try:
+            yield
+        finally:
+            await stop_runtime(runtime)
+
+    app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan,
+                  openapi_url="/openapi.json", docs_url="/docs", redoc_url=None)
+    install_error_handlers(app)
+    app.include_router(health_router)
+    for router in routers:
+        app.include_router(router)
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestContextMiddleware)
+    return app

@@ -1,0 +1,204 @@
+"""Idempotent consumers: durable pull consumers whose effect and inbox row commit together.
+
+For each message:
+1. Parse the CloudEvent (unknown type or malformed payload → dead letter at once).
+2. In one transaction: insert the `(consumer, event id)` inbox row; if it was already there the
+   event was applied before, so only ack. Otherwise run the handler in the same transaction.
+3. Commit, then ack. A crash between commit and ack redelivers the message; step 2 skips it.
+4. On failure: NAK with backoff; at the last allowed delivery the message goes to the
+   dead-letter table (and is acked), where operators list it and `replay_dead_letter` re-runs it.
+"""
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from uuid import UUID
+
+import nats.errors
+from nats.aio.msg import Msg
+from nats.js import JetStreamContext
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from nats.js.errors import FetchTimeoutError
+from prometheus_client import Counter
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from cppcc_common.events import CloudEvent, EventData, MalformedEvent, UnknownEventType, parse_event
+from cppcc_common.ids import new_id
+
+log = logging.getLogger("cppcc.consumer")
+
+CONSUMED = Counter("events_consumed_total", "Events applied", ["consumer", "type"])
+DUPLICATES = Counter("events_duplicate_total", "Redelivered events skipped", ["consumer"])
+FAILURES = Counter("events_failed_total", "Handler failures", ["consumer"])
+DEAD = Counter("events_dead_lettered_total", "Events moved to the dead-letter table", ["consumer"])
+
+Handler = Callable[[AsyncSession, CloudEvent, EventData], Awaitable[None]]
+
+_CLAIM_INBOX = text(
+    "INSERT INTO inbox (consumer, event_id, event_type) VALUES (:consumer, :event_id, :event_type) "
+    "ON CONFLICT DO NOTHING RETURNING event_id"
+)
+_DEAD_LETTER = text(
+    "INSERT INTO dead_letters (id, consumer, event_id, event_type, subject, payload, error, deliveries)"
+    " VALUES (:id, :consumer, :event_id, :event_type, :subject, :payload, :error, :deliveries)"
+)
+
+
+@dataclass
+class ConsumerSpec:
+    """What a service declares: a durable name, the stream, the subjects, and one handler per type."""
+
+    name: str
+    stream: str
+    subjects: Sequence[str]
+    handlers: dict[str, Handler]
+    max_deliver: int = 5
+    ack_wait: float = 30.0
+    backoff: Sequence[float] = field(default_factory=lambda: (1.0, 5.0, 30.0, 120.0))
+    batch: int = 50
+
+
+class Consumer:
+    """Runs one durable pull consumer against JetStream."""
+
+    def __init__(
+        self, spec: ConsumerSpec, js: JetStreamContext, sessionmaker: async_sessionmaker[AsyncSession]
+    ) -> None:
+        self.spec = spec
+        self.js = js
+        self.sessionmaker = sessionmaker
+        self._sub: Any = None
+
+    def consumer_config(self) -> ConsumerConfig:
+        subjects = list(self.spec.subjects)
+        return ConsumerConfig(
+            durable_name=self.spec.name,
+            ack_policy=AckPolicy.EXPLICIT,
+            deliver_policy=DeliverPolicy.ALL,
+            ack_wait=self.spec.ack_wait,
+            max_deliver=self.spec.max_deliver,
+            max_ack_pending=1000,
+            filter_subjects=subjects if len(subjects) > 1 else None,
+            filter_subject=subjects[0] if len(subjects) == 1 else None,
+        )
+
+    async def start(self) -> None:
+        self._sub = await self.js.pull_subscribe(
+            self.spec.subjects[0], durable=self.spec.name, stream=self.spec.stream,
+            config=self.consumer_config(),
+        )
+
+    async def run(self) -> None:
+        """Fetches and handles messages until cancelled."""
+        if self._sub is None:
+            await self.start()
+        task = asyncio.current_task()
+        while True:
+            try:
+                msgs = await self._sub.fetch(self.spec.batch, timeout=1.0)
+            except (FetchTimeoutError, TimeoutError, nats.errors.TimeoutError):
+                # nats-py may turn our own cancellation into a timeout: honour the cancel.
+                if task is not None and task.cancelling():
+                    raise asyncio.CancelledError() from None
+                continue
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # connection loss and the like: the client reconnects
+                if task is not None and task.cancelling():
+                    raise asyncio.CancelledError() from None
+                log.warning("fetch failed", extra={"consumer": self.spec.name, "error": repr(exc)})
+                await asyncio.sleep(0.5)
+                continue
+            for msg in msgs:
+                await self.handle(msg)
+
+    async def handle(self, msg: Msg) -> None:
+        """Applies one message exactly once (see the module docstring), then acks or naks it."""
+        deliveries = msg.metadata.num_delivered if msg.metadata else 1
+        try:
+            envelope, data = parse_event(msg.data)
+        except (UnknownEventType, MalformedEvent) as exc:
+            await self._dead_letter(msg, None, None, f"{type(exc).__name__}: {exc}", deliveries)
+            await self._ack(msg)
+            return
+        handler = self.spec.handlers.get(envelope.type)
+        try:
+            async with self.sessionmaker() as session, session.begin():
+                applied = await apply_once(session, self.spec.name, envelope, data, handler)
+        except Exception as exc:
+            FAILURES.labels(self.spec.name).inc()
+            log.warning("handler failed", extra={"consumer": self.spec.name, "event_id": str(envelope.id),
+                                                 "deliveries": deliveries, "error": repr(exc)})
+            if deliveries >= self.spec.max_deliver:
+                await self._dead_letter(msg, envelope.id, envelope.type, repr(exc), deliveries)
+                await self._ack(msg)
+            else:
+                delay = self.spec.backoff[min(deliveries - 1, len(self.spec.backoff) - 1)]
+                await msg.nak(delay=delay)
+            return
+        if applied:
+            CONSUMED.labels(self.spec.name, envelope.type).inc()
+        else:
+            DUPLICATES.labels(self.spec.name).inc()
+        await self._ack(msg)
+
+    async def _ack(self, msg: Msg) -> None:
+        await msg.ack()
+
+    async def _dead_letter(
+        self, msg: Msg, event_id: UUID | None, event_type: str | None, error: str, deliveries: int
+    ) -> None:
+        DEAD.labels(self.spec.name).inc()
+        async with self.sessionmaker() as session, session.begin():
+            await session.execute(_DEAD_LETTER, {
+                "id": new_id(), "consumer": self.spec.name, "event_id": event_id,
+                "event_type": event_type, "subject": msg.subject, "payload": msg.data.decode(errors="replace"),
+                "error": error[:2000], "deliveries": deliveries,
+            })
+
+
+async def apply_once(
+    session: AsyncSession, consumer: str, envelope: CloudEvent, data: EventData, handler: Handler | None
+) -> bool:
+    """Records the event in the inbox and runs the handler, unless it was applied already."""
+    claimed = await session.execute(
+        _CLAIM_INBOX, {"consumer": consumer, "event_id": envelope.id, "event_type": envelope.type}
+    )
+    if claimed.first() is None:
+        return False
+    if handler is not None:
+        await handler(session, envelope, data)
+    return True
+
+
+async def list_dead_letters(session: AsyncSession, consumer: str | None = None, limit: int = 100) -> list[Any]:
+    """Dead letters not yet replayed, oldest first."""
+    query = (
+        "SELECT id, consumer, event_id, event_type, subject, error, deliveries, created_at "
+        "FROM dead_letters WHERE replayed_at IS NULL"
+        + (" AND consumer = :consumer" if consumer else "")
+        + " ORDER BY created_at LIMIT :limit"
+    )
+    return list((await session.execute(text(query), {"consumer": consumer, "limit": limit})).all())
+
+
+async def replay_dead_letter(
+    sessionmaker: async_sessionmaker[AsyncSession], spec: ConsumerSpec, dead_letter_id: UUID
+) -> bool:
+    """Re-runs a dead letter through the consumer's handler, exactly once; True if applied now."""
+    async with sessionmaker() as session, session.begin():
+        row = (await session.execute(
+            text("SELECT payload FROM dead_letters WHERE id = :id AND consumer = :consumer "
+                 "AND replayed_at IS NULL FOR UPDATE"),
+            {"id": dead_letter_id, "consumer": spec.name},
+        )).first()
+        if row is None:
+            return False
+        envelope, data = parse_event(row.payload)
+        applied = await apply_once(session, spec.name, envelope, data, spec.handlers.get(envelope.type))
+        await session.execute(text("UPDATE dead_letters SET replayed_at = now() WHERE id = :id"),
+                              {"id": dead_letter_id})
+        return applied

@@ -1,0 +1,227 @@
+"""Errors are types with an HTTP status and a stable code; one handler renders problem+json.
+
+RFC 9457 body: type, title, status, detail, instance, plus `code` and (for validation) `errors`.
+Messages are Chinese by default and English with `Accept-Language: en`. No stack trace, SQL or
+internal name ever reaches a client; anything unexpected is a logged 500 with a generic body.
+"""
+
+import logging
+from typing import Any, ClassVar
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from cppcc_common.i18n import Text, negotiate_language
+
+log = logging.getLogger("cppcc.errors")
+
+PROBLEM_JSON = "application/problem+json"
+TYPE_BASE = "https://errors.cppcc.example/"
+
+
+class AppError(Exception):
+    """Base of every error a client may see. Subclasses set status, code, title, and detail."""
+
+    status: ClassVar[int] = 400
+    code: ClassVar[str] = "bad_request"
+    title: ClassVar[Text] = Text("请求有误", "Bad request")
+    detail: ClassVar[Text | None] = None
+    # True: the unit of work commits what the request did before this error was raised.
+    keeps_changes: ClassVar[bool] = False
+
+    def __init__(
+        self,
+        detail: Text | None = None,
+        *,
+        headers: dict[str, str] | None = None,
+        errors: list[dict[str, Any]] | None = None,
+        **params: object,
+    ) -> None:
+        self.instance_detail = detail or self.detail
+        self.params = params
+        self.headers = headers or {}
+        self.errors = errors
+        super().__init__(self.code)
+
+    def problem(self, lang: str, instance: str) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "type": TYPE_BASE + self.code.replace(".", "/"),
+            "title": self.title.render(lang),
+            "status": self.status,
+            "code": self.code,
+            "instance": instance,
+        }
+        if self.instance_detail is not None:
+            body["detail"] = self.instance_detail.render(lang, **self.params)
+        if self.errors is not None:
+            body["errors"] = self.errors
+        return body
+
+
+class NotFound(AppError):
+    status = 404
+    code = "not_found"
+    title = Text("资源不存在", "Not found")
+    detail = Text("请求的资源不存在或无权访问。", "The resource does not exist or is not visible to you.")
+
+
+class Unauthenticated(AppError):
+    status = 401
+    code = "auth.unauthenticated"
+    title = Text("未登录或登录已过期", "Not authenticated")
+    detail = Text("请提供有效的访问令牌。", "A valid access token is required.")
+
+
+class Forbidden(AppError):
+    status = 403
+    code = "auth.forbidden"
+    title = Text("无权执行此操作", "Forbidden")
+    detail = Text("您的角色无权执行此操作。", "Your role does not allow this action.")
+
+
+class Conflict(AppError):
+    status = 409
+    code = "conflict"
+    title = Text("操作冲突", "Conflict")
+
+
+class InvalidTransition(AppError):
+    status = 409
+    code = "invalid_transition"
+    title = Text("当前状态不允许此操作", "Action not allowed in the current state")
+    detail = Text("当前状态“{status}”不允许执行“{action}”。", "Action '{action}' is not allowed in status '{status}'.")
+
+
+class PreconditionFailed(AppError):
+    status = 412
+    code = "precondition_failed"
+    title = Text("数据已被修改", "Precondition failed")
+    detail = Text("资源已被他人修改，请刷新后重试。", "The resource changed; reload and try again.")
+
+
+class PayloadTooLarge(AppError):
+    status = 413
+    code = "payload_too_large"
+    title = Text("请求内容过大", "Payload too large")
+
+
+class ValidationFailed(AppError):
+    status = 422
+    code = "validation_failed"
+    title = Text("提交的数据不符合要求", "Validation failed")
+
+
+class RateLimited(AppError):
+    status = 429
+    code = "rate_limited"
+    title = Text("请求过于频繁", "Too many requests")
+    detail = Text("请在 {retry_after} 秒后重试。", "Retry in {retry_after} seconds.")
+
+
+class InternalError(AppError):
+    status = 500
+    code = "internal_error"
+    title = Text("服务器内部错误", "Internal server error")
+    detail = Text("服务暂时出现问题，请稍后重试。", "Something went wrong on our side; please retry later.")
+
+
+class ServiceUnavailable(AppError):
+    status = 503
+    code = "service_unavailable"
+    title = Text("服务暂不可用", "Service unavailable")
+
+
+_HTTP_CODES: dict[int, tuple[str, Text]] = {
+    400: ("bad_request", Text("请求有误", "Bad request")),
+    404: ("not_found", Text("资源不存在", "Not found")),
+    405: ("method_not_allowed", Text("不支持该请求方法", "Method not allowed")),
+    406: ("not_acceptable", Text("无法提供所需格式", "Not acceptable")),
+    413: ("payload_too_large", Text("请求内容过大", "Payload too large")),
+    415: ("unsupported_media_type", Text("不支持的内容类型", "Unsupported media type")),
+}
+
+# Pydantic error types rendered in Chinese; anything else falls back to a generic sentence.
+_FIELD_MESSAGES: dict[str, Text] = {
+    "missing": Text("必填项缺失", "Field required"),
+    "extra_forbidden": Text("不允许的字段", "Unknown field not allowed"),
+    "string_too_long": Text("内容过长（最多 {max_length} 个字符）", "Too long (at most {max_length} characters)"),
+    "string_too_short": Text("内容过短（至少 {min_length} 个字符）", "Too short (at least {min_length} characters)"),
+    "too_long": Text("条目过多（最多 {max_length} 项）", "Too many items (at most {max_length})"),
+    "too_short": Text("条目过少（至少 {min_length} 项）", "Too few items (at least {min_length})"),
+    "string_type": Text("应为文本", "Must be a string"),
+    "int_parsing": Text("应为整数", "Must be an integer"),
+    "int_type": Text("应为整数", "Must be an integer"),
+    "uuid_parsing": Text("应为合法的 UUID", "Must be a valid UUID"),
+    "uuid_type": Text("应为合法的 UUID", "Must be a valid UUID"),
+    "json_invalid": Text("JSON 格式错误", "Invalid JSON"),
+    "model_attributes_type": Text("应为 JSON 对象", "Must be a JSON object"),
+    "dict_type": Text("应为 JSON 对象", "Must be a JSON object"),
+    "list_type": Text("应为列表", "Must be a list"),
+    "enum": Text("取值不在允许范围内", "Not an allowed value"),
+    "literal_error": Text("取值不在允许范围内", "Not an allowed value"),
+    "greater_than_equal": Text("应不小于 {ge}", "Must be at least {ge}"),
+    "less_than_equal": Text("应不大于 {le}", "Must be at most {le}"),
+    "bool_parsing": Text("应为布尔值", "Must be a boolean"),
+    "datetime_parsing": Text("应为 RFC 3339 时间", "Must be an RFC 3339 date-time"),
+    "date_parsing": Text("应为日期（YYYY-MM-DD）", "Must be a date (YYYY-MM-DD)"),
+    "value_error": Text("取值无效", "Invalid value"),
+}
+_GENERIC_FIELD = Text("取值无效", "Invalid value")
+
+
+def field_errors(raw: list[Any], lang: str) -> list[dict[str, Any]]:
+    """Pydantic's errors as `[{field, code, message}]`, without echoing the input back."""
+    out = []
+    for err in raw:
+        loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path", "header")]
+        ctx = {k: v for k, v in (err.get("ctx") or {}).items() if isinstance(v, int | float | str)}
+        text = _FIELD_MESSAGES.get(err.get("type", ""), _GENERIC_FIELD)
+        try:
+            message = text.render(lang, **ctx)
+        except (KeyError, IndexError):
+            message = _GENERIC_FIELD.render(lang)
+        out.append({"field": ".".join(loc) or "body", "code": err.get("type", "invalid"), "message": message})
+    return out
+
+
+def problem_response(request: Request, error: AppError) -> JSONResponse:
+    lang = negotiate_language(request.headers.get("accept-language"))
+    body = error.problem(lang, request.url.path)
+    headers = {"Content-Language": "en" if lang == "en" else "zh-CN", **error.headers}
+    return JSONResponse(body, status_code=error.status, media_type=PROBLEM_JSON, headers=headers)
+
+
+async def _app_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, AppError)
+    return problem_response(request, exc)
+
+
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    lang = negotiate_language(request.headers.get("accept-language"))
+    return problem_response(request, ValidationFailed(errors=field_errors(list(exc.errors()), lang)))
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    code, title = _HTTP_CODES.get(exc.status_code, ("http_error", Text("请求失败", "Request failed")))
+    error = AppError(headers=dict(exc.headers or {}))
+    error.status = exc.status_code  # type: ignore[misc]
+    error.code = code  # type: ignore[misc]
+    error.title = title  # type: ignore[misc]
+    return problem_response(request, error)
+
+
+async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unhandled error", extra={"path": request.url.path})
+    return problem_response(request, InternalError())
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Render every error of the app as problem+json."""
+    app.add_exception_handler(AppError, _app_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected)

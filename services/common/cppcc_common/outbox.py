@@ -1,0 +1,143 @@
+"""Transactional outbox: events are staged in the same transaction as the state change, and a
+relay publishes them to JetStream afterwards.
+
+Relay algorithm (safe with any number of relays, DESIGN.md §4):
+1. In one transaction, claim up to N unsent rows, oldest first, `FOR UPDATE SKIP LOCKED`.
+   Rows are chosen by `sent_at IS NULL`, never by an id cursor, so a transaction that commits
+   late with an older id is still picked up.
+2. Publish each with `Nats-Msg-Id` = event id and wait for every PubAck.
+3. Mark the acknowledged rows sent and commit.
+A relay that dies between 2 and 3 leaves the rows unsent; the next claim publishes them again
+with the same Nats-Msg-Id, which JetStream's duplicate window stores only once.
+"""
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import timedelta
+from typing import Any
+
+from nats.js import JetStreamContext
+from prometheus_client import Counter, Gauge
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+from cppcc_common.events import CloudEvent
+
+log = logging.getLogger("cppcc.outbox")
+
+OUTBOX_PUBLISHED = Counter("outbox_published_total", "Events published by the outbox relay")
+OUTBOX_FAILURES = Counter("outbox_publish_failures_total", "Failed outbox publish rounds")
+OUTBOX_PENDING = Gauge("outbox_pending", "Unsent rows seen by the last relay round")
+
+_INSERT = text(
+    "INSERT INTO outbox (id, subject, payload, created_at) VALUES (:id, :subject, :payload, now())"
+)
+_CLAIM = text(
+    "SELECT id, subject, payload FROM outbox WHERE sent_at IS NULL "
+    "ORDER BY created_at LIMIT :limit FOR UPDATE SKIP LOCKED"
+)
+_MARK_SENT = text("UPDATE outbox SET sent_at = now(), attempts = attempts + 1 WHERE id = ANY(:ids)")
+_MARK_FAILED = text(
+    "UPDATE outbox SET attempts = attempts + 1, last_error = :error WHERE id = ANY(:ids)"
+)
+_PURGE = text("DELETE FROM outbox WHERE sent_at < now() - make_interval(secs => :secs)")
+_NOTIFY = text("SELECT pg_notify('cppcc_outbox', '')")
+
+
+async def stage(session: AsyncSession, *events: CloudEvent) -> None:
+    """Adds events to the outbox within the caller's transaction; they are sent after commit."""
+    if not events:
+        return
+    await session.execute(
+        _INSERT, [{"id": e.id, "subject": e.type, "payload": e.to_json().decode()} for e in events]
+    )
+    await session.execute(_NOTIFY)  # delivered at commit: wakes a relay without waiting a poll
+
+
+PublishedHook = Callable[[Sequence[Any]], Awaitable[None] | None]
+
+
+class OutboxRelay:
+    """Publishes committed outbox rows to JetStream; run one or many per service."""
+
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        js: JetStreamContext,
+        *,
+        batch_size: int = 200,
+        interval: float = 0.2,
+        retention: timedelta = timedelta(days=7),
+        on_published: PublishedHook | None = None,
+    ) -> None:
+        self.engine = engine
+        self.js = js
+        self.batch_size = batch_size
+        self.interval = interval
+        self.retention = retention
+        self.on_published = on_published
+        self._wake = asyncio.Event()
+        self._rounds = 0
+
+    async def relay_once(self) -> int:
+        """One claim-publish-mark round; returns how many events were published."""
+        async with self.engine.begin() as conn:
+            rows = (await conn.execute(_CLAIM, {"limit": self.batch_size})).all()
+            OUTBOX_PENDING.set(len(rows))
+            if not rows:
+                return 0
+            try:
+                await self._publish(rows)
+            except Exception as exc:
+                OUTBOX_FAILURES.inc()
+                log.warning("outbox publish failed; rows stay unsent", extra={"error": repr(exc)})
+                await conn.execute(_MARK_FAILED, {"ids": [r.id for r in rows], "error": repr(exc)[:500]})
+                return 0
+            if self.on_published is not None:
+                result = self.on_published(rows)
+                if result is not None:
+                    await result
+            await conn.execute(_MARK_SENT, {"ids": [r.id for r in rows]})
+        OUTBOX_PUBLISHED.inc(len(rows))
+        return len(rows)
+
+    async def _publish(self, rows: Sequence[Any]) -> None:
+        futures = [
+            await self.js.publish_async(
+                row.subject, row.payload.encode(), headers={"Nats-Msg-Id": str(row.id)}, wait_stall=5.0
+            )
+            for row in rows
+        ]
+        # Every PubAck must arrive (or the whole round counts as failed and is retried).
+        await asyncio.wait_for(asyncio.gather(*futures), timeout=10.0)
+
+    async def purge_sent(self) -> None:
+        async with self.engine.begin() as conn:
+            await conn.execute(_PURGE, {"secs": self.retention.total_seconds()})
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def run(self) -> None:
+        """Relays until cancelled; polls every `interval`, woken early by LISTEN/NOTIFY."""
+        backoff = self.interval
+        while True:
+            try:
+                published = await self.relay_once()
+                backoff = self.interval
+                self._rounds += 1
+                if self._rounds % 3000 == 0:
+                    await self.purge_sent()
+                if published == self.batch_size:
+                    continue
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # database restarts and the like: keep going
+                log.warning("outbox relay round failed", extra={"error": repr(exc)})
+                backoff = min(backoff * 2, 5.0)
+            self._wake.clear()
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=backoff)
+            except TimeoutError:
+                pass

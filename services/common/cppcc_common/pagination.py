@@ -1,0 +1,42 @@
+"""Cursor pagination: opaque cursors over a stable (time, id) order, capped page sizes."""
+
+import base64
+import json
+from datetime import datetime
+from typing import Annotated, Generic, TypeVar
+from uuid import UUID
+
+from fastapi import Query
+from pydantic import BaseModel
+
+from cppcc_common.errors import ValidationFailed
+from cppcc_common.i18n import Text
+
+MAX_LIMIT = 100
+T = TypeVar("T")
+
+LimitQuery = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="page size")]
+CursorQuery = Annotated[str | None, Query(max_length=200, description="next_cursor of the previous page")]
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    next_cursor: str | None = None
+
+
+def encode_cursor(at: datetime, id: UUID) -> str:
+    raw = json.dumps([at.isoformat(), str(id)]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+_BAD_CURSOR = Text("分页游标无效。", "The page cursor is invalid.")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, UUID]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        at, id = json.loads(base64.urlsafe_b64decode(padded))
+        return datetime.fromisoformat(at), UUID(id)
+    except (ValueError, TypeError) as exc:
+        raise ValidationFailed(_BAD_CURSOR, errors=[
+            {"field": "cursor", "code": "invalid_cursor", "message": _BAD_CURSOR.zh}]) from exc

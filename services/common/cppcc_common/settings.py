@@ -1,0 +1,46 @@
+"""Settings base: environment variables read by pydantic-settings, one prefix per service.
+
+A service subclasses `ServiceSettings` and sets its prefix, e.g. ``PROPOSAL_``::
+
+    class Settings(ServiceSettings):
+        model_config = service_config("PROPOSAL_")
+        service_name: str = "proposal-svc"
+        port: int = 8002
+
+Defaults work on a developer's machine; nothing secret has a default.
+"""
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def service_config(prefix: str) -> SettingsConfigDict:
+    """The settings config every service uses, with its own environment prefix."""
+    return SettingsConfigDict(env_prefix=prefix, extra="ignore", frozen=True)
+
+
+class ServiceSettings(BaseSettings):
+    """What every service process needs to run."""
+
+    model_config = service_config("CPPCC_")
+
+    service_name: str = "service"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
+    database_pool_size: int = 10
+    nats_url: str = "nats://127.0.0.1:4222"
+    jwks_url: str = "http://127.0.0.1:8001/.well-known/jwks.json"
+    jwt_issuer: str = "cppcc-member-svc"
+    jwt_audience: str = "cppcc"
+    stream_replicas: int = 1
+    relay_enabled: bool = True
+    relay_interval_seconds: float = 0.2
+    relay_batch_size: int = 200
+    consumers_enabled: bool = True
+    log_level: str = "INFO"
+    max_body_bytes: int = 1_048_576
+
+    @property
+    def source(self) -> str:
+        """The CloudEvents `source` of this service's events."""
+        return f"/{self.service_name}"

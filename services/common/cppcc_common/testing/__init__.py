@@ -1,0 +1,1 @@
+"""Test support: real PostgreSQL and NATS servers, per-test databases, event waiting."""

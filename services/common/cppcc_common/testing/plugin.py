@@ -1,0 +1,115 @@
+"""pytest plugin (registered by the `pytest11` entry point of cppcc-common).
+
+Fixtures:
+- `pg_server_url`: a real PostgreSQL server for the session — `DATABASE_URL` if set, else the
+  embedded server under `<rootdir>/.data/test-pg` (kept between runs, so start-up is fast).
+- `nats_url`: a real NATS JetStream server — `NATS_URL` if set, else a nats-server started for
+  the session with its store in a temporary folder.
+- `databases`: creates isolated databases: `databases.migrated(migrations_dir)` is a fresh copy of
+  a template migrated once per migration history; `databases.empty()` an empty one.
+- `nats_server_factory`: private nats-servers a test may stop and start (chaos tests).
+"""
+
+import hashlib
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from cppcc_common.migrations import upgrade
+from cppcc_common.testing.servers import (
+    NatsServer,
+    create_database,
+    database_exists,
+    drop_database,
+    env_or,
+    start_embedded_postgres,
+)
+
+
+def _migrations_digest(migrations: Path) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(migrations.rglob("*.py")):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+class Databases:
+    """Creates databases for tests on one server and drops them at the end of the session."""
+
+    def __init__(self, server_url: str) -> None:
+        self.server_url = server_url
+        self.created: list[str] = []
+
+    def empty(self, prefix: str = "t") -> str:
+        name = f"t_{prefix}_{uuid.uuid4().hex[:10]}"
+        url = create_database(self.server_url, name)
+        self.created.append(name)
+        return url
+
+    def migrated(self, migrations: Path, prefix: str | None = None) -> str:
+        """A fresh database with the service's migrations applied (copied from a template)."""
+        prefix = prefix or migrations.parent.name.replace("-", "_")
+        template = f"tmpl_{prefix}_{_migrations_digest(migrations)}"
+        if not database_exists(self.server_url, template):
+            building = f"{template}_build_{os.getpid()}"
+            drop_database(self.server_url, building)
+            upgrade(migrations, create_database(self.server_url, building))
+            from cppcc_common.testing.servers import admin
+
+            admin(self.server_url, f'ALTER DATABASE "{building}" RENAME TO "{template}"')
+        name = f"t_{prefix}_{uuid.uuid4().hex[:10]}"
+        url = create_database(self.server_url, name, template=template)
+        self.created.append(name)
+        return url
+
+    def drop_all(self) -> None:
+        for name in self.created:
+            drop_database(self.server_url, name)
+        self.created.clear()
+
+
+@pytest.fixture(scope="session")
+def pg_server_url(pytestconfig: pytest.Config) -> str:
+    external = env_or("DATABASE_URL")
+    if external:
+        return external
+    return start_embedded_postgres(Path(pytestconfig.rootpath) / ".data" / "test-pg")
+
+
+@pytest.fixture(scope="session")
+def databases(pg_server_url: str) -> Iterator[Databases]:
+    dbs = Databases(pg_server_url)
+    yield dbs
+    dbs.drop_all()
+
+
+@pytest.fixture(scope="session")
+def nats_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    external = env_or("NATS_URL")
+    if external:
+        yield external
+        return
+    server = NatsServer(tmp_path_factory.mktemp("nats-store"))
+    server.start()
+    yield server.url
+    server.stop()
+
+
+@pytest.fixture
+def nats_server_factory(tmp_path: Path) -> Iterator[type[NatsServer]]:
+    """Starts private nats-servers for one test; all are stopped when it ends."""
+    started: list[NatsServer] = []
+
+    class _Tracked(NatsServer):
+        def start(self, timeout: float = 15.0) -> None:
+            super().start(timeout)
+            if self not in started:
+                started.append(self)
+
+    yield _Tracked
+    for server in started:
+        server.stop()

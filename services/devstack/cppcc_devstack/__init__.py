@@ -1,0 +1,1 @@
+"""The dev-stack runner behind `make run` (and the end-to-end tests)."""

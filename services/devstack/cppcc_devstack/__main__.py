@@ -1,0 +1,89 @@
+"""`python -m cppcc_devstack run | migrate` — what `make run` and `make migrate` call."""
+
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+
+from cppcc_devstack.demo import DEMO_LOGINS, DEMO_PASSWORD, seed
+from cppcc_devstack.stack import SERVICES, PortInUse, Stack, StartupFailed
+
+
+def _stack() -> Stack:
+    root = Path(os.environ.get("CPPCC_DATA_DIR", ".data/dev"))
+    return Stack(root, base_port=int(os.environ.get("CPPCC_BASE_PORT", "8000")),
+                 nats_port=int(os.environ.get("CPPCC_NATS_PORT", "4222")),
+                 database_url=os.environ.get("DATABASE_URL") or None,
+                 nats_url=os.environ.get("NATS_URL") or None,
+                 say=lambda msg: print(msg, flush=True))
+
+
+def _banner(stack: Stack, seconds: float) -> None:
+    print()
+    print(f"掌上政协后端已就绪 / ready in {seconds:.1f}s")
+    print(f"  网关 Gateway      {stack.gateway_url}")
+    print(f"  接口文档 API docs  {stack.gateway_url}/docs   (OpenAPI: {stack.gateway_url}/openapi.json)")
+    for svc in SERVICES:
+        print(f"  {svc.name + '-svc':<17} {stack.service_url(svc)}")
+    print(f"  NATS              {stack.nats_url}")
+    print(f"  数据 Data          {stack.data_dir}   (日志 logs: {stack.log_dir})")
+    print(f"演示账号 Demo logins (password 密码: {DEMO_PASSWORD}):")
+    for phone, role, name in DEMO_LOGINS:
+        print(f"  {phone}  {name}  {role}")
+    print(f'  例 e.g. curl -s {stack.gateway_url}/api/v1/auth/login -H "Content-Type: application/json" '
+          f"-d '{{\"phone\":\"13800000001\",\"password\":\"{DEMO_PASSWORD}\"}}'")
+    print("按 Ctrl-C 停止 / Ctrl-C stops everything; data is kept for the next run.")
+
+
+def run() -> int:
+    stack = _stack()
+    started = time.monotonic()
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    try:
+        stack.start()
+        seed(stack)
+        _banner(stack, time.monotonic() - started)
+        while True:
+            time.sleep(1)
+            dead = stack.dead_processes()
+            if dead:
+                print(f"进程退出 / process exited: {', '.join(dead)}")
+                for name in dead:
+                    print(stack.log_tail(name))
+                return 1
+    except PortInUse as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    except StartupFailed as exc:
+        print(f"启动失败 / start-up failed: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("\n正在停止 / stopping …")
+        return 0
+    finally:
+        stack.stop()
+
+
+def migrate() -> int:
+    stack = _stack()
+    try:
+        stack.start_infrastructure()
+        stack.migrate()
+        print("migrations applied")
+        return 0
+    finally:
+        stack.stop()
+
+
+def main() -> int:
+    command = sys.argv[1] if len(sys.argv) > 1 else "run"
+    commands = {"run": run, "migrate": migrate}
+    if command not in commands:
+        print(f"usage: python -m cppcc_devstack {{{'|'.join(commands)}}}", file=sys.stderr)
+        return 2
+    return commands[command]()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

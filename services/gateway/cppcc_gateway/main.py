@@ -1,0 +1,125 @@
+"""Composition root of the gateway."""
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+from fastapi import APIRouter, Depends, FastAPI, Request, Response
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from cppcc_common.auth import PUBLIC, JwksKeySource, TokenVerifier
+from cppcc_common.errors import install_error_handlers
+from cppcc_common.logging import configure_logging
+from cppcc_common.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
+from cppcc_gateway.openapi import MergedOpenAPI
+from cppcc_gateway.proxy import GatewayAccess, forward
+from cppcc_gateway.ratelimit import TokenBuckets
+from cppcc_gateway.settings import Settings
+
+UPSTREAMS = ("member", "proposal", "consultation", "notify")
+
+
+@dataclass
+class GatewayRuntime:
+    settings: Settings
+    verifier: TokenVerifier
+    clients: dict[str, httpx.AsyncClient]
+    openapi: MergedOpenAPI
+    login_limits: TokenBuckets
+    principal_limits: TokenBuckets
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+def _clients(settings: Settings) -> dict[str, httpx.AsyncClient]:
+    limits = httpx.Limits(max_connections=200, max_keepalive_connections=100)
+    timeout = httpx.Timeout(settings.upstream_timeout_seconds, connect=3.0)
+    return {name: httpx.AsyncClient(base_url=getattr(settings, f"{name}_url"), limits=limits, timeout=timeout,
+                                    follow_redirects=False) for name in UPSTREAMS}
+
+
+ops = APIRouter(tags=["operations"], dependencies=[Depends(PUBLIC)], include_in_schema=False)
+
+
+@ops.get("/healthz")
+async def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@ops.get("/readyz")
+async def readyz(request: Request) -> JSONResponse:
+    """Ready when this process runs; reports each upstream so operators see a degraded system."""
+    runtime: GatewayRuntime = request.app.state.runtime
+
+    async def probe(name: str) -> tuple[str, str]:
+        try:
+            r = await runtime.clients[name].get("/readyz", timeout=2.0)
+            return name, "ok" if r.status_code == 200 else "not_ready"
+        except httpx.HTTPError:
+            return name, "unavailable"
+
+    upstreams = dict(await asyncio.gather(*(probe(n) for n in UPSTREAMS)))
+    status = "ready" if all(v == "ok" for v in upstreams.values()) else "degraded"
+    return JSONResponse({"status": status, "upstreams": upstreams})
+
+
+@ops.get("/metrics")
+async def metrics() -> Response:
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+
+@ops.get("/openapi.json")
+async def openapi(request: Request) -> JSONResponse:
+    return JSONResponse(await request.app.state.runtime.openapi.document())
+
+
+@ops.get("/docs")
+async def docs() -> HTMLResponse:
+    return get_swagger_ui_html(openapi_url="/openapi.json", title="掌上政协 API")
+
+
+proxy = APIRouter(include_in_schema=False)
+proxy.add_api_route("/{path:path}", forward, methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+                    dependencies=[Depends(GatewayAccess())])
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    configure_logging(settings.service_name, settings.log_level)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        clients = _clients(settings)
+        jwks_client = httpx.AsyncClient(timeout=5.0)
+        app.state.runtime = GatewayRuntime(
+            settings=settings,
+            verifier=TokenVerifier(JwksKeySource(settings.jwks_url, client=jwks_client),
+                                   issuer=settings.jwt_issuer, audience=settings.jwt_audience),
+            clients=clients,
+            openapi=MergedOpenAPI(clients, title="掌上政协 API", version="1.0.0"),
+            login_limits=TokenBuckets(settings.login_per_minute_per_ip / 60.0, settings.login_per_minute_per_ip),
+            principal_limits=TokenBuckets(settings.requests_per_second_per_principal,
+                                          settings.requests_burst_per_principal),
+        )
+        try:
+            yield
+        finally:
+            await asyncio.gather(*(c.aclose() for c in clients.values()), jwks_client.aclose())
+
+    app = FastAPI(title="掌上政协 gateway", lifespan=lifespan, openapi_url=None, docs_url=None, redoc_url=None)
+    install_error_handlers(app)
+    app.include_router(ops)
+    app.include_router(proxy)
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_credentials=False,
+                       allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+                       allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "If-Match",
+                                      "Accept-Language", "X-Request-ID"],
+                       expose_headers=["ETag", "Location", "X-Request-ID", "Retry-After"])
+    app.add_middleware(RequestContextMiddleware)
+    return app

@@ -1,0 +1,18 @@
+from cppcc_common.settings import ServiceSettings, service_config
+
+
+class Settings(ServiceSettings):
+    model_config = service_config("GATEWAY_")
+
+    service_name: str = "gateway"
+    port: int = 8000
+    member_url: str = "http://127.0.0.1:8001"
+    proposal_url: str = "http://127.0.0.1:8002"
+    consultation_url: str = "http://127.0.0.1:8003"
+    notify_url: str = "http://127.0.0.1:8004"
+    cors_origins: list[str] = ["http://localhost:3000", "http://127.0.0.1:3000"]
+    upstream_timeout_seconds: float = 15.0
+    login_per_minute_per_ip: int = 20
+    requests_per_second_per_principal: float = 50.0
+    requests_burst_per_principal: int = 100
+    public_base_url: str = "http://127.0.0.1:8000"
