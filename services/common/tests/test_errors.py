@@ -1,0 +1,110 @@
+"""problem+json rendering: codes, languages, validation errors, no internals leaked."""
+
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import Depends, FastAPI
+from pydantic import BaseModel, ConfigDict, Field
+
+from cppcc_common.auth import PUBLIC
+from cppcc_common.errors import NotFound, install_error_handlers
+from cppcc_common.i18n import negotiate_language
+from cppcc_common.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    title: str = Field(max_length=5)
+    count: int
+
+
+def _app() -> FastAPI:
+    app = FastAPI(dependencies=[Depends(PUBLIC)])
+    install_error_handlers(app)
+
+    @app.post("/things")
+    async def create(body: Body) -> dict[str, Any]:
+        return body.model_dump()
+
+    @app.get("/missing")
+    async def missing() -> None:
+        raise NotFound()
+
+    @app.get("/boom")
+    async def boom() -> None:
+        raise RuntimeError("SELECT secret FROM internal_table")
+
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=1000)
+    app.add_middleware(RequestContextMiddleware)
+    return app
+
+
+@pytest.fixture
+async def client() -> Any:
+    transport = httpx.ASGITransport(app=_app(), raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
+        yield c
+
+
+async def test_errors_are_problem_json_in_chinese_by_default(client: httpx.AsyncClient) -> None:
+    r = await client.get("/missing")
+    assert r.status_code == 404
+    assert r.headers["content-type"] == "application/problem+json"
+    body = r.json()
+    assert body["code"] == "not_found" and body["status"] == 404 and body["instance"] == "/missing"
+    assert body["title"] == "资源不存在"
+    assert r.headers["x-request-id"]
+
+
+async def test_english_on_request(client: httpx.AsyncClient) -> None:
+    r = await client.get("/missing", headers={"Accept-Language": "en-US,en;q=0.9,zh;q=0.5"})
+    assert r.json()["title"] == "Not found"
+
+
+async def test_validation_errors_are_listed_by_field(client: httpx.AsyncClient) -> None:
+    r = await client.post("/things", json={"title": "far too long", "extra": 1})
+    assert r.status_code == 422
+    body = r.json()
+    assert body["code"] == "validation_failed"
+    fields = {e["field"]: e for e in body["errors"]}
+    assert set(fields) == {"title", "count", "extra"}
+    assert fields["title"]["message"] == "内容过长（最多 5 个字符）"
+    assert fields["extra"]["code"] == "extra_forbidden"
+
+
+async def test_bad_json_and_wrong_types_are_422_not_500(client: httpx.AsyncClient) -> None:
+    r = await client.post("/things", content=b"{not json", headers={"content-type": "application/json"})
+    assert r.status_code == 422
+    r = await client.post("/things", json=[1, 2])
+    assert r.status_code == 422
+
+
+async def test_unexpected_errors_leak_nothing(client: httpx.AsyncClient) -> None:
+    r = await client.get("/boom")
+    assert r.status_code == 500
+    assert "secret" not in r.text and "internal_table" not in r.text and "Traceback" not in r.text
+    assert r.json()["code"] == "internal_error"
+
+
+async def test_unknown_route_and_method_are_problems(client: httpx.AsyncClient) -> None:
+    assert (await client.get("/nowhere")).json()["code"] == "not_found"
+    r = await client.delete("/missing")
+    assert r.status_code == 405 and r.json()["code"] == "method_not_allowed"
+
+
+async def test_oversized_bodies_are_refused_with_413(client: httpx.AsyncClient) -> None:
+    r = await client.post("/things", content=b"x" * 5000, headers={"content-type": "application/json"})
+    assert r.status_code == 413 and r.json()["code"] == "payload_too_large"
+
+
+async def test_request_id_is_kept_when_sane_and_replaced_when_not(client: httpx.AsyncClient) -> None:
+    assert (await client.get("/missing", headers={"X-Request-ID": "abc-123"})).headers["x-request-id"] == "abc-123"
+    assert (await client.get("/missing", headers={"X-Request-ID": "bad id\n"})).headers["x-request-id"] != "bad id"
+
+
+@pytest.mark.parametrize(("header", "lang"), [
+    (None, "zh"), ("en", "en"), ("zh-CN", "zh"), ("en;q=0.2, zh;q=0.9", "zh"), ("fr", "zh"), ("en;q=bad", "en"),
+])
+def test_language_negotiation(header: str | None, lang: str) -> None:
+    assert negotiate_language(header) == lang
