@@ -17,7 +17,7 @@ from uuid import UUID
 import httpx
 import jwt
 from fastapi import FastAPI, Request
-from fastapi.routing import APIRoute
+from fastapi.routing import APIRoute, iter_route_contexts
 from jwt import PyJWK
 
 from cppcc_common.errors import Forbidden, Unauthenticated
@@ -198,11 +198,15 @@ def _permissions_of(dependant: Any) -> list[Permission]:
 
 
 def routes_without_permission(app: FastAPI) -> list[str]:
-    """Every API route of the app that declares no Permission (should be empty)."""
+    """Every API route of the app that declares no Permission (should be empty).
+
+    Walks the effective routes (included routers flattened, with the dependencies they were
+    included with), which is what FastAPI actually serves.
+    """
     missing = []
-    for route in app.routes:
-        if isinstance(route, APIRoute) and not _permissions_of(route.dependant):
-            missing.append(f"{sorted(route.methods)} {route.path}")
+    for context in iter_route_contexts(app.routes):
+        if isinstance(context.original_route, APIRoute) and not _permissions_of(context.dependant):
+            missing.append(f"{sorted(context.methods or ())} {context.path}")
     return missing
 
 

@@ -1,0 +1,152 @@
+"""The idempotent consumer: effect and inbox row in one transaction, dead letters, replay."""
+
+import asyncio
+from typing import Any
+from uuid import UUID
+
+from mech_support import WidgetChangedV1, widgets
+from sqlalchemy import insert, select, text, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from cppcc_common.consumer import Consumer, ConsumerSpec, list_dead_letters, replay_dead_letter
+from cppcc_common.events import CloudEvent, EventData, make_event
+from cppcc_common.ids import new_id
+
+TYPE = WidgetChangedV1.event_type
+
+
+async def _apply(session: AsyncSession, envelope: CloudEvent, data: EventData) -> None:
+    assert isinstance(data, WidgetChangedV1)
+    await session.execute(update(widgets).where(widgets.c.id == data.widget_id)
+                          .values(applied=widgets.c.applied + 1))
+
+
+async def _widget(sessionmaker: Any) -> UUID:
+    widget_id = new_id()
+    async with sessionmaker() as session, session.begin():
+        await session.execute(insert(widgets).values(id=widget_id, name="w"))
+    return widget_id
+
+
+async def _publish(js: Any, event: CloudEvent, msg_id: str | None = None) -> None:
+    await js.publish(event.type, event.to_json(), headers={"Nats-Msg-Id": msg_id or str(event.id)})
+
+
+def _event(widget_id: UUID) -> CloudEvent:
+    return make_event(WidgetChangedV1(widget_id=widget_id, name="w"), source="/test", subject=widget_id,
+                      orgid=None)
+
+
+async def _applied(engine: Any, widget_id: UUID) -> int:
+    async with engine.connect() as conn:
+        return int((await conn.execute(select(widgets.c.applied).where(widgets.c.id == widget_id))).scalar_one())
+
+
+async def _run_until(consumer: Consumer, predicate: Any, timeout: float = 15.0) -> None:
+    await consumer.start()
+    task = asyncio.create_task(consumer.run())
+    try:
+        deadline = asyncio.get_running_loop().time() + timeout
+        while not await predicate():
+            assert asyncio.get_running_loop().time() < deadline, "condition not reached in time"
+            await asyncio.sleep(0.05)
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+
+def _spec(name: str, handler: Any = _apply, **kw: Any) -> ConsumerSpec:
+    return ConsumerSpec(name=name, stream="TESTING", subjects=["cppcc.testing.>"], handlers={TYPE: handler}, **kw)
+
+
+class CrashBeforeAck(Consumer):
+    """Dies (as far as NATS can tell) after its transaction committed, before acking, once."""
+
+    crashed = False
+
+    async def _ack(self, msg: Any) -> None:
+        if not CrashBeforeAck.crashed:
+            CrashBeforeAck.crashed = True
+            return  # no ack: JetStream redelivers after ack_wait
+        await super()._ack(msg)
+
+
+async def test_crash_after_commit_before_ack_applies_the_effect_once(engine: Any, sessionmaker: Any,
+                                                                      js: Any) -> None:
+    widget_id = await _widget(sessionmaker)
+    await _publish(js, _event(widget_id))
+    consumer = CrashBeforeAck(_spec("crashy", ack_wait=1.0), js, sessionmaker)
+    info: dict[str, Any] = {}
+
+    async def redelivered_and_acked() -> bool:
+        info["c"] = await js.consumer_info("TESTING", "crashy")
+        c = info["c"]  # delivered twice (the crash, the redelivery), nothing left unacknowledged
+        return bool(CrashBeforeAck.crashed and c.delivered.consumer_seq >= 2 and c.num_ack_pending == 0)
+
+    await _run_until(consumer, redelivered_and_acked)
+    assert await _applied(engine, widget_id) == 1
+
+
+async def test_an_event_delivered_five_times_applies_once(engine: Any, sessionmaker: Any, js: Any) -> None:
+    widget_id = await _widget(sessionmaker)
+    event = _event(widget_id)
+    for i in range(5):  # five copies past JetStream's dedup (different Nats-Msg-Id), same event id
+        await _publish(js, event, msg_id=f"{event.id}-{i}")
+    consumer = Consumer(_spec("dupes"), js, sessionmaker)
+
+    async def all_acked() -> bool:
+        c = await js.consumer_info("TESTING", "dupes")
+        return bool(c.delivered.stream_seq == 5 and c.num_ack_pending == 0)
+
+    await _run_until(consumer, all_acked)
+    assert await _applied(engine, widget_id) == 1
+    async with engine.connect() as conn:
+        assert (await conn.execute(text("SELECT count(*) FROM inbox WHERE consumer = 'dupes'"))).scalar_one() == 1
+
+
+async def test_failing_handler_ends_in_dead_letters_after_max_deliver_and_can_be_replayed(
+        engine: Any, sessionmaker: Any, js: Any) -> None:
+    widget_id = await _widget(sessionmaker)
+    await _publish(js, _event(widget_id))
+    attempts: list[int] = []
+
+    async def broken(session: AsyncSession, envelope: CloudEvent, data: EventData) -> None:
+        await _apply(session, envelope, data)  # rolled back with the failure
+        attempts.append(1)
+        raise RuntimeError("downstream rule failed")
+
+    consumer = Consumer(_spec("broken", broken, max_deliver=3, backoff=(0.05,)), js, sessionmaker)
+
+    async def dead_lettered() -> bool:
+        async with sessionmaker() as session:
+            return bool(await list_dead_letters(session, "broken"))
+
+    await _run_until(consumer, dead_lettered)
+    assert len(attempts) == 3
+    assert await _applied(engine, widget_id) == 0
+    async with sessionmaker() as session:
+        [dead] = await list_dead_letters(session, "broken")
+    assert dead.deliveries == 3 and "downstream rule failed" in dead.error
+    # After the fix, operators replay it: applied once, and a second replay does nothing.
+    fixed = _spec("broken")
+    assert await replay_dead_letter(sessionmaker, fixed, dead.id) is True
+    assert await replay_dead_letter(sessionmaker, fixed, dead.id) is False
+    assert await _applied(engine, widget_id) == 1
+    async with sessionmaker() as session:
+        assert await list_dead_letters(session, "broken") == []
+
+
+async def test_unknown_event_types_are_dead_lettered_at_once(sessionmaker: Any, js: Any) -> None:
+    event = _event(new_id())
+    raw = event.to_json().replace(b"cppcc.testing.widget_changed.v1", b"cppcc.testing.unheard_of.v1")
+    await js.publish("cppcc.testing.unheard_of.v1", raw)
+    consumer = Consumer(_spec("strict"), js, sessionmaker)
+
+    async def dead_lettered() -> bool:
+        async with sessionmaker() as session:
+            return bool(await list_dead_letters(session, "strict"))
+
+    await _run_until(consumer, dead_lettered)
+    async with sessionmaker() as session:
+        [dead] = await list_dead_letters(session, "strict")
+    assert dead.deliveries == 1 and "UnknownEventType" in dead.error
