@@ -5,14 +5,20 @@ from fastapi import FastAPI
 from consultation_svc.plans.forms import router as forms_router
 from consultation_svc.settings import Settings
 from cppcc_common.app import create_service_app
+from cppcc_common.auth import KeySource
+from cppcc_common.clock import Clock
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, *, key_source: KeySource | None = None, clock: Clock | None = None
+) -> FastAPI:
     settings = settings or Settings()
     return create_service_app(
         settings,
         title="consultation-svc",
         description="年度协商计划、协商活动、参与与成果 / plans, activities, participation, outcomes",
         routers=[forms_router],
+        key_source=key_source,
+        clock=clock,
         streams=["CONSULTATION"],
     )

@@ -18,7 +18,12 @@ DEMO_PEOPLE = [
     ("13800000001", "张明（委员）", ["member"], []),
     ("13800000002", "李静（提案委工作人员）", ["staff"], ["proposals"]),
     ("13800000003", "王强（委员）", ["member"], []),
-    ("13800000009", "赵敏（系统管理员）", ["admin", "staff"], ["proposals", "consultation", "members", "notify"]),
+    (
+        "13800000009",
+        "赵敏（系统管理员）",
+        ["admin", "staff"],
+        ["proposals", "consultation", "members", "notify"],
+    ),
 ]
 
 
@@ -32,7 +37,15 @@ async def seed_demo(settings: ServiceSettings) -> None:
         async with session_scope(create_sessionmaker(engine)) as session:
             await ensure_organization(session, id=DEMO_ORG_ID, name="示例市政协", level="municipal")
             for phone, name, roles, scopes in DEMO_PEOPLE:
-                await register_person(session, id=demo_person_id(phone), org_id=DEMO_ORG_ID, name=name,
-                                      phone=phone, password=DEMO_PASSWORD, roles=roles, scopes=scopes)
+                await register_person(
+                    session,
+                    id=demo_person_id(phone),
+                    org_id=DEMO_ORG_ID,
+                    name=name,
+                    phone=phone,
+                    password=DEMO_PASSWORD,
+                    roles=roles,
+                    scopes=scopes,
+                )
     finally:
         await engine.dispose()

@@ -3,17 +3,20 @@
 from fastapi import FastAPI
 
 from cppcc_common.app import Runtime, create_service_app
+from cppcc_common.clock import Clock
 from member_svc.identity.key_source import DatabaseKeySource
 from member_svc.identity.keys import KeyCipher
 from member_svc.identity.router import router as identity_router
 from member_svc.settings import Settings
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> FastAPI:
     settings = settings or Settings()
     if settings.key_encryption_key is None:
-        raise SystemExit("MEMBER_KEY_ENCRYPTION_KEY is not set (32 random bytes, base64url); "
-                         "`make run` generates one for development.")
+        raise SystemExit(
+            "MEMBER_KEY_ENCRYPTION_KEY is not set (32 random bytes, base64url); "
+            "`make run` generates one for development."
+        )
     cipher = KeyCipher(settings.key_encryption_key.get_secret_value())
 
     async def keep_cipher(runtime: Runtime) -> None:
@@ -27,4 +30,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         streams=["MEMBER"],
         key_source=DatabaseKeySource,
         on_startup=[keep_cipher],
+        clock=clock,
     )

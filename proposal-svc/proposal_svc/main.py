@@ -3,16 +3,22 @@
 from fastapi import FastAPI
 
 from cppcc_common.app import create_service_app
+from cppcc_common.auth import KeySource
+from cppcc_common.clock import Clock
 from proposal_svc.proposals.router import router as proposals_router
 from proposal_svc.settings import Settings
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, *, key_source: KeySource | None = None, clock: Clock | None = None
+) -> FastAPI:
     settings = settings or Settings()
     return create_service_app(
         settings,
         title="proposal-svc",
         description="提案与社情民意信息 / proposals and public-opinion reports",
         routers=[proposals_router],
+        key_source=key_source,
+        clock=clock,
         streams=["PROPOSAL"],
     )

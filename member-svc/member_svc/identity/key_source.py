@@ -22,12 +22,13 @@ class DatabaseKeySource(KeySource):
         cached = self.cache.get(kid)
         if cached is None:
             async with self.sessionmaker() as session:
-                row = (await session.execute(
-                    select(SigningKey.public_jwk, SigningKey.not_after).where(SigningKey.kid == kid)
-                )).first()
+                row = (
+                    await session.execute(
+                        select(SigningKey.public_jwk, SigningKey.not_after).where(SigningKey.kid == kid)
+                    )
+                ).first()
             if row is None:
                 return None
             cached = (PyJWK(row.public_jwk), row.not_after)
             self.cache[kid] = cached
         return cached[0] if cached[1] > datetime.now(UTC) - _GRACE else None
-

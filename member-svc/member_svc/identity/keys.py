@@ -43,15 +43,22 @@ def new_signing_key(cipher: KeyCipher, now: datetime, days: int) -> SigningKey:
     private = Ed25519PrivateKey.generate()
     public_raw = private.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
     kid = _b64(os.urandom(12))
-    pem = private.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                serialization.NoEncryption())
+    pem = private.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
     jwk = {"kty": "OKP", "crv": "Ed25519", "x": _b64(public_raw), "kid": kid, "alg": "EdDSA", "use": "sig"}
-    return SigningKey(kid=kid, private_key=cipher.encrypt(pem), public_jwk=jwk, created_at=now,
-                      not_after=now + timedelta(days=days))
+    return SigningKey(
+        kid=kid,
+        private_key=cipher.encrypt(pem),
+        public_jwk=jwk,
+        created_at=now,
+        not_after=now + timedelta(days=days),
+    )
 
 
-async def current_signing_key(session: AsyncSession, cipher: KeyCipher, now: datetime,
-                              days: int) -> tuple[str, Ed25519PrivateKey]:
+async def current_signing_key(
+    session: AsyncSession, cipher: KeyCipher, now: datetime, days: int
+) -> tuple[str, Ed25519PrivateKey]:
     """The newest key still signing; creates one (once, under an advisory lock) if none is."""
     key = await _newest_valid(session, now)
     if key is None:

@@ -16,18 +16,36 @@ from notify_svc.inbox.templates import PROPOSAL_SUBMITTED_OFFICE, PROPOSAL_SUBMI
 
 async def on_person_registered(session: AsyncSession, envelope: CloudEvent, data: EventData) -> None:
     assert isinstance(data, PersonRegisteredV1)
-    await repository.upsert_recipient(session, {
-        "person_id": data.person_id, "org_id": data.org_id, "name": data.name, "roles": data.roles,
-        "scopes": data.scopes, "unit_id": data.unit_id, "updated_at": datetime.now(UTC),
-    })
+    await repository.upsert_recipient(
+        session,
+        {
+            "person_id": data.person_id,
+            "org_id": data.org_id,
+            "name": data.name,
+            "roles": data.roles,
+            "scopes": data.scopes,
+            "unit_id": data.unit_id,
+            "updated_at": datetime.now(UTC),
+        },
+    )
 
 
-def _item(envelope: CloudEvent, person_id: object, template: Template, object_type: str,
-          **params: object) -> dict[str, object]:
+def _item(
+    envelope: CloudEvent, person_id: object, template: Template, object_type: str, **params: object
+) -> dict[str, object]:
     title, body = template.render(**params)
-    return {"id": new_id(), "org_id": envelope.orgid, "person_id": person_id, "category": template.category,
-            "title": title[:200], "body": body, "object_type": object_type, "object_id": envelope.subject,
-            "source_event_id": envelope.id, "created_at": datetime.now(UTC)}
+    return {
+        "id": new_id(),
+        "org_id": envelope.orgid,
+        "person_id": person_id,
+        "category": template.category,
+        "title": title[:200],
+        "body": body,
+        "object_type": object_type,
+        "object_id": envelope.subject,
+        "source_event_id": envelope.id,
+        "created_at": datetime.now(UTC),
+    }
 
 
 async def on_proposal_submitted(session: AsyncSession, envelope: CloudEvent, data: EventData) -> None:
@@ -35,18 +53,43 @@ async def on_proposal_submitted(session: AsyncSession, envelope: CloudEvent, dat
     assert isinstance(data, ProposalSubmittedV1)
     proposer = await repository.recipient(session, data.first_proposer_id)
     when = data.submitted_at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
-    items = [_item(envelope, data.first_proposer_id, PROPOSAL_SUBMITTED_RECEIPT, "proposal",
-                   title=data.title, submitted_at=when)]
+    items = [
+        _item(
+            envelope,
+            data.first_proposer_id,
+            PROPOSAL_SUBMITTED_RECEIPT,
+            "proposal",
+            title=data.title,
+            submitted_at=when,
+        )
+    ]
     office = await repository.recipients_with_scope(session, data.org_id, "staff", "proposals")
-    items += [_item(envelope, staff.person_id, PROPOSAL_SUBMITTED_OFFICE, "proposal", title=data.title,
-                    proposer=proposer.name if proposer else "委员")
-              for staff in office if staff.person_id != data.first_proposer_id]
+    items += [
+        _item(
+            envelope,
+            staff.person_id,
+            PROPOSAL_SUBMITTED_OFFICE,
+            "proposal",
+            title=data.title,
+            proposer=proposer.name if proposer else "委员",
+        )
+        for staff in office
+        if staff.person_id != data.first_proposer_id
+    ]
     await repository.add_items(session, items)
 
 
 CONSUMERS = [
-    ConsumerSpec(name="notify-member", stream="MEMBER", subjects=["cppcc.member.>"],
-                 handlers={PersonRegisteredV1.event_type: on_person_registered}),
-    ConsumerSpec(name="notify-proposal", stream="PROPOSAL", subjects=["cppcc.proposal.>"],
-                 handlers={ProposalSubmittedV1.event_type: on_proposal_submitted}),
+    ConsumerSpec(
+        name="notify-member",
+        stream="MEMBER",
+        subjects=["cppcc.member.>"],
+        handlers={PersonRegisteredV1.event_type: on_person_registered},
+    ),
+    ConsumerSpec(
+        name="notify-proposal",
+        stream="PROPOSAL",
+        subjects=["cppcc.proposal.>"],
+        handlers={ProposalSubmittedV1.event_type: on_proposal_submitted},
+    ),
 ]

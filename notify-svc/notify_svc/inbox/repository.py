@@ -12,14 +12,18 @@ from notify_svc.models import InboxItem, Recipient
 
 async def upsert_recipient(session: AsyncSession, values: dict[str, object]) -> None:
     stmt = insert(Recipient).values(**values)
-    stmt = stmt.on_conflict_do_update(index_elements=[Recipient.person_id],
-                                      set_={k: stmt.excluded[k] for k in values if k != "person_id"})
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[Recipient.person_id], set_={k: stmt.excluded[k] for k in values if k != "person_id"}
+    )
     await session.execute(stmt)
 
 
-async def recipients_with_scope(session: AsyncSession, org_id: UUID, role: str, scope: str) -> list[Recipient]:
-    query = select(Recipient).where(Recipient.org_id == org_id, Recipient.roles.any(role),
-                                    Recipient.scopes.any(scope))
+async def recipients_with_scope(
+    session: AsyncSession, org_id: UUID, role: str, scope: str
+) -> list[Recipient]:
+    query = select(Recipient).where(
+        Recipient.org_id == org_id, Recipient.roles.any(role), Recipient.scopes.any(scope)
+    )
     return list((await session.execute(query)).scalars())
 
 
@@ -30,12 +34,19 @@ async def recipient(session: AsyncSession, person_id: UUID) -> Recipient | None:
 async def add_items(session: AsyncSession, items: list[dict[str, object]]) -> None:
     """Inserts inbox items; one already written for the same (person, event, category) is kept."""
     if items:
-        await session.execute(insert(InboxItem).values(items).on_conflict_do_nothing(
-            constraint="uq_inbox_items_event"))
+        await session.execute(
+            insert(InboxItem).values(items).on_conflict_do_nothing(constraint="uq_inbox_items_event")
+        )
 
 
-async def page(session: AsyncSession, person_id: UUID, *, unread_only: bool,
-               after: tuple[datetime, UUID] | None, limit: int) -> list[InboxItem]:
+async def page(
+    session: AsyncSession,
+    person_id: UUID,
+    *,
+    unread_only: bool,
+    after: tuple[datetime, UUID] | None,
+    limit: int,
+) -> list[InboxItem]:
     query = select(InboxItem).where(InboxItem.person_id == person_id)
     if unread_only:
         query = query.where(InboxItem.read_at.is_(None))
@@ -51,14 +62,20 @@ async def unread_count(session: AsyncSession, person_id: UUID) -> int:
 
 
 async def mark_read(session: AsyncSession, person_id: UUID, item_id: UUID, now: datetime) -> InboxItem | None:
-    item = (await session.execute(select(InboxItem).where(
-        InboxItem.id == item_id, InboxItem.person_id == person_id))).scalar_one_or_none()
+    item = (
+        await session.execute(
+            select(InboxItem).where(InboxItem.id == item_id, InboxItem.person_id == person_id)
+        )
+    ).scalar_one_or_none()
     if item is not None and item.read_at is None:
         item.read_at = now
     return item
 
 
 async def mark_all_read(session: AsyncSession, person_id: UUID, now: datetime) -> int:
-    result = await session.execute(update(InboxItem).where(
-        InboxItem.person_id == person_id, InboxItem.read_at.is_(None)).values(read_at=now))
+    result = await session.execute(
+        update(InboxItem)
+        .where(InboxItem.person_id == person_id, InboxItem.read_at.is_(None))
+        .values(read_at=now)
+    )
     return int(getattr(result, "rowcount", 0) or 0)

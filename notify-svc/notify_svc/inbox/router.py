@@ -20,13 +20,25 @@ Me = Annotated[Principal, Depends(OWN_INBOX)]
 
 
 @router.get("", response_model=InboxPage, summary="My inbox, newest first")
-async def list_inbox(principal: Me, session: SessionDep, limit: LimitQuery = 20, cursor: CursorQuery = None,
-                     unread: bool = False) -> InboxPage:
-    items = await repository.page(session, principal.sub, unread_only=unread,
-                                  after=decode_cursor(cursor) if cursor else None, limit=limit + 1)
+async def list_inbox(
+    principal: Me,
+    session: SessionDep,
+    limit: LimitQuery = 20,
+    cursor: CursorQuery = None,
+    unread: bool = False,
+) -> InboxPage:
+    items = await repository.page(
+        session,
+        principal.sub,
+        unread_only=unread,
+        after=decode_cursor(cursor) if cursor else None,
+        limit=limit + 1,
+    )
     page = [InboxItemRead.model_validate(i) for i in items[:limit]]
     more = len(items) > limit
-    return InboxPage(items=page, next_cursor=encode_cursor(page[-1].created_at, page[-1].id) if more else None)
+    return InboxPage(
+        items=page, next_cursor=encode_cursor(page[-1].created_at, page[-1].id) if more else None
+    )
 
 
 @router.get("/unread-count", response_model=UnreadCount, summary="How many of my items are unread")
@@ -44,5 +56,6 @@ async def mark_read(item_id: UUID, principal: Me, session: SessionDep, request: 
 
 @router.post("/read-all", response_model=MarkedRead, summary="Mark all my items read")
 async def mark_all_read(principal: Me, session: SessionDep, request: Request) -> MarkedRead:
-    return MarkedRead(marked=await repository.mark_all_read(session, principal.sub,
-                                                            request.app.state.runtime.clock.now()))
+    return MarkedRead(
+        marked=await repository.mark_all_read(session, principal.sub, request.app.state.runtime.clock.now())
+    )

@@ -11,8 +11,9 @@ class ProposalInvalidTransition(AppError):
     status = 409
     code = "proposal.invalid_transition"
     title = Text("提案当前状态不允许此操作", "Not allowed in the proposal's current status")
-    detail = Text("提案状态为“{status}”，不能执行“{action}”。",
-                  "The proposal is '{status}'; '{action}' is not allowed.")
+    detail = Text(
+        "提案状态为“{status}”，不能执行“{action}”。", "The proposal is '{status}'; '{action}' is not allowed."
+    )
 
 
 class ProposalIncomplete(AppError):
@@ -21,8 +22,10 @@ class ProposalIncomplete(AppError):
     status = 422
     code = "proposal.incomplete"
     title = Text("提案内容不完整或超出限制", "The proposal is incomplete or over the limits")
-    detail = Text("请补全案由、情况与分析，并至少提出一条建议。",
-                  "A title, the situation and analysis, and at least one suggestion are required.")
+    detail = Text(
+        "请补全案由、情况与分析，并至少提出一条建议。",
+        "A title, the situation and analysis, and at least one suggestion are required.",
+    )
 
 
 class ProposalVersionMismatch(AppError):
@@ -34,9 +37,17 @@ class ProposalVersionMismatch(AppError):
 
 VIOLATION_MESSAGES: dict[str, Text] = {
     "title_required": Text("请填写案由", "A title is required"),
-    "title_too_long": Text("案由不能超过 {title_max_chars} 个字", "The title may have at most {title_max_chars} characters"),
+    "title_too_long": Text(
+        "案由不能超过 {title_max_chars} 个字", "The title may have at most {title_max_chars} characters"
+    ),
     "situation_required": Text("请填写情况与分析", "The situation and analysis are required"),
-    "body_too_long": Text("正文不能超过 {body_max_chars} 个字", "The body may have at most {body_max_chars} characters"),
-    "suggestion_required": Text("请至少提出 {min_suggestions} 条建议", "At least {min_suggestions} suggestion(s) required"),
-    "too_many_suggestions": Text("建议不能超过 {max_suggestions} 条", "At most {max_suggestions} suggestions"),
+    "body_too_long": Text(
+        "正文不能超过 {body_max_chars} 个字", "The body may have at most {body_max_chars} characters"
+    ),
+    "suggestion_required": Text(
+        "请至少提出 {min_suggestions} 条建议", "At least {min_suggestions} suggestion(s) required"
+    ),
+    "too_many_suggestions": Text(
+        "建议不能超过 {max_suggestions} 条", "At most {max_suggestions} suggestions"
+    ),
 }

@@ -23,9 +23,16 @@ async def policy_for(session: AsyncSession, org_id: UUID) -> ProposalPolicy:
     return ProposalPolicy.from_stored(row.values if row else None)
 
 
-async def list_visible(session: AsyncSession, *, org_id: UUID, proposer_id: UUID | None,
-                       include_drafts: bool, status: Status | None, after: tuple[datetime, UUID] | None,
-                       limit: int) -> list[Proposal]:
+async def list_visible(
+    session: AsyncSession,
+    *,
+    org_id: UUID,
+    proposer_id: UUID | None,
+    include_drafts: bool,
+    status: Status | None,
+    after: tuple[datetime, UUID] | None,
+    limit: int,
+) -> list[Proposal]:
     """Newest first. `proposer_id` limits to one proposer's; staff never see others' drafts."""
     query = select(Proposal).where(Proposal.org_id == org_id)
     if proposer_id is not None:
@@ -42,9 +49,15 @@ async def list_visible(session: AsyncSession, *, org_id: UUID, proposer_id: UUID
 
 async def session_windows(session: AsyncSession, org_id: UUID, at: datetime) -> list[SessionWindow]:
     """The organization's session windows that contain `at`."""
-    rows = (await session.execute(select(SessionWindowRow).where(
-        SessionWindowRow.org_id == org_id, SessionWindowRow.opens_at <= at, SessionWindowRow.closes_at >= at,
-    ))).scalars()
+    rows = (
+        await session.execute(
+            select(SessionWindowRow).where(
+                SessionWindowRow.org_id == org_id,
+                SessionWindowRow.opens_at <= at,
+                SessionWindowRow.closes_at >= at,
+            )
+        )
+    ).scalars()
     return [SessionWindow(r.opens_at, r.closes_at) for r in rows]
 
 

@@ -36,50 +36,88 @@ def _respond(proposal: object, response: Response) -> ProposalRead:
 
 
 @router.post("", status_code=201, response_model=ProposalRead, summary="Create a proposal draft")
-async def create_draft(body: ProposalDraft, principal: Member, session: SessionDep, request: Request,
-                       response: Response) -> ProposalRead:
-    proposal = await service.create_draft(session, principal=principal, draft=body,
-                                          now=request.app.state.runtime.clock.now())
+async def create_draft(
+    body: ProposalDraft, principal: Member, session: SessionDep, request: Request, response: Response
+) -> ProposalRead:
+    proposal = await service.create_draft(
+        session, principal=principal, draft=body, now=request.app.state.runtime.clock.now()
+    )
     response.headers["Location"] = f"/api/v1/proposals/{proposal.id}"
     return _respond(proposal, response)
 
 
 @router.get("", response_model=ProposalPage, summary="List proposals visible to me")
-async def list_proposals(principal: Reader, session: SessionDep, limit: LimitQuery = 20,
-                         cursor: CursorQuery = None, status: Annotated[Status | None, Query()] = None,
-                         mine: bool = False) -> ProposalPage:
+async def list_proposals(
+    principal: Reader,
+    session: SessionDep,
+    limit: LimitQuery = 20,
+    cursor: CursorQuery = None,
+    status: Annotated[Status | None, Query()] = None,
+    mine: bool = False,
+) -> ProposalPage:
     staff_view = principal.has_role("staff", "leader") and not mine
     after = decode_cursor(cursor) if cursor else None
     items = await repository.list_visible(
-        session, org_id=principal.org, proposer_id=None if staff_view else principal.sub,
-        include_drafts=not staff_view, status=status, after=after, limit=limit + 1)
+        session,
+        org_id=principal.org,
+        proposer_id=None if staff_view else principal.sub,
+        include_drafts=not staff_view,
+        status=status,
+        after=after,
+        limit=limit + 1,
+    )
     if staff_view and not (principal.has_scope("proposals") or principal.has_role("leader")):
         items = []
     page = [ProposalRead.model_validate(p) for p in items[:limit]]
     more = len(items) > limit
-    return ProposalPage(items=page, next_cursor=encode_cursor(page[-1].created_at, page[-1].id) if more else None)
+    return ProposalPage(
+        items=page, next_cursor=encode_cursor(page[-1].created_at, page[-1].id) if more else None
+    )
 
 
 @router.get("/{proposal_id}", response_model=ProposalRead, summary="Read one proposal")
-async def get_proposal(proposal_id: UUID, principal: Reader, session: SessionDep,
-                       response: Response) -> ProposalRead:
+async def get_proposal(
+    proposal_id: UUID, principal: Reader, session: SessionDep, response: Response
+) -> ProposalRead:
     return _respond(await service.get_visible(session, principal, proposal_id), response)
 
 
 @router.patch("/{proposal_id}", response_model=ProposalRead, summary="Edit my draft (If-Match)")
-async def update_draft(proposal_id: UUID, body: ProposalUpdate, principal: Member, session: SessionDep,
-                       request: Request, response: Response, if_match: IfMatch = None) -> ProposalRead:
-    proposal = await service.update_draft(session, principal=principal, proposal_id=proposal_id,
-                                          changes=body, expected_version=_version(if_match),
-                                          now=request.app.state.runtime.clock.now())
+async def update_draft(
+    proposal_id: UUID,
+    body: ProposalUpdate,
+    principal: Member,
+    session: SessionDep,
+    request: Request,
+    response: Response,
+    if_match: IfMatch = None,
+) -> ProposalRead:
+    proposal = await service.update_draft(
+        session,
+        principal=principal,
+        proposal_id=proposal_id,
+        changes=body,
+        expected_version=_version(if_match),
+        now=request.app.state.runtime.clock.now(),
+    )
     return _respond(proposal, response)
 
 
 @router.post("/{proposal_id}/submit", response_model=ProposalRead, summary="Submit my draft")
-async def submit(proposal_id: UUID, principal: Member, session: SessionDep, request: Request,
-                 response: Response, if_match: IfMatch = None) -> ProposalRead:
-    proposal = await service.submit(session, principal=principal, proposal_id=proposal_id,
-                                    expected_version=_version(if_match),
-                                    now=request.app.state.runtime.clock.now(),
-                                    traceparent=getattr(request.state, "traceparent", None))
+async def submit(
+    proposal_id: UUID,
+    principal: Member,
+    session: SessionDep,
+    request: Request,
+    response: Response,
+    if_match: IfMatch = None,
+) -> ProposalRead:
+    proposal = await service.submit(
+        session,
+        principal=principal,
+        proposal_id=proposal_id,
+        expected_version=_version(if_match),
+        now=request.app.state.runtime.clock.now(),
+        traceparent=getattr(request.state, "traceparent", None),
+    )
     return _respond(proposal, response)

@@ -1,7 +1,6 @@
 from datetime import datetime
-from uuid import UUID
-
 from typing import Annotated
+from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 

@@ -34,8 +34,15 @@ def _content(p: Proposal) -> Content:
 def _raise_violations(violations: list[domain.RuleViolation], policy: ProposalPolicy) -> None:
     if violations:
         params = policy.model_dump()
-        errors = [{"field": v.field, "code": v.code, "message": VIOLATION_MESSAGES[v.code].zh.format(**params),
-                   "message_en": VIOLATION_MESSAGES[v.code].en.format(**params)} for v in violations]
+        errors = [
+            {
+                "field": v.field,
+                "code": v.code,
+                "message": VIOLATION_MESSAGES[v.code].zh.format(**params),
+                "message_en": VIOLATION_MESSAGES[v.code].en.format(**params),
+            }
+            for v in violations
+        ]
         raise ProposalIncomplete(errors=errors)
 
 
@@ -47,32 +54,53 @@ def can_read(principal: Principal, proposal: Proposal) -> bool:
         return True
     if proposal.status == Status.DRAFT:
         return False
-    return principal.has_role("staff", "leader") and (principal.has_scope("proposals") or
-                                                       principal.has_role("leader"))
+    return principal.has_role("staff", "leader") and (
+        principal.has_scope("proposals") or principal.has_role("leader")
+    )
 
 
-async def get_visible(session: AsyncSession, principal: Principal, proposal_id: UUID,
-                      *, for_update: bool = False) -> Proposal:
+async def get_visible(
+    session: AsyncSession, principal: Principal, proposal_id: UUID, *, for_update: bool = False
+) -> Proposal:
     proposal = await repository.get(session, proposal_id, for_update=for_update)
     if proposal is None or not can_read(principal, proposal):
         raise ProposalNotFound()
     return proposal
 
 
-async def create_draft(session: AsyncSession, *, principal: Principal, draft: ProposalDraft,
-                       now: datetime) -> Proposal:
+async def create_draft(
+    session: AsyncSession, *, principal: Principal, draft: ProposalDraft, now: datetime
+) -> Proposal:
     policy = await repository.policy_for(session, principal.org)
     content = Content(draft.title, draft.situation, tuple(draft.suggestions))
     _raise_violations(domain.content_violations(content, policy, complete=False), policy)
     proposal = Proposal(
-        id=new_id(), org_id=principal.org, status=Status.DRAFT, kind=None, title=draft.title.strip(),
-        situation=draft.situation, suggestions=list(draft.suggestions), suggested_unit=draft.suggested_unit,
-        first_proposer_id=principal.sub, created_at=now, updated_at=now, version=1,
+        id=new_id(),
+        org_id=principal.org,
+        status=Status.DRAFT,
+        kind=None,
+        title=draft.title.strip(),
+        situation=draft.situation,
+        suggestions=list(draft.suggestions),
+        suggested_unit=draft.suggested_unit,
+        first_proposer_id=principal.sub,
+        created_at=now,
+        updated_at=now,
+        version=1,
     )
     session.add(proposal)
-    repository.record(session, ProposalHistory(id=new_id(), proposal_id=proposal.id, action="create",
-                                               from_status=None, to_status=Status.DRAFT,
-                                               actor_id=principal.sub, at=now))
+    repository.record(
+        session,
+        ProposalHistory(
+            id=new_id(),
+            proposal_id=proposal.id,
+            action="create",
+            from_status=None,
+            to_status=Status.DRAFT,
+            actor_id=principal.sub,
+            at=now,
+        ),
+    )
     await session.flush()
     return proposal
 
@@ -89,8 +117,15 @@ def _own_draft(principal: Principal, proposal: Proposal, action: Action) -> None
         raise ProposalInvalidTransition(status=proposal.status, action=action.value)
 
 
-async def update_draft(session: AsyncSession, *, principal: Principal, proposal_id: UUID,
-                       changes: ProposalUpdate, expected_version: int | None, now: datetime) -> Proposal:
+async def update_draft(
+    session: AsyncSession,
+    *,
+    principal: Principal,
+    proposal_id: UUID,
+    changes: ProposalUpdate,
+    expected_version: int | None,
+    now: datetime,
+) -> Proposal:
     proposal = await get_visible(session, principal, proposal_id, for_update=True)
     _own_draft(principal, proposal, Action.SUBMIT)
     _check_version(proposal, expected_version)
@@ -103,8 +138,15 @@ async def update_draft(session: AsyncSession, *, principal: Principal, proposal_
     return proposal
 
 
-async def submit(session: AsyncSession, *, principal: Principal, proposal_id: UUID,
-                 expected_version: int | None, now: datetime, traceparent: str | None) -> Proposal:
+async def submit(
+    session: AsyncSession,
+    *,
+    principal: Principal,
+    proposal_id: UUID,
+    expected_version: int | None,
+    now: datetime,
+    traceparent: str | None,
+) -> Proposal:
     """Rule 1 enforced; the state change and `proposal.submitted` commit together."""
     proposal = await get_visible(session, principal, proposal_id, for_update=True)
     _own_draft(principal, proposal, Action.SUBMIT)
@@ -121,14 +163,36 @@ async def submit(session: AsyncSession, *, principal: Principal, proposal_id: UU
     proposal.submitted_at = now
     proposal.updated_at = now
     proposal.version += 1
-    repository.record(session, ProposalHistory(id=new_id(), proposal_id=proposal.id, action=Action.SUBMIT,
-                                               from_status=old_status, to_status=new_status,
-                                               actor_id=principal.sub, at=now))
-    await stage(session, make_event(
-        ProposalSubmittedV1(proposal_id=proposal.id, org_id=proposal.org_id, title=proposal.title,
-                            kind=proposal.kind, first_proposer_id=proposal.first_proposer_id,
-                            submitted_at=now, version=proposal.version),
-        source=SOURCE, subject=proposal.id, orgid=proposal.org_id, actorid=principal.sub,
-        traceparent=traceparent, time=now,
-    ))
+    repository.record(
+        session,
+        ProposalHistory(
+            id=new_id(),
+            proposal_id=proposal.id,
+            action=Action.SUBMIT,
+            from_status=old_status,
+            to_status=new_status,
+            actor_id=principal.sub,
+            at=now,
+        ),
+    )
+    await stage(
+        session,
+        make_event(
+            ProposalSubmittedV1(
+                proposal_id=proposal.id,
+                org_id=proposal.org_id,
+                title=proposal.title,
+                kind=proposal.kind,
+                first_proposer_id=proposal.first_proposer_id,
+                submitted_at=now,
+                version=proposal.version,
+            ),
+            source=SOURCE,
+            subject=proposal.id,
+            orgid=proposal.org_id,
+            actorid=principal.sub,
+            traceparent=traceparent,
+            time=now,
+        ),
+    )
     return proposal

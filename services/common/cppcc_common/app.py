@@ -100,18 +100,27 @@ async def start_runtime(
     sessionmaker = create_sessionmaker(engine)
     if callable(key_source):
         key_source = key_source(sessionmaker)
-    verifier = TokenVerifier(key_source or JwksKeySource(settings.jwks_url),
-                             issuer=settings.jwt_issuer, audience=settings.jwt_audience)
-    runtime = Runtime(settings=settings, clock=clock or SystemClock(), engine=engine,
-                      sessionmaker=sessionmaker, verifier=verifier)
+    verifier = TokenVerifier(
+        key_source or JwksKeySource(settings.jwks_url),
+        issuer=settings.jwt_issuer,
+        audience=settings.jwt_audience,
+    )
+    runtime = Runtime(
+        settings=settings,
+        clock=clock or SystemClock(),
+        engine=engine,
+        sessionmaker=sessionmaker,
+        verifier=verifier,
+    )
     runtime.nc = await bus.connect(settings.nats_url, name=settings.service_name)
     runtime.js = runtime.nc.jetstream()
     await bus.ensure_streams(runtime.js, list(streams), replicas=settings.stream_replicas)
     for hook in on_startup:
         await hook(runtime)
     if settings.relay_enabled:
-        runtime.relay = OutboxRelay(engine, runtime.js, batch_size=settings.relay_batch_size,
-                                    interval=settings.relay_interval_seconds)
+        runtime.relay = OutboxRelay(
+            engine, runtime.js, batch_size=settings.relay_batch_size, interval=settings.relay_interval_seconds
+        )
         _spawn(runtime, runtime.relay.run(), "outbox-relay")
         _spawn(runtime, _listen_for_outbox(runtime), "outbox-listen")
     if settings.consumers_enabled:
@@ -154,8 +163,15 @@ def create_service_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        runtime = await start_runtime(settings, streams=streams, consumers=consumers, scanners=scanners,
-                                      key_source=key_source, clock=clock, on_startup=on_startup)
+        runtime = await start_runtime(
+            settings,
+            streams=streams,
+            consumers=consumers,
+            scanners=scanners,
+            key_source=key_source,
+            clock=clock,
+            on_startup=on_startup,
+        )
         app.state.runtime = runtime
         log.info("started", extra={"port": settings.port})
         try:
@@ -163,8 +179,15 @@ def create_service_app(
         finally:
             await stop_runtime(runtime)
 
-    app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan,
-                  openapi_url="/openapi.json", docs_url="/docs", redoc_url=None)
+    app = FastAPI(
+        title=title,
+        description=description,
+        version="1.0.0",
+        lifespan=lifespan,
+        openapi_url="/openapi.json",
+        docs_url="/docs",
+        redoc_url=None,
+    )
     install_error_handlers(app)
     app.include_router(health_router)
     for router in routers:

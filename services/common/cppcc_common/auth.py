@@ -7,6 +7,7 @@ without one. Public routes say so with `PUBLIC`.
 """
 
 import asyncio
+import contextlib
 import json
 import time
 from collections.abc import Callable
@@ -63,8 +64,14 @@ class StaticKeySource(KeySource):
 class JwksKeySource(KeySource):
     """Fetches a JWKS over HTTP; caches it; refetches on an unknown kid at most every `min_refresh` s."""
 
-    def __init__(self, url: str, *, ttl: float = 300.0, min_refresh: float = 10.0,
-                 client: httpx.AsyncClient | None = None) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        ttl: float = 300.0,
+        min_refresh: float = 10.0,
+        client: httpx.AsyncClient | None = None,
+    ) -> None:
         self.url = url
         self.ttl = ttl
         self.min_refresh = min_refresh
@@ -92,10 +99,9 @@ class JwksKeySource(KeySource):
         async with self._lock:
             age = time.monotonic() - self.fetched_at
             if (kid not in self.keys or age >= self.ttl) and age >= self.min_refresh:
-                try:
+                # Keep the cached keys on failure; an unknown kid then fails as unauthenticated.
+                with contextlib.suppress(httpx.HTTPError, ValueError, json.JSONDecodeError):
                     await self._refresh()
-                except (httpx.HTTPError, ValueError, json.JSONDecodeError):
-                    pass  # keep the cached keys; an unknown kid then fails as unauthenticated
         return self.keys.get(kid)
 
 
@@ -118,9 +124,15 @@ class TokenVerifier:
             key = await self.keys.get(header["kid"])
             if key is None:
                 raise Unauthenticated(_INVALID)
-            claims = jwt.decode(token, key.key, algorithms=["EdDSA"], audience=self.audience,
-                                issuer=self.issuer, leeway=self.leeway,
-                                options={"require": ["exp", "iat", "sub", "org"]})
+            claims = jwt.decode(
+                token,
+                key.key,
+                algorithms=["EdDSA"],
+                audience=self.audience,
+                issuer=self.issuer,
+                leeway=self.leeway,
+                options={"require": ["exp", "iat", "sub", "org"]},
+            )
             return Principal(
                 sub=UUID(claims["sub"]),
                 org=UUID(claims["org"]),
@@ -148,8 +160,14 @@ class Permission:
     (and, if `scopes` is given, any of the scopes); `rule` adds a custom predicate.
     """
 
-    def __init__(self, name: str, *, roles: set[str] | None = None, scopes: set[str] | None = None,
-                 rule: Rule | None = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        *,
+        roles: set[str] | None = None,
+        scopes: set[str] | None = None,
+        rule: Rule | None = None,
+    ) -> None:
         self.name = name
         self.roles = frozenset(roles or ())
         self.scopes = frozenset(scopes or ())
@@ -167,7 +185,8 @@ class Permission:
         token = bearer_token(request)
         if token is None:
             raise Unauthenticated(headers={"WWW-Authenticate": "Bearer"})
-        principal = await request.app.state.runtime.verifier.verify(token)
+        verifier: TokenVerifier = request.app.state.runtime.verifier
+        principal = await verifier.verify(token)
         if not self.allows(principal):
             raise Forbidden()
         request.state.principal = principal

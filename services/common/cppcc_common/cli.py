@@ -3,7 +3,8 @@
 import argparse
 import asyncio
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
+from typing import Any
 from pathlib import Path
 
 import uvicorn
@@ -17,7 +18,7 @@ def run_cli(
     app_path: str,
     settings: ServiceSettings,
     migrations: Path,
-    seed_demo: Callable[[ServiceSettings], Awaitable[None]] | None = None,
+    seed_demo: Callable[[Any], Coroutine[Any, Any, None]] | None = None,
     argv: list[str] | None = None,
 ) -> None:
     parser = argparse.ArgumentParser(prog=settings.service_name)
@@ -31,9 +32,16 @@ def run_cli(
     if args.command == "migrate":
         upgrade(migrations, settings.database_url)
     elif args.command == "serve":
-        uvicorn.run(app_path, factory=True, host=settings.host, port=settings.port,
-                    workers=args.workers, log_config=None, proxy_headers=True,
-                    timeout_graceful_shutdown=10)
+        uvicorn.run(
+            app_path,
+            factory=True,
+            host=settings.host,
+            port=settings.port,
+            workers=args.workers,
+            log_config=None,
+            proxy_headers=True,
+            timeout_graceful_shutdown=10,
+        )
     elif args.command == "seed-demo" and seed_demo is not None:
         asyncio.run(seed_demo(settings))
     else:  # pragma: no cover - argparse already refused

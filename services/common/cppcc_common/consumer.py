@@ -87,7 +87,9 @@ class Consumer:
 
     async def start(self) -> None:
         self._sub = await self.js.pull_subscribe(
-            self.spec.subjects[0], durable=self.spec.name, stream=self.spec.stream,
+            self.spec.subjects[0],
+            durable=self.spec.name,
+            stream=self.spec.stream,
             config=self.consumer_config(),
         )
 
@@ -130,8 +132,15 @@ class Consumer:
                 applied = await apply_once(session, self.spec.name, envelope, data, handler)
         except Exception as exc:
             FAILURES.labels(self.spec.name).inc()
-            log.warning("handler failed", extra={"consumer": self.spec.name, "event_id": str(envelope.id),
-                                                 "deliveries": deliveries, "error": repr(exc)})
+            log.warning(
+                "handler failed",
+                extra={
+                    "consumer": self.spec.name,
+                    "event_id": str(envelope.id),
+                    "deliveries": deliveries,
+                    "error": repr(exc),
+                },
+            )
             if deliveries >= self.spec.max_deliver:
                 await self._dead_letter(msg, envelope.id, envelope.type, repr(exc), deliveries)
                 await self._ack(msg)
@@ -153,11 +162,19 @@ class Consumer:
     ) -> None:
         DEAD.labels(self.spec.name).inc()
         async with self.sessionmaker() as session, session.begin():
-            await session.execute(_DEAD_LETTER, {
-                "id": new_id(), "consumer": self.spec.name, "event_id": event_id,
-                "event_type": event_type, "subject": msg.subject, "payload": msg.data.decode(errors="replace"),
-                "error": error[:2000], "deliveries": deliveries,
-            })
+            await session.execute(
+                _DEAD_LETTER,
+                {
+                    "id": new_id(),
+                    "consumer": self.spec.name,
+                    "event_id": event_id,
+                    "event_type": event_type,
+                    "subject": msg.subject,
+                    "payload": msg.data.decode(errors="replace"),
+                    "error": error[:2000],
+                    "deliveries": deliveries,
+                },
+            )
 
 
 async def apply_once(
@@ -174,7 +191,9 @@ async def apply_once(
     return True
 
 
-async def list_dead_letters(session: AsyncSession, consumer: str | None = None, limit: int = 100) -> list[Any]:
+async def list_dead_letters(
+    session: AsyncSession, consumer: str | None = None, limit: int = 100
+) -> list[Any]:
     """Dead letters not yet replayed, oldest first."""
     query = (
         "SELECT id, consumer, event_id, event_type, subject, error, deliveries, created_at "
@@ -190,15 +209,20 @@ async def replay_dead_letter(
 ) -> bool:
     """Re-runs a dead letter through the consumer's handler, exactly once; True if applied now."""
     async with sessionmaker() as session, session.begin():
-        row = (await session.execute(
-            text("SELECT payload FROM dead_letters WHERE id = :id AND consumer = :consumer "
-                 "AND replayed_at IS NULL FOR UPDATE"),
-            {"id": dead_letter_id, "consumer": spec.name},
-        )).first()
+        row = (
+            await session.execute(
+                text(
+                    "SELECT payload FROM dead_letters WHERE id = :id AND consumer = :consumer "
+                    "AND replayed_at IS NULL FOR UPDATE"
+                ),
+                {"id": dead_letter_id, "consumer": spec.name},
+            )
+        ).first()
         if row is None:
             return False
         envelope, data = parse_event(row.payload)
         applied = await apply_once(session, spec.name, envelope, data, spec.handlers.get(envelope.type))
-        await session.execute(text("UPDATE dead_letters SET replayed_at = now() WHERE id = :id"),
-                              {"id": dead_letter_id})
+        await session.execute(
+            text("UPDATE dead_letters SET replayed_at = now() WHERE id = :id"), {"id": dead_letter_id}
+        )
         return applied

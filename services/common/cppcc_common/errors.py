@@ -91,7 +91,9 @@ class InvalidTransition(AppError):
     status = 409
     code = "invalid_transition"
     title = Text("当前状态不允许此操作", "Action not allowed in the current state")
-    detail = Text("当前状态“{status}”不允许执行“{action}”。", "Action '{action}' is not allowed in status '{status}'.")
+    detail = Text(
+        "当前状态“{status}”不允许执行“{action}”。", "Action '{action}' is not allowed in status '{status}'."
+    )
 
 
 class PreconditionFailed(AppError):
@@ -146,8 +148,12 @@ _HTTP_CODES: dict[int, tuple[str, Text]] = {
 _FIELD_MESSAGES: dict[str, Text] = {
     "missing": Text("必填项缺失", "Field required"),
     "extra_forbidden": Text("不允许的字段", "Unknown field not allowed"),
-    "string_too_long": Text("内容过长（最多 {max_length} 个字符）", "Too long (at most {max_length} characters)"),
-    "string_too_short": Text("内容过短（至少 {min_length} 个字符）", "Too short (at least {min_length} characters)"),
+    "string_too_long": Text(
+        "内容过长（最多 {max_length} 个字符）", "Too long (at most {max_length} characters)"
+    ),
+    "string_too_short": Text(
+        "内容过短（至少 {min_length} 个字符）", "Too short (at least {min_length} characters)"
+    ),
     "too_long": Text("条目过多（最多 {max_length} 项）", "Too many items (at most {max_length})"),
     "too_short": Text("条目过少（至少 {min_length} 项）", "Too few items (at least {min_length})"),
     "string_type": Text("应为文本", "Must be a string"),

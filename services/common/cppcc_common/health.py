@@ -30,8 +30,9 @@ async def readyz(request: Request) -> JSONResponse:
     nc = runtime.nc
     checks["nats"] = "ok" if nc is not None and nc.is_connected else "unavailable"
     ready = all(v == "ok" for v in checks.values())
-    return JSONResponse({"status": "ready" if ready else "not_ready", "checks": checks},
-                        status_code=200 if ready else 503)
+    return JSONResponse(
+        {"status": "ready" if ready else "not_ready", "checks": checks}, status_code=200 if ready else 503
+    )
 
 
 @router.get("/metrics", summary="Prometheus metrics", include_in_schema=False)

@@ -77,8 +77,12 @@ class RequestContextMiddleware:
                 HTTP_LATENCY.labels(method, route).observe(elapsed)
                 log.info(
                     "request",
-                    extra={"method": method, "path": scope.get("path"), "status": status,
-                           "duration_ms": round(elapsed * 1000, 2)},
+                    extra={
+                        "method": method,
+                        "path": scope.get("path"),
+                        "status": status,
+                        "duration_ms": round(elapsed * 1000, 2),
+                    },
                 )
             request_id_var.reset(rid_token)
             trace_id_var.reset(tid_token)
@@ -136,7 +140,14 @@ async def _send_413(scope: Scope, send: Send) -> None:
         "instance": scope.get("path", ""),
     }
     raw = json.dumps(body, ensure_ascii=False).encode()
-    await send({"type": "http.response.start", "status": 413,
-                "headers": [(b"content-type", b"application/problem+json"),
-                            (b"content-length", str(len(raw)).encode())]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [
+                (b"content-type", b"application/problem+json"),
+                (b"content-length", str(len(raw)).encode()),
+            ],
+        }
+    )
     await send({"type": "http.response.body", "body": raw})

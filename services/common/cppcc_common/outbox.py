@@ -12,6 +12,7 @@ with the same Nats-Msg-Id, which JetStream's duplicate window stores only once.
 """
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
@@ -38,9 +39,7 @@ _CLAIM = text(
     "ORDER BY created_at LIMIT :limit FOR UPDATE SKIP LOCKED"
 )
 _MARK_SENT = text("UPDATE outbox SET sent_at = now(), attempts = attempts + 1 WHERE id = ANY(:ids)")
-_MARK_FAILED = text(
-    "UPDATE outbox SET attempts = attempts + 1, last_error = :error WHERE id = ANY(:ids)"
-)
+_MARK_FAILED = text("UPDATE outbox SET attempts = attempts + 1, last_error = :error WHERE id = ANY(:ids)")
 _PURGE = text("DELETE FROM outbox WHERE sent_at < now() - make_interval(secs => :secs)")
 _NOTIFY = text("SELECT pg_notify('cppcc_outbox', '')")
 
@@ -137,7 +136,5 @@ class OutboxRelay:
                 log.warning("outbox relay round failed", extra={"error": repr(exc)})
                 backoff = min(backoff * 2, 5.0)
             self._wake.clear()
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=backoff)
-            except TimeoutError:
-                pass

@@ -38,5 +38,6 @@ def decode_cursor(cursor: str) -> tuple[datetime, UUID]:
         at, id = json.loads(base64.urlsafe_b64decode(padded))
         return datetime.fromisoformat(at), UUID(id)
     except (ValueError, TypeError) as exc:
-        raise ValidationFailed(_BAD_CURSOR, errors=[
-            {"field": "cursor", "code": "invalid_cursor", "message": _BAD_CURSOR.zh}]) from exc
+        raise ValidationFailed(
+            _BAD_CURSOR, errors=[{"field": "cursor", "code": "invalid_cursor", "message": _BAD_CURSOR.zh}]
+        ) from exc

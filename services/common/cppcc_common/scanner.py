@@ -21,12 +21,16 @@ from cppcc_common.clock import Clock, SystemClock
 log = logging.getLogger("cppcc.scanner")
 
 
-def due_rows(table: Table, due_column: ColumnElement[Any], now: datetime, limit: int,
-             *where: ColumnElement[bool]) -> Select[Any]:
+def due_rows(
+    table: Table, due_column: ColumnElement[Any], now: datetime, limit: int, *where: ColumnElement[bool]
+) -> Select[Any]:
     """SELECT the rows of `table` due at `now`, locked, skipping rows another scanner holds."""
     return (
-        select(table).where(due_column <= now, *where).order_by(due_column)
-        .limit(limit).with_for_update(skip_locked=True)
+        select(table)
+        .where(due_column <= now, *where)
+        .order_by(due_column)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
     )
 
 
@@ -34,8 +38,12 @@ class DeadlineScanner:
     name = "scanner"
     batch_size = 100
 
-    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], clock: Clock | None = None,
-                 interval: float = 5.0) -> None:
+    def __init__(
+        self,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        clock: Clock | None = None,
+        interval: float = 5.0,
+    ) -> None:
         self.sessionmaker = sessionmaker
         self.clock = clock or SystemClock()
         self.interval = interval

@@ -29,23 +29,32 @@ def _verifier(source: Any = None) -> TokenVerifier:
 
 async def test_a_valid_token_gives_the_principal() -> None:
     sub, org, unit = uuid4(), uuid4(), uuid4()
-    principal = await _verifier().verify(issuer.token(sub=sub, org=org, roles=["unit_user", "bogus"],
-                                                      scopes=["proposals"], unit=unit))
-    assert principal == Principal(sub=sub, org=org, roles=frozenset({"unit_user"}),
-                                  scopes=frozenset({"proposals"}), unit=unit)
+    principal = await _verifier().verify(
+        issuer.token(sub=sub, org=org, roles=["unit_user", "bogus"], scopes=["proposals"], unit=unit)
+    )
+    assert principal == Principal(
+        sub=sub, org=org, roles=frozenset({"unit_user"}), scopes=frozenset({"proposals"}), unit=unit
+    )
 
 
-@pytest.mark.parametrize("token", [
-    issuer.token(ttl=-120),                                 # expired
-    issuer.token(aud="someone-else"),                       # wrong audience
-    issuer.token(iss="evil"),                               # wrong issuer
-    TestIssuer().token(),                                   # signed by an unknown key
-    jwt.encode({"sub": str(uuid4()), "org": str(uuid4())}, "secret", algorithm="HS256",
-               headers={"kid": issuer.kid}),                # algorithm confusion
-    issuer.token(sub="not-a-uuid"),
-    "not.a.jwt",
-    "",
-])
+@pytest.mark.parametrize(
+    "token",
+    [
+        issuer.token(ttl=-120),  # expired
+        issuer.token(aud="someone-else"),  # wrong audience
+        issuer.token(iss="evil"),  # wrong issuer
+        TestIssuer().token(),  # signed by an unknown key
+        jwt.encode(
+            {"sub": str(uuid4()), "org": str(uuid4())},
+            "secret",
+            algorithm="HS256",
+            headers={"kid": issuer.kid},
+        ),  # algorithm confusion
+        issuer.token(sub="not-a-uuid"),
+        "not.a.jwt",
+        "",
+    ],
+)
 async def test_bad_tokens_are_unauthenticated(token: str) -> None:
     with pytest.raises(Unauthenticated):
         await _verifier().verify(token)

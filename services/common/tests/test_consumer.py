@@ -17,8 +17,9 @@ TYPE = WidgetChangedV1.event_type
 
 async def _apply(session: AsyncSession, envelope: CloudEvent, data: EventData) -> None:
     assert isinstance(data, WidgetChangedV1)
-    await session.execute(update(widgets).where(widgets.c.id == data.widget_id)
-                          .values(applied=widgets.c.applied + 1))
+    await session.execute(
+        update(widgets).where(widgets.c.id == data.widget_id).values(applied=widgets.c.applied + 1)
+    )
 
 
 async def _widget(sessionmaker: Any) -> UUID:
@@ -33,13 +34,16 @@ async def _publish(js: Any, event: CloudEvent, msg_id: str | None = None) -> Non
 
 
 def _event(widget_id: UUID) -> CloudEvent:
-    return make_event(WidgetChangedV1(widget_id=widget_id, name="w"), source="/test", subject=widget_id,
-                      orgid=None)
+    return make_event(
+        WidgetChangedV1(widget_id=widget_id, name="w"), source="/test", subject=widget_id, orgid=None
+    )
 
 
 async def _applied(engine: Any, widget_id: UUID) -> int:
     async with engine.connect() as conn:
-        return int((await conn.execute(select(widgets.c.applied).where(widgets.c.id == widget_id))).scalar_one())
+        return int(
+            (await conn.execute(select(widgets.c.applied).where(widgets.c.id == widget_id))).scalar_one()
+        )
 
 
 async def _run_until(consumer: Consumer, predicate: Any, timeout: float = 15.0) -> None:
@@ -56,7 +60,9 @@ async def _run_until(consumer: Consumer, predicate: Any, timeout: float = 15.0) 
 
 
 def _spec(name: str, handler: Any = _apply, **kw: Any) -> ConsumerSpec:
-    return ConsumerSpec(name=name, stream="TESTING", subjects=["cppcc.testing.>"], handlers={TYPE: handler}, **kw)
+    return ConsumerSpec(
+        name=name, stream="TESTING", subjects=["cppcc.testing.>"], handlers={TYPE: handler}, **kw
+    )
 
 
 class CrashBeforeAck(Consumer):
@@ -71,8 +77,9 @@ class CrashBeforeAck(Consumer):
         await super()._ack(msg)
 
 
-async def test_crash_after_commit_before_ack_applies_the_effect_once(engine: Any, sessionmaker: Any,
-                                                                      js: Any) -> None:
+async def test_crash_after_commit_before_ack_applies_the_effect_once(
+    engine: Any, sessionmaker: Any, js: Any
+) -> None:
     widget_id = await _widget(sessionmaker)
     await _publish(js, _event(widget_id))
     consumer = CrashBeforeAck(_spec("crashy", ack_wait=1.0), js, sessionmaker)
@@ -101,11 +108,14 @@ async def test_an_event_delivered_five_times_applies_once(engine: Any, sessionma
     await _run_until(consumer, all_acked)
     assert await _applied(engine, widget_id) == 1
     async with engine.connect() as conn:
-        assert (await conn.execute(text("SELECT count(*) FROM inbox WHERE consumer = 'dupes'"))).scalar_one() == 1
+        assert (
+            await conn.execute(text("SELECT count(*) FROM inbox WHERE consumer = 'dupes'"))
+        ).scalar_one() == 1
 
 
 async def test_failing_handler_ends_in_dead_letters_after_max_deliver_and_can_be_replayed(
-        engine: Any, sessionmaker: Any, js: Any) -> None:
+    engine: Any, sessionmaker: Any, js: Any
+) -> None:
     widget_id = await _widget(sessionmaker)
     await _publish(js, _event(widget_id))
     attempts: list[int] = []

@@ -99,12 +99,24 @@ async def test_oversized_bodies_are_refused_with_413(client: httpx.AsyncClient) 
 
 
 async def test_request_id_is_kept_when_sane_and_replaced_when_not(client: httpx.AsyncClient) -> None:
-    assert (await client.get("/missing", headers={"X-Request-ID": "abc-123"})).headers["x-request-id"] == "abc-123"
-    assert (await client.get("/missing", headers={"X-Request-ID": "bad id\n"})).headers["x-request-id"] != "bad id"
+    assert (await client.get("/missing", headers={"X-Request-ID": "abc-123"})).headers[
+        "x-request-id"
+    ] == "abc-123"
+    assert (await client.get("/missing", headers={"X-Request-ID": "bad id\n"})).headers[
+        "x-request-id"
+    ] != "bad id"
 
 
-@pytest.mark.parametrize(("header", "lang"), [
-    (None, "zh"), ("en", "en"), ("zh-CN", "zh"), ("en;q=0.2, zh;q=0.9", "zh"), ("fr", "zh"), ("en;q=bad", "en"),
-])
+@pytest.mark.parametrize(
+    ("header", "lang"),
+    [
+        (None, "zh"),
+        ("en", "en"),
+        ("zh-CN", "zh"),
+        ("en;q=0.2, zh;q=0.9", "zh"),
+        ("fr", "zh"),
+        ("en;q=bad", "en"),
+    ],
+)
 def test_language_negotiation(header: str | None, lang: str) -> None:
     assert negotiate_language(header) == lang

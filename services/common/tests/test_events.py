@@ -17,8 +17,14 @@ from cppcc_common.events import (
 
 def test_envelope_is_cloudevents_with_extensions_and_round_trips() -> None:
     org, actor, widget = uuid4(), uuid4(), uuid4()
-    event = make_event(WidgetChangedV1(widget_id=widget, name="甲"), source="/test-svc", subject=widget,
-                       orgid=org, actorid=actor, traceparent="00-" + "a" * 32 + "-" + "b" * 16 + "-01")
+    event = make_event(
+        WidgetChangedV1(widget_id=widget, name="甲"),
+        source="/test-svc",
+        subject=widget,
+        orgid=org,
+        actorid=actor,
+        traceparent="00-" + "a" * 32 + "-" + "b" * 16 + "-01",
+    )
     raw = json.loads(event.to_json())
     assert raw["specversion"] == "1.0"
     assert raw["type"] == "cppcc.testing.widget_changed.v1"

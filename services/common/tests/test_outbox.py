@@ -20,8 +20,9 @@ from cppcc_common.testing.events import count_messages
 
 
 def _event(widget_id: UUID) -> Any:
-    return make_event(WidgetChangedV1(widget_id=widget_id, name="w"), source="/test", subject=widget_id,
-                      orgid=None)
+    return make_event(
+        WidgetChangedV1(widget_id=widget_id, name="w"), source="/test", subject=widget_id, orgid=None
+    )
 
 
 async def _change_widget(sessionmaker: Any, *, fail: bool = False) -> UUID:
@@ -36,7 +37,9 @@ async def _change_widget(sessionmaker: Any, *, fail: bool = False) -> UUID:
 
 async def _unsent(engine: Any) -> int:
     async with engine.connect() as conn:
-        return int((await conn.execute(text("SELECT count(*) FROM outbox WHERE sent_at IS NULL"))).scalar_one())
+        return int(
+            (await conn.execute(text("SELECT count(*) FROM outbox WHERE sent_at IS NULL"))).scalar_one()
+        )
 
 
 async def test_exception_before_commit_leaves_neither_state_nor_event(engine: Any, sessionmaker: Any) -> None:
@@ -47,8 +50,9 @@ async def test_exception_before_commit_leaves_neither_state_nor_event(engine: An
         assert (await conn.execute(text("SELECT count(*) FROM outbox"))).scalar_one() == 0
 
 
-async def test_relay_publishes_with_event_id_as_msg_id_and_marks_sent(engine: Any, sessionmaker: Any,
-                                                                      js: Any) -> None:
+async def test_relay_publishes_with_event_id_as_msg_id_and_marks_sent(
+    engine: Any, sessionmaker: Any, js: Any
+) -> None:
     widget_id = await _change_widget(sessionmaker)
     assert await OutboxRelay(engine, js).relay_once() == 1
     assert await _unsent(engine) == 0
@@ -76,13 +80,16 @@ async def test_lower_id_committing_last_is_still_published(engine: Any, sessionm
     assert await _unsent(engine) == 0
 
 
-async def test_four_relays_in_parallel_publish_every_row_exactly_once(engine: Any, sessionmaker: Any,
-                                                                      js: Any) -> None:
+async def test_four_relays_in_parallel_publish_every_row_exactly_once(
+    engine: Any, sessionmaker: Any, js: Any
+) -> None:
     for _ in range(200):
         await _change_widget(sessionmaker)
     published: list[Any] = []
-    relays = [OutboxRelay(engine, js, batch_size=7, on_published=lambda rows: published.extend(r.id for r in rows))
-              for _ in range(4)]
+    relays = [
+        OutboxRelay(engine, js, batch_size=7, on_published=lambda rows: published.extend(r.id for r in rows))
+        for _ in range(4)
+    ]
 
     async def drain(relay: OutboxRelay) -> None:
         while await _unsent(engine):
@@ -110,12 +117,14 @@ asyncio.run(main())
 
 
 async def test_relay_killed_between_publish_and_mark_sent_yields_one_message(
-        engine: Any, sessionmaker: Any, js: Any, nats_server: Any, mech_db_url: str, tmp_path: Path) -> None:
+    engine: Any, sessionmaker: Any, js: Any, nats_server: Any, mech_db_url: str, tmp_path: Path
+) -> None:
     await _change_widget(sessionmaker)
     script = tmp_path / "crashing_relay.py"
     script.write_text(CRASHING_RELAY)
-    proc = await asyncio.create_subprocess_exec(sys.executable, str(script), mech_db_url, nats_server.url,
-                                                env=dict(os.environ))
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, str(script), mech_db_url, nats_server.url, env=dict(os.environ)
+    )
     assert await proc.wait() == -signal.SIGKILL
     assert await _unsent(engine) == 1  # published, but never marked sent
     assert await count_messages(js, "TESTING") == 1
@@ -125,7 +134,8 @@ async def test_relay_killed_between_publish_and_mark_sent_yields_one_message(
 
 
 async def test_events_committed_while_nats_is_down_are_delivered_after_restart(
-        engine: Any, sessionmaker: Any, js: Any, nats_server: Any) -> None:
+    engine: Any, sessionmaker: Any, js: Any, nats_server: Any
+) -> None:
     relay = OutboxRelay(engine, js, interval=0.05)
     task = asyncio.create_task(relay.run())
     try:

@@ -12,11 +12,14 @@ from cppcc_devstack.stack import SERVICES, PortInUse, Stack, StartupFailed
 
 def _stack() -> Stack:
     root = Path(os.environ.get("CPPCC_DATA_DIR", ".data/dev"))
-    return Stack(root, base_port=int(os.environ.get("CPPCC_BASE_PORT", "8000")),
-                 nats_port=int(os.environ.get("CPPCC_NATS_PORT", "4222")),
-                 database_url=os.environ.get("DATABASE_URL") or None,
-                 nats_url=os.environ.get("NATS_URL") or None,
-                 say=lambda msg: print(msg, flush=True))
+    return Stack(
+        root,
+        base_port=int(os.environ.get("CPPCC_BASE_PORT", "8000")),
+        nats_port=int(os.environ.get("CPPCC_NATS_PORT", "4222")),
+        database_url=os.environ.get("DATABASE_URL") or None,
+        nats_url=os.environ.get("NATS_URL") or None,
+        say=lambda msg: print(msg, flush=True),
+    )
 
 
 def _banner(stack: Stack, seconds: float) -> None:
@@ -31,8 +34,10 @@ def _banner(stack: Stack, seconds: float) -> None:
     print(f"演示账号 Demo logins (password 密码: {DEMO_PASSWORD}):")
     for phone, role, name in DEMO_LOGINS:
         print(f"  {phone}  {name}  {role}")
-    print(f'  例 e.g. curl -s {stack.gateway_url}/api/v1/auth/login -H "Content-Type: application/json" '
-          f"-d '{{\"phone\":\"13800000001\",\"password\":\"{DEMO_PASSWORD}\"}}'")
+    print(
+        f'  例 e.g. curl -s {stack.gateway_url}/api/v1/auth/login -H "Content-Type: application/json" '
+        f'-d \'{{"phone":"13800000001","password":"{DEMO_PASSWORD}"}}\''
+    )
     print("按 Ctrl-C 停止 / Ctrl-C stops everything; data is kept for the next run.")
 
 

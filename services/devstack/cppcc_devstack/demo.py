@@ -17,19 +17,29 @@ DEMO_LOGINS = [
 ]
 
 DEMO_PROPOSALS = [
-    ("关于加快老旧小区加装电梯的建议",
-     "我市建成于2000年前的老旧小区中，多层住宅普遍没有电梯，老年居民上下楼困难。",
-     ["简化加装电梯审批流程，推行“一窗受理”", "设立专项补贴，对低收入家庭给予倾斜"], True),
-    ("关于完善社区养老服务设施的建议",
-     "社区养老服务设施分布不均，部分街道日间照料中心使用率低。",
-     ["按人口密度优化布点", "引入专业机构运营"], False),
+    (
+        "关于加快老旧小区加装电梯的建议",
+        "我市建成于2000年前的老旧小区中，多层住宅普遍没有电梯，老年居民上下楼困难。",
+        ["简化加装电梯审批流程，推行“一窗受理”", "设立专项补贴，对低收入家庭给予倾斜"],
+        True,
+    ),
+    (
+        "关于完善社区养老服务设施的建议",
+        "社区养老服务设施分布不均，部分街道日间照料中心使用率低。",
+        ["按人口密度优化布点", "引入专业机构运营"],
+        False,
+    ),
 ]
 
 
 def seed(stack: Stack) -> None:
     member = SERVICES[0]
-    result = subprocess.run([sys.executable, "-m", member.module, "seed-demo"], env=stack.env_for(member),
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", member.module, "seed-demo"],
+        env=stack.env_for(member),
+        capture_output=True,
+        text=True,
+    )
     if result.returncode != 0:
         raise StartupFailed(f"demo data of member-svc failed:\n{result.stderr[-3000:]}")
     with httpx.Client(base_url=stack.gateway_url, timeout=10.0) as client:
@@ -40,11 +50,16 @@ def seed(stack: Stack) -> None:
         if mine.json()["items"]:
             return  # loaded before: data survives restarts
         for title, situation, suggestions, submit in DEMO_PROPOSALS:
-            created = client.post("/api/v1/proposals", headers=headers, json={
-                "title": title, "situation": situation, "suggestions": suggestions})
+            created = client.post(
+                "/api/v1/proposals",
+                headers=headers,
+                json={"title": title, "situation": situation, "suggestions": suggestions},
+            )
             created.raise_for_status()
             if submit:
-                client.post(f"/api/v1/proposals/{created.json()['id']}/submit", headers=headers).raise_for_status()
+                client.post(
+                    f"/api/v1/proposals/{created.json()['id']}/submit", headers=headers
+                ).raise_for_status()
 
 
 def login(client: httpx.Client, phone: str) -> str:

@@ -2,13 +2,13 @@
 JetStream, the four services and the gateway (uvicorn), each with its own database."""
 
 import base64
-from collections.abc import Callable
 import json
 import os
 import secrets
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,10 +25,10 @@ from cppcc_common.testing.servers import (
 
 @dataclass(frozen=True)
 class ServiceDef:
-    name: str      # database name and short name
-    module: str    # python -m <module> serve
-    prefix: str    # environment prefix
-    offset: int    # port = base_port + offset
+    name: str  # database name and short name
+    module: str  # python -m <module> serve
+    prefix: str  # environment prefix
+    offset: int  # port = base_port + offset
 
 
 SERVICES = (
@@ -48,9 +48,16 @@ class StartupFailed(Exception):
 
 
 class Stack:
-    def __init__(self, data_dir: Path, *, base_port: int = 8000, nats_port: int = 4222,
-                 database_url: str | None = None, nats_url: str | None = None,
-                 say: Callable[[str], None] | None = None) -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        *,
+        base_port: int = 8000,
+        nats_port: int = 4222,
+        database_url: str | None = None,
+        nats_url: str | None = None,
+        say: Callable[[str], None] | None = None,
+    ) -> None:
         self.data_dir = data_dir.resolve()
         self.base_port = base_port
         self.nats_port = nats_port
@@ -101,8 +108,9 @@ class Stack:
             self.server_url = start_embedded_postgres(self.data_dir / "pg")
         if not self.external_nats:
             self.say("启动 NATS JetStream / starting nats-server …")
-            self.nats = NatsServer(self.data_dir / "nats", port=self.nats_port,
-                                   log_file=self.log_dir / "nats.log")
+            self.nats = NatsServer(
+                self.data_dir / "nats", port=self.nats_port, log_file=self.log_dir / "nats.log"
+            )
             self.nats.start()
             self.nats_url = self.nats.url
 
@@ -113,37 +121,49 @@ class Stack:
         env = dict(os.environ)
         env.update(self.secrets())
         p = svc.prefix
-        env.update({
-            f"{p}DATABASE_URL": self.database_url(svc),
-            f"{p}NATS_URL": self.nats_url,
-            f"{p}JWKS_URL": f"{self.service_url(SERVICES[0])}/.well-known/jwks.json",
-            f"{p}PORT": str(self.base_port + svc.offset),
-            f"{p}HOST": "127.0.0.1",
-        })
+        env.update(
+            {
+                f"{p}DATABASE_URL": self.database_url(svc),
+                f"{p}NATS_URL": self.nats_url,
+                f"{p}JWKS_URL": f"{self.service_url(SERVICES[0])}/.well-known/jwks.json",
+                f"{p}PORT": str(self.base_port + svc.offset),
+                f"{p}HOST": "127.0.0.1",
+            }
+        )
         return env
 
     def migrate(self) -> None:
         for svc in SERVICES:
             self.say(f"迁移数据库 / migrating {svc.name} …")
-            result = subprocess.run([sys.executable, "-m", svc.module, "migrate"], env=self.env_for(svc),
-                                    capture_output=True, text=True)
+            result = subprocess.run(
+                [sys.executable, "-m", svc.module, "migrate"],
+                env=self.env_for(svc),
+                capture_output=True,
+                text=True,
+            )
             if result.returncode != 0:
                 raise StartupFailed(f"migration of {svc.name} failed:\n{result.stderr[-3000:]}")
 
     # processes ---------------------------------------------------------------------------
     def _spawn(self, name: str, args: list[str], env: dict[str, str]) -> None:
         log = open(self.log_dir / f"{name}.log", "ab")  # noqa: SIM115 - owned by the child's lifetime
-        self.processes[name] = subprocess.Popen(args, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                                start_new_session=True)
+        self.processes[name] = subprocess.Popen(
+            args, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
 
     def start_services(self) -> None:
         for svc in SERVICES:
             self._spawn(svc.name, [sys.executable, "-m", svc.module, "serve"], self.env_for(svc))
         env = dict(os.environ)
         env.update({f"GATEWAY_{s.name.upper()}_URL": self.service_url(s) for s in SERVICES})
-        env.update({"GATEWAY_PORT": str(self.base_port), "GATEWAY_HOST": "127.0.0.1",
-                    "GATEWAY_JWKS_URL": f"{self.service_url(SERVICES[0])}/.well-known/jwks.json",
-                    "GATEWAY_PUBLIC_BASE_URL": self.gateway_url})
+        env.update(
+            {
+                "GATEWAY_PORT": str(self.base_port),
+                "GATEWAY_HOST": "127.0.0.1",
+                "GATEWAY_JWKS_URL": f"{self.service_url(SERVICES[0])}/.well-known/jwks.json",
+                "GATEWAY_PUBLIC_BASE_URL": self.gateway_url,
+            }
+        )
         self._spawn("gateway", [sys.executable, "-m", "cppcc_gateway", "serve"], env)
         self.wait_ready()
 
@@ -156,8 +176,10 @@ class Stack:
                 for name, url in list(pending.items()):
                     proc = self.processes[name]
                     if proc.poll() is not None:
-                        raise StartupFailed(f"{name} exited with {proc.returncode}; see {self.log_dir / name}.log:\n"
-                                            + self.log_tail(name))
+                        raise StartupFailed(
+                            f"{name} exited with {proc.returncode}; see {self.log_dir / name}.log:\n"
+                            + self.log_tail(name)
+                        )
                     try:
                         if client.get(f"{url}/readyz").status_code == 200:
                             del pending[name]

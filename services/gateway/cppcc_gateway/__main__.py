@@ -8,5 +8,12 @@ if __name__ == "__main__":
     if sys.argv[1:] != ["serve"]:
         raise SystemExit("usage: python -m cppcc_gateway serve")
     settings = Settings()
-    uvicorn.run("cppcc_gateway.main:create_app", factory=True, host=settings.host, port=settings.port,
-                log_config=None, proxy_headers=True, timeout_graceful_shutdown=10)
+    uvicorn.run(
+        "cppcc_gateway.main:create_app",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        proxy_headers=True,
+        timeout_graceful_shutdown=10,
+    )

@@ -39,8 +39,12 @@ class GatewayRuntime:
 def _clients(settings: Settings) -> dict[str, httpx.AsyncClient]:
     limits = httpx.Limits(max_connections=200, max_keepalive_connections=100)
     timeout = httpx.Timeout(settings.upstream_timeout_seconds, connect=3.0)
-    return {name: httpx.AsyncClient(base_url=getattr(settings, f"{name}_url"), limits=limits, timeout=timeout,
-                                    follow_redirects=False) for name in UPSTREAMS}
+    return {
+        name: httpx.AsyncClient(
+            base_url=getattr(settings, f"{name}_url"), limits=limits, timeout=timeout, follow_redirects=False
+        )
+        for name in UPSTREAMS
+    }
 
 
 ops = APIRouter(tags=["operations"], dependencies=[Depends(PUBLIC)], include_in_schema=False)
@@ -84,8 +88,12 @@ async def docs() -> HTMLResponse:
 
 
 proxy = APIRouter(include_in_schema=False)
-proxy.add_api_route("/{path:path}", forward, methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
-                    dependencies=[Depends(GatewayAccess())])
+proxy.add_api_route(
+    "/{path:path}",
+    forward,
+    methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+    dependencies=[Depends(GatewayAccess())],
+)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -98,28 +106,46 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         jwks_client = httpx.AsyncClient(timeout=5.0)
         app.state.runtime = GatewayRuntime(
             settings=settings,
-            verifier=TokenVerifier(JwksKeySource(settings.jwks_url, client=jwks_client),
-                                   issuer=settings.jwt_issuer, audience=settings.jwt_audience),
+            verifier=TokenVerifier(
+                JwksKeySource(settings.jwks_url, client=jwks_client),
+                issuer=settings.jwt_issuer,
+                audience=settings.jwt_audience,
+            ),
             clients=clients,
             openapi=MergedOpenAPI(clients, title="掌上政协 API", version="1.0.0"),
-            login_limits=TokenBuckets(settings.login_per_minute_per_ip / 60.0, settings.login_per_minute_per_ip),
-            principal_limits=TokenBuckets(settings.requests_per_second_per_principal,
-                                          settings.requests_burst_per_principal),
+            login_limits=TokenBuckets(
+                settings.login_per_minute_per_ip / 60.0, settings.login_per_minute_per_ip
+            ),
+            principal_limits=TokenBuckets(
+                settings.requests_per_second_per_principal, settings.requests_burst_per_principal
+            ),
         )
         try:
             yield
         finally:
             await asyncio.gather(*(c.aclose() for c in clients.values()), jwks_client.aclose())
 
-    app = FastAPI(title="掌上政协 gateway", lifespan=lifespan, openapi_url=None, docs_url=None, redoc_url=None)
+    app = FastAPI(
+        title="掌上政协 gateway", lifespan=lifespan, openapi_url=None, docs_url=None, redoc_url=None
+    )
     install_error_handlers(app)
     app.include_router(ops)
     app.include_router(proxy)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
-    app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_credentials=False,
-                       allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
-                       allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "If-Match",
-                                      "Accept-Language", "X-Request-ID"],
-                       expose_headers=["ETag", "Location", "X-Request-ID", "Retry-After"])
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.cors_origins,
+        allow_credentials=False,
+        allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+        allow_headers=[
+            "Authorization",
+            "Content-Type",
+            "Idempotency-Key",
+            "If-Match",
+            "Accept-Language",
+            "X-Request-ID",
+        ],
+        expose_headers=["ETag", "Location", "X-Request-ID", "Retry-After"],
+    )
     app.add_middleware(RequestContextMiddleware)
     return app

@@ -11,8 +11,9 @@ _SKIP_PATHS = ("/healthz", "/readyz", "/metrics")
 
 
 class MergedOpenAPI:
-    def __init__(self, clients: dict[str, httpx.AsyncClient], *, title: str, version: str,
-                 ttl: float = 30.0) -> None:
+    def __init__(
+        self, clients: dict[str, httpx.AsyncClient], *, title: str, version: str, ttl: float = 30.0
+    ) -> None:
         self.clients = clients
         self.title = title
         self.version = version
@@ -34,12 +35,17 @@ class MergedOpenAPI:
         results = await asyncio.gather(*(self._fetch(n) for n in self.clients))
         merged: dict[str, Any] = {
             "openapi": "3.1.0",
-            "info": {"title": self.title, "version": self.version,
-                     "description": "掌上政协统一接口。错误为 application/problem+json（RFC 9457）；"
-                                    "默认中文，`Accept-Language: en` 返回英文。"},
+            "info": {
+                "title": self.title,
+                "version": self.version,
+                "description": "掌上政协统一接口。错误为 application/problem+json（RFC 9457）；"
+                "默认中文，`Accept-Language: en` 返回英文。",
+            },
             "paths": {},
-            "components": {"schemas": {}, "securitySchemes": {
-                "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}},
+            "components": {
+                "schemas": {},
+                "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
+            },
             "security": [{"bearer": []}],
             "tags": [],
             "x-upstreams": {},

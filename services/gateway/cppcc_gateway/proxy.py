@@ -11,24 +11,38 @@ from cppcc_common.errors import AppError, NotFound, RateLimited, Unauthenticated
 from cppcc_common.i18n import Text
 from cppcc_gateway.routing import LOGIN_PATHS, PUBLIC_PATHS, upstream_for
 
-HOP_BY_HOP = frozenset({
-    "connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailers",
-    "transfer-encoding", "upgrade", "host", "content-length",
-})
+HOP_BY_HOP = frozenset(
+    {
+        "connection",
+        "keep-alive",
+        "proxy-authenticate",
+        "proxy-authorization",
+        "te",
+        "trailers",
+        "transfer-encoding",
+        "upgrade",
+        "host",
+        "content-length",
+    }
+)
 
 
 class UpstreamUnavailable(AppError):
     status = 503
     code = "gateway.upstream_unavailable"
     title = Text("服务暂不可用", "Service unavailable")
-    detail = Text("后台服务暂时无法访问，请稍后重试。", "A backend service is unreachable; please retry later.")
+    detail = Text(
+        "后台服务暂时无法访问，请稍后重试。", "A backend service is unreachable; please retry later."
+    )
 
 
 class UpstreamTimeout(AppError):
     status = 504
     code = "gateway.upstream_timeout"
     title = Text("服务响应超时", "Upstream timeout")
-    detail = Text("后台服务响应超时，请稍后重试。", "A backend service did not answer in time; please retry later.")
+    detail = Text(
+        "后台服务响应超时，请稍后重试。", "A backend service did not answer in time; please retry later."
+    )
 
 
 def _client_ip(request: Request) -> str:
@@ -71,23 +85,33 @@ async def forward(request: Request) -> Response:
     upstream = upstream_for(request.url.path)
     assert upstream is not None
     client: httpx.AsyncClient = runtime.clients[upstream]
-    headers: list[tuple[str, str]] = [(k, v) for k, v in request.headers.items() if k.lower() not in HOP_BY_HOP]
-    headers = [(k, v) for k, v in headers if k.lower() not in ("x-request-id", "traceparent",
-                                                               "x-forwarded-for")]
+    headers: list[tuple[str, str]] = [
+        (k, v) for k, v in request.headers.items() if k.lower() not in HOP_BY_HOP
+    ]
+    headers = [
+        (k, v) for k, v in headers if k.lower() not in ("x-request-id", "traceparent", "x-forwarded-for")
+    ]
     headers.append(("x-request-id", request.state.request_id))
     headers.append(("traceparent", request.state.traceparent))
     headers.append(("x-forwarded-for", _client_ip(request)))
     body = await request.body()
     try:
         upstream_response = await client.request(
-            request.method, request.url.path, params=request.url.query or None, content=body, headers=headers,
+            request.method,
+            request.url.path,
+            params=request.url.query or None,
+            content=body,
+            headers=headers,
         )
     except httpx.TimeoutException as exc:
         raise UpstreamTimeout() from exc
     except httpx.TransportError as exc:
         raise UpstreamUnavailable(headers={"Retry-After": "5"}) from exc
-    out_headers: dict[str, Any] = {k: v for k, v in upstream_response.headers.items()
-                                   if k.lower() not in HOP_BY_HOP and k.lower() != "x-request-id"
-                                   and k.lower() != "content-encoding"}
-    return Response(content=upstream_response.content, status_code=upstream_response.status_code,
-                    headers=out_headers)
+    out_headers: dict[str, Any] = {
+        k: v
+        for k, v in upstream_response.headers.items()
+        if k.lower() not in HOP_BY_HOP and k.lower() != "x-request-id" and k.lower() != "content-encoding"
+    }
+    return Response(
+        content=upstream_response.content, status_code=upstream_response.status_code, headers=out_headers
+    )

@@ -26,15 +26,22 @@ def upgrade() -> None:
         sa.Column("id", UUID(as_uuid=True), primary_key=True),
         sa.Column("name", sa.String(100), nullable=False),
         sa.Column("level", sa.String(20), nullable=False),
-        sa.Column("parent_id", UUID(as_uuid=True), sa.ForeignKey("organizations.id",
-                  name="fk_organizations_parent_id_organizations")),
+        sa.Column(
+            "parent_id",
+            UUID(as_uuid=True),
+            sa.ForeignKey("organizations.id", name="fk_organizations_parent_id_organizations"),
+        ),
         sa.Column("created_at", TS, nullable=False, server_default=sa.func.now()),
     )
     op.create_table(
         "people",
         sa.Column("id", UUID(as_uuid=True), primary_key=True),
-        sa.Column("org_id", UUID(as_uuid=True), sa.ForeignKey("organizations.id",
-                  name="fk_people_org_id_organizations"), nullable=False),
+        sa.Column(
+            "org_id",
+            UUID(as_uuid=True),
+            sa.ForeignKey("organizations.id", name="fk_people_org_id_organizations"),
+            nullable=False,
+        ),
         sa.Column("name", sa.String(50), nullable=False),
         sa.Column("phone", sa.String(20), nullable=False),
         sa.Column("password_hash", sa.Text),
@@ -49,8 +56,12 @@ def upgrade() -> None:
     op.create_table(
         "refresh_tokens",
         sa.Column("id", UUID(as_uuid=True), primary_key=True),
-        sa.Column("person_id", UUID(as_uuid=True), sa.ForeignKey("people.id",
-                  name="fk_refresh_tokens_person_id_people"), nullable=False),
+        sa.Column(
+            "person_id",
+            UUID(as_uuid=True),
+            sa.ForeignKey("people.id", name="fk_refresh_tokens_person_id_people"),
+            nullable=False,
+        ),
         sa.Column("family_id", UUID(as_uuid=True), nullable=False),
         sa.Column("token_hash", sa.String(64), nullable=False),
         sa.Column("created_at", TS, nullable=False),

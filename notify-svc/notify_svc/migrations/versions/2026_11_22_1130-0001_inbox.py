@@ -48,7 +48,9 @@ def upgrade() -> None:
         sa.UniqueConstraint("person_id", "source_event_id", "category", name="uq_inbox_items_event"),
     )
     op.create_index("ix_inbox_items_person_created", "inbox_items", ["person_id", "created_at"])
-    op.create_index("ix_inbox_items_unread", "inbox_items", ["person_id"], postgresql_where=sa.text("read_at IS NULL"))
+    op.create_index(
+        "ix_inbox_items_unread", "inbox_items", ["person_id"], postgresql_where=sa.text("read_at IS NULL")
+    )
 
 
 def downgrade() -> None:

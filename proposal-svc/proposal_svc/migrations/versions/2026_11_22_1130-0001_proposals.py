@@ -42,8 +42,12 @@ def upgrade() -> None:
     op.create_table(
         "proposal_history",
         sa.Column("id", UUID(as_uuid=True), primary_key=True),
-        sa.Column("proposal_id", UUID(as_uuid=True),
-                  sa.ForeignKey("proposals.id", name="fk_proposal_history_proposal_id_proposals"), nullable=False),
+        sa.Column(
+            "proposal_id",
+            UUID(as_uuid=True),
+            sa.ForeignKey("proposals.id", name="fk_proposal_history_proposal_id_proposals"),
+            nullable=False,
+        ),
         sa.Column("action", sa.String(30), nullable=False),
         sa.Column("from_status", sa.String(20)),
         sa.Column("to_status", sa.String(20), nullable=False),

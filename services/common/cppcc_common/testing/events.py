@@ -1,6 +1,5 @@
 """Helpers for tests that wait for events on JetStream."""
 
-import asyncio
 import time
 from collections.abc import Callable
 
@@ -20,15 +19,17 @@ async def wait_for_event(
 ) -> CloudEvent:
     """The first event on `subject` (from the start of its stream) matching `predicate`."""
     stream = stream_for_subject(subject).name
-    sub = await js.pull_subscribe(subject, stream=stream,
-                                  config=ConsumerConfig(deliver_policy=DeliverPolicy.ALL,
-                                                        inactive_threshold=30.0))
+    sub = await js.pull_subscribe(
+        subject,
+        stream=stream,
+        config=ConsumerConfig(deliver_policy=DeliverPolicy.ALL, inactive_threshold=30.0),
+    )
     deadline = time.monotonic() + timeout
     try:
         while time.monotonic() < deadline:
             try:
                 msgs = await sub.fetch(100, timeout=min(1.0, max(0.1, deadline - time.monotonic())))
-            except (TimeoutError, asyncio.TimeoutError):
+            except TimeoutError:
                 continue
             for msg in msgs:
                 await msg.ack()

@@ -7,6 +7,7 @@ Fixtures:
   the session with its store in a temporary folder.
 - `databases`: creates isolated databases: `databases.migrated(migrations_dir)` is a fresh copy of
   a template migrated once per migration history; `databases.empty()` an empty one.
+- `module_nats_url`: a private nats-server for one test module.
 - `nats_server_factory`: private nats-servers a test may stop and start (chaos tests).
 """
 
@@ -94,6 +95,15 @@ def nats_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield external
         return
     server = NatsServer(tmp_path_factory.mktemp("nats-store"))
+    server.start()
+    yield server.url
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def module_nats_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A private nats-server for one test module (durable consumers stay within the module)."""
+    server = NatsServer(tmp_path_factory.mktemp("nats-module"))
     server.start()
     yield server.url
     server.stop()

