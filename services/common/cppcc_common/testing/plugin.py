@@ -27,6 +27,7 @@ from cppcc_common.testing.servers import (
     drop_database,
     env_or,
     start_embedded_postgres,
+    stop_embedded_postgres,
 )
 
 
@@ -74,11 +75,14 @@ class Databases:
 
 
 @pytest.fixture(scope="session")
-def pg_server_url(pytestconfig: pytest.Config) -> str:
+def pg_server_url(pytestconfig: pytest.Config) -> Iterator[str]:
     external = env_or("DATABASE_URL")
     if external:
-        return external
-    return start_embedded_postgres(Path(pytestconfig.rootpath) / ".data" / "test-pg")
+        yield external
+        return
+    data_dir = Path(pytestconfig.rootpath) / ".data" / "test-pg"
+    yield start_embedded_postgres(data_dir)
+    stop_embedded_postgres(data_dir)
 
 
 @pytest.fixture(scope="session")

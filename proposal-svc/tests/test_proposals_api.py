@@ -1,0 +1,189 @@
+"""Drafting and submitting proposals through the API, on a real database and NATS."""
+
+import uuid
+from typing import Any
+
+import httpx
+import nats
+import pytest
+from sqlalchemy import text
+
+from cppcc_common.db import create_engine
+from cppcc_common.testing.events import wait_for_event
+from cppcc_common.testing.tokens import TestIssuer
+from proposal_svc.settings import Settings
+
+ORG = uuid.uuid4()
+OTHER_ORG = uuid.uuid4()
+GOOD = {
+    "title": "关于加快老旧小区加装电梯的建议",
+    "situation": "老旧小区多层住宅普遍没有电梯。",
+    "suggestions": ["简化审批流程", "设立专项补贴"],
+}
+
+
+@pytest.fixture(scope="module")
+def people(issuer: TestIssuer) -> dict[str, dict[str, str]]:
+    def h(**kw: Any) -> dict[str, str]:
+        return issuer.headers(**kw)
+
+    return {
+        "member": h(sub=uuid.uuid4(), org=ORG, roles=["member"]),
+        "other_member": h(sub=uuid.uuid4(), org=ORG, roles=["member"]),
+        "staff": h(sub=uuid.uuid4(), org=ORG, roles=["staff"], scopes=["proposals"]),
+        "staff_no_scope": h(sub=uuid.uuid4(), org=ORG, roles=["staff"], scopes=["consultation"]),
+        "foreign_staff": h(sub=uuid.uuid4(), org=OTHER_ORG, roles=["staff"], scopes=["proposals"]),
+        "unit_user": h(sub=uuid.uuid4(), org=ORG, roles=["unit_user"], unit=uuid.uuid4()),
+    }
+
+
+async def _draft(
+    client: httpx.AsyncClient, headers: dict[str, str], body: dict[str, Any] | None = None
+) -> Any:
+    r = await client.post("/api/v1/proposals", json=body if body is not None else GOOD, headers=headers)
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+async def test_member_drafts_and_submits_and_the_event_is_published(
+    client: httpx.AsyncClient, settings: Settings, people: Any
+) -> None:
+    draft = await _draft(client, people["member"])
+    assert draft["status"] == "draft" and draft["version"] == 1
+    submitted = await client.post(f"/api/v1/proposals/{draft['id']}/submit", headers=people["member"])
+    assert submitted.status_code == 200
+    assert submitted.json()["status"] == "submitted" and submitted.json()["kind"] == "ordinary"
+    nc = await nats.connect(settings.nats_url)
+    try:
+        event = await wait_for_event(
+            nc.jetstream(), "cppcc.proposal.submitted.v1", lambda e: e.subject == draft["id"]
+        )
+    finally:
+        await nc.close()
+    assert event.data["title"] == GOOD["title"] and event.orgid == ORG
+    assert event.source == "/proposal-svc" and event.actorid is not None
+
+
+async def test_rule_1_proposal_cannot_be_submitted_without_title_situation_and_suggestion(
+    client: httpx.AsyncClient, people: Any
+) -> None:
+    draft = await _draft(client, people["member"], {"title": "只有案由"})
+    r = await client.post(f"/api/v1/proposals/{draft['id']}/submit", headers=people["member"])
+    assert r.status_code == 422 and r.json()["code"] == "proposal.incomplete"
+    assert {e["field"] for e in r.json()["errors"]} == {"situation", "suggestions"}
+    assert (await client.get(f"/api/v1/proposals/{draft['id']}", headers=people["member"])).json()[
+        "status"
+    ] == "draft"
+
+
+async def test_rule_1_title_limit_is_the_organizations_policy(
+    client: httpx.AsyncClient, settings: Settings, issuer: TestIssuer
+) -> None:
+    org = uuid.uuid4()
+    engine = create_engine(settings.database_url, pool_size=1)
+    async with engine.begin() as conn:
+        await conn.execute(
+            text("INSERT INTO proposal_policies (org_id, values) VALUES (:o, :v)"),
+            {"o": org, "v": '{"title_max_chars": 10}'},
+        )
+    await engine.dispose()
+    headers = issuer.headers(org=org, roles=["member"])
+    r = await client.post(
+        "/api/v1/proposals", json={**GOOD, "title": "十一个字的案由超过限制了"}, headers=headers
+    )
+    assert r.status_code == 422 and r.json()["errors"][0]["code"] == "title_too_long"
+    assert "10" in r.json()["errors"][0]["message"]
+
+
+async def test_a_proposal_is_submitted_once(client: httpx.AsyncClient, people: Any) -> None:
+    draft = await _draft(client, people["member"])
+    assert (
+        await client.post(f"/api/v1/proposals/{draft['id']}/submit", headers=people["member"])
+    ).status_code == 200
+    again = await client.post(f"/api/v1/proposals/{draft['id']}/submit", headers=people["member"])
+    assert again.status_code == 409 and again.json()["code"] == "proposal.invalid_transition"
+
+
+async def test_stale_if_match_is_412(client: httpx.AsyncClient, people: Any) -> None:
+    draft = await _draft(client, people["member"])
+    edited = await client.patch(
+        f"/api/v1/proposals/{draft['id']}",
+        json={"title": "修改后的案由"},
+        headers={**people["member"], "If-Match": '"1"'},
+    )
+    assert edited.status_code == 200 and edited.headers["etag"] == '"2"'
+    stale = await client.patch(
+        f"/api/v1/proposals/{draft['id']}",
+        json={"title": "再次修改"},
+        headers={**people["member"], "If-Match": '"1"'},
+    )
+    assert stale.status_code == 412
+
+
+async def test_rule_28_a_member_sees_only_their_own_drafts(client: httpx.AsyncClient, people: Any) -> None:
+    draft = await _draft(client, people["member"])
+    for who in ("other_member", "staff", "foreign_staff"):
+        r = await client.get(f"/api/v1/proposals/{draft['id']}", headers=people[who])
+        assert r.status_code == 404, who
+    edit = await client.patch(
+        f"/api/v1/proposals/{draft['id']}", json={"title": "x"}, headers=people["other_member"]
+    )
+    assert edit.status_code == 404
+    listed = (await client.get("/api/v1/proposals", headers=people["other_member"])).json()["items"]
+    assert draft["id"] not in {p["id"] for p in listed}
+
+
+async def test_rule_28_staff_see_submitted_proposals_of_their_own_organization_only(
+    client: httpx.AsyncClient, people: Any
+) -> None:
+    draft = await _draft(client, people["member"])
+    await client.post(f"/api/v1/proposals/{draft['id']}/submit", headers=people["member"])
+    assert (await client.get(f"/api/v1/proposals/{draft['id']}", headers=people["staff"])).status_code == 200
+    assert (
+        await client.get(f"/api/v1/proposals/{draft['id']}", headers=people["foreign_staff"])
+    ).status_code == 404
+    assert (
+        await client.get(f"/api/v1/proposals/{draft['id']}", headers=people["staff_no_scope"])
+    ).status_code == 404
+    staff_list = (await client.get("/api/v1/proposals", headers=people["staff"])).json()["items"]
+    assert draft["id"] in {p["id"] for p in staff_list}
+    assert all(p["status"] != "draft" for p in staff_list)
+    foreign = (await client.get("/api/v1/proposals", headers=people["foreign_staff"])).json()["items"]
+    assert all(p["org_id"] != str(ORG) for p in foreign)
+
+
+async def test_unit_users_and_staff_cannot_draft(client: httpx.AsyncClient, people: Any) -> None:
+    for who in ("unit_user", "staff"):
+        r = await client.post("/api/v1/proposals", json=GOOD, headers=people[who])
+        assert r.status_code == 403 and r.json()["code"] == "auth.forbidden"
+    assert (await client.get("/api/v1/proposals", headers=people["unit_user"])).status_code == 403
+
+
+async def test_clients_cannot_set_server_owned_fields(client: httpx.AsyncClient, people: Any) -> None:
+    r = await client.post("/api/v1/proposals", json={**GOOD, "status": "filed"}, headers=people["member"])
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "status"
+
+
+async def test_pagination_is_stable_and_capped(client: httpx.AsyncClient, issuer: TestIssuer) -> None:
+    headers = issuer.headers(org=uuid.uuid4(), roles=["member"])
+    ids = {(await _draft(client, headers))["id"] for _ in range(5)}
+    seen: list[str] = []
+    cursor = None
+    while True:
+        params = {"limit": 2, **({"cursor": cursor} if cursor else {})}
+        page = (await client.get("/api/v1/proposals", params=params, headers=headers)).json()
+        seen += [p["id"] for p in page["items"]]
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    assert len(seen) == 5 and set(seen) == ids
+    assert (await client.get("/api/v1/proposals", params={"limit": 1000}, headers=headers)).status_code == 422
+    bad = await client.get("/api/v1/proposals", params={"cursor": "garbage"}, headers=headers)
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "cursor"
+
+
+async def test_unknown_and_malformed_ids_are_404_and_422(client: httpx.AsyncClient, people: Any) -> None:
+    assert (
+        await client.get(f"/api/v1/proposals/{uuid.uuid4()}", headers=people["member"])
+    ).status_code == 404
+    assert (await client.get("/api/v1/proposals/not-a-uuid", headers=people["member"])).status_code == 422
