@@ -3,7 +3,7 @@
 from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import func, select, tuple_, update
+from sqlalchemy import any_, func, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -22,7 +22,7 @@ async def recipients_with_scope(
     session: AsyncSession, org_id: UUID, role: str, scope: str
 ) -> list[Recipient]:
     query = select(Recipient).where(
-        Recipient.org_id == org_id, Recipient.roles.any(role), Recipient.scopes.any(scope)
+        Recipient.org_id == org_id, role == any_(Recipient.roles), scope == any_(Recipient.scopes)
     )
     return list((await session.execute(query)).scalars())
 

@@ -57,6 +57,8 @@ class Stack:
         database_url: str | None = None,
         nats_url: str | None = None,
         say: Callable[[str], None] | None = None,
+        db_prefix: str = "",
+        extra_env: dict[str, str] | None = None,
     ) -> None:
         self.data_dir = data_dir.resolve()
         self.base_port = base_port
@@ -64,6 +66,8 @@ class Stack:
         self.external_db = database_url
         self.external_nats = nats_url
         self.say = say or (lambda _msg: None)
+        self.db_prefix = db_prefix
+        self.extra_env = extra_env or {}
         self.server_url = database_url or ""
         self.nats_url = nats_url or ""
         self.nats: NatsServer | None = None
@@ -114,11 +118,14 @@ class Stack:
             self.nats.start()
             self.nats_url = self.nats.url
 
+    def database_name(self, svc: ServiceDef) -> str:
+        return f"{self.db_prefix}{svc.name}"
+
     def database_url(self, svc: ServiceDef) -> str:
-        return create_database(self.server_url, svc.name)
+        return create_database(self.server_url, self.database_name(svc))
 
     def env_for(self, svc: ServiceDef) -> dict[str, str]:
-        env = dict(os.environ)
+        env = dict(os.environ) | self.extra_env
         env.update(self.secrets())
         p = svc.prefix
         env.update(
@@ -154,7 +161,7 @@ class Stack:
     def start_services(self) -> None:
         for svc in SERVICES:
             self._spawn(svc.name, [sys.executable, "-m", svc.module, "serve"], self.env_for(svc))
-        env = dict(os.environ)
+        env = dict(os.environ) | self.extra_env
         env.update({f"GATEWAY_{s.name.upper()}_URL": self.service_url(s) for s in SERVICES})
         env.update(
             {

@@ -26,6 +26,7 @@ from cppcc_common.testing.servers import (
     database_exists,
     drop_database,
     env_or,
+    run_blocking,
     start_embedded_postgres,
     stop_embedded_postgres,
 )
@@ -59,7 +60,8 @@ class Databases:
         if not database_exists(self.server_url, template):
             building = f"{template}_build_{os.getpid()}"
             drop_database(self.server_url, building)
-            upgrade(migrations, create_database(self.server_url, building))
+            target = create_database(self.server_url, building)
+            run_blocking(lambda: upgrade(migrations, target))
             from cppcc_common.testing.servers import admin
 
             admin(self.server_url, f'ALTER DATABASE "{building}" RENAME TO "{template}"')

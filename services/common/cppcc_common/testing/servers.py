@@ -5,6 +5,7 @@ system start their infrastructure the same way.
 """
 
 import asyncio
+import concurrent.futures
 import contextlib
 import os
 import shutil
@@ -13,10 +14,14 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import asyncpg
 from sqlalchemy.engine import make_url
+
+T = TypeVar("T")
 
 
 def free_port() -> int:
@@ -78,9 +83,19 @@ async def _admin(server_url: str, *statements: str) -> list[asyncpg.Record]:
         await conn.close()
 
 
+def run_blocking(fn: Callable[[], T]) -> T:
+    """Runs a blocking call that may itself use asyncio.run, also from inside a running loop."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return fn()
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(fn).result()
+
+
 def admin(server_url: str, *statements: str) -> list[asyncpg.Record]:
     """Runs statements on the server's `postgres` database (CREATE/DROP DATABASE and the like)."""
-    return asyncio.run(_admin(server_url, *statements))
+    return run_blocking(lambda: asyncio.run(_admin(server_url, *statements)))
 
 
 def database_exists(server_url: str, name: str) -> bool:
