@@ -2,13 +2,17 @@
 
 import argparse
 import asyncio
+import json
 import sys
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 import uvicorn
 
+from cppcc_common.consumer import ConsumerSpec, dead_letter_consumer, list_dead_letters, replay_dead_letter
+from cppcc_common.db import create_engine, create_sessionmaker
 from cppcc_common.migrations import upgrade
 from cppcc_common.settings import ServiceSettings
 
@@ -19,6 +23,7 @@ def run_cli(
     settings: ServiceSettings,
     migrations: Path,
     seed_demo: Callable[[Any], Coroutine[Any, Any, None]] | None = None,
+    consumers: Sequence[ConsumerSpec] = (),
     argv: list[str] | None = None,
 ) -> None:
     parser = argparse.ArgumentParser(prog=settings.service_name)
@@ -28,6 +33,10 @@ def run_cli(
     serve.add_argument("--workers", type=int, default=1)
     if seed_demo is not None:
         sub.add_parser("seed-demo", help="load demo data (idempotent)")
+    if consumers:
+        sub.add_parser("dead-letters", help="list the events consumers gave up on")
+        replay = sub.add_parser("replay", help="re-run one dead letter through its consumer")
+        replay.add_argument("dead_letter_id", type=UUID)
     args = parser.parse_args(argv)
     if args.command == "migrate":
         upgrade(migrations, settings.database_url)
@@ -44,5 +53,49 @@ def run_cli(
         )
     elif args.command == "seed-demo" and seed_demo is not None:
         asyncio.run(seed_demo(settings))
+    elif args.command == "dead-letters":
+        asyncio.run(_list_dead_letters(settings))
+    elif args.command == "replay":
+        sys.exit(0 if asyncio.run(_replay(settings, consumers, args.dead_letter_id)) else 1)
     else:  # pragma: no cover - argparse already refused
         sys.exit(2)
+
+
+async def _list_dead_letters(settings: ServiceSettings) -> None:
+    engine = create_engine(settings.database_url, pool_size=1)
+    try:
+        async with create_sessionmaker(engine)() as session:
+            for row in await list_dead_letters(session, limit=1000):
+                print(
+                    json.dumps(
+                        {
+                            "id": str(row.id),
+                            "consumer": row.consumer,
+                            "event_type": row.event_type,
+                            "event_id": str(row.event_id),
+                            "deliveries": row.deliveries,
+                            "created_at": row.created_at.isoformat(),
+                            "error": row.error,
+                        },
+                        ensure_ascii=False,
+                    )
+                )
+    finally:
+        await engine.dispose()
+
+
+async def _replay(settings: ServiceSettings, consumers: Sequence[ConsumerSpec], dead_letter_id: UUID) -> bool:
+    engine = create_engine(settings.database_url, pool_size=1)
+    try:
+        sessionmaker = create_sessionmaker(engine)
+        async with sessionmaker() as session:
+            consumer = await dead_letter_consumer(session, dead_letter_id)
+        spec = next((c for c in consumers if c.name == consumer), None)
+        if spec is None:
+            print(f"no unreplayed dead letter {dead_letter_id}", file=sys.stderr)
+            return False
+        applied = await replay_dead_letter(sessionmaker, spec, dead_letter_id)
+        print("applied" if applied else "already applied before; marked replayed")
+        return True
+    finally:
+        await engine.dispose()

@@ -204,6 +204,17 @@ async def list_dead_letters(
     return list((await session.execute(text(query), {"consumer": consumer, "limit": limit})).all())
 
 
+async def dead_letter_consumer(session: AsyncSession, dead_letter_id: UUID) -> str | None:
+    """The consumer a dead letter belongs to, if it is still waiting for a replay."""
+    row = (
+        await session.execute(
+            text("SELECT consumer FROM dead_letters WHERE id = :id AND replayed_at IS NULL"),
+            {"id": dead_letter_id},
+        )
+    ).first()
+    return str(row.consumer) if row else None
+
+
 async def replay_dead_letter(
     sessionmaker: async_sessionmaker[AsyncSession], spec: ConsumerSpec, dead_letter_id: UUID
 ) -> bool:

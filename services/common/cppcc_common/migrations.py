@@ -6,7 +6,7 @@ from pathlib import Path
 
 from alembic import command, context
 from alembic.config import Config
-from sqlalchemy import MetaData, pool
+from sqlalchemy import MetaData, pool, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -34,9 +34,14 @@ def run_env(metadata: MetaData, env_var: str | None = None) -> None:
         raise RuntimeError(f"no database URL: set {env_var}")
 
     def do_run(connection: Connection) -> None:
-        context.configure(connection=connection, target_metadata=metadata, compare_type=True)
-        with context.begin_transaction():
-            context.run_migrations()
+        # Several replicas may start at once: one migrates, the others wait and then find nothing to do.
+        connection.execute(text("SELECT pg_advisory_lock(727002)"))
+        try:
+            context.configure(connection=connection, target_metadata=metadata, compare_type=True)
+            with context.begin_transaction():
+                context.run_migrations()
+        finally:
+            connection.execute(text("SELECT pg_advisory_unlock(727002)"))
 
     async def run_async() -> None:
         engine = create_async_engine(async_url(url), poolclass=pool.NullPool)

@@ -46,7 +46,7 @@ async def test_a_valid_token_gives_the_principal() -> None:
         TestIssuer().token(),  # signed by an unknown key
         jwt.encode(
             {"sub": str(uuid4()), "org": str(uuid4())},
-            "secret",
+            "s" * 32,
             algorithm="HS256",
             headers={"kid": issuer.kid},
         ),  # algorithm confusion
