@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Request
 from cppcc_common.auth import Permission, Principal
 from cppcc_common.db import SessionDep
 from cppcc_common.errors import NotFound
-from cppcc_common.pagination import CursorQuery, LimitQuery, decode_cursor, encode_cursor
+from cppcc_common.pagination import CursorQuery, LimitQuery, decode_cursor, page_of
 from notify_svc.inbox import repository
 from notify_svc.inbox.schemas import InboxItemRead, InboxPage, MarkedRead, UnreadCount
 
@@ -34,11 +34,8 @@ async def list_inbox(
         after=decode_cursor(cursor) if cursor else None,
         limit=limit + 1,
     )
-    page = [InboxItemRead.model_validate(i) for i in items[:limit]]
-    more = len(items) > limit
-    return InboxPage(
-        items=page, next_cursor=encode_cursor(page[-1].created_at, page[-1].id) if more else None
-    )
+    rows, next_cursor = page_of(items, limit)
+    return InboxPage(items=[InboxItemRead.model_validate(i) for i in rows], next_cursor=next_cursor)
 
 
 @router.get("/unread-count", response_model=UnreadCount, summary="How many of my items are unread")

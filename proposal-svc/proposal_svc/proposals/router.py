@@ -7,8 +7,8 @@ from fastapi import APIRouter, Depends, Header, Query, Request, Response
 
 from cppcc_common.auth import Permission, Principal
 from cppcc_common.db import SessionDep
-from cppcc_common.pagination import CursorQuery, LimitQuery, decode_cursor, encode_cursor
-from proposal_svc.proposals import repository, service
+from cppcc_common.pagination import CursorQuery, LimitQuery
+from proposal_svc.proposals import service
 from proposal_svc.proposals.domain import Status
 from proposal_svc.proposals.schemas import ProposalDraft, ProposalPage, ProposalRead, ProposalUpdate
 
@@ -55,24 +55,10 @@ async def list_proposals(
     status: Annotated[Status | None, Query()] = None,
     mine: bool = False,
 ) -> ProposalPage:
-    staff_view = principal.has_role("staff", "leader") and not mine
-    after = decode_cursor(cursor) if cursor else None
-    items = await repository.list_visible(
-        session,
-        org_id=principal.org,
-        proposer_id=None if staff_view else principal.sub,
-        include_drafts=not staff_view,
-        status=status,
-        after=after,
-        limit=limit + 1,
+    rows, next_cursor = await service.list_visible(
+        session, principal=principal, mine=mine, status=status, cursor=cursor, limit=limit
     )
-    if staff_view and not (principal.has_scope("proposals") or principal.has_role("leader")):
-        items = []
-    page = [ProposalRead.model_validate(p) for p in items[:limit]]
-    more = len(items) > limit
-    return ProposalPage(
-        items=page, next_cursor=encode_cursor(page[-1].created_at, page[-1].id) if more else None
-    )
+    return ProposalPage(items=[ProposalRead.model_validate(p) for p in rows], next_cursor=next_cursor)
 
 
 @router.get("/{proposal_id}", response_model=ProposalRead, summary="Read one proposal")

@@ -11,6 +11,7 @@ from cppcc_common.errors import Forbidden
 from cppcc_common.events import make_event
 from cppcc_common.ids import new_id
 from cppcc_common.outbox import stage
+from cppcc_common.pagination import decode_cursor, page_of
 from proposal_svc.proposals import domain, repository
 from proposal_svc.proposals.domain import Action, Content, Status, TransitionNotAllowed
 from proposal_svc.proposals.errors import (
@@ -54,9 +55,37 @@ def can_read(principal: Principal, proposal: Proposal) -> bool:
         return True
     if proposal.status == Status.DRAFT:
         return False
-    return principal.has_role("staff", "leader") and (
-        principal.has_scope("proposals") or principal.has_role("leader")
+    return sees_organization_proposals(principal)
+
+
+def sees_organization_proposals(principal: Principal) -> bool:
+    """Rule 28: the proposals office (staff with the `proposals` scope) and leaders see every
+    submitted proposal of their organization; everyone else sees only their own."""
+    return principal.has_role("leader") or (principal.has_role("staff") and principal.has_scope("proposals"))
+
+
+async def list_visible(
+    session: AsyncSession,
+    *,
+    principal: Principal,
+    mine: bool,
+    status: Status | None,
+    cursor: str | None,
+    limit: int,
+) -> tuple[list[Proposal], str | None]:
+    """A page of the proposals the principal may see: their own (drafts included), or as the
+    proposals office every non-draft proposal of the organization."""
+    office_view = sees_organization_proposals(principal) and not mine
+    rows = await repository.list_visible(
+        session,
+        org_id=principal.org,
+        proposer_id=None if office_view else principal.sub,
+        include_drafts=not office_view,
+        status=status,
+        after=decode_cursor(cursor) if cursor else None,
+        limit=limit + 1,
     )
+    return page_of(rows, limit)
 
 
 async def get_visible(

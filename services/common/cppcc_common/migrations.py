@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from cppcc_common.db import async_url
 
 
-def alembic_config(migrations: Path, database_url: str) -> Config:
+def alembic_config(migrations: Path | str, database_url: str) -> Config:
     """Alembic configuration for a service's migrations folder (kept inside its package)."""
     config = Config()
     config.set_main_option("script_location", str(migrations))
@@ -21,7 +21,7 @@ def alembic_config(migrations: Path, database_url: str) -> Config:
     return config
 
 
-def upgrade(migrations: Path, database_url: str, revision: str = "head") -> None:
+def upgrade(migrations: Path | str, database_url: str, revision: str = "head") -> None:
     """Runs a service's migrations up to `revision` (blocking; call from a thread when async)."""
     command.upgrade(alembic_config(migrations, database_url), revision)
 
@@ -36,12 +36,14 @@ def run_env(metadata: MetaData, env_var: str | None = None) -> None:
     def do_run(connection: Connection) -> None:
         # Several replicas may start at once: one migrates, the others wait and then find nothing to do.
         connection.execute(text("SELECT pg_advisory_lock(727002)"))
+        connection.commit()  # the lock is held by the session; Alembic then runs its own transaction
         try:
             context.configure(connection=connection, target_metadata=metadata, compare_type=True)
             with context.begin_transaction():
                 context.run_migrations()
         finally:
             connection.execute(text("SELECT pg_advisory_unlock(727002)"))
+            connection.commit()
 
     async def run_async() -> None:
         engine = create_async_engine(async_url(url), poolclass=pool.NullPool)

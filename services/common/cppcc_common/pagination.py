@@ -2,8 +2,9 @@
 
 import base64
 import json
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Annotated, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 from uuid import UUID
 
 from fastapi import Query
@@ -22,6 +23,13 @@ CursorQuery = Annotated[str | None, Query(max_length=200, description="next_curs
 class Page(BaseModel, Generic[T]):
     items: list[T]
     next_cursor: str | None = None
+
+
+def page_of(rows: Sequence[Any], limit: int) -> tuple[list[Any], str | None]:
+    """Rows fetched with `limit + 1` (ordered by created_at, id descending) → the page and the next cursor."""
+    page = list(rows[:limit])
+    more = len(rows) > limit
+    return page, encode_cursor(page[-1].created_at, page[-1].id) if more else None
 
 
 def encode_cursor(at: datetime, id: UUID) -> str:

@@ -33,8 +33,13 @@ from cppcc_common.testing.servers import (
 
 
 def _migrations_digest(migrations: Path) -> str:
+    """Changes with the service's migrations and with the shared code they run."""
+    import cppcc_common.messaging_schema
+    import cppcc_common.migrations
+
     digest = hashlib.sha256()
-    for path in sorted(migrations.rglob("*.py")):
+    shared = [Path(cppcc_common.messaging_schema.__file__), Path(cppcc_common.migrations.__file__)]
+    for path in [*sorted(migrations.rglob("*.py")), *shared]:
         digest.update(path.name.encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()[:12]
