@@ -41,10 +41,16 @@ def _banner(stack: Stack, seconds: float) -> None:
     print("按 Ctrl-C 停止 / Ctrl-C stops everything; data is kept for the next run.")
 
 
+def _interrupt(*_: object) -> None:
+    raise KeyboardInterrupt
+
+
 def run() -> int:
     stack = _stack()
     started = time.monotonic()
-    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    # Ctrl-C and SIGTERM both stop everything cleanly, even where SIGINT was ignored by the launcher.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         stack.start()
         seed(stack)

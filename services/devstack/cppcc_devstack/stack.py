@@ -140,16 +140,22 @@ class Stack:
         return env
 
     def migrate(self) -> None:
-        for svc in SERVICES:
-            self.say(f"迁移数据库 / migrating {svc.name} …")
-            result = subprocess.run(
+        """Every service's migrations, in parallel (each service has its own database)."""
+        self.say("迁移数据库 / migrating the four databases …")
+        running = {
+            svc.name: subprocess.Popen(
                 [sys.executable, "-m", svc.module, "migrate"],
                 env=self.env_for(svc),
-                capture_output=True,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
                 text=True,
             )
-            if result.returncode != 0:
-                raise StartupFailed(f"migration of {svc.name} failed:\n{result.stderr[-3000:]}")
+            for svc in SERVICES
+        }
+        for name, proc in running.items():
+            _, stderr = proc.communicate()
+            if proc.returncode != 0:
+                raise StartupFailed(f"migration of {name} failed:\n{stderr[-3000:]}")
 
     # processes ---------------------------------------------------------------------------
     def _spawn(self, name: str, args: list[str], env: dict[str, str]) -> None:
