@@ -15,11 +15,6 @@ MIGRATIONS = Path(notify_svc.__file__).parent / "migrations"
 
 
 @pytest.fixture(scope="module")
-def issuer() -> TestIssuer:
-    return TestIssuer()
-
-
-@pytest.fixture(scope="module")
 def settings(databases: Any, module_nats_url: str) -> Settings:
     return Settings(
         database_url=databases.migrated(MIGRATIONS, "notify"),

@@ -8,6 +8,7 @@ Fixtures:
 - `databases`: creates isolated databases: `databases.migrated(migrations_dir)` is a fresh copy of
   a template migrated once per migration history; `databases.empty()` an empty one.
 - `module_nats_url`: a private nats-server for one test module.
+- `issuer`: a `TestIssuer` signing tokens a service under test accepts.
 - `nats_server_factory`: private nats-servers a test may stop and start (chaos tests).
 """
 
@@ -30,6 +31,7 @@ from cppcc_common.testing.servers import (
     start_embedded_postgres,
     stop_embedded_postgres,
 )
+from cppcc_common.testing.tokens import TestIssuer
 
 
 def _migrations_digest(migrations: Path) -> str:
@@ -109,6 +111,12 @@ def nats_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     server.start()
     yield server.url
     server.stop()
+
+
+@pytest.fixture(scope="module")
+def issuer() -> TestIssuer:
+    """Signs access tokens for a single service's tests (pass `issuer.key_source()` to the app)."""
+    return TestIssuer()
 
 
 @pytest.fixture(scope="module")
