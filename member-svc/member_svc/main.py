@@ -7,6 +7,7 @@ from cppcc_common.clock import Clock
 from member_svc.identity.key_source import DatabaseKeySource
 from member_svc.identity.keys import KeyCipher
 from member_svc.identity.router import router as identity_router
+from member_svc.identity.sms import build_provider
 from member_svc.settings import Settings
 
 
@@ -19,8 +20,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         )
     cipher = KeyCipher(settings.key_encryption_key.get_secret_value())
 
-    async def keep_cipher(runtime: Runtime) -> None:
+    async def keep_cipher_and_sms(runtime: Runtime) -> None:
         runtime.extras["cipher"] = cipher
+        runtime.extras["sms"] = build_provider(settings, runtime.sessionmaker)
 
     return create_service_app(
         settings,
@@ -29,6 +31,6 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         routers=[identity_router],
         streams=["MEMBER"],
         key_source=DatabaseKeySource,
-        on_startup=[keep_cipher],
+        on_startup=[keep_cipher_and_sms],
         clock=clock,
     )

@@ -76,3 +76,8 @@ class SigningKey(Base):
     public_jwk: Mapped[dict[str, Any]] = mapped_column(JSONB)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     not_after: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+# Tables of the other contexts register on the same metadata.
+from member_svc.directory import models as _directory_models  # noqa: E402,F401
+from member_svc.identity import models as _identity_models  # noqa: E402,F401

@@ -21,3 +21,12 @@ async def verify_password(password_hash: str | None, password: str) -> bool:
             return False
 
     return await anyio.to_thread.run_sync(check)
+
+
+def password_is_strong(password: str, min_length: int) -> bool:
+    """Long enough, with letters and digits (the usual government-system rule)."""
+    return (
+        len(password) >= min_length
+        and any(c.isalpha() for c in password)
+        and any(c.isdigit() for c in password)
+    )

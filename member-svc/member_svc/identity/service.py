@@ -11,10 +11,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from cppcc_common.errors import NotFound
 from cppcc_common.ids import new_id
-from member_svc.identity.errors import InvalidCredentials, InvalidRefreshToken, RefreshTokenReused
+from member_svc.identity import sms_codes, throttle
+from member_svc.identity.errors import (
+    InvalidRefreshToken,
+    InvalidSmsCode,
+    LoginFailed,
+    RefreshTokenReused,
+    WeakPassword,
+    WrongCurrentPassword,
+)
 from member_svc.identity.keys import KeyCipher, current_signing_key
-from member_svc.identity.passwords import verify_password
+from member_svc.identity.models import PartnerClient
+from member_svc.identity.passwords import hash_password, password_is_strong, verify_password
 from member_svc.identity.schemas import TokenPair
+from member_svc.identity.sms import SmsProvider
 from member_svc.models import Person, RefreshToken
 from member_svc.settings import Settings
 
@@ -69,13 +79,156 @@ async def issue_tokens(
     )
 
 
+async def _person_by_phone(session: AsyncSession, phone: str) -> Person | None:
+    return (await session.execute(select(Person).where(Person.phone == phone))).scalar_one_or_none()
+
+
 async def login_with_password(
-    session: AsyncSession, *, phone: str, password: str, settings: Settings, cipher: KeyCipher, now: datetime
+    session: AsyncSession,
+    *,
+    phone: str,
+    password: str,
+    ip: str | None,
+    settings: Settings,
+    cipher: KeyCipher,
+    now: datetime,
 ) -> TokenPair:
-    person = (await session.execute(select(Person).where(Person.phone == phone))).scalar_one_or_none()
+    """Phone + password; failures count per phone and per IP, and lock both at the limit."""
+    keys = throttle.throttle_keys(phone, ip)
+    await throttle.ensure_not_locked(session, keys, now)
+    person = await _person_by_phone(session, phone)
     if not await verify_password(person.password_hash if person else None, password) or person is None:
-        raise InvalidCredentials()
+        await throttle.record_failure(session, keys, now, settings)
+        raise LoginFailed()
+    await throttle.record_success(session, phone)
     return await issue_tokens(session, person=person, settings=settings, cipher=cipher, now=now)
+
+
+async def request_sms_code(
+    session: AsyncSession,
+    *,
+    phone: str,
+    purpose: str,
+    provider: SmsProvider,
+    settings: Settings,
+    now: datetime,
+) -> None:
+    """Sends a code if the phone has an account; the answer is the same either way (no enumeration)."""
+    if await _person_by_phone(session, phone) is None:
+        return
+    code = await sms_codes.issue_code(session, phone=phone, purpose=purpose, now=now, settings=settings)
+    await provider.send(phone, sms_codes.message(purpose, code, settings), now)
+
+
+async def login_with_sms(
+    session: AsyncSession,
+    *,
+    phone: str,
+    code: str,
+    ip: str | None,
+    settings: Settings,
+    cipher: KeyCipher,
+    now: datetime,
+) -> TokenPair:
+    """Phone + SMS code, throttled like passwords."""
+    keys = throttle.throttle_keys(phone, ip)
+    await throttle.ensure_not_locked(session, keys, now)
+    try:
+        await sms_codes.consume_code(
+            session, phone=phone, purpose="login", code=code, now=now, settings=settings
+        )
+    except InvalidSmsCode:
+        await throttle.record_failure(session, keys, now, settings)
+        raise
+    person = await _person_by_phone(session, phone)
+    if person is None:
+        raise InvalidSmsCode()
+    await throttle.record_success(session, phone)
+    return await issue_tokens(session, person=person, settings=settings, cipher=cipher, now=now)
+
+
+def _check_strength(password: str, settings: Settings) -> None:
+    if not password_is_strong(password, settings.password_min_length):
+        raise WeakPassword(min_length=settings.password_min_length)
+
+
+async def _revoke_all(session: AsyncSession, person_id: UUID, now: datetime) -> None:
+    await session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.person_id == person_id, RefreshToken.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+
+
+async def reset_password(
+    session: AsyncSession, *, phone: str, code: str, new_password: str, settings: Settings, now: datetime
+) -> None:
+    """With a reset code: sets the password and signs the person out everywhere."""
+    _check_strength(new_password, settings)
+    await sms_codes.consume_code(
+        session, phone=phone, purpose="reset_password", code=code, now=now, settings=settings
+    )
+    person = await _person_by_phone(session, phone)
+    if person is None:
+        raise InvalidSmsCode()
+    person.password_hash = await hash_password(new_password)
+    await _revoke_all(session, person.id, now)
+
+
+async def change_password(
+    session: AsyncSession,
+    *,
+    person_id: UUID,
+    current: str,
+    new: str,
+    settings: Settings,
+    cipher: KeyCipher,
+    now: datetime,
+) -> TokenPair:
+    """Needs the current password; other sessions are signed out, this one gets fresh tokens."""
+    person = await get_person(session, person_id)
+    if not await verify_password(person.password_hash, current):
+        raise WrongCurrentPassword()
+    _check_strength(new, settings)
+    person.password_hash = await hash_password(new)
+    await _revoke_all(session, person.id, now)
+    return await issue_tokens(session, person=person, settings=settings, cipher=cipher, now=now)
+
+
+async def logout(session: AsyncSession, *, refresh_token: str, now: datetime) -> None:
+    """Revokes the refresh token's whole family (this device's session)."""
+    stored = (
+        await session.execute(
+            select(RefreshToken).where(RefreshToken.token_hash == _hash_token(refresh_token))
+        )
+    ).scalar_one_or_none()
+    if stored is not None:
+        await session.execute(
+            update(RefreshToken)
+            .where(RefreshToken.family_id == stored.family_id, RefreshToken.revoked_at.is_(None))
+            .values(revoked_at=now)
+        )
+
+
+async def partner_token(
+    session: AsyncSession, client: PartnerClient, *, settings: Settings, cipher: KeyCipher, now: datetime
+) -> tuple[str, int]:
+    """An access token for a partner system: role `partner`, bound to its unit; no refresh token."""
+    kid, private = await current_signing_key(session, cipher, now, settings.signing_key_days)
+    ttl = timedelta(minutes=settings.partner_token_minutes)
+    claims = {
+        "iss": settings.jwt_issuer,
+        "aud": settings.jwt_audience,
+        "sub": str(client.id),
+        "org": str(client.org_id),
+        "roles": ["partner"],
+        "scopes": [s for s in client.scopes.split() if s],
+        "unit": str(client.unit_id),
+        "iat": int(now.timestamp()),
+        "exp": int((now + ttl).timestamp()),
+        "jti": str(new_id()),
+    }
+    return jwt.encode(claims, private, algorithm="EdDSA", headers={"kid": kid}), int(ttl.total_seconds())
 
 
 async def refresh_tokens(

@@ -100,14 +100,16 @@ async def start_runtime(
     sessionmaker = create_sessionmaker(engine)
     if callable(key_source):
         key_source = key_source(sessionmaker)
+    clock = clock or SystemClock()
     verifier = TokenVerifier(
         key_source or JwksKeySource(settings.jwks_url),
         issuer=settings.jwt_issuer,
         audience=settings.jwt_audience,
+        clock=clock,
     )
     runtime = Runtime(
         settings=settings,
-        clock=clock or SystemClock(),
+        clock=clock,
         engine=engine,
         sessionmaker=sessionmaker,
         verifier=verifier,

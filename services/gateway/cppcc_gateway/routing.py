@@ -16,6 +16,9 @@ ROUTES: tuple[Route, ...] = (
     Route("/api/v1/members", "member"),
     Route("/api/v1/units", "member"),
     Route("/api/v1/duty", "member"),
+    Route("/api/v1/partner-clients", "member"),
+    Route("/api/v1/sectors", "member"),
+    Route("/api/v1/committees", "member"),
     Route("/.well-known/jwks.json", "member"),
     Route("/api/v1/proposals", "proposal"),
     Route("/api/v1/opinions", "proposal"),
@@ -26,8 +29,29 @@ ROUTES: tuple[Route, ...] = (
     Route("/api/v1/webhooks", "notify"),
 )
 
-PUBLIC_PATHS = frozenset({"/api/v1/auth/login", "/api/v1/auth/refresh", "/.well-known/jwks.json"})
-LOGIN_PATHS = frozenset({"/api/v1/auth/login"})
+# Paths a caller reaches without an access token (each service still declares them PUBLIC itself).
+PUBLIC_PATHS = frozenset(
+    {
+        "/api/v1/auth/login",
+        "/api/v1/auth/login/sms",
+        "/api/v1/auth/sms-codes",
+        "/api/v1/auth/refresh",
+        "/api/v1/auth/logout",
+        "/api/v1/auth/password/reset",
+        "/api/v1/auth/token",
+        "/.well-known/jwks.json",
+    }
+)
+# Credential-guessing surfaces: rate-limited per client IP at the gateway.
+LOGIN_PATHS = frozenset(
+    {
+        "/api/v1/auth/login",
+        "/api/v1/auth/login/sms",
+        "/api/v1/auth/sms-codes",
+        "/api/v1/auth/password/reset",
+        "/api/v1/auth/token",
+    }
+)
 
 
 def upstream_for(path: str) -> str | None:

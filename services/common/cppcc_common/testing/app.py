@@ -5,12 +5,15 @@ from contextlib import asynccontextmanager
 
 import httpx
 from fastapi import FastAPI
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 
 @asynccontextmanager
 async def serve_app(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     """An HTTP client talking to `app` after its start-up ran; shuts it down afterwards."""
     async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        # As in production (uvicorn --proxy-headers): X-Forwarded-For from the local gateway is trusted.
+        trusted = ProxyHeadersMiddleware(app, trusted_hosts="127.0.0.1")  # type: ignore[arg-type]
+        transport = httpx.ASGITransport(app=trusted, raise_app_exceptions=False)  # type: ignore[arg-type]
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
             yield client

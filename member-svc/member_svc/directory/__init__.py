@@ -1,0 +1,1 @@
+"""The directory: terms and plenary sessions, sectors, committees, members per term, handling units."""
