@@ -113,7 +113,7 @@ def test_demo_data_loads_once(stack: Stack, gw: httpx.Client) -> None:
 def test_logins_are_rate_limited_per_ip(gw: httpx.Client) -> None:
     codes = [
         gw.post(
-            "/api/v1/auth/login", json={"phone": "13800000001", "password": DEMO_PASSWORD + "x"}
+            "/api/v1/auth/login", json={"phone": "13899999999", "password": DEMO_PASSWORD + "x"}
         ).status_code
         for _ in range(15)
     ]

@@ -5,6 +5,7 @@ from fastapi import FastAPI
 from cppcc_common.app import create_service_app
 from cppcc_common.auth import KeySource
 from cppcc_common.clock import Clock
+from proposal_svc.proposals.consumers import CONSUMERS
 from proposal_svc.proposals.router import router as proposals_router
 from proposal_svc.settings import Settings
 
@@ -20,5 +21,6 @@ def create_app(
         routers=[proposals_router],
         key_source=key_source,
         clock=clock,
-        streams=["PROPOSAL"],
+        streams=["PROPOSAL", "MEMBER"],
+        consumers=CONSUMERS,
     )

@@ -1,6 +1,8 @@
 """Drafting and submitting proposals through the API, on a real database and NATS."""
 
+import asyncio
 import uuid
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -8,7 +10,9 @@ import nats
 import pytest
 from sqlalchemy import text
 
+from cppcc_common.contracts.member import PlenarySessionScheduledV1
 from cppcc_common.db import create_engine
+from cppcc_common.events import make_event
 from cppcc_common.testing.events import wait_for_event
 from cppcc_common.testing.tokens import TestIssuer
 from proposal_svc.settings import Settings
@@ -187,3 +191,37 @@ async def test_unknown_and_malformed_ids_are_404_and_422(client: httpx.AsyncClie
         await client.get(f"/api/v1/proposals/{uuid.uuid4()}", headers=people["member"])
     ).status_code == 404
     assert (await client.get("/api/v1/proposals/not-a-uuid", headers=people["member"])).status_code == 422
+
+
+async def test_rule_5_a_proposal_submitted_in_a_session_window_is_a_session_proposal(
+    client: httpx.AsyncClient, settings: Settings, issuer: TestIssuer
+) -> None:
+    org = uuid.uuid4()
+    now = datetime.now(UTC)
+    window = PlenarySessionScheduledV1(
+        session_id=uuid.uuid4(),
+        org_id=org,
+        term_id=uuid.uuid4(),
+        number=1,
+        opens_on=(now + timedelta(days=30)).date(),
+        closes_on=(now + timedelta(days=34)).date(),
+        proposal_window_opens_at=now - timedelta(days=60),
+        proposal_deadline_at=now + timedelta(days=32),
+    )
+    event = make_event(window, source="/member-svc", subject=window.session_id, orgid=org)
+    nc = await nats.connect(settings.nats_url)
+    await nc.jetstream().publish(event.type, event.to_json(), headers={"Nats-Msg-Id": str(event.id)})
+    await nc.close()
+    headers = issuer.headers(org=org, roles=["member"])
+    engine = create_engine(settings.database_url, pool_size=1)
+    for _ in range(100):  # the consumer keeps the window
+        async with engine.connect() as conn:
+            if (
+                await conn.execute(text("SELECT count(*) FROM session_windows WHERE org_id = :o"), {"o": org})
+            ).scalar():
+                break
+        await asyncio.sleep(0.05)
+    await engine.dispose()
+    draft = await _draft(client, headers)
+    submitted = await client.post(f"/api/v1/proposals/{draft['id']}/submit", headers=headers)
+    assert submitted.json()["kind"] == "session"

@@ -1,5 +1,6 @@
 """Events published by member-svc (stream MEMBER)."""
 
+from datetime import date, datetime
 from uuid import UUID
 
 from cppcc_common.events import EventData, register
@@ -15,3 +16,91 @@ class PersonRegisteredV1(EventData):
     roles: list[str]
     scopes: list[str] = []
     unit_id: UUID | None = None
+
+
+@register("cppcc.org.plenary_session_scheduled.v1")
+class PlenarySessionScheduledV1(EventData):
+    """member-svc, when a plenary session and its session-proposal window are set or changed.
+
+    proposal-svc keeps the window to decide whether a proposal is a session proposal (rule 5).
+    """
+
+    session_id: UUID
+    org_id: UUID
+    term_id: UUID
+    number: int
+    opens_on: date
+    closes_on: date
+    proposal_window_opens_at: datetime
+    proposal_deadline_at: datetime
+
+
+@register("cppcc.org.sector_registered.v1")
+class SectorRegisteredV1(EventData):
+    """member-svc, when a sector (界别) is created or renamed."""
+
+    sector_id: UUID
+    org_id: UUID
+    name: str
+
+
+@register("cppcc.org.committee_registered.v1")
+class CommitteeRegisteredV1(EventData):
+    """member-svc, when a special committee (专委会) is created or renamed."""
+
+    committee_id: UUID
+    org_id: UUID
+    name: str
+
+
+class MemberSnapshot(EventData):
+    """What other services need of a member record (no phone, no personal details)."""
+
+    member_id: UUID
+    person_id: UUID
+    org_id: UUID
+    term_id: UUID
+    name: str
+    sector_id: UUID | None
+    party: str
+    is_standing: bool
+    committee_ids: list[UUID] = []
+    status: str
+    version: int
+
+
+@register("cppcc.member.registered.v1")
+class MemberRegisteredV1(MemberSnapshot):
+    """member-svc, when a person becomes a member of a term (roster entry or import)."""
+
+
+@register("cppcc.member.updated.v1")
+class MemberUpdatedV1(MemberSnapshot):
+    """member-svc, when a member's sector, party, committees or standing flag change."""
+
+
+@register("cppcc.member.status_changed.v1")
+class MemberStatusChangedV1(MemberSnapshot):
+    """member-svc, when a member's status changes (active, on_leave, resigned, revoked)."""
+
+    from_status: str
+
+
+@register("cppcc.unit.registered.v1")
+class UnitRegisteredV1(EventData):
+    """member-svc, when a handling unit (承办单位) is registered or renamed."""
+
+    unit_id: UUID
+    org_id: UUID
+    name: str
+    kind: str
+
+
+@register("cppcc.unit.user_added.v1")
+class UnitUserAddedV1(EventData):
+    """member-svc, when a person becomes a user of a handling unit."""
+
+    unit_id: UUID
+    org_id: UUID
+    person_id: UUID
+    name: str

@@ -1,0 +1,312 @@
+"""Directory routes. Reading the organization's structure needs a sign-in; changing it needs an
+admin or staff with the `members` scope; member records are for staff, leaders, and the member."""
+
+from datetime import datetime
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
+
+from cppcc_common.auth import AUTHENTICATED, Permission, Principal
+from cppcc_common.db import SessionDep
+from cppcc_common.pagination import CursorQuery, LimitQuery
+from member_svc.directory import service
+from member_svc.directory.models import Committee, Member, Sector, Unit
+from member_svc.directory.policy import DEFAULT_POLICY
+from member_svc.directory.schemas import (
+    MemberCreate,
+    MemberPage,
+    MemberRead,
+    MemberUpdate,
+    NamedCreate,
+    NamedRead,
+    OrganizationRead,
+    SectorOfficers,
+    SessionCreate,
+    SessionRead,
+    StatusChange,
+    StatusChangeRead,
+    TermCreate,
+    TermRead,
+    UnitCreate,
+    UnitRead,
+    UnitUserCreate,
+)
+from member_svc.directory.schemas import Status as MemberStatus
+from member_svc.models import Person
+
+router = APIRouter(tags=["directory"])
+
+
+def _manages_members(p: Principal) -> bool:
+    return p.has_role("admin") or (p.has_role("staff") and p.has_scope("members"))
+
+
+def _reads_members(p: Principal) -> bool:
+    return _manages_members(p) or p.has_role("leader") or (p.has_role("staff") and p.has_scope("proposals"))
+
+
+MANAGE = Permission("directory.manage", rule=_manages_members)
+READ_MEMBERS = Permission("members.read", rule=_reads_members)
+OWN_RECORD = Permission("members.read_own", roles={"member"})
+Manager = Annotated[Principal, Depends(MANAGE)]
+Reader = Annotated[Principal, Depends(READ_MEMBERS)]
+Anyone = Annotated[Principal, Depends(AUTHENTICATED)]
+IfMatch = Annotated[str | None, Header(alias="If-Match", max_length=40)]
+
+
+def _now(request: Request) -> datetime:
+    now: datetime = request.app.state.runtime.clock.now()
+    return now
+
+
+def _version(if_match: str | None) -> int | None:
+    if not if_match:
+        return None
+    tag = if_match.strip().removeprefix("W/").strip('"')
+    return int(tag) if tag.isdigit() else -1
+
+
+@router.get(
+    "/api/v1/orgs/current", response_model=OrganizationRead, summary="My organization, terms and sessions"
+)
+async def current_org(principal: Anyone, session: SessionDep) -> OrganizationRead:
+    org, terms, sessions = await service.organization(session, principal.org)
+    return OrganizationRead(
+        id=org.id,
+        name=org.name,
+        level=org.level,
+        parent_id=org.parent_id,
+        terms=[TermRead.model_validate(t) for t in terms],
+        sessions=[SessionRead.model_validate(s) for s in sessions],
+    )
+
+
+@router.post(
+    "/api/v1/orgs/current/terms", status_code=201, response_model=TermRead, summary="Add a term (届)"
+)
+async def add_term(body: TermCreate, principal: Manager, session: SessionDep) -> TermRead:
+    return TermRead.model_validate(await service.add_term(session, org_id=principal.org, data=body))
+
+
+@router.post(
+    "/api/v1/orgs/current/sessions",
+    status_code=201,
+    response_model=SessionRead,
+    summary="Schedule a plenary session (次会议) and its session-proposal window",
+)
+async def schedule_session(body: SessionCreate, principal: Manager, session: SessionDep) -> SessionRead:
+    plenary = await service.schedule_session(
+        session, org_id=principal.org, data=body, policy=DEFAULT_POLICY, actor=principal.sub
+    )
+    return SessionRead.model_validate(plenary)
+
+
+def _named_routes(path: str, model: type, create: object, tag: str) -> None:
+    @router.get(path, response_model=list[NamedRead], tags=[tag], summary=f"List {tag}")
+    async def list_named(principal: Anyone, session: SessionDep) -> list[NamedRead]:
+        return [NamedRead.model_validate(r) for r in await service.named(session, model, principal.org)]
+
+    @router.post(path, status_code=201, response_model=NamedRead, tags=[tag], summary=f"Create one of {tag}")
+    async def create_named(body: NamedCreate, principal: Manager, session: SessionDep) -> NamedRead:
+        row = await create(session, org_id=principal.org, name=body.name, actor=principal.sub)  # type: ignore[operator]
+        return NamedRead.model_validate(row)
+
+
+_named_routes("/api/v1/sectors", Sector, service.create_sector, "sectors")
+_named_routes("/api/v1/committees", Committee, service.create_committee, "committees")
+
+
+@router.put(
+    "/api/v1/sectors/{sector_id}/officers",
+    status_code=204,
+    tags=["sectors"],
+    summary="Set the sector's conveners (first convener first) and liaison officer",
+)
+async def set_officers(
+    sector_id: UUID, body: SectorOfficers, principal: Manager, session: SessionDep
+) -> Response:
+    await service.set_sector_officers(session, org_id=principal.org, sector_id=sector_id, data=body)
+    return Response(status_code=204)
+
+
+@router.get("/api/v1/units", response_model=list[UnitRead], tags=["units"], summary="Handling units")
+async def list_units(principal: Anyone, session: SessionDep) -> list[UnitRead]:
+    return [UnitRead.model_validate(u) for u in await service.named(session, Unit, principal.org)]
+
+
+@router.post(
+    "/api/v1/units",
+    status_code=201,
+    response_model=UnitRead,
+    tags=["units"],
+    summary="Register a handling unit",
+)
+async def create_unit(body: UnitCreate, principal: Manager, session: SessionDep) -> UnitRead:
+    unit = await service.create_unit(
+        session, org_id=principal.org, name=body.name, kind=body.kind, actor=principal.sub
+    )
+    return UnitRead.model_validate(unit)
+
+
+@router.post(
+    "/api/v1/units/{unit_id}/users",
+    status_code=201,
+    response_model=NamedRead,
+    tags=["units"],
+    summary="Add a unit user (logs in by SMS code)",
+)
+async def add_unit_user(
+    unit_id: UUID, body: UnitUserCreate, principal: Manager, session: SessionDep
+) -> NamedRead:
+    person = await service.add_unit_user(
+        session, org_id=principal.org, unit_id=unit_id, name=body.name, phone=body.phone, actor=principal.sub
+    )
+    return NamedRead(id=person.id, name=person.name)
+
+
+async def _read(session: SessionDep, member: Member, response: Response | None = None) -> MemberRead:
+    person = await session.get(Person, member.person_id)
+    assert person is not None
+    if response is not None:
+        response.headers["ETag"] = f'"{member.version}"'
+    return MemberRead(
+        id=member.id,
+        person_id=member.person_id,
+        name=person.name,
+        phone=person.phone,
+        term_id=member.term_id,
+        sector_id=member.sector_id,
+        party=member.party,
+        is_standing=member.is_standing,
+        leadership_position=member.leadership_position,
+        committees=await service.seats(session, member.id),
+        status=member.status,
+        version=member.version,
+    )
+
+
+@router.post(
+    "/api/v1/members",
+    status_code=201,
+    response_model=MemberRead,
+    tags=["members"],
+    summary="Add a member to a term (creates the account if the phone is new)",
+)
+async def register_member(
+    body: MemberCreate, principal: Manager, session: SessionDep, request: Request, response: Response
+) -> MemberRead:
+    member = await service.register_member(
+        session, org_id=principal.org, data=body, actor=principal.sub, now=_now(request)
+    )
+    return await _read(session, member, response)
+
+
+@router.get("/api/v1/members", response_model=MemberPage, tags=["members"], summary="The roster (staff)")
+async def list_members(
+    principal: Reader,
+    session: SessionDep,
+    limit: LimitQuery = 50,
+    cursor: CursorQuery = None,
+    term_id: UUID | None = None,
+    sector_id: UUID | None = None,
+    status: Annotated[MemberStatus | None, Query()] = None,
+) -> MemberPage:
+    rows, next_cursor = await service.list_members(
+        session,
+        org_id=principal.org,
+        term_id=term_id,
+        sector_id=sector_id,
+        status=status,
+        cursor=cursor,
+        limit=limit,
+    )
+    return MemberPage(items=[await _read(session, m) for m in rows], next_cursor=next_cursor)
+
+
+@router.get(
+    "/api/v1/members/me",
+    response_model=list[MemberRead],
+    tags=["members"],
+    summary="My own member records (one per term)",
+)
+async def my_records(
+    principal: Annotated[Principal, Depends(OWN_RECORD)], session: SessionDep
+) -> list[MemberRead]:
+    return [
+        await _read(session, m)
+        for m in await service.my_members(session, org_id=principal.org, person_id=principal.sub)
+    ]
+
+
+@router.get(
+    "/api/v1/members/{member_id}", response_model=MemberRead, tags=["members"], summary="One member record"
+)
+async def get_member(
+    member_id: UUID, principal: Reader, session: SessionDep, response: Response
+) -> MemberRead:
+    member = await service.get_member(session, org_id=principal.org, member_id=member_id)
+    return await _read(session, member, response)
+
+
+@router.patch(
+    "/api/v1/members/{member_id}",
+    response_model=MemberRead,
+    tags=["members"],
+    summary="Change sector, party, committees, standing flag (If-Match)",
+)
+async def update_member(
+    member_id: UUID,
+    body: MemberUpdate,
+    principal: Manager,
+    session: SessionDep,
+    response: Response,
+    if_match: IfMatch = None,
+) -> MemberRead:
+    member = await service.update_member(
+        session,
+        org_id=principal.org,
+        member_id=member_id,
+        changes=body,
+        expected_version=_version(if_match),
+        actor=principal.sub,
+    )
+    return await _read(session, member, response)
+
+
+@router.post(
+    "/api/v1/members/{member_id}/status",
+    response_model=MemberRead,
+    tags=["members"],
+    summary="Change a member's status with a reason (active, on_leave, resigned, revoked)",
+)
+async def change_status(
+    member_id: UUID,
+    body: StatusChange,
+    principal: Manager,
+    session: SessionDep,
+    request: Request,
+    response: Response,
+    if_match: IfMatch = None,
+) -> MemberRead:
+    member = await service.change_status(
+        session,
+        org_id=principal.org,
+        member_id=member_id,
+        change=body,
+        expected_version=_version(if_match),
+        actor=principal.sub,
+        now=_now(request),
+    )
+    return await _read(session, member, response)
+
+
+@router.get(
+    "/api/v1/members/{member_id}/status-history",
+    response_model=list[StatusChangeRead],
+    tags=["members"],
+    summary="Who changed the member's status, when, and why",
+)
+async def history(member_id: UUID, principal: Manager, session: SessionDep) -> list[StatusChangeRead]:
+    rows = await service.status_history(session, org_id=principal.org, member_id=member_id)
+    return [StatusChangeRead.model_validate(r) for r in rows]

@@ -1,0 +1,155 @@
+from datetime import date, datetime
+from typing import Literal
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Party = Literal["中共", "民革", "民盟", "民建", "民进", "农工党", "致公党", "九三学社", "台盟", "无党派"]
+Status = Literal["active", "on_leave", "resigned", "revoked"]
+Position = Literal["chair", "vice_chair", "member"]
+UnitKind = Literal["government", "party", "court", "procuratorate", "people_org", "enterprise", "other"]
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+class TermCreate(_In):
+    number: int = Field(ge=1, le=99)
+    starts_on: date
+    ends_on: date
+
+
+class TermRead(_Out):
+    id: UUID
+    number: int
+    starts_on: date
+    ends_on: date
+
+
+class SessionCreate(_In):
+    term_id: UUID
+    number: int = Field(ge=1, le=20)
+    opens_on: date
+    closes_on: date
+    proposal_window_opens_at: datetime | None = Field(
+        default=None, description="默认：开幕前 3 个月（政策值）"
+    )
+    proposal_deadline_at: datetime
+
+
+class SessionRead(_Out):
+    id: UUID
+    term_id: UUID
+    number: int
+    opens_on: date
+    closes_on: date
+    proposal_window_opens_at: datetime
+    proposal_deadline_at: datetime
+
+
+class OrganizationRead(_Out):
+    id: UUID
+    name: str
+    level: str
+    parent_id: UUID | None
+    terms: list[TermRead] = []
+    sessions: list[SessionRead] = []
+
+
+class NamedCreate(_In):
+    name: str = Field(min_length=1, max_length=50)
+
+
+class NamedRead(_Out):
+    id: UUID
+    name: str
+
+
+class UnitCreate(_In):
+    name: str = Field(min_length=1, max_length=100)
+    kind: UnitKind = "government"
+
+
+class UnitRead(_Out):
+    id: UUID
+    name: str
+    kind: str
+
+
+class UnitUserCreate(_In):
+    name: str = Field(min_length=1, max_length=50)
+    phone: str = Field(min_length=5, max_length=20, pattern=r"^\+?[0-9]+$")
+
+
+class PersonRef(_In):
+    name: str = Field(min_length=1, max_length=50)
+    phone: str = Field(min_length=5, max_length=20, pattern=r"^\+?[0-9]+$")
+
+
+class CommitteeSeat(_In):
+    committee_id: UUID
+    position: Position = "member"
+
+
+class MemberCreate(_In):
+    person: PersonRef
+    term_id: UUID
+    sector_id: UUID | None = None
+    party: Party = "无党派"
+    is_standing: bool = False
+    leadership_position: str | None = Field(default=None, max_length=30)
+    committees: list[CommitteeSeat] = Field(default_factory=list, max_length=10)
+
+
+class MemberUpdate(_In):
+    sector_id: UUID | None = None
+    party: Party | None = None
+    is_standing: bool | None = None
+    leadership_position: str | None = Field(default=None, max_length=30)
+    committees: list[CommitteeSeat] | None = Field(default=None, max_length=10)
+
+
+class StatusChange(_In):
+    status: Status
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class MemberRead(BaseModel):
+    id: UUID
+    person_id: UUID
+    name: str
+    phone: str | None
+    term_id: UUID
+    sector_id: UUID | None
+    party: str
+    is_standing: bool
+    leadership_position: str | None
+    committees: list[CommitteeSeat]
+    status: str
+    version: int
+
+
+class MemberPage(BaseModel):
+    items: list[MemberRead]
+    next_cursor: str | None = None
+
+
+class StatusChangeRead(_Out):
+    from_status: str | None
+    to_status: str
+    reason: str | None
+    actor_id: UUID | None
+    at: datetime
+
+
+class SectorOfficers(_In):
+    first_convener_id: UUID
+    convener_ids: list[UUID] = Field(
+        default_factory=list, max_length=1, description="第一召集人之外至多 1 位召集人"
+    )
+    liaison_id: UUID | None = None

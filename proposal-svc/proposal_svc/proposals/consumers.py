@@ -1,0 +1,33 @@
+"""What proposal-svc learns from other services' events."""
+
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from cppcc_common.consumer import ConsumerSpec
+from cppcc_common.contracts.member import PlenarySessionScheduledV1
+from cppcc_common.events import CloudEvent, EventData
+from proposal_svc.proposals.models import SessionWindowRow
+
+
+async def on_plenary_session_scheduled(session: AsyncSession, envelope: CloudEvent, data: EventData) -> None:
+    """Keeps the session-proposal window used to derive a proposal's kind (rule 5)."""
+    assert isinstance(data, PlenarySessionScheduledV1)
+    values = {
+        "org_id": data.org_id,
+        "opens_at": data.proposal_window_opens_at,
+        "closes_at": data.proposal_deadline_at,
+    }
+    stmt = insert(SessionWindowRow).values(session_id=data.session_id, **values)
+    await session.execute(
+        stmt.on_conflict_do_update(index_elements=[SessionWindowRow.session_id], set_=values)
+    )
+
+
+CONSUMERS = [
+    ConsumerSpec(
+        name="proposal-org",
+        stream="MEMBER",
+        subjects=["cppcc.org.>"],
+        handlers={PlenarySessionScheduledV1.event_type: on_plenary_session_scheduled},
+    ),
+]
