@@ -80,4 +80,5 @@ class SigningKey(Base):
 
 # Tables of the other contexts register on the same metadata.
 from member_svc.directory import models as _directory_models  # noqa: E402,F401
+from member_svc.duty import models as _duty_models  # noqa: E402,F401
 from member_svc.identity import models as _identity_models  # noqa: E402,F401
