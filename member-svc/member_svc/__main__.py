@@ -2,6 +2,7 @@ from pathlib import Path
 
 from cppcc_common.cli import run_cli
 from member_svc.demo import seed_demo
+from member_svc.duty.consumers import CONSUMERS
 from member_svc.settings import Settings
 
 run_cli(
@@ -9,4 +10,5 @@ run_cli(
     settings=Settings(),
     migrations=Path(__file__).resolve().parent / "migrations",
     seed_demo=seed_demo,
+    consumers=CONSUMERS,
 )

@@ -5,6 +5,8 @@ from fastapi import FastAPI
 from cppcc_common.app import Runtime, create_service_app
 from cppcc_common.clock import Clock
 from member_svc.directory.router import router as directory_router
+from member_svc.duty.consumers import CONSUMERS as DUTY_CONSUMERS
+from member_svc.duty.router import router as duty_router
 from member_svc.identity.key_source import DatabaseKeySource
 from member_svc.identity.keys import KeyCipher
 from member_svc.identity.router import router as identity_router
@@ -29,8 +31,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         settings,
         title="member-svc",
         description="组织、人员与账号、委员、承办单位、履职档案 / organizations, identity, members, units, duty ledger",
-        routers=[identity_router, directory_router],
-        streams=["MEMBER"],
+        routers=[identity_router, directory_router, duty_router],
+        streams=["MEMBER", "PROPOSAL", "CONSULTATION"],
+        consumers=DUTY_CONSUMERS,
         key_source=DatabaseKeySource,
         on_startup=[keep_cipher_and_sms],
         clock=clock,

@@ -97,3 +97,16 @@ class ClosedYear(Base):
     total: Mapped[Decimal] = mapped_column(Numeric(8, 2))
     closed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     closed_by: Mapped[UUID]
+
+
+class DutyEvent(Base):
+    """Every consumed duty event as received, so a year can be recomputed under a new scoring table."""
+
+    __tablename__ = "duty_events"
+    __table_args__ = (Index("ix_duty_events_org_occurred", "org_id", "occurred_on"),)
+
+    event_id: Mapped[UUID] = mapped_column(primary_key=True)
+    org_id: Mapped[UUID]
+    type: Mapped[str] = mapped_column(String(80))
+    occurred_on: Mapped[date] = mapped_column(Date)
+    envelope: Mapped[dict[str, Any]] = mapped_column(JSONB)

@@ -104,3 +104,16 @@ class UnitUserAddedV1(EventData):
     org_id: UUID
     person_id: UUID
     name: str
+
+
+@register("cppcc.member.exit_review_required.v1")
+class MemberExitReviewRequiredV1(EventData):
+    """member-svc, once per threshold crossing: a member's unexcused absences call for an exit review
+    (rule 24). notify-svc tells the staff with the `members` scope."""
+
+    person_id: UUID
+    org_id: UUID
+    term_id: UUID
+    name: str
+    threshold: str
+    unexcused_absences: int

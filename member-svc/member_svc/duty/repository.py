@@ -1,0 +1,165 @@
+"""Every query of the duty ledger."""
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import and_, delete, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from cppcc_common.ids import new_id
+from member_svc.directory.models import Member, Term
+from member_svc.duty.domain import EntryDraft, Rule
+from member_svc.duty.models import (
+    AnnualReport,
+    ClosedYear,
+    DutyEvent,
+    ExitReviewAlert,
+    LedgerEntry,
+    ScoringTable,
+)
+from member_svc.duty.policy import DEFAULT_POLICY, DutyPolicy, policy_in_force
+from member_svc.models import Person
+
+
+@dataclass(frozen=True)
+class StoredEntry:
+    """A ledger row as the scoring functions read it."""
+
+    rule: Rule
+    points: Decimal
+    source_object_id: UUID
+    row: LedgerEntry
+
+
+async def scoring_tables(session: AsyncSession, org_id: UUID) -> list[ScoringTable]:
+    query = select(ScoringTable).where(ScoringTable.org_id == org_id).order_by(ScoringTable.effective_from)
+    return list((await session.execute(query)).scalars())
+
+
+async def policy_on(session: AsyncSession, org_id: UUID, on: date) -> DutyPolicy:
+    """The organization's scoring table in force on a date (the defaults before its first one)."""
+    tables = [
+        (t.effective_from, DutyPolicy.from_stored(t.values)) for t in await scoring_tables(session, org_id)
+    ]
+    return policy_in_force(tables, on) if tables else DEFAULT_POLICY
+
+
+async def membership_on(session: AsyncSession, org_id: UUID, person_id: UUID, on: date) -> Member | None:
+    """The person's member record for the term covering the date, if they were a member then."""
+    query = (
+        select(Member)
+        .join(Term, Term.id == Member.term_id)
+        .where(
+            Member.org_id == org_id, Member.person_id == person_id, Term.starts_on <= on, Term.ends_on >= on
+        )
+    )
+    return (await session.execute(query)).scalars().first()
+
+
+async def remember_event(
+    session: AsyncSession,
+    *,
+    event_id: UUID,
+    org_id: UUID,
+    type: str,
+    occurred_on: date,
+    envelope: dict[str, Any],
+) -> None:
+    stmt = insert(DutyEvent).values(
+        event_id=event_id, org_id=org_id, type=type, occurred_on=occurred_on, envelope=envelope
+    )
+    await session.execute(stmt.on_conflict_do_nothing(index_elements=[DutyEvent.event_id]))
+
+
+async def add_entries(
+    session: AsyncSession, drafts: list[EntryDraft], source_type: str, now: datetime
+) -> None:
+    """Stores entries; one already stored for the same (event, person, rule) is kept (rule 23)."""
+    if not drafts:
+        return
+    rows = [
+        {
+            "id": new_id(),
+            "org_id": d.org_id,
+            "person_id": d.person_id,
+            "year": d.year,
+            "occurred_on": d.occurred_on,
+            "category": d.category.value,
+            "rule": d.rule.value,
+            "points": d.points,
+            "source_event_id": d.source_event_id,
+            "source_type": source_type,
+            "source_object_id": d.source_object_id,
+            "created_at": now,
+        }
+        for d in drafts
+    ]
+    await session.execute(
+        insert(LedgerEntry).values(rows).on_conflict_do_nothing(constraint="uq_ledger_entries_source")
+    )
+
+
+async def entries(
+    session: AsyncSession,
+    *,
+    org_id: UUID,
+    person_ids: list[UUID] | None = None,
+    year: int | None = None,
+    since: date | None = None,
+    until: date | None = None,
+) -> list[StoredEntry]:
+    query = select(LedgerEntry).where(LedgerEntry.org_id == org_id)
+    if person_ids is not None:
+        query = query.where(LedgerEntry.person_id.in_(person_ids))
+    if year is not None:
+        query = query.where(LedgerEntry.year == year)
+    if since is not None and until is not None:
+        query = query.where(and_(LedgerEntry.occurred_on >= since, LedgerEntry.occurred_on <= until))
+    rows = (await session.execute(query.order_by(LedgerEntry.occurred_on, LedgerEntry.created_at))).scalars()
+    return [StoredEntry(Rule(r.rule), r.points, r.source_object_id or r.source_event_id, r) for r in rows]
+
+
+async def members_of_year(session: AsyncSession, org_id: UUID, year: int) -> list[tuple[Member, Person]]:
+    """Members whose term overlaps the year, with their person."""
+    start, end = date(year, 1, 1), date(year, 12, 31)
+    query = (
+        select(Member, Person)
+        .join(Term, Term.id == Member.term_id)
+        .join(Person, Person.id == Member.person_id)
+        .where(Member.org_id == org_id, Term.starts_on <= end, Term.ends_on >= start)
+        .order_by(Person.name)
+    )
+    return [(m, p) for m, p in (await session.execute(query)).all()]
+
+
+async def raised_alerts(session: AsyncSession, person_id: UUID, term_id: UUID) -> set[str]:
+    query = select(ExitReviewAlert.threshold).where(
+        ExitReviewAlert.person_id == person_id, ExitReviewAlert.term_id == term_id
+    )
+    return set((await session.execute(query)).scalars())
+
+
+async def annual_report(session: AsyncSession, person_id: UUID, year: int) -> AnnualReport | None:
+    query = select(AnnualReport).where(AnnualReport.person_id == person_id, AnnualReport.year == year)
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+async def closed_year(session: AsyncSession, person_id: UUID, year: int) -> ClosedYear | None:
+    return await session.get(ClosedYear, (person_id, year))
+
+
+async def events_between(session: AsyncSession, org_id: UUID, start: date, end: date) -> list[DutyEvent]:
+    query = (
+        select(DutyEvent)
+        .where(DutyEvent.org_id == org_id, DutyEvent.occurred_on >= start, DutyEvent.occurred_on <= end)
+        .order_by(DutyEvent.occurred_on)
+    )
+    return list((await session.execute(query)).scalars())
+
+
+async def delete_entries_of_year(session: AsyncSession, org_id: UUID, year: int) -> None:
+    await session.execute(delete(LedgerEntry).where(LedgerEntry.org_id == org_id, LedgerEntry.year == year))

@@ -1,0 +1,268 @@
+"""Duty-ledger use cases: ingesting duty events, the 成绩单, ranks, exit review, closing a year."""
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from uuid import UUID
+
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from cppcc_common.contracts.member import MemberExitReviewRequiredV1
+from cppcc_common.errors import AppError, NotFound
+from cppcc_common.events import CloudEvent, EventData, make_event, parse_event
+from cppcc_common.i18n import Text
+from cppcc_common.ids import new_id
+from cppcc_common.outbox import stage
+from member_svc.directory.models import Member, Term
+from member_svc.duty import repository
+from member_svc.duty.domain import (
+    Band,
+    act_time,
+    draft_entries,
+    duty_date,
+    exit_review_alerts_due,
+    rank,
+    training_requirement_met,
+    unexcused_absences,
+    year_can_close,
+    year_score,
+)
+from member_svc.duty.models import AnnualReport, ClosedYear, ExitReviewAlert
+from member_svc.duty.policy import Category, DutyPolicy
+from member_svc.models import Person
+
+SOURCE = "/member-svc"
+
+
+class YearClosed(AppError):
+    status = 409
+    code = "duty.year_closed"
+    title = Text("该年度履职档案已关闭", "This duty year is closed")
+
+
+class AnnualReportMissing(AppError):
+    """Rule 26."""
+
+    status = 409
+    code = "duty.annual_report_missing"
+    title = Text(
+        "常委须先提交年度书面履职报告", "A standing member's written annual report is required first"
+    )
+
+
+# Ingestion ---------------------------------------------------------------------------------
+
+
+async def ingest(session: AsyncSession, envelope: CloudEvent, data: EventData, now: datetime) -> None:
+    """Rule 23: a duty event becomes ledger entries of the members it names, from the table in force."""
+    when = act_time(data)
+    if when is None:
+        return
+    on = duty_date(when)
+    org_id: UUID = data.org_id
+    await repository.remember_event(
+        session,
+        event_id=envelope.id,
+        org_id=org_id,
+        type=envelope.type,
+        occurred_on=on,
+        envelope=envelope.model_dump(mode="json"),
+    )
+    await _score(session, envelope, data, on, now)
+
+
+async def _score(
+    session: AsyncSession, envelope: CloudEvent, data: EventData, on: date, now: datetime
+) -> None:
+    org_id: UUID = data.org_id
+    policy = await repository.policy_on(session, org_id, on)
+    people = {d.person_id for d in draft_entries(envelope.id, data, policy)}
+    memberships = {p: await repository.membership_on(session, org_id, p, on) for p in people}
+    standing = {p for p, m in memberships.items() if m is not None and m.is_standing}
+    drafts = [
+        d
+        for d in draft_entries(envelope.id, data, policy, standing_member_ids=standing)
+        if memberships.get(d.person_id) is not None
+    ]  # only members have a duty record
+    await repository.add_entries(session, drafts, envelope.type, now)
+    for person_id in {d.person_id for d in drafts if d.category is Category.MEETINGS}:
+        member = memberships[person_id]
+        assert member is not None
+        await _check_exit_review(session, member, policy, now)
+
+
+async def _check_exit_review(
+    session: AsyncSession, member: Member, policy: DutyPolicy, now: datetime
+) -> None:
+    """Rule 24: one alert (and one event) per threshold a member's term crosses."""
+    term = await session.get(Term, member.term_id)
+    assert term is not None
+    term_entries = await repository.entries(
+        session, org_id=member.org_id, person_ids=[member.person_id], since=term.starts_on, until=term.ends_on
+    )
+    raised = await repository.raised_alerts(session, member.person_id, term.id)
+    due = exit_review_alerts_due(term_entries, raised, policy)  # type: ignore[arg-type]
+    if not due:
+        return
+    person = await session.get(Person, member.person_id)
+    assert person is not None
+    absences = unexcused_absences(term_entries)
+    for threshold in sorted(due):
+        inserted = await session.execute(
+            insert(ExitReviewAlert)
+            .values(
+                id=new_id(),
+                org_id=member.org_id,
+                person_id=member.person_id,
+                term_id=term.id,
+                threshold=threshold.value,
+                raised_at=now,
+            )
+            .on_conflict_do_nothing(constraint="uq_exit_review_alerts_once")
+            .returning(ExitReviewAlert.id)
+        )
+        if inserted.first() is None:
+            continue  # a concurrent delivery raised it already
+        await stage(
+            session,
+            make_event(
+                MemberExitReviewRequiredV1(
+                    person_id=member.person_id,
+                    org_id=member.org_id,
+                    term_id=term.id,
+                    name=person.name,
+                    threshold=threshold.value,
+                    unexcused_absences=sum(absences.values()),
+                ),
+                source=SOURCE,
+                subject=member.person_id,
+                orgid=member.org_id,
+            ),
+        )
+
+
+async def recompute_year(session: AsyncSession, *, org_id: UUID, year: int, now: datetime) -> int:
+    """Re-derives a year's entries from the stored events with the tables now in force."""
+    await repository.delete_entries_of_year(session, org_id, year)
+    events = await repository.events_between(session, org_id, date(year, 1, 1), date(year, 12, 31))
+    for stored in events:
+        envelope, data = parse_event(CloudEvent.model_validate(stored.envelope).to_json())
+        await _score(session, envelope, data, stored.occurred_on, now)
+    return len(events)
+
+
+# The record (成绩单) --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Record:
+    person_id: UUID
+    name: str
+    sector_id: UUID | None
+    is_standing: bool
+    year: int
+    categories: dict[Category, Decimal]
+    total: Decimal
+    band: Band
+    rank_in_org: int
+    rank_in_sector: int | None
+    training_met: bool
+    annual_report_filed: bool
+    closed: bool
+
+
+async def records(session: AsyncSession, *, org_id: UUID, year: int) -> list[Record]:
+    """Every member's record of the year with ranks in the organization and in their sector."""
+    policy = await repository.policy_on(session, org_id, date(year, 12, 31))
+    members = await repository.members_of_year(session, org_id, year)
+    year_entries = await repository.entries(session, org_id=org_id, year=year)
+    by_person: dict[UUID, list[repository.StoredEntry]] = {}
+    for entry in year_entries:
+        by_person.setdefault(entry.row.person_id, []).append(entry)
+    scores = {m.person_id: year_score(by_person.get(m.person_id, []), policy) for m, _ in members}  # type: ignore[arg-type]
+    org_rank = rank({p: s.total for p, s in scores.items()})
+    sector_ranks: dict[UUID, int] = {}
+    for sector in {m.sector_id for m, _ in members if m.sector_id}:
+        sector_ranks |= rank(
+            {m.person_id: scores[m.person_id].total for m, _ in members if m.sector_id == sector}
+        )
+    out = []
+    for member, person in members:
+        term = await session.get(Term, member.term_id)
+        assert term is not None
+        term_entries = await repository.entries(
+            session, org_id=org_id, person_ids=[member.person_id], since=term.starts_on, until=term.ends_on
+        )
+        score = scores[member.person_id]
+        out.append(
+            Record(
+                person_id=member.person_id,
+                name=person.name,
+                sector_id=member.sector_id,
+                is_standing=member.is_standing,
+                year=year,
+                categories=dict(score.categories),
+                total=score.total,
+                band=score.band,
+                rank_in_org=org_rank[member.person_id],
+                rank_in_sector=sector_ranks.get(member.person_id),
+                training_met=training_requirement_met(term_entries, policy),  # type: ignore[arg-type]
+                annual_report_filed=await repository.annual_report(session, member.person_id, year)
+                is not None,
+                closed=await repository.closed_year(session, member.person_id, year) is not None,
+            )
+        )
+    return sorted(out, key=lambda r: (r.rank_in_org, r.name))
+
+
+async def record_of(session: AsyncSession, *, org_id: UUID, person_id: UUID, year: int) -> Record:
+    for record in await records(session, org_id=org_id, year=year):
+        if record.person_id == person_id:
+            return record
+    raise NotFound()
+
+
+# Annual report and closing a year ------------------------------------------------------------
+
+
+async def file_annual_report(
+    session: AsyncSession,
+    *,
+    org_id: UUID,
+    person_id: UUID,
+    year: int,
+    filename: str,
+    content_type: str,
+    content: bytes,
+    now: datetime,
+) -> AnnualReport:
+    if await repository.closed_year(session, person_id, year) is not None:
+        raise YearClosed()
+    report = await repository.annual_report(session, person_id, year)
+    if report is None:
+        report = AnnualReport(
+            id=new_id(), org_id=org_id, person_id=person_id, year=year, uploaded_by=person_id
+        )
+        session.add(report)
+    report.filename, report.content_type, report.content = filename, content_type, content
+    report.size, report.uploaded_at = len(content), now
+    await session.flush()
+    return report
+
+
+async def close_year(
+    session: AsyncSession, *, org_id: UUID, person_id: UUID, year: int, actor: UUID, now: datetime
+) -> ClosedYear:
+    """Rule 26: staff close a member's year; a standing member's needs the written annual report."""
+    record = await record_of(session, org_id=org_id, person_id=person_id, year=year)
+    if record.closed:
+        raise YearClosed()
+    if not year_can_close(is_standing=record.is_standing, annual_report_filed=record.annual_report_filed):
+        raise AnnualReportMissing()
+    closed = ClosedYear(
+        person_id=person_id, year=year, org_id=org_id, total=record.total, closed_at=now, closed_by=actor
+    )
+    session.add(closed)
+    await session.flush()
+    return closed
