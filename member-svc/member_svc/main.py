@@ -34,7 +34,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         routers=[identity_router, directory_router, duty_router],
         streams=["MEMBER", "PROPOSAL", "CONSULTATION"],
         consumers=DUTY_CONSUMERS,
-        key_source=DatabaseKeySource,
+        key_source=lambda sessionmaker: DatabaseKeySource(sessionmaker, clock),
         on_startup=[keep_cipher_and_sms],
         clock=clock,
     )

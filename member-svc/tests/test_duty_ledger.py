@@ -389,3 +389,75 @@ async def test_a_new_scoring_table_applies_from_its_date_after_recomputation(
     assert done.status_code == 200 and done.json()["events"] > 0
     after = (await _record(client, world["cosigner"]))["categories"]["opinions"]
     assert (before, after) == ("15.00", "12.00")
+
+
+async def test_sector_targets_count_the_sectors_activities_and_outputs(
+    client: httpx.AsyncClient, settings: Settings, world: Any
+) -> None:
+    from cppcc_common.contracts.consultation import SpeechDeliveredV1, SpeechMode
+
+    acts = [
+        AttendanceRecordedV1(
+            activity_id=uuid.uuid4(),
+            org_id=ORG,
+            person_id=IDS[who],
+            activity_kind=ActivityKind.ACTIVITY,
+            occurred_at=WHEN,
+            scheduled_minutes=60,
+            attended_minutes=60,
+        )
+        for who in ("plain", "standing")
+    ]
+    speech = SpeechDeliveredV1(
+        speech_id=uuid.uuid4(),
+        activity_id=acts[0].activity_id,
+        org_id=ORG,
+        person_id=IDS["plain"],
+        mode=SpeechMode.WRITTEN,
+        occurred_at=WHEN,
+    )
+    await _ledger_has(settings, await _publish(settings, *acts, speech))
+    report = {
+        r["name"]: r
+        for r in (
+            await client.get("/api/v1/duty/sectors", params={"year": YEAR}, headers=world["staff"])
+        ).json()
+    }
+    assert report["经济界"]["activities"] == 2 and report["经济界"]["activities_met"] is True
+    assert report["经济界"]["outputs"] == 1 and report["经济界"]["met"] is False  # ≥ 2 outputs needed
+    assert report["教育界"]["opinions"] == 1
+    assert (
+        await client.get("/api/v1/duty/sectors", params={"year": YEAR}, headers=world["plain"])
+    ).status_code == 403
+
+
+async def test_rule_28_unit_users_see_no_member_data(
+    client: httpx.AsyncClient, settings: Settings, world: Any
+) -> None:
+    unit_user = uuid.uuid4()
+    engine = create_engine(settings.database_url, pool_size=1)
+    async with session_scope(create_sessionmaker(engine)) as session:
+        await register_person(
+            session,
+            id=unit_user,
+            org_id=ORG,
+            name="办文员",
+            phone="13500000088",
+            password=PASSWORD,
+            roles=["unit_user"],
+            unit_id=uuid.uuid4(),
+        )
+    await engine.dispose()
+    token = (
+        await client.post("/api/v1/auth/login", json={"phone": "13500000088", "password": PASSWORD})
+    ).json()
+    headers = {"Authorization": f"Bearer {token['access_token']}"}
+    for path in (
+        "/api/v1/members",
+        f"/api/v1/duty/records/{IDS['plain']}",
+        "/api/v1/duty/records",
+        "/api/v1/duty/records/me",
+        "/api/v1/members/me",
+    ):
+        r = await client.get(path, params={"year": YEAR}, headers=headers)
+        assert r.status_code == 403, path

@@ -295,3 +295,27 @@ async def test_partner_clients_are_managed_by_admins_of_their_organization_only(
         "Authorization": f"Bearer {(await _login(client, PHONES['member'], ip='10.5.5.5')).json()['access_token']}"
     }
     assert (await client.get("/api/v1/partner-clients", headers=member)).status_code == 403
+
+
+async def test_signing_keys_rotate_and_old_tokens_verify_until_they_expire(
+    client: httpx.AsyncClient, settings: Settings, people: None
+) -> None:
+    import jwt
+
+    clock.advance(timedelta(days=settings.signing_key_days + 1))  # whatever key there was has retired
+    old = (await _login(client, PHONES["member"], ip="10.6.6.6")).json()["access_token"]
+    old_kid = jwt.get_unverified_header(old)["kid"]
+    clock.advance(timedelta(days=settings.signing_key_days) - timedelta(minutes=5))
+    fresh = (await _login(client, PHONES["member"], ip="10.6.6.7")).json()["access_token"]
+    clock.advance(timedelta(minutes=6))  # the old key stops signing now
+    rotated = (await _login(client, PHONES["member"], ip="10.6.6.8")).json()["access_token"]
+    new_kid = jwt.get_unverified_header(rotated)["kid"]
+    assert new_kid != old_kid
+    kids = {k["kid"] for k in (await client.get("/.well-known/jwks.json")).json()["keys"]}
+    assert {old_kid, new_kid} <= kids  # the old key still verifies tokens it signed
+    ok = await client.get("/api/v1/me", headers={"Authorization": f"Bearer {fresh}"})
+    assert ok.status_code == 200  # signed by the old key a minute ago, still valid
+    clock.advance(timedelta(minutes=settings.access_token_minutes + 10))
+    assert old_kid not in {k["kid"] for k in (await client.get("/.well-known/jwks.json")).json()["keys"]}
+    expired = await client.get("/api/v1/me", headers={"Authorization": f"Bearer {fresh}"})
+    assert expired.status_code == 401

@@ -160,3 +160,20 @@ async def test_unread_count_and_marking_read_are_per_person(
 async def test_partner_clients_have_no_inbox(client: httpx.AsyncClient, issuer: TestIssuer) -> None:
     r = await client.get("/api/v1/inbox", headers=issuer.headers(roles=["partner"]))
     assert r.status_code == 403
+
+
+async def test_exit_review_alerts_reach_the_staff_with_the_members_scope(
+    client: httpx.AsyncClient, settings: Settings, issuer: TestIssuer, known_people: None
+) -> None:
+    from cppcc_common.contracts.member import MemberExitReviewRequiredV1
+
+    members_staff = uuid.uuid4()
+    await _publish(settings, _person(members_staff, ORG, "委员工作室", ["staff"], ["members"]))
+    alert = MemberExitReviewRequiredV1(person_id=MEMBER, org_id=ORG, term_id=uuid.uuid4(), name="张明",
+                                       threshold="unexcused_plenary_absences", unexcused_absences=2)
+    await _publish(settings, make_event(alert, source="/member-svc", subject=MEMBER, orgid=ORG))
+    items = await _eventually(lambda: _inbox(client, _h(issuer, members_staff, ["staff"])))
+    assert items[0]["category"] == "member.exit_review_required"
+    assert "无故缺席全体会议" in items[0]["body"] and "张明" in items[0]["title"]
+    proposals_office = await _inbox(client, _h(issuer, STAFF, ["staff"]))
+    assert all(i["category"] != "member.exit_review_required" for i in proposals_office)

@@ -11,7 +11,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cppcc_common.ids import new_id
-from member_svc.directory.models import Member, Term
+from member_svc.directory.models import Member, Sector, Term
 from member_svc.duty.domain import EntryDraft, Rule
 from member_svc.duty.models import (
     AnnualReport,
@@ -134,6 +134,12 @@ async def members_of_year(session: AsyncSession, org_id: UUID, year: int) -> lis
         .order_by(Person.name)
     )
     return [(m, p) for m, p in (await session.execute(query)).all()]
+
+
+async def sectors(session: AsyncSession, org_id: UUID) -> list[Sector]:
+    return list(
+        (await session.execute(select(Sector).where(Sector.org_id == org_id).order_by(Sector.name))).scalars()
+    )
 
 
 async def raised_alerts(session: AsyncSession, person_id: UUID, term_id: UUID) -> set[str]:

@@ -26,6 +26,7 @@ from member_svc.duty.schemas import (
     RecordWithEntries,
     ScoringTableCreate,
     ScoringTableRead,
+    SectorYearRead,
 )
 
 router = APIRouter(prefix="/api/v1/duty", tags=["duty"])
@@ -102,6 +103,26 @@ async def all_records(
 ) -> list[RecordRead]:
     rows = await service.records(session, org_id=principal.org, year=year)
     return [_read(r) for r in rows if sector_id is None or r.sector_id == sector_id]
+
+
+@router.get("/sectors", response_model=list[SectorYearRead], summary="Sector targets of a year (staff)")
+async def sectors(principal: Staff, session: SessionDep, year: Year) -> list[SectorYearRead]:
+    rows = await service.sector_report(session, org_id=principal.org, year=year)
+    return [
+        SectorYearRead(
+            sector_id=r.sector_id,
+            name=r.name,
+            members=r.members,
+            activities=r.tally.activities,
+            outputs=r.tally.outputs,
+            speeches=r.tally.speeches,
+            opinions=r.tally.opinions,
+            activities_met=r.targets.activities_met,
+            outputs_met=r.targets.outputs_met,
+            met=r.targets.met,
+        )
+        for r in rows
+    ]
 
 
 @router.get("/records/{person_id}", response_model=RecordWithEntries, summary="One member's record (staff)")

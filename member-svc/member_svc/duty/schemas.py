@@ -79,3 +79,16 @@ class ClosedYearRead(BaseModel):
     year: int
     total: Decimal
     closed_at: datetime
+
+
+class SectorYearRead(BaseModel):
+    sector_id: UUID
+    name: str
+    members: int
+    activities: int
+    outputs: int
+    speeches: int
+    opinions: int
+    activities_met: bool
+    outputs_met: bool
+    met: bool

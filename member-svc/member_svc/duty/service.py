@@ -18,11 +18,15 @@ from member_svc.directory.models import Member, Term
 from member_svc.duty import repository
 from member_svc.duty.domain import (
     Band,
+    Rule,
+    SectorTally,
+    SectorTargets,
     act_time,
     draft_entries,
     duty_date,
     exit_review_alerts_due,
     rank,
+    sector_targets,
     training_requirement_met,
     unexcused_absences,
     year_can_close,
@@ -221,6 +225,50 @@ async def record_of(session: AsyncSession, *, org_id: UUID, person_id: UUID, yea
         if record.person_id == person_id:
             return record
     raise NotFound()
+
+
+# Sector targets -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SectorYear:
+    sector_id: UUID
+    name: str
+    members: int
+    tally: SectorTally
+    targets: SectorTargets
+
+
+_COUNTED = {
+    Rule.ACTIVITY_ATTENDED: "activities",
+    Rule.WRITTEN_SPEECH: "speeches",
+    Rule.ORAL_SPEECH: "speeches",
+    Rule.OPINION_SUBMITTED: "opinions",
+}
+
+
+async def sector_report(session: AsyncSession, *, org_id: UUID, year: int) -> list[SectorYear]:
+    """DOMAIN.md §5: each sector's activities and outputs of the year against its targets.
+
+    Counted from the sector's members' ledger entries: distinct activities attended, speeches
+    and public-opinion reports. Research reports and collective (sector) proposals join the
+    tally once consultation-svc and proposal-svc publish them with their sector.
+    """
+    policy = await repository.policy_on(session, org_id, date(year, 12, 31))
+    members = await repository.members_of_year(session, org_id, year)
+    entries = await repository.entries(session, org_id=org_id, year=year)
+    out = []
+    for sector in await repository.sectors(session, org_id):
+        people = {m.person_id for m, _ in members if m.sector_id == sector.id}
+        seen: dict[str, set[UUID]] = {"activities": set(), "speeches": set(), "opinions": set()}
+        for entry in entries:
+            if entry.row.person_id in people and entry.rule in _COUNTED:
+                seen[_COUNTED[entry.rule]].add(entry.source_object_id)
+        tally = SectorTally(
+            activities=len(seen["activities"]), speeches=len(seen["speeches"]), opinions=len(seen["opinions"])
+        )
+        out.append(SectorYear(sector.id, sector.name, len(people), tally, sector_targets(tally, policy)))
+    return out
 
 
 # Annual report and closing a year ------------------------------------------------------------

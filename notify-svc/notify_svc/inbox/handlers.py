@@ -6,12 +6,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from cppcc_common.clock import SHANGHAI
 from cppcc_common.consumer import ConsumerSpec
-from cppcc_common.contracts.member import PersonRegisteredV1
+from cppcc_common.contracts.member import MemberExitReviewRequiredV1, PersonRegisteredV1
 from cppcc_common.contracts.proposal import ProposalSubmittedV1
 from cppcc_common.events import CloudEvent, EventData
 from cppcc_common.ids import new_id
 from notify_svc.inbox import repository
-from notify_svc.inbox.templates import PROPOSAL_SUBMITTED_OFFICE, PROPOSAL_SUBMITTED_RECEIPT, Template
+from notify_svc.inbox.templates import (
+    EXIT_REVIEW_REQUIRED,
+    PROPOSAL_SUBMITTED_OFFICE,
+    PROPOSAL_SUBMITTED_RECEIPT,
+    THRESHOLD_NAMES,
+    Template,
+)
 
 
 async def on_person_registered(session: AsyncSession, envelope: CloudEvent, data: EventData) -> None:
@@ -79,12 +85,35 @@ async def on_proposal_submitted(session: AsyncSession, envelope: CloudEvent, dat
     await repository.add_items(session, items)
 
 
+async def on_exit_review_required(session: AsyncSession, envelope: CloudEvent, data: EventData) -> None:
+    """Exit-review alerts go to the staff with the `members` scope (DOMAIN.md §6)."""
+    assert isinstance(data, MemberExitReviewRequiredV1)
+    staff = await repository.recipients_with_scope(session, data.org_id, "staff", "members")
+    threshold = THRESHOLD_NAMES.get(data.threshold, data.threshold)
+    items = [
+        _item(
+            envelope,
+            s.person_id,
+            EXIT_REVIEW_REQUIRED,
+            "member",
+            name=data.name,
+            threshold=threshold,
+            count=data.unexcused_absences,
+        )
+        for s in staff
+    ]
+    await repository.add_items(session, items)
+
+
 CONSUMERS = [
     ConsumerSpec(
         name="notify-member",
         stream="MEMBER",
         subjects=["cppcc.member.>"],
-        handlers={PersonRegisteredV1.event_type: on_person_registered},
+        handlers={
+            PersonRegisteredV1.event_type: on_person_registered,
+            MemberExitReviewRequiredV1.event_type: on_exit_review_required,
+        },
     ),
     ConsumerSpec(
         name="notify-proposal",
