@@ -20,7 +20,7 @@ def _free_base_port() -> int:
     raise RuntimeError("no five consecutive free ports")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def stack(pg_server_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """The four services and the gateway as processes; NATS of their own; databases on the test server."""
     stack = Stack(
@@ -29,7 +29,7 @@ def stack(pg_server_url: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
         nats_port=free_port(),
         database_url=pg_server_url,
         db_prefix=f"e2e_{uuid.uuid4().hex[:8]}_",
-        extra_env={"GATEWAY_LOGIN_PER_MINUTE_PER_IP": "12"},
+        extra_env={"GATEWAY_LOGIN_PER_MINUTE_PER_IP": "30", "MEMBER_LOGIN_MAX_FAILURES_PER_IP": "1000"},
     )
     try:
         stack.start()
