@@ -5,6 +5,7 @@ import asyncio
 import json
 import sys
 from collections.abc import Callable, Coroutine, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -17,6 +18,16 @@ from cppcc_common.migrations import upgrade
 from cppcc_common.settings import ServiceSettings
 
 
+@dataclass(frozen=True)
+class Command:
+    """A service's own operator command: its arguments, and what it does with the settings."""
+
+    name: str
+    help: str
+    configure: Callable[[argparse.ArgumentParser], None]
+    run: Callable[[Any, argparse.Namespace], Coroutine[Any, Any, None]]
+
+
 def run_cli(
     *,
     app_path: str,
@@ -24,6 +35,7 @@ def run_cli(
     migrations: Path,
     seed_demo: Callable[[Any], Coroutine[Any, Any, None]] | None = None,
     consumers: Sequence[ConsumerSpec] = (),
+    commands: Sequence[Command] = (),
     argv: list[str] | None = None,
 ) -> None:
     parser = argparse.ArgumentParser(prog=settings.service_name)
@@ -37,8 +49,13 @@ def run_cli(
         sub.add_parser("dead-letters", help="list the events consumers gave up on")
         replay = sub.add_parser("replay", help="re-run one dead letter through its consumer")
         replay.add_argument("dead_letter_id", type=UUID)
+    extra = {c.name: c for c in commands}
+    for command in commands:
+        command.configure(sub.add_parser(command.name, help=command.help))
     args = parser.parse_args(argv)
-    if args.command == "migrate":
+    if args.command in extra:
+        asyncio.run(extra[args.command].run(settings, args))
+    elif args.command == "migrate":
         upgrade(migrations, settings.database_url)
     elif args.command == "serve":
         uvicorn.run(

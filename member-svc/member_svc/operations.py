@@ -1,0 +1,67 @@
+"""Operator commands of member-svc: bootstrapping an organization and its first administrator."""
+
+import argparse
+import getpass
+import sys
+import uuid
+from typing import Any
+
+from cppcc_common.cli import Command
+from cppcc_common.db import create_engine, create_sessionmaker, session_scope
+from member_svc.identity.passwords import password_is_strong
+from member_svc.people.service import ensure_organization, register_person
+
+LEVELS = ("national", "provincial", "municipal", "county")
+
+
+def _configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--name", required=True, help="e.g. 某某市政协")
+    parser.add_argument("--level", required=True, choices=LEVELS)
+    parser.add_argument("--parent-id", type=uuid.UUID, help="the organization that guides this one")
+    parser.add_argument("--admin-name", required=True)
+    parser.add_argument("--admin-phone", required=True)
+
+
+async def _create_organization(settings: Any, args: argparse.Namespace) -> None:
+    """Creates an organization and its administrator; the password is read from the terminal or stdin."""
+    password = (
+        getpass.getpass("管理员密码 / admin password: ")
+        if sys.stdin.isatty()
+        else sys.stdin.readline().strip()
+    )
+    if not password_is_strong(password, settings.password_min_length):
+        raise SystemExit(
+            f"password too weak: at least {settings.password_min_length} characters, letters and digits"
+        )
+    engine = create_engine(settings.database_url, pool_size=1)
+    org_id, admin_id = uuid.uuid4(), uuid.uuid4()
+    try:
+        async with session_scope(create_sessionmaker(engine)) as session:
+            await ensure_organization(
+                session, id=org_id, name=args.name, level=args.level, parent_id=args.parent_id
+            )
+            admin = await register_person(
+                session,
+                id=admin_id,
+                org_id=org_id,
+                name=args.admin_name,
+                phone=args.admin_phone,
+                password=password,
+                roles=["admin", "staff"],
+                scopes=["proposals", "consultation", "members", "notify"],
+            )
+            if admin.id != admin_id:
+                raise SystemExit(f"phone {args.admin_phone} already has an account")
+    finally:
+        await engine.dispose()
+    print(f"organization {org_id} created; administrator {admin_id} can log in with {args.admin_phone}")
+
+
+COMMANDS = [
+    Command(
+        "create-org",
+        "create an organization (tenant) and its first administrator",
+        _configure,
+        _create_organization,
+    ),
+]

@@ -1,0 +1,60 @@
+"""Operators bootstrap a new organization (tenant) and its first administrator from the command line."""
+
+import asyncio
+import os
+import sys
+from typing import Any
+
+import asyncpg
+from sqlalchemy.engine import make_url
+
+from .conftest import MIGRATIONS
+
+
+async def _run(url: str, *args: str, stdin: bytes) -> tuple[int, str, str]:
+    env = dict(os.environ, MEMBER_DATABASE_URL=url)
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "member_svc",
+        *args,
+        env=env,
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await proc.communicate(stdin)
+    return proc.returncode or 0, out.decode(), err.decode()
+
+
+async def test_create_org_makes_a_tenant_with_an_administrator(databases: Any) -> None:
+    url = databases.migrated(MIGRATIONS, "member")
+    args = (
+        "create-org",
+        "--name",
+        "庚市政协",
+        "--level",
+        "municipal",
+        "--admin-name",
+        "系统管理员",
+        "--admin-phone",
+        "13400000001",
+    )
+    weak = await _run(url, *args, stdin=b"short\n")
+    assert weak[0] != 0 and "too weak" in weak[2]
+    code, out, _ = await _run(url, *args, stdin=b"Adm1n-password\n")
+    assert code == 0 and "created" in out
+    conn = await asyncpg.connect(
+        make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    )
+    try:
+        row = await conn.fetchrow(
+            "SELECT o.name, o.level, p.roles, p.password_hash FROM people p "
+            "JOIN organizations o ON o.id = p.org_id WHERE p.phone = '13400000001'"
+        )
+    finally:
+        await conn.close()
+    assert row["name"] == "庚市政协" and row["level"] == "municipal" and "admin" in row["roles"]
+    assert row["password_hash"].startswith("$argon2id$")
+    again = await _run(url, *args, stdin=b"Adm1n-password\n")
+    assert again[0] != 0 and "already has an account" in again[2]
