@@ -30,30 +30,32 @@ from cppcc_common.contracts.proposal import (
     ProposalSubmittedV1,
 )
 from cppcc_common.events import EventData, make_event, parse_event
-from member_svc.duty.domain import (
+from member_svc.duty.entries import (
     MEETING_RULES,
     Attendance,
-    Band,
     EntryDraft,
-    ExitReviewThreshold,
     Rule,
-    SectorTally,
     act_time,
+    draft_entries,
+    duty_date,
+    split_joint_points,
+)
+from member_svc.duty.policy import DEFAULT_POLICY, Category, DutyPolicy, policy_in_force
+from member_svc.duty.scoring import (
+    Band,
+    ExitReviewThreshold,
+    SectorTally,
     band_for,
     category_totals,
     counted_entries,
-    draft_entries,
-    duty_date,
     exit_review_alerts_due,
     exit_review_thresholds_crossed,
     rank,
     sector_targets,
-    split_joint_points,
     training_requirement_met,
     year_can_close,
     year_score,
 )
-from member_svc.duty.policy import DEFAULT_POLICY, Category, DutyPolicy, policy_in_force
 
 ORG = uuid4()
 ME, ALICE, BOB, CAROL, DAVE = (uuid4() for _ in range(5))

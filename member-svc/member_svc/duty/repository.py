@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from cppcc_common.ids import new_id
 from member_svc.directory.models import Member, Sector, Term
-from member_svc.duty.domain import EntryDraft, Rule
+from member_svc.duty.entries import EntryDraft, Rule
 from member_svc.duty.models import (
     AnnualReport,
     ClosedYear,

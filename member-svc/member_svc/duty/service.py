@@ -16,14 +16,13 @@ from cppcc_common.ids import new_id
 from cppcc_common.outbox import stage
 from member_svc.directory.models import Member, Term
 from member_svc.duty import repository
-from member_svc.duty.domain import (
+from member_svc.duty.entries import Rule, act_time, draft_entries, duty_date
+from member_svc.duty.models import AnnualReport, ClosedYear, ExitReviewAlert
+from member_svc.duty.policy import Category, DutyPolicy
+from member_svc.duty.scoring import (
     Band,
-    Rule,
     SectorTally,
     SectorTargets,
-    act_time,
-    draft_entries,
-    duty_date,
     exit_review_alerts_due,
     rank,
     sector_targets,
@@ -32,8 +31,6 @@ from member_svc.duty.domain import (
     year_can_close,
     year_score,
 )
-from member_svc.duty.models import AnnualReport, ClosedYear, ExitReviewAlert
-from member_svc.duty.policy import Category, DutyPolicy
 from member_svc.models import Person
 
 SOURCE = "/member-svc"
