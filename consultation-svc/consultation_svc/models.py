@@ -4,6 +4,7 @@ messaging tables are here from the start so the outbox and inbox work from day o
 from sqlalchemy.orm import DeclarativeBase
 
 from cppcc_common.db import make_metadata
+from cppcc_common.idempotency import add_idempotency_table
 from cppcc_common.messaging_schema import add_messaging_tables
 
 
@@ -13,3 +14,4 @@ class Base(DeclarativeBase):
 
 metadata = Base.metadata
 add_messaging_tables(metadata)
+add_idempotency_table(metadata)

@@ -7,6 +7,7 @@ from sqlalchemy import ARRAY, DateTime, Index, String, Text, UniqueConstraint, f
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from cppcc_common.db import make_metadata
+from cppcc_common.idempotency import add_idempotency_table
 from cppcc_common.messaging_schema import add_messaging_tables
 
 
@@ -16,6 +17,7 @@ class Base(DeclarativeBase):
 
 metadata = Base.metadata
 add_messaging_tables(metadata)
+add_idempotency_table(metadata)
 
 
 class Recipient(Base):

@@ -3,6 +3,7 @@
 from sqlalchemy.orm import DeclarativeBase
 
 from cppcc_common.db import make_metadata
+from cppcc_common.idempotency import add_idempotency_table
 from cppcc_common.messaging_schema import add_messaging_tables
 
 
@@ -12,5 +13,6 @@ class Base(DeclarativeBase):
 
 metadata = Base.metadata
 add_messaging_tables(metadata)
+add_idempotency_table(metadata)
 
 from proposal_svc.proposals import models as _proposal_models  # noqa: E402,F401  (registers tables)

@@ -22,8 +22,9 @@ from cppcc_common.auth import JwksKeySource, KeySource, TokenVerifier
 from cppcc_common.clock import Clock, SystemClock
 from cppcc_common.consumer import Consumer, ConsumerSpec
 from cppcc_common.db import create_engine, create_sessionmaker
-from cppcc_common.errors import install_error_handlers
+from cppcc_common.errors import AppError, install_error_handlers
 from cppcc_common.health import router as health_router
+from cppcc_common.idempotency import IdempotencyMiddleware
 from cppcc_common.logging import configure_logging
 from cppcc_common.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from cppcc_common.outbox import OutboxRelay
@@ -159,8 +160,13 @@ def create_service_app(
     key_source: KeySourceArg = None,
     clock: Clock | None = None,
     on_startup: Sequence[StartupHook] = (),
+    idempotency: bool = True,
 ) -> FastAPI:
-    """A service app with errors, logging, health, metrics, and its background machinery."""
+    """A service app with errors, logging, health, metrics, and its background machinery.
+
+    `idempotency` installs the Idempotency-Key middleware; the service's database then needs the
+    `idempotency_keys` table (`cppcc_common.idempotency.create_idempotency_table_v1`).
+    """
     configure_logging(settings.service_name, settings.log_level)
 
     @contextlib.asynccontextmanager
@@ -194,6 +200,15 @@ def create_service_app(
     app.include_router(health_router)
     for router in routers:
         app.include_router(router)
+
+    async def owner_of(token: str) -> str | None:
+        try:
+            return str((await app.state.runtime.verifier.verify(token)).sub)
+        except AppError:
+            return None
+
+    if idempotency:
+        app.add_middleware(IdempotencyMiddleware, engine=lambda: app.state.runtime.engine, owner_of=owner_of)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware)
     return app
