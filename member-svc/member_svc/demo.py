@@ -1,20 +1,38 @@
-"""Demo data for `make run`: one municipal organization and a few accounts (idempotent).
+"""Demo data for `make run`: a municipal organization with its current term, plenary sessions,
+handling units, and a roster of about 300 members loaded by the roster importer from
+`demo_data/roster.xlsx` (idempotent: safe to run on every start).
 
 The demo password is for local demos only; nothing seeds it outside `seed-demo`.
 """
 
+import logging
 import uuid
+from datetime import UTC, date, datetime, time, timedelta
 
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from cppcc_common.clock import SHANGHAI
 from cppcc_common.db import create_engine, create_sessionmaker, session_scope
 from cppcc_common.settings import ServiceSettings
+from member_svc.demo_data.make_roster import ROSTER
+from member_svc.directory import service as directory
+from member_svc.directory.models import PlenarySession, Term, Unit
+from member_svc.directory.policy import DEFAULT_POLICY as DIRECTORY_POLICY
+from member_svc.directory.schemas import SessionCreate, TermCreate
 from member_svc.people.service import ensure_organization, register_person
+from member_svc.roster.importer import ImportOutcome, import_rows
+from member_svc.roster.policy import DEFAULT_POLICY as ROSTER_POLICY
+from member_svc.roster.sheet import read_roster
+
+log = logging.getLogger("member.demo")
 
 DEMO_NAMESPACE = uuid.UUID("5f0c1c2e-8d53-4c5e-9a57-0c2f3c1d9e01")
 DEMO_ORG_ID = uuid.uuid5(DEMO_NAMESPACE, "org:demo-city")
 DEMO_PASSWORD = "Demo@2026"
 
 DEMO_PEOPLE = [
-    # phone, name, roles, scopes
+    # phone, name, roles, scopes (13800000001 and 13800000003 are members: see the roster)
     ("13800000001", "张明（委员）", ["member"], []),
     ("13800000002", "李静（提案委工作人员）", ["staff"], ["proposals"]),
     ("13800000003", "王强（委员）", ["member"], []),
@@ -24,6 +42,30 @@ DEMO_PEOPLE = [
         ["admin", "staff"],
         ["proposals", "consultation", "members", "notify"],
     ),
+]
+
+DEMO_TERM = TermCreate(number=15, starts_on=date(2023, 1, 1), ends_on=date(2027, 12, 31))
+# Plenary sessions (number, opening day, days); session proposals are due at 18:00 of day two.
+DEMO_SESSIONS = [
+    (1, date(2023, 1, 8), 4),
+    (2, date(2024, 1, 7), 4),
+    (3, date(2025, 1, 12), 4),
+    (4, date(2026, 1, 11), 4),
+    (5, date(2027, 1, 10), 4),
+]
+DEMO_UNITS = [
+    "市发展和改革委员会",
+    "市教育局",
+    "市公安局",
+    "市财政局",
+    "市人力资源和社会保障局",
+    "市自然资源和规划局",
+    "市生态环境局",
+    "市住房和城乡建设局",
+    "市交通运输局",
+    "市农业农村局",
+    "市卫生健康委员会",
+    "市市场监督管理局",
 ]
 
 
@@ -47,5 +89,65 @@ async def seed_demo(settings: ServiceSettings) -> None:
                     roles=roles,
                     scopes=scopes,
                 )
+            term = await _term(session)
+            await _sessions(session, term)
+            await _units(session)
+            outcome = await _roster(session, term)
+        log.info("demo roster", extra={"imported": outcome.imported, "rows": outcome.total})
     finally:
         await engine.dispose()
+
+
+async def _term(session: AsyncSession) -> Term:
+    query = select(Term).where(Term.org_id == DEMO_ORG_ID, Term.number == DEMO_TERM.number)
+    term = (await session.execute(query)).scalar_one_or_none()
+    return term or await directory.add_term(session, org_id=DEMO_ORG_ID, data=DEMO_TERM)
+
+
+async def _sessions(session: AsyncSession, term: Term) -> None:
+    query = select(PlenarySession.number).where(PlenarySession.term_id == term.id)
+    scheduled = set((await session.execute(query)).scalars())
+    for number, opens_on, days in DEMO_SESSIONS:
+        if number in scheduled:
+            continue
+        deadline = datetime.combine(opens_on + timedelta(days=1), time(18, 0), SHANGHAI)
+        data = SessionCreate(
+            term_id=term.id,
+            number=number,
+            opens_on=opens_on,
+            closes_on=opens_on + timedelta(days=days - 1),
+            proposal_deadline_at=deadline,
+        )
+        await directory.schedule_session(
+            session,
+            org_id=DEMO_ORG_ID,
+            data=data,
+            policy=DIRECTORY_POLICY,
+            actor=None,  # type: ignore[arg-type]
+        )
+
+
+async def _units(session: AsyncSession) -> None:
+    existing = {u.name for u in await directory.named(session, Unit, DEMO_ORG_ID)}
+    for name in DEMO_UNITS:
+        if name not in existing:
+            await directory.create_unit(session, org_id=DEMO_ORG_ID, name=name, kind="government", actor=None)
+
+
+async def _roster(session: AsyncSession, term: Term) -> ImportOutcome:
+    """Imports the rows not imported yet; on later runs every row is already a member."""
+    outcome = await import_rows(
+        session,
+        org_id=DEMO_ORG_ID,
+        term_id=term.id,
+        rows=read_roster(ROSTER.read_bytes(), ROSTER_POLICY),
+        mode="valid_only",
+        create_missing=True,
+        actor=None,
+        now=datetime.now(UTC),
+        policy=ROSTER_POLICY,
+    )
+    unexpected = [c for c in outcome.rejected if any(r.code != "already_member" for r in c.reasons)]
+    if unexpected:
+        raise RuntimeError(f"the demo roster has rejected rows: {[c.report() for c in unexpected[:5]]}")
+    return outcome

@@ -11,6 +11,7 @@ from member_svc.identity.key_source import DatabaseKeySource
 from member_svc.identity.keys import KeyCipher
 from member_svc.identity.router import router as identity_router
 from member_svc.identity.sms import build_provider
+from member_svc.roster.router import router as roster_router
 from member_svc.settings import Settings
 
 
@@ -31,7 +32,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         settings,
         title="member-svc",
         description="组织、人员与账号、委员、承办单位、履职档案 / organizations, identity, members, units, duty ledger",
-        routers=[identity_router, directory_router, duty_router],
+        routers=[identity_router, roster_router, directory_router, duty_router],
         streams=["MEMBER", "PROPOSAL", "CONSULTATION"],
         consumers=DUTY_CONSUMERS,
         key_source=lambda sessionmaker: DatabaseKeySource(sessionmaker, clock),

@@ -9,6 +9,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from cppcc_common.db import make_metadata
+from cppcc_common.idempotency import add_idempotency_table
 from cppcc_common.messaging_schema import add_messaging_tables
 
 
@@ -18,6 +19,7 @@ class Base(DeclarativeBase):
 
 metadata = Base.metadata
 add_messaging_tables(metadata)
+add_idempotency_table(metadata)
 
 
 class Organization(Base):
@@ -82,3 +84,4 @@ class SigningKey(Base):
 from member_svc.directory import models as _directory_models  # noqa: E402,F401
 from member_svc.duty import models as _duty_models  # noqa: E402,F401
 from member_svc.identity import models as _identity_models  # noqa: E402,F401
+from member_svc.roster import models as _roster_models  # noqa: E402,F401

@@ -29,3 +29,8 @@ class Settings(ServiceSettings):
     sms_code_resend_seconds: int = 60
     sms_code_max_attempts: int = 5
     password_min_length: int = 8
+    # Transport caps for uploads; the importer's and the annual report's own policy caps answer first.
+    upload_limits: dict[str, int] = {
+        "/api/v1/members/imports": 16 * 1024 * 1024,
+        "/api/v1/duty/annual-reports": 24 * 1024 * 1024,
+    }

@@ -461,3 +461,18 @@ async def test_rule_28_unit_users_see_no_member_data(
     ):
         r = await client.get(path, params={"year": YEAR}, headers=headers)
         assert r.status_code == 403, path
+
+
+async def test_staff_export_the_years_records_to_xlsx(client: httpx.AsyncClient, world: Any) -> None:
+    import io
+
+    from openpyxl import load_workbook
+
+    r = await client.get("/api/v1/duty/records/export", params={"year": YEAR}, headers=world["staff"])
+    assert r.status_code == 200 and "filename*=UTF-8''" in r.headers["content-disposition"]
+    rows = list(load_workbook(io.BytesIO(r.content)).active.iter_rows(values_only=True))
+    assert rows[0][:3] == ("排名", "姓名", "界别")
+    assert {row[1] for row in rows[1:]} == {"plain", "standing", "cosigner"}
+    assert (
+        await client.get("/api/v1/duty/records/export", params={"year": YEAR}, headers=world["plain"])
+    ).status_code == 403

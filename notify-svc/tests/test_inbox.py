@@ -169,8 +169,14 @@ async def test_exit_review_alerts_reach_the_staff_with_the_members_scope(
 
     members_staff = uuid.uuid4()
     await _publish(settings, _person(members_staff, ORG, "委员工作室", ["staff"], ["members"]))
-    alert = MemberExitReviewRequiredV1(person_id=MEMBER, org_id=ORG, term_id=uuid.uuid4(), name="张明",
-                                       threshold="unexcused_plenary_absences", unexcused_absences=2)
+    alert = MemberExitReviewRequiredV1(
+        person_id=MEMBER,
+        org_id=ORG,
+        term_id=uuid.uuid4(),
+        name="张明",
+        threshold="unexcused_plenary_absences",
+        unexcused_absences=2,
+    )
     await _publish(settings, make_event(alert, source="/member-svc", subject=MEMBER, orgid=ORG))
     items = await _eventually(lambda: _inbox(client, _h(issuer, members_staff, ["staff"])))
     assert items[0]["category"] == "member.exit_review_required"

@@ -1,12 +1,14 @@
 """Duty-record routes: members see their own record and rank; staff see everyone's (rule 28)."""
 
+import asyncio
 from dataclasses import asdict
 from datetime import datetime
 from decimal import Decimal
 from typing import Annotated
+from urllib.parse import quote
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from pydantic import ValidationError
 from sqlalchemy import select
 
@@ -17,7 +19,7 @@ from cppcc_common.i18n import Text
 from cppcc_common.ids import new_id
 from member_svc.duty import repository, service
 from member_svc.duty.models import LedgerEntry, ScoringTable
-from member_svc.duty.policy import DutyPolicy
+from member_svc.duty.policy import Category, DutyPolicy
 from member_svc.duty.schemas import (
     AnnualReportRead,
     ClosedYearRead,
@@ -28,6 +30,7 @@ from member_svc.duty.schemas import (
     ScoringTableRead,
     SectorYearRead,
 )
+from member_svc.roster.sheet import write_roster
 
 router = APIRouter(prefix="/api/v1/duty", tags=["duty"])
 
@@ -123,6 +126,69 @@ async def sectors(principal: Staff, session: SessionDep, year: Year) -> list[Sec
         )
         for r in rows
     ]
+
+
+BAND_LABELS = {"excellent": "优秀", "good": "良好", "competent": "称职", "fails": "不称职"}
+EXPORT_HEADER = (
+    "排名",
+    "姓名",
+    "界别",
+    "界别内排名",
+    "会议",
+    "提案",
+    "活动",
+    "社情民意",
+    "总分",
+    "等次",
+    "常委",
+    "年度报告",
+    "已归档",
+)
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@router.get(
+    "/records/export",
+    summary="Every member's record of a year as .xlsx (staff)",
+    response_class=Response,
+    responses={200: {"content": {XLSX: {}}}},
+)
+async def export_records(
+    principal: Staff, session: SessionDep, year: Year, sector_id: UUID | None = None
+) -> Response:
+    rows = [
+        r
+        for r in await service.records(session, org_id=principal.org, year=year)
+        if sector_id is None or r.sector_id == sector_id
+    ]
+    sectors = {s.id: s.name for s in await repository.sectors(session, principal.org)}
+
+    def cells(r: service.Record) -> list[str]:
+        points = [str(r.categories[c].quantize(CENTS)) for c in Category]
+        return [
+            str(r.rank_in_org),
+            r.name,
+            sectors.get(r.sector_id, "") if r.sector_id else "",
+            str(r.rank_in_sector or ""),
+            *points,
+            str(r.total.quantize(CENTS)),
+            BAND_LABELS[r.band.value],
+            "是" if r.is_standing else "否",
+            "已交" if r.annual_report_filed else "",
+            "是" if r.closed else "",
+        ]
+
+    content = await asyncio.to_thread(
+        write_roster, EXPORT_HEADER, [cells(r) for r in rows], title=f"{year}年度履职积分"
+    )
+    filename = quote(f"履职积分-{year}.xlsx")
+    return Response(
+        content,
+        media_type=XLSX,
+        headers={
+            "Content-Disposition": f"attachment; filename=\"duty-{year}.xlsx\"; filename*=UTF-8''{filename}"
+        },
+    )
 
 
 @router.get("/records/{person_id}", response_model=RecordWithEntries, summary="One member's record (staff)")

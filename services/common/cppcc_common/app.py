@@ -209,6 +209,8 @@ def create_service_app(
 
     if idempotency:
         app.add_middleware(IdempotencyMiddleware, engine=lambda: app.state.runtime.engine, owner_of=owner_of)
-    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes, uploads=settings.upload_limits
+    )
     app.add_middleware(RequestContextMiddleware)
     return app

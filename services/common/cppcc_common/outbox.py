@@ -109,7 +109,8 @@ class OutboxRelay:
             for row in rows
         ]
         # Every PubAck must arrive (or the whole round counts as failed and is retried).
-        await asyncio.wait_for(asyncio.gather(*futures), timeout=10.0)
+        async with asyncio.timeout(10.0):
+            await asyncio.gather(*futures)
 
     async def purge_sent(self) -> None:
         async with self.engine.begin() as conn:
@@ -121,7 +122,12 @@ class OutboxRelay:
     async def run(self) -> None:
         """Relays until cancelled; polls every `interval`, woken early by LISTEN/NOTIFY."""
         backoff = self.interval
+        task = asyncio.current_task()
         while True:
+            # nats-py turns a cancellation during a stalled publish into TooManyStalledMsgsError;
+            # a pending cancel request must still stop the relay.
+            if task is not None and task.cancelling():
+                raise asyncio.CancelledError
             try:
                 published = await self.relay_once()
                 backoff = self.interval
@@ -136,5 +142,8 @@ class OutboxRelay:
                 log.warning("outbox relay round failed", extra={"error": repr(exc)})
                 backoff = min(backoff * 2, 5.0)
             self._wake.clear()
+            # asyncio.timeout, not wait_for: Python 3.11's wait_for can swallow a cancellation
+            # that arrives as the wait ends, and the relay would then never stop.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=backoff)
+                async with asyncio.timeout(backoff):
+                    await self._wake.wait()

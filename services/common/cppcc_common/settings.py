@@ -39,6 +39,8 @@ class ServiceSettings(BaseSettings):
     consumers_enabled: bool = True
     log_level: str = "INFO"
     max_body_bytes: int = 1_048_576
+    # Larger limits for upload paths (prefix → bytes), e.g. roster files.
+    upload_limits: dict[str, int] = {}
 
     @property
     def source(self) -> str:

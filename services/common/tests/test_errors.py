@@ -120,3 +120,14 @@ async def test_request_id_is_kept_when_sane_and_replaced_when_not(client: httpx.
 )
 def test_language_negotiation(header: str | None, lang: str) -> None:
     assert negotiate_language(header) == lang
+
+
+def test_upload_paths_may_have_a_larger_body_limit() -> None:
+    from cppcc_common.middleware import BodySizeLimitMiddleware
+
+    limits = BodySizeLimitMiddleware(
+        _app(), max_bytes=1000, uploads={"/imports": 10_000, "/imports/big": 50_000}
+    )
+    assert limits.limit_for("/things") == 1000
+    assert limits.limit_for("/imports/1") == 10_000
+    assert limits.limit_for("/imports/big/1") == 50_000  # the most specific prefix wins

@@ -38,7 +38,9 @@ def _banner(stack: Stack, seconds: float) -> None:
         f'  例 e.g. curl -s {stack.gateway_url}/api/v1/auth/login -H "Content-Type: application/json" '
         f'-d \'{{"phone":"13800000001","password":"{DEMO_PASSWORD}"}}\''
     )
-    print(f"  短信验证码（开发环境不真实发送）/ SMS codes (not really sent here): {stack.log_dir / 'member.log'}")
+    print(
+        f"  短信验证码（开发环境不真实发送）/ SMS codes (not really sent here): {stack.log_dir / 'member.log'}"
+    )
     print("按 Ctrl-C 停止 / Ctrl-C stops everything; data is kept for the next run.")
 
 

@@ -131,7 +131,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.include_router(ops)
     app.include_router(proxy)
-    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes, uploads=settings.upload_limits
+    )
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,

@@ -16,3 +16,9 @@ class Settings(ServiceSettings):
     requests_per_second_per_principal: float = 50.0
     requests_burst_per_principal: int = 100
     public_base_url: str = "http://127.0.0.1:8000"
+    upload_limits: dict[str, int] = {
+        "/api/v1/members/imports": 16
+        * 1024
+        * 1024,  # transport cap; the importer's policy (10 MiB) answers first
+        "/api/v1/duty/annual-reports": 24 * 1024 * 1024,
+    }

@@ -1,0 +1,165 @@
+"""Reading and writing roster workbooks (.xlsx) with openpyxl. No database here; blocking, so
+callers in the event loop run it in a thread."""
+
+import io
+import itertools
+import zipfile
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from openpyxl import Workbook, load_workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
+
+from cppcc_common.errors import AppError
+from member_svc.roster import columns
+from member_svc.roster.errors import (
+    OLD_XLS,
+    EmptyRoster,
+    MissingColumns,
+    NoRows,
+    NotAnXlsx,
+    TooManyRows,
+    UnzipsTooLarge,
+)
+from member_svc.roster.policy import RosterPolicy
+
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # the old binary .xls (and .doc …) container
+
+
+@dataclass(frozen=True)
+class RawRow:
+    """One data row: its row number as Excel shows it, and the text of each roster column."""
+
+    row: int
+    cells: dict[str, str]
+
+    def as_json(self) -> dict[str, Any]:
+        return {"row": self.row, "cells": self.cells}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "RawRow":
+        return cls(row=int(data["row"]), cells=dict(data["cells"]))
+
+
+def read_roster(content: bytes, policy: RosterPolicy) -> list[RawRow]:
+    """The data rows of the first sheet with a roster header, or an error saying what is wrong."""
+    _check_container(content, policy)
+    try:
+        workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True, keep_links=False)
+    except Exception as exc:  # openpyxl raises many kinds on a damaged file
+        raise NotAnXlsx() from exc
+    try:
+        return _roster_rows(workbook, policy)
+    except AppError:
+        raise
+    except Exception as exc:
+        raise NotAnXlsx() from exc
+    finally:
+        workbook.close()
+
+
+def _check_container(content: bytes, policy: RosterPolicy) -> None:
+    if content.startswith(_OLE_MAGIC):
+        raise NotAnXlsx(OLD_XLS)
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            parts = archive.infolist()
+    except (zipfile.BadZipFile, ValueError, OSError) as exc:
+        raise NotAnXlsx() from exc
+    if not any(p.filename == "[Content_Types].xml" for p in parts):
+        raise NotAnXlsx()
+    # zipfile never inflates a part beyond its declared size, so the declared sizes bound the work.
+    if sum(p.file_size for p in parts) > policy.max_unzipped_bytes:
+        raise UnzipsTooLarge(limit=f"{policy.max_unzipped_bytes // (1024 * 1024)} MiB")
+
+
+def _roster_rows(workbook: Any, policy: RosterPolicy) -> list[RawRow]:
+    first_problem: AppError | None = None
+    for sheet in workbook.worksheets:
+        sheet.reset_dimensions()  # some writers record a wrong used range; read what is there
+        try:
+            return _sheet_rows(sheet, policy)
+        except (MissingColumns, NoRows, EmptyRoster) as problem:
+            if first_problem is None and not isinstance(problem, EmptyRoster):
+                first_problem = problem
+    raise first_problem or EmptyRoster()
+
+
+def _non_empty_rows(sheet: Any) -> Iterator[tuple[int, list[str]]]:
+    for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+        texts = [columns.cell_text(v) for v in values]
+        if any(texts):
+            yield number, texts
+
+
+def _sheet_rows(sheet: Any, policy: RosterPolicy) -> list[RawRow]:
+    rows = _non_empty_rows(sheet)
+    head = list(itertools.islice(rows, policy.header_search_rows))
+    if not head:
+        raise EmptyRoster()
+    found = [_columns_of(texts) for _, texts in head]
+    at = next((i for i, f in enumerate(found) if set(f.values()) & set(columns.REQUIRED)), 0)
+    header = _checked_header(found[at])
+    out: list[RawRow] = []
+    for number, texts in itertools.chain(head[at + 1 :], rows):
+        cells = {column: (texts[i] if i < len(texts) else "") for i, column in header.items()}
+        if not any(cells.values()):
+            continue  # a pre-numbered template row (序号 only) is not a row
+        if len(out) == policy.max_rows:
+            raise TooManyRows(limit=str(policy.max_rows))
+        out.append(RawRow(row=number, cells=cells))
+    if not out:
+        raise NoRows()
+    return out
+
+
+def _columns_of(texts: list[str]) -> dict[int, str]:
+    """Column index → roster column, for a header row; a repeated column counts once (the first)."""
+    found: dict[int, str] = {}
+    for index, text in enumerate(texts):
+        column = columns.column_of(text)
+        if column is not None and column not in found.values():
+            found[index] = column
+    return found
+
+
+def _checked_header(header: dict[int, str]) -> dict[int, str]:
+    missing = [c for c in columns.REQUIRED if c not in header.values()]
+    if missing:
+        raise MissingColumns(
+            columns="、".join(missing),
+            errors=[{"field": c, "code": "missing_column", "message": f"缺少“{c}”列"} for c in missing],
+        )
+    return header
+
+
+def write_roster(header: Sequence[str], rows: Iterable[Sequence[str]], *, title: str) -> bytes:
+    """A workbook with one sheet: a bold, frozen header and the rows, every cell as text."""
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(title)
+    sheet.freeze_panes = "A2"
+    for index, width in enumerate(_widths(header), start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = width
+    sheet.append([_cell(sheet, h, bold=True) for h in header])
+    for row in rows:
+        sheet.append([_cell(sheet, v) for v in row])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def _widths(header: Sequence[str]) -> list[int]:
+    wide = {columns.PHONE: 14, columns.SECTOR: 20, columns.COMMITTEES: 30, columns.POSITION: 28}
+    return [wide.get(h, 12) for h in header]
+
+
+def _cell(sheet: Any, value: str, *, bold: bool = False) -> WriteOnlyCell:
+    cell = WriteOnlyCell(sheet, value=value)
+    if value.startswith("="):
+        cell.data_type = "s"  # text, never a formula: an exported name must not run in Excel
+    if bold:
+        cell.font = Font(bold=True)
+    return cell

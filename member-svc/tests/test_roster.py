@@ -1,0 +1,684 @@
+"""Roster import from and export to Excel (DOMAIN.md §1: "staff import rosters from Excel … with a
+report of every rejected row and why")."""
+
+import asyncio
+import base64
+import io
+import os
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import openpyxl
+import pytest
+from sqlalchemy import func, select, text
+
+import member_svc
+from cppcc_common.db import create_engine, create_sessionmaker, session_scope
+from cppcc_common.testing.app import serve_app
+from member_svc import demo
+from member_svc.demo_data import make_roster
+from member_svc.directory.models import Committee, Member, PlenarySession, Sector, Term, Unit
+from member_svc.main import create_app
+from member_svc.people.service import ensure_organization, register_person
+from member_svc.roster import columns
+from member_svc.roster.columns import CellRejected
+from member_svc.roster.importer import import_rows
+from member_svc.roster.models import RosterImport
+from member_svc.roster.policy import DEFAULT_POLICY
+from member_svc.roster.sheet import read_roster
+from member_svc.settings import Settings
+
+MIGRATIONS = Path(member_svc.__file__).parent / "migrations"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+HEADER = ["姓名", "手机", "界别", "党派", "专委会", "职务", "是否常委"]
+ORG, OTHER_ORG = uuid.uuid4(), uuid.uuid4()
+PASSWORD = "Passw0rd-乙"
+PHONES = {
+    "admin": "13700000001",
+    "staff": "13700000002",
+    "member": "13700000003",
+    "other_admin": "13700000004",
+    "proposals_staff": "13700000005",
+    "clerk": "13700000006",  # staff of ORG without the member role (imported as a member later)
+}
+
+
+@pytest.fixture(scope="module")
+def settings(databases: Any, module_nats_url: str) -> Settings:
+    # The service's transport cap is raised above the roster policy's, so that the policy is what refuses.
+    kek = base64.urlsafe_b64encode(os.urandom(32)).decode()
+    return Settings(
+        database_url=databases.migrated(MIGRATIONS, "member"),
+        nats_url=module_nats_url,
+        key_encryption_key=kek,
+        relay_interval_seconds=0.05,
+        max_body_bytes=DEFAULT_POLICY.max_file_bytes + 1024 * 1024,
+    )
+
+
+@pytest.fixture(scope="module")
+async def tokens(settings: Settings, client: httpx.AsyncClient) -> dict[str, dict[str, str]]:
+    roles = {
+        "admin": (["admin"], []),
+        "staff": (["staff"], ["members"]),
+        "member": (["member"], []),
+        "other_admin": (["admin"], []),
+        "proposals_staff": (["staff"], ["proposals"]),
+        "clerk": (["staff"], []),
+    }
+    engine = create_engine(settings.database_url, pool_size=1)
+    async with session_scope(create_sessionmaker(engine)) as session:
+        await ensure_organization(session, id=ORG, name="戊市政协", level="municipal")
+        await ensure_organization(session, id=OTHER_ORG, name="己县政协", level="county", parent_id=ORG)
+        for who, (r, scopes) in roles.items():
+            await register_person(
+                session,
+                id=uuid.uuid4(),
+                org_id=OTHER_ORG if who == "other_admin" else ORG,
+                name=who,
+                phone=PHONES[who],
+                password=PASSWORD,
+                roles=r,
+                scopes=scopes,
+            )
+    await engine.dispose()
+    out = {}
+    for who, phone in PHONES.items():
+        r = await client.post("/api/v1/auth/login", json={"phone": phone, "password": PASSWORD})
+        out[who] = {"Authorization": f"Bearer {r.json()['access_token']}"}
+    return out
+
+
+async def _term(client: httpx.AsyncClient, tokens: Any, number: int) -> str:
+    r = await client.post(
+        "/api/v1/orgs/current/terms",
+        headers=tokens["admin"],
+        json={"number": number, "starts_on": f"{2000 + number}-01-01", "ends_on": f"{2004 + number}-12-31"},
+    )
+    assert r.status_code == 201, r.text
+    return str(r.json()["id"])
+
+
+def xlsx(*rows: list[Any], header: list[str] = HEADER, above: list[list[Any]] = ()) -> bytes:  # type: ignore[assignment]
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    for row in [*above, header, *rows]:
+        sheet.append(row)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+async def _upload(
+    client: httpx.AsyncClient, headers: dict[str, str], term_id: str, content: bytes, **params: Any
+) -> httpx.Response:
+    return await client.post(
+        "/api/v1/members/imports",
+        params={"term_id": term_id, **params},
+        content=content,
+        headers={**headers, "Content-Type": XLSX},
+    )
+
+
+async def _finished(client: httpx.AsyncClient, headers: dict[str, str], accepted: httpx.Response) -> Any:
+    """The import once it ended (it runs in the background of the service)."""
+    assert accepted.status_code == 202, accepted.text
+    return await _until(
+        client, headers, accepted.headers["location"], lambda j: j["status"] in ("done", "failed")
+    )
+
+
+async def _until(client: httpx.AsyncClient, headers: dict[str, str], location: str, reached: Any) -> Any:
+    deadline = time.monotonic() + 20
+    while True:
+        job = (await client.get(location, headers=headers)).json()
+        if reached(job):
+            return job
+        assert time.monotonic() < deadline, job
+        await asyncio.sleep(0.02)
+
+
+async def _members(client: httpx.AsyncClient, tokens: Any, term_id: str) -> list[dict[str, Any]]:
+    r = await client.get(
+        "/api/v1/members", headers=tokens["staff"], params={"term_id": term_id, "limit": 100}
+    )
+    return list(r.json()["items"])
+
+
+def _reasons(job: dict[str, Any]) -> dict[int, set[str]]:
+    return {r["row"]: {x["code"] for x in r["reasons"]} for r in job["rejected"]}
+
+
+async def _outbox(settings: Settings, subject: str) -> list[str]:
+    engine = create_engine(settings.database_url, pool_size=1)
+    async with engine.connect() as conn:
+        query = text("SELECT payload FROM outbox WHERE subject = :s ORDER BY created_at")
+        rows = (await conn.execute(query, {"s": subject})).scalars().all()
+    await engine.dispose()
+    return list(rows)
+
+
+# Reading cells ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("cell", "party"),
+    [
+        ("中共", "中共"),
+        ("中国共产党", "中共"),
+        ("中共党员", "中共"),
+        ("民盟盟员", "民盟"),
+        ("九三学社社员", "九三学社"),
+        ("中国农工民主党", "农工党"),
+        ("无党派人士", "无党派"),
+        ("群众", "无党派"),
+        ("", "无党派"),
+    ],
+)
+def test_party_variants_offices_write_are_understood(cell: str, party: str) -> None:
+    assert columns.party(cell) == party
+
+
+@pytest.mark.parametrize(
+    ("cell", "standing"),
+    [
+        ("是", True),
+        ("Y", True),
+        ("1", True),
+        ("✓", True),
+        ("否", False),
+        ("N", False),
+        ("0", False),
+        ("", False),
+    ],
+)
+def test_standing_flag_variants(cell: str, standing: bool) -> None:
+    assert columns.yes_no(cell) is standing
+
+
+@pytest.mark.parametrize(
+    ("cell", "committees", "leadership", "seats"),
+    [
+        ("主任", ["经济委员会"], None, {"经济委员会": "chair"}),
+        ("副主任", ["经济委员会"], None, {"经济委员会": "vice_chair"}),
+        ("副主席、经济委员会主任", ["经济委员会", "提案委员会"], "vice_chair", {"经济委员会": "chair"}),
+        ("市政协秘书长", [], "secretary_general", {}),
+        ("主席", [], "chair", {}),
+        ("委员", ["提案委员会"], None, {}),
+    ],
+)
+def test_positions_map_to_leadership_and_committee_seats(
+    cell: str, committees: list[str], leadership: str | None, seats: dict[str, str]
+) -> None:
+    found = columns.positions(cell, committees)
+    assert (found.leadership, found.seats) == (leadership, seats)
+
+
+@pytest.mark.parametrize(
+    ("cell", "committees", "code"),
+    [
+        ("主任", [], "position_needs_one_committee"),
+        ("主任", ["经济委员会", "提案委员会"], "position_needs_one_committee"),
+        ("办公室主任", ["经济委员会"], "position_committee_not_listed"),
+        ("处长", [], "position_invalid"),
+        ("主席、副主席", [], "position_conflict"),
+    ],
+)
+def test_positions_that_cannot_be_placed_are_refused(cell: str, committees: list[str], code: str) -> None:
+    with pytest.raises(CellRejected) as refused:
+        columns.positions(cell, committees)
+    assert refused.value.code == code
+
+
+@pytest.mark.parametrize(
+    ("cell", "phone"),
+    [("13912345678", "13912345678"), ("139 1234 5678", "13912345678"), ("+86 139-1234-5678", "13912345678")],
+)
+def test_mainland_mobile_numbers_are_normalised(cell: str, phone: str) -> None:
+    assert columns.phone(cell) == phone
+
+
+def test_a_title_row_above_the_header_and_columns_the_import_does_not_know_are_fine() -> None:
+    content = xlsx(
+        [1, "赵一", "男", 13911110001.0, "  经济界 ", "示例公司 董事长"],
+        ["", "", "", "", "", ""],
+        [3, "", "", "", "", ""],  # a pre-numbered empty template row
+        [4, "钱二", "女", "13911110002", "教育界", "示例中学 校长"],
+        header=["序号", "姓  名", "性别", "*手机号码", "界别", "工作单位及职务"],
+        above=[["示例市政协第十五届委员名单"]],
+    )
+    rows = read_roster(content, DEFAULT_POLICY)
+    assert [(r.row, r.cells) for r in rows] == [
+        (3, {"姓名": "赵一", "手机": "13911110001", "界别": "经济界"}),
+        (6, {"姓名": "钱二", "手机": "13911110002", "界别": "教育界"}),
+    ]
+
+
+# Importing ----------------------------------------------------------------------------------
+
+
+async def test_a_valid_roster_creates_members_with_their_seats_and_publishes_them(
+    client: httpx.AsyncClient, tokens: Any, settings: Settings
+) -> None:
+    term = await _term(client, tokens, 21)
+    content = xlsx(
+        ["孙立", "13911120001", "经济界", "中共党员", "经济委员会", "主任", "是"],
+        ["周敏", "13911120002", "经济界", "民建", "经济委员会、提案委员会", "经济委员会副主任", "否"],
+        ["吴静", "13911120003", "教育界", "无党派人士", "", "副主席", ""],
+    )
+    job = await _finished(client, tokens["staff"], await _upload(client, tokens["staff"], term, content))
+    assert job["status"] == "done" and job["rejected"] == []
+    assert job["counts"] == {"total": 3, "valid": 3, "imported": 3, "rejected": 0}
+    assert job["progress"] == {"processed": 3, "total": 3}
+    assert sorted(job["created_sectors"]) == ["教育界", "经济界"]
+    assert sorted(job["created_committees"]) == ["提案委员会", "经济委员会"]
+    committees = {
+        c["id"]: c["name"] for c in (await client.get("/api/v1/committees", headers=tokens["staff"])).json()
+    }
+    members = {m["name"]: m for m in await _members(client, tokens, term)}
+    assert members["孙立"]["is_standing"] and members["孙立"]["party"] == "中共"
+    assert {(committees[s["committee_id"]], s["position"]) for s in members["周敏"]["committees"]} == {
+        ("经济委员会", "vice_chair"),
+        ("提案委员会", "member"),
+    }
+    assert members["吴静"]["leadership_position"] == "vice_chair" and members["吴静"]["party"] == "无党派"
+    registered = await _outbox(settings, "cppcc.member.registered.v1")
+    for name in ("孙立", "周敏", "吴静"):
+        assert any(members[name]["id"] in p and "1391112" not in p for p in registered)  # no phone in events
+    sectors = await _outbox(settings, "cppcc.org.sector_registered.v1")
+    assert any("经济界" in p for p in sectors)
+
+
+async def _bad_roster(client: httpx.AsyncClient, tokens: Any, term: str) -> bytes:
+    # Row 2: already a member of the term (added one by one before the import).
+    r = await client.post(
+        "/api/v1/members",
+        headers=tokens["staff"],
+        json={"person": {"name": "郑和", "phone": "13911130001"}, "term_id": term},
+    )
+    assert r.status_code == 201
+    return xlsx(
+        ["郑和", "13911130001", "农业界", "中共", "", "", ""],  # 2: already a member
+        ["冯一", "13911130002", "农业界", "中共", "", "", ""],  # 3: fine
+        ["", "12345", "农业界", "共青团员", "", "", "也许"],  # 4: no name, bad phone, party, flag
+        ["陈二", "13911130004", "农业界", "民盟", "", "", ""],  # 5: phone repeated on row 7
+        ["褚三", "13911130005", "农业界", "民盟", "农业和农村委员会", "", ""],  # 6: fine
+        ["卫四", "139 1113 0004", "农业界", "民进", "", "", ""],  # 7: phone repeated on row 5
+        ["蒋五", PHONES["other_admin"], "农业界", "中共", "", "", ""],  # 8: another organization's
+        [
+            "沈六",
+            "13911130008",
+            "农业界",
+            "中共",
+            "农业和农村委员会、提案委员会",
+            "主任",
+            "",
+        ],  # 9: which committee?
+        ["韩七", PHONES["clerk"], "农业界", "中共", "", "", ""],  # 10: the account is named 'clerk'
+    )
+
+
+async def test_all_or_nothing_imports_nothing_and_reports_every_bad_row(
+    client: httpx.AsyncClient, tokens: Any
+) -> None:
+    term = await _term(client, tokens, 22)
+    content = await _bad_roster(client, tokens, term)
+    accepted = await _upload(client, tokens["staff"], term, content, mode="all_or_nothing")
+    job = await _finished(client, tokens["staff"], accepted)
+    assert job["status"] == "done" and job["counts"] == {"total": 9, "valid": 2, "imported": 0, "rejected": 7}
+    assert _reasons(job) == {
+        2: {"already_member"},
+        4: {"name_missing", "phone_invalid", "party_invalid", "standing_invalid"},
+        5: {"phone_duplicate"},
+        7: {"phone_duplicate"},
+        8: {"phone_other_org"},
+        9: {"position_needs_one_committee"},
+        10: {"name_mismatch"},
+    }
+    row5 = next(r for r in job["rejected"] if r["row"] == 5)
+    assert row5["name"] == "陈二" and row5["reasons"][0] == {
+        "column": "手机",
+        "code": "phone_duplicate",
+        "message": "手机号与第 7 行重复",
+    }
+    assert [m["name"] for m in await _members(client, tokens, term)] == ["郑和"]
+    assert job["created_sectors"] == [] and job["created_committees"] == []
+    sectors = {s["name"] for s in (await client.get("/api/v1/sectors", headers=tokens["staff"])).json()}
+    assert "农业界" not in sectors
+    english = (
+        await client.get(accepted.headers["location"], headers={**tokens["staff"], "Accept-Language": "en"})
+    ).json()
+    assert (
+        "another organization"
+        in next(r for r in english["rejected"] if r["row"] == 8)["reasons"][0]["message"]
+    )
+
+
+async def test_valid_only_imports_every_valid_row_in_one_go(client: httpx.AsyncClient, tokens: Any) -> None:
+    term = await _term(client, tokens, 23)
+    content = await _bad_roster(client, tokens, term)
+    job = await _finished(
+        client, tokens["staff"], await _upload(client, tokens["staff"], term, content, mode="valid_only")
+    )
+    assert job["counts"] == {"total": 9, "valid": 2, "imported": 2, "rejected": 7}
+    assert set(_reasons(job)) == {2, 4, 5, 7, 8, 9, 10}
+    assert sorted(m["name"] for m in await _members(client, tokens, term)) == ["冯一", "褚三", "郑和"]
+    assert job["created_sectors"] == ["农业界"] and job["created_committees"] == ["农业和农村委员会"]
+
+
+async def test_a_phone_repeated_in_the_file_rejects_every_row_that_has_it(
+    client: httpx.AsyncClient, tokens: Any
+) -> None:
+    term = await _term(client, tokens, 24)
+    content = xlsx(
+        ["甲", "13911140001"],
+        ["乙", "+86 13911140001"],
+        ["丙", "13911140002"],
+        ["丁", 13911140001],
+        header=["姓名", "手机"],
+    )
+    job = await _finished(
+        client, tokens["staff"], await _upload(client, tokens["staff"], term, content, mode="valid_only")
+    )
+    assert _reasons(job) == {2: {"phone_duplicate"}, 3: {"phone_duplicate"}, 5: {"phone_duplicate"}}
+    assert [r["reasons"][0]["message"] for r in job["rejected"]][0] == "手机号与第 3, 5 行重复"
+    assert [m["name"] for m in await _members(client, tokens, term)] == ["丙"]
+
+
+async def test_without_create_missing_unknown_sectors_and_committees_are_rejected(
+    client: httpx.AsyncClient, tokens: Any
+) -> None:
+    term = await _term(client, tokens, 25)
+    await client.post("/api/v1/sectors", headers=tokens["staff"], json={"name": "体育界"})
+    content = xlsx(
+        ["李甲", "13911150001", "体育界", "", "", "", ""],
+        ["李乙", "13911150002", "不存在界", "", "不存在委员会", "", ""],
+    )
+    accepted = await _upload(
+        client, tokens["admin"], term, content, mode="valid_only", create_missing="false"
+    )
+    job = await _finished(client, tokens["admin"], accepted)
+    assert _reasons(job) == {3: {"sector_unknown", "committee_unknown"}}
+    assert job["counts"]["imported"] == 1 and job["created_sectors"] == []
+
+
+async def test_missing_required_columns_are_named(client: httpx.AsyncClient, tokens: Any) -> None:
+    term = await _term(client, tokens, 26)
+    r = await _upload(client, tokens["staff"], term, xlsx(["张三", "经济界"], header=["姓名", "界别"]))
+    assert r.status_code == 422 and r.json()["code"] == "roster.missing_columns"
+    assert "手机" in r.json()["detail"] and [e["field"] for e in r.json()["errors"]] == ["手机"]
+    r = await _upload(
+        client, {**tokens["staff"], "Accept-Language": "en"}, term, xlsx(["x"], header=["备注"])
+    )
+    assert r.status_code == 422 and r.json()["detail"].startswith("The header lacks: 姓名、手机")
+    empty = await _upload(client, tokens["staff"], term, xlsx(header=[]))
+    assert empty.status_code == 422 and empty.json()["code"] == "roster.empty"
+    header_only = await _upload(client, tokens["staff"], term, xlsx())
+    assert header_only.status_code == 422 and header_only.json()["code"] == "roster.no_rows"
+
+
+async def test_a_file_that_is_not_an_xlsx_is_refused_with_a_clear_message(
+    client: httpx.AsyncClient, tokens: Any
+) -> None:
+    term = await _term(client, tokens, 27)
+    for content in (b"\xe5\xa7\x93\xe5\x90\x8d,\xe6\x89\x8b\xe6\x9c\xba\n", b"", b"PK\x03\x04broken"):
+        r = await _upload(client, tokens["staff"], term, content)
+        assert r.status_code == 422 and r.json()["code"] == "roster.not_xlsx", content
+        assert ".xlsx" in r.json()["detail"]
+    old = await _upload(client, tokens["staff"], term, b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(500))
+    assert old.status_code == 422 and "另存为" in old.json()["detail"]
+
+
+async def test_a_file_over_the_size_cap_is_refused(client: httpx.AsyncClient, tokens: Any) -> None:
+    term = await _term(client, tokens, 28)
+    r = await _upload(client, tokens["staff"], term, bytes(DEFAULT_POLICY.max_file_bytes + 1))
+    assert r.status_code == 413 and r.json()["code"] == "roster.file_too_large"
+    assert "10 MiB" in r.json()["detail"]
+
+
+async def test_an_export_imports_back_into_another_term_unchanged(
+    client: httpx.AsyncClient, tokens: Any
+) -> None:
+    first, second = await _term(client, tokens, 31), await _term(client, tokens, 32)
+    content = xlsx(
+        [
+            "何一",
+            "13911160001",
+            "医药卫生界",
+            "农工党",
+            "教科卫体委员会、提案委员会",
+            "副主席、教科卫体委员会主任",
+            "是",
+        ],
+        ["吕二", "13911160002", "", "九三学社", "教科卫体委员会", "副主任", "否"],
+        ["施三", "13911160003", "医药卫生界", "中共", "", "", "1"],
+    )
+    await _finished(client, tokens["staff"], await _upload(client, tokens["staff"], first, content))
+    exported = await client.get("/api/v1/members/export", headers=tokens["staff"], params={"term_id": first})
+    assert exported.status_code == 200 and exported.headers["content-type"] == XLSX
+    assert "filename*=UTF-8''%E5%A7%94%E5%91%98%E5%90%8D%E5%8D%95" in exported.headers["content-disposition"]
+    job = await _finished(
+        client, tokens["staff"], await _upload(client, tokens["staff"], second, exported.content)
+    )
+    assert job["counts"]["imported"] == 3, job["rejected"]
+    again = await client.get("/api/v1/members/export", headers=tokens["staff"], params={"term_id": second})
+
+    def table(xlsx_bytes: bytes) -> list[tuple[Any, ...]]:
+        return list(openpyxl.load_workbook(io.BytesIO(xlsx_bytes)).active.iter_rows(values_only=True))
+
+    assert table(again.content) == table(exported.content)
+    assert table(exported.content)[0] == (*HEADER, "状态")
+    assert table(exported.content)[1] == (
+        "何一",
+        "13911160001",
+        "医药卫生界",
+        "农工党",
+        "提案委员会、教科卫体委员会",
+        "副主席、教科卫体委员会主任",
+        "是",
+        "在任",
+    )
+
+
+async def test_export_writes_names_as_text_never_as_formulas(client: httpx.AsyncClient, tokens: Any) -> None:
+    term = await _term(client, tokens, 33)
+    await client.post(
+        "/api/v1/members",
+        headers=tokens["staff"],
+        json={"person": {"name": '=HYPERLINK("http://x")', "phone": "13911170001"}, "term_id": term},
+    )
+    exported = await client.get("/api/v1/members/export", headers=tokens["admin"], params={"term_id": term})
+    cell = openpyxl.load_workbook(io.BytesIO(exported.content)).active["A2"]
+    assert cell.data_type == "s" and cell.value == '=HYPERLINK("http://x")'
+
+
+async def test_progress_is_visible_while_the_import_runs(
+    client: httpx.AsyncClient, tokens: Any, settings: Settings
+) -> None:
+    term = await _term(client, tokens, 34)
+    rows = [[f"委员{i:02d}", f"139111800{i:02d}"] for i in range(1, 41)]
+    rows[30] = ["clerk", PHONES["clerk"]]  # row 32: an existing account; importing it updates that person
+    # Hold that person's row: the import blocks there, after it reported the first 25 rows.
+    engine = create_engine(settings.database_url, pool_size=1)
+    conn = await engine.connect()
+    held = await conn.begin()
+    await conn.execute(text("SELECT 1 FROM people WHERE phone = :p FOR UPDATE"), {"p": PHONES["clerk"]})
+    accepted = await _upload(client, tokens["staff"], term, xlsx(*rows, header=["姓名", "手机"]))
+    assert accepted.status_code == 202 and accepted.json()["progress"] == {"processed": 0, "total": 40}
+    assert accepted.json()["status"] == "queued"
+    running = await _until(
+        client, tokens["staff"], accepted.headers["location"], lambda j: j["progress"]["processed"] >= 25
+    )
+    assert running["status"] == "running" and running["progress"] == {"processed": 25, "total": 40}
+    assert (
+        running["counts"]["imported"] == 0 and await _members(client, tokens, term) == []
+    )  # one transaction
+    await held.commit()
+    await conn.close()
+    await engine.dispose()
+    job = await _finished(client, tokens["staff"], accepted)
+    assert job["status"] == "done" and job["progress"] == {"processed": 40, "total": 40}
+    assert job["counts"]["imported"] == 40 and job["finished_at"] >= job["started_at"]
+
+
+async def test_an_import_left_unfinished_by_a_dead_process_is_resumed_by_the_next(
+    client: httpx.AsyncClient, tokens: Any, settings: Settings
+) -> None:
+    term = await _term(client, tokens, 35)
+    rows = read_roster(
+        xlsx(["郭一", "13911190001"], ["郭二", "13911190002"], header=["姓名", "手机"]), DEFAULT_POLICY
+    )
+    engine = create_engine(settings.database_url, pool_size=1)
+    ids = {"resumable": uuid.uuid4(), "given_up": uuid.uuid4()}
+    async with session_scope(create_sessionmaker(engine)) as session:
+        for key, attempts in (("resumable", 1), ("given_up", DEFAULT_POLICY.max_attempts)):
+            session.add(
+                RosterImport(
+                    id=ids[key],
+                    org_id=ORG,
+                    term_id=uuid.UUID(term),
+                    actor_id=uuid.uuid4(),
+                    mode="all_or_nothing",
+                    create_missing=True,
+                    status="running",  # as a process that died mid-import leaves it
+                    total_rows=2,
+                    processed_rows=1,
+                    attempts=attempts,
+                    rows=[r.as_json() for r in rows] if key == "resumable" else [rows[0].as_json()],
+                    report=[],
+                    created_sectors=[],
+                    created_committees=[],
+                    created_at=await session.scalar(select(func.now())),
+                )
+            )
+    await engine.dispose()
+    async with serve_app(create_app(settings)) as restarted:  # its start-up sweep finds both
+        location = f"/api/v1/members/imports/{ids['resumable']}"
+        job = await _until(restarted, tokens["staff"], location, lambda j: j["status"] != "running")
+        given_up = await _until(
+            restarted,
+            tokens["staff"],
+            f"/api/v1/members/imports/{ids['given_up']}",
+            lambda j: j["status"] != "running",
+        )
+    assert job["status"] == "done" and job["counts"]["imported"] == 2
+    assert sorted(m["name"] for m in await _members(client, tokens, term)) == ["郭一", "郭二"]
+    assert given_up["status"] == "failed" and given_up["failure"]["code"] == "interrupted"
+
+
+async def test_only_member_managers_of_the_organization_import_and_export(
+    client: httpx.AsyncClient, tokens: Any
+) -> None:
+    term = await _term(client, tokens, 36)
+    content = xlsx(["冯权", "13911200001"], header=["姓名", "手机"])
+    for who in ("member", "proposals_staff", "clerk"):
+        assert (await _upload(client, tokens[who], term, content)).status_code == 403
+        export = await client.get("/api/v1/members/export", headers=tokens[who], params={"term_id": term})
+        assert export.status_code == 403
+    accepted = await _upload(client, tokens["staff"], term, content)
+    location = accepted.headers["location"]
+    assert (await client.get(location, headers=tokens["member"])).status_code == 403
+    assert (await client.get(location, headers=tokens["other_admin"])).status_code == 404
+    assert (await _upload(client, tokens["other_admin"], term, content)).status_code == 404
+    foreign_export = await client.get(
+        "/api/v1/members/export", headers=tokens["other_admin"], params={"term_id": term}
+    )
+    assert foreign_export.status_code == 404
+    assert (await _finished(client, tokens["admin"], accepted))["counts"]["imported"] == 1
+
+
+@pytest.mark.parametrize(("mode", "imported"), [("all_or_nothing", 0), ("valid_only", 1)])
+async def test_a_phone_taken_by_another_organization_while_importing_is_rejected_then(
+    client: httpx.AsyncClient, tokens: Any, settings: Settings, mode: str, imported: int
+) -> None:
+    term = uuid.UUID(await _term(client, tokens, 37 if mode == "valid_only" else 38))
+    taken = f"1391121000{imported}"
+    rows = read_roster(
+        xlsx(["陶一", taken], ["陶二", f"1391121001{imported}"], header=["姓名", "手机"]), DEFAULT_POLICY
+    )
+    engine = create_engine(settings.database_url, pool_size=2)
+    sessionmaker = create_sessionmaker(engine)
+
+    async def meanwhile(processed: int, rejected: Any) -> None:
+        if processed == 0:  # the rows were checked; before they are written, another office takes one
+            async with session_scope(sessionmaker) as other:
+                await register_person(
+                    other,
+                    id=uuid.uuid4(),
+                    org_id=OTHER_ORG,
+                    name="他人",
+                    phone=taken,
+                    password=None,
+                    roles=["member"],
+                )
+
+    async with session_scope(sessionmaker) as session:
+        outcome = await import_rows(
+            session,
+            org_id=ORG,
+            term_id=term,
+            rows=rows,
+            mode=mode,  # type: ignore[arg-type]
+            create_missing=True,
+            actor=None,
+            now=datetime.now(UTC),
+            policy=DEFAULT_POLICY,
+            on_progress=meanwhile,
+        )
+    await engine.dispose()
+    assert outcome.imported == imported and [c.row for c in outcome.rejected] == [2]
+    assert outcome.rejected[0].reasons[0].code == "phone_other_org"
+    assert len(await _members(client, tokens, str(term))) == imported
+
+
+# The demo organization ----------------------------------------------------------------------
+
+
+def test_the_demo_roster_is_what_its_generator_writes() -> None:
+    committed = read_roster(make_roster.ROSTER.read_bytes(), DEFAULT_POLICY)
+    assert committed == read_roster(make_roster.workbook(), DEFAULT_POLICY)
+    assert len(committed) == 300
+
+
+async def test_the_demo_organization_loads_through_the_importer_and_loads_once(
+    databases: Any, settings: Settings
+) -> None:
+    demo_settings = Settings(
+        database_url=databases.migrated(MIGRATIONS, "member"), nats_url=settings.nats_url
+    )
+    await demo.seed_demo(demo_settings)
+    await demo.seed_demo(demo_settings)  # every `make run` seeds again: nothing is added twice
+    engine = create_engine(demo_settings.database_url, pool_size=1)
+    async with session_scope(create_sessionmaker(engine)) as session:
+
+        async def count(model: Any) -> int:
+            return int(
+                await session.scalar(
+                    select(func.count()).select_from(model).where(model.org_id == demo.DEMO_ORG_ID)
+                )
+            )
+
+        counts = {
+            m.__tablename__: await count(m) for m in (Member, Sector, Committee, Unit, Term, PlenarySession)
+        }
+        standing = await session.scalar(select(func.count()).select_from(Member).where(Member.is_standing))
+        members = await session.execute(
+            text(
+                "SELECT p.phone FROM members m JOIN people p ON p.id = m.person_id WHERE p.phone LIKE '138%'"
+            )
+        )
+        demo_members = sorted(members.scalars())
+    await engine.dispose()
+    assert counts == {
+        "members": 300,
+        "sectors": 30,
+        "committees": 9,
+        "units": 12,
+        "terms": 1,
+        "plenary_sessions": 5,
+    }
+    assert 25 <= int(standing or 0) <= 35 and demo_members == ["13800000001", "13800000003"]
