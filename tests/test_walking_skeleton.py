@@ -67,6 +67,23 @@ def test_a_submitted_proposal_reaches_the_proposals_office_and_the_members_inbox
     assert gw.get(f"/api/v1/proposals/{proposal_id}", headers=_auth(gw, "13800000001")).status_code == 404
 
 
+def test_the_submission_counts_in_the_members_duty_record(gw: httpx.Client) -> None:
+    """proposal-svc's event reaches member-svc's ledger: the member's 成绩单 shows the points."""
+    member = _auth(gw, "13800000003")
+    year = int(time.strftime("%Y"))
+
+    def proposal_points() -> Any:
+        r = gw.get("/api/v1/duty/records/me", params={"year": year}, headers=member)
+        return r.status_code == 200 and float(r.json()["categories"]["proposals"]) > 0 and r.json()
+
+    record = _eventually(proposal_points)
+    assert any(e["source_type"] == "cppcc.proposal.submitted.v1" for e in record["entries"])
+    assert record["rank_in_org"] >= 1 and record["rank_in_sector"] >= 1
+    staff = _auth(gw, "13800000009")
+    ranked = gw.get("/api/v1/duty/records", params={"year": year}, headers=staff).json()
+    assert len(ranked) >= 300  # the demo organization's roster
+
+
 def test_the_gateway_checks_tokens_and_answers_problems_in_both_languages(gw: httpx.Client) -> None:
     r = gw.get("/api/v1/proposals")
     assert r.status_code == 401 and r.headers["content-type"] == "application/problem+json"
@@ -123,6 +140,12 @@ def test_logins_are_rate_limited_per_ip(gw: httpx.Client) -> None:
     assert limited.json()["code"] == "rate_limited"
 
 
+def _token_from_stack(stack: Stack) -> str:
+    # Logins through the gateway are rate-limited by now: ask member-svc directly.
+    with httpx.Client(base_url=f"http://127.0.0.1:{stack.base_port + 1}") as client:
+        return login(client, "13800000001")
+
+
 def test_a_stopped_service_is_503_while_the_others_still_answer(stack: Stack, gw: httpx.Client) -> None:
     token = {"Authorization": f"Bearer {_token_from_stack(stack)}"}
     stack.processes["consultation"].terminate()
@@ -131,9 +154,3 @@ def test_a_stopped_service_is_503_while_the_others_still_answer(stack: Stack, gw
     assert r.status_code == 503 and r.json()["code"] == "gateway.upstream_unavailable"
     assert gw.get("/api/v1/inbox", headers=token).status_code == 200
     assert gw.get("/readyz").json()["upstreams"]["consultation"] == "unavailable"
-
-
-def _token_from_stack(stack: Stack) -> str:
-    # Logins through the gateway are rate-limited by now: ask member-svc directly.
-    with httpx.Client(base_url=f"http://127.0.0.1:{stack.base_port + 1}") as client:
-        return login(client, "13800000001")
