@@ -8,6 +8,7 @@ import asyncio
 import concurrent.futures
 import contextlib
 import os
+import random
 import shutil
 import signal
 import socket
@@ -24,10 +25,26 @@ from sqlalchemy.engine import make_url
 T = TypeVar("T")
 
 
+def _ephemeral_low() -> int:
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
+def free_ports(count: int = 1) -> int:
+    """The first of `count` consecutive free ports for servers we start, chosen below the kernel's
+    ephemeral range: an outgoing connection can never take one between the check and the bind."""
+    high = max(15001, _ephemeral_low() - count - 1)
+    for _ in range(500):
+        base = random.randint(15000, high)
+        if not any(port_in_use(base + i) for i in range(count)):
+            return base
+    raise RuntimeError(f"no {count} consecutive free ports")
+
+
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    return free_ports(1)
 
 
 def port_in_use(port: int, host: str = "127.0.0.1") -> bool:
