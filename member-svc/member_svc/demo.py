@@ -33,12 +33,12 @@ DEMO_PASSWORD = "Demo@2026"
 
 DEMO_PEOPLE = [
     # phone, name, roles, scopes (13800000001 and 13800000003 are members: see the roster)
-    ("13800000001", "张明（委员）", ["member"], []),
-    ("13800000002", "李静（提案委工作人员）", ["staff"], ["proposals"]),
-    ("13800000003", "王强（委员）", ["member"], []),
+    ("13800000001", "张明", ["member"], []),
+    ("13800000002", "李静", ["staff"], ["proposals"]),
+    ("13800000003", "王强", ["member"], []),
     (
         "13800000009",
-        "赵敏（系统管理员）",
+        "赵敏",
         ["admin", "staff"],
         ["proposals", "consultation", "members", "notify"],
     ),
