@@ -5,11 +5,12 @@ from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from cppcc_common.auth import AUTHENTICATED, Permission, Principal
 from cppcc_common.db import SessionDep
 from cppcc_common.pagination import CursorQuery, LimitQuery
+from cppcc_common.versioning import ExpectedVersion
 from member_svc.directory import service
 from member_svc.directory.models import Committee, Member, Sector, Unit
 from member_svc.directory.policy import DEFAULT_POLICY
@@ -52,19 +53,11 @@ OWN_RECORD = Permission("members.read_own", roles={"member"})
 Manager = Annotated[Principal, Depends(MANAGE)]
 Reader = Annotated[Principal, Depends(READ_MEMBERS)]
 Anyone = Annotated[Principal, Depends(AUTHENTICATED)]
-IfMatch = Annotated[str | None, Header(alias="If-Match", max_length=40)]
 
 
 def _now(request: Request) -> datetime:
     now: datetime = request.app.state.runtime.clock.now()
     return now
-
-
-def _version(if_match: str | None) -> int | None:
-    if not if_match:
-        return None
-    tag = if_match.strip().removeprefix("W/").strip('"')
-    return int(tag) if tag.isdigit() else -1
 
 
 @router.get(
@@ -261,14 +254,14 @@ async def update_member(
     principal: Manager,
     session: SessionDep,
     response: Response,
-    if_match: IfMatch = None,
+    expected: ExpectedVersion,
 ) -> MemberRead:
     member = await service.update_member(
         session,
         org_id=principal.org,
         member_id=member_id,
         changes=body,
-        expected_version=_version(if_match),
+        expected_version=expected,
         actor=principal.sub,
     )
     return await _read(session, member, response)
@@ -287,14 +280,14 @@ async def change_status(
     session: SessionDep,
     request: Request,
     response: Response,
-    if_match: IfMatch = None,
+    expected: ExpectedVersion,
 ) -> MemberRead:
     member = await service.change_status(
         session,
         org_id=principal.org,
         member_id=member_id,
         change=body,
-        expected_version=_version(if_match),
+        expected_version=expected,
         actor=principal.sub,
         now=_now(request),
     )

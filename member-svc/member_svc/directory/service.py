@@ -20,11 +20,11 @@ from cppcc_common.contracts.member import (
     UnitRegisteredV1,
     UnitUserAddedV1,
 )
-from cppcc_common.errors import PreconditionFailed
 from cppcc_common.events import EventData, make_event
 from cppcc_common.ids import new_id
 from cppcc_common.outbox import stage
 from cppcc_common.pagination import decode_cursor, page_of
+from cppcc_common.versioning import check_version
 from member_svc.directory.errors import (
     AlreadyMember,
     DirectoryNotFound,
@@ -413,7 +413,7 @@ async def update_member(
     actor: UUID,
 ) -> Member:
     member = await get_member(session, org_id=org_id, member_id=member_id)
-    _check_version(member, expected_version)
+    check_version(member.version, expected_version)
     fields = changes.model_dump(exclude_unset=True)
     if fields.get("sector_id") is not None:
         await _owned(session, Sector, fields["sector_id"], org_id)
@@ -446,7 +446,7 @@ async def change_status(
 ) -> Member:
     """A status change with its reason, recorded in the history and published."""
     member = await get_member(session, org_id=org_id, member_id=member_id)
-    _check_version(member, expected_version)
+    check_version(member.version, expected_version)
     if member.status == change.status:
         raise SameStatus()
     old = member.status
@@ -482,8 +482,3 @@ async def status_history(session: AsyncSession, *, org_id: UUID, member_id: UUID
         .order_by(MemberStatusChange.at)
     )
     return list((await session.execute(query)).scalars())
-
-
-def _check_version(member: Member, expected: int | None) -> None:
-    if expected is not None and expected != member.version:
-        raise PreconditionFailed()

@@ -3,11 +3,12 @@
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from cppcc_common.auth import Permission, Principal
 from cppcc_common.db import SessionDep
 from cppcc_common.pagination import CursorQuery, LimitQuery
+from cppcc_common.versioning import ExpectedVersion
 from proposal_svc.proposals import service
 from proposal_svc.proposals.domain import Status
 from proposal_svc.proposals.schemas import ProposalDraft, ProposalPage, ProposalRead, ProposalUpdate
@@ -19,14 +20,6 @@ READ = Permission("proposal.read", roles={"member", "staff", "leader"})
 
 Member = Annotated[Principal, Depends(DRAFT)]
 Reader = Annotated[Principal, Depends(READ)]
-IfMatch = Annotated[str | None, Header(alias="If-Match", max_length=40)]
-
-
-def _version(if_match: str | None) -> int | None:
-    if not if_match:
-        return None
-    tag = if_match.strip().removeprefix("W/").strip('"')
-    return int(tag) if tag.isdigit() else -1
 
 
 def _respond(proposal: object, response: Response) -> ProposalRead:
@@ -76,14 +69,14 @@ async def update_draft(
     session: SessionDep,
     request: Request,
     response: Response,
-    if_match: IfMatch = None,
+    expected: ExpectedVersion,
 ) -> ProposalRead:
     proposal = await service.update_draft(
         session,
         principal=principal,
         proposal_id=proposal_id,
         changes=body,
-        expected_version=_version(if_match),
+        expected_version=expected,
         now=request.app.state.runtime.clock.now(),
     )
     return _respond(proposal, response)
@@ -96,13 +89,13 @@ async def submit(
     session: SessionDep,
     request: Request,
     response: Response,
-    if_match: IfMatch = None,
+    expected: ExpectedVersion,
 ) -> ProposalRead:
     proposal = await service.submit(
         session,
         principal=principal,
         proposal_id=proposal_id,
-        expected_version=_version(if_match),
+        expected_version=expected,
         now=request.app.state.runtime.clock.now(),
         traceparent=getattr(request.state, "traceparent", None),
     )
