@@ -319,3 +319,63 @@ async def test_sector_officers_must_be_people_of_the_organization(
         json={"first_convener_id": str(uuid.uuid4())},
     )
     assert bad.status_code == 404
+
+
+async def test_officers_unit_users_parties_and_committee_rosters_can_be_read(
+    client: httpx.AsyncClient, tokens: Any, term: dict[str, Any]
+) -> None:
+    sector = await _sector(client, tokens, "科技界")
+    committee = (
+        await client.post("/api/v1/committees", headers=tokens["staff"], json={"name": "经济委员会"})
+    ).json()
+    first = (
+        await client.post(
+            "/api/v1/members",
+            headers=tokens["staff"],
+            json={
+                "person": {"name": "第一召集人", "phone": "13611110005"},
+                "term_id": term["id"],
+                "sector_id": sector,
+                "committees": [{"committee_id": committee["id"], "position": "chair"}],
+            },
+        )
+    ).json()
+    liaison = (
+        await client.post(
+            "/api/v1/members",
+            headers=tokens["staff"],
+            json={
+                "person": {"name": "联络员", "phone": "13611110006"},
+                "term_id": term["id"],
+                "sector_id": sector,
+            },
+        )
+    ).json()
+    await client.put(
+        f"/api/v1/sectors/{sector}/officers",
+        headers=tokens["staff"],
+        json={"first_convener_id": first["person_id"], "liaison_id": liaison["person_id"]},
+    )
+    officers = (await client.get(f"/api/v1/sectors/{sector}/officers", headers=tokens["member"])).json()
+    assert [(o["name"], o["role"]) for o in officers] == [
+        ("第一召集人", "first_convener"),
+        ("联络员", "liaison"),
+    ]
+    in_committee = (
+        await client.get("/api/v1/members", params={"committee_id": committee["id"]}, headers=tokens["staff"])
+    ).json()["items"]
+    assert [m["name"] for m in in_committee] == ["第一召集人"]
+    assert "九三学社" in {
+        p["name"] for p in (await client.get("/api/v1/parties", headers=tokens["member"])).json()
+    }
+    unit = (await client.post("/api/v1/units", headers=tokens["admin"], json={"name": "市司法局"})).json()
+    await client.post(
+        f"/api/v1/units/{unit['id']}/users",
+        headers=tokens["admin"],
+        json={"name": "司法局联系人", "phone": "13600000097"},
+    )
+    users = (await client.get(f"/api/v1/units/{unit['id']}/users", headers=tokens["staff"])).json()
+    assert [u["name"] for u in users] == ["司法局联系人"] and set(users[0]) == {"id", "name"}
+    assert (
+        await client.get(f"/api/v1/units/{unit['id']}/users", headers=tokens["member"])
+    ).status_code == 403

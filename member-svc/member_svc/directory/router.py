@@ -10,10 +10,10 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from cppcc_common.auth import AUTHENTICATED, Permission, Principal
 from cppcc_common.db import SessionDep
 from cppcc_common.pagination import CursorQuery, LimitQuery
-from cppcc_common.versioning import ExpectedVersion
+from cppcc_common.versioning import ExpectedVersion, etag
 from member_svc.directory import service
 from member_svc.directory.models import Committee, Member, Sector, Unit
-from member_svc.directory.policy import DEFAULT_POLICY
+from member_svc.directory.policy import DEFAULT_POLICY, PARTIES
 from member_svc.directory.schemas import (
     MemberCreate,
     MemberPage,
@@ -21,7 +21,9 @@ from member_svc.directory.schemas import (
     MemberUpdate,
     NamedCreate,
     NamedRead,
+    OfficerRead,
     OrganizationRead,
+    PartyRead,
     SectorOfficers,
     SessionCreate,
     SessionRead,
@@ -123,6 +125,40 @@ async def set_officers(
     return Response(status_code=204)
 
 
+@router.get(
+    "/api/v1/sectors/{sector_id}/officers",
+    response_model=list[OfficerRead],
+    tags=["sectors"],
+    summary="The sector's conveners (first convener first) and liaison officer",
+)
+async def get_officers(sector_id: UUID, principal: Anyone, session: SessionDep) -> list[OfficerRead]:
+    rows = await service.sector_officers(session, org_id=principal.org, sector_id=sector_id)
+    return [OfficerRead(person_id=o.person_id, name=name, role=o.role) for o, name in rows]  # type: ignore[arg-type]
+
+
+@router.get(
+    "/api/v1/parties",
+    response_model=list[PartyRead],
+    tags=["members"],
+    summary="Party affiliations a member record may carry",
+)
+async def list_parties(principal: Anyone) -> list[PartyRead]:
+    return [PartyRead(name=p) for p in PARTIES]
+
+
+@router.get(
+    "/api/v1/units/{unit_id}/users",
+    response_model=list[NamedRead],
+    tags=["units"],
+    summary="The unit's users (names only)",
+)
+async def list_unit_users(unit_id: UUID, principal: Manager, session: SessionDep) -> list[NamedRead]:
+    return [
+        NamedRead(id=p.id, name=p.name)
+        for p in await service.unit_users(session, org_id=principal.org, unit_id=unit_id)
+    ]
+
+
 @router.get("/api/v1/units", response_model=list[UnitRead], tags=["units"], summary="Handling units")
 async def list_units(principal: Anyone, session: SessionDep) -> list[UnitRead]:
     return [UnitRead.model_validate(u) for u in await service.named(session, Unit, principal.org)]
@@ -162,7 +198,7 @@ async def _read(session: SessionDep, member: Member, response: Response | None =
     person = await session.get(Person, member.person_id)
     assert person is not None
     if response is not None:
-        response.headers["ETag"] = f'"{member.version}"'
+        response.headers["ETag"] = etag(member.version)
     return MemberRead(
         id=member.id,
         person_id=member.person_id,
@@ -203,6 +239,7 @@ async def list_members(
     cursor: CursorQuery = None,
     term_id: UUID | None = None,
     sector_id: UUID | None = None,
+    committee_id: UUID | None = None,
     status: Annotated[MemberStatus | None, Query()] = None,
 ) -> MemberPage:
     rows, next_cursor = await service.list_members(
@@ -213,6 +250,7 @@ async def list_members(
         status=status,
         cursor=cursor,
         limit=limit,
+        committee_id=committee_id,
     )
     return MemberPage(items=[await _read(session, m) for m in rows], next_cursor=next_cursor)
 

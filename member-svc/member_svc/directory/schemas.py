@@ -153,3 +153,13 @@ class SectorOfficers(_In):
         default_factory=list, max_length=1, description="第一召集人之外至多 1 位召集人"
     )
     liaison_id: UUID | None = None
+
+
+class OfficerRead(BaseModel):
+    person_id: UUID
+    name: str
+    role: Literal["first_convener", "convener", "liaison"]
+
+
+class PartyRead(BaseModel):
+    name: str

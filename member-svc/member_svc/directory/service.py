@@ -263,6 +263,28 @@ async def set_sector_officers(
     session.add_all(SectorOfficer(sector_id=sector.id, person_id=p, role=r) for p, r in dict(wanted).items())
 
 
+async def sector_officers(
+    session: AsyncSession, *, org_id: UUID, sector_id: UUID
+) -> list[tuple[SectorOfficer, str]]:
+    """The sector's officers with their names, the first convener first."""
+    sector = await _owned(session, Sector, sector_id, org_id)
+    order = {"first_convener": 0, "convener": 1, "liaison": 2}
+    rows = (
+        await session.execute(
+            select(SectorOfficer, Person.name)
+            .join(Person, Person.id == SectorOfficer.person_id)
+            .where(SectorOfficer.sector_id == sector.id)
+        )
+    ).all()
+    return sorted(((o, n) for o, n in rows), key=lambda r: order.get(r[0].role, 9))
+
+
+async def unit_users(session: AsyncSession, *, org_id: UUID, unit_id: UUID) -> list[Person]:
+    unit = await _owned(session, Unit, unit_id, org_id)
+    query = select(Person).where(Person.unit_id == unit.id).order_by(Person.name)
+    return list((await session.execute(query)).scalars())
+
+
 # Members ---------------------------------------------------------------------------------
 
 
@@ -392,8 +414,13 @@ async def list_members(
     status: str | None,
     cursor: str | None,
     limit: int,
+    committee_id: UUID | None = None,
 ) -> tuple[list[Member], str | None]:
     query = select(Member).where(Member.org_id == org_id)
+    if committee_id is not None:
+        query = query.join(MemberCommittee, MemberCommittee.member_id == Member.id).where(
+            MemberCommittee.committee_id == committee_id
+        )
     for column, value in ((Member.term_id, term_id), (Member.sector_id, sector_id), (Member.status, status)):
         if value is not None:
             query = query.where(column == value)

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from cppcc_common.auth import Permission, Principal
 from cppcc_common.db import SessionDep
 from cppcc_common.pagination import CursorQuery, LimitQuery
-from cppcc_common.versioning import ExpectedVersion
+from cppcc_common.versioning import ExpectedVersion, etag
 from proposal_svc.proposals import service
 from proposal_svc.proposals.domain import Status
 from proposal_svc.proposals.schemas import ProposalDraft, ProposalPage, ProposalRead, ProposalUpdate
@@ -24,7 +24,7 @@ Reader = Annotated[Principal, Depends(READ)]
 
 def _respond(proposal: object, response: Response) -> ProposalRead:
     read = ProposalRead.model_validate(proposal)
-    response.headers["ETag"] = f'"{read.version}"'
+    response.headers["ETag"] = etag(read.version)
     return read
 
 
