@@ -21,7 +21,12 @@ def stack(pg_server_url: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
         nats_port=base + 5,
         database_url=pg_server_url,
         db_prefix=f"e2e_{uuid.uuid4().hex[:8]}_",
-        extra_env={"GATEWAY_LOGIN_PER_MINUTE_PER_IP": "30", "MEMBER_LOGIN_MAX_FAILURES_PER_IP": "1000"},
+        extra_env={
+            "GATEWAY_LOGIN_PER_MINUTE_PER_IP": "30",
+            "GATEWAY_REQUESTS_PER_SECOND_PER_PRINCIPAL": "1000",
+            "GATEWAY_REQUESTS_BURST_PER_PRINCIPAL": "2000",
+            "MEMBER_LOGIN_MAX_FAILURES_PER_IP": "1000",
+        },
     )
     try:
         stack.start()

@@ -377,6 +377,10 @@ async def test_a_new_scoring_table_applies_from_its_date_after_recomputation(
         json={"effective_from": f"{YEAR}-01-01", "values": {"opinion_adopted_points": 2}},
     )
     assert made.status_code == 201
+    same_day = await client.post(
+        "/api/v1/duty/scoring-tables", headers=admin, json={"effective_from": f"{YEAR}-01-01", "values": {}}
+    )
+    assert same_day.status_code == 409 and same_day.json()["code"] == "duty.scoring_table_exists"
     assert (
         await client.post(
             "/api/v1/duty/scoring-tables",

@@ -9,17 +9,15 @@ from urllib.parse import quote
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
-from pydantic import ValidationError
 from sqlalchemy import select
 
 from cppcc_common.auth import Permission, Principal
 from cppcc_common.db import SessionDep
 from cppcc_common.errors import PayloadTooLarge, ValidationFailed
 from cppcc_common.i18n import Text
-from cppcc_common.ids import new_id
 from member_svc.duty import repository, service
-from member_svc.duty.models import LedgerEntry, ScoringTable
-from member_svc.duty.policy import Category, DutyPolicy
+from member_svc.duty.models import LedgerEntry
+from member_svc.duty.policy import Category
 from member_svc.duty.schemas import (
     AnnualReportRead,
     ClosedYearRead,
@@ -206,9 +204,6 @@ async def list_tables(principal: Staff, session: SessionDep) -> list[ScoringTabl
     ]
 
 
-_BAD_TABLE = Text("积分表取值无效。", "The scoring table has invalid values.")
-
-
 @router.post(
     "/scoring-tables",
     status_code=201,
@@ -218,32 +213,14 @@ _BAD_TABLE = Text("积分表取值无效。", "The scoring table has invalid val
 async def add_table(
     body: ScoringTableCreate, principal: Admin, session: SessionDep, request: Request
 ) -> ScoringTableRead:
-    unknown = set(body.values) - set(DutyPolicy.model_fields)
-    try:
-        policy = DutyPolicy.model_validate(body.values)
-    except ValidationError as exc:
-        raise ValidationFailed(
-            _BAD_TABLE,
-            errors=[
-                {"field": ".".join(map(str, e["loc"])), "code": e["type"], "message": e["msg"]}
-                for e in exc.errors()
-            ],
-        ) from exc
-    if unknown:
-        raise ValidationFailed(
-            _BAD_TABLE,
-            errors=[{"field": f, "code": "unknown_field", "message": _BAD_TABLE.zh} for f in sorted(unknown)],
-        )
-    table = ScoringTable(
-        id=new_id(),
+    table = await service.add_scoring_table(
+        session,
         org_id=principal.org,
         effective_from=body.effective_from,
-        values=policy.model_dump(mode="json"),
-        created_at=_now(request),
-        created_by=principal.sub,
+        values=body.values,
+        actor=principal.sub,
+        now=_now(request),
     )
-    session.add(table)
-    await session.flush()
     return ScoringTableRead.model_validate(table)
 
 

@@ -3,13 +3,16 @@
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 from uuid import UUID
 
+from pydantic import ValidationError
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cppcc_common.contracts.member import MemberExitReviewRequiredV1
-from cppcc_common.errors import AppError, NotFound
+from cppcc_common.errors import AppError, NotFound, ValidationFailed
 from cppcc_common.events import CloudEvent, EventData, make_event, parse_event
 from cppcc_common.i18n import Text
 from cppcc_common.ids import new_id
@@ -17,7 +20,7 @@ from cppcc_common.outbox import stage
 from member_svc.directory.models import Member, Term
 from member_svc.duty import repository
 from member_svc.duty.entries import Rule, act_time, draft_entries, duty_date
-from member_svc.duty.models import AnnualReport, ClosedYear, ExitReviewAlert
+from member_svc.duty.models import AnnualReport, ClosedYear, ExitReviewAlert, ScoringTable
 from member_svc.duty.policy import Category, DutyPolicy
 from member_svc.duty.scoring import (
     Band,
@@ -50,6 +53,58 @@ class AnnualReportMissing(AppError):
     title = Text(
         "常委须先提交年度书面履职报告", "A standing member's written annual report is required first"
     )
+
+
+class ScoringTableExists(AppError):
+    status = 409
+    code = "duty.scoring_table_exists"
+    title = Text("该日期已有积分表", "A scoring table already starts on that date")
+
+
+_BAD_TABLE = Text("积分表取值无效。", "The scoring table has invalid values.")
+
+
+async def add_scoring_table(
+    session: AsyncSession,
+    *,
+    org_id: UUID,
+    effective_from: date,
+    values: dict[str, Any],
+    actor: UUID,
+    now: datetime,
+) -> ScoringTable:
+    """A new scoring table from a date (rule 23: points only from the table); one per date."""
+    unknown = sorted(set(values) - set(DutyPolicy.model_fields))
+    if unknown:
+        raise ValidationFailed(
+            _BAD_TABLE,
+            errors=[{"field": f, "code": "unknown_field", "message": _BAD_TABLE.zh} for f in unknown],
+        )
+    try:
+        policy = DutyPolicy.model_validate(values)
+    except ValidationError as exc:
+        raise ValidationFailed(
+            _BAD_TABLE,
+            errors=[
+                {"field": ".".join(map(str, e["loc"])), "code": e["type"], "message": _BAD_TABLE.zh}
+                for e in exc.errors()
+            ],
+        ) from exc
+    table = ScoringTable(
+        id=new_id(),
+        org_id=org_id,
+        effective_from=effective_from,
+        values=policy.model_dump(mode="json"),
+        created_at=now,
+        created_by=actor,
+    )
+    session.add(table)
+    try:
+        async with session.begin_nested():
+            await session.flush()
+    except IntegrityError as exc:
+        raise ScoringTableExists() from exc
+    return table
 
 
 # Ingestion ---------------------------------------------------------------------------------

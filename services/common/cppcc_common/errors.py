@@ -11,6 +11,7 @@ from typing import Any, ClassVar
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from cppcc_common.i18n import Text, negotiate_language
@@ -220,6 +221,24 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     return problem_response(request, error)
 
 
+class InvalidData(AppError):
+    """Input the schema let through but the database refuses as data (SQLSTATE class 22: a NUL
+    character in text, a number or date out of range): the client's input, so 422, never 500."""
+
+    status = 422
+    code = "invalid_data"
+    title = Text("提交的数据包含无法保存的内容", "The data contains values that cannot be stored")
+    detail = Text(
+        "请检查文本中的特殊字符以及数值、日期的范围。",
+        "Check for control characters and out-of-range numbers or dates.",
+    )
+
+
+async def _data_error(request: Request, exc: Exception) -> JSONResponse:
+    log.info("data refused by the database", extra={"path": request.url.path, "error": type(exc).__name__})
+    return problem_response(request, InvalidData())
+
+
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error", extra={"path": request.url.path})
     return problem_response(request, InternalError())
@@ -230,4 +249,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(AppError, _app_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(DataError, _data_error)
     app.add_exception_handler(Exception, _unexpected)

@@ -131,3 +131,18 @@ def test_upload_paths_may_have_a_larger_body_limit() -> None:
     assert limits.limit_for("/things") == 1000
     assert limits.limit_for("/imports/1") == 10_000
     assert limits.limit_for("/imports/big/1") == 50_000  # the most specific prefix wins
+
+
+async def test_data_the_database_refuses_is_422_not_500() -> None:
+    from sqlalchemy.exc import DataError
+
+    app = FastAPI(dependencies=[Depends(PUBLIC)])
+    install_error_handlers(app)
+
+    @app.post("/nul")
+    async def nul() -> None:
+        raise DataError("INSERT …", {}, Exception('invalid byte sequence for encoding "UTF8": 0x00'))
+
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+        r = await c.post("/nul")
+    assert r.status_code == 422 and r.json()["code"] == "invalid_data" and "0x00" not in r.text
