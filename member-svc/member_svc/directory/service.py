@@ -2,7 +2,7 @@
 that other services care about stages its event in the same transaction."""
 
 from datetime import date, datetime, time
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
 from sqlalchemy import delete, select, tuple_
@@ -165,53 +165,40 @@ async def _flush_unique(session: AsyncSession, name: str) -> None:
         raise NameTaken(name=name) from exc
 
 
+Named = TypeVar("Named", Sector, Committee, Unit)
+
+
 # Sectors, committees, units -------------------------------------------------------------
+
+
+async def _register_named(session: AsyncSession, row: Named, event: EventData, actor: UUID | None) -> Named:
+    """Adds a named row of the organization (unique name), and stages its registration event."""
+    session.add(row)
+    await _flush_unique(session, row.name)
+    await _stage(session, event, subject=row.id, org_id=row.org_id, actor=actor)
+    return row
 
 
 async def create_sector(session: AsyncSession, *, org_id: UUID, name: str, actor: UUID | None) -> Sector:
     sector = Sector(id=new_id(), org_id=org_id, name=name.strip())
-    session.add(sector)
-    await _flush_unique(session, sector.name)
-    await _stage(
-        session,
-        SectorRegisteredV1(sector_id=sector.id, org_id=org_id, name=sector.name),
-        subject=sector.id,
-        org_id=org_id,
-        actor=actor,
-    )
-    return sector
+    event = SectorRegisteredV1(sector_id=sector.id, org_id=org_id, name=sector.name)
+    return await _register_named(session, sector, event, actor)
 
 
 async def create_committee(
     session: AsyncSession, *, org_id: UUID, name: str, actor: UUID | None
 ) -> Committee:
     committee = Committee(id=new_id(), org_id=org_id, name=name.strip())
-    session.add(committee)
-    await _flush_unique(session, committee.name)
-    await _stage(
-        session,
-        CommitteeRegisteredV1(committee_id=committee.id, org_id=org_id, name=committee.name),
-        subject=committee.id,
-        org_id=org_id,
-        actor=actor,
-    )
-    return committee
+    event = CommitteeRegisteredV1(committee_id=committee.id, org_id=org_id, name=committee.name)
+    return await _register_named(session, committee, event, actor)
 
 
 async def create_unit(
     session: AsyncSession, *, org_id: UUID, name: str, kind: str, actor: UUID | None
 ) -> Unit:
     unit = Unit(id=new_id(), org_id=org_id, name=name.strip(), kind=kind)
-    session.add(unit)
-    await _flush_unique(session, unit.name)
-    await _stage(
-        session,
-        UnitRegisteredV1(unit_id=unit.id, org_id=org_id, name=unit.name, kind=kind),
-        subject=unit.id,
-        org_id=org_id,
-        actor=actor,
-    )
-    return unit
+    event = UnitRegisteredV1(unit_id=unit.id, org_id=org_id, name=unit.name, kind=kind)
+    return await _register_named(session, unit, event, actor)
 
 
 async def named(session: AsyncSession, model: Any, org_id: UUID) -> list[Any]:
@@ -393,7 +380,7 @@ async def register_member(
 
 
 async def get_member(session: AsyncSession, *, org_id: UUID, member_id: UUID) -> Member:
-    return await _owned(session, Member, member_id, org_id)  # type: ignore[no-any-return]
+    return await _owned(session, Member, member_id, org_id)
 
 
 async def my_members(session: AsyncSession, *, org_id: UUID, person_id: UUID) -> list[Member]:
