@@ -480,3 +480,16 @@ async def test_staff_export_the_years_records_to_xlsx(client: httpx.AsyncClient,
     assert (
         await client.get("/api/v1/duty/records/export", params={"year": YEAR}, headers=world["plain"])
     ).status_code == 403
+
+
+async def test_training_once_per_term_is_reported_on_the_record(
+    client: httpx.AsyncClient, settings: Settings, world: Any
+) -> None:
+    from cppcc_common.contracts.consultation import TrainingAttendedV1
+
+    assert (await _record(client, world["cosigner"]))["training_met"] is False
+    training = TrainingAttendedV1(
+        training_id=uuid.uuid4(), org_id=ORG, person_id=IDS["cosigner"], occurred_at=WHEN
+    )
+    await _ledger_has(settings, await _publish(settings, training))
+    assert (await _record(client, world["cosigner"]))["training_met"] is True

@@ -169,3 +169,31 @@ async def events_between(session: AsyncSession, org_id: UUID, start: date, end: 
 
 async def delete_entries_of_year(session: AsyncSession, org_id: UUID, year: int) -> None:
     await session.execute(delete(LedgerEntry).where(LedgerEntry.org_id == org_id, LedgerEntry.year == year))
+
+
+async def terms_by_id(session: AsyncSession, term_ids: set[UUID]) -> dict[UUID, Term]:
+    rows = (await session.execute(select(Term).where(Term.id.in_(term_ids)))).scalars()
+    return {t.id: t for t in rows}
+
+
+async def training_entries(session: AsyncSession, *, org_id: UUID) -> dict[UUID, list[StoredEntry]]:
+    """Every training entry of the organization, by person (training is counted per term)."""
+    query = select(LedgerEntry).where(
+        LedgerEntry.org_id == org_id, LedgerEntry.rule == Rule.TRAINING_ATTENDED.value
+    )
+    out: dict[UUID, list[StoredEntry]] = {}
+    for r in (await session.execute(query)).scalars():
+        out.setdefault(r.person_id, []).append(
+            StoredEntry(Rule(r.rule), r.points, r.source_object_id or r.source_event_id, r)
+        )
+    return out
+
+
+async def annual_report_people(session: AsyncSession, org_id: UUID, year: int) -> set[UUID]:
+    query = select(AnnualReport.person_id).where(AnnualReport.org_id == org_id, AnnualReport.year == year)
+    return set((await session.execute(query)).scalars())
+
+
+async def closed_year_people(session: AsyncSession, org_id: UUID, year: int) -> set[UUID]:
+    query = select(ClosedYear.person_id).where(ClosedYear.org_id == org_id, ClosedYear.year == year)
+    return set((await session.execute(query)).scalars())

@@ -243,13 +243,19 @@ async def records(session: AsyncSession, *, org_id: UUID, year: int) -> list[Rec
         sector_ranks |= rank(
             {m.person_id: scores[m.person_id].total for m, _ in members if m.sector_id == sector}
         )
+    # A handful of queries for the whole organization, never a few per member.
+    terms = await repository.terms_by_id(session, {m.term_id for m, _ in members})
+    trainings = await repository.training_entries(session, org_id=org_id)
+    reported = await repository.annual_report_people(session, org_id, year)
+    closed = await repository.closed_year_people(session, org_id, year)
     out = []
     for member, person in members:
-        term = await session.get(Term, member.term_id)
-        assert term is not None
-        term_entries = await repository.entries(
-            session, org_id=org_id, person_ids=[member.person_id], since=term.starts_on, until=term.ends_on
-        )
+        term = terms[member.term_id]
+        term_trainings = [
+            e
+            for e in trainings.get(member.person_id, [])
+            if term.starts_on <= e.row.occurred_on <= term.ends_on
+        ]
         score = scores[member.person_id]
         out.append(
             Record(
@@ -263,10 +269,9 @@ async def records(session: AsyncSession, *, org_id: UUID, year: int) -> list[Rec
                 band=score.band,
                 rank_in_org=org_rank[member.person_id],
                 rank_in_sector=sector_ranks.get(member.person_id),
-                training_met=training_requirement_met(term_entries, policy),  # type: ignore[arg-type]
-                annual_report_filed=await repository.annual_report(session, member.person_id, year)
-                is not None,
-                closed=await repository.closed_year(session, member.person_id, year) is not None,
+                training_met=training_requirement_met(term_trainings, policy),  # type: ignore[arg-type]
+                annual_report_filed=member.person_id in reported,
+                closed=member.person_id in closed,
             )
         )
     return sorted(out, key=lambda r: (r.rank_in_org, r.name))
