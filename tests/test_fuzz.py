@@ -41,7 +41,13 @@ def test_no_input_makes_the_api_fail(api_schema: Any, stack: Stack, admin_header
             continue
 
         @given(case=operation.as_strategy())
-        @settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+        @settings(
+            max_examples=12,
+            deadline=None,
+            suppress_health_check=list(HealthCheck),
+            database=None,
+            derandomize=True,
+        )
         def call(case: Any) -> None:
             response = case.call(base_url=stack.gateway_url, headers=admin_headers, timeout=15)
             if response.status_code >= 500:

@@ -27,3 +27,40 @@ def settings(databases: Any, module_nats_url: str) -> Settings:
 async def client(settings: Settings, issuer: TestIssuer) -> AsyncIterator[httpx.AsyncClient]:
     async with serve_app(create_app(settings, key_source=issuer.key_source())) as c:
         yield c
+
+
+async def enrol(
+    settings: Settings,
+    *,
+    person_id: Any,
+    org_id: Any,
+    status: str = "active",
+    starts_on: str = "2023-01-01",
+    ends_on: str = "2099-12-31",
+) -> None:
+    """Makes a person a member of a term in proposal-svc's projection, as member-svc's events would."""
+    import uuid
+    from datetime import date
+
+    from sqlalchemy import text
+
+    from cppcc_common.db import create_engine
+
+    engine = create_engine(settings.database_url, pool_size=1)
+    async with engine.begin() as conn:
+        await conn.execute(
+            text(
+                "INSERT INTO members (member_id, person_id, org_id, term_id, term_starts_on, term_ends_on, status, version)"
+                " VALUES (:m, :p, :o, :t, :s, :e, :status, 1)"
+            ),
+            {
+                "m": uuid.uuid4(),
+                "p": person_id,
+                "o": org_id,
+                "t": uuid.uuid4(),
+                "s": date.fromisoformat(starts_on),
+                "e": date.fromisoformat(ends_on),
+                "status": status,
+            },
+        )
+    await engine.dispose()

@@ -17,6 +17,8 @@ from cppcc_common.testing.events import wait_for_event
 from cppcc_common.testing.tokens import TestIssuer
 from proposal_svc.settings import Settings
 
+from .conftest import enrol
+
 ORG = uuid.uuid4()
 OTHER_ORG = uuid.uuid4()
 GOOD = {
@@ -26,13 +28,17 @@ GOOD = {
 }
 
 
+MEMBER = uuid.uuid4()
+
+
 @pytest.fixture(scope="module")
-def people(issuer: TestIssuer) -> dict[str, dict[str, str]]:
+async def people(issuer: TestIssuer, settings: Settings) -> dict[str, dict[str, str]]:
     def h(**kw: Any) -> dict[str, str]:
         return issuer.headers(**kw)
 
+    await enrol(settings, person_id=MEMBER, org_id=ORG)
     return {
-        "member": h(sub=uuid.uuid4(), org=ORG, roles=["member"]),
+        "member": h(sub=MEMBER, org=ORG, roles=["member"]),
         "other_member": h(sub=uuid.uuid4(), org=ORG, roles=["member"]),
         "staff": h(sub=uuid.uuid4(), org=ORG, roles=["staff"], scopes=["proposals"]),
         "staff_no_scope": h(sub=uuid.uuid4(), org=ORG, roles=["staff"], scopes=["consultation"]),
@@ -212,7 +218,9 @@ async def test_rule_5_a_proposal_submitted_in_a_session_window_is_a_session_prop
     nc = await nats.connect(settings.nats_url)
     await nc.jetstream().publish(event.type, event.to_json(), headers={"Nats-Msg-Id": str(event.id)})
     await nc.close()
-    headers = issuer.headers(org=org, roles=["member"])
+    sub = uuid.uuid4()
+    await enrol(settings, person_id=sub, org_id=org)
+    headers = issuer.headers(sub=sub, org=org, roles=["member"])
     engine = create_engine(settings.database_url, pool_size=1)
     for _ in range(100):  # the consumer keeps the window
         async with engine.connect() as conn:
@@ -225,3 +233,71 @@ async def test_rule_5_a_proposal_submitted_in_a_session_window_is_a_session_prop
     draft = await _draft(client, headers)
     submitted = await client.post(f"/api/v1/proposals/{draft['id']}/submit", headers=headers)
     assert submitted.json()["kind"] == "session"
+
+
+async def test_rule_2_only_a_member_of_the_current_term_may_submit(
+    client: httpx.AsyncClient, settings: Settings, issuer: TestIssuer
+) -> None:
+    org = uuid.uuid4()
+    stranger, former, resigned = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    await enrol(settings, person_id=former, org_id=org, starts_on="2013-01-01", ends_on="2017-12-31")
+    await enrol(settings, person_id=resigned, org_id=org, status="resigned")
+    for who in (stranger, former, resigned):
+        headers = issuer.headers(sub=who, org=org, roles=["member"])
+        draft = await _draft(client, headers)  # drafting is allowed; submitting is not
+        r = await client.post(f"/api/v1/proposals/{draft['id']}/submit", headers=headers)
+        assert r.status_code == 403 and r.json()["code"] == "proposal.not_a_current_member"
+        assert r.json()["title"] == "仅本届在任委员可以提交提案"
+
+
+async def test_rule_2_membership_follows_member_svc_events_even_out_of_order(
+    client: httpx.AsyncClient, settings: Settings, issuer: TestIssuer
+) -> None:
+    from datetime import date
+
+    from cppcc_common.contracts.member import MemberRegisteredV1, MemberStatusChangedV1
+
+    org, sub, member_id = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    snapshot = dict(
+        member_id=member_id,
+        person_id=sub,
+        org_id=org,
+        term_id=uuid.uuid4(),
+        name="委员",
+        sector_id=None,
+        party="无党派",
+        is_standing=False,
+        term_starts_on=date(2023, 1, 1),
+        term_ends_on=date(2099, 12, 31),
+    )
+    revoked = MemberStatusChangedV1(**snapshot, status="revoked", from_status="active", version=2)
+    registered = MemberRegisteredV1(**snapshot, status="active", version=1)
+    headers = issuer.headers(sub=sub, org=org, roles=["member"])
+    nc = await nats.connect(settings.nats_url)
+    js = nc.jetstream()
+    first = make_event(registered, source="/member-svc", subject=member_id, orgid=org)
+    await js.publish(first.type, first.to_json(), headers={"Nats-Msg-Id": str(first.id)})
+
+    async def submit_status() -> int:
+        draft = await _draft(client, headers)
+        return (await client.post(f"/api/v1/proposals/{draft['id']}/submit", headers=headers)).status_code
+
+    for _ in range(100):
+        if await submit_status() == 200:
+            break
+        await asyncio.sleep(0.05)
+    else:
+        raise AssertionError("the membership never arrived")
+    # The revocation, then a stale copy of the registration: the newer version wins.
+    for data in (revoked, registered):
+        event = make_event(data, source="/member-svc", subject=member_id, orgid=org)
+        await js.publish(event.type, event.to_json(), headers={"Nats-Msg-Id": f"{event.id}"})
+    await nc.close()
+    for _ in range(100):
+        if await submit_status() == 403:
+            break
+        await asyncio.sleep(0.05)
+    else:
+        raise AssertionError("the revocation never arrived")
+    await asyncio.sleep(0.3)
+    assert await submit_status() == 403

@@ -298,8 +298,11 @@ async def _replace_seats(session: AsyncSession, member: Member, wanted: list[Com
 
 async def snapshot(session: AsyncSession, member: Member) -> dict[str, Any]:
     person = await session.get(Person, member.person_id)
-    assert person is not None
+    term = await session.get(Term, member.term_id)
+    assert person is not None and term is not None
     return {
+        "term_starts_on": term.starts_on,
+        "term_ends_on": term.ends_on,
         "member_id": member.id,
         "person_id": member.person_id,
         "org_id": member.org_id,

@@ -4,8 +4,15 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cppcc_common.consumer import ConsumerSpec
-from cppcc_common.contracts.member import PlenarySessionScheduledV1
+from cppcc_common.contracts.member import (
+    MemberRegisteredV1,
+    MemberSnapshot,
+    MemberStatusChangedV1,
+    MemberUpdatedV1,
+    PlenarySessionScheduledV1,
+)
 from cppcc_common.events import CloudEvent, EventData
+from proposal_svc.proposals import members
 from proposal_svc.proposals.models import SessionWindowRow
 
 
@@ -23,11 +30,26 @@ async def on_plenary_session_scheduled(session: AsyncSession, envelope: CloudEve
     )
 
 
+async def on_member_changed(session: AsyncSession, envelope: CloudEvent, data: EventData) -> None:
+    """Keeps who is a member of which term, and in which status (rule 2)."""
+    assert isinstance(data, MemberSnapshot)
+    await members.keep(session, data)
+
+
 CONSUMERS = [
     ConsumerSpec(
         name="proposal-org",
         stream="MEMBER",
         subjects=["cppcc.org.>"],
         handlers={PlenarySessionScheduledV1.event_type: on_plenary_session_scheduled},
+    ),
+    ConsumerSpec(
+        name="proposal-members",
+        stream="MEMBER",
+        subjects=["cppcc.member.registered.v1", "cppcc.member.updated.v1", "cppcc.member.status_changed.v1"],
+        handlers=dict.fromkeys(
+            (MemberRegisteredV1.event_type, MemberUpdatedV1.event_type, MemberStatusChangedV1.event_type),
+            on_member_changed,
+        ),
     ),
 ]

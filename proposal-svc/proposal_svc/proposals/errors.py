@@ -51,3 +51,12 @@ VIOLATION_MESSAGES: dict[str, Text] = {
         "建议不能超过 {max_suggestions} 条", "At most {max_suggestions} suggestions"
     ),
 }
+
+
+class NotACurrentMember(AppError):
+    """Rule 2: only a member whose term is current may submit."""
+
+    status = 403
+    code = "proposal.not_a_current_member"
+    title = Text("仅本届在任委员可以提交提案", "Only a member of the current term may submit proposals")
+    detail = Text("您不是本届在任委员，不能提交提案。", "You are not a member of the current term.")

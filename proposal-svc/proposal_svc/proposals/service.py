@@ -6,16 +6,18 @@ from uuid import UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cppcc_common.auth import Principal
+from cppcc_common.clock import SHANGHAI
 from cppcc_common.contracts.proposal import ProposalSubmittedV1
 from cppcc_common.errors import Forbidden
 from cppcc_common.events import make_event
 from cppcc_common.ids import new_id
 from cppcc_common.outbox import stage
 from cppcc_common.pagination import decode_cursor, page_of
-from proposal_svc.proposals import domain, repository
+from proposal_svc.proposals import domain, members, repository
 from proposal_svc.proposals.domain import Action, Content, Status, TransitionNotAllowed
 from proposal_svc.proposals.errors import (
     VIOLATION_MESSAGES,
+    NotACurrentMember,
     ProposalIncomplete,
     ProposalInvalidTransition,
     ProposalNotFound,
@@ -180,6 +182,10 @@ async def submit(
     proposal = await get_visible(session, principal, proposal_id, for_update=True)
     _own_draft(principal, proposal, Action.SUBMIT)
     _check_version(proposal, expected_version)
+    if not await members.is_current_member(
+        session, org_id=proposal.org_id, person_id=principal.sub, on=now.astimezone(SHANGHAI).date()
+    ):
+        raise NotACurrentMember()
     policy = await repository.policy_for(session, proposal.org_id)
     try:
         new_status, violations = domain.submit(Status(proposal.status), _content(proposal), policy)

@@ -3,6 +3,7 @@ the way the app creates them, so the demo exercises the real path."""
 
 import subprocess
 import sys
+import time
 
 import httpx
 
@@ -57,9 +58,23 @@ def seed(stack: Stack) -> None:
             )
             created.raise_for_status()
             if submit:
-                client.post(
-                    f"/api/v1/proposals/{created.json()['id']}/submit", headers=headers
-                ).raise_for_status()
+                _submit_when_known(client, f"/api/v1/proposals/{created.json()['id']}/submit", headers)
+
+
+def _submit_when_known(
+    client: httpx.Client, path: str, headers: dict[str, str], timeout: float = 60.0
+) -> None:
+    """Submits once proposal-svc has learned (by event) that the demo member is a current member."""
+    deadline = time.monotonic() + timeout
+    while True:
+        response = client.post(path, headers=headers)
+        not_yet = (
+            response.status_code == 403 and response.json().get("code") == "proposal.not_a_current_member"
+        )
+        if not not_yet or time.monotonic() > deadline:
+            response.raise_for_status()
+            return
+        time.sleep(0.2)
 
 
 def login(client: httpx.Client, phone: str) -> str:

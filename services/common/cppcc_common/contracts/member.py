@@ -67,6 +67,9 @@ class MemberSnapshot(EventData):
     committee_ids: list[UUID] = []
     status: str
     version: int
+    # The term's dates, so consumers know whether the membership is current (rule 2).
+    term_starts_on: date | None = None
+    term_ends_on: date | None = None
 
 
 @register("cppcc.member.registered.v1")

@@ -1,0 +1,63 @@
+"""proposal-svc's projection of member records (from member-svc's events), for rule 2."""
+
+from datetime import date, datetime
+from uuid import UUID
+
+from sqlalchemy import Date, DateTime, Index, String, func, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
+
+from cppcc_common.contracts.member import MemberSnapshot
+from proposal_svc.models import Base
+
+# Statuses in which a member may still propose; resigned and revoked members may not.
+PROPOSING_STATUSES = ("active", "on_leave")
+
+
+class MemberProjection(Base):
+    __tablename__ = "members"
+    __table_args__ = (Index("ix_members_person", "person_id"),)
+
+    member_id: Mapped[UUID] = mapped_column(primary_key=True)
+    person_id: Mapped[UUID]
+    org_id: Mapped[UUID]
+    term_id: Mapped[UUID]
+    term_starts_on: Mapped[date | None] = mapped_column(Date)
+    term_ends_on: Mapped[date | None] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(20))
+    version: Mapped[int]
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+async def keep(session: AsyncSession, data: MemberSnapshot) -> None:
+    """Upserts the member record unless a newer version is already kept (events may arrive out of order)."""
+    values = {
+        "person_id": data.person_id,
+        "org_id": data.org_id,
+        "term_id": data.term_id,
+        "term_starts_on": data.term_starts_on,
+        "term_ends_on": data.term_ends_on,
+        "status": data.status,
+        "version": data.version,
+    }
+    stmt = insert(MemberProjection).values(member_id=data.member_id, **values)
+    await session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[MemberProjection.member_id],
+            set_=values,
+            where=MemberProjection.version < stmt.excluded.version,
+        )
+    )
+
+
+async def is_current_member(session: AsyncSession, *, org_id: UUID, person_id: UUID, on: date) -> bool:
+    """Rule 2: the person holds a member record of a term covering the date, in a proposing status."""
+    query = select(MemberProjection.member_id).where(
+        MemberProjection.org_id == org_id,
+        MemberProjection.person_id == person_id,
+        MemberProjection.status.in_(PROPOSING_STATUSES),
+        MemberProjection.term_starts_on <= on,
+        MemberProjection.term_ends_on >= on,
+    )
+    return (await session.execute(query.limit(1))).first() is not None
