@@ -7,9 +7,10 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from cppcc_common.db import create_engine, create_sessionmaker, session_scope
-from member_svc.people.service import ensure_organization, register_person
+from cppcc_common.db import create_engine
 from member_svc.settings import Settings
+
+from .conftest import sign_in_people
 
 ORG, OTHER_ORG = uuid.uuid4(), uuid.uuid4()
 PASSWORD = "Passw0rd-乙"
@@ -24,7 +25,6 @@ PHONES = {
 
 @pytest.fixture(scope="module")
 async def tokens(settings: Settings, client: httpx.AsyncClient) -> dict[str, dict[str, str]]:
-    engine = create_engine(settings.database_url, pool_size=1)
     roles = {
         "admin": (["admin"], []),
         "staff": (["staff"], ["members"]),
@@ -32,26 +32,12 @@ async def tokens(settings: Settings, client: httpx.AsyncClient) -> dict[str, dic
         "other_admin": (["admin"], []),
         "proposals_staff": (["staff"], ["proposals"]),
     }
-    async with session_scope(create_sessionmaker(engine)) as session:
-        await ensure_organization(session, id=ORG, name="丙市政协", level="municipal")
-        await ensure_organization(session, id=OTHER_ORG, name="丁县政协", level="county", parent_id=ORG)
-        for who, (r, scopes) in roles.items():
-            await register_person(
-                session,
-                id=uuid.uuid4(),
-                org_id=OTHER_ORG if who == "other_admin" else ORG,
-                name=who,
-                phone=PHONES[who],
-                password=PASSWORD,
-                roles=r,
-                scopes=scopes,
-            )
-    await engine.dispose()
-    out = {}
-    for who, phone in PHONES.items():
-        r = await client.post("/api/v1/auth/login", json={"phone": phone, "password": PASSWORD})
-        out[who] = {"Authorization": f"Bearer {r.json()['access_token']}"}
-    return out
+    orgs = [(ORG, "丙市政协", "municipal", None), (OTHER_ORG, "丁县政协", "county", ORG)]
+    people = {
+        who: (OTHER_ORG if who == "other_admin" else ORG, PHONES[who], r, scopes)
+        for who, (r, scopes) in roles.items()
+    }
+    return await sign_in_people(settings, client, orgs=orgs, people=people, password=PASSWORD)
 
 
 @pytest.fixture(scope="module")

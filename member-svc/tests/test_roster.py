@@ -23,7 +23,7 @@ from member_svc import demo
 from member_svc.demo_data import make_roster
 from member_svc.directory.models import Committee, Member, PlenarySession, Sector, Term, Unit
 from member_svc.main import create_app
-from member_svc.people.service import ensure_organization, register_person
+from member_svc.people.service import register_person
 from member_svc.roster import columns
 from member_svc.roster.columns import CellRejected
 from member_svc.roster.importer import import_rows
@@ -31,6 +31,8 @@ from member_svc.roster.models import RosterImport
 from member_svc.roster.policy import DEFAULT_POLICY
 from member_svc.roster.sheet import read_roster
 from member_svc.settings import Settings
+
+from .conftest import sign_in_people
 
 MIGRATIONS = Path(member_svc.__file__).parent / "migrations"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -70,27 +72,12 @@ async def tokens(settings: Settings, client: httpx.AsyncClient) -> dict[str, dic
         "proposals_staff": (["staff"], ["proposals"]),
         "clerk": (["staff"], []),
     }
-    engine = create_engine(settings.database_url, pool_size=1)
-    async with session_scope(create_sessionmaker(engine)) as session:
-        await ensure_organization(session, id=ORG, name="戊市政协", level="municipal")
-        await ensure_organization(session, id=OTHER_ORG, name="己县政协", level="county", parent_id=ORG)
-        for who, (r, scopes) in roles.items():
-            await register_person(
-                session,
-                id=uuid.uuid4(),
-                org_id=OTHER_ORG if who == "other_admin" else ORG,
-                name=who,
-                phone=PHONES[who],
-                password=PASSWORD,
-                roles=r,
-                scopes=scopes,
-            )
-    await engine.dispose()
-    out = {}
-    for who, phone in PHONES.items():
-        r = await client.post("/api/v1/auth/login", json={"phone": phone, "password": PASSWORD})
-        out[who] = {"Authorization": f"Bearer {r.json()['access_token']}"}
-    return out
+    orgs = [(ORG, "戊市政协", "municipal", None), (OTHER_ORG, "己县政协", "county", ORG)]
+    people = {
+        who: (OTHER_ORG if who == "other_admin" else ORG, PHONES[who], r, scopes)
+        for who, (r, scopes) in roles.items()
+    }
+    return await sign_in_people(settings, client, orgs=orgs, people=people, password=PASSWORD)
 
 
 async def _term(client: httpx.AsyncClient, tokens: Any, number: int) -> str:

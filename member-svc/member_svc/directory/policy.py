@@ -13,6 +13,3 @@ class DirectoryPolicy(BaseModel):
 DEFAULT_POLICY = DirectoryPolicy()
 
 PARTIES = ("中共", "民革", "民盟", "民建", "民进", "农工党", "致公党", "九三学社", "台盟", "无党派")
-MEMBER_STATUSES = ("active", "on_leave", "resigned", "revoked")
-COMMITTEE_POSITIONS = ("chair", "vice_chair", "member")
-UNIT_KINDS = ("government", "party", "court", "procuratorate", "people_org", "enterprise", "other")

@@ -21,6 +21,7 @@ from cppcc_common.contracts.member import (
     UnitUserAddedV1,
 )
 from cppcc_common.events import EventData, make_event
+from cppcc_common.i18n import Text
 from cppcc_common.ids import new_id
 from cppcc_common.outbox import stage
 from cppcc_common.pagination import decode_cursor, page_of
@@ -54,7 +55,6 @@ from member_svc.directory.schemas import (
     StatusChange,
     TermCreate,
 )
-from member_svc.i18n_text import t
 from member_svc.models import Organization, Person
 from member_svc.people.service import register_person
 
@@ -95,7 +95,7 @@ async def organization(
 
 async def add_term(session: AsyncSession, *, org_id: UUID, data: TermCreate) -> Term:
     if data.ends_on <= data.starts_on:
-        raise InvalidDates(t("届的结束日期须晚于开始日期", "A term must end after it starts"))
+        raise InvalidDates(Text("届的结束日期须晚于开始日期", "A term must end after it starts"))
     term = Term(
         id=new_id(), org_id=org_id, number=data.number, starts_on=data.starts_on, ends_on=data.ends_on
     )
@@ -120,11 +120,11 @@ async def schedule_session(
     )
     if data.closes_on < data.opens_on or not (term.starts_on <= data.opens_on <= term.ends_on):
         raise InvalidDates(
-            t("会议日期须在本届任期内且闭幕不早于开幕", "The session must lie within its term")
+            Text("会议日期须在本届任期内且闭幕不早于开幕", "The session must lie within its term")
         )
     if data.proposal_deadline_at <= opens_at:
         raise InvalidDates(
-            t("提案截止时间须晚于征集开始时间", "The proposal deadline must follow the window's opening")
+            Text("提案截止时间须晚于征集开始时间", "The proposal deadline must follow the window's opening")
         )
     plenary = PlenarySession(
         id=new_id(),
