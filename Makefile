@@ -3,10 +3,10 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
-PACKAGES := services/common services/gateway services/devstack member-svc proposal-svc consultation-svc notify-svc
+PACKAGES := services/common services/gateway services/devstack services/bench member-svc proposal-svc consultation-svc notify-svc
 PYPROJECTS := $(addsuffix /pyproject.toml,$(PACKAGES))
 
-.PHONY: run test lint fmt migrate clean install catalog
+.PHONY: run test lint fmt migrate clean install catalog bench
 
 install: $(STAMP)
 
@@ -23,6 +23,13 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Load the whole stack beside bare baselines and write a dated report under docs/bench/ (not part of
+# make test). BENCH_ARGS="--duration 5 --runs 1" for a quick look; see docs/bench/README.md.
+bench: $(STAMP)
+	@command -v wrk >/dev/null || { echo "installing wrk (Debian's package) …"; \
+		apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
+	$(BIN)/python -m cppcc_bench $(BENCH_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

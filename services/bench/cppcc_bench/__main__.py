@@ -1,0 +1,90 @@
+"""`python -m cppcc_bench [run] [--duration S] [--runs N] [--connections C]` writes a report under
+docs/bench/; `python -m cppcc_bench compare A.json B.json` sets two reports side by side."""
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from cppcc_bench import report
+from cppcc_bench.harness import Bench
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="cppcc_bench")
+    sub = parser.add_subparsers(dest="command")
+    run = sub.add_parser("run", help="start the stack, load it, write a report (the default)")
+    for p in (parser, run):
+        p.add_argument("--duration", type=float, default=10.0, help="seconds per wrk run")
+        p.add_argument("--runs", type=int, default=3, help="runs per figure")
+        p.add_argument("--connections", type=int, default=32)
+        p.add_argument("--proposals", type=int, default=300, help="proposals submitted before measuring")
+        p.add_argument("--data-dir", type=Path, default=Path(".data/bench"))
+        p.add_argument("--out", type=Path, default=Path("docs/bench"))
+    cmp_ = sub.add_parser("compare", help="two reports side by side")
+    cmp_.add_argument("before", type=Path)
+    cmp_.add_argument("after", type=Path)
+    args = parser.parse_args(argv)
+    if args.command == "compare":
+        load = lambda p: json.loads(p.with_suffix(".json").read_text())  # noqa: E731
+        print(report.compare(load(args.before), load(args.after)))
+        return 0
+    return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
+    bench = Bench(args.data_dir, duration=args.duration, runs=args.runs, connections=args.connections)
+    print("启动 / starting the stack and the baselines …", file=sys.stderr)
+    try:
+        bench.start()
+        print("装载数据 / loading data …", file=sys.stderr)
+        bench.load(args.proposals)
+        print("测量 / measuring …", file=sys.stderr)
+        comparisons = bench.run_all()
+        slowest = min((c for c in comparisons if c.ratio is not None), key=lambda c: c.ratio or 1.0)
+        bench.facts["profiled"] = f"{slowest.name} ({slowest.figure.name})"
+        profile = _profile(bench, slowest.name, args.out)
+        data = report.to_json(
+            comparisons,
+            bench.facts,
+            {"duration": args.duration, "runs": args.runs, "connections": args.connections},
+        )
+        path = report.write(args.out, data, profile)
+    finally:
+        bench.stop()
+    print(path.read_text())
+    print(f"report: {path}", file=sys.stderr)
+    return 0
+
+
+def _profile(bench: Bench, name: str, out: Path) -> str | None:
+    """Profiles the service behind the slowest figure under the same load."""
+    assert bench.stack is not None
+    staff = {"Authorization": f"Bearer {bench.token('13800000002')}"}
+    member = {"Authorization": f"Bearer {bench.token('13800000001')}"}
+    urls, facts = bench.urls, bench.facts
+    targets = [  # (part of the figure's name, process, url, headers), first match wins
+        (
+            "fast upstream",
+            "gateway_bare",
+            f"{urls['gateway_bare']}/api/v1/inbox/unread-count?person={facts['staff_id']}",
+            staff,
+        ),
+        ("gateway", "gateway", f"{urls['gateway']}/api/v1/inbox/unread-count", staff),
+        ("unread count", "notify", f"{urls['notify']}/api/v1/inbox/unread-count", staff),
+        ("inbox page", "notify", f"{urls['notify']}/api/v1/inbox", staff),
+        ("by id", "proposal", f"{urls['proposal']}/api/v1/proposals/{facts['proposal_id']}", member),
+        ("healthz", "proposal", f"{urls['proposal']}/healthz", {}),
+    ]
+    _, process, url, headers = next((t for t in targets if t[0] in name), targets[2])
+    proc = bench.extra.get(process) or bench.stack.processes[process]
+    pid = proc.pid
+    slug = "".join(ch if ch.isalnum() else "-" for ch in name.split(". ", 1)[-1]).strip("-")
+    prefix = out / "profiles" / f"{bench.facts['stamp']}-{slug}"
+    prefix.parent.mkdir(parents=True, exist_ok=True)
+    text = bench.profile(url, headers, pid, prefix)
+    return text.read_text() if text else None
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,399 @@
+"""Starts the stack and the baselines, loads data, runs every scenario beside its baseline.
+
+Each figure is measured `runs` times, interleaved with its baseline (A B A B …) so that a drift
+of the machine hits both alike; the report gives the median and the range.
+"""
+
+import asyncio
+import os
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+
+from cppcc_bench import lua
+from cppcc_bench import wrk as wrk_tool
+from cppcc_bench.events import event_latency
+from cppcc_common.testing.servers import free_ports
+from cppcc_devstack.demo import login, seed
+from cppcc_devstack.stack import SERVICES, Stack
+
+MEMBER_PHONE = "13800000001"  # proposer
+STAFF_PHONE = "13800000002"  # proposals office: told of every submission (its inbox fills up)
+
+
+@dataclass
+class Figure:
+    """One measured figure: `runs` results of wrk (or of another measure), median and range."""
+
+    name: str
+    values: list[float]
+    unit: str
+    p99_ms: list[float] = field(default_factory=list)
+    errors: int = 0
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.values)
+
+    @property
+    def p99_median(self) -> float | None:
+        return statistics.median(self.p99_ms) if self.p99_ms else None
+
+
+@dataclass
+class Comparison:
+    """A figure beside the baseline it is a ratio of, and the target it is held against."""
+
+    name: str
+    figure: Figure
+    baseline: Figure | None
+    target_ratio: float | None = None
+    target_p99_ms: float | None = None
+    target_rps: float | None = None
+    note: str = ""
+
+    @property
+    def ratio(self) -> float | None:
+        return self.figure.median / self.baseline.median if self.baseline else None
+
+    @property
+    def met(self) -> bool | None:
+        checks: list[bool] = []
+        if self.target_ratio is not None and self.ratio is not None:
+            checks.append(self.ratio >= self.target_ratio)
+        if self.target_p99_ms is not None and self.figure.p99_median is not None:
+            checks.append(self.figure.p99_median <= self.target_p99_ms)
+        if self.target_rps is not None:
+            checks.append(self.figure.median >= self.target_rps)
+        return all(checks) if checks else None
+
+
+def progress(label: str, done: int, total: int) -> None:
+    width = 30
+    filled = int(width * done / max(total, 1))
+    sys.stderr.write(f"\r  {label:<28} [{'#' * filled}{'.' * (width - filled)}] {done}/{total}")
+    if done >= total:
+        sys.stderr.write("\n")
+    sys.stderr.flush()
+
+
+class Bench:
+    def __init__(self, data_dir: Path, *, duration: float, runs: int, connections: int) -> None:
+        self.data_dir = data_dir
+        self.duration = duration
+        self.runs = runs
+        self.connections = connections
+        self.work = data_dir / "work"
+        self.stack: Stack | None = None
+        self.extra: dict[str, subprocess.Popen[bytes]] = {}
+        self.urls: dict[str, str] = {}
+        self.facts: dict[str, Any] = {}
+
+    # set-up ------------------------------------------------------------------------------------
+    def start(self) -> None:
+        self.work.mkdir(parents=True, exist_ok=True)
+        self.facts["stamp"] = datetime.now(UTC).strftime("%Y-%m-%dT%H%M")
+        base = free_ports(10)
+        self.stack = Stack(
+            self.data_dir / f"stack-{uuid.uuid4().hex[:6]}",
+            base_port=base,
+            nats_port=base + 5,
+            say=lambda msg: print(f"  {msg}", file=sys.stderr),
+            extra_env={
+                # The benchmark drives load from one account: production's per-principal limit would
+                # turn it into 429s.
+                "GATEWAY_REQUESTS_PER_SECOND_PER_PRINCIPAL": "1000000",
+                "GATEWAY_REQUESTS_BURST_PER_PRINCIPAL": "1000000",
+            },
+        )
+        started = time.monotonic()
+        self.stack.start()
+        self.facts["ready_seconds"] = time.monotonic() - started
+        started = time.monotonic()
+        seed(self.stack)
+        self.facts["demo_seconds"] = time.monotonic() - started
+        time.sleep(2)
+        self.facts["idle_rss_mb"] = {name: _rss_mb(proc.pid) for name, proc in self.stack.processes.items()}
+        self.urls = {svc.name: self.stack.service_url(svc) for svc in SERVICES} | {
+            "gateway": self.stack.gateway_url,
+            "bare_asgi": f"http://127.0.0.1:{base + 6}",
+            "bare_fastapi": f"http://127.0.0.1:{base + 7}",
+            "gateway_bare": f"http://127.0.0.1:{base + 8}",
+        }
+        self._start_baselines(base)
+
+    def _dsn(self, svc_name: str) -> str:
+        assert self.stack is not None
+        svc = next(s for s in SERVICES if s.name == svc_name)
+        url = self.stack.database_url(svc)
+        return url.replace("postgresql+asyncpg://", "postgresql://")
+
+    def _start_baselines(self, base: int) -> None:
+        assert self.stack is not None
+        env = dict(os.environ) | {
+            "BENCH_NOTIFY_DSN": self._dsn("notify"),
+            "BENCH_PROPOSAL_DSN": self._dsn("proposal"),
+        }
+        uvicorn = [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "--host",
+            "127.0.0.1",
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ]
+        self._spawn("bare_asgi", [*uvicorn, "--port", str(base + 6), "cppcc_bench.baselines:bare_asgi"], env)
+        self._spawn(
+            "bare_fastapi",
+            [*uvicorn, "--port", str(base + 7), "--factory", "cppcc_bench.baselines:bare_fastapi"],
+            env,
+        )
+        # A second gateway whose upstreams are the bare app: the hop's own cost over a fast upstream.
+        member_url = self.urls["member"]
+        gateway_env = (
+            dict(os.environ)
+            | self.stack.extra_env
+            | {
+                "GATEWAY_PORT": str(base + 8),
+                "GATEWAY_HOST": "127.0.0.1",
+                "GATEWAY_JWKS_URL": f"{member_url}/.well-known/jwks.json",
+                "GATEWAY_MEMBER_URL": member_url,
+                "GATEWAY_PROPOSAL_URL": self.urls["bare_fastapi"],
+                "GATEWAY_CONSULTATION_URL": self.urls["bare_fastapi"],
+                "GATEWAY_NOTIFY_URL": self.urls["bare_fastapi"],
+            }
+        )
+        self._spawn("gateway_bare", [sys.executable, "-m", "cppcc_gateway", "serve"], gateway_env)
+        deadline = time.monotonic() + 30
+        with httpx.Client(timeout=2) as client:
+            for name in ("bare_asgi", "bare_fastapi", "gateway_bare"):
+                while True:
+                    try:
+                        client.get(f"{self.urls[name]}/healthz")
+                        break
+                    except httpx.HTTPError:
+                        if time.monotonic() > deadline or self.extra[name].poll() is not None:
+                            raise RuntimeError(f"{name} did not start; see {self.work / name}.log") from None
+                        time.sleep(0.2)
+
+    def _spawn(self, name: str, args: list[str], env: dict[str, str]) -> None:
+        log = open(self.work / f"{name}.log", "ab")  # noqa: SIM115 - owned by the child's lifetime
+        self.extra[name] = subprocess.Popen(args, env=env, stdout=log, stderr=subprocess.STDOUT)
+
+    def stop(self) -> None:
+        for proc in self.extra.values():
+            proc.terminate()
+        for proc in self.extra.values():
+            proc.wait(10)
+        if self.stack is not None:
+            self.stack.stop()
+
+    # data ---------------------------------------------------------------------------------------
+    def token(self, phone: str) -> str:
+        with httpx.Client(base_url=self.urls["gateway"], timeout=10) as client:
+            return login(client, phone)
+
+    def person_id(self, token: str) -> str:
+        with httpx.Client(base_url=self.urls["gateway"], timeout=10) as client:
+            me = client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
+            me.raise_for_status()
+            return str(me.json()["id"])
+
+    def load(self, proposals: int) -> None:
+        """Submits `proposals` through the gateway; the proposals office's inbox fills up by events."""
+        member = {"Authorization": f"Bearer {self.token(MEMBER_PHONE)}"}
+        staff = {"Authorization": f"Bearer {self.token(STAFF_PHONE)}"}
+        with httpx.Client(base_url=self.urls["gateway"], timeout=15) as client:
+            for done in range(proposals):
+                created = client.post("/api/v1/proposals", headers=member, json=lua.DRAFT)
+                created.raise_for_status()
+                submitted = client.post(f"/api/v1/proposals/{created.json()['id']}/submit", headers=member)
+                submitted.raise_for_status()
+                if done % 10 == 9 or done == proposals - 1:
+                    progress("proposals submitted", done + 1, proposals)
+            self.facts["proposal_id"] = created.json()["id"]
+            deadline = time.monotonic() + 120
+            while True:
+                unread = client.get("/api/v1/inbox/unread-count", headers=staff).json()["unread"]
+                progress("inbox items delivered", min(unread, proposals), proposals)
+                if unread >= proposals or time.monotonic() > deadline:
+                    break
+                time.sleep(0.5)
+
+    async def _copy_drafts(self, template: str, count: int) -> list[str]:
+        """`count` copies of one draft, inserted directly: the submit figure needs a fresh draft
+        per request, and creating tens of thousands through the API would take minutes."""
+        conn = await asyncpg.connect(self._dsn("proposal"))
+        try:
+            rows = await conn.fetch(
+                "INSERT INTO proposals SELECT (jsonb_populate_record(p, jsonb_build_object("
+                "'id', gen_random_uuid(), 'created_at', now(), 'updated_at', now()))).*"
+                " FROM proposals p, generate_series(1, $2) WHERE p.id = $1 RETURNING id",
+                uuid.UUID(template),
+                count,
+            )
+            return [str(r["id"]) for r in rows]
+        finally:
+            await conn.close()
+
+    def drafts(self, count: int) -> list[str]:
+        member = {"Authorization": f"Bearer {self.token(MEMBER_PHONE)}"}
+        with httpx.Client(base_url=self.urls["gateway"], timeout=15) as client:
+            created = client.post("/api/v1/proposals", headers=member, json=lua.DRAFT)
+            created.raise_for_status()
+        return asyncio.run(self._copy_drafts(created.json()["id"], count))
+
+    # measuring ----------------------------------------------------------------------------------
+    def hit(
+        self, url: str, headers: dict[str, str] | None = None, script: Path | None = None
+    ) -> wrk_tool.WrkResult:
+        return wrk_tool.run(
+            url, duration=self.duration, connections=self.connections, headers=headers, script=script
+        )
+
+    def pair(
+        self,
+        name: str,
+        measure: Callable[[], wrk_tool.WrkResult],
+        baseline_name: str | None = None,
+        baseline: Callable[[], wrk_tool.WrkResult] | None = None,
+    ) -> tuple[Figure, Figure | None]:
+        """`runs` runs of a figure, each followed by a run of its baseline."""
+        figure = Figure(name, [], "req/s")
+        base = Figure(baseline_name or "", [], "req/s") if baseline else None
+        for run in range(self.runs):
+            print(f"  {name}: run {run + 1}/{self.runs}", file=sys.stderr)
+            result = measure()
+            figure.values.append(result.rps)
+            figure.p99_ms.append(result.p99_ms)
+            figure.errors += result.errors
+            if baseline is not None and base is not None:
+                result = baseline()
+                base.values.append(result.rps)
+                base.p99_ms.append(result.p99_ms)
+                base.errors += result.errors
+        return figure, base
+
+    def event_latency(self, drafts: list[str], rate: float) -> dict[str, float]:
+        member = self.token(MEMBER_PHONE)
+        return asyncio.run(
+            event_latency(
+                self.urls["proposal"],
+                member,
+                drafts,
+                rate=rate,
+                proposal_dsn=self._dsn("proposal"),
+                notify_dsn=self._dsn("notify"),
+            )
+        )
+
+    def run_all(self) -> list[Comparison]:
+        out: list[Comparison] = []
+        staff = self.token(STAFF_PHONE)
+        member = self.token(MEMBER_PHONE)
+        staff_id = self.facts["staff_id"] = self.person_id(staff)
+        pid = self.facts["proposal_id"]
+        auth_staff = {"Authorization": f"Bearer {staff}"}
+        auth_member = {"Authorization": f"Bearer {member}"}
+        bare, gw, gw_bare = self.urls["bare_fastapi"], self.urls["gateway"], self.urls["gateway_bare"]
+
+        fig, base = self.pair(
+            "healthz, proposal-svc",
+            lambda: self.hit(f"{self.urls['proposal']}/healthz"),
+            "bare ASGI app",
+            lambda: self.hit(f"{self.urls['bare_asgi']}/"),
+        )
+        out.append(Comparison("1. /healthz of a service", fig, base))
+
+        unread, unread_base = self.pair(
+            "unread count, notify-svc",
+            lambda: self.hit(f"{self.urls['notify']}/api/v1/inbox/unread-count", auth_staff),
+            "bare FastAPI + asyncpg, same query",
+            lambda: self.hit(f"{bare}/api/v1/inbox/unread-count?person={staff_id}"),
+        )
+        out.append(Comparison("1. hot read: unread count", unread, unread_base, 0.5, 20.0))
+
+        fig, base = self.pair(
+            "proposal by id, proposal-svc",
+            lambda: self.hit(f"{self.urls['proposal']}/api/v1/proposals/{pid}", auth_member),
+            "bare FastAPI + asyncpg, same query",
+            lambda: self.hit(f"{bare}/api/v1/proposals/{pid}"),
+        )
+        out.append(Comparison("1. hot read: a proposal by id for its proposer", fig, base, 0.5, 20.0))
+
+        fig, base = self.pair(
+            "inbox page, notify-svc",
+            lambda: self.hit(f"{self.urls['notify']}/api/v1/inbox", auth_staff),
+            "bare FastAPI + asyncpg, same query",
+            lambda: self.hit(f"{bare}/api/v1/inbox?person={staff_id}"),
+        )
+        out.append(Comparison("1. hot read: an inbox page", fig, base, 0.5, 20.0))
+
+        fig, base = self.pair(
+            "gateway → bare upstream",
+            lambda: self.hit(f"{gw_bare}/api/v1/inbox/unread-count?person={staff_id}", auth_staff),
+            "the bare upstream directly",
+            lambda: self.hit(f"{bare}/api/v1/inbox/unread-count?person={staff_id}"),
+        )
+        out.append(Comparison("2. gateway hop over a fast upstream", fig, base, 0.4))
+
+        fig, _ = self.pair(
+            "unread count through the gateway",
+            lambda: self.hit(f"{gw}/api/v1/inbox/unread-count", auth_staff),
+        )
+        out.append(
+            Comparison("2. unread count through the gateway (vs direct)", fig, unread, note="the real stack")
+        )
+
+        script = lua.create_draft(self.work)
+        fig, _ = self.pair(
+            "create a draft, proposal-svc",
+            lambda: self.hit(f"{self.urls['proposal']}/api/v1/proposals", auth_member, script),
+        )
+        out.append(Comparison("3. write: create a draft (insert, commit)", fig, None, note="for reference"))
+
+        # Enough drafts for a submit rate of 4,000/s: past them a run would be refused (409).
+        chunk = int(self.duration * 4000)
+        drafts = self.drafts(chunk * self.runs)
+        chunks = iter([drafts[i * chunk : (i + 1) * chunk] for i in range(self.runs)])
+        fig, _ = self.pair(
+            "submit a proposal, proposal-svc",
+            lambda: self.hit(
+                self.urls["proposal"],
+                auth_member,
+                lua.submit(self.work, f"submit-{uuid.uuid4().hex[:6]}", next(chunks)),
+            ),
+        )
+        note = (
+            f"{fig.errors} answers were not 2xx (a run that outlasts its {chunk} drafts is refused: 409)"
+            if fig.errors
+            else ""
+        )
+        out.append(Comparison("3. write: submit a proposal", fig, None, None, 50.0, 1000.0, note))
+        self.facts["event_latency"] = self.event_latency(self.drafts(int(200 * self.duration)), rate=200.0)
+        return out
+
+    def profile(self, url: str, headers: dict[str, str], pid: int, out_prefix: Path) -> Path | None:
+        """A py-spy profile of `pid` while wrk loads `url`; the top frames as text, and a flame graph."""
+        from cppcc_bench.profile import record
+
+        return record(pid, lambda: self.hit(url, headers), out_prefix, self.duration)
+
+
+def _rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0

@@ -1,0 +1,188 @@
+"""The dated Markdown report (and its JSON twin, which `compare` reads)."""
+
+import json
+import os
+import platform
+import subprocess
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from cppcc_bench.harness import Comparison
+
+PACKAGES = (
+    "fastapi",
+    "starlette",
+    "uvicorn",
+    "pydantic",
+    "sqlalchemy",
+    "asyncpg",
+    "httpx",
+    "nats-py",
+    "pyjwt",
+)
+
+
+def machine() -> dict[str, Any]:
+    cpu = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+        mem_kb = int(Path("/proc/meminfo").read_text().split()[1])
+    except OSError:
+        mem_kb = 0
+    wrk_version = subprocess.run(["wrk", "-v"], capture_output=True, text=True).stdout.split("\n")[0]
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "memory_gib": round(mem_kb / 1024 / 1024, 1),
+        "kernel": platform.release(),
+        "python": platform.python_version(),
+        "wrk": wrk_version.strip(),
+        "packages": {name: _version(name) for name in PACKAGES},
+    }
+
+
+def _version(name: str) -> str:
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return "-"
+
+
+def _fmt(value: float | None, digits: int = 0) -> str:
+    return "–" if value is None else f"{value:,.{digits}f}"
+
+
+def _target(c: Comparison) -> str:
+    parts = []
+    if c.target_ratio is not None:
+        parts.append(f"≥ {c.target_ratio:.0%} of baseline")
+    if c.target_rps is not None:
+        parts.append(f"≥ {c.target_rps:,.0f}/s")
+    if c.target_p99_ms is not None:
+        parts.append(f"p99 ≤ {c.target_p99_ms:g} ms")
+    return ", ".join(parts) or "–"
+
+
+def to_json(comparisons: list[Comparison], facts: dict[str, Any], settings: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": machine(),
+        "settings": settings,
+        "facts": facts,
+        "figures": [
+            {
+                "name": c.name,
+                "measured": c.figure.name,
+                "values": c.figure.values,
+                "median": c.figure.median,
+                "p99_ms": c.figure.p99_ms,
+                "errors": c.figure.errors,
+                "baseline": c.baseline.name if c.baseline else None,
+                "baseline_values": c.baseline.values if c.baseline else None,
+                "baseline_median": c.baseline.median if c.baseline else None,
+                "ratio": c.ratio,
+                "target": _target(c),
+                "met": c.met,
+                "note": c.note,
+            }
+            for c in comparisons
+        ],
+    }
+
+
+def markdown(data: dict[str, Any], profile: str | None) -> str:
+    m, s, f = data["machine"], data["settings"], data["facts"]
+    lines = [
+        f"# Benchmark {data['when']}",
+        "",
+        f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB, Linux {m['kernel']}, Python {m['python']}.  ",
+        f"Load: {m['wrk']}, `-t1 -c{s['connections']}`, {s['duration']} s per run, {s['runs']} runs per figure,"
+        " each run followed by its baseline's run. One uvicorn worker per process.  ",
+        "Versions: " + ", ".join(f"{k} {v}" for k, v in m["packages"].items()) + ".",
+        "",
+        "| figure | measured (median, range) | p99 ms (median) | baseline (median, range) | ratio | target | |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for fig in data["figures"]:
+        values = fig["values"]
+        base = fig["baseline_values"]
+        p99 = sorted(fig["p99_ms"])[len(fig["p99_ms"]) // 2] if fig["p99_ms"] else None
+        ratio = "–" if fig["ratio"] is None else f"{fig['ratio']:.0%}"
+        verdict = {True: "met", False: "**not met**", None: ""}[fig["met"]]
+        lines.append(
+            f"| {fig['name']} | {_fmt(fig['median'])}/s ({_fmt(min(values))}–{_fmt(max(values))})"
+            f" | {_fmt(p99, 1)} | "
+            + (
+                f"{fig['baseline']}: {_fmt(fig['baseline_median'])}/s ({_fmt(min(base))}–{_fmt(max(base))})"
+                if base
+                else "–"
+            )
+            + f" | {ratio} | {fig['target']} | {verdict}"
+            + (f" ({fig['note']})" if fig["note"] else "")
+            + (f" errors: {fig['errors']}" if fig["errors"] else "")
+            + " |"
+        )
+    ev = f.get("event_latency", {})
+    lines += [
+        "",
+        "## Event latency, commit to effect (target p50 ≤ 10 ms, p99 ≤ 50 ms at 200 events/s)",
+        "",
+        f"{ev.get('events', 0)} submissions at {ev.get('rate', 0):.0f}/s (open loop):"
+        f" p50 {_fmt(ev.get('p50_ms'), 1)} ms, p99 {_fmt(ev.get('p99_ms'), 1)} ms, max {_fmt(ev.get('max_ms'), 1)} ms;"
+        f" {ev.get('missing', 0)} not delivered within the wait, {ev.get('failures', 0)} refused submissions.",
+        "",
+        "## Footprint (target: each service idles under 150 MB RSS; ready within 30 s once installed)",
+        "",
+        f"Ready in {f['ready_seconds']:.1f} s from a fresh data folder (initdb, NATS, migrations, five processes);"
+        f" demo data loaded in {f['demo_seconds']:.1f} s.",
+        "",
+        "| process | idle RSS MB |",
+        "|---|---|",
+    ]
+    lines += [f"| {name} | {rss:.0f} |" for name, rss in f["idle_rss_mb"].items()]
+    if profile:
+        lines += [
+            "",
+            f"## Profile of the slowest path: {f.get('profiled', '')}",
+            "",
+            "```",
+            profile.rstrip(),
+            "```",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def compare(a: dict[str, Any], b: dict[str, Any]) -> str:
+    """Two reports side by side: each figure's median in both, and the change."""
+    lines = [
+        f"| figure | {a['when']} | {b['when']} | change |",
+        "|---|---|---|---|",
+    ]
+    before = {fig["name"]: fig for fig in a["figures"]}
+    for fig in b["figures"]:
+        old = before.get(fig["name"])
+        if old is None:
+            lines.append(f"| {fig['name']} | – | {_fmt(fig['median'])}/s | new |")
+            continue
+        change = fig["median"] / old["median"] - 1 if old["median"] else 0.0
+        ratios = ""
+        if fig["ratio"] is not None and old["ratio"] is not None:
+            ratios = f" (of baseline: {old['ratio']:.0%} → {fig['ratio']:.0%})"
+        lines.append(
+            f"| {fig['name']} | {_fmt(old['median'])}/s | {_fmt(fig['median'])}/s | {change:+.0%}{ratios} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def write(folder: Path, data: dict[str, Any], profile: str | None) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    stamp = data["facts"]["stamp"]
+    path = folder / f"{stamp}.md"
+    path.write_text(markdown(data, profile), encoding="utf-8")
+    path.with_suffix(".json").write_text(json.dumps(data, ensure_ascii=False, indent=1))
+    return path
