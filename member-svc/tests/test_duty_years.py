@@ -12,6 +12,8 @@ from typing import Any
 import httpx
 import nats
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from openpyxl import load_workbook
 from sqlalchemy import text
 
@@ -27,7 +29,9 @@ from cppcc_common.db import create_engine, create_sessionmaker, session_scope
 from cppcc_common.events import EventData, make_event
 from cppcc_common.testing.app import serve_app
 from member_svc.directory.models import Member, Sector, Term
+from member_svc.duty.service import people_of_year
 from member_svc.main import create_app
+from member_svc.models import Person
 from member_svc.people.service import ensure_organization, register_person
 from member_svc.settings import Settings
 
@@ -202,6 +206,38 @@ async def _all(client: httpx.AsyncClient, path: str, headers: dict[str, str], **
 
 
 # ---- one record per person and year ------------------------------------------------------------
+
+
+@given(
+    standing=st.lists(st.booleans(), min_size=1, max_size=4),
+    order=st.randoms(use_true_random=False),
+)
+def test_a_persons_duty_year_does_not_depend_on_the_order_of_their_member_records(
+    standing: list[bool], order: Any
+) -> None:
+    person = Person(id=uuid.uuid4(), org_id=ORG, name="换届者")
+    terms = {
+        t.id: t
+        for t in (
+            Term(
+                id=uuid.uuid4(),
+                org_id=ORG,
+                number=i,
+                starts_on=date(2026, 1 + 3 * i, 1),
+                ends_on=date(2030, 1, 1),
+            )
+            for i in range(len(standing))
+        )
+    }
+    records = [
+        (Member(person_id=person.id, term_id=t, sector_id=uuid.uuid4(), is_standing=s), person)
+        for t, s in zip(terms, standing, strict=True)
+    ]
+    shuffled = list(records)
+    order.shuffle(shuffled)
+    [year] = people_of_year(shuffled, terms)
+    assert year.is_standing is any(standing)  # rule 26: standing in any of the year's terms
+    assert year.member is records[-1][0] and year.term is terms[records[-1][0].term_id]  # the latest term
 
 
 async def test_a_person_with_two_member_records_in_a_year_has_one_record(
