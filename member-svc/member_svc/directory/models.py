@@ -1,9 +1,11 @@
 """Directory tables of member-svc."""
 
 from datetime import date, datetime
+from typing import Any
 from uuid import UUID
 
 from sqlalchemy import Date, DateTime, ForeignKey, Index, String, Text, UniqueConstraint, func
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from member_svc.models import Base
@@ -126,3 +128,14 @@ class Unit(Base):
     name: Mapped[str] = mapped_column(String(100))
     kind: Mapped[str] = mapped_column(String(20))  # government | party | court | other
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class DirectoryPolicyRow(Base):
+    """An organization's directory policy values (DirectoryPolicy), set by an admin."""
+
+    __tablename__ = "directory_policies"
+
+    org_id: Mapped[UUID] = mapped_column(ForeignKey("organizations.id"), primary_key=True)
+    values: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_by: Mapped[UUID]

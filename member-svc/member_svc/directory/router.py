@@ -13,7 +13,7 @@ from cppcc_common.pagination import CursorQuery, LimitQuery
 from cppcc_common.versioning import ExpectedVersion, etag
 from member_svc.directory import service
 from member_svc.directory.models import Committee, Member, Sector, Unit
-from member_svc.directory.policy import DEFAULT_POLICY, PARTIES
+from member_svc.directory.policy import PARTIES, DirectoryPolicy
 from member_svc.directory.schemas import (
     MemberCreate,
     MemberPage,
@@ -24,6 +24,7 @@ from member_svc.directory.schemas import (
     OfficerRead,
     OrganizationRead,
     PartyRead,
+    PolicyValues,
     SectorOfficers,
     SessionCreate,
     SessionRead,
@@ -50,9 +51,11 @@ def _reads_members(p: Principal) -> bool:
 
 
 MANAGE = Permission("directory.manage", rule=_manages_members)
+SET_POLICY = Permission("directory.policy", roles={"admin"})
 READ_MEMBERS = Permission("members.read", rule=_reads_members)
 OWN_RECORD = Permission("members.read_own", roles={"member"})
 Manager = Annotated[Principal, Depends(MANAGE)]
+PolicyAdmin = Annotated[Principal, Depends(SET_POLICY)]
 Reader = Annotated[Principal, Depends(READ_MEMBERS)]
 Anyone = Annotated[Principal, Depends(AUTHENTICATED)]
 
@@ -91,10 +94,36 @@ async def add_term(body: TermCreate, principal: Manager, session: SessionDep) ->
     summary="Schedule a plenary session (次会议) and its session-proposal window",
 )
 async def schedule_session(body: SessionCreate, principal: Manager, session: SessionDep) -> SessionRead:
-    plenary = await service.schedule_session(
-        session, org_id=principal.org, data=body, policy=DEFAULT_POLICY, actor=principal.sub
-    )
+    plenary = await service.schedule_session(session, org_id=principal.org, data=body, actor=principal.sub)
     return SessionRead.model_validate(plenary)
+
+
+@router.get(
+    "/api/v1/orgs/current/policy",
+    response_model=PolicyValues,
+    summary="My organization's directory policy (session-proposal window)",
+)
+async def get_policy(principal: Manager, session: SessionDep) -> PolicyValues:
+    policy = await service.policy_of(session, principal.org)
+    return PolicyValues(**policy.model_dump())
+
+
+@router.put(
+    "/api/v1/orgs/current/policy",
+    response_model=PolicyValues,
+    summary="Set my organization's directory policy (admin)",
+)
+async def put_policy(
+    body: PolicyValues, principal: PolicyAdmin, session: SessionDep, request: Request
+) -> PolicyValues:
+    policy = await service.set_policy(
+        session,
+        org_id=principal.org,
+        policy=DirectoryPolicy(**body.model_dump()),
+        actor=principal.sub,
+        now=_now(request),
+    )
+    return PolicyValues(**policy.model_dump())
 
 
 def _named_routes(path: str, model: type, create: object, tag: str) -> None:

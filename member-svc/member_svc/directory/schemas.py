@@ -37,9 +37,17 @@ class SessionCreate(_In):
     opens_on: date
     closes_on: date
     proposal_window_opens_at: datetime | None = Field(
-        default=None, description="默认：开幕前 3 个月（政策值）"
+        default=None, description="默认：开幕前 N 个自然月的同一日（本组织政策值，默认 3）"
     )
     proposal_deadline_at: datetime
+
+
+class PolicyValues(_In):
+    """The organization's directory policy (rule 5's session-proposal window)."""
+
+    session_window_months_before: int = Field(
+        ge=0, le=12, description="会期提案征集自开幕前几个自然月开始（默认 3）"
+    )
 
 
 class SessionRead(_Out):

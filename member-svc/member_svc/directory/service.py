@@ -1,11 +1,12 @@
 """Directory use cases. Every query is scoped to the caller's organization (rule 28); every change
 that other services care about stages its event in the same transaction."""
 
-from datetime import date, datetime, time
+from datetime import datetime, time
 from typing import Any, TypeVar
 from uuid import UUID
 
 from sqlalchemy import delete, select, tuple_
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -36,6 +37,7 @@ from member_svc.directory.errors import (
 )
 from member_svc.directory.models import (
     Committee,
+    DirectoryPolicyRow,
     Member,
     MemberCommittee,
     MemberStatusChange,
@@ -45,7 +47,7 @@ from member_svc.directory.models import (
     Term,
     Unit,
 )
-from member_svc.directory.policy import DirectoryPolicy
+from member_svc.directory.policy import DirectoryPolicy, session_window_opens_on
 from member_svc.directory.schemas import (
     CommitteeSeat,
     MemberCreate,
@@ -104,19 +106,35 @@ async def add_term(session: AsyncSession, *, org_id: UUID, data: TermCreate) -> 
     return term
 
 
-def _months_before(day: date, months: int) -> date:
-    month_index = day.year * 12 + day.month - 1 - months
-    year, month = divmod(month_index, 12)
-    return date(year, month + 1, min(day.day, 28))
+async def policy_of(session: AsyncSession, org_id: UUID) -> DirectoryPolicy:
+    """The organization's directory policy; the defaults until an admin sets one."""
+    row = await session.get(DirectoryPolicyRow, org_id)
+    return DirectoryPolicy.model_validate(row.values) if row is not None else DirectoryPolicy()
+
+
+async def set_policy(
+    session: AsyncSession, *, org_id: UUID, policy: DirectoryPolicy, actor: UUID, now: datetime
+) -> DirectoryPolicy:
+    """Replaces the organization's directory policy (sessions scheduled later follow it)."""
+    values = {"values": policy.model_dump(mode="json"), "updated_at": now, "updated_by": actor}
+    stmt = insert(DirectoryPolicyRow).values(org_id=org_id, **values)
+    await session.execute(stmt.on_conflict_do_update(index_elements=[DirectoryPolicyRow.org_id], set_=values))
+    return policy
 
 
 async def schedule_session(
-    session: AsyncSession, *, org_id: UUID, data: SessionCreate, policy: DirectoryPolicy, actor: UUID
+    session: AsyncSession,
+    *,
+    org_id: UUID,
+    data: SessionCreate,
+    actor: UUID,
+    policy: DirectoryPolicy | None = None,
 ) -> PlenarySession:
-    """A plenary session and its session-proposal window (default: from N months before it opens)."""
+    """A plenary session and its session-proposal window (default: the organization's policy)."""
     term = await _owned(session, Term, data.term_id, org_id)
+    policy = policy or await policy_of(session, org_id)
     opens_at = data.proposal_window_opens_at or datetime.combine(
-        _months_before(data.opens_on, policy.session_window_months_before), time(0, 0), SHANGHAI
+        session_window_opens_on(data.opens_on, policy), time(0, 0), SHANGHAI
     )
     if data.closes_on < data.opens_on or not (term.starts_on <= data.opens_on <= term.ends_on):
         raise InvalidDates(

@@ -110,3 +110,34 @@ class DutyEvent(Base):
     type: Mapped[str] = mapped_column(String(80))
     occurred_on: Mapped[date] = mapped_column(Date)
     envelope: Mapped[dict[str, Any]] = mapped_column(JSONB)
+
+
+class HeldEntry(Base):
+    """An entry an event gave for a closed year: kept out of the ledger until staff decide.
+
+    A closed year is final (DOMAIN.md §5): a late event never changes it by itself. Staff list the
+    held entries and apply one (it joins the ledger and the closed total follows) or dismiss it.
+    """
+
+    __tablename__ = "held_entries"
+    __table_args__ = (
+        # Redelivering the late event holds its entries once.
+        UniqueConstraint("source_event_id", "person_id", "rule", name="uq_held_entries_source"),
+        Index("ix_held_entries_org_status_held", "org_id", "status", "held_at"),
+    )
+
+    id: Mapped[UUID] = mapped_column(primary_key=True)
+    org_id: Mapped[UUID]
+    person_id: Mapped[UUID]
+    year: Mapped[int]
+    occurred_on: Mapped[date] = mapped_column(Date)
+    category: Mapped[str] = mapped_column(String(20))
+    rule: Mapped[str] = mapped_column(String(60))
+    points: Mapped[Decimal] = mapped_column(Numeric(8, 2))
+    source_event_id: Mapped[UUID]
+    source_type: Mapped[str] = mapped_column(String(80))
+    source_object_id: Mapped[UUID | None]
+    held_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    status: Mapped[str] = mapped_column(String(20))  # pending | applied | dismissed
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    decided_by: Mapped[UUID | None]

@@ -6,11 +6,12 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import and_, delete, select
+from sqlalchemy import and_, delete, select, tuple_
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cppcc_common.ids import new_id
+from cppcc_common.pagination import decode_cursor, encode_cursor
 from member_svc.directory.models import Member, Sector, Term
 from member_svc.duty.entries import EntryDraft, Rule
 from member_svc.duty.models import (
@@ -18,6 +19,7 @@ from member_svc.duty.models import (
     ClosedYear,
     DutyEvent,
     ExitReviewAlert,
+    HeldEntry,
     LedgerEntry,
     ScoringTable,
 )
@@ -75,13 +77,8 @@ async def remember_event(
     await session.execute(stmt.on_conflict_do_nothing(index_elements=[DutyEvent.event_id]))
 
 
-async def add_entries(
-    session: AsyncSession, drafts: list[EntryDraft], source_type: str, now: datetime
-) -> None:
-    """Stores entries; one already stored for the same (event, person, rule) is kept (rule 23)."""
-    if not drafts:
-        return
-    rows = [
+def _entry_rows(drafts: list[EntryDraft], source_type: str, now: datetime) -> list[dict[str, Any]]:
+    return [
         {
             "id": new_id(),
             "org_id": d.org_id,
@@ -98,9 +95,99 @@ async def add_entries(
         }
         for d in drafts
     ]
+
+
+async def add_entries(
+    session: AsyncSession, drafts: list[EntryDraft], source_type: str, now: datetime
+) -> None:
+    """Stores entries; one already stored for the same (event, person, rule) is kept (rule 23)."""
+    if not drafts:
+        return
+    rows = _entry_rows(drafts, source_type, now)
     await session.execute(
         insert(LedgerEntry).values(rows).on_conflict_do_nothing(constraint="uq_ledger_entries_source")
     )
+
+
+async def hold_entries(
+    session: AsyncSession, drafts: list[EntryDraft], source_type: str, now: datetime
+) -> list[HeldEntry]:
+    """Holds entries of closed years for review; a redelivered event holds nothing twice."""
+    if not drafts:
+        return []
+    rows = [
+        {k: v for k, v in row.items() if k != "created_at"} | {"held_at": now, "status": "pending"}
+        for row in _entry_rows(drafts, source_type, now)
+    ]
+    stmt = (
+        insert(HeldEntry)
+        .values(rows)
+        .on_conflict_do_nothing(constraint="uq_held_entries_source")
+        .returning(HeldEntry)
+    )
+    return list((await session.execute(stmt)).scalars())
+
+
+async def stored_entry_keys(session: AsyncSession, drafts: list[EntryDraft]) -> set[tuple[UUID, UUID, str]]:
+    """The (event, person, rule) keys of these drafts that are in the ledger already."""
+    if not drafts:
+        return set()
+    keys = {(d.source_event_id, d.person_id, d.rule.value) for d in drafts}
+    columns = tuple_(LedgerEntry.source_event_id, LedgerEntry.person_id, LedgerEntry.rule)
+    query = select(LedgerEntry.source_event_id, LedgerEntry.person_id, LedgerEntry.rule).where(
+        columns.in_(list(keys))
+    )
+    return {(e, p, r) for e, p, r in (await session.execute(query)).all()}
+
+
+async def closed_person_years(
+    session: AsyncSession, org_id: UUID, keys: set[tuple[UUID, int]]
+) -> set[tuple[UUID, int]]:
+    """Which of these (person, year) pairs are closed."""
+    if not keys:
+        return set()
+    query = select(ClosedYear.person_id, ClosedYear.year).where(
+        ClosedYear.org_id == org_id, tuple_(ClosedYear.person_id, ClosedYear.year).in_(list(keys))
+    )
+    return {(p, y) for p, y in (await session.execute(query)).all()}
+
+
+async def held_entries(
+    session: AsyncSession, *, org_id: UUID, status: str, cursor: str | None, limit: int
+) -> tuple[list[HeldEntry], str | None]:
+    """The organization's held entries with a status, newest first, one page."""
+    query = select(HeldEntry).where(HeldEntry.org_id == org_id, HeldEntry.status == status)
+    if cursor:
+        query = query.where(tuple_(HeldEntry.held_at, HeldEntry.id) < tuple_(*decode_cursor(cursor)))
+    query = query.order_by(HeldEntry.held_at.desc(), HeldEntry.id.desc()).limit(limit + 1)
+    rows = list((await session.execute(query)).scalars())
+    more = len(rows) > limit
+    return rows[:limit], encode_cursor(rows[limit - 1].held_at, rows[limit - 1].id) if more else None
+
+
+async def held_entry(session: AsyncSession, org_id: UUID, held_id: UUID) -> HeldEntry | None:
+    row = await session.get(HeldEntry, held_id, with_for_update=True)
+    return row if row is not None and row.org_id == org_id else None
+
+
+async def exit_review_alerts(
+    session: AsyncSession, *, org_id: UUID, cursor: str | None, limit: int
+) -> tuple[list[tuple[ExitReviewAlert, str]], str | None]:
+    """The organization's exit-review alerts with the member's name, newest first, one page."""
+    query = (
+        select(ExitReviewAlert, Person.name)
+        .join(Person, Person.id == ExitReviewAlert.person_id)
+        .where(ExitReviewAlert.org_id == org_id)
+    )
+    if cursor:
+        query = query.where(
+            tuple_(ExitReviewAlert.raised_at, ExitReviewAlert.id) < tuple_(*decode_cursor(cursor))
+        )
+    query = query.order_by(ExitReviewAlert.raised_at.desc(), ExitReviewAlert.id.desc()).limit(limit + 1)
+    rows = [(a, name) for a, name in (await session.execute(query)).all()]
+    more = len(rows) > limit
+    last = rows[limit - 1][0] if more else None
+    return rows[:limit], encode_cursor(last.raised_at, last.id) if last is not None else None
 
 
 async def entries(
@@ -167,8 +254,12 @@ async def events_between(session: AsyncSession, org_id: UUID, start: date, end: 
     return list((await session.execute(query)).scalars())
 
 
-async def delete_entries_of_year(session: AsyncSession, org_id: UUID, year: int) -> None:
-    await session.execute(delete(LedgerEntry).where(LedgerEntry.org_id == org_id, LedgerEntry.year == year))
+async def delete_entries_of_year(session: AsyncSession, org_id: UUID, year: int, *, keep: set[UUID]) -> None:
+    """Deletes the year's entries except those of the people in `keep` (their year is closed)."""
+    query = delete(LedgerEntry).where(LedgerEntry.org_id == org_id, LedgerEntry.year == year)
+    if keep:
+        query = query.where(LedgerEntry.person_id.not_in(keep))
+    await session.execute(query)
 
 
 async def terms_by_id(session: AsyncSession, term_ids: set[UUID]) -> dict[UUID, Term]:

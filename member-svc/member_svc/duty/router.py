@@ -1,10 +1,13 @@
 """Duty-record routes: members see their own record and rank; staff see everyone's (rule 28)."""
 
 import asyncio
+import base64
+import binascii
+from collections.abc import Callable
 from dataclasses import asdict
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Literal, TypeVar
 from urllib.parse import quote
 from uuid import UUID
 
@@ -12,20 +15,29 @@ from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from sqlalchemy import select
 
 from cppcc_common.auth import Permission, Principal
+from cppcc_common.clock import SHANGHAI
 from cppcc_common.db import SessionDep
 from cppcc_common.errors import PayloadTooLarge, ValidationFailed
 from cppcc_common.i18n import Text
+from cppcc_common.pagination import CursorQuery, LimitQuery
 from member_svc.duty import repository, service
 from member_svc.duty.models import LedgerEntry
 from member_svc.duty.policy import Category
 from member_svc.duty.schemas import (
     AnnualReportRead,
     ClosedYearRead,
+    ExitReviewAlertPage,
+    ExitReviewAlertRead,
+    HeldEntryPage,
+    HeldEntryRead,
     Recomputed,
+    RecordPage,
     RecordRead,
     RecordWithEntries,
     ScoringTableCreate,
+    ScoringTablePage,
     ScoringTableRead,
+    SectorYearPage,
     SectorYearRead,
 )
 from member_svc.roster.sheet import write_roster
@@ -58,11 +70,46 @@ Staff = Annotated[Principal, Depends(STAFF)]
 Closer = Annotated[Principal, Depends(CLOSE)]
 Admin = Annotated[Principal, Depends(ADMIN)]
 Year = Annotated[int, Query(ge=2000, le=2100)]
+YearOrCurrent = Annotated[
+    int | None, Query(ge=2000, le=2100, description="default: the current year in Asia/Shanghai")
+]
+DEFAULT_LIMIT = 20
 
 
 def _now(request: Request) -> datetime:
     now: datetime = request.app.state.runtime.clock.now()
     return now
+
+
+def _year(request: Request, year: int | None) -> int:
+    """The asked year, or the current one in Asia/Shanghai (where the duty year is counted)."""
+    return year if year is not None else _now(request).astimezone(SHANGHAI).year
+
+
+_BAD_CURSOR = Text("分页游标无效。", "The page cursor is invalid.")
+
+
+T = TypeVar("T")
+
+
+def _page(
+    items: list[T], key: Callable[[T], UUID], limit: int, cursor: str | None
+) -> tuple[list[T], str | None]:
+    """A page of a list computed whole (ranks, sector reports); the cursor names the page's last item."""
+    if cursor is not None:
+        try:
+            after: UUID | None = UUID(bytes=base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        except (ValueError, binascii.Error):
+            after = None
+        position = next((i for i, item in enumerate(items) if key(item) == after), None)
+        if position is None:
+            raise ValidationFailed(
+                _BAD_CURSOR, errors=[{"field": "cursor", "code": "invalid_cursor", "message": _BAD_CURSOR.zh}]
+            )
+        items = items[position + 1 :]
+    page = items[:limit]
+    more = len(items) > limit
+    return page, base64.urlsafe_b64encode(key(page[-1]).bytes).decode().rstrip("=") if more else None
 
 
 CENTS = Decimal("0.01")
@@ -91,25 +138,114 @@ async def _with_entries(session: SessionDep, record: service.Record) -> RecordWi
 @router.get(
     "/records/me", response_model=RecordWithEntries, summary="My duty record (成绩单) of a year, with ranks"
 )
-async def my_record(principal: Member, session: SessionDep, year: Year) -> RecordWithEntries:
-    record = await service.record_of(session, org_id=principal.org, person_id=principal.sub, year=year)
+async def my_record(
+    principal: Member, session: SessionDep, request: Request, year: YearOrCurrent = None
+) -> RecordWithEntries:
+    record = await service.record_of(
+        session, org_id=principal.org, person_id=principal.sub, year=_year(request, year)
+    )
     return await _with_entries(session, record)
 
 
-@router.get(
-    "/records", response_model=list[RecordRead], summary="Every member's record of a year, ranked (staff)"
-)
+@router.get("/records", response_model=RecordPage, summary="Every member's record of a year, ranked (staff)")
 async def all_records(
-    principal: Staff, session: SessionDep, year: Year, sector_id: UUID | None = None
-) -> list[RecordRead]:
-    rows = await service.records(session, org_id=principal.org, year=year)
-    return [_read(r) for r in rows if sector_id is None or r.sector_id == sector_id]
+    principal: Staff,
+    session: SessionDep,
+    request: Request,
+    year: YearOrCurrent = None,
+    sector_id: UUID | None = None,
+    limit: LimitQuery = DEFAULT_LIMIT,
+    cursor: CursorQuery = None,
+) -> RecordPage:
+    rows = await service.records(session, org_id=principal.org, year=_year(request, year))
+    rows = [r for r in rows if sector_id is None or r.sector_id == sector_id]
+    page, next_cursor = _page(rows, lambda r: r.person_id, limit, cursor)
+    return RecordPage(items=[_read(r) for r in page], next_cursor=next_cursor)
 
 
-@router.get("/sectors", response_model=list[SectorYearRead], summary="Sector targets of a year (staff)")
-async def sectors(principal: Staff, session: SessionDep, year: Year) -> list[SectorYearRead]:
-    rows = await service.sector_report(session, org_id=principal.org, year=year)
-    return [
+@router.get(
+    "/exit-review-alerts",
+    response_model=ExitReviewAlertPage,
+    summary="Exit-review alerts, newest first (staff; rule 24)",
+)
+async def exit_review_alerts(
+    principal: Staff, session: SessionDep, limit: LimitQuery = DEFAULT_LIMIT, cursor: CursorQuery = None
+) -> ExitReviewAlertPage:
+    rows, next_cursor = await service.exit_review_alerts(
+        session, org_id=principal.org, cursor=cursor, limit=limit
+    )
+    items = [
+        ExitReviewAlertRead(
+            id=a.id,
+            person_id=a.person_id,
+            name=name,
+            term_id=a.term_id,
+            threshold=a.threshold,  # type: ignore[arg-type]
+            raised_at=a.raised_at,
+        )
+        for a, name in rows
+    ]
+    return ExitReviewAlertPage(items=items, next_cursor=next_cursor)
+
+
+@router.get(
+    "/held-entries",
+    response_model=HeldEntryPage,
+    summary="Entries late events gave closed years, held for review (staff)",
+)
+async def held_entries(
+    principal: Closer,
+    session: SessionDep,
+    status: Literal["pending", "applied", "dismissed"] = "pending",
+    limit: LimitQuery = DEFAULT_LIMIT,
+    cursor: CursorQuery = None,
+) -> HeldEntryPage:
+    rows, next_cursor = await service.held_entries(
+        session, org_id=principal.org, status=status, cursor=cursor, limit=limit
+    )
+    return HeldEntryPage(items=[HeldEntryRead.model_validate(r) for r in rows], next_cursor=next_cursor)
+
+
+@router.post(
+    "/held-entries/{held_id}/apply",
+    response_model=HeldEntryRead,
+    summary="Apply a held entry to its closed year; the closed total follows (staff)",
+)
+async def apply_held_entry(
+    held_id: UUID, principal: Closer, session: SessionDep, request: Request
+) -> HeldEntryRead:
+    held = await service.apply_held_entry(
+        session, org_id=principal.org, held_id=held_id, actor=principal.sub, now=_now(request)
+    )
+    return HeldEntryRead.model_validate(held)
+
+
+@router.post(
+    "/held-entries/{held_id}/dismiss",
+    response_model=HeldEntryRead,
+    summary="Dismiss a held entry; its closed year stays as it was (staff)",
+)
+async def dismiss_held_entry(
+    held_id: UUID, principal: Closer, session: SessionDep, request: Request
+) -> HeldEntryRead:
+    held = await service.dismiss_held_entry(
+        session, org_id=principal.org, held_id=held_id, actor=principal.sub, now=_now(request)
+    )
+    return HeldEntryRead.model_validate(held)
+
+
+@router.get("/sectors", response_model=SectorYearPage, summary="Sector targets of a year (staff)")
+async def sectors(
+    principal: Staff,
+    session: SessionDep,
+    request: Request,
+    year: YearOrCurrent = None,
+    limit: LimitQuery = DEFAULT_LIMIT,
+    cursor: CursorQuery = None,
+) -> SectorYearPage:
+    report = await service.sector_report(session, org_id=principal.org, year=_year(request, year))
+    rows, next_cursor = _page(report, lambda r: r.sector_id, limit, cursor)
+    items = [
         SectorYearRead(
             sector_id=r.sector_id,
             name=r.name,
@@ -124,6 +260,7 @@ async def sectors(principal: Staff, session: SessionDep, year: Year) -> list[Sec
         )
         for r in rows
     ]
+    return SectorYearPage(items=items, next_cursor=next_cursor)
 
 
 BAND_LABELS = {"excellent": "优秀", "good": "良好", "competent": "称职", "fails": "不称职"}
@@ -152,8 +289,13 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     responses={200: {"content": {XLSX: {}}}},
 )
 async def export_records(
-    principal: Staff, session: SessionDep, year: Year, sector_id: UUID | None = None
+    principal: Staff,
+    session: SessionDep,
+    request: Request,
+    year: YearOrCurrent = None,
+    sector_id: UUID | None = None,
 ) -> Response:
+    year = _year(request, year)
     rows = [
         r
         for r in await service.records(session, org_id=principal.org, year=year)
@@ -190,18 +332,26 @@ async def export_records(
 
 
 @router.get("/records/{person_id}", response_model=RecordWithEntries, summary="One member's record (staff)")
-async def one_record(person_id: UUID, principal: Staff, session: SessionDep, year: Year) -> RecordWithEntries:
-    record = await service.record_of(session, org_id=principal.org, person_id=person_id, year=year)
+async def one_record(
+    person_id: UUID, principal: Staff, session: SessionDep, request: Request, year: YearOrCurrent = None
+) -> RecordWithEntries:
+    record = await service.record_of(
+        session, org_id=principal.org, person_id=person_id, year=_year(request, year)
+    )
     return await _with_entries(session, record)
 
 
 @router.get(
-    "/scoring-tables", response_model=list[ScoringTableRead], summary="The organization's scoring tables"
+    "/scoring-tables",
+    response_model=ScoringTablePage,
+    summary="The organization's scoring tables, by the date they apply from",
 )
-async def list_tables(principal: Staff, session: SessionDep) -> list[ScoringTableRead]:
-    return [
-        ScoringTableRead.model_validate(t) for t in await repository.scoring_tables(session, principal.org)
-    ]
+async def list_tables(
+    principal: Staff, session: SessionDep, limit: LimitQuery = DEFAULT_LIMIT, cursor: CursorQuery = None
+) -> ScoringTablePage:
+    tables = await repository.scoring_tables(session, principal.org)
+    rows, next_cursor = _page(tables, lambda t: t.id, limit, cursor)
+    return ScoringTablePage(items=[ScoringTableRead.model_validate(t) for t in rows], next_cursor=next_cursor)
 
 
 @router.post(

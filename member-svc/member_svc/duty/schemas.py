@@ -1,9 +1,11 @@
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from cppcc_common.pagination import Page
 
 
 class RecordRead(BaseModel):
@@ -22,6 +24,10 @@ class RecordRead(BaseModel):
     training_met: bool
     annual_report_filed: bool
     closed: bool
+
+
+class RecordPage(Page[RecordRead]):
+    """A page of the year's records, in rank order."""
 
 
 class EntryRead(BaseModel):
@@ -55,6 +61,10 @@ class ScoringTableRead(BaseModel):
     effective_from: date
     values: dict[str, Any]
     created_at: datetime
+
+
+class ScoringTablePage(Page[ScoringTableRead]):
+    """A page of scoring tables, by the date they apply from."""
 
 
 class Recomputed(BaseModel):
@@ -92,3 +102,47 @@ class SectorYearRead(BaseModel):
     activities_met: bool
     outputs_met: bool
     met: bool
+
+
+class HeldEntryRead(BaseModel):
+    """An entry a late event gave for a closed year, held for staff to apply or dismiss."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: UUID
+    person_id: UUID
+    year: int
+    occurred_on: date
+    category: str
+    rule: str
+    points: Decimal
+    source_type: str
+    source_event_id: UUID
+    source_object_id: UUID | None
+    held_at: datetime
+    status: Literal["pending", "applied", "dismissed"]
+    decided_at: datetime | None
+    decided_by: UUID | None
+
+
+class HeldEntryPage(Page[HeldEntryRead]):
+    """A page of held entries, newest first."""
+
+
+class ExitReviewAlertRead(BaseModel):
+    """Rule 24: a member's unexcused absences in a term reached an exit-review threshold."""
+
+    id: UUID
+    person_id: UUID
+    name: str
+    term_id: UUID
+    threshold: Literal["unexcused_plenary_absences", "unexcused_standing_committee_absences"]
+    raised_at: datetime
+
+
+class ExitReviewAlertPage(Page[ExitReviewAlertRead]):
+    """A page of exit-review alerts, newest first."""
+
+
+class SectorYearPage(Page[SectorYearRead]):
+    """A page of the sectors' year against their targets, by sector name."""

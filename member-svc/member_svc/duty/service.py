@@ -1,5 +1,6 @@
 """Duty-ledger use cases: ingesting duty events, the 成绩单, ranks, exit review, closing a year."""
 
+import logging
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -19,8 +20,8 @@ from cppcc_common.ids import new_id
 from cppcc_common.outbox import stage
 from member_svc.directory.models import Member, Term
 from member_svc.duty import repository
-from member_svc.duty.entries import Rule, act_time, draft_entries, duty_date
-from member_svc.duty.models import AnnualReport, ClosedYear, ExitReviewAlert, ScoringTable
+from member_svc.duty.entries import EntryDraft, Rule, act_time, draft_entries, duty_date
+from member_svc.duty.models import AnnualReport, ClosedYear, ExitReviewAlert, HeldEntry, ScoringTable
 from member_svc.duty.policy import Category, DutyPolicy
 from member_svc.duty.scoring import (
     Band,
@@ -37,6 +38,7 @@ from member_svc.duty.scoring import (
 from member_svc.models import Person
 
 SOURCE = "/member-svc"
+log = logging.getLogger("member.duty")
 
 
 class YearClosed(AppError):
@@ -53,6 +55,12 @@ class AnnualReportMissing(AppError):
     title = Text(
         "常委须先提交年度书面履职报告", "A standing member's written annual report is required first"
     )
+
+
+class HeldEntryDecided(AppError):
+    status = 409
+    code = "duty.held_entry_decided"
+    title = Text("该待审积分已处理", "This held entry has been decided already")
 
 
 class ScoringTableExists(AppError):
@@ -129,7 +137,13 @@ async def ingest(session: AsyncSession, envelope: CloudEvent, data: EventData, n
 
 
 async def _score(
-    session: AsyncSession, envelope: CloudEvent, data: EventData, on: date, now: datetime
+    session: AsyncSession,
+    envelope: CloudEvent,
+    data: EventData,
+    on: date,
+    now: datetime,
+    *,
+    recomputing: bool = False,
 ) -> None:
     org_id: UUID = data.org_id
     policy = await repository.policy_on(session, org_id, on)
@@ -141,11 +155,27 @@ async def _score(
         for d in draft_entries(envelope.id, data, policy, standing_member_ids=standing)
         if memberships.get(d.person_id) is not None
     ]  # only members have a duty record
-    await repository.add_entries(session, drafts, envelope.type, now)
-    for person_id in {d.person_id for d in drafts if d.category is Category.MEETINGS}:
+    closed = await repository.closed_person_years(session, org_id, {(d.person_id, d.year) for d in drafts})
+    scored = [d for d in drafts if (d.person_id, d.year) not in closed]
+    await repository.add_entries(session, scored, envelope.type, now)
+    if not recomputing:  # a recomputation leaves closed years as they are, held entries included
+        await _hold_late(session, [d for d in drafts if (d.person_id, d.year) in closed], envelope.type, now)
+    for person_id in {d.person_id for d in scored if d.category is Category.MEETINGS}:
         member = memberships[person_id]
         assert member is not None
         await _check_exit_review(session, member, policy, now)
+
+
+async def _hold_late(session: AsyncSession, late: list[EntryDraft], source_type: str, now: datetime) -> None:
+    """A closed year is final: what a late event gives it is held for staff to apply or dismiss."""
+    stored = await repository.stored_entry_keys(session, late)
+    fresh = [d for d in late if (d.source_event_id, d.person_id, d.rule.value) not in stored]
+    for held in await repository.hold_entries(session, fresh, source_type, now):
+        # The alert: staff with the `members` scope list pending held entries (GET /duty/held-entries).
+        log.warning(
+            "late duty entry held for a closed year",
+            extra={"held_entry": str(held.id), "person": str(held.person_id), "year": held.year},
+        )
 
 
 async def _check_exit_review(
@@ -199,12 +229,16 @@ async def _check_exit_review(
 
 
 async def recompute_year(session: AsyncSession, *, org_id: UUID, year: int, now: datetime) -> int:
-    """Re-derives a year's entries from the stored events with the tables now in force."""
-    await repository.delete_entries_of_year(session, org_id, year)
+    """Re-derives a year's entries from the stored events with the tables now in force.
+
+    Closed years are final: their entries stay as they are and their events are not scored again.
+    """
+    closed = await repository.closed_year_people(session, org_id, year)
+    await repository.delete_entries_of_year(session, org_id, year, keep=closed)
     events = await repository.events_between(session, org_id, date(year, 1, 1), date(year, 12, 31))
     for stored in events:
         envelope, data = parse_event(CloudEvent.model_validate(stored.envelope).to_json())
-        await _score(session, envelope, data, stored.occurred_on, now)
+        await _score(session, envelope, data, stored.occurred_on, now, recomputing=True)
     return len(events)
 
 
@@ -228,30 +262,53 @@ class Record:
     closed: bool
 
 
+@dataclass(frozen=True)
+class PersonYear:
+    """One person's duty year, however many member records (terms) it spans."""
+
+    person: Person
+    member: Member  # the record of the year's latest term: its sector is the person's sector
+    term: Term
+    is_standing: bool  # standing in any of the year's terms, so rule 26 asks for the report
+
+
+def people_of_year(rows: list[tuple[Member, Person]], terms: dict[UUID, Term]) -> list[PersonYear]:
+    """Groups the year's member records by person (a term change gives two records in one year)."""
+    by_person: dict[UUID, list[tuple[Member, Person]]] = {}
+    for member, person in rows:
+        by_person.setdefault(member.person_id, []).append((member, person))
+    out = []
+    for records in by_person.values():
+        member, person = max(records, key=lambda r: terms[r[0].term_id].starts_on)
+        standing = any(m.is_standing for m, _ in records)
+        out.append(PersonYear(person, member, terms[member.term_id], standing))
+    return out
+
+
 async def records(session: AsyncSession, *, org_id: UUID, year: int) -> list[Record]:
-    """Every member's record of the year with ranks in the organization and in their sector."""
+    """Every member's record of the year, one per person, ranked in the organization and sector."""
     policy = await repository.policy_on(session, org_id, date(year, 12, 31))
-    members = await repository.members_of_year(session, org_id, year)
+    # A handful of queries for the whole organization, never a few per member.
+    rows = await repository.members_of_year(session, org_id, year)
+    members = people_of_year(rows, await repository.terms_by_id(session, {m.term_id for m, _ in rows}))
     year_entries = await repository.entries(session, org_id=org_id, year=year)
     by_person: dict[UUID, list[repository.StoredEntry]] = {}
     for entry in year_entries:
         by_person.setdefault(entry.row.person_id, []).append(entry)
-    scores = {m.person_id: year_score(by_person.get(m.person_id, []), policy) for m, _ in members}  # type: ignore[arg-type]
+    scores = {p.person.id: year_score(by_person.get(p.person.id, []), policy) for p in members}  # type: ignore[arg-type]
     org_rank = rank({p: s.total for p, s in scores.items()})
     sector_ranks: dict[UUID, int] = {}
-    for sector in {m.sector_id for m, _ in members if m.sector_id}:
+    for sector in {p.member.sector_id for p in members if p.member.sector_id}:
         sector_ranks |= rank(
-            {m.person_id: scores[m.person_id].total for m, _ in members if m.sector_id == sector}
+            {p.person.id: scores[p.person.id].total for p in members if p.member.sector_id == sector}
         )
-    # A handful of queries for the whole organization, never a few per member.
-    terms = await repository.terms_by_id(session, {m.term_id for m, _ in members})
     trainings = await repository.training_entries(session, org_id=org_id)
     reported = await repository.annual_report_people(session, org_id, year)
     closed = await repository.closed_year_people(session, org_id, year)
     out = []
-    for member, person in members:
-        term = terms[member.term_id]
-        term_trainings = [
+    for one in members:
+        member, person, term = one.member, one.person, one.term
+        term_trainings = [  # training is counted in the year's latest term
             e
             for e in trainings.get(member.person_id, [])
             if term.starts_on <= e.row.occurred_on <= term.ends_on
@@ -262,7 +319,7 @@ async def records(session: AsyncSession, *, org_id: UUID, year: int) -> list[Rec
                 person_id=member.person_id,
                 name=person.name,
                 sector_id=member.sector_id,
-                is_standing=member.is_standing,
+                is_standing=one.is_standing,
                 year=year,
                 categories=dict(score.categories),
                 total=score.total,
@@ -274,7 +331,7 @@ async def records(session: AsyncSession, *, org_id: UUID, year: int) -> list[Rec
                 closed=member.person_id in closed,
             )
         )
-    return sorted(out, key=lambda r: (r.rank_in_org, r.name))
+    return sorted(out, key=lambda r: (r.rank_in_org, r.name, r.person_id))
 
 
 async def record_of(session: AsyncSession, *, org_id: UUID, person_id: UUID, year: int) -> Record:
@@ -312,11 +369,12 @@ async def sector_report(session: AsyncSession, *, org_id: UUID, year: int) -> li
     tally once consultation-svc and proposal-svc publish them with their sector.
     """
     policy = await repository.policy_on(session, org_id, date(year, 12, 31))
-    members = await repository.members_of_year(session, org_id, year)
+    rows = await repository.members_of_year(session, org_id, year)
+    members = people_of_year(rows, await repository.terms_by_id(session, {m.term_id for m, _ in rows}))
     entries = await repository.entries(session, org_id=org_id, year=year)
     out = []
     for sector in await repository.sectors(session, org_id):
-        people = {m.person_id for m, _ in members if m.sector_id == sector.id}
+        people = {p.person.id for p in members if p.member.sector_id == sector.id}
         seen: dict[str, set[UUID]] = {"activities": set(), "speeches": set(), "opinions": set()}
         for entry in entries:
             if entry.row.person_id in people and entry.rule in _COUNTED:
@@ -371,3 +429,68 @@ async def close_year(
     session.add(closed)
     await session.flush()
     return closed
+
+
+# Held entries of closed years ----------------------------------------------------------------
+
+
+async def held_entries(
+    session: AsyncSession, *, org_id: UUID, status: str, cursor: str | None, limit: int
+) -> tuple[list[HeldEntry], str | None]:
+    return await repository.held_entries(session, org_id=org_id, status=status, cursor=cursor, limit=limit)
+
+
+async def _pending(session: AsyncSession, org_id: UUID, held_id: UUID) -> HeldEntry:
+    held = await repository.held_entry(session, org_id, held_id)
+    if held is None:
+        raise NotFound()
+    if held.status != "pending":
+        raise HeldEntryDecided()
+    return held
+
+
+async def apply_held_entry(
+    session: AsyncSession, *, org_id: UUID, held_id: UUID, actor: UUID, now: datetime
+) -> HeldEntry:
+    """Staff accept a late entry: it joins the closed year's ledger and the closed total follows."""
+    held = await _pending(session, org_id, held_id)
+    draft = EntryDraft(
+        org_id=held.org_id,
+        person_id=held.person_id,
+        year=held.year,
+        occurred_on=held.occurred_on,
+        rule=Rule(held.rule),
+        points=held.points,
+        source_event_id=held.source_event_id,
+        source_object_id=held.source_object_id or held.source_event_id,
+    )
+    await repository.add_entries(session, [draft], held.source_type, now)
+    held.status, held.decided_at, held.decided_by = "applied", now, actor
+    await session.flush()
+    closed = await repository.closed_year(session, held.person_id, held.year)
+    if closed is not None:
+        closed.total = (
+            await record_of(session, org_id=org_id, person_id=held.person_id, year=held.year)
+        ).total
+    member = await repository.membership_on(session, org_id, held.person_id, held.occurred_on)
+    if member is not None and draft.category is Category.MEETINGS:
+        policy = await repository.policy_on(session, org_id, held.occurred_on)
+        await _check_exit_review(session, member, policy, now)
+    await session.flush()
+    return held
+
+
+async def dismiss_held_entry(
+    session: AsyncSession, *, org_id: UUID, held_id: UUID, actor: UUID, now: datetime
+) -> HeldEntry:
+    """Staff refuse a late entry: the closed year stays as it was."""
+    held = await _pending(session, org_id, held_id)
+    held.status, held.decided_at, held.decided_by = "dismissed", now, actor
+    await session.flush()
+    return held
+
+
+async def exit_review_alerts(
+    session: AsyncSession, *, org_id: UUID, cursor: str | None, limit: int
+) -> tuple[list[tuple[ExitReviewAlert, str]], str | None]:
+    return await repository.exit_review_alerts(session, org_id=org_id, cursor=cursor, limit=limit)
