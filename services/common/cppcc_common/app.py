@@ -6,12 +6,12 @@ the consumers and the deadline scanners as background tasks.
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import asyncpg
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 from nats.aio.client import Client as NATS
 from nats.js import JetStreamContext
 from sqlalchemy.engine import make_url
@@ -22,12 +22,16 @@ from cppcc_common.auth import JwksKeySource, KeySource, TokenVerifier
 from cppcc_common.clock import Clock, SystemClock
 from cppcc_common.consumer import Consumer, ConsumerSpec
 from cppcc_common.db import create_engine, create_sessionmaker
+from cppcc_common.docs import docs_router
 from cppcc_common.errors import AppError, install_error_handlers
 from cppcc_common.health import router as health_router
+from cppcc_common.i18n import VaryOnLanguageMiddleware
 from cppcc_common.idempotency import IdempotencyMiddleware
 from cppcc_common.logging import configure_logging
 from cppcc_common.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
+from cppcc_common.openapi import install_openapi
 from cppcc_common.outbox import OutboxRelay
+from cppcc_common.query import reject_unknown_query_parameters
 from cppcc_common.scanner import DeadlineScanner
 from cppcc_common.settings import ServiceSettings
 
@@ -161,8 +165,12 @@ def create_service_app(
     clock: Clock | None = None,
     on_startup: Sequence[StartupHook] = (),
     idempotency: bool = True,
+    tags: Mapping[str, str] | None = None,
 ) -> FastAPI:
     """A service app with errors, logging, health, metrics, and its background machinery.
+
+    `tags` describes each OpenAPI tag the routers use. Every route refuses undeclared query
+    parameters, and the OpenAPI document says what each route may answer (`cppcc_common.openapi`).
 
     `idempotency` installs the Idempotency-Key middleware; the service's database then needs the
     `idempotency_keys` table (`cppcc_common.idempotency.create_idempotency_table_v1`).
@@ -193,11 +201,14 @@ def create_service_app(
         version="1.0.0",
         lifespan=lifespan,
         openapi_url="/openapi.json",
-        docs_url="/docs",
+        docs_url=None,
         redoc_url=None,
+        dependencies=[Depends(reject_unknown_query_parameters)],
     )
     install_error_handlers(app)
+    install_openapi(app, tags=tags or {}, idempotency=idempotency)
     app.include_router(health_router)
+    app.include_router(docs_router(title=title))
     for router in routers:
         app.include_router(router)
 
@@ -212,5 +223,6 @@ def create_service_app(
     app.add_middleware(
         BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes, uploads=settings.upload_limits
     )
+    app.add_middleware(VaryOnLanguageMiddleware)
     app.add_middleware(RequestContextMiddleware)
     return app

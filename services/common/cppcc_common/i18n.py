@@ -2,6 +2,8 @@
 
 from dataclasses import dataclass
 
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
 
 @dataclass(frozen=True)
 class Text:
@@ -35,3 +37,34 @@ def negotiate_language(accept_language: str | None) -> str:
         if lang and q > best_q:
             best_lang, best_q = lang, q
     return best_lang
+
+
+class VaryOnLanguageMiddleware:
+    """`Vary: Accept-Language` on every answer whose text was translated (it has Content-Language),
+    so a cache never serves the Chinese answer to a client that asked for English."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_vary(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = _with_vary(list(message.get("headers", [])))
+            await send(message)
+
+        await self.app(scope, receive, send_with_vary)
+
+
+def _with_vary(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    names = {k.lower() for k, _ in headers}
+    if b"content-language" not in names:
+        return headers
+    varies = [v for k, v in headers if k.lower() == b"vary"]
+    if any(b"accept-language" in v.lower() or v.strip() == b"*" for v in varies):
+        return headers
+    kept = [(k, v) for k, v in headers if k.lower() != b"vary"]
+    return [*kept, (b"vary", b", ".join([*varies, b"Accept-Language"]))]

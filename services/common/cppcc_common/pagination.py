@@ -49,3 +49,31 @@ def decode_cursor(cursor: str) -> tuple[datetime, UUID]:
         raise ValidationFailed(
             _BAD_CURSOR, errors=[{"field": "cursor", "code": "invalid_cursor", "message": _BAD_CURSOR.zh}]
         ) from exc
+
+
+# One default page size for every collection (DESIGN.md §5).
+DEFAULT_LIMIT = 20
+
+
+def invalid_cursor() -> ValidationFailed:
+    return ValidationFailed(
+        _BAD_CURSOR, errors=[{"field": "cursor", "code": "invalid_cursor", "message": _BAD_CURSOR.zh}]
+    )
+
+
+def encode_id_cursor(id: UUID) -> str:
+    """A cursor naming the last row of a page, for lists ordered by something other than time."""
+    return base64.urlsafe_b64encode(id.bytes).decode().rstrip("=")
+
+
+def decode_id_cursor(cursor: str) -> UUID:
+    try:
+        return UUID(bytes=base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (ValueError, TypeError) as exc:
+        raise invalid_cursor() from exc
+
+
+def page_after(rows: Sequence[Any], limit: int) -> tuple[list[Any], str | None]:
+    """Rows fetched with `limit + 1` → the page and a cursor naming its last row (by id)."""
+    page = list(rows[:limit])
+    return page, encode_id_cursor(page[-1].id) if len(rows) > limit else None

@@ -1,28 +1,122 @@
-"""Optimistic concurrency over HTTP: `ETag: "<version>"` out, `If-Match` in (412 when stale)."""
+"""Optimistic concurrency over HTTP: `ETag: "<version>"` out, `If-Match` in (RFC 9110 §13.1.1).
 
-from typing import Annotated
+An update of a versioned resource (`ExpectedVersion`) requires If-Match: 428 without it, 412
+when no listed tag matches, 400 when the header is not an entity-tag list. Comparison is strong:
+a weak tag (`W/"1"`) never matches; `*` matches any existing resource. Actions that take an
+optional precondition use `OptionalExpectedVersion`.
+"""
+
+import re
+from dataclasses import dataclass
+from typing import Annotated, ClassVar
 
 from fastapi import Depends, Header
 
-from cppcc_common.errors import PreconditionFailed
+from cppcc_common.errors import AppError, PreconditionFailed
+from cppcc_common.i18n import Text
+
+# entity-tag = [ "W/" ] DQUOTE *etagc DQUOTE; etagc = %x21 / %x23-7E / obs-text (RFC 9110 §8.8.3)
+_ENTITY_TAG = re.compile(r'(W/)?"([\x21\x23-\x7e\x80-\xff]*)"')
+_MAX_LENGTH = 200
 
 
-def _expected_version(
-    if_match: Annotated[str | None, Header(alias="If-Match", max_length=40)] = None,
-) -> int | None:
-    """The version the client last saw, or None without If-Match; an unparsable tag never matches."""
-    if not if_match:
+class PreconditionRequired(AppError):
+    status = 428
+    code = "precondition_required"
+    title = Text("缺少版本条件", "Precondition required")
+    detail = Text(
+        "修改此资源需要携带 If-Match（上次读取时的 ETag）。",
+        "Updating this resource needs If-Match with the ETag you last read.",
+    )
+
+
+class MalformedIfMatch(AppError):
+    status = 400
+    code = "bad_if_match"
+    title = Text("If-Match 格式错误", "Malformed If-Match")
+    detail = Text(
+        'If-Match 应为 * 或以逗号分隔的实体标签，例如 "3"。',
+        'If-Match must be * or a comma-separated list of entity tags, such as "3".',
+    )
+
+
+@dataclass(frozen=True)
+class IfMatch:
+    """A parsed If-Match: `*`, or the versions its strong tags name (other tags never match)."""
+
+    any: bool = False
+    versions: frozenset[int] = frozenset()
+
+    ANY: ClassVar["IfMatch"]
+
+    def matches(self, version: int) -> bool:
+        return self.any or version in self.versions
+
+
+IfMatch.ANY = IfMatch(any=True)
+
+
+def _version_of(weak: str | None, opaque: str) -> int | None:
+    """A strong tag naming one of our versions ("12"); anything else cannot match."""
+    if weak or not opaque.isascii() or not opaque.isdigit() or len(opaque) > 18:
         return None
-    tag = if_match.strip().removeprefix("W/").strip('"')
-    return int(tag) if tag.isdigit() else -1
+    return int(opaque)
 
 
-ExpectedVersion = Annotated[int | None, Depends(_expected_version)]
+def parse_if_match(value: str) -> IfMatch:
+    """`*` or `#entity-tag` (RFC 9110 §13.1.1); anything else raises MalformedIfMatch (400)."""
+    value = value.strip(" \t")
+    if value == "*":
+        return IfMatch.ANY
+    if len(value) > _MAX_LENGTH:
+        raise MalformedIfMatch()
+    versions: set[int] = set()
+    elements = [e.strip(" \t") for e in value.split(",")]
+    for element in elements:
+        if not element:
+            continue  # the list syntax allows empty elements ("1", , "2")
+        match = _ENTITY_TAG.fullmatch(element)
+        if match is None:
+            raise MalformedIfMatch()
+        version = _version_of(match.group(1), match.group(2))
+        if version is not None:
+            versions.add(version)
+    if not any(elements):
+        raise MalformedIfMatch()
+    return IfMatch(versions=frozenset(versions))
 
 
-def check_version(current: int, expected: int | None) -> None:
-    """412 when the client's If-Match names another version than the current one."""
-    if expected is not None and expected != current:
+_IF_MATCH_DOC = 'ETag of the version you last read, e.g. "3"; * for any; a weak tag never matches'
+
+
+def _required(
+    if_match: Annotated[str | None, Header(alias="If-Match", description=_IF_MATCH_DOC)] = None,
+) -> IfMatch:
+    if if_match is None or not if_match.strip(" \t"):
+        raise PreconditionRequired()
+    return parse_if_match(if_match)
+
+
+def _optional(
+    if_match: Annotated[str | None, Header(alias="If-Match", description=_IF_MATCH_DOC)] = None,
+) -> IfMatch | None:
+    if if_match is None or not if_match.strip(" \t"):
+        return None
+    return parse_if_match(if_match)
+
+
+# Updates of a versioned resource: If-Match is required (428 without it).
+ExpectedVersion = Annotated[IfMatch, Depends(_required)]
+# Actions that check a version only when the client sends one.
+OptionalExpectedVersion = Annotated[IfMatch | None, Depends(_optional)]
+# For the OpenAPI document: which dependency means what.
+REQUIRES_IF_MATCH = _required
+ACCEPTS_IF_MATCH = _optional
+
+
+def check_version(current: int, expected: IfMatch | None) -> None:
+    """412 when the client's If-Match names none of the current version."""
+    if expected is not None and not expected.matches(current):
         raise PreconditionFailed()
 
 
