@@ -21,4 +21,5 @@ def create_app(
         key_source=key_source,
         clock=clock,
         streams=["CONSULTATION"],
+        tags={"consultations": "协商形式等协商参考数据 / consultation forms and reference data"},
     )

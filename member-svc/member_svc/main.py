@@ -38,4 +38,14 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         key_source=lambda sessionmaker: DatabaseKeySource(sessionmaker, clock),
         on_startup=[keep_cipher_and_sms],
         clock=clock,
+        tags={
+            "identity": "登录、令牌、密码与合作方系统 / sign-in, tokens, passwords, partner systems",
+            "directory": "本级政协、届与次会议 / the organization, its terms and plenary sessions",
+            "sectors": "界别及其召集人、联络员 / sectors, their conveners and liaison officers",
+            "committees": "专门委员会 / special committees",
+            "units": "承办单位及其用户 / handling units and their users",
+            "members": "委员档案、状态与名单导入导出 / member records, status, roster import and export",
+            "roster": "委员名单导入导出 / roster import and export",
+            "duty": "履职档案与积分 / the duty ledger and its points",
+        },
     )

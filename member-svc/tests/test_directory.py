@@ -120,8 +120,12 @@ async def test_sectors_committees_and_units_are_per_organization(
         assert (await client.post(path, headers=tokens["staff"], json={"name": name})).status_code == 201
         dup = await client.post(path, headers=tokens["staff"], json={"name": name})
         assert dup.status_code == 409 and dup.json()["code"] == "directory.name_taken"
-        assert name in {s["name"] for s in (await client.get(path, headers=tokens["member"])).json()}
-        assert name not in {s["name"] for s in (await client.get(path, headers=tokens["other_admin"])).json()}
+        listed = (await client.get(path, params={"limit": 100}, headers=tokens["member"])).json()["items"]
+        assert name in {s["name"] for s in listed}
+        foreign = (await client.get(path, params={"limit": 100}, headers=tokens["other_admin"])).json()[
+            "items"
+        ]
+        assert name not in {s["name"] for s in foreign}
         assert (await client.post(path, headers=tokens["member"], json={"name": "x"})).status_code == 403
     unit = await client.post(
         "/api/v1/units", headers=tokens["admin"], json={"name": "市教育局", "kind": "government"}
@@ -230,7 +234,9 @@ async def test_member_changes_need_the_current_version_and_status_changes_keep_t
         json={"status": "resigned", "reason": "again"},
     )
     assert same.status_code == 409
-    history = (await client.get(f"/api/v1/members/{mid}/status-history", headers=tokens["staff"])).json()
+    history = (await client.get(f"/api/v1/members/{mid}/status-history", headers=tokens["staff"])).json()[
+        "items"
+    ]
     assert [(h["from_status"], h["to_status"]) for h in history] == [(None, "active"), ("active", "resigned")]
     assert history[1]["reason"] == "本人申请辞去委员职务" and history[1]["actor_id"]
     changed = await _outbox(settings, "cppcc.member.status_changed.v1")
@@ -252,7 +258,9 @@ async def test_rule_28_member_data_is_for_staff_and_the_member_only(
     assert (
         await client.get(f"/api/v1/members/{other['id']}", headers=tokens["other_admin"])
     ).status_code == 404
-    roster = (await client.get("/api/v1/members", headers=tokens["proposals_staff"])).json()["items"]
+    roster = (
+        await client.get("/api/v1/members", params={"limit": 100}, headers=tokens["proposals_staff"])
+    ).json()["items"]
     assert other["id"] in {m["id"] for m in roster}
     foreign_roster = (await client.get("/api/v1/members", headers=tokens["other_admin"])).json()["items"]
     assert other["id"] not in {m["id"] for m in foreign_roster}
@@ -360,8 +368,80 @@ async def test_officers_unit_users_parties_and_committee_rosters_can_be_read(
         headers=tokens["admin"],
         json={"name": "司法局联系人", "phone": "13600000097"},
     )
-    users = (await client.get(f"/api/v1/units/{unit['id']}/users", headers=tokens["staff"])).json()
+    users = (await client.get(f"/api/v1/units/{unit['id']}/users", headers=tokens["staff"])).json()["items"]
     assert [u["name"] for u in users] == ["司法局联系人"] and set(users[0]) == {"id", "name"}
     assert (
         await client.get(f"/api/v1/units/{unit['id']}/users", headers=tokens["member"])
     ).status_code == 403
+
+
+async def _walk(client: httpx.AsyncClient, path: str, headers: dict[str, str]) -> list[list[str]]:
+    """Every page of a collection, two items at a time."""
+    pages, cursor = [], None
+    while True:
+        params = {"limit": 2, **({"cursor": cursor} if cursor else {})}
+        r = await client.get(path, params=params, headers=headers)
+        assert r.status_code == 200, r.text
+        body = r.json()
+        assert set(body) == {"items", "next_cursor"}
+        pages.append([item["id"] for item in body["items"]])
+        cursor = body["next_cursor"]
+        if cursor is None:
+            return pages
+
+
+async def test_sectors_committees_units_and_partner_clients_are_cursor_paginated(
+    client: httpx.AsyncClient, tokens: Any
+) -> None:
+    admin = tokens["other_admin"]
+    unit = None
+    for path, names in (
+        ("/api/v1/sectors", ["分页界一", "分页界二", "分页界三"]),
+        ("/api/v1/committees", ["分页委一", "分页委二", "分页委三"]),
+        ("/api/v1/units", ["分页局一", "分页局二", "分页局三"]),
+    ):
+        for name in names:
+            created = await client.post(path, headers=admin, json={"name": name})
+            assert created.status_code == 201, created.text
+            unit = created.json()
+        whole = (await client.get(path, params={"limit": 100}, headers=admin)).json()["items"]
+        pages = await _walk(client, path, admin)
+        assert all(len(p) <= 2 for p in pages) and len(pages) >= 2
+        assert [i for p in pages for i in p] == [item["id"] for item in whole]  # no gap, no repeat
+        assert [item["name"] for item in whole] == sorted(item["name"] for item in whole)
+        assert (await client.get(path, params={"q": names[0]}, headers=admin)).status_code == 422
+        assert (await client.get(path, params={"cursor": "nonsense"}, headers=admin)).status_code == 422
+    assert unit is not None
+    for n in range(3):
+        r = await client.post(
+            "/api/v1/partner-clients", headers=admin, json={"name": f"分页系统{n}", "unit_id": unit["id"]}
+        )
+        assert r.status_code == 201, r.text
+    whole = (await client.get("/api/v1/partner-clients", params={"limit": 100}, headers=admin)).json()[
+        "items"
+    ]
+    pages = await _walk(client, "/api/v1/partner-clients", admin)
+    assert [i for p in pages for i in p] == [c["id"] for c in whole] and len(pages) >= 2
+
+
+async def test_updating_a_member_needs_if_match_with_a_strong_current_tag(
+    client: httpx.AsyncClient, tokens: Any, term: dict[str, Any]
+) -> None:
+    member = (
+        await client.post(
+            "/api/v1/members",
+            headers=tokens["staff"],
+            json={"person": {"name": "条件写", "phone": "13611110077"}, "term_id": term["id"]},
+        )
+    ).json()
+    url, change = f"/api/v1/members/{member['id']}", {"party": "民盟"}
+    missing = await client.patch(url, headers=tokens["staff"], json=change)
+    assert missing.status_code == 428 and missing.json()["code"] == "precondition_required"
+    weak = await client.patch(url, headers={**tokens["staff"], "If-Match": 'W/"1"'}, json=change)
+    assert weak.status_code == 412
+    malformed = await client.patch(url, headers={**tokens["staff"], "If-Match": "1"}, json=change)
+    assert malformed.status_code == 400 and malformed.json()["code"] == "bad_if_match"
+    listed = await client.patch(url, headers={**tokens["staff"], "If-Match": '"7", "1"'}, json=change)
+    assert listed.status_code == 200 and listed.headers["etag"] == '"2"'
+    anything = await client.patch(url, headers={**tokens["staff"], "If-Match": "*"}, json={"party": "民进"})
+    assert anything.status_code == 200 and anything.headers["etag"] == '"3"'

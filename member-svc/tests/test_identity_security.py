@@ -242,7 +242,7 @@ async def test_partner_clients_get_unit_bound_tokens_with_a_secret_shown_once(
     )
     assert created.status_code == 201
     body = created.json()
-    listed = (await client.get("/api/v1/partner-clients", headers=admin)).json()
+    listed = (await client.get("/api/v1/partner-clients", headers=admin)).json()["items"]
     assert "client_secret" not in listed[0]
     token = await _token(client, body["client_id"], body["client_secret"])
     assert token.status_code == 200

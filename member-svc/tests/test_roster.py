@@ -264,7 +264,10 @@ async def test_a_valid_roster_creates_members_with_their_seats_and_publishes_the
     assert sorted(job["created_sectors"]) == ["教育界", "经济界"]
     assert sorted(job["created_committees"]) == ["提案委员会", "经济委员会"]
     committees = {
-        c["id"]: c["name"] for c in (await client.get("/api/v1/committees", headers=tokens["staff"])).json()
+        c["id"]: c["name"]
+        for c in (
+            await client.get("/api/v1/committees", params={"limit": 100}, headers=tokens["staff"])
+        ).json()["items"]
     }
     members = {m["name"]: m for m in await _members(client, tokens, term)}
     assert members["孙立"]["is_standing"] and members["孙立"]["party"] == "中共"
@@ -334,7 +337,12 @@ async def test_all_or_nothing_imports_nothing_and_reports_every_bad_row(
     }
     assert [m["name"] for m in await _members(client, tokens, term)] == ["郑和"]
     assert job["created_sectors"] == [] and job["created_committees"] == []
-    sectors = {s["name"] for s in (await client.get("/api/v1/sectors", headers=tokens["staff"])).json()}
+    sectors = {
+        s["name"]
+        for s in (await client.get("/api/v1/sectors", params={"limit": 100}, headers=tokens["staff"])).json()[
+            "items"
+        ]
+    }
     assert "农业界" not in sectors
     english = (
         await client.get(accepted.headers["location"], headers={**tokens["staff"], "Accept-Language": "en"})

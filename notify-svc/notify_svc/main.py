@@ -23,4 +23,5 @@ def create_app(
         clock=clock,
         streams=["NOTIFY", "MEMBER", "PROPOSAL"],
         consumers=CONSUMERS,
+        tags={"inbox": "我的消息：列表、未读数、已读 / my inbox: list, unread count, mark read"},
     )

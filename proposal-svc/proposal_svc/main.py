@@ -23,4 +23,5 @@ def create_app(
         clock=clock,
         streams=["PROPOSAL", "MEMBER"],
         consumers=CONSUMERS,
+        tags={"proposals": "提案：起草、修改、提交、查阅 / proposals: draft, edit, submit, read"},
     )

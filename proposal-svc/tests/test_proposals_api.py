@@ -136,7 +136,9 @@ async def test_rule_28_a_member_sees_only_their_own_drafts(client: httpx.AsyncCl
         r = await client.get(f"/api/v1/proposals/{draft['id']}", headers=people[who])
         assert r.status_code == 404, who
     edit = await client.patch(
-        f"/api/v1/proposals/{draft['id']}", json={"title": "x"}, headers=people["other_member"]
+        f"/api/v1/proposals/{draft['id']}",
+        json={"title": "x"},
+        headers={**people["other_member"], "If-Match": "*"},
     )
     assert edit.status_code == 404
     listed = (await client.get("/api/v1/proposals", headers=people["other_member"])).json()["items"]
@@ -301,3 +303,25 @@ async def test_rule_2_membership_follows_member_svc_events_even_out_of_order(
         raise AssertionError("the revocation never arrived")
     await asyncio.sleep(0.3)
     assert await submit_status() == 403
+
+
+async def test_editing_a_draft_needs_if_match_with_a_strong_current_tag(
+    client: httpx.AsyncClient, people: Any
+) -> None:
+    draft = await _draft(client, people["member"])
+    url, change = f"/api/v1/proposals/{draft['id']}", {"title": "关于条件写入的建议"}
+    missing = await client.patch(url, json=change, headers=people["member"])
+    assert missing.status_code == 428 and missing.json()["code"] == "precondition_required"
+    assert missing.headers["vary"] == "Accept-Language"
+    weak = await client.patch(url, json=change, headers={**people["member"], "If-Match": 'W/"1"'})
+    assert weak.status_code == 412
+    for malformed in ("1", '"1', '"1" "2"', '"²'):
+        value = malformed.encode("latin-1")  # headers are bytes; '²' passed isdigit() and failed int()
+        r = await client.patch(url, json=change, headers={**people["member"], "If-Match": value})
+        assert r.status_code == 400, malformed
+    star = await client.patch(url, json=change, headers={**people["member"], "If-Match": "*"})
+    assert star.status_code == 200 and star.headers["etag"] == '"2"'
+    missing_draft = await client.patch(
+        f"/api/v1/proposals/{uuid.uuid4()}", json=change, headers={**people["member"], "If-Match": "*"}
+    )
+    assert missing_draft.status_code == 404  # `*` matches an existing resource only

@@ -9,8 +9,8 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 
 from cppcc_common.auth import AUTHENTICATED, Permission, Principal
 from cppcc_common.db import SessionDep
-from cppcc_common.pagination import CursorQuery, LimitQuery
-from cppcc_common.versioning import ExpectedVersion, etag
+from cppcc_common.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery
+from cppcc_common.versioning import ExpectedVersion, OptionalExpectedVersion, etag
 from member_svc.directory import service
 from member_svc.directory.models import Committee, Member, Sector, Unit
 from member_svc.directory.policy import PARTIES, DirectoryPolicy
@@ -20,6 +20,7 @@ from member_svc.directory.schemas import (
     MemberRead,
     MemberUpdate,
     NamedCreate,
+    NamedPage,
     NamedRead,
     OfficerRead,
     OrganizationRead,
@@ -29,10 +30,12 @@ from member_svc.directory.schemas import (
     SessionCreate,
     SessionRead,
     StatusChange,
+    StatusChangePage,
     StatusChangeRead,
     TermCreate,
     TermRead,
     UnitCreate,
+    UnitPage,
     UnitRead,
     UnitUserCreate,
 )
@@ -127,9 +130,14 @@ async def put_policy(
 
 
 def _named_routes(path: str, model: type, create: object, tag: str) -> None:
-    @router.get(path, response_model=list[NamedRead], tags=[tag], summary=f"List {tag}")
-    async def list_named(principal: Anyone, session: SessionDep) -> list[NamedRead]:
-        return [NamedRead.model_validate(r) for r in await service.named(session, model, principal.org)]
+    @router.get(path, response_model=NamedPage, tags=[tag], summary=f"List {tag}, by name")
+    async def list_named(
+        principal: Anyone, session: SessionDep, limit: LimitQuery = DEFAULT_LIMIT, cursor: CursorQuery = None
+    ) -> NamedPage:
+        rows, next_cursor = await service.named_page(
+            session, model, principal.org, cursor=cursor, limit=limit
+        )
+        return NamedPage(items=[NamedRead.model_validate(r) for r in rows], next_cursor=next_cursor)
 
     @router.post(path, status_code=201, response_model=NamedRead, tags=[tag], summary=f"Create one of {tag}")
     async def create_named(body: NamedCreate, principal: Manager, session: SessionDep) -> NamedRead:
@@ -177,20 +185,29 @@ async def list_parties(principal: Anyone) -> list[PartyRead]:
 
 @router.get(
     "/api/v1/units/{unit_id}/users",
-    response_model=list[NamedRead],
+    response_model=NamedPage,
     tags=["units"],
-    summary="The unit's users (names only)",
+    summary="The unit's users (names only), by name",
 )
-async def list_unit_users(unit_id: UUID, principal: Manager, session: SessionDep) -> list[NamedRead]:
-    return [
-        NamedRead(id=p.id, name=p.name)
-        for p in await service.unit_users(session, org_id=principal.org, unit_id=unit_id)
-    ]
+async def list_unit_users(
+    unit_id: UUID,
+    principal: Manager,
+    session: SessionDep,
+    limit: LimitQuery = DEFAULT_LIMIT,
+    cursor: CursorQuery = None,
+) -> NamedPage:
+    rows, next_cursor = await service.unit_users(
+        session, org_id=principal.org, unit_id=unit_id, cursor=cursor, limit=limit
+    )
+    return NamedPage(items=[NamedRead(id=p.id, name=p.name) for p in rows], next_cursor=next_cursor)
 
 
-@router.get("/api/v1/units", response_model=list[UnitRead], tags=["units"], summary="Handling units")
-async def list_units(principal: Anyone, session: SessionDep) -> list[UnitRead]:
-    return [UnitRead.model_validate(u) for u in await service.named(session, Unit, principal.org)]
+@router.get("/api/v1/units", response_model=UnitPage, tags=["units"], summary="Handling units, by name")
+async def list_units(
+    principal: Anyone, session: SessionDep, limit: LimitQuery = DEFAULT_LIMIT, cursor: CursorQuery = None
+) -> UnitPage:
+    rows, next_cursor = await service.named_page(session, Unit, principal.org, cursor=cursor, limit=limit)
+    return UnitPage(items=[UnitRead.model_validate(u) for u in rows], next_cursor=next_cursor)
 
 
 @router.post(
@@ -264,7 +281,7 @@ async def register_member(
 async def list_members(
     principal: Reader,
     session: SessionDep,
-    limit: LimitQuery = 50,
+    limit: LimitQuery = DEFAULT_LIMIT,
     cursor: CursorQuery = None,
     term_id: UUID | None = None,
     sector_id: UUID | None = None,
@@ -347,7 +364,7 @@ async def change_status(
     session: SessionDep,
     request: Request,
     response: Response,
-    expected: ExpectedVersion,
+    expected: OptionalExpectedVersion,
 ) -> MemberRead:
     member = await service.change_status(
         session,
@@ -363,10 +380,18 @@ async def change_status(
 
 @router.get(
     "/api/v1/members/{member_id}/status-history",
-    response_model=list[StatusChangeRead],
+    response_model=StatusChangePage,
     tags=["members"],
-    summary="Who changed the member's status, when, and why",
+    summary="Who changed the member's status, when, and why (oldest first)",
 )
-async def history(member_id: UUID, principal: Manager, session: SessionDep) -> list[StatusChangeRead]:
-    rows = await service.status_history(session, org_id=principal.org, member_id=member_id)
-    return [StatusChangeRead.model_validate(r) for r in rows]
+async def history(
+    member_id: UUID,
+    principal: Manager,
+    session: SessionDep,
+    limit: LimitQuery = DEFAULT_LIMIT,
+    cursor: CursorQuery = None,
+) -> StatusChangePage:
+    rows, next_cursor = await service.status_history(
+        session, org_id=principal.org, member_id=member_id, cursor=cursor, limit=limit
+    )
+    return StatusChangePage(items=[StatusChangeRead.model_validate(r) for r in rows], next_cursor=next_cursor)

@@ -78,6 +78,11 @@ class NamedRead(_Out):
     name: str
 
 
+class NamedPage(BaseModel):
+    items: list[NamedRead]
+    next_cursor: str | None = None
+
+
 class UnitCreate(_In):
     name: str = Field(min_length=1, max_length=100)
     kind: UnitKind = "government"
@@ -86,7 +91,12 @@ class UnitCreate(_In):
 class UnitRead(_Out):
     id: UUID
     name: str
-    kind: str
+    kind: UnitKind
+
+
+class UnitPage(BaseModel):
+    items: list[UnitRead]
+    next_cursor: str | None = None
 
 
 class UnitUserCreate(_In):
@@ -138,7 +148,7 @@ class MemberRead(BaseModel):
     is_standing: bool
     leadership_position: str | None
     committees: list[CommitteeSeat]
-    status: str
+    status: Status
     version: int
 
 
@@ -148,11 +158,16 @@ class MemberPage(BaseModel):
 
 
 class StatusChangeRead(_Out):
-    from_status: str | None
-    to_status: str
+    from_status: Status | None
+    to_status: Status
     reason: str | None
     actor_id: UUID | None
     at: datetime
+
+
+class StatusChangePage(BaseModel):
+    items: list[StatusChangeRead]
+    next_cursor: str | None = None
 
 
 class SectorOfficers(_In):

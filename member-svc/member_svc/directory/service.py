@@ -1,6 +1,7 @@
 """Directory use cases. Every query is scoped to the caller's organization (rule 28); every change
 that other services care about stages its event in the same transaction."""
 
+from collections.abc import Callable
 from datetime import datetime, time
 from typing import Any, TypeVar
 from uuid import UUID
@@ -25,8 +26,8 @@ from cppcc_common.events import EventData, make_event
 from cppcc_common.i18n import Text
 from cppcc_common.ids import new_id
 from cppcc_common.outbox import stage
-from cppcc_common.pagination import decode_cursor, page_of
-from cppcc_common.versioning import check_version
+from cppcc_common.pagination import decode_cursor, decode_id_cursor, invalid_cursor, page_after, page_of
+from cppcc_common.versioning import IfMatch, check_version
 from member_svc.directory.errors import (
     AlreadyMember,
     DirectoryNotFound,
@@ -225,6 +226,37 @@ async def named(session: AsyncSession, model: Any, org_id: UUID) -> list[Any]:
     )
 
 
+async def _keyset_page(
+    session: AsyncSession,
+    query: Any,
+    model: Any,
+    keys: tuple[str, ...],
+    *,
+    cursor: str | None,
+    limit: int,
+    belongs: Callable[[Any], bool],
+) -> tuple[list[Any], str | None]:
+    """A page ordered by `keys` then id, after the row the cursor names (a row of this same list)."""
+    columns = [*(getattr(model, k) for k in keys), model.id]
+    if cursor:
+        anchor = await session.get(model, decode_id_cursor(cursor))
+        if anchor is None or not belongs(anchor):
+            raise invalid_cursor()
+        query = query.where(tuple_(*columns) > tuple_(*(getattr(anchor, k) for k in keys), anchor.id))
+    rows = (await session.execute(query.order_by(*columns).limit(limit + 1))).scalars()
+    return page_after(list(rows), limit)
+
+
+async def named_page(
+    session: AsyncSession, model: Any, org_id: UUID, *, cursor: str | None, limit: int
+) -> tuple[list[Any], str | None]:
+    """A page of the organization's sectors, committees or units, by name."""
+    query = select(model).where(model.org_id == org_id)
+    return await _keyset_page(
+        session, query, model, ("name",), cursor=cursor, limit=limit, belongs=lambda r: r.org_id == org_id
+    )
+
+
 async def add_unit_user(
     session: AsyncSession, *, org_id: UUID, unit_id: UUID, name: str, phone: str, actor: UUID
 ) -> Person:
@@ -284,10 +316,15 @@ async def sector_officers(
     return sorted(((o, n) for o, n in rows), key=lambda r: order.get(r[0].role, 9))
 
 
-async def unit_users(session: AsyncSession, *, org_id: UUID, unit_id: UUID) -> list[Person]:
+async def unit_users(
+    session: AsyncSession, *, org_id: UUID, unit_id: UUID, cursor: str | None, limit: int
+) -> tuple[list[Person], str | None]:
+    """A page of the unit's users, by name."""
     unit = await _owned(session, Unit, unit_id, org_id)
-    query = select(Person).where(Person.unit_id == unit.id).order_by(Person.name)
-    return list((await session.execute(query)).scalars())
+    query = select(Person).where(Person.unit_id == unit.id)
+    return await _keyset_page(
+        session, query, Person, ("name",), cursor=cursor, limit=limit, belongs=lambda p: p.unit_id == unit.id
+    )
 
 
 # Members ---------------------------------------------------------------------------------
@@ -444,7 +481,7 @@ async def update_member(
     org_id: UUID,
     member_id: UUID,
     changes: MemberUpdate,
-    expected_version: int | None,
+    expected_version: IfMatch | None,
     actor: UUID,
 ) -> Member:
     member = await get_member(session, org_id=org_id, member_id=member_id)
@@ -475,7 +512,7 @@ async def change_status(
     org_id: UUID,
     member_id: UUID,
     change: StatusChange,
-    expected_version: int | None,
+    expected_version: IfMatch | None,
     actor: UUID,
     now: datetime,
 ) -> Member:
@@ -509,11 +546,18 @@ async def change_status(
     return member
 
 
-async def status_history(session: AsyncSession, *, org_id: UUID, member_id: UUID) -> list[MemberStatusChange]:
+async def status_history(
+    session: AsyncSession, *, org_id: UUID, member_id: UUID, cursor: str | None, limit: int
+) -> tuple[list[MemberStatusChange], str | None]:
+    """A page of the member's status changes, oldest first."""
     member = await get_member(session, org_id=org_id, member_id=member_id)
-    query = (
-        select(MemberStatusChange)
-        .where(MemberStatusChange.member_id == member.id)
-        .order_by(MemberStatusChange.at)
+    query = select(MemberStatusChange).where(MemberStatusChange.member_id == member.id)
+    return await _keyset_page(
+        session,
+        query,
+        MemberStatusChange,
+        ("at",),
+        cursor=cursor,
+        limit=limit,
+        belongs=lambda c: c.member_id == member.id,
     )
-    return list((await session.execute(query)).scalars())

@@ -8,11 +8,12 @@ import secrets
 from datetime import datetime, timedelta
 from uuid import UUID
 
-from sqlalchemy import select
+from sqlalchemy import select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cppcc_common.errors import NotFound
 from cppcc_common.ids import new_id
+from cppcc_common.pagination import decode_cursor, page_of
 from member_svc.directory.models import Unit
 from member_svc.identity.errors import InvalidClient
 from member_svc.identity.models import PartnerClient
@@ -52,9 +53,17 @@ async def get_client(session: AsyncSession, org_id: UUID, client_uuid: UUID) -> 
     return client
 
 
-async def list_clients(session: AsyncSession, org_id: UUID) -> list[PartnerClient]:
-    query = select(PartnerClient).where(PartnerClient.org_id == org_id).order_by(PartnerClient.created_at)
-    return list((await session.execute(query)).scalars())
+async def list_clients(
+    session: AsyncSession, org_id: UUID, *, cursor: str | None, limit: int
+) -> tuple[list[PartnerClient], str | None]:
+    """A page of the organization's partner systems, newest first."""
+    query = select(PartnerClient).where(PartnerClient.org_id == org_id)
+    if cursor:
+        query = query.where(
+            tuple_(PartnerClient.created_at, PartnerClient.id) < tuple_(*decode_cursor(cursor))
+        )
+    query = query.order_by(PartnerClient.created_at.desc(), PartnerClient.id.desc()).limit(limit + 1)
+    return page_of(list((await session.execute(query)).scalars()), limit)
 
 
 async def rotate_secret(

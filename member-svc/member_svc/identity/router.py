@@ -11,15 +11,29 @@ from fastapi import APIRouter, Depends, Request, Response
 
 from cppcc_common.auth import AUTHENTICATED, PUBLIC, Permission, Principal
 from cppcc_common.db import SessionDep
+from cppcc_common.errors import NotFound
+from cppcc_common.openapi import form_body, problems
+from cppcc_common.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery
 from member_svc.identity import partners, service
-from member_svc.identity.errors import InvalidClient
+from member_svc.identity.errors import (
+    AccountLocked,
+    InvalidClient,
+    InvalidRefreshToken,
+    InvalidSmsCode,
+    LoginFailed,
+    SmsTooFrequent,
+    WeakPassword,
+    WrongCurrentPassword,
+)
 from member_svc.identity.keys import KeyCipher, published_jwks
 from member_svc.identity.schemas import (
     Accepted,
+    ClientCredentialsForm,
     ClientToken,
     LoginRequest,
     Me,
     PartnerClientCreate,
+    PartnerClientPage,
     PartnerClientRead,
     PartnerClientWithSecret,
     PasswordChangeRequest,
@@ -48,6 +62,7 @@ def _ip(request: Request) -> str | None:
     "/api/v1/auth/login",
     response_model=TokenPair,
     dependencies=[Depends(PUBLIC)],
+    responses=problems(LoginFailed, AccountLocked),
     summary="Log in with phone number and password",
 )
 async def login(body: LoginRequest, session: SessionDep, request: Request) -> TokenPair:
@@ -68,6 +83,7 @@ async def login(body: LoginRequest, session: SessionDep, request: Request) -> To
     status_code=202,
     response_model=Accepted,
     dependencies=[Depends(PUBLIC)],
+    responses=problems(SmsTooFrequent),
     summary="Send a one-time code by SMS (login or password reset)",
 )
 async def send_sms_code(body: SmsCodeRequest, session: SessionDep, request: Request) -> Accepted:
@@ -87,6 +103,7 @@ async def send_sms_code(body: SmsCodeRequest, session: SessionDep, request: Requ
     "/api/v1/auth/login/sms",
     response_model=TokenPair,
     dependencies=[Depends(PUBLIC)],
+    responses=problems(InvalidSmsCode, AccountLocked),
     summary="Log in with phone number and SMS code",
 )
 async def login_sms(body: SmsLoginRequest, session: SessionDep, request: Request) -> TokenPair:
@@ -100,6 +117,7 @@ async def login_sms(body: SmsLoginRequest, session: SessionDep, request: Request
     "/api/v1/auth/refresh",
     response_model=TokenPair,
     dependencies=[Depends(PUBLIC)],
+    responses=problems(InvalidRefreshToken),
     summary="Exchange a refresh token for a new token pair (rotation)",
 )
 async def refresh(body: RefreshRequest, session: SessionDep, request: Request) -> TokenPair:
@@ -124,6 +142,7 @@ async def logout(body: RefreshRequest, session: SessionDep, request: Request) ->
     "/api/v1/auth/password/reset",
     status_code=204,
     dependencies=[Depends(PUBLIC)],
+    responses=problems(InvalidSmsCode, WeakPassword),
     summary="Set a new password with an SMS reset code",
 )
 async def reset_password(body: PasswordResetRequest, session: SessionDep, request: Request) -> Response:
@@ -134,7 +153,12 @@ async def reset_password(body: PasswordResetRequest, session: SessionDep, reques
     return Response(status_code=204)
 
 
-@router.post("/api/v1/auth/password", response_model=TokenPair, summary="Change my password")
+@router.post(
+    "/api/v1/auth/password",
+    response_model=TokenPair,
+    responses=problems(WrongCurrentPassword, WeakPassword),
+    summary="Change my password",
+)
 async def change_password(
     body: PasswordChangeRequest,
     principal: Annotated[Principal, Depends(AUTHENTICATED)],
@@ -169,6 +193,8 @@ def _client_credentials(request: Request, form: dict[str, list[str]]) -> tuple[s
     "/api/v1/auth/token",
     response_model=ClientToken,
     dependencies=[Depends(PUBLIC)],
+    responses=problems(InvalidClient),
+    openapi_extra=form_body(ClientCredentialsForm),
     summary="OAuth2 client credentials for partner systems (form-encoded)",
 )
 async def client_token(request: Request, session: SessionDep) -> ClientToken:
@@ -192,7 +218,7 @@ async def jwks(session: SessionDep, request: Request) -> dict[str, Any]:
     return await published_jwks(session, now, timedelta(minutes=settings.access_token_minutes + 5))
 
 
-@router.get("/api/v1/me", response_model=Me, summary="The signed-in person")
+@router.get("/api/v1/me", response_model=Me, responses=problems(NotFound), summary="The signed-in person")
 async def me(principal: Annotated[Principal, Depends(AUTHENTICATED)], session: SessionDep) -> Me:
     person = await service.get_person(session, principal.sub)
     return Me(
@@ -209,9 +235,16 @@ async def me(principal: Annotated[Principal, Depends(AUTHENTICATED)], session: S
 Admin = Annotated[Principal, Depends(ADMIN)]
 
 
-@router.get("/api/v1/partner-clients", response_model=list[PartnerClientRead], summary="Partner systems")
-async def list_partner_clients(principal: Admin, session: SessionDep) -> list[PartnerClientRead]:
-    return [PartnerClientRead.model_validate(c) for c in await partners.list_clients(session, principal.org)]
+@router.get(
+    "/api/v1/partner-clients", response_model=PartnerClientPage, summary="Partner systems, newest first"
+)
+async def list_partner_clients(
+    principal: Admin, session: SessionDep, limit: LimitQuery = DEFAULT_LIMIT, cursor: CursorQuery = None
+) -> PartnerClientPage:
+    rows, next_cursor = await partners.list_clients(session, principal.org, cursor=cursor, limit=limit)
+    return PartnerClientPage(
+        items=[PartnerClientRead.model_validate(c) for c in rows], next_cursor=next_cursor
+    )
 
 
 @router.post(

@@ -69,13 +69,22 @@ class PasswordChangeRequest(BaseModel):
 
 
 class Accepted(BaseModel):
-    status: str = "accepted"
+    status: Literal["accepted"] = "accepted"
 
 
 class ClientToken(BaseModel):
     access_token: str
-    token_type: str = "Bearer"
+    token_type: Literal["Bearer"] = "Bearer"
     expires_in: int
+
+
+class ClientCredentialsForm(BaseModel):
+    """The token request's form fields (RFC 6749 §4.4); the client may authenticate with HTTP Basic
+    instead of client_id and client_secret. Documents the form; the route parses it itself."""
+
+    grant_type: Literal["client_credentials"]
+    client_id: str = Field(default="", max_length=64, examples=["unit-a-system"])
+    client_secret: str = Field(default="", max_length=128, examples=["s3cret"])
 
 
 class PartnerClientCreate(BaseModel):
@@ -95,6 +104,11 @@ class PartnerClientRead(BaseModel):
     created_at: datetime
     previous_valid_until: datetime | None
     revoked_at: datetime | None
+
+
+class PartnerClientPage(BaseModel):
+    items: list[PartnerClientRead]
+    next_cursor: str | None = None
 
 
 class PartnerClientWithSecret(PartnerClientRead):

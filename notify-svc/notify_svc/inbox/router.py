@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Request
 from cppcc_common.auth import Permission, Principal
 from cppcc_common.db import SessionDep
 from cppcc_common.errors import NotFound
-from cppcc_common.pagination import CursorQuery, LimitQuery, decode_cursor, page_of
+from cppcc_common.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, decode_cursor, page_of
 from notify_svc.inbox import repository
 from notify_svc.inbox.schemas import InboxItemRead, InboxPage, MarkedRead, UnreadCount
 
@@ -23,7 +23,7 @@ Me = Annotated[Principal, Depends(OWN_INBOX)]
 async def list_inbox(
     principal: Me,
     session: SessionDep,
-    limit: LimitQuery = 20,
+    limit: LimitQuery = DEFAULT_LIMIT,
     cursor: CursorQuery = None,
     unread: bool = False,
 ) -> InboxPage:

@@ -7,8 +7,8 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 
 from cppcc_common.auth import Permission, Principal
 from cppcc_common.db import SessionDep
-from cppcc_common.pagination import CursorQuery, LimitQuery
-from cppcc_common.versioning import ExpectedVersion, etag
+from cppcc_common.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery
+from cppcc_common.versioning import ExpectedVersion, OptionalExpectedVersion, etag
 from proposal_svc.proposals import service
 from proposal_svc.proposals.domain import Status
 from proposal_svc.proposals.schemas import ProposalDraft, ProposalPage, ProposalRead, ProposalUpdate
@@ -43,7 +43,7 @@ async def create_draft(
 async def list_proposals(
     principal: Reader,
     session: SessionDep,
-    limit: LimitQuery = 20,
+    limit: LimitQuery = DEFAULT_LIMIT,
     cursor: CursorQuery = None,
     status: Annotated[Status | None, Query()] = None,
     mine: bool = False,
@@ -89,7 +89,7 @@ async def submit(
     session: SessionDep,
     request: Request,
     response: Response,
-    expected: ExpectedVersion,
+    expected: OptionalExpectedVersion,
 ) -> ProposalRead:
     proposal = await service.submit(
         session,

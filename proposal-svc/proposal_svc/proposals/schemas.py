@@ -4,6 +4,8 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from proposal_svc.proposals.domain import Kind, Status
+
 # Transport limits only; the organization's policy (title ≤ 50, body ≤ 2,500 by default) is
 # checked in the domain so each organization can set its own values.
 Suggestion = Annotated[str, Field(max_length=5000)]
@@ -30,8 +32,8 @@ class ProposalUpdate(BaseModel):
 class ProposalRead(BaseModel):
     id: UUID
     org_id: UUID
-    status: str
-    kind: str | None
+    status: Status
+    kind: Kind | None
     title: str
     situation: str
     suggestions: list[str]

@@ -13,6 +13,7 @@ from cppcc_common.events import make_event
 from cppcc_common.ids import new_id
 from cppcc_common.outbox import stage
 from cppcc_common.pagination import decode_cursor, page_of
+from cppcc_common.versioning import IfMatch
 from proposal_svc.proposals import domain, members, repository
 from proposal_svc.proposals.domain import Action, Content, Status, TransitionNotAllowed
 from proposal_svc.proposals.errors import (
@@ -136,8 +137,8 @@ async def create_draft(
     return proposal
 
 
-def _check_version(proposal: Proposal, expected: int | None) -> None:
-    if expected is not None and expected != proposal.version:
+def _check_version(proposal: Proposal, expected: IfMatch | None) -> None:
+    if expected is not None and not expected.matches(proposal.version):
         raise ProposalVersionMismatch()
 
 
@@ -154,7 +155,7 @@ async def update_draft(
     principal: Principal,
     proposal_id: UUID,
     changes: ProposalUpdate,
-    expected_version: int | None,
+    expected_version: IfMatch | None,
     now: datetime,
 ) -> Proposal:
     proposal = await get_visible(session, principal, proposal_id, for_update=True)
@@ -174,7 +175,7 @@ async def submit(
     *,
     principal: Principal,
     proposal_id: UUID,
-    expected_version: int | None,
+    expected_version: IfMatch | None,
     now: datetime,
     traceparent: str | None,
 ) -> Proposal:

@@ -1,0 +1,26 @@
+from consultation_svc.main import create_app
+from cppcc_common.auth import assert_routes_declare_permissions
+from cppcc_common.testing.contract import (
+    collections_off_the_list_shape,
+    document_broken_promises,
+    routes_accepting_unknown_query_parameters,
+)
+
+# The forms of consultation are a fixed list of thirteen (DOMAIN.md §4), answered whole.
+BOUNDED = {"/api/v1/consultations/forms"}
+
+
+def test_every_route_declares_its_permission() -> None:
+    assert_routes_declare_permissions(create_app())
+
+
+def test_the_api_document_tells_the_truth() -> None:
+    assert document_broken_promises(create_app().openapi()) == []
+
+
+def test_every_collection_is_cursor_paginated_with_one_envelope() -> None:
+    assert collections_off_the_list_shape(create_app().openapi(), BOUNDED) == []
+
+
+async def test_unknown_query_parameters_are_422_on_every_route() -> None:
+    assert await routes_accepting_unknown_query_parameters(create_app()) == []
