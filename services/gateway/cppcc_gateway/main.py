@@ -9,12 +9,13 @@ from typing import Any
 import httpx
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from cppcc_common.auth import PUBLIC, JwksKeySource, TokenVerifier
+from cppcc_common.docs import docs_router
 from cppcc_common.errors import install_error_handlers
+from cppcc_common.i18n import VaryOnLanguageMiddleware
 from cppcc_common.logging import configure_logging
 from cppcc_common.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from cppcc_gateway.openapi import MergedOpenAPI
@@ -82,11 +83,6 @@ async def openapi(request: Request) -> JSONResponse:
     return JSONResponse(await request.app.state.runtime.openapi.document())
 
 
-@ops.get("/docs")
-async def docs() -> HTMLResponse:
-    return get_swagger_ui_html(openapi_url="/openapi.json", title="掌上政协 API")
-
-
 proxy = APIRouter(include_in_schema=False)
 proxy.add_api_route(
     "/{path:path}",
@@ -130,6 +126,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     install_error_handlers(app)
     app.include_router(ops)
+    app.include_router(docs_router(title="掌上政协 API"))
     app.include_router(proxy)
     app.add_middleware(
         BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes, uploads=settings.upload_limits
@@ -149,5 +146,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ],
         expose_headers=["ETag", "Location", "X-Request-ID", "Retry-After"],
     )
+    app.add_middleware(VaryOnLanguageMiddleware)
     app.add_middleware(RequestContextMiddleware)
     return app

@@ -1,4 +1,9 @@
-"""One merged OpenAPI 3.1 document for the whole API, built from each service's document."""
+"""One merged OpenAPI 3.1 document for the whole API, built from each service's document.
+
+It keeps what each service documents (problem+json errors, `security: []` on public operations,
+security schemes, examples, tag descriptions) and adds what the gateway itself may answer: 429
+on every operation it rate-limits (each principal's requests, and logins per client address).
+"""
 
 import asyncio
 import copy
@@ -7,7 +12,35 @@ from typing import Any
 
 import httpx
 
+from cppcc_common.errors import PROBLEM_JSON, RateLimited
+from cppcc_common.openapi import PROBLEM_REF, PROBLEM_SCHEMAS, SECURITY_SCHEMES
+from cppcc_gateway.routing import LOGIN_PATHS
+
 _SKIP_PATHS = ("/healthz", "/readyz", "/metrics")
+_METHODS = frozenset({"get", "put", "post", "delete", "options", "head", "patch", "trace"})
+_RATE_LIMITED = {
+    "description": f"`{RateLimited.code}`: {RateLimited.title.en} (the gateway's limits; see Retry-After)",
+    "content": {PROBLEM_JSON: {"schema": PROBLEM_REF}},
+}
+
+
+def _add_gateway_answers(path: str, item: dict[str, Any]) -> None:
+    """429 where the gateway limits: every authenticated operation, and the login paths."""
+    for method, operation in item.items():
+        if method not in _METHODS:
+            continue
+        if operation.get("security") != [] or path in LOGIN_PATHS:
+            operation.setdefault("responses", {}).setdefault("429", copy.deepcopy(_RATE_LIMITED))
+
+
+def _merge_tags(merged: list[dict[str, Any]], tags: list[dict[str, Any]]) -> None:
+    known = {t["name"]: t for t in merged}
+    for tag in tags:
+        if tag["name"] not in known:
+            known[tag["name"]] = dict(tag)
+            merged.append(known[tag["name"]])
+        elif tag.get("description") and not known[tag["name"]].get("description"):
+            known[tag["name"]]["description"] = tag["description"]
 
 
 class MergedOpenAPI:
@@ -43,8 +76,8 @@ class MergedOpenAPI:
             },
             "paths": {},
             "components": {
-                "schemas": {},
-                "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
+                "schemas": copy.deepcopy(PROBLEM_SCHEMAS),
+                "securitySchemes": copy.deepcopy(SECURITY_SCHEMES),
             },
             "security": [{"bearer": []}],
             "tags": [],
@@ -59,8 +92,13 @@ class MergedOpenAPI:
             for path, item in doc.get("paths", {}).items():
                 if not path.startswith(_SKIP_PATHS):
                     merged["paths"][path] = copy.deepcopy(item)
-            merged["components"]["schemas"].update(doc.get("components", {}).get("schemas", {}))
-            merged["tags"].extend(t for t in doc.get("tags", []) if t not in merged["tags"])
+                    _add_gateway_answers(path, merged["paths"][path])
+            components = doc.get("components", {})
+            merged["components"]["schemas"].update(components.get("schemas", {}))
+            merged["components"]["securitySchemes"].update(components.get("securitySchemes", {}))
+            _merge_tags(merged["tags"], doc.get("tags", []))
+        used = {t for item in merged["paths"].values() for op in item.values() for t in op.get("tags", [])}
+        merged["tags"] = sorted((t for t in merged["tags"] if t["name"] in used), key=lambda t: t["name"])
         if complete:
             self._cached, self._at = merged, time.monotonic()
         return merged
