@@ -1,6 +1,7 @@
 import base64
 import os
 
+import pytest
 from fastapi import FastAPI
 
 from cppcc_common.auth import assert_routes_declare_permissions
@@ -8,6 +9,7 @@ from cppcc_common.testing.contract import (
     collections_off_the_list_shape,
     document_broken_promises,
     routes_accepting_unknown_query_parameters,
+    routes_reading_undocumented_bodies,
 )
 from member_svc.main import create_app
 from member_svc.settings import Settings
@@ -36,3 +38,10 @@ def test_every_collection_is_cursor_paginated_with_one_envelope() -> None:
 
 async def test_unknown_query_parameters_are_422_on_every_route() -> None:
     assert await routes_accepting_unknown_query_parameters(_app()) == []
+
+
+@pytest.mark.xfail(
+    strict=True, reason="the annual report upload (duty/**) does not document its raw body yet"
+)
+def test_routes_that_read_their_own_body_document_it() -> None:
+    assert routes_reading_undocumented_bodies(_app()) == []

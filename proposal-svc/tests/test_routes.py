@@ -3,6 +3,7 @@ from cppcc_common.testing.contract import (
     collections_off_the_list_shape,
     document_broken_promises,
     routes_accepting_unknown_query_parameters,
+    routes_reading_undocumented_bodies,
 )
 from proposal_svc.main import create_app
 
@@ -23,3 +24,7 @@ def test_every_collection_is_cursor_paginated_with_one_envelope() -> None:
 
 async def test_unknown_query_parameters_are_422_on_every_route() -> None:
     assert await routes_accepting_unknown_query_parameters(create_app()) == []
+
+
+def test_routes_that_read_their_own_body_document_it() -> None:
+    assert routes_reading_undocumented_bodies(create_app()) == []

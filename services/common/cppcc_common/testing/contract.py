@@ -1,6 +1,7 @@
 """Checks every service runs on its own app: the OpenAPI document keeps its promises, every
 collection has the one list shape, and every route refuses undeclared query parameters."""
 
+import inspect
 import re
 from collections.abc import Iterator
 from types import SimpleNamespace
@@ -108,6 +109,25 @@ def collections_off_the_list_shape(document: dict[str, Any], bounded: set[str]) 
             if limit.get("default") != DEFAULT_LIMIT or "cursor" not in params:
                 broken.append(f"GET {path}: limit default {limit.get('default')} / cursor not the one shape")
     return broken
+
+
+# A route that reads its body itself (a form, a file) must say so with `openapi_extra=`.
+_READS_BODY = re.compile(r"request\.(body|stream|form)\(\)|await _body\(request")
+
+
+def routes_reading_undocumented_bodies(app: FastAPI) -> list[str]:
+    """Routes whose endpoint reads the raw request body while the document shows no body."""
+    document = app.openapi()
+    missing = []
+    for context in iter_route_contexts(app.routes):
+        route = context.original_route
+        if not isinstance(route, APIRoute) or not _READS_BODY.search(inspect.getsource(route.endpoint)):
+            continue
+        for method in sorted(context.methods or ()):
+            operation = document["paths"].get(context.path_format, {}).get(method.lower(), {})
+            if "requestBody" not in operation:
+                missing.append(f"{method} {context.path_format}")
+    return missing
 
 
 def _sample_path(path: str) -> str:
