@@ -9,9 +9,17 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 
 from cppcc_common.auth import AUTHENTICATED, Permission, Principal
 from cppcc_common.db import SessionDep
+from cppcc_common.openapi import problems
 from cppcc_common.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery
 from cppcc_common.versioning import ExpectedVersion, OptionalExpectedVersion, etag
 from member_svc.directory import service
+from member_svc.directory.errors import (
+    AlreadyMember,
+    InvalidDates,
+    NameTaken,
+    PhoneBelongsToAnotherOrganization,
+    SameStatus,
+)
 from member_svc.directory.models import Committee, Member, Sector, Unit
 from member_svc.directory.policy import PARTIES, DirectoryPolicy
 from member_svc.directory.schemas import (
@@ -84,7 +92,11 @@ async def current_org(principal: Anyone, session: SessionDep) -> OrganizationRea
 
 
 @router.post(
-    "/api/v1/orgs/current/terms", status_code=201, response_model=TermRead, summary="Add a term (届)"
+    "/api/v1/orgs/current/terms",
+    status_code=201,
+    response_model=TermRead,
+    responses=problems(InvalidDates, NameTaken),
+    summary="Add a term (届)",
 )
 async def add_term(body: TermCreate, principal: Manager, session: SessionDep) -> TermRead:
     return TermRead.model_validate(await service.add_term(session, org_id=principal.org, data=body))
@@ -94,6 +106,7 @@ async def add_term(body: TermCreate, principal: Manager, session: SessionDep) ->
     "/api/v1/orgs/current/sessions",
     status_code=201,
     response_model=SessionRead,
+    responses=problems(InvalidDates, NameTaken),
     summary="Schedule a plenary session (次会议) and its session-proposal window",
 )
 async def schedule_session(body: SessionCreate, principal: Manager, session: SessionDep) -> SessionRead:
@@ -139,7 +152,14 @@ def _named_routes(path: str, model: type, create: object, tag: str) -> None:
         )
         return NamedPage(items=[NamedRead.model_validate(r) for r in rows], next_cursor=next_cursor)
 
-    @router.post(path, status_code=201, response_model=NamedRead, tags=[tag], summary=f"Create one of {tag}")
+    @router.post(
+        path,
+        status_code=201,
+        response_model=NamedRead,
+        responses=problems(NameTaken),
+        tags=[tag],
+        summary=f"Create one of {tag}",
+    )
     async def create_named(body: NamedCreate, principal: Manager, session: SessionDep) -> NamedRead:
         row = await create(session, org_id=principal.org, name=body.name, actor=principal.sub)  # type: ignore[operator]
         return NamedRead.model_validate(row)
@@ -214,6 +234,7 @@ async def list_units(
     "/api/v1/units",
     status_code=201,
     response_model=UnitRead,
+    responses=problems(NameTaken),
     tags=["units"],
     summary="Register a handling unit",
 )
@@ -228,6 +249,7 @@ async def create_unit(body: UnitCreate, principal: Manager, session: SessionDep)
     "/api/v1/units/{unit_id}/users",
     status_code=201,
     response_model=NamedRead,
+    responses=problems(PhoneBelongsToAnotherOrganization),
     tags=["units"],
     summary="Add a unit user (logs in by SMS code)",
 )
@@ -265,6 +287,7 @@ async def _read(session: SessionDep, member: Member, response: Response | None =
     "/api/v1/members",
     status_code=201,
     response_model=MemberRead,
+    responses=problems(AlreadyMember, PhoneBelongsToAnotherOrganization),
     tags=["members"],
     summary="Add a member to a term (creates the account if the phone is new)",
 )
@@ -354,6 +377,7 @@ async def update_member(
 @router.post(
     "/api/v1/members/{member_id}/status",
     response_model=MemberRead,
+    responses=problems(SameStatus),
     tags=["members"],
     summary="Change a member's status with a reason (active, on_leave, resigned, revoked)",
 )

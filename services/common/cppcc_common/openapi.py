@@ -7,7 +7,7 @@ route declares, so a new route inherits it:
 - a path parameter → 404; a request body → 413; every operation → 422 (parameters are validated,
   unknown query parameters refused);
 - If-Match → 400 and 412, and 428 when it is required;
-- a write under Idempotency-Key → the header, 409 (the same key still running) and 422;
+- a write under Idempotency-Key → the header, 409 (the same key still running) and 422 (reused);
 - `responses=problems(SomeError, …)` on the route → the statuses of the errors it declares.
 Every 4xx/5xx answer is `application/problem+json` with the one `Problem` schema; every request
 body has an example (the schema's own, or one built from the schema); tags carry descriptions.
@@ -26,7 +26,6 @@ from cppcc_common.auth import Permission
 from cppcc_common.errors import (
     PROBLEM_JSON,
     AppError,
-    Conflict,
     Forbidden,
     NotFound,
     PayloadTooLarge,
@@ -34,6 +33,7 @@ from cppcc_common.errors import (
     Unauthenticated,
     ValidationFailed,
 )
+from cppcc_common.idempotency import InProgress, KeyReused
 from cppcc_common.versioning import (
     ACCEPTS_IF_MATCH,
     REQUIRES_IF_MATCH,
@@ -186,7 +186,7 @@ def _derived_errors(
     elif ACCEPTS_IF_MATCH in calls:
         found += [MalformedIfMatch, PreconditionFailed]
     if idempotency and method in WRITE_METHODS:
-        found.append(Conflict)
+        found += [InProgress, KeyReused]
     return found
 
 
@@ -196,13 +196,16 @@ def _refine_operation(
     permissions = [c for c in _calls(dependant) if isinstance(c, Permission)]
     operation["security"] = _security(permissions)
     responses: dict[str, Any] = operation.setdefault("responses", {})
+    for response in responses.values():
+        if response.get("description") == "Validation Error":  # FastAPI's own 422
+            response["description"] = _describe([ValidationFailed])
     for error in _derived_errors(operation, dependant, method, idempotency, examples.components):
-        responses.setdefault(str(error.status), {"description": _describe([error])})
+        response = responses.setdefault(str(error.status), {"description": _describe([error])})
+        if f"`{error.code}`" not in response["description"]:
+            response["description"] += "; " + _describe([error])
     for status, response in responses.items():
         if status.isdigit() and int(status) >= 400:
             response["content"] = {PROBLEM_JSON: {"schema": PROBLEM_REF}}
-            if int(status) == 422 and response.get("description") == "Validation Error":
-                response["description"] = _describe([ValidationFailed])
     if REQUIRES_IF_MATCH in _calls(dependant):
         for parameter in operation.get("parameters", []):
             if parameter["in"] == "header" and parameter["name"].lower() == "if-match":

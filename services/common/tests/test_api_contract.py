@@ -193,7 +193,8 @@ def test_the_api_document_derives_errors_and_security_from_each_route() -> None:
     remove = paths["/things/{thing_id}"]["delete"]
     assert remove["security"] == [{"bearer": []}]  # staff only: partner systems cannot
     assert {"401", "403", "404", "409"} <= set(remove["responses"])
-    assert "conflict" in remove["responses"]["409"]["description"]
+    assert "`conflict`" in remove["responses"]["409"]["description"]  # declared by the route
+    assert "`idempotency.in_progress`" in remove["responses"]["409"]["description"]  # derived
     assert "HTTPValidationError" not in document["components"]["schemas"]
     assert document["tags"] == [{"name": "things", "description": "Things to test with"}]
 
