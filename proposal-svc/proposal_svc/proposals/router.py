@@ -7,10 +7,18 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 
 from cppcc_common.auth import Permission, Principal
 from cppcc_common.db import SessionDep
+from cppcc_common.openapi import problems
 from cppcc_common.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery
 from cppcc_common.versioning import ExpectedVersion, OptionalExpectedVersion, etag
 from proposal_svc.proposals import service
 from proposal_svc.proposals.domain import Status
+from proposal_svc.proposals.errors import (
+    NotACurrentMember,
+    ProposalIncomplete,
+    ProposalInvalidTransition,
+    ProposalNotFound,
+    ProposalVersionMismatch,
+)
 from proposal_svc.proposals.schemas import ProposalDraft, ProposalPage, ProposalRead, ProposalUpdate
 
 router = APIRouter(prefix="/api/v1/proposals", tags=["proposals"])
@@ -28,7 +36,13 @@ def _respond(proposal: object, response: Response) -> ProposalRead:
     return read
 
 
-@router.post("", status_code=201, response_model=ProposalRead, summary="Create a proposal draft")
+@router.post(
+    "",
+    status_code=201,
+    response_model=ProposalRead,
+    responses=problems(ProposalIncomplete),
+    summary="Create a proposal draft",
+)
 async def create_draft(
     body: ProposalDraft, principal: Member, session: SessionDep, request: Request, response: Response
 ) -> ProposalRead:
@@ -54,14 +68,26 @@ async def list_proposals(
     return ProposalPage(items=[ProposalRead.model_validate(p) for p in rows], next_cursor=next_cursor)
 
 
-@router.get("/{proposal_id}", response_model=ProposalRead, summary="Read one proposal")
+@router.get(
+    "/{proposal_id}",
+    response_model=ProposalRead,
+    responses=problems(ProposalNotFound),
+    summary="Read one proposal",
+)
 async def get_proposal(
     proposal_id: UUID, principal: Reader, session: SessionDep, response: Response
 ) -> ProposalRead:
     return _respond(await service.get_visible(session, principal, proposal_id), response)
 
 
-@router.patch("/{proposal_id}", response_model=ProposalRead, summary="Edit my draft (If-Match)")
+@router.patch(
+    "/{proposal_id}",
+    response_model=ProposalRead,
+    responses=problems(
+        ProposalNotFound, ProposalInvalidTransition, ProposalIncomplete, ProposalVersionMismatch
+    ),
+    summary="Edit my draft (If-Match)",
+)
 async def update_draft(
     proposal_id: UUID,
     body: ProposalUpdate,
@@ -82,7 +108,18 @@ async def update_draft(
     return _respond(proposal, response)
 
 
-@router.post("/{proposal_id}/submit", response_model=ProposalRead, summary="Submit my draft")
+@router.post(
+    "/{proposal_id}/submit",
+    response_model=ProposalRead,
+    responses=problems(
+        ProposalNotFound,
+        ProposalInvalidTransition,
+        ProposalIncomplete,
+        ProposalVersionMismatch,
+        NotACurrentMember,
+    ),
+    summary="Submit my draft",
+)
 async def submit(
     proposal_id: UUID,
     principal: Member,
