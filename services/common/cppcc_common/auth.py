@@ -360,6 +360,15 @@ def routes_admitting_any_caller(app: FastAPI) -> list[str]:
     ]
 
 
+def routes_naming(app: FastAPI, role: str) -> list[str]:
+    """Non-public routes a caller with only `role` may reach: every permission on the way names it."""
+    return [
+        route
+        for route, permissions in _route_contexts(app)
+        if any(role in p.roles for p in permissions) and all(p.public or role in p.roles for p in permissions)
+    ]
+
+
 def assert_routes_declare_permissions(app: FastAPI) -> None:
     missing = routes_without_permission(app)
     assert not missing, f"routes without a declared permission: {missing}"

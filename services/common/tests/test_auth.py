@@ -20,6 +20,7 @@ from cppcc_common.auth import (
     TokenVerifier,
     assert_routes_declare_permissions,
     routes_admitting_any_caller,
+    routes_naming,
     routes_without_permission,
 )
 from cppcc_common.clock import FakeClock
@@ -146,6 +147,7 @@ def test_a_route_admitting_any_authenticated_caller_fails_the_route_walk() -> No
     async def anyone_by_rule() -> None: ...
 
     assert routes_admitting_any_caller(app) == ["['GET'] /anyone", "['GET'] /anyone-by-rule"]
+    assert routes_naming(app, "member") == ["['GET'] /named"] and routes_naming(app, "partner") == []
     with pytest.raises(AssertionError, match="without naming roles"):
         assert_routes_declare_permissions(app)
 
