@@ -200,17 +200,22 @@ async def _token_form(request: Request) -> dict[str, str]:
     return {name: values[0] for name, values in fields.items()}
 
 
+def _basic_challenge(request: Request) -> dict[str, str] | None:
+    """A failed HTTP Basic client authentication is answered with a Basic challenge (§5.2)."""
+    basic = request.headers.get("authorization", "").lower().startswith("basic ")
+    return {"WWW-Authenticate": 'Basic realm="cppcc"'} if basic else None
+
+
 def _client_credentials(request: Request, form: dict[str, str]) -> tuple[str, str]:
     """From HTTP Basic (RFC 6749 §2.3.1) or the form body, never both (§2.3)."""
     header = request.headers.get("authorization", "")
     if header.lower().startswith("basic "):
         if "client_secret" in form:
             raise InvalidRequest()
-        challenge = {"WWW-Authenticate": 'Basic realm="cppcc"'}
         try:
             decoded = base64.b64decode(header[6:], validate=True).decode("ascii")
         except (binascii.Error, UnicodeDecodeError) as exc:
-            raise InvalidClient(headers=challenge) from exc
+            raise InvalidClient(headers=_basic_challenge(request)) from exc
         client_id, _, secret = decoded.partition(":")
         return unquote_plus(client_id), unquote_plus(secret)
     return form.get("client_id", ""), form.get("client_secret", "")
@@ -230,20 +235,12 @@ async def client_token(request: Request, session: SessionDep) -> ClientToken:
     if form["grant_type"] != "client_credentials":
         raise UnsupportedGrantType()
     client_id, secret = _client_credentials(request, form)
-    basic = request.headers.get("authorization", "").lower().startswith("basic ")
-    challenge = {"WWW-Authenticate": 'Basic realm="cppcc"'} if basic else None
-    if (
-        not client_id
-        or not secret
-        or len(client_id) > 64
-        or len(secret) > 128
-        or not _vschar(client_id + secret)
-    ):
-        raise InvalidClient(headers=challenge)
     try:
+        if not (0 < len(client_id) <= 64 and 0 < len(secret) <= 128 and _vschar(client_id + secret)):
+            raise InvalidClient()
         client = await partners.authenticate(session, client_id=client_id, secret=secret, now=now)
     except InvalidClient as exc:
-        raise InvalidClient(headers=challenge) from exc
+        raise InvalidClient(headers=_basic_challenge(request)) from exc
     token, expires_in = await service.partner_token(
         session, client, settings=settings, cipher=cipher, now=now
     )
