@@ -37,8 +37,8 @@ class DatabaseKeySource(KeySource):
 
     async def _fresh(self) -> None:
         now = self.clock.now()
-        if self.loaded_at is not None and now - self.loaded_at < self.ttl:
-            return
+        if self.loaded_at is not None and timedelta(0) <= now - self.loaded_at < self.ttl:
+            return  # (a clock set back before the last read also rereads)
         jwks = await self._read(published_jwks)
         self.keys = {k["kid"]: PyJWK(k) for k in jwks["keys"]}
         self.revoked_subjects = frozenset(UUID(s) for s in jwks["revoked_subjects"])

@@ -129,10 +129,15 @@ class JwksKeySource(KeySource):
     def _now(self) -> float:
         return self.clock.now().timestamp()
 
+    def _age(self, since: float | None) -> float:
+        """Seconds since `since`; never, or a clock set back before it, counts as long ago."""
+        age = self._now() - since if since is not None else -1.0
+        return age if age >= 0 else float("inf")
+
     @property
     def loaded(self) -> bool:
         """Whether keys fetched within `ttl` are held (readiness: this process can verify tokens)."""
-        return self.fetched_at is not None and self._now() - self.fetched_at < self.ttl
+        return self._age(self.fetched_at) < self.ttl
 
     async def _fetch(self) -> dict[str, Any]:
         client = self.client or httpx.AsyncClient(timeout=5.0)
@@ -160,10 +165,9 @@ class JwksKeySource(KeySource):
         self.fetched_at, self.last_failed = self.attempted_at, False
 
     def _wants_refresh(self, kid: str | None) -> bool:
-        now = self._now()
-        if self.attempted_at is not None and now - self.attempted_at < self.min_refresh:
+        if self._age(self.attempted_at) < self.min_refresh:
             return False
-        if self.fetched_at is None or now - self.fetched_at >= self.ttl / 2:
+        if self._age(self.fetched_at) >= self.ttl / 2:
             return True
         return kid is not None and kid not in self.keys
 

@@ -231,3 +231,14 @@ async def test_a_revoked_partner_clients_tokens_are_refused_once_the_jwks_lists_
         with pytest.raises(Unauthenticated):
             await verifier.verify(token)
         assert (await verifier.verify(issuer.token(sub=person))).sub == person
+
+
+async def test_a_clock_set_back_does_not_freeze_the_jwks_cache() -> None:
+    clock = FakeClock(datetime.now(UTC))
+    with JwksServer(issuer.jwks) as server:
+        verifier = _verifier(JwksKeySource(server.url, ttl=300, clock=clock))  # token expiry: real time
+        await verifier.verify(issuer.token())
+        clock.advance(timedelta(days=-1))
+        rotated = TestIssuer()
+        server.jwks = {"keys": issuer.jwks["keys"] + rotated.jwks["keys"]}
+        assert await verifier.verify(rotated.token())  # refetched although "fetched tomorrow"
