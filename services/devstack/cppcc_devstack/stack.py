@@ -230,6 +230,7 @@ class Stack:
 
     def wait_ready(self, timeout: float = 60.0) -> None:
         targets = {s.name: self.service_url(s) for s in SERVICES} | {"gateway": self.gateway_url}
+        self.say(f"启动服务 / starting {', '.join(targets)} …")
         deadline = time.monotonic() + timeout
         pending = dict(targets)
         with httpx.Client(timeout=2.0) as client:
@@ -244,6 +245,7 @@ class Stack:
                     try:
                         if client.get(f"{url}/readyz").status_code == 200:
                             del pending[name]
+                            self.say(f"  {name} ready ({url})")
                     except httpx.HTTPError:
                         pass
                 time.sleep(0.2)

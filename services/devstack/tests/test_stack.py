@@ -133,6 +133,8 @@ def test_a_killed_service_is_started_again_and_answers_through_the_gateway_while
             assert time.monotonic() < deadline, said
             time.sleep(0.1)
         assert any("proposal exited with -9" in line for line in said), said
+        # What it said while starting (make run prints it): every step, every process ready.
+        assert any("migrating" in line for line in said) and sum(" ready (" in line for line in said) == 5
     finally:
         stack.stop()
         for svc in SERVICES:
