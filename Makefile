@@ -13,13 +13,15 @@ install: $(STAMP)
 $(STAMP): constraints.txt $(PYPROJECTS)
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11 or newer is needed"'
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@echo "安装依赖 / installing the dependencies into $(VENV) (1-2 minutes the first time) …"
 	$(BIN)/python -m pip install -q --disable-pip-version-check --upgrade pip setuptools wheel
-	$(BIN)/python -m pip install -q --disable-pip-version-check -c constraints.txt \
+	$(BIN)/python -m pip install --disable-pip-version-check --progress-bar on -c constraints.txt \
 		$(foreach p,$(PACKAGES),-e ./$(p)) -e './services/common[test]' -r requirements-dev.txt
 	@touch $(STAMP)
+	@echo "已安装 / installed"
 
 run: $(STAMP)
-	$(BIN)/python -m cppcc_devstack run
+	$(BIN)/python -u -m cppcc_devstack run
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -88,10 +88,10 @@ def test_a_partner_system_gets_a_token_with_client_credentials_through_the_gatew
     )
     assert token.status_code == 200 and token.json()["token_type"] == "Bearer"
     partner = {"Authorization": f"Bearer {token.json()['access_token']}"}
-    assert (
-        gw.get("/api/v1/consultations/forms", headers=partner).status_code == 200
-    )  # a valid token everywhere
-    assert gw.get("/api/v1/inbox", headers=partner).status_code == 403  # but partners have no inbox
+    # A partner system sees its own unit and nothing it does not need (issue 6).
+    assert gw.get(f"/api/v1/units/{unit['id']}", headers=partner).status_code == 200
+    for path in ("/api/v1/consultations/forms", "/api/v1/sectors", "/api/v1/units", "/api/v1/inbox"):
+        assert gw.get(path, headers=partner).status_code == 403, path
     wrong = gw.post(
         "/api/v1/auth/token",
         data={"grant_type": "client_credentials", "client_id": body["client_id"], "client_secret": "nope"},

@@ -8,7 +8,7 @@ import pytest
 import consultation_svc
 from consultation_svc.main import create_app
 from consultation_svc.settings import Settings
-from cppcc_common.auth import assert_routes_declare_permissions
+from cppcc_common.auth import assert_routes_declare_permissions, routes_naming
 from cppcc_common.testing.app import serve_app
 from cppcc_common.testing.tokens import TestIssuer
 
@@ -42,3 +42,7 @@ async def test_the_consultation_forms_of_domain_md_are_listed_for_signed_in_user
 
 def test_every_route_declares_its_permission() -> None:
     assert_routes_declare_permissions(create_app())
+
+
+def test_partner_clients_reach_no_route() -> None:
+    assert routes_naming(create_app(), "partner") == []

@@ -15,11 +15,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from cppcc_common.clock import SHANGHAI
 from cppcc_common.db import create_engine, create_sessionmaker, session_scope
 from cppcc_common.settings import ServiceSettings
+from member_svc.demo_data.accounts import ACCOUNTS, DEMO_PASSWORD, DemoAccount
 from member_svc.demo_data.make_roster import ROSTER
 from member_svc.directory import service as directory
 from member_svc.directory.models import PlenarySession, Term, Unit
 from member_svc.directory.policy import DEFAULT_POLICY as DIRECTORY_POLICY
 from member_svc.directory.schemas import SessionCreate, TermCreate
+from member_svc.identity.passwords import hash_password
+from member_svc.models import Person
 from member_svc.people.service import ensure_organization, register_person
 from member_svc.roster.importer import ImportOutcome, import_rows
 from member_svc.roster.policy import DEFAULT_POLICY as ROSTER_POLICY
@@ -29,21 +32,6 @@ log = logging.getLogger("member.demo")
 
 DEMO_NAMESPACE = uuid.UUID("5f0c1c2e-8d53-4c5e-9a57-0c2f3c1d9e01")
 DEMO_ORG_ID = uuid.uuid5(DEMO_NAMESPACE, "org:demo-city")
-DEMO_PASSWORD = "Demo@2026"
-
-DEMO_PEOPLE = [
-    # phone, name, roles, scopes (13800000001 and 13800000003 are members: see the roster)
-    ("13800000001", "张明", ["member"], []),
-    ("13800000002", "李静", ["staff"], ["proposals"]),
-    ("13800000003", "王强", ["member"], []),
-    (
-        "13800000009",
-        "赵敏",
-        ["admin", "staff"],
-        ["proposals", "consultation", "members", "notify"],
-    ),
-]
-
 DEMO_TERM = TermCreate(number=15, starts_on=date(2023, 1, 1), ends_on=date(2027, 12, 31))
 # Plenary sessions (number, opening day, days); session proposals are due at 18:00 of day two.
 DEMO_SESSIONS = [
@@ -78,24 +66,48 @@ async def seed_demo(settings: ServiceSettings) -> None:
     try:
         async with session_scope(create_sessionmaker(engine)) as session:
             await ensure_organization(session, id=DEMO_ORG_ID, name="示例市政协", level="municipal")
-            for phone, name, roles, scopes in DEMO_PEOPLE:
-                await register_person(
-                    session,
-                    id=demo_person_id(phone),
-                    org_id=DEMO_ORG_ID,
-                    name=name,
-                    phone=phone,
-                    password=DEMO_PASSWORD,
-                    roles=roles,
-                    scopes=scopes,
-                )
+            log.info("demo: accounts, term, sessions, units")
+            await _units(session)
+            for account in ACCOUNTS:
+                await _account(session, account)
             term = await _term(session)
             await _sessions(session, term)
-            await _units(session)
+            log.info("demo: importing the roster", extra={"file": ROSTER.name})
             outcome = await _roster(session, term)
-        log.info("demo roster", extra={"imported": outcome.imported, "rows": outcome.total})
+        log.info(
+            "demo roster",
+            extra={"imported": outcome.imported, "updated": outcome.updated, "rows": outcome.total},
+        )
     finally:
         await engine.dispose()
+
+
+async def _account(session: AsyncSession, account: DemoAccount) -> None:
+    """The account, unless its phone has one; a unit user is added the way the directory adds them."""
+    if (await session.execute(select(Person.id).where(Person.phone == account.phone))).first():
+        return
+    if account.unit is None:
+        await register_person(
+            session,
+            id=demo_person_id(account.phone),
+            org_id=DEMO_ORG_ID,
+            name=account.name,
+            phone=account.phone,
+            password=DEMO_PASSWORD,
+            roles=list(account.roles),
+            scopes=list(account.scopes),
+        )
+        return
+    units = {u.name: u.id for u in await directory.named(session, Unit, DEMO_ORG_ID)}
+    person = await directory.add_unit_user(
+        session,
+        org_id=DEMO_ORG_ID,
+        unit_id=units[account.unit],
+        name=account.name,
+        phone=account.phone,
+        actor=None,  # type: ignore[arg-type]
+    )
+    person.password_hash = await hash_password(DEMO_PASSWORD)  # unit users otherwise sign in by SMS
 
 
 async def _term(session: AsyncSession) -> Term:
@@ -135,7 +147,7 @@ async def _units(session: AsyncSession) -> None:
 
 
 async def _roster(session: AsyncSession, term: Term) -> ImportOutcome:
-    """Imports the rows not imported yet; on later runs every row is already a member."""
+    """Imports the roster in update mode: the first run adds every member, later runs change nothing."""
     outcome = await import_rows(
         session,
         org_id=DEMO_ORG_ID,
@@ -146,8 +158,8 @@ async def _roster(session: AsyncSession, term: Term) -> ImportOutcome:
         actor=None,
         now=datetime.now(UTC),
         policy=ROSTER_POLICY,
+        update_existing=True,
     )
-    unexpected = [c for c in outcome.rejected if any(r.code != "already_member" for r in c.reasons)]
-    if unexpected:
-        raise RuntimeError(f"the demo roster has rejected rows: {[c.report() for c in unexpected[:5]]}")
+    if outcome.rejected:
+        raise RuntimeError(f"the demo roster has rejected rows: {[c.report() for c in outcome.rejected[:5]]}")
     return outcome

@@ -35,7 +35,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         routers=[identity_router, roster_router, directory_router, duty_router],
         streams=["MEMBER", "PROPOSAL", "CONSULTATION"],
         consumers=DUTY_CONSUMERS,
-        key_source=lambda sessionmaker: DatabaseKeySource(sessionmaker, clock),
+        key_source=lambda sessionmaker: DatabaseKeySource(sessionmaker, settings, clock),
         on_startup=[keep_cipher_and_sms],
         clock=clock,
         tags={

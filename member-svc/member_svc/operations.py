@@ -1,4 +1,5 @@
-"""Operator commands of member-svc: bootstrapping an organization and its first administrator."""
+"""Operator commands of member-svc: bootstrapping an organization and its first administrator;
+retiring a token-signing key."""
 
 import argparse
 import getpass
@@ -7,7 +8,9 @@ import uuid
 from typing import Any
 
 from cppcc_common.cli import Command
+from cppcc_common.clock import SystemClock
 from cppcc_common.db import create_engine, create_sessionmaker, session_scope
+from member_svc.identity.keys import retire_signing_key
 from member_svc.identity.passwords import password_is_strong
 from member_svc.people.service import ensure_organization, register_person
 
@@ -57,11 +60,36 @@ async def _create_organization(settings: Any, args: argparse.Namespace) -> None:
     print(f"organization {org_id} created; administrator {admin_id} can log in with {args.admin_phone}")
 
 
+def _configure_retire(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("kid", help="the key id (the `kid` of the JWKS entry or of a token's header)")
+
+
+async def _retire_key(settings: Any, args: argparse.Namespace) -> None:
+    """Retires a signing key now; every service stops accepting its tokens within the JWKS cache time."""
+    engine = create_engine(settings.database_url, pool_size=1)
+    try:
+        async with session_scope(create_sessionmaker(engine)) as session:
+            found = await retire_signing_key(session, args.kid, SystemClock().now(), settings)
+    finally:
+        await engine.dispose()
+    if not found:
+        raise SystemExit(f"no signing key {args.kid}")
+    print(
+        f"signing key {args.kid} retired; its tokens stop verifying within {settings.jwks_cache_seconds:.0f} s"
+    )
+
+
 COMMANDS = [
     Command(
         "create-org",
         "create an organization (tenant) and its first administrator",
         _configure,
         _create_organization,
+    ),
+    Command(
+        "retire-signing-key",
+        "retire a token-signing key at once (e.g. suspected leaked); a new one signs from now on",
+        _configure_retire,
+        _retire_key,
     ),
 ]

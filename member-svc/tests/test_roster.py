@@ -6,7 +6,9 @@ import base64
 import io
 import os
 import time
+import tracemalloc
 import uuid
+import zipfile
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -259,7 +261,7 @@ async def test_a_valid_roster_creates_members_with_their_seats_and_publishes_the
     )
     job = await _finished(client, tokens["staff"], await _upload(client, tokens["staff"], term, content))
     assert job["status"] == "done" and job["rejected"] == []
-    assert job["counts"] == {"total": 3, "valid": 3, "imported": 3, "rejected": 0}
+    assert job["counts"] == {"total": 3, "valid": 3, "imported": 3, "updated": 0, "rejected": 0}
     assert job["progress"] == {"processed": 3, "total": 3}
     assert sorted(job["created_sectors"]) == ["教育界", "经济界"]
     assert sorted(job["created_committees"]) == ["提案委员会", "经济委员会"]
@@ -319,7 +321,13 @@ async def test_all_or_nothing_imports_nothing_and_reports_every_bad_row(
     content = await _bad_roster(client, tokens, term)
     accepted = await _upload(client, tokens["staff"], term, content, mode="all_or_nothing")
     job = await _finished(client, tokens["staff"], accepted)
-    assert job["status"] == "done" and job["counts"] == {"total": 9, "valid": 2, "imported": 0, "rejected": 7}
+    assert job["status"] == "done" and job["counts"] == {
+        "total": 9,
+        "valid": 2,
+        "imported": 0,
+        "updated": 0,
+        "rejected": 7,
+    }
     assert _reasons(job) == {
         2: {"already_member"},
         4: {"name_missing", "phone_invalid", "party_invalid", "standing_invalid"},
@@ -359,7 +367,7 @@ async def test_valid_only_imports_every_valid_row_in_one_go(client: httpx.AsyncC
     job = await _finished(
         client, tokens["staff"], await _upload(client, tokens["staff"], term, content, mode="valid_only")
     )
-    assert job["counts"] == {"total": 9, "valid": 2, "imported": 2, "rejected": 7}
+    assert job["counts"] == {"total": 9, "valid": 2, "imported": 2, "updated": 0, "rejected": 7}
     assert set(_reasons(job)) == {2, 4, 5, 7, 8, 9, 10}
     assert sorted(m["name"] for m in await _members(client, tokens, term)) == ["冯一", "褚三", "郑和"]
     assert job["created_sectors"] == ["农业界"] and job["created_committees"] == ["农业和农村委员会"]
@@ -401,19 +409,26 @@ async def test_without_create_missing_unknown_sectors_and_committees_are_rejecte
     assert job["counts"]["imported"] == 1 and job["created_sectors"] == []
 
 
+async def _failed(client: httpx.AsyncClient, headers: dict[str, str], accepted: httpx.Response) -> Any:
+    """A job that read its file and failed: its failure (code, message)."""
+    assert accepted.status_code == 202 and accepted.json()["status"] == "queued", accepted.text
+    job = await _finished(client, headers, accepted)
+    assert job["status"] == "failed" and job["counts"]["imported"] == 0, job
+    return job["failure"]
+
+
 async def test_missing_required_columns_are_named(client: httpx.AsyncClient, tokens: Any) -> None:
     term = await _term(client, tokens, 26)
-    r = await _upload(client, tokens["staff"], term, xlsx(["张三", "经济界"], header=["姓名", "界别"]))
-    assert r.status_code == 422 and r.json()["code"] == "roster.missing_columns"
-    assert "手机" in r.json()["detail"] and [e["field"] for e in r.json()["errors"]] == ["手机"]
-    r = await _upload(
-        client, {**tokens["staff"], "Accept-Language": "en"}, term, xlsx(["x"], header=["备注"])
-    )
-    assert r.status_code == 422 and r.json()["detail"].startswith("The header lacks: 姓名、手机")
+    up = await _upload(client, tokens["staff"], term, xlsx(["张三", "经济界"], header=["姓名", "界别"]))
+    failure = await _failed(client, tokens["staff"], up)
+    assert failure["code"] == "missing_columns" and "手机" in failure["message"]
+    english = {**tokens["staff"], "Accept-Language": "en"}
+    up = await _upload(client, english, term, xlsx(["x"], header=["备注"]))
+    assert (await _failed(client, english, up))["message"].startswith("The header lacks: 姓名、手机")
     empty = await _upload(client, tokens["staff"], term, xlsx(header=[]))
-    assert empty.status_code == 422 and empty.json()["code"] == "roster.empty"
+    assert (await _failed(client, tokens["staff"], empty))["code"] == "empty"
     header_only = await _upload(client, tokens["staff"], term, xlsx())
-    assert header_only.status_code == 422 and header_only.json()["code"] == "roster.no_rows"
+    assert (await _failed(client, tokens["staff"], header_only))["code"] == "no_rows"
 
 
 async def test_a_file_that_is_not_an_xlsx_is_refused_with_a_clear_message(
@@ -421,11 +436,13 @@ async def test_a_file_that_is_not_an_xlsx_is_refused_with_a_clear_message(
 ) -> None:
     term = await _term(client, tokens, 27)
     for content in (b"\xe5\xa7\x93\xe5\x90\x8d,\xe6\x89\x8b\xe6\x9c\xba\n", b"", b"PK\x03\x04broken"):
-        r = await _upload(client, tokens["staff"], term, content)
-        assert r.status_code == 422 and r.json()["code"] == "roster.not_xlsx", content
-        assert ".xlsx" in r.json()["detail"]
+        failure = await _failed(
+            client, tokens["staff"], await _upload(client, tokens["staff"], term, content)
+        )
+        assert failure["code"] == "not_xlsx" and ".xlsx" in failure["message"], content
     old = await _upload(client, tokens["staff"], term, b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(500))
-    assert old.status_code == 422 and "另存为" in old.json()["detail"]
+    failure = await _failed(client, tokens["staff"], old)
+    assert failure["code"] == "old_xls" and "另存为" in failure["message"]
 
 
 async def test_a_file_over_the_size_cap_is_refused(client: httpx.AsyncClient, tokens: Any) -> None:
@@ -503,8 +520,8 @@ async def test_progress_is_visible_while_the_import_runs(
     held = await conn.begin()
     await conn.execute(text("SELECT 1 FROM people WHERE phone = :p FOR UPDATE"), {"p": PHONES["clerk"]})
     accepted = await _upload(client, tokens["staff"], term, xlsx(*rows, header=["姓名", "手机"]))
-    assert accepted.status_code == 202 and accepted.json()["progress"] == {"processed": 0, "total": 40}
-    assert accepted.json()["status"] == "queued"
+    assert accepted.status_code == 202 and accepted.json()["status"] == "queued"
+    assert accepted.json()["progress"] == {"processed": 0, "total": 0}  # the job has not read the file yet
     running = await _until(
         client, tokens["staff"], accepted.headers["location"], lambda j: j["progress"]["processed"] >= 25
     )
@@ -628,6 +645,158 @@ async def test_a_phone_taken_by_another_organization_while_importing_is_rejected
     assert outcome.imported == imported and [c.row for c in outcome.rejected] == [2]
     assert outcome.rejected[0].reasons[0].code == "phone_other_org"
     assert len(await _members(client, tokens, str(term))) == imported
+
+
+# Workbooks that inflate far beyond their size ----------------------------------------------
+
+_SST = "application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"
+
+
+def _with_parts(content: bytes, parts: dict[str, bytes], *, shared_strings: str | None = None) -> bytes:
+    """The workbook with more parts; `shared_strings` names one of them as the shared strings."""
+    source = zipfile.ZipFile(io.BytesIO(content))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as target:
+        for info in source.infolist():
+            data = source.read(info)
+            if info.filename == "[Content_Types].xml" and shared_strings:
+                override = f'<Override PartName="/{shared_strings}" ContentType="{_SST}"/></Types>'
+                data = data.replace(b"</Types>", override.encode())
+            target.writestr(info.filename, data)
+        for name, data in parts.items():
+            target.writestr(name, data)
+    return out.getvalue()
+
+
+def _strings(texts: Any) -> bytes:
+    ns = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+    return (
+        f'<sst xmlns="{ns}">'.encode() + b"".join(f"<si><t>{t}</t></si>".encode() for t in texts) + b"</sst>"
+    )
+
+
+def _lying_about_sizes(content: bytes) -> bytes:
+    """Every part declares 100 bytes, whatever it inflates to (the local and the central headers)."""
+    data = bytearray(content)
+    for signature, at in ((b"PK\x03\x04", 22), (b"PK\x01\x02", 24)):
+        start = data.find(signature)
+        while start != -1:
+            data[start + at : start + at + 4] = (100).to_bytes(4, "little")
+            start = data.find(signature, start + 4)
+    return bytes(data)
+
+
+def _bomb(kind: str) -> bytes:
+    roster = xlsx(["张三", "13911210001"], header=["姓名", "手机"])
+    if kind == "strings_inflate_to_20_mib":  # the reported one: 57 KiB that held the service 15 s
+        return _with_parts(
+            roster,
+            {"xl/sharedStrings.xml": _strings("政协" * 500 for _ in range(10_000))},
+            shared_strings="xl/sharedStrings.xml",
+        )
+    if kind == "too_many_distinct_texts":  # small when inflated, but each text is an object in memory
+        texts = _strings(f"{i:x}" for i in range(DEFAULT_POLICY.max_shared_strings + 1))
+        return _with_parts(roster, {"xl/strings.xml": texts}, shared_strings="xl/strings.xml")
+    if kind == "too_many_parts":
+        return _with_parts(
+            roster, {f"customXml/item{i}.xml": b"<a/>" for i in range(DEFAULT_POLICY.max_zip_entries)}
+        )
+    assert kind == "declared_sizes_lie"
+    return _lying_about_sizes(_with_parts(roster, {"xl/media/big.xml": b"<a>" + b"x" * 30_000_000 + b"</a>"}))
+
+
+@pytest.mark.parametrize(
+    ("kind", "code", "term_number"),
+    [
+        ("strings_inflate_to_20_mib", "unzips_too_large", 40),
+        ("too_many_distinct_texts", "too_many_texts", 41),
+        ("too_many_parts", "too_many_parts", 42),
+        ("declared_sizes_lie", "not_xlsx", 43),
+    ],
+)
+async def test_a_workbook_that_inflates_far_beyond_its_size_is_accepted_at_once_and_its_job_fails(
+    client: httpx.AsyncClient, tokens: Any, kind: str, code: str, term_number: int
+) -> None:
+    term = await _term(client, tokens, term_number)
+    content = _bomb(kind)
+    assert len(content) < 512 * 1024  # under the transport cap of 1 MiB
+    tracemalloc.start()
+    try:
+        accepted = await _upload(client, tokens["staff"], term, content)
+        # Answered before the file was read: the request only stored it.
+        assert accepted.status_code == 202 and accepted.json()["progress"]["total"] == 0, accepted.text
+        failure = await _failed(client, tokens["staff"], accepted)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert failure["code"] == code and failure["message"]
+    # What the job allocated while refusing it: the file and the zip's directory, never its inflated parts.
+    assert peak < 16 * 1024 * 1024, f"{peak / 1024 / 1024:.1f} MiB"
+    assert await _members(client, tokens, term) == []
+
+
+def test_a_roster_of_the_largest_allowed_size_is_within_every_reading_limit() -> None:
+    rows = [
+        [
+            f"委员{i}",
+            f"139{i:08d}",
+            f"界别{i % 30}",
+            "中共党员",
+            "经济委员会、提案委员会",
+            "经济委员会副主任",
+            "是",
+        ]
+        for i in range(DEFAULT_POLICY.max_rows)
+    ]
+    assert len(read_roster(xlsx(*rows), DEFAULT_POLICY)) == DEFAULT_POLICY.max_rows
+
+
+# Re-importing an export (update mode) --------------------------------------------------------
+
+
+async def test_an_export_imports_back_into_its_own_term_in_update_mode_with_no_rejections_and_no_changes(
+    client: httpx.AsyncClient, tokens: Any, settings: Settings
+) -> None:
+    term = await _term(client, tokens, 45)
+    content = xlsx(
+        ["严一", "13911220001", "经济界", "民建", "经济委员会、提案委员会", "副主席、经济委员会主任", "是"],
+        ["华二", "13911220002", "", "九三学社", "提案委员会", "副主任", "否"],
+        ["金三", "13911220003", "经济界", "中共", "", "", ""],
+    )
+    await _finished(client, tokens["staff"], await _upload(client, tokens["staff"], term, content))
+    before = {m["name"]: m for m in await _members(client, tokens, term)}
+    updates_before = len(await _outbox(settings, "cppcc.member.updated.v1"))
+    exported = await client.get("/api/v1/members/export", headers=tokens["staff"], params={"term_id": term})
+    again = await _upload(client, tokens["staff"], term, exported.content, update_existing="true")
+    job = await _finished(client, tokens["staff"], again)
+    assert job["status"] == "done" and job["rejected"] == [] and job["update_existing"] is True
+    assert job["counts"] == {"total": 3, "valid": 3, "imported": 0, "updated": 0, "rejected": 0}
+    assert {m["name"]: m for m in await _members(client, tokens, term)} == before
+    assert len(await _outbox(settings, "cppcc.member.updated.v1")) == updates_before
+
+    # A changed row updates that member, through the directory (a new version, an event).
+    sheet = openpyxl.load_workbook(io.BytesIO(exported.content))
+    for row in sheet.active.iter_rows(min_row=2):
+        if row[0].value == "金三":
+            row[3].value, row[6].value = "民盟", "是"
+    changed = io.BytesIO()
+    sheet.save(changed)
+    job = await _finished(
+        client,
+        tokens["staff"],
+        await _upload(client, tokens["staff"], term, changed.getvalue(), update_existing="true"),
+    )
+    assert job["counts"] == {"total": 3, "valid": 3, "imported": 0, "updated": 1, "rejected": 0}
+    after = {m["name"]: m for m in await _members(client, tokens, term)}
+    assert (after["金三"]["party"], after["金三"]["is_standing"]) == ("民盟", True)
+    assert after["金三"]["version"] == before["金三"]["version"] + 1
+    assert {n: m for n, m in after.items() if n != "金三"} == {n: m for n, m in before.items() if n != "金三"}
+    assert len(await _outbox(settings, "cppcc.member.updated.v1")) == updates_before + 1
+    # Without update mode, the same file is rejected row by row as before.
+    job = await _finished(
+        client, tokens["staff"], await _upload(client, tokens["staff"], term, exported.content)
+    )
+    assert _reasons(job) == {2: {"already_member"}, 3: {"already_member"}, 4: {"already_member"}}
 
 
 # The demo organization ----------------------------------------------------------------------

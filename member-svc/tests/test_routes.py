@@ -4,7 +4,7 @@ import os
 import pytest
 from fastapi import FastAPI
 
-from cppcc_common.auth import assert_routes_declare_permissions
+from cppcc_common.auth import assert_routes_declare_permissions, routes_naming
 from cppcc_common.testing.contract import (
     collections_off_the_list_shape,
     document_broken_promises,
@@ -26,6 +26,10 @@ def _app() -> FastAPI:
 
 def test_every_route_declares_its_permission() -> None:
     assert_routes_declare_permissions(_app())
+
+
+def test_partner_clients_reach_only_their_unit() -> None:
+    assert routes_naming(_app(), "partner") == ["['GET'] /api/v1/units/{unit_id}"]
 
 
 def test_the_api_document_tells_the_truth() -> None:

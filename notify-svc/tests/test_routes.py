@@ -1,4 +1,4 @@
-from cppcc_common.auth import assert_routes_declare_permissions
+from cppcc_common.auth import assert_routes_declare_permissions, routes_naming
 from cppcc_common.testing.contract import (
     collections_off_the_list_shape,
     document_broken_promises,
@@ -12,6 +12,10 @@ BOUNDED: set[str] = set()
 
 def test_every_route_declares_its_permission() -> None:
     assert_routes_declare_permissions(create_app())
+
+
+def test_partner_clients_reach_no_route() -> None:
+    assert routes_naming(create_app(), "partner") == []
 
 
 def test_the_api_document_tells_the_truth() -> None:

@@ -3,7 +3,7 @@
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel
 
-from cppcc_common.auth import AUTHENTICATED
+from cppcc_common.auth import SIGNED_IN
 
 
 class ConsultationForm(BaseModel):
@@ -38,7 +38,7 @@ router = APIRouter(prefix="/api/v1/consultations", tags=["consultations"])
 @router.get(
     "/forms",
     response_model=list[ConsultationForm],
-    dependencies=[Depends(AUTHENTICATED)],
+    dependencies=[Depends(SIGNED_IN)],
     summary="The forms a consultation activity can take",
 )
 async def list_forms() -> list[ConsultationForm]:

@@ -7,7 +7,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
-from cppcc_common.auth import AUTHENTICATED, Permission, Principal
+from cppcc_common.auth import PEOPLE, SIGNED_IN, Permission, Principal
 from cppcc_common.db import SessionDep
 from cppcc_common.openapi import problems
 from cppcc_common.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery
@@ -15,6 +15,7 @@ from cppcc_common.versioning import ExpectedVersion, OptionalExpectedVersion, et
 from member_svc.directory import service
 from member_svc.directory.errors import (
     AlreadyMember,
+    DirectoryNotFound,
     InvalidDates,
     NameTaken,
     PhoneBelongsToAnotherOrganization,
@@ -61,14 +62,16 @@ def _reads_members(p: Principal) -> bool:
     return _manages_members(p) or p.has_role("leader") or (p.has_role("staff") and p.has_scope("proposals"))
 
 
-MANAGE = Permission("directory.manage", rule=_manages_members)
+MANAGE = Permission("directory.manage", roles={"admin", "staff"}, rule=_manages_members)
 SET_POLICY = Permission("directory.policy", roles={"admin"})
-READ_MEMBERS = Permission("members.read", rule=_reads_members)
+READ_MEMBERS = Permission("members.read", roles={"admin", "staff", "leader"}, rule=_reads_members)
 OWN_RECORD = Permission("members.read_own", roles={"member"})
+# A partner system sees its own unit and nothing else of the directory.
+UNIT_INFO = Permission("units.read", roles=PEOPLE | {"partner"})
 Manager = Annotated[Principal, Depends(MANAGE)]
 PolicyAdmin = Annotated[Principal, Depends(SET_POLICY)]
 Reader = Annotated[Principal, Depends(READ_MEMBERS)]
-Anyone = Annotated[Principal, Depends(AUTHENTICATED)]
+Anyone = Annotated[Principal, Depends(SIGNED_IN)]
 
 
 def _now(request: Request) -> datetime:
@@ -228,6 +231,22 @@ async def list_units(
 ) -> UnitPage:
     rows, next_cursor = await service.named_page(session, Unit, principal.org, cursor=cursor, limit=limit)
     return UnitPage(items=[UnitRead.model_validate(u) for u in rows], next_cursor=next_cursor)
+
+
+@router.get(
+    "/api/v1/units/{unit_id}",
+    response_model=UnitRead,
+    tags=["units"],
+    summary="One handling unit (a partner system: only its own)",
+)
+async def get_unit(
+    unit_id: UUID, principal: Annotated[Principal, Depends(UNIT_INFO)], session: SessionDep
+) -> UnitRead:
+    unit = await session.get(Unit, unit_id)
+    foreign = principal.has_role("partner") and principal.unit != unit_id
+    if unit is None or unit.org_id != principal.org or foreign:
+        raise DirectoryNotFound()
+    return UnitRead.model_validate(unit)
 
 
 @router.post(

@@ -62,8 +62,8 @@ def _closes_years(p: Principal) -> bool:
 
 
 OWN = Permission("duty.read_own", roles={"member"})
-STAFF = Permission("duty.read_all", rule=_staff)
-CLOSE = Permission("duty.close_year", rule=_closes_years)
+STAFF = Permission("duty.read_all", roles={"admin", "leader", "staff"}, rule=_staff)
+CLOSE = Permission("duty.close_year", roles={"admin", "staff"}, rule=_closes_years)
 ADMIN = Permission("duty.scoring_table", roles={"admin"})
 Member = Annotated[Principal, Depends(OWN)]
 Staff = Annotated[Principal, Depends(STAFF)]

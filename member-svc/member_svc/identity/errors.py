@@ -1,3 +1,5 @@
+from typing import Any, ClassVar
+
 from cppcc_common.errors import AppError
 from cppcc_common.i18n import Text
 
@@ -67,12 +69,42 @@ class WrongCurrentPassword(AppError):
     title = Text("当前密码不正确", "The current password is wrong")
 
 
-class InvalidClient(AppError):
+class OAuthError(AppError):
+    """An error of the token endpoint: problem+json that also has RFC 6749 §5.2's `error` and
+    `error_description` members, so OAuth2 client libraries understand it."""
+
+    error: ClassVar[str] = "invalid_request"
+
+    def problem(self, lang: str, instance: str) -> dict[str, Any]:
+        # error_description is restricted to printable ASCII (RFC 6749 §5.2): always the English title.
+        return {**super().problem(lang, instance), "error": self.error, "error_description": self.title.en}
+
+
+class InvalidRequest(OAuthError):
+    """A malformed token request: wrong media type, a missing or repeated parameter, bad characters."""
+
+    status = 400
+    code = "auth.invalid_request"
+    error = "invalid_request"
+    title = Text("令牌请求格式错误", "Malformed token request")
+    detail = Text(
+        "请以 application/x-www-form-urlencoded 提交 grant_type 及客户端凭据，每个参数只出现一次。",
+        "Send grant_type and the client credentials form-encoded, each parameter once.",
+    )
+
+
+class UnsupportedGrantType(OAuthError):
+    status = 400
+    code = "auth.unsupported_grant_type"
+    error = "unsupported_grant_type"
+    title = Text("不支持的授权类型", "Unsupported grant type")
+    detail = Text("仅支持 client_credentials。", "Only client_credentials is supported.")
+
+
+class InvalidClient(OAuthError):
     """OAuth2 client authentication failed (RFC 6749 §5.2 `invalid_client`)."""
 
     status = 401
     code = "auth.invalid_client"
+    error = "invalid_client"
     title = Text("客户端认证失败", "Client authentication failed")
-
-    def problem(self, lang: str, instance: str) -> dict[str, object]:
-        return {**super().problem(lang, instance), "error": "invalid_client"}

@@ -1,6 +1,10 @@
 """Ed25519 signing keys: generated here, private halves encrypted with AES-GCM at rest, public
 halves served as JWKS. A key signs for `signing_key_days`, then verifies for one more access-token
-lifetime so tokens it signed stay valid until they expire.
+lifetime so tokens it signed stay valid until they expire. An operator may retire a key at once
+(`retire-signing-key`): it leaves the JWKS, and every verifier drops it within the JWKS cache time.
+
+The JWKS also lists the partner clients revoked within the last partner-token lifetime
+(`revoked_subjects`), so every verifier refuses the tokens they still hold (docs/auth.md).
 """
 
 import base64
@@ -14,7 +18,9 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from member_svc.identity.models import PartnerClient
 from member_svc.models import SigningKey
+from member_svc.settings import Settings
 
 
 class KeyCipher:
@@ -80,7 +86,45 @@ async def _newest_valid(session: AsyncSession, now: datetime) -> SigningKey | No
     return result.scalar_one_or_none()
 
 
-async def published_jwks(session: AsyncSession, now: datetime, grace: timedelta) -> dict[str, Any]:
-    """Every key that may still verify a token: signing keys plus retired ones within `grace`."""
-    result = await session.execute(select(SigningKey.public_jwk).where(SigningKey.not_after > now - grace))
-    return {"keys": list(result.scalars())}
+def verification_grace(settings: Settings) -> timedelta:
+    """How long a key verifies after it stops signing: one access-token lifetime and a margin."""
+    return timedelta(minutes=settings.access_token_minutes + 5)
+
+
+def _revocation_memory(settings: Settings) -> timedelta:
+    """How long a revoked client stays listed: until every token it was given has expired."""
+    return timedelta(minutes=settings.partner_token_minutes + 5)
+
+
+async def published_jwks(session: AsyncSession, now: datetime, settings: Settings) -> dict[str, Any]:
+    """Every key that may still verify a token (signing keys plus retired ones within the grace),
+    and the partner clients whose tokens must be refused."""
+    grace = verification_grace(settings)
+    keys = await session.execute(select(SigningKey.public_jwk).where(SigningKey.not_after > now - grace))
+    revoked = await session.execute(
+        select(PartnerClient.id)
+        .where(PartnerClient.revoked_at > now - _revocation_memory(settings))
+        .order_by(PartnerClient.id)
+    )
+    return {"keys": list(keys.scalars()), "revoked_subjects": [str(i) for i in revoked.scalars()]}
+
+
+async def verifying_key(
+    session: AsyncSession, kid: str, now: datetime, settings: Settings
+) -> dict[str, Any] | None:
+    """The public JWK of `kid` if it still verifies tokens, else None."""
+    result = await session.execute(
+        select(SigningKey.public_jwk).where(
+            SigningKey.kid == kid, SigningKey.not_after > now - verification_grace(settings)
+        )
+    )
+    return result.scalar_one_or_none()
+
+
+async def retire_signing_key(session: AsyncSession, kid: str, now: datetime, settings: Settings) -> bool:
+    """Retires a key at once (e.g. suspected leaked): it stops signing and leaves the JWKS now."""
+    key = await session.get(SigningKey, kid)
+    if key is None:
+        return False
+    key.not_after = min(key.not_after, now - verification_grace(settings))
+    return True

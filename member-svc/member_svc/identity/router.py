@@ -1,15 +1,19 @@
-"""Identity routes: logins, tokens, passwords, JWKS, the signed-in person, partner clients."""
+"""Identity routes: logins, tokens, passwords, JWKS, the signed-in person, partner clients.
+
+Answers carrying tokens or secrets are `Cache-Control: no-store` (RFC 6749 §5.1); none of these
+routes takes part in Idempotency-Key replay (cppcc_common.idempotency skips `/api/v1/auth/`).
+"""
 
 import base64
 import binascii
 from datetime import datetime, timedelta
 from typing import Annotated, Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, unquote_plus
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Request, Response
 
-from cppcc_common.auth import AUTHENTICATED, PUBLIC, Permission, Principal
+from cppcc_common.auth import PUBLIC, SIGNED_IN, Permission, Principal
 from cppcc_common.db import SessionDep
 from cppcc_common.errors import NotFound
 from cppcc_common.openapi import form_body, problems
@@ -19,9 +23,11 @@ from member_svc.identity.errors import (
     AccountLocked,
     InvalidClient,
     InvalidRefreshToken,
+    InvalidRequest,
     InvalidSmsCode,
     LoginFailed,
     SmsTooFrequent,
+    UnsupportedGrantType,
     WeakPassword,
     WrongCurrentPassword,
 )
@@ -58,10 +64,19 @@ def _ip(request: Request) -> str | None:
     return request.client.host if request.client else None
 
 
+def _no_store(response: Response) -> None:
+    """Tokens and secrets must not be kept by any cache on the way (RFC 6749 §5.1)."""
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Pragma"] = "no-cache"
+
+
+NO_STORE = Depends(_no_store)
+
+
 @router.post(
     "/api/v1/auth/login",
     response_model=TokenPair,
-    dependencies=[Depends(PUBLIC)],
+    dependencies=[Depends(PUBLIC), NO_STORE],
     responses=problems(LoginFailed, AccountLocked),
     summary="Log in with phone number and password",
 )
@@ -102,7 +117,7 @@ async def send_sms_code(body: SmsCodeRequest, session: SessionDep, request: Requ
 @router.post(
     "/api/v1/auth/login/sms",
     response_model=TokenPair,
-    dependencies=[Depends(PUBLIC)],
+    dependencies=[Depends(PUBLIC), NO_STORE],
     responses=problems(InvalidSmsCode, AccountLocked),
     summary="Log in with phone number and SMS code",
 )
@@ -116,7 +131,7 @@ async def login_sms(body: SmsLoginRequest, session: SessionDep, request: Request
 @router.post(
     "/api/v1/auth/refresh",
     response_model=TokenPair,
-    dependencies=[Depends(PUBLIC)],
+    dependencies=[Depends(PUBLIC), NO_STORE],
     responses=problems(InvalidRefreshToken),
     summary="Exchange a refresh token for a new token pair (rotation)",
 )
@@ -148,7 +163,13 @@ async def logout(body: RefreshRequest, session: SessionDep, request: Request) ->
 async def reset_password(body: PasswordResetRequest, session: SessionDep, request: Request) -> Response:
     settings, _, now = _ctx(request)
     await service.reset_password(
-        session, phone=body.phone, code=body.code, new_password=body.new_password, settings=settings, now=now
+        session,
+        phone=body.phone,
+        code=body.code,
+        new_password=body.new_password,
+        ip=_ip(request),
+        settings=settings,
+        now=now,
     )
     return Response(status_code=204)
 
@@ -156,12 +177,13 @@ async def reset_password(body: PasswordResetRequest, session: SessionDep, reques
 @router.post(
     "/api/v1/auth/password",
     response_model=TokenPair,
+    dependencies=[NO_STORE],
     responses=problems(WrongCurrentPassword, WeakPassword),
     summary="Change my password",
 )
 async def change_password(
     body: PasswordChangeRequest,
-    principal: Annotated[Principal, Depends(AUTHENTICATED)],
+    principal: Annotated[Principal, Depends(SIGNED_IN)],
     session: SessionDep,
     request: Request,
 ) -> TokenPair:
@@ -177,35 +199,75 @@ async def change_password(
     )
 
 
-def _client_credentials(request: Request, form: dict[str, list[str]]) -> tuple[str, str]:
-    """From HTTP Basic (RFC 6749 §2.3.1) or the form body."""
+_FORM = "application/x-www-form-urlencoded"
+
+
+def _vschar(value: str) -> bool:
+    """RFC 6749 Appendix A: parameters are visible ASCII (and space)."""
+    return all(" " <= c <= "~" for c in value)
+
+
+async def _token_form(request: Request) -> dict[str, str]:
+    """The form of a token request; anything malformed is `invalid_request` (RFC 6749 §5.2)."""
+    if request.headers.get("content-type", "").split(";")[0].strip().lower() != _FORM:
+        raise InvalidRequest()
+    try:
+        fields = parse_qs(
+            (await request.body()).decode("utf-8"),
+            keep_blank_values=True,
+            strict_parsing=False,
+            max_num_fields=10,
+        )
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise InvalidRequest() from exc
+    if any(len(values) != 1 or not _vschar(values[0]) for values in fields.values()):
+        raise InvalidRequest()  # a parameter sent twice, or with characters no client id or secret has
+    return {name: values[0] for name, values in fields.items()}
+
+
+def _basic_challenge(request: Request) -> dict[str, str] | None:
+    """A failed HTTP Basic client authentication is answered with a Basic challenge (§5.2)."""
+    basic = request.headers.get("authorization", "").lower().startswith("basic ")
+    return {"WWW-Authenticate": 'Basic realm="cppcc"'} if basic else None
+
+
+def _client_credentials(request: Request, form: dict[str, str]) -> tuple[str, str]:
+    """From HTTP Basic (RFC 6749 §2.3.1) or the form body, never both (§2.3)."""
     header = request.headers.get("authorization", "")
     if header.lower().startswith("basic "):
+        if "client_secret" in form:
+            raise InvalidRequest()
         try:
-            client_id, _, secret = base64.b64decode(header[6:]).decode().partition(":")
+            decoded = base64.b64decode(header[6:], validate=True).decode("ascii")
         except (binascii.Error, UnicodeDecodeError) as exc:
-            raise InvalidClient() from exc
-        return client_id, secret
-    return (form.get("client_id") or [""])[0], (form.get("client_secret") or [""])[0]
+            raise InvalidClient(headers=_basic_challenge(request)) from exc
+        client_id, _, secret = decoded.partition(":")
+        return unquote_plus(client_id), unquote_plus(secret)
+    return form.get("client_id", ""), form.get("client_secret", "")
 
 
 @router.post(
     "/api/v1/auth/token",
     response_model=ClientToken,
-    dependencies=[Depends(PUBLIC)],
-    responses=problems(InvalidClient),
+    dependencies=[Depends(PUBLIC), NO_STORE],
+    responses=problems(InvalidClient, InvalidRequest, UnsupportedGrantType),
     openapi_extra=form_body(ClientCredentialsForm),
     summary="OAuth2 client credentials for partner systems (form-encoded)",
 )
 async def client_token(request: Request, session: SessionDep) -> ClientToken:
     settings, cipher, now = _ctx(request)
-    form = parse_qs((await request.body()).decode("utf-8", errors="replace"), max_num_fields=10)
-    if (form.get("grant_type") or [""])[0] != "client_credentials":
-        raise InvalidClient()
+    form = await _token_form(request)
+    if "grant_type" not in form:
+        raise InvalidRequest()
+    if form["grant_type"] != "client_credentials":
+        raise UnsupportedGrantType()
     client_id, secret = _client_credentials(request, form)
-    if not client_id or not secret or len(client_id) > 64 or len(secret) > 128:
-        raise InvalidClient()
-    client = await partners.authenticate(session, client_id=client_id, secret=secret, now=now)
+    try:
+        if not (0 < len(client_id) <= 64 and 0 < len(secret) <= 128 and _vschar(client_id + secret)):
+            raise InvalidClient()
+        client = await partners.authenticate(session, client_id=client_id, secret=secret, now=now)
+    except InvalidClient as exc:
+        raise InvalidClient(headers=_basic_challenge(request)) from exc
     token, expires_in = await service.partner_token(
         session, client, settings=settings, cipher=cipher, now=now
     )
@@ -215,11 +277,11 @@ async def client_token(request: Request, session: SessionDep) -> ClientToken:
 @router.get("/.well-known/jwks.json", dependencies=[Depends(PUBLIC)], summary="Token verification keys")
 async def jwks(session: SessionDep, request: Request) -> dict[str, Any]:
     settings, _, now = _ctx(request)
-    return await published_jwks(session, now, timedelta(minutes=settings.access_token_minutes + 5))
+    return await published_jwks(session, now, settings)
 
 
 @router.get("/api/v1/me", response_model=Me, responses=problems(NotFound), summary="The signed-in person")
-async def me(principal: Annotated[Principal, Depends(AUTHENTICATED)], session: SessionDep) -> Me:
+async def me(principal: Annotated[Principal, Depends(SIGNED_IN)], session: SessionDep) -> Me:
     person = await service.get_person(session, principal.sub)
     return Me(
         id=person.id,
@@ -251,6 +313,7 @@ async def list_partner_clients(
     "/api/v1/partner-clients",
     status_code=201,
     response_model=PartnerClientWithSecret,
+    dependencies=[NO_STORE],
     summary="Register a partner system for a handling unit (the secret is shown once)",
 )
 async def create_partner_client(
@@ -267,6 +330,7 @@ async def create_partner_client(
 @router.post(
     "/api/v1/partner-clients/{client_uuid}/rotate-secret",
     response_model=PartnerClientWithSecret,
+    dependencies=[NO_STORE],
     summary="New secret; the old one keeps working for the overlap period",
 )
 async def rotate_partner_secret(

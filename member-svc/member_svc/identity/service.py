@@ -113,11 +113,11 @@ async def request_sms_code(
     settings: Settings,
     now: datetime,
 ) -> None:
-    """Sends a code if the phone has an account; the answer is the same either way (no enumeration)."""
-    if await _person_by_phone(session, phone) is None:
-        return
+    """Sends a code if the phone has an account. A known and an unknown phone are answered and
+    rate-limited alike (no enumeration): the code is issued for either, and sent only to an account."""
     code = await sms_codes.issue_code(session, phone=phone, purpose=purpose, now=now, settings=settings)
-    await provider.send(phone, sms_codes.message(purpose, code, settings), now)
+    if await _person_by_phone(session, phone) is not None:
+        await provider.send(phone, sms_codes.message(purpose, code, settings), now)
 
 
 async def login_with_sms(
@@ -161,16 +161,31 @@ async def _revoke_all(session: AsyncSession, person_id: UUID, now: datetime) -> 
 
 
 async def reset_password(
-    session: AsyncSession, *, phone: str, code: str, new_password: str, settings: Settings, now: datetime
+    session: AsyncSession,
+    *,
+    phone: str,
+    code: str,
+    new_password: str,
+    ip: str | None,
+    settings: Settings,
+    now: datetime,
 ) -> None:
-    """With a reset code: sets the password and signs the person out everywhere."""
+    """With a reset code: sets the password and signs the person out everywhere. Wrong codes count
+    toward the phone's and the address's lock-out, as failed logins do."""
     _check_strength(new_password, settings)
-    await sms_codes.consume_code(
-        session, phone=phone, purpose="reset_password", code=code, now=now, settings=settings
-    )
+    keys = throttle.throttle_keys(phone, ip)
+    await throttle.ensure_not_locked(session, keys, now)
+    try:
+        await sms_codes.consume_code(
+            session, phone=phone, purpose="reset_password", code=code, now=now, settings=settings
+        )
+    except InvalidSmsCode:
+        await throttle.record_failure(session, keys, now, settings)
+        raise
     person = await _person_by_phone(session, phone)
     if person is None:
         raise InvalidSmsCode()
+    await throttle.record_success(session, phone)
     person.password_hash = await hash_password(new_password)
     await _revoke_all(session, person.id, now)
 

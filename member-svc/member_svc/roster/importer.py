@@ -13,8 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from member_svc.directory import service as directory
 from member_svc.directory.errors import AlreadyMember, PhoneBelongsToAnotherOrganization
-from member_svc.directory.models import Committee, Sector
-from member_svc.directory.schemas import CommitteeSeat, MemberCreate, PersonRef
+from member_svc.directory.models import Committee, Member, Sector
+from member_svc.directory.schemas import CommitteeSeat, MemberCreate, MemberUpdate, PersonRef
 from member_svc.roster import columns as col
 from member_svc.roster import repository
 from member_svc.roster.policy import RosterPolicy
@@ -31,6 +31,7 @@ class ImportOutcome:
     total: int
     valid: int
     imported: int = 0
+    updated: int = 0  # update mode: members of the term whose row said something else
     rejected: list[RowCheck] = field(default_factory=list)
     created_sectors: list[str] = field(default_factory=list)
     created_committees: list[str] = field(default_factory=list)
@@ -44,13 +45,14 @@ async def check_rows(
     rows: Sequence[RawRow],
     create_missing: bool,
     policy: RosterPolicy,
+    update_existing: bool = False,
 ) -> list[RowCheck]:
     """Every row checked on its own, against the others, and against the organization."""
     checks = [check_row(raw, policy) for raw in rows]
     check_repeated_phones(checks)
     phones = [c.phone for c in checks if c.phone]
     found = await repository.known(session, org_id=org_id, term_id=term_id, phones=phones)
-    check_against(checks, found, create_missing=create_missing)
+    check_against(checks, found, create_missing=create_missing, update_existing=update_existing)
     return checks
 
 
@@ -66,12 +68,21 @@ async def import_rows(
     now: datetime,
     policy: RosterPolicy,
     on_progress: OnProgress | None = None,
+    update_existing: bool = False,
 ) -> ImportOutcome:
     """Checks every row, then imports in the caller's transaction either all rows or none
-    (`all_or_nothing`) or every valid row (`valid_only`)."""
+    (`all_or_nothing`) or every valid row (`valid_only`). With `update_existing`, a row of a
+    member already in the term updates that member to what the row says instead of being
+    rejected; a row that says what the member already is changes nothing."""
     await repository.term_of(session, org_id, term_id)
     checks = await check_rows(
-        session, org_id=org_id, term_id=term_id, rows=rows, create_missing=create_missing, policy=policy
+        session,
+        org_id=org_id,
+        term_id=term_id,
+        rows=rows,
+        create_missing=create_missing,
+        policy=policy,
+        update_existing=update_existing,
     )
     valid = [c for c in checks if c.ok]
     outcome = ImportOutcome(total=len(rows), valid=len(valid), rejected=[c for c in checks if not c.ok])
@@ -82,7 +93,8 @@ async def import_rows(
             async with _all_or_nothing(session, mode):
                 await run.register(valid, create_missing=create_missing)
         except _Undone:
-            outcome.imported, outcome.created_sectors, outcome.created_committees = 0, [], []
+            outcome.imported, outcome.updated = 0, 0
+            outcome.created_sectors, outcome.created_committees = [], []
     outcome.rejected.sort(key=lambda c: c.row)
     return outcome
 
@@ -133,7 +145,10 @@ class _Run:
         self.outcome.created_sectors, self.outcome.created_committees = sectors.created, committees.created
         checked_out = len(self.outcome.rejected)
         for done, check in enumerate(valid, start=1):
-            await self._register_one(check, sectors.ids, committees.ids)
+            if check.member_id is None:
+                await self._register_one(check, sectors.ids, committees.ids)
+            else:
+                await self._update_one(check, check.member_id, sectors.ids, committees.ids)
             if done % self.policy.progress_every_rows == 0:
                 await self.report(checked_out + done)
 
@@ -153,6 +168,37 @@ class _Run:
             self.outcome.rejected.append(check)
             if self.mode == "all_or_nothing":
                 raise _Undone() from exc
+
+    async def _update_one(
+        self, check: RowCheck, member_id: UUID, sectors: dict[str, UUID], committees: dict[str, UUID]
+    ) -> None:
+        """Update mode: the member becomes what the row says, through the directory's own update."""
+        data = _member(check, self.term_id, sectors, committees)
+        changes = await _changes(self.session, member_id, data)
+        if not changes:
+            return
+        async with _row_savepoint(self.session, self.mode):
+            await directory.update_member(
+                self.session,
+                org_id=self.org_id,
+                member_id=member_id,
+                changes=MemberUpdate(**changes),
+                expected_version=None,
+                actor=self.actor,  # type: ignore[arg-type]
+            )
+        self.outcome.updated += 1
+
+
+async def _changes(session: AsyncSession, member_id: UUID, data: MemberCreate) -> dict[str, Any]:
+    """What the row changes of the member (the fields a roster holds); empty when nothing."""
+    member = await session.get(Member, member_id)
+    assert member is not None
+    fields = ("sector_id", "party", "is_standing", "leadership_position")
+    changes = {f: getattr(data, f) for f in fields if getattr(member, f) != getattr(data, f)}
+    seats = {s.committee_id: s.position for s in await directory.seats(session, member_id)}
+    if seats != {s.committee_id: s.position for s in data.committees}:
+        changes["committees"] = data.committees
+    return changes
 
 
 def _changed_meanwhile(exc: Exception) -> str:

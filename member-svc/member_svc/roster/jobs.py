@@ -1,5 +1,9 @@
 """Running roster imports in the background of the service process.
 
+The job first reads the uploaded workbook (the upload itself is only stored, so a file that
+inflates to far more than it looks never holds a request); a file that is no roster fails the
+job with the reason. The rows read are stored and the file dropped.
+
 An import runs in ONE transaction that also holds a PostgreSQL advisory lock on the job, and
 that same transaction marks the job done, so the members and the "done" commit together or
 not at all. Progress and the rejected rows are written in short transactions of their own so
@@ -22,10 +26,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from cppcc_common.clock import Clock
 from cppcc_common.db import session_scope
 from member_svc.roster import repository
+from member_svc.roster.errors import UNREADABLE, failure_code
 from member_svc.roster.importer import ImportOutcome, import_rows
 from member_svc.roster.models import UNFINISHED, RosterImport
 from member_svc.roster.policy import RosterPolicy
-from member_svc.roster.sheet import RawRow
+from member_svc.roster.sheet import RawRow, read_roster
 from member_svc.roster.validation import RowCheck
 
 log = logging.getLogger("member.roster")
@@ -87,7 +92,10 @@ class ImportRunner:
                     await self._fail(job_id, "interrupted")
                     return
                 await self._write(repository.start_attempt, job_id, self.clock.now())
-                outcome = await self._import(session, job)
+                rows = await self._read(job)
+                if rows is None:
+                    return  # the file is no roster: the job failed saying why
+                outcome = await self._import(session, job, rows)
                 await repository.set_job(session, job_id, **_finished(outcome), finished_at=self.clock.now())
         except asyncio.CancelledError:
             raise  # left unfinished: the next sweep resumes it
@@ -95,7 +103,22 @@ class ImportRunner:
             log.exception("roster import failed", extra={"import_id": str(job_id)})
             await self._fail(job_id, "internal")
 
-    async def _import(self, session: AsyncSession, job: RosterImport) -> ImportOutcome:
+    async def _read(self, job: RosterImport) -> list[RawRow] | None:
+        """The job's rows, read from the uploaded file the first time (in a thread: reading is
+        blocking work) and kept, so that a resumed job does not read the file again."""
+        if job.rows is not None:
+            return [RawRow.from_json(r) for r in job.rows]
+        try:
+            rows = await asyncio.to_thread(read_roster, job.content or b"", self.policy)
+        except UNREADABLE as problem:
+            params = {name: str(value) for name, value in problem.params.items()}
+            await self._fail(job.id, failure_code(problem), params)
+            return None
+        as_json = [r.as_json() for r in rows]
+        await self._write(repository.set_job, job.id, rows=as_json, total_rows=len(rows), content=None)
+        return rows
+
+    async def _import(self, session: AsyncSession, job: RosterImport, rows: list[RawRow]) -> ImportOutcome:
         reported = -1
 
         async def progress(processed: int, rejected: Sequence[RowCheck]) -> None:
@@ -110,9 +133,10 @@ class ImportRunner:
             session,
             org_id=job.org_id,
             term_id=job.term_id,
-            rows=[RawRow.from_json(r) for r in job.rows or []],
+            rows=rows,
             mode=job.mode,  # type: ignore[arg-type]
             create_missing=job.create_missing,
+            update_existing=job.update_existing,
             actor=job.actor_id,
             now=self.clock.now(),
             policy=self.policy,
@@ -124,9 +148,11 @@ class ImportRunner:
         async with session_scope(self.sessionmaker) as session:
             await change(session, *args, **values)  # type: ignore[operator]
 
-    async def _fail(self, job_id: UUID, failure: str) -> None:
+    async def _fail(self, job_id: UUID, failure: str, params: dict[str, str] | None = None) -> None:
         try:
-            await self._write(repository.fail_unless_finished, job_id, failure=failure, now=self.clock.now())
+            await self._write(
+                repository.fail_unless_finished, job_id, failure=failure, now=self.clock.now(), params=params
+            )
         except Exception:  # the database is away: the job stays unfinished and is swept again
             log.exception("could not mark a roster import failed", extra={"import_id": str(job_id)})
 
@@ -144,9 +170,11 @@ def _finished(outcome: ImportOutcome) -> dict[str, object]:
         "processed_rows": outcome.total,
         "valid_rows": outcome.valid,
         "imported_rows": outcome.imported,
+        "updated_rows": outcome.updated,
         "rejected_rows": len(outcome.rejected),
         "report": [c.report() for c in outcome.rejected],
         "created_sectors": outcome.created_sectors,
         "created_committees": outcome.created_committees,
         "rows": None,
+        "content": None,
     }

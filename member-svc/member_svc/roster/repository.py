@@ -29,11 +29,11 @@ async def term_of(session: AsyncSession, org_id: UUID, term_id: UUID) -> Term:
 
 async def known(session: AsyncSession, *, org_id: UUID, term_id: UUID, phones: Sequence[str]) -> Known:
     people = await session.execute(select(Person).where(Person.phone.in_(set(phones))))
-    members = await session.execute(select(Member.person_id).where(Member.term_id == term_id))
+    members = await session.execute(select(Member.person_id, Member.id).where(Member.term_id == term_id))
     return Known(
         org_id=org_id,
         people={p.phone: KnownPerson(id=p.id, org_id=p.org_id, name=p.name) for p in people.scalars()},
-        members=frozenset(members.scalars()),
+        members={person_id: member_id for person_id, member_id in members.all()},
         sectors=frozenset(await named_ids(session, Sector, org_id)),
         committees=frozenset(await named_ids(session, Committee, org_id)),
     )
@@ -93,7 +93,11 @@ async def try_lock(session: AsyncSession, job_id: UUID) -> bool:
 
 
 async def job_to_run(session: AsyncSession, job_id: UUID) -> RosterImport | None:
-    query = select(RosterImport).where(RosterImport.id == job_id).options(undefer(RosterImport.rows))
+    query = (
+        select(RosterImport)
+        .where(RosterImport.id == job_id)
+        .options(undefer(RosterImport.rows), undefer(RosterImport.content))
+    )
     return (await session.execute(query.execution_options(populate_existing=True))).scalar_one_or_none()
 
 
@@ -117,9 +121,18 @@ async def start_attempt(session: AsyncSession, job_id: UUID, now: datetime) -> N
     )
 
 
-async def fail_unless_finished(session: AsyncSession, job_id: UUID, *, failure: str, now: datetime) -> None:
+async def fail_unless_finished(
+    session: AsyncSession,
+    job_id: UUID,
+    *,
+    failure: str,
+    now: datetime,
+    params: dict[str, str] | None = None,
+) -> None:
     await session.execute(
         update(RosterImport)
         .where(RosterImport.id == job_id, RosterImport.status.in_(UNFINISHED))
-        .values(status="failed", failure=failure, finished_at=now, rows=None)
+        .values(
+            status="failed", failure=failure, failure_params=params, finished_at=now, rows=None, content=None
+        )
     )

@@ -66,7 +66,9 @@ async def _body(request: Request, limit: int) -> bytes:
     description=(
         "列：姓名、手机（必填），界别、党派、专委会、职务、是否常委（可选），其他列忽略。"
         "mode=all_or_nothing：有任何一行不合格则不导入；valid_only：导入所有合格行。"
-        "create_missing：导入时创建不存在的界别和专委会。结果见 Location。"
+        "create_missing：导入时创建不存在的界别和专委会。"
+        "update_existing：已是本届委员的行按该行更新（否则作为重复拒绝），导出的名单可原样导回。"
+        "上传即受理（202），文件由后台任务读取；文件无法读取时任务失败并说明原因。结果见 Location。"
     ),
     openapi_extra={
         "requestBody": {
@@ -84,6 +86,9 @@ async def submit_import(
     term_id: UUID,
     mode: Mode = "all_or_nothing",
     create_missing: bool = True,
+    update_existing: Annotated[
+        bool, Query(description="已是本届委员的行：更新该委员（默认：作为重复拒绝）")
+    ] = False,
 ) -> ImportRead:
     content = await _body(request, DEFAULT_POLICY.max_file_bytes)
     job = await service.submit_import(
@@ -93,8 +98,8 @@ async def submit_import(
         actor=principal.sub,
         mode=mode,
         create_missing=create_missing,
+        update_existing=update_existing,
         content=content,
-        policy=DEFAULT_POLICY,
         now=request.app.state.runtime.clock.now(),
     )
     # Background tasks run after the response, so after the request's transaction committed.

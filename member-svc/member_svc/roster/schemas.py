@@ -4,23 +4,12 @@ from uuid import UUID
 
 from pydantic import BaseModel
 
-from cppcc_common.i18n import Text
+from member_svc.roster.errors import render_failure
 from member_svc.roster.models import RosterImport
 from member_svc.roster.rejections import render
 
 Mode = Literal["all_or_nothing", "valid_only"]
 ImportStatus = Literal["queued", "running", "done", "failed"]
-
-FAILURES = {
-    "internal": Text(
-        "导入时发生内部错误，未导入任何委员，请重试。",
-        "An internal error stopped the import; nothing was imported. Retry.",
-    ),
-    "interrupted": Text(
-        "导入多次被中断，未导入任何委员，请重试。",
-        "The import was interrupted too often; nothing was imported. Retry.",
-    ),
-}
 
 
 class Progress(BaseModel):
@@ -32,6 +21,7 @@ class Counts(BaseModel):
     total: int
     valid: int
     imported: int
+    updated: int  # update mode: members of the term changed to what their row says
     rejected: int
 
 
@@ -48,6 +38,8 @@ class RejectedRow(BaseModel):
 
 
 class Failure(BaseModel):
+    # internal | interrupted | what is wrong with the file: not_xlsx, old_xls, unzips_too_large,
+    # too_many_parts, too_many_texts, empty, no_rows, missing_columns, too_many_rows
     code: str
     message: str
 
@@ -57,6 +49,7 @@ class ImportRead(BaseModel):
     term_id: UUID
     mode: Mode
     create_missing: bool
+    update_existing: bool
     status: ImportStatus
     progress: Progress
     counts: Counts
@@ -75,12 +68,14 @@ class ImportRead(BaseModel):
             term_id=job.term_id,
             mode=job.mode,
             create_missing=job.create_missing,
+            update_existing=job.update_existing,
             status=job.status,
             progress=Progress(processed=job.processed_rows, total=job.total_rows),
             counts=Counts(
                 total=job.total_rows,
                 valid=job.valid_rows,
                 imported=job.imported_rows,
+                updated=job.updated_rows,
                 rejected=job.rejected_rows,
             ),
             created_sectors=job.created_sectors,
@@ -96,7 +91,7 @@ class ImportRead(BaseModel):
                 )
                 for r in job.report
             ],
-            failure=Failure(code=job.failure, message=FAILURES[job.failure].render(lang))
+            failure=Failure(code=job.failure, message=render_failure(job.failure, job.failure_params, lang))
             if job.failure
             else None,
             created_at=job.created_at,

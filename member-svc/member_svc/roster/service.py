@@ -1,6 +1,5 @@
 """Roster use cases called by the routes; the import itself runs in `jobs` through `importer`."""
 
-import asyncio
 from datetime import datetime
 from uuid import UUID
 
@@ -10,9 +9,7 @@ from cppcc_common.ids import new_id
 from member_svc.roster import repository
 from member_svc.roster.errors import ImportNotFound
 from member_svc.roster.models import RosterImport
-from member_svc.roster.policy import RosterPolicy
 from member_svc.roster.schemas import Mode
-from member_svc.roster.sheet import read_roster
 
 
 async def submit_import(
@@ -23,13 +20,13 @@ async def submit_import(
     actor: UUID,
     mode: Mode,
     create_missing: bool,
+    update_existing: bool,
     content: bytes,
-    policy: RosterPolicy,
     now: datetime,
 ) -> RosterImport:
-    """Reads the workbook, refusing what is no roster, and queues its rows for import."""
+    """Queues the upload as it is: reading the workbook is the job's (a small file may inflate to
+    far more than it looks), so the upload is answered at once."""
     await repository.term_of(session, org_id, term_id)
-    rows = await asyncio.to_thread(read_roster, content, policy)
     job = RosterImport(
         id=new_id(),
         org_id=org_id,
@@ -37,14 +34,17 @@ async def submit_import(
         actor_id=actor,
         mode=mode,
         create_missing=create_missing,
+        update_existing=update_existing,
         status="queued",
-        total_rows=len(rows),
+        total_rows=0,  # known once the job has read the file
         processed_rows=0,
         valid_rows=0,
         imported_rows=0,
         rejected_rows=0,
+        updated_rows=0,
         attempts=0,
-        rows=[r.as_json() for r in rows],
+        content=content,
+        rows=None,
         report=[],
         created_sectors=[],
         created_committees=[],

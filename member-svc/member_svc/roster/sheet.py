@@ -7,6 +7,7 @@ import zipfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
+from xml.etree import ElementTree
 
 from openpyxl import Workbook, load_workbook
 from openpyxl.cell import WriteOnlyCell
@@ -16,17 +17,20 @@ from openpyxl.utils import get_column_letter
 from cppcc_common.errors import AppError
 from member_svc.roster import columns
 from member_svc.roster.errors import (
-    OLD_XLS,
     EmptyRoster,
     MissingColumns,
     NoRows,
     NotAnXlsx,
+    OldXls,
+    TooManyParts,
     TooManyRows,
+    TooManyTexts,
     UnzipsTooLarge,
 )
 from member_svc.roster.policy import RosterPolicy
 
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # the old binary .xls (and .doc …) container
+_SHARED_STRINGS = "application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"
 
 
 @dataclass(frozen=True)
@@ -45,7 +49,10 @@ class RawRow:
 
 
 def read_roster(content: bytes, policy: RosterPolicy) -> list[RawRow]:
-    """The data rows of the first sheet with a roster header, or an error saying what is wrong."""
+    """The data rows of the first sheet with a roster header, or an error saying what is wrong.
+
+    Nothing is inflated before the zip's directory was checked against the policy's limits, and
+    then at most what the directory declares (zipfile stops a part at its declared size)."""
     _check_container(content, policy)
     try:
         workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True, keep_links=False)
@@ -63,17 +70,48 @@ def read_roster(content: bytes, policy: RosterPolicy) -> list[RawRow]:
 
 def _check_container(content: bytes, policy: RosterPolicy) -> None:
     if content.startswith(_OLE_MAGIC):
-        raise NotAnXlsx(OLD_XLS)
+        raise OldXls()
     try:
         with zipfile.ZipFile(io.BytesIO(content)) as archive:
             parts = archive.infolist()
-    except (zipfile.BadZipFile, ValueError, OSError) as exc:
+            if not any(p.filename == "[Content_Types].xml" for p in parts):
+                raise NotAnXlsx()
+            if len(parts) > policy.max_zip_entries:
+                raise TooManyParts(limit=str(policy.max_zip_entries))
+            if sum(p.file_size for p in parts) > policy.max_unzipped_bytes:
+                raise UnzipsTooLarge(limit=f"{policy.max_unzipped_bytes // (1024 * 1024)} MiB")
+            for name in _shared_strings_parts(archive):
+                _count_texts(archive, name, policy.max_shared_strings)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError, ElementTree.ParseError) as exc:
         raise NotAnXlsx() from exc
-    if not any(p.filename == "[Content_Types].xml" for p in parts):
-        raise NotAnXlsx()
-    # zipfile never inflates a part beyond its declared size, so the declared sizes bound the work.
-    if sum(p.file_size for p in parts) > policy.max_unzipped_bytes:
-        raise UnzipsTooLarge(limit=f"{policy.max_unzipped_bytes // (1024 * 1024)} MiB")
+
+
+def _shared_strings_parts(archive: zipfile.ZipFile) -> list[str]:
+    """The parts the content types name as shared strings: where openpyxl will read them from."""
+    with archive.open("[Content_Types].xml") as stream:
+        types = ElementTree.parse(stream).getroot()
+    return [
+        override.get("PartName", "").lstrip("/")
+        for override in types
+        if override.tag.endswith("Override") and override.get("ContentType") == _SHARED_STRINGS
+    ]
+
+
+def _count_texts(archive: zipfile.ZipFile, name: str, limit: int) -> None:
+    """Streams a shared-strings part, refusing it once it holds more than `limit` texts: openpyxl
+    keeps every one of them in memory for as long as the workbook is open."""
+    if name not in archive.namelist():
+        return  # openpyxl reads no strings then
+    count, root = 0, None
+    with archive.open(name) as stream:
+        for event, element in ElementTree.iterparse(stream, events=("start", "end")):
+            if root is None:
+                root = element
+            elif event == "end" and element.tag.rpartition("}")[2] == "si":
+                count += 1
+                if count > limit:
+                    raise TooManyTexts(limit=str(limit))
+                root.clear()  # what was counted is not kept
 
 
 def _roster_rows(workbook: Any, policy: RosterPolicy) -> list[RawRow]:
@@ -88,15 +126,19 @@ def _roster_rows(workbook: Any, policy: RosterPolicy) -> list[RawRow]:
     raise first_problem or EmptyRoster()
 
 
-def _non_empty_rows(sheet: Any) -> Iterator[tuple[int, list[str]]]:
-    for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+def _non_empty_rows(sheet: Any, policy: RosterPolicy) -> Iterator[tuple[int, list[str]]]:
+    # One row past the limit is read, so that a roster running past it is refused, not cut short.
+    rows = sheet.iter_rows(max_row=policy.max_sheet_rows + 1, max_col=policy.max_columns, values_only=True)
+    for number, values in enumerate(rows, start=1):
         texts = [columns.cell_text(v) for v in values]
         if any(texts):
+            if number > policy.max_sheet_rows:
+                raise TooManyRows(limit=str(policy.max_rows))
             yield number, texts
 
 
 def _sheet_rows(sheet: Any, policy: RosterPolicy) -> list[RawRow]:
-    rows = _non_empty_rows(sheet)
+    rows = _non_empty_rows(sheet, policy)
     head = list(itertools.islice(rows, policy.header_search_rows))
     if not head:
         raise EmptyRoster()

@@ -29,6 +29,7 @@ class RowCheck:
     is_standing: bool = False
     leadership: str | None = None
     reasons: list[Reason] = field(default_factory=list)
+    member_id: UUID | None = None  # the term's member this row updates (update mode only)
 
     @property
     def ok(self) -> bool:
@@ -54,7 +55,7 @@ class Known:
 
     org_id: UUID
     people: dict[str, KnownPerson]  # by phone, any organization
-    members: frozenset[UUID]  # person ids already members of the term
+    members: dict[UUID, UUID]  # person id → member id, for the people already members of the term
     sectors: frozenset[str]
     committees: frozenset[str]
 
@@ -104,18 +105,23 @@ def check_repeated_phones(checks: list[RowCheck]) -> None:
             check.reject(col.PHONE, "phone_duplicate", rows=", ".join(map(str, others)))
 
 
-def check_against(checks: list[RowCheck], known: Known, *, create_missing: bool) -> None:
-    """Phones of other organizations, members already in the term, a phone whose account has
-    another name, and (unless missing ones are to be created) sectors and committees not found."""
+def check_against(
+    checks: list[RowCheck], known: Known, *, create_missing: bool, update_existing: bool = False
+) -> None:
+    """Phones of other organizations, members already in the term (updated instead in update
+    mode), a phone whose account has another name, and (unless missing ones are to be created)
+    sectors and committees not found."""
     for check in checks:
         person = known.people.get(check.phone or "")
         if person is not None:
             if person.org_id != known.org_id:
                 check.reject(col.PHONE, "phone_other_org")
-            elif person.id in known.members:
+            elif person.id in known.members and not update_existing:
                 check.reject(col.PHONE, "already_member")
-            elif check.name and not col.same_person_name(check.name, person.name):
-                check.reject(col.NAME, "name_mismatch", existing=person.name)
+            else:
+                check.member_id = known.members.get(person.id)
+                if check.name and not col.same_person_name(check.name, person.name):
+                    check.reject(col.NAME, "name_mismatch", existing=person.name)
         if create_missing:
             continue
         if check.sector and check.sector not in known.sectors:

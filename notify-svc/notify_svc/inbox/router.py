@@ -5,7 +5,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Request
 
-from cppcc_common.auth import Permission, Principal
+from cppcc_common.auth import PEOPLE, Permission, Principal
 from cppcc_common.db import SessionDep
 from cppcc_common.errors import NotFound
 from cppcc_common.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, decode_cursor, page_of
@@ -15,7 +15,7 @@ from notify_svc.inbox.schemas import InboxItemRead, InboxPage, MarkedRead, Unrea
 router = APIRouter(prefix="/api/v1/inbox", tags=["inbox"])
 
 # Anyone signed in as a person has an inbox; partner systems get webhooks instead.
-OWN_INBOX = Permission("inbox.read_own", roles={"member", "staff", "leader", "unit_user", "admin"})
+OWN_INBOX = Permission("inbox.read_own", roles=PEOPLE)
 Me = Annotated[Principal, Depends(OWN_INBOX)]
 
 

@@ -107,7 +107,7 @@ async def start_runtime(
         key_source = key_source(sessionmaker)
     clock = clock or SystemClock()
     verifier = TokenVerifier(
-        key_source or JwksKeySource(settings.jwks_url),
+        key_source or JwksKeySource(settings.jwks_url, ttl=settings.jwks_cache_seconds, clock=clock),
         issuer=settings.jwt_issuer,
         audience=settings.jwt_audience,
         clock=clock,

@@ -1,16 +1,18 @@
 """Token verification and route permissions (DESIGN.md §6).
 
 Every service verifies the access token itself (EdDSA JWT, keys from member-svc's JWKS, cached
-and refreshed on an unknown key id). Every route declares a `Permission` dependency; default is
-deny, and `assert_routes_declare_permissions` (run by each service's tests) fails on a route
-without one. Public routes say so with `PUBLIC`.
+for `ttl` and refreshed on an unknown key id). Keys that cannot be fetched are an outage (503
+`auth.keys_unavailable`), never a reason to call a valid token invalid. The JWKS also lists the
+partner clients revoked recently (`revoked_subjects`); their tokens are refused.
+
+Every route declares a `Permission` naming the roles it admits; default is deny, and
+`assert_routes_declare_permissions` (run by each service's tests) fails on a route without one
+or with one that admits "any authenticated caller" without naming roles. Public routes say so
+with `PUBLIC`.
 """
 
 import asyncio
-import contextlib
-import json
-import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
@@ -22,10 +24,26 @@ from fastapi.routing import APIRoute, iter_route_contexts
 from jwt import PyJWK
 
 from cppcc_common.clock import Clock, SystemClock
-from cppcc_common.errors import Forbidden, Unauthenticated
+from cppcc_common.errors import Forbidden, ServiceUnavailable, Unauthenticated
 from cppcc_common.i18n import Text
 
 ROLES = frozenset({"member", "staff", "leader", "unit_user", "admin", "partner"})
+# The roles of people signing in to the app or the web console; partner systems are not people.
+PEOPLE = frozenset({"member", "staff", "leader", "unit_user", "admin"})
+# Seconds a client should wait before retrying while verification keys are unavailable.
+KEYS_RETRY_AFTER = 5
+
+
+class KeysUnavailable(ServiceUnavailable):
+    """The verification keys cannot be loaded: the token may well be valid, so this is 503, not 401."""
+
+    code = "auth.keys_unavailable"
+    detail = Text(
+        "暂时无法验证登录状态，请稍后重试。", "Sign-ins cannot be verified right now; retry shortly."
+    )
+
+    def __init__(self) -> None:
+        super().__init__(headers={"Retry-After": str(KEYS_RETRY_AFTER)})
 
 
 @dataclass(frozen=True)
@@ -46,24 +64,46 @@ class Principal:
 
 
 class KeySource:
-    """Where verification keys come from."""
+    """Where verification keys (and the revoked subjects) come from.
+
+    `get` answers the key or None (unknown: 401) and raises `KeysUnavailable` when it cannot tell.
+    """
 
     async def get(self, kid: str) -> PyJWK | None:
         raise NotImplementedError
 
+    async def revoked(self, sub: UUID) -> bool:
+        """Whether the subject (a partner client) was revoked; tokens it holds are refused."""
+        return False
+
 
 class StaticKeySource(KeySource):
-    """Keys given directly (member-svc verifying its own tokens, tests)."""
+    """Keys given directly (tests)."""
 
     def __init__(self, jwks: dict[str, Any]) -> None:
         self.keys = {k["kid"]: PyJWK(k) for k in jwks.get("keys", [])}
+        self.revoked_subjects = _revoked_subjects(jwks)
 
     async def get(self, kid: str) -> PyJWK | None:
         return self.keys.get(kid)
 
+    async def revoked(self, sub: UUID) -> bool:
+        return sub in self.revoked_subjects
+
+
+def _revoked_subjects(jwks: dict[str, Any]) -> frozenset[UUID]:
+    # RFC 7517 §5 lets a JWK Set carry members a verifier does not know; ours lists revoked clients.
+    return frozenset(UUID(str(s)) for s in jwks.get("revoked_subjects", []))
+
 
 class JwksKeySource(KeySource):
-    """Fetches a JWKS over HTTP; caches it; refetches on an unknown kid at most every `min_refresh` s."""
+    """Fetches a JWKS over HTTP and trusts it for `ttl` seconds of the injectable clock.
+
+    After `ttl / 2` (or on an unknown kid, at most every `min_refresh` s) it refetches; a failed
+    refetch keeps the fetched keys until `ttl` has passed, so a brief JWKS outage is invisible and
+    a retired key stops verifying within `ttl`. With no trusted keys and no JWKS, or an unknown kid
+    while the JWKS is unreachable, it raises `KeysUnavailable` (503), never answers "unknown".
+    """
 
     def __init__(
         self,
@@ -72,16 +112,34 @@ class JwksKeySource(KeySource):
         ttl: float = 300.0,
         min_refresh: float = 10.0,
         client: httpx.AsyncClient | None = None,
+        clock: Clock | None = None,
     ) -> None:
         self.url = url
         self.ttl = ttl
         self.min_refresh = min_refresh
         self.client = client
+        self.clock = clock or SystemClock()
         self.keys: dict[str, PyJWK] = {}
-        self.fetched_at = 0.0
+        self.revoked_subjects: frozenset[UUID] = frozenset()
+        self.fetched_at: float | None = None  # when the keys held were fetched
+        self.attempted_at: float | None = None  # when a fetch was last tried
+        self.last_failed = False
         self._lock = asyncio.Lock()
 
-    async def _refresh(self) -> None:
+    def _now(self) -> float:
+        return self.clock.now().timestamp()
+
+    def _age(self, since: float | None) -> float:
+        """Seconds since `since`; never, or a clock set back before it, counts as long ago."""
+        age = self._now() - since if since is not None else -1.0
+        return age if age >= 0 else float("inf")
+
+    @property
+    def loaded(self) -> bool:
+        """Whether keys fetched within `ttl` are held (readiness: this process can verify tokens)."""
+        return self._age(self.fetched_at) < self.ttl
+
+    async def _fetch(self) -> dict[str, Any]:
         client = self.client or httpx.AsyncClient(timeout=5.0)
         try:
             response = await client.get(self.url)
@@ -90,20 +148,58 @@ class JwksKeySource(KeySource):
         finally:
             if self.client is None:
                 await client.aclose()
-        self.keys = {k["kid"]: PyJWK(k) for k in data.get("keys", []) if k.get("kty") == "OKP"}
-        self.fetched_at = time.monotonic()
+        if not isinstance(data, dict) or not isinstance(data.get("keys"), list):
+            raise ValueError("not a JWK Set")
+        return data
+
+    async def _refresh(self) -> None:
+        self.attempted_at = self._now()
+        try:
+            data = await self._fetch()
+            keys = {k["kid"]: PyJWK(k) for k in data["keys"] if k.get("kty") == "OKP"}
+            revoked = _revoked_subjects(data)
+        except (httpx.HTTPError, ValueError, TypeError, KeyError, AttributeError, jwt.PyJWTError):
+            self.last_failed = True
+            return
+        self.keys, self.revoked_subjects = keys, revoked
+        self.fetched_at, self.last_failed = self.attempted_at, False
+
+    def _wants_refresh(self, kid: str | None) -> bool:
+        if self._age(self.attempted_at) < self.min_refresh:
+            return False
+        if self._age(self.fetched_at) >= self.ttl / 2:
+            return True
+        return kid is not None and kid not in self.keys
+
+    async def _current(self, kid: str | None) -> dict[str, PyJWK]:
+        """The trusted keys, refreshed if due; raises KeysUnavailable when none can be trusted."""
+        # While another request refetches, one whose key is already trusted need not wait for it.
+        usable = self.loaded and (kid is None or kid in self.keys)
+        if self._wants_refresh(kid) and not (usable and self._lock.locked()):
+            async with self._lock:
+                if self._wants_refresh(kid):
+                    await self._refresh()
+        if not self.loaded:
+            raise KeysUnavailable()
+        return self.keys
+
+    async def ready(self) -> bool:
+        """Whether trusted keys are held, fetching them if due (for a readiness probe)."""
+        try:
+            await self._current(None)
+        except KeysUnavailable:
+            return False
+        return True
 
     async def get(self, kid: str) -> PyJWK | None:
-        age = time.monotonic() - self.fetched_at
-        if kid in self.keys and age < self.ttl:
-            return self.keys[kid]
-        async with self._lock:
-            age = time.monotonic() - self.fetched_at
-            if (kid not in self.keys or age >= self.ttl) and age >= self.min_refresh:
-                # Keep the cached keys on failure; an unknown kid then fails as unauthenticated.
-                with contextlib.suppress(httpx.HTTPError, ValueError, json.JSONDecodeError):
-                    await self._refresh()
-        return self.keys.get(kid)
+        keys = await self._current(kid)
+        if kid not in keys and self.last_failed:
+            raise KeysUnavailable()  # perhaps a new key we could not fetch: do not call it invalid
+        return keys.get(kid)
+
+    async def revoked(self, sub: UUID) -> bool:
+        await self._current(None)
+        return sub in self.revoked_subjects
 
 
 _INVALID = Text("访问令牌无效或已过期。", "The access token is invalid or expired.")
@@ -122,7 +218,10 @@ class TokenVerifier:
         self.clock = clock or SystemClock()
 
     async def verify(self, token: str) -> Principal:
-        """Checks signature, algorithm, issuer, audience and expiry; returns the principal."""
+        """Checks signature, algorithm, issuer, audience, expiry and revocation; returns the principal.
+
+        Raises `Unauthenticated` (401) for a bad token, `KeysUnavailable` (503) when keys cannot be loaded.
+        """
         try:
             header = jwt.get_unverified_header(token)
             if header.get("alg") != "EdDSA" or not isinstance(header.get("kid"), str):
@@ -146,13 +245,16 @@ class TokenVerifier:
             now = self.clock.now().timestamp()
             if not (float(claims["iat"]) - self.leeway <= now < float(claims["exp"]) + self.leeway):
                 raise Unauthenticated(_INVALID)
-            return Principal(
+            principal = Principal(
                 sub=UUID(claims["sub"]),
                 org=UUID(claims["org"]),
                 roles=frozenset(r for r in claims.get("roles", []) if r in ROLES),
                 scopes=frozenset(claims.get("scopes", [])),
                 unit=UUID(claims["unit"]) if claims.get("unit") else None,
             )
+            if principal.has_role("partner") and await self.keys.revoked(principal.sub):
+                raise Unauthenticated(_INVALID)
+            return principal
         except (jwt.PyJWTError, ValueError, TypeError, KeyError) as exc:
             raise Unauthenticated(_INVALID) from exc
 
@@ -170,17 +272,22 @@ class Permission:
     """A route's declared permission: a FastAPI dependency returning the verified Principal.
 
     `Permission("proposal.submit", roles={"member"})` admits a principal with any of the roles
-    (and, if `scopes` is given, any of the scopes); `rule` adds a custom predicate.
+    (and, if `scopes` is given, any of the scopes); `rule` adds a custom predicate. Every
+    permission names its roles: one without is refused by the route walk, since it would admit
+    any caller with a token, partner systems included.
     """
 
     def __init__(
         self,
         name: str,
         *,
-        roles: set[str] | None = None,
-        scopes: set[str] | None = None,
+        roles: Iterable[str] | None = None,
+        scopes: Iterable[str] | None = None,
         rule: Rule | None = None,
     ) -> None:
+        unknown = set(roles or ()) - ROLES
+        if unknown:
+            raise ValueError(f"unknown roles {sorted(unknown)} in permission {name!r}")
         self.name = name
         self.roles = frozenset(roles or ())
         self.scopes = frozenset(scopes or ())
@@ -219,7 +326,9 @@ class _Public(Permission):
 
 
 PUBLIC = _Public()
-AUTHENTICATED = Permission("authenticated")
+# Any person signed in (every human role, named); partner clients are not admitted.
+SIGNED_IN = Permission("signed_in", roles=PEOPLE)
+AUTHENTICATED = SIGNED_IN  # the earlier name; it too names the human roles only
 
 
 def _permissions_of(dependant: Any) -> list[Permission]:
@@ -229,19 +338,43 @@ def _permissions_of(dependant: Any) -> list[Permission]:
     return found
 
 
+def _route_contexts(app: FastAPI) -> list[tuple[str, list[Permission]]]:
+    return [
+        (f"{sorted(c.methods or ())} {c.path}", _permissions_of(c.dependant))
+        for c in iter_route_contexts(app.routes)
+        if isinstance(c.original_route, APIRoute)
+    ]
+
+
 def routes_without_permission(app: FastAPI) -> list[str]:
     """Every API route of the app that declares no Permission (should be empty).
 
     Walks the effective routes (included routers flattened, with the dependencies they were
     included with), which is what FastAPI actually serves.
     """
-    missing = []
-    for context in iter_route_contexts(app.routes):
-        if isinstance(context.original_route, APIRoute) and not _permissions_of(context.dependant):
-            missing.append(f"{sorted(context.methods or ())} {context.path}")
-    return missing
+    return [route for route, permissions in _route_contexts(app) if not permissions]
+
+
+def routes_admitting_any_caller(app: FastAPI) -> list[str]:
+    """Routes whose permissions name no roles, so any token would do (should be empty)."""
+    return [
+        route
+        for route, permissions in _route_contexts(app)
+        if permissions and not any(p.public or p.roles for p in permissions)
+    ]
+
+
+def routes_naming(app: FastAPI, role: str) -> list[str]:
+    """Non-public routes a caller with only `role` may reach: every permission on the way names it."""
+    return [
+        route
+        for route, permissions in _route_contexts(app)
+        if any(role in p.roles for p in permissions) and all(p.public or role in p.roles for p in permissions)
+    ]
 
 
 def assert_routes_declare_permissions(app: FastAPI) -> None:
     missing = routes_without_permission(app)
     assert not missing, f"routes without a declared permission: {missing}"
+    unnamed = routes_admitting_any_caller(app)
+    assert not unnamed, f"routes admitting any authenticated caller without naming roles: {unnamed}"

@@ -7,6 +7,11 @@ A write (POST, PUT, PATCH, DELETE) carrying `Idempotency-Key` is answered once p
 Keys belong to the caller (the token's subject, or the client address without a token) and are
 kept for `retention` (24 h). A 5xx answer is not kept, so the client may retry.
 
+Tokens and secrets are never stored: token endpoints (`/api/v1/auth/…`: logins, refresh, token,
+logout, passwords, SMS codes) take no part at all (not even a hash of their body is kept), and an
+answer marked `Cache-Control: no-store` (a partner client's new secret) is kept without its body —
+the same key then answers 409 `idempotency.not_replayable` instead of running the write twice.
+
 The key row is claimed in its own transaction before the request runs and completed after it;
 a process that dies in between leaves a claim that becomes retryable after `stale_after`.
 """
@@ -29,6 +34,8 @@ from cppcc_common.i18n import Text, negotiate_language
 HEADER = b"idempotency-key"
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 MAX_KEY_LENGTH = 200
+# Token endpoints (DESIGN.md §5: they never replay): requests with credentials, answers with tokens.
+TOKEN_PATHS = ("/api/v1/auth/",)
 
 
 class KeyReused(AppError):
@@ -46,6 +53,16 @@ class InProgress(AppError):
     code = "idempotency.in_progress"
     title = Text("相同的请求正在处理", "The same request is still being processed")
     detail = Text("请稍后重试。", "Retry in a moment.")
+
+
+class NotReplayable(AppError):
+    status = 409
+    code = "idempotency.not_replayable"
+    title = Text("该请求已完成，结果不可重放", "Already done; the answer cannot be replayed")
+    detail = Text(
+        "首次请求已成功，其结果含有凭据，未予保存。",
+        "The first request succeeded; its answer held credentials and was not kept.",
+    )
 
 
 class BadKey(AppError):
@@ -117,17 +134,20 @@ class IdempotencyMiddleware:
         owner_of: Callable[[str], Awaitable[str | None]],
         retention: timedelta = timedelta(hours=24),
         stale_after: timedelta = timedelta(minutes=2),
+        skip_paths: tuple[str, ...] = TOKEN_PATHS,
     ) -> None:
         self.app = app
         self.engine = engine
         self.owner_of = owner_of
+        self.skip_paths = skip_paths
         self.retention = retention
         self.stale_after = stale_after
         self._calls = 0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         key = _header(scope, HEADER)
-        if scope["type"] != "http" or key is None or scope.get("method") not in WRITE_METHODS:
+        skipped = str(scope.get("path", "")).startswith(self.skip_paths)
+        if scope["type"] != "http" or key is None or scope.get("method") not in WRITE_METHODS or skipped:
             await self.app(scope, receive, send)
             return
         lang = negotiate_language(_header(scope, b"accept-language"))
@@ -182,6 +202,8 @@ class IdempotencyMiddleware:
                 return None
             if row.request_hash != request_hash:
                 return KeyReused()
+            if row.body is None:
+                return NotReplayable()
             return int(row.status), str(row.headers), bytes(row.body)
 
     async def _run(self, scope: Scope, receive: Receive, send: Send, owner: str, key: str) -> None:
@@ -204,6 +226,9 @@ class IdempotencyMiddleware:
             async with self.engine().begin() as conn:
                 if status >= 500:
                     await conn.execute(_RELEASE, {"owner": owner, "key": key})
+                elif _no_store(headers):
+                    params = {"owner": owner, "key": key, "status": status, "headers": "[]", "body": None}
+                    await conn.execute(_COMPLETE, params)
                 else:
                     kept = [
                         (k.decode("latin-1"), v.decode("latin-1"))
@@ -220,6 +245,14 @@ class IdempotencyMiddleware:
                             "body": b"".join(chunks),
                         },
                     )
+
+
+def _no_store(headers: list[tuple[bytes, bytes]]) -> bool:
+    """Whether the answer forbids being stored (it carries a token or a secret)."""
+    return any(
+        k.lower() == b"cache-control" and b"no-store" in v.lower().replace(b" ", b"").split(b",")
+        for k, v in headers
+    )
 
 
 def bearer_token_from(value: str) -> str | None:

@@ -32,6 +32,9 @@ class ServiceSettings(BaseSettings):
     jwks_url: str = "http://127.0.0.1:8001/.well-known/jwks.json"
     jwt_issuer: str = "cppcc-member-svc"
     jwt_audience: str = "cppcc"
+    # How long fetched verification keys are trusted: a retired key or a revoked partner client
+    # stops working everywhere within this time (DESIGN.md §6).
+    jwks_cache_seconds: float = 300.0
     stream_replicas: int = 1
     relay_enabled: bool = True
     relay_interval_seconds: float = 0.2

@@ -1,5 +1,6 @@
 """Token verification and route permissions."""
 
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 from uuid import uuid4
 
@@ -9,22 +10,30 @@ import pytest
 from fastapi import APIRouter, Depends, FastAPI
 
 from cppcc_common.auth import (
-    AUTHENTICATED,
     PUBLIC,
+    SIGNED_IN,
     JwksKeySource,
+    KeySource,
+    KeysUnavailable,
     Permission,
     Principal,
     TokenVerifier,
+    assert_routes_declare_permissions,
+    routes_admitting_any_caller,
+    routes_naming,
     routes_without_permission,
 )
+from cppcc_common.clock import FakeClock
 from cppcc_common.errors import Unauthenticated, install_error_handlers
-from cppcc_common.testing.tokens import TestIssuer
+from cppcc_common.testing.tokens import JwksServer, TestIssuer
 
 issuer = TestIssuer()
 
 
-def _verifier(source: Any = None) -> TokenVerifier:
-    return TokenVerifier(source or issuer.key_source(), issuer=issuer.issuer, audience=issuer.audience)
+def _verifier(source: Any = None, clock: FakeClock | None = None) -> TokenVerifier:
+    return TokenVerifier(
+        source or issuer.key_source(), issuer=issuer.issuer, audience=issuer.audience, clock=clock
+    )
 
 
 async def test_a_valid_token_gives_the_principal() -> None:
@@ -80,7 +89,7 @@ async def test_jwks_is_fetched_and_refetched_for_a_new_key() -> None:
     assert len(calls) == 2
 
 
-def _app() -> FastAPI:
+def _app(source: KeySource | None = None) -> FastAPI:
     app = FastAPI()
     install_error_handlers(app)
     staff_only = Permission("thing.review", roles={"staff"}, scopes={"proposals"})
@@ -94,7 +103,7 @@ def _app() -> FastAPI:
         return {"sub": str(principal.sub)}
 
     class Runtime:
-        verifier = _verifier()
+        verifier = _verifier(source)
 
     app.state.runtime = Runtime()
     return app
@@ -115,7 +124,7 @@ def test_the_route_walk_finds_routes_without_a_permission() -> None:
     app = FastAPI()
     router = APIRouter()
 
-    @router.get("/declared", dependencies=[Depends(AUTHENTICATED)])
+    @router.get("/declared", dependencies=[Depends(SIGNED_IN)])
     async def declared() -> None: ...
 
     @router.get("/forgotten")
@@ -123,3 +132,113 @@ def test_the_route_walk_finds_routes_without_a_permission() -> None:
 
     app.include_router(router)
     assert routes_without_permission(app) == ["['GET'] /forgotten"]
+
+
+def test_a_route_admitting_any_authenticated_caller_fails_the_route_walk() -> None:
+    app = FastAPI()
+
+    @app.get("/named", dependencies=[Depends(Permission("thing.read", roles={"member"}))])
+    async def named() -> None: ...
+
+    @app.get("/anyone", dependencies=[Depends(Permission("thing.list"))])
+    async def anyone() -> None: ...
+
+    @app.get("/anyone-by-rule", dependencies=[Depends(Permission("x", rule=lambda p: p.has_scope("s")))])
+    async def anyone_by_rule() -> None: ...
+
+    assert routes_admitting_any_caller(app) == ["['GET'] /anyone", "['GET'] /anyone-by-rule"]
+    assert routes_naming(app, "member") == ["['GET'] /named"] and routes_naming(app, "partner") == []
+    with pytest.raises(AssertionError, match="without naming roles"):
+        assert_routes_declare_permissions(app)
+
+
+def test_signed_in_names_every_human_role_and_no_partner() -> None:
+    person = Principal(sub=uuid4(), org=uuid4(), roles=frozenset({"unit_user"}))
+    partner = Principal(sub=uuid4(), org=uuid4(), roles=frozenset({"partner"}))
+    assert SIGNED_IN.allows(person) and not SIGNED_IN.allows(partner)
+    with pytest.raises(ValueError):
+        Permission("typo", roles={"staf"})
+
+
+async def test_jwks_cache_time_is_judged_by_the_injectable_clock() -> None:
+    """A retired key (gone from the JWKS) stops verifying once the cache time has passed."""
+    clock = FakeClock(datetime.now(UTC))
+    with JwksServer(issuer.jwks) as server:
+        verifier = _verifier(JwksKeySource(server.url, ttl=300, clock=clock), clock)
+        token = issuer.token(ttl=3600)
+        await verifier.verify(token)
+        server.jwks = {"keys": []}  # the key is retired
+        await verifier.verify(token)  # still within the cache time
+        clock.advance(timedelta(seconds=301))
+        with pytest.raises(Unauthenticated):
+            await verifier.verify(token)
+
+
+@pytest.mark.parametrize("fault", ["down", "answers_500", "not_a_jwks"])
+async def test_an_unreachable_jwks_is_an_outage_not_a_logout(fault: str) -> None:
+    """A freshly started service that cannot fetch keys answers 503 (Retry-After), never 401."""
+    with JwksServer(issuer.jwks) as server:
+        if fault == "down":
+            server.stop()
+        elif fault == "answers_500":
+            server.status = 500
+        else:
+            server.jwks = {"nope": 1}
+        app = _app(JwksKeySource(server.url))
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+            r = await c.get("/review", headers=issuer.headers(roles=["staff"], scopes=["proposals"]))
+        assert r.status_code == 503, r.text
+        assert r.headers["content-type"] == "application/problem+json"
+        assert r.json()["code"] == "auth.keys_unavailable" and int(r.headers["retry-after"]) > 0
+
+
+async def test_an_unknown_key_with_a_reachable_jwks_stays_unauthenticated() -> None:
+    with JwksServer(issuer.jwks) as server:
+        app = _app(JwksKeySource(server.url))
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+            r = await c.get("/review", headers=TestIssuer().headers(roles=["staff"], scopes=["proposals"]))
+        assert r.status_code == 401
+
+
+async def test_keys_outlive_a_brief_jwks_outage_but_not_the_cache_time() -> None:
+    clock = FakeClock(datetime.now(UTC))
+    with JwksServer(issuer.jwks) as server:
+        verifier = _verifier(JwksKeySource(server.url, ttl=300, min_refresh=10, clock=clock), clock)
+        token = issuer.token(ttl=3600)
+        await verifier.verify(token)
+        server.status = 500
+        clock.advance(timedelta(seconds=200))  # past half the cache time: refetch fails, keys kept
+        await verifier.verify(token)
+        with pytest.raises(KeysUnavailable):  # a key we could not fetch is not called invalid
+            await verifier.verify(TestIssuer().token())
+        clock.advance(timedelta(seconds=101))
+        with pytest.raises(KeysUnavailable):
+            await verifier.verify(token)
+        server.status = 200
+        clock.advance(timedelta(seconds=10))
+        await verifier.verify(token)  # the JWKS is back: so are the keys
+
+
+async def test_a_revoked_partner_clients_tokens_are_refused_once_the_jwks_lists_it() -> None:
+    clock = FakeClock(datetime.now(UTC))
+    partner, person = uuid4(), uuid4()
+    with JwksServer(issuer.jwks) as server:
+        verifier = _verifier(JwksKeySource(server.url, ttl=300, clock=clock), clock)
+        token = issuer.token(sub=partner, roles=["partner"], unit=uuid4())
+        await verifier.verify(token)
+        server.jwks = {**issuer.jwks, "revoked_subjects": [str(partner)]}
+        clock.advance(timedelta(seconds=301))
+        with pytest.raises(Unauthenticated):
+            await verifier.verify(token)
+        assert (await verifier.verify(issuer.token(sub=person))).sub == person
+
+
+async def test_a_clock_set_back_does_not_freeze_the_jwks_cache() -> None:
+    clock = FakeClock(datetime.now(UTC))
+    with JwksServer(issuer.jwks) as server:
+        verifier = _verifier(JwksKeySource(server.url, ttl=300, clock=clock))  # token expiry: real time
+        await verifier.verify(issuer.token())
+        clock.advance(timedelta(days=-1))
+        rotated = TestIssuer()
+        server.jwks = {"keys": issuer.jwks["keys"] + rotated.jwks["keys"]}
+        assert await verifier.verify(rotated.token())  # refetched although "fetched tomorrow"

@@ -6,7 +6,7 @@ import sys
 import time
 from pathlib import Path
 
-from cppcc_devstack.demo import DEMO_LOGINS, DEMO_PASSWORD, seed
+from cppcc_devstack.demo import DEMO_LOGINS, DEMO_PASSWORD, PARTNER_FILE, partner_credentials, seed
 from cppcc_devstack.stack import SERVICES, PortInUse, Stack, StartupFailed
 
 
@@ -34,6 +34,11 @@ def _banner(stack: Stack, seconds: float) -> None:
     print(f"演示账号 Demo logins (password 密码: {DEMO_PASSWORD}):")
     for phone, role, name in DEMO_LOGINS:
         print(f"  {phone}  {name}  {role}")
+    partner = partner_credentials(stack)
+    print(
+        f"  对接系统 partner client (client credentials): {partner.client_id}, "
+        f"secret in {stack.data_dir / PARTNER_FILE}"
+    )
     print(
         f'  例 e.g. curl -s {stack.gateway_url}/api/v1/auth/login -H "Content-Type: application/json" '
         f'-d \'{{"phone":"13800000001","password":"{DEMO_PASSWORD}"}}\''
@@ -41,6 +46,7 @@ def _banner(stack: Stack, seconds: float) -> None:
     print(
         f"  短信验证码（开发环境不真实发送）/ SMS codes (not really sent here): {stack.log_dir / 'member.log'}"
     )
+    print("进程退出时自动重启 / a process that dies is started again (1 s, 2 s, 4 s … back-off).")
     print("按 Ctrl-C 停止 / Ctrl-C stops everything; data is kept for the next run.")
 
 
@@ -58,14 +64,8 @@ def run() -> int:
         stack.start()
         seed(stack)
         _banner(stack, time.monotonic() - started)
-        while True:
-            time.sleep(1)
-            dead = stack.dead_processes()
-            if dead:
-                print(f"进程退出 / process exited: {', '.join(dead)}")
-                for name in dead:
-                    print(stack.log_tail(name))
-                return 1
+        while True:  # the stack's supervisor restarts what dies; this only waits for Ctrl-C
+            time.sleep(3600)
     except PortInUse as exc:
         print(exc, file=sys.stderr)
         return 2

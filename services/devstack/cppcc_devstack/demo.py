@@ -1,21 +1,32 @@
-"""Demo data: accounts are seeded by member-svc; proposals are created through the gateway,
-the way the app creates them, so the demo exercises the real path."""
+"""Demo data: accounts are seeded by member-svc; proposals and the partner client are created
+through the gateway, the way the app and an administrator create them, so the demo exercises
+the real path. Also the helpers the tests use to sign in as each demo role."""
 
+import json
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
+from typing import Any
 
 import httpx
 
 from cppcc_devstack.stack import SERVICES, Stack, StartupFailed
+from member_svc.demo_data.accounts import ACCOUNTS, DEMO_PASSWORD
 
-DEMO_PASSWORD = "Demo@2026"
-DEMO_LOGINS = [
-    ("13800000001", "委员 / member", "张明"),
-    ("13800000003", "委员 / member", "王强"),
-    ("13800000002", "提案委工作人员 / proposals office staff", "李静"),
-    ("13800000009", "系统管理员 / admin", "赵敏"),
-]
+__all__ = ["DEMO_ACCOUNTS", "DEMO_LOGINS", "DEMO_PASSWORD", "auth_headers", "login", "login_as", "seed"]
+
+# The phone of each demo account by role key: member, member_2, staff_proposals,
+# staff_consultation, staff_members, leader, unit_user, admin (password DEMO_PASSWORD). The
+# partner client has no phone: see `partner_credentials`.
+DEMO_ACCOUNTS: dict[str, str] = {a.key: a.phone for a in ACCOUNTS}
+DEMO_LOGINS = [(a.phone, a.label, a.name) for a in ACCOUNTS]
+
+# The demo partner system (client credentials) of the unit user's handling unit. Its secret is
+# made at seed time and written to the data folder, never committed.
+DEMO_PARTNER_NAME = "演示对接系统 / demo partner system"
+DEMO_PARTNER_UNIT = next(a.unit for a in ACCOUNTS if a.unit)
+PARTNER_FILE = "demo-partner.json"
 
 DEMO_PROPOSALS = [
     (
@@ -33,7 +44,17 @@ DEMO_PROPOSALS = [
 ]
 
 
+@dataclass(frozen=True)
+class PartnerCredentials:
+    client_id: str
+    client_secret: str
+    unit_id: str
+
+
 def seed(stack: Stack) -> None:
+    """Loads the demo (idempotent: every `make run` calls it), saying what it does."""
+    stack.say("加载演示数据 / loading demo data: accounts, term, units, the roster of 300 members …")
+    started = time.monotonic()
     member = SERVICES[0]
     result = subprocess.run(
         [sys.executable, "-m", member.module, "seed-demo"],
@@ -43,22 +64,29 @@ def seed(stack: Stack) -> None:
     )
     if result.returncode != 0:
         raise StartupFailed(f"demo data of member-svc failed:\n{result.stderr[-3000:]}")
+    stack.say(f"  委员名单已导入 / roster loaded ({time.monotonic() - started:.1f}s)")
     with httpx.Client(base_url=stack.gateway_url, timeout=10.0) as client:
-        token = login(client, "13800000001")
-        headers = {"Authorization": f"Bearer {token}"}
-        mine = client.get("/api/v1/proposals", params={"mine": "true"}, headers=headers)
-        mine.raise_for_status()
-        if mine.json()["items"]:
-            return  # loaded before: data survives restarts
-        for title, situation, suggestions, submit in DEMO_PROPOSALS:
-            created = client.post(
-                "/api/v1/proposals",
-                headers=headers,
-                json={"title": title, "situation": situation, "suggestions": suggestions},
-            )
-            created.raise_for_status()
-            if submit:
-                _submit_when_known(client, f"/api/v1/proposals/{created.json()['id']}/submit", headers)
+        stack.say("  示例提案 / demo proposals …")
+        _proposals(client)
+        stack.say("  对接系统 / demo partner client …")
+        _partner(stack, client)
+
+
+def _proposals(client: httpx.Client) -> None:
+    headers = auth_headers(client, "member")
+    mine = client.get("/api/v1/proposals", params={"mine": "true"}, headers=headers)
+    mine.raise_for_status()
+    if mine.json()["items"]:
+        return  # loaded before: data survives restarts
+    for title, situation, suggestions, submit in DEMO_PROPOSALS:
+        created = client.post(
+            "/api/v1/proposals",
+            headers=headers,
+            json={"title": title, "situation": situation, "suggestions": suggestions},
+        )
+        created.raise_for_status()
+        if submit:
+            _submit_when_known(client, f"/api/v1/proposals/{created.json()['id']}/submit", headers)
 
 
 def _submit_when_known(
@@ -77,7 +105,78 @@ def _submit_when_known(
         time.sleep(0.2)
 
 
+def _partner(stack: Stack, client: httpx.Client) -> None:
+    """The demo partner client, with a secret that works: kept from an earlier run, else a new
+    secret (rotated, or the client registered) written to the data folder."""
+    path = stack.data_dir / PARTNER_FILE
+    if path.exists():
+        kept = PartnerCredentials(**json.loads(path.read_text()))
+        if _token_response(client, kept).status_code == 200:
+            return
+    admin = auth_headers(client, "admin")
+    existing = [c for c in _items(client.get("/api/v1/partner-clients", headers=admin)) if _is_demo(c)]
+    if existing:
+        made = client.post(f"/api/v1/partner-clients/{existing[0]['id']}/rotate-secret", headers=admin)
+    else:
+        units = _items(client.get("/api/v1/units", headers=admin))
+        unit_id = next(u["id"] for u in units if u["name"] == DEMO_PARTNER_UNIT)
+        made = client.post(
+            "/api/v1/partner-clients", headers=admin, json={"name": DEMO_PARTNER_NAME, "unit_id": unit_id}
+        )
+    made.raise_for_status()
+    body = made.json()
+    credentials = PartnerCredentials(body["client_id"], body["client_secret"], body["unit_id"])
+    path.write_text(json.dumps(credentials.__dict__))
+    path.chmod(0o600)
+
+
+def _is_demo(client: dict[str, Any]) -> bool:
+    return client.get("name") == DEMO_PARTNER_NAME and not client.get("revoked_at")
+
+
+def _items(response: httpx.Response) -> list[dict[str, Any]]:
+    """A collection, whether a bare array or a page (`items`)."""
+    response.raise_for_status()
+    body = response.json()
+    return list(body["items"] if isinstance(body, dict) else body)
+
+
+def _token_response(client: httpx.Client, credentials: PartnerCredentials) -> httpx.Response:
+    return client.post(
+        "/api/v1/auth/token",
+        data={
+            "grant_type": "client_credentials",
+            "client_id": credentials.client_id,
+            "client_secret": credentials.client_secret,
+        },
+    )
+
+
+# Signing in as the demo roles (tests and tools) -------------------------------------------------
+
+
 def login(client: httpx.Client, phone: str) -> str:
     response = client.post("/api/v1/auth/login", json={"phone": phone, "password": DEMO_PASSWORD})
+    response.raise_for_status()
+    return str(response.json()["access_token"])
+
+
+def login_as(client: httpx.Client, role: str) -> str:
+    """An access token of the demo account with this key (see DEMO_ACCOUNTS)."""
+    return login(client, DEMO_ACCOUNTS[role])
+
+
+def auth_headers(client: httpx.Client, role: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {login_as(client, role)}"}
+
+
+def partner_credentials(stack: Stack) -> PartnerCredentials:
+    """The demo partner client's credentials, as the last seed wrote them."""
+    return PartnerCredentials(**json.loads((stack.data_dir / PARTNER_FILE).read_text()))
+
+
+def partner_token(client: httpx.Client, credentials: PartnerCredentials) -> str:
+    """An access token of the partner client (OAuth2 client credentials)."""
+    response = _token_response(client, credentials)
     response.raise_for_status()
     return str(response.json()["access_token"])

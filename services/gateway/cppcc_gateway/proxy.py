@@ -6,7 +6,7 @@ from typing import Any
 import httpx
 from fastapi import Request, Response
 
-from cppcc_common.auth import Permission, Principal, bearer_token
+from cppcc_common.auth import ROLES, Permission, Principal, bearer_token
 from cppcc_common.errors import AppError, NotFound, RateLimited, Unauthenticated
 from cppcc_common.i18n import Text
 from cppcc_gateway.routing import LOGIN_PATHS, PUBLIC_PATHS, upstream_for
@@ -54,7 +54,7 @@ class GatewayAccess(Permission):
     path needs a valid token, and each principal is rate-limited. Services check roles again."""
 
     def __init__(self) -> None:
-        super().__init__("gateway.forward")
+        super().__init__("gateway.forward", roles=ROLES)  # any verified token; services check roles
 
     async def __call__(self, request: Request) -> Principal | None:  # type: ignore[override]
         runtime = request.app.state.runtime

@@ -1,7 +1,11 @@
-"""A token issuer for tests of a single service: its own Ed25519 key and JWKS, tokens on demand."""
+"""A token issuer for tests of a single service: its own Ed25519 key and JWKS, tokens on demand;
+and a real HTTP server publishing a JWKS, for tests of key fetching that must not mock HTTP."""
 
 import base64
+import json
+import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -58,3 +62,50 @@ class TestIssuer:
 
     def headers(self, **kw: Any) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token(**kw)}"}
+
+
+class JwksServer:
+    """A real HTTP server on 127.0.0.1 answering every GET with `jwks` (or with `status` if not 200).
+
+    Change `jwks` or `status` at will; `stop()` takes it down so its URL refuses connections.
+    """
+
+    __test__ = False
+
+    def __init__(self, jwks: dict[str, Any]) -> None:
+        self.jwks = jwks
+        self.status = 200
+        self.requests = 0
+        owner = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+                owner.requests += 1
+                body = json.dumps(owner.jwks if owner.status == 200 else {"error": "boom"}).encode()
+                self.send_response(owner.status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/.well-known/jwks.json"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+        self.running = True
+
+    def stop(self) -> None:
+        if self.running:
+            self.running = False
+            self.server.shutdown()
+            self.server.server_close()
+            self.thread.join()
+
+    def __enter__(self) -> "JwksServer":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
