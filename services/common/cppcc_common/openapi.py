@@ -33,7 +33,7 @@ from cppcc_common.errors import (
     Unauthenticated,
     ValidationFailed,
 )
-from cppcc_common.idempotency import InProgress, KeyReused
+from cppcc_common.idempotency import TOKEN_PATHS, InProgress, KeyReused
 from cppcc_common.versioning import (
     ACCEPTS_IF_MATCH,
     REQUIRES_IF_MATCH,
@@ -185,7 +185,7 @@ def _derived_errors(
         found += [MalformedIfMatch, PreconditionFailed, PreconditionRequired]
     elif ACCEPTS_IF_MATCH in calls:
         found += [MalformedIfMatch, PreconditionFailed]
-    if idempotency and method in WRITE_METHODS:
+    if idempotency:
         found += [InProgress, KeyReused]
     return found
 
@@ -210,7 +210,7 @@ def _refine_operation(
         for parameter in operation.get("parameters", []):
             if parameter["in"] == "header" and parameter["name"].lower() == "if-match":
                 parameter["required"] = True
-    if idempotency and method in WRITE_METHODS:
+    if idempotency:
         operation.setdefault("parameters", []).append(dict(_IDEMPOTENCY_KEY))
     _add_body_examples(operation, examples)
 
@@ -307,13 +307,20 @@ def refine_document(
     examples = _Examples(schemas)
     paths = document.get("paths", {})
     for context in iter_route_contexts(app.routes):
-        if not isinstance(context.original_route, APIRoute) or context.path_format not in paths:
+        path = context.path_format or ""
+        if not isinstance(context.original_route, APIRoute) or path not in paths:
             continue
         for method in context.methods or ():
-            operation = paths[context.path_format].get(method.lower())
+            operation = paths[path].get(method.lower())
             if operation is not None:
+                # Writes take Idempotency-Key, except on the token endpoints (they never replay).
+                replays = method.lower() in WRITE_METHODS and not path.startswith(TOKEN_PATHS)
                 _refine_operation(
-                    operation, context.dependant, method.lower(), idempotency=idempotency, examples=examples
+                    operation,
+                    context.dependant,
+                    method.lower(),
+                    idempotency=idempotency and replays,
+                    examples=examples,
                 )
     _drop_unused(schemas, document, ("HTTPValidationError", "ValidationError"))
     used = {t for item in paths.values() for op in item.values() for t in op.get("tags", [])}
