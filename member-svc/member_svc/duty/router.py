@@ -19,6 +19,7 @@ from cppcc_common.clock import SHANGHAI
 from cppcc_common.db import SessionDep
 from cppcc_common.errors import PayloadTooLarge, ValidationFailed
 from cppcc_common.i18n import Text
+from cppcc_common.openapi import raw_body
 from cppcc_common.pagination import CursorQuery, LimitQuery
 from member_svc.duty import repository, service
 from member_svc.duty.models import LedgerEntry
@@ -386,6 +387,7 @@ async def recompute(principal: Admin, session: SessionDep, request: Request, yea
     "/annual-reports/{year}",
     response_model=AnnualReportRead,
     summary="File my written annual report (raw file body; standing members, rule 26)",
+    openapi_extra=raw_body(*REPORT_TYPES),
 )
 async def file_report(
     year: int,
