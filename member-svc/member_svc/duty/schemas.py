@@ -5,6 +5,8 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from cppcc_common.validation import BoundedDate, RequestModel
+
 
 class RecordRead(BaseModel):
     """A member's 成绩单 for one year."""
@@ -41,10 +43,8 @@ class RecordWithEntries(RecordRead):
     entries: list[EntryRead]
 
 
-class ScoringTableCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    effective_from: date
+class ScoringTableCreate(RequestModel):
+    effective_from: BoundedDate
     values: dict[str, Any] = Field(description="DutyPolicy fields to override; unknown fields are refused")
 
 
