@@ -61,7 +61,7 @@ def _resolve(schema: dict[str, Any], doc: dict[str, Any]) -> dict[str, Any]:
 def _text(schema: dict[str, Any]) -> str:
     if schema.get("examples"):
         return str(schema["examples"][0])
-    low, high = schema.get("minLength", 1), schema.get("maxLength", 20)
+    low, high = int(schema.get("minLength", 1)), int(schema.get("maxLength", 20))
     pattern = schema.get("pattern")
     for candidate in ("13800000001", "123456", "text"):
         if (pattern is None or re.fullmatch(pattern, candidate)) and low <= len(candidate) <= high:
