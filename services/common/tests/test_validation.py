@@ -4,11 +4,11 @@ no text, date, number or null a client sends is a 5xx, on a real database."""
 import base64
 import json
 from datetime import UTC, date, datetime, timedelta, timezone
-from typing import Any
+from typing import Annotated, Any
 
 import httpx
 import pytest
-from fastapi import Depends, FastAPI
+from fastapi import Depends, FastAPI, Header
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import Field, ValidationError
@@ -19,7 +19,7 @@ from cppcc_common.db import SessionDep, create_engine, create_sessionmaker
 from cppcc_common.errors import install_error_handlers
 from cppcc_common.pagination import CursorQuery, decode_cursor
 from cppcc_common.testing.hostile import BAD_DATES, BAD_DATETIMES, text_with_a_control_character
-from cppcc_common.validation import BUSINESS_DATES, BoundedDatetime, PatchModel, RequestModel
+from cppcc_common.validation import BUSINESS_DATES, BoundedDatetime, HeaderText, PatchModel, RequestModel
 
 HYPOTHESIS = settings(max_examples=50, deadline=None, database=None, suppress_health_check=list(HealthCheck))
 
@@ -73,6 +73,10 @@ async def client(databases: Any) -> Any:
     async def raw(name: str, n: int, session: SessionDep) -> None:
         """No edge check at all: what the database refuses must still be a 422."""
         await session.execute(text("INSERT INTO things (name, n) VALUES (:name, :n)"), {"name": name, "n": n})
+
+    @app.get("/filename")
+    async def filename(name: Annotated[HeaderText, Header(alias="X-Filename", max_length=50)]) -> str:
+        return name
 
     @app.get("/page")
     async def page(cursor: CursorQuery = None) -> dict[str, str]:
@@ -199,3 +203,11 @@ def test_patch_fields_are_optional_and_the_document_says_which_are_nullable() ->
     assert {"type": "null"} in schema["properties"]["note"]["anyOf"]
     with pytest.raises(ValidationError):
         ThingUpdate.model_validate({"unknown": 1})
+
+
+async def test_a_header_is_read_as_utf8_and_refuses_control_characters(client: httpx.AsyncClient) -> None:
+    r = await client.get("/filename", headers={"X-Filename": "年度履职报告.pdf".encode()})
+    assert r.json() == "年度履职报告.pdf"
+    _problem(
+        await client.get("/filename", headers={"X-Filename": b"report\x85.pdf"}), 422, "validation_failed"
+    )
