@@ -134,3 +134,17 @@ async def test_null_for_a_required_field_in_a_patch_is_422(
         assert r.json()["errors"][0]["code"] == "null_not_allowed"
     r = await client.get(f"/api/v1/members/{member['id']}", headers=admin)
     assert r.json()["party"] == member["party"] and r.json()["is_standing"] is False
+
+
+@HYPOTHESIS
+@given(
+    field=st.sampled_from(["grant_type", "client_id", "client_secret"]),
+    bad=text_with_a_control_character(surrogates=False),
+)
+async def test_nul_and_control_characters_in_token_form_fields_are_4xx(
+    client: httpx.AsyncClient, field: str, bad: str
+) -> None:
+    form = {"grant_type": "client_credentials", "client_id": "unit-a-system", "client_secret": "s3cret"}
+    form[field] = bad
+    r = await client.post("/api/v1/auth/token", data=form)
+    assert 400 <= r.status_code < 500, f"{field}: {r.status_code} {r.text[:200]}"
