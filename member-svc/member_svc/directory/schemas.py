@@ -4,14 +4,16 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from cppcc_common.validation import BoundedDate, BoundedDatetime, PatchModel, RequestModel
+
 Party = Literal["中共", "民革", "民盟", "民建", "民进", "农工党", "致公党", "九三学社", "台盟", "无党派"]
 Status = Literal["active", "on_leave", "resigned", "revoked"]
 Position = Literal["chair", "vice_chair", "member"]
 UnitKind = Literal["government", "party", "court", "procuratorate", "people_org", "enterprise", "other"]
 
 
-class _In(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class _In(RequestModel):
+    """A request body: unknown fields, control characters and out-of-range dates are refused."""
 
 
 class _Out(BaseModel):
@@ -20,8 +22,8 @@ class _Out(BaseModel):
 
 class TermCreate(_In):
     number: int = Field(ge=1, le=99)
-    starts_on: date
-    ends_on: date
+    starts_on: BoundedDate
+    ends_on: BoundedDate
 
 
 class TermRead(_Out):
@@ -34,12 +36,12 @@ class TermRead(_Out):
 class SessionCreate(_In):
     term_id: UUID
     number: int = Field(ge=1, le=20)
-    opens_on: date
-    closes_on: date
-    proposal_window_opens_at: datetime | None = Field(
+    opens_on: BoundedDate
+    closes_on: BoundedDate
+    proposal_window_opens_at: BoundedDatetime | None = Field(
         default=None, description="默认：开幕前 N 个自然月的同一日（本组织政策值，默认 3）"
     )
-    proposal_deadline_at: datetime
+    proposal_deadline_at: BoundedDatetime
 
 
 class PolicyValues(_In):
@@ -124,12 +126,14 @@ class MemberCreate(_In):
     committees: list[CommitteeSeat] = Field(default_factory=list, max_length=10)
 
 
-class MemberUpdate(_In):
-    sector_id: UUID | None = None
-    party: Party | None = None
-    is_standing: bool | None = None
-    leadership_position: str | None = Field(default=None, max_length=30)
-    committees: list[CommitteeSeat] | None = Field(default=None, max_length=10)
+class MemberUpdate(PatchModel):
+    """Fields left out stay as they are; sector and leadership position may be cleared with null."""
+
+    sector_id: UUID | None
+    party: Party
+    is_standing: bool
+    leadership_position: str | None = Field(max_length=30)
+    committees: list[CommitteeSeat] = Field(max_length=10)
 
 
 class StatusChange(_In):

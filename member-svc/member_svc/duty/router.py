@@ -21,6 +21,7 @@ from cppcc_common.errors import PayloadTooLarge, ValidationFailed
 from cppcc_common.i18n import Text
 from cppcc_common.openapi import raw_body
 from cppcc_common.pagination import CursorQuery, LimitQuery
+from cppcc_common.validation import HeaderText
 from member_svc.duty import repository, service
 from member_svc.duty.models import LedgerEntry
 from member_svc.duty.policy import Category
@@ -395,7 +396,7 @@ async def file_report(
     session: SessionDep,
     request: Request,
     content_type: Annotated[str, Header(alias="Content-Type")],
-    filename: Annotated[str, Header(alias="X-Filename", max_length=200)] = "年度履职报告",
+    filename: Annotated[HeaderText, Header(alias="X-Filename", max_length=200)] = "年度履职报告",
 ) -> AnnualReportRead:
     if content_type.split(";")[0].strip() not in REPORT_TYPES:
         raise ValidationFailed(Text("请上传 PDF、Word 或文本文件。", "Upload a PDF, Word or text file."))

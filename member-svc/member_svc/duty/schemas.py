@@ -6,6 +6,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field
 
 from cppcc_common.pagination import Page
+from cppcc_common.validation import BoundedDate, RequestModel
 
 
 class RecordRead(BaseModel):
@@ -47,10 +48,8 @@ class RecordWithEntries(RecordRead):
     entries: list[EntryRead]
 
 
-class ScoringTableCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    effective_from: date
+class ScoringTableCreate(RequestModel):
+    effective_from: BoundedDate
     values: dict[str, Any] = Field(description="DutyPolicy fields to override; unknown fields are refused")
 
 

@@ -4,17 +4,15 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from cppcc_common.validation import RequestModel
 
-class LoginRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
+class LoginRequest(RequestModel):
     phone: str = Field(min_length=5, max_length=20, pattern=r"^\+?[0-9]+$", examples=["13800000001"])
     password: str = Field(min_length=1, max_length=128)
 
 
-class RefreshRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class RefreshRequest(RequestModel):
     refresh_token: str = Field(min_length=20, max_length=200)
 
 
@@ -39,31 +37,23 @@ class Me(BaseModel):
 Phone = Field(min_length=5, max_length=20, pattern=r"^\+?[0-9]+$")
 
 
-class SmsCodeRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class SmsCodeRequest(RequestModel):
     phone: str = Phone
     purpose: Literal["login", "reset_password"] = "login"
 
 
-class SmsLoginRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class SmsLoginRequest(RequestModel):
     phone: str = Phone
     code: str = Field(pattern=r"^[0-9]{6}$")
 
 
-class PasswordResetRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class PasswordResetRequest(RequestModel):
     phone: str = Phone
     code: str = Field(pattern=r"^[0-9]{6}$")
     new_password: str = Field(min_length=1, max_length=128)
 
 
-class PasswordChangeRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class PasswordChangeRequest(RequestModel):
     current_password: str = Field(min_length=1, max_length=128)
     new_password: str = Field(min_length=1, max_length=128)
 
@@ -87,9 +77,7 @@ class ClientCredentialsForm(BaseModel):
     client_secret: str = Field(default="", max_length=128, examples=["s3cret"])
 
 
-class PartnerClientCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class PartnerClientCreate(RequestModel):
     name: str = Field(min_length=1, max_length=100)
     unit_id: UUID
 

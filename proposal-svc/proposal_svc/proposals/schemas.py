@@ -4,6 +4,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from cppcc_common.validation import PatchModel, RequestModel
 from proposal_svc.proposals.domain import Kind, Status
 
 # Transport limits only; the organization's policy (title ≤ 50, body ≤ 2,500 by default) is
@@ -11,22 +12,20 @@ from proposal_svc.proposals.domain import Kind, Status
 Suggestion = Annotated[str, Field(max_length=5000)]
 
 
-class ProposalDraft(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class ProposalDraft(RequestModel):
     title: str = Field(default="", max_length=200, description="案由")
     situation: str = Field(default="", max_length=20000, description="情况与分析")
     suggestions: list[Suggestion] = Field(default_factory=list, max_length=50, description="具体建议")
     suggested_unit: str | None = Field(default=None, max_length=100, description="建议承办单位")
 
 
-class ProposalUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class ProposalUpdate(PatchModel):
+    """Fields left out stay as they are; only the suggested unit may be cleared with null."""
 
-    title: str | None = Field(default=None, max_length=200)
-    situation: str | None = Field(default=None, max_length=20000)
-    suggestions: list[Suggestion] | None = Field(default=None, max_length=50)
-    suggested_unit: str | None = Field(default=None, max_length=100)
+    title: str = Field(max_length=200)
+    situation: str = Field(max_length=20000)
+    suggestions: list[Suggestion] = Field(max_length=50)
+    suggested_unit: str | None = Field(max_length=100)
 
 
 class ProposalRead(BaseModel):

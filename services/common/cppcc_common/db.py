@@ -47,10 +47,21 @@ def async_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
+# An unreachable database must fail a request within seconds (answered 503 by the error
+# handlers), not hold it for asyncpg's 60 s connect timeout or the pool's 30 s wait.
+CONNECT_TIMEOUT_SECONDS = 5.0
+POOL_TIMEOUT_SECONDS = 10.0
+
+
 def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
     """An async engine with pre-ping, so a restarted database does not fail the next request."""
     return create_async_engine(
-        async_url(url), pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
+        async_url(url),
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=True,
+        pool_timeout=POOL_TIMEOUT_SECONDS,
+        connect_args={"timeout": CONNECT_TIMEOUT_SECONDS},
     )
 
 

@@ -3,15 +3,19 @@
 RFC 9457 body: type, title, status, detail, instance, plus `code` and (for validation) `errors`.
 Messages are Chinese by default and English with `Accept-Language: en`. No stack trace, SQL or
 internal name ever reaches a client; anything unexpected is a logged 500 with a generic body.
+What the database refuses as data is 422 `invalid_data`; an unreachable database is 503
+`service_unavailable` with `Retry-After`.
 """
 
 import logging
 from typing import Any, ClassVar
 
+import asyncpg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from cppcc_common.i18n import Text, negotiate_language
@@ -136,6 +140,18 @@ class ServiceUnavailable(AppError):
     title = Text("服务暂不可用", "Service unavailable")
 
 
+RETRY_AFTER_SECONDS = 5
+
+
+class DependencyUnavailable(ServiceUnavailable):
+    """The database (or another dependency) cannot be reached: the client may retry shortly."""
+
+    detail = Text("服务暂时不可用，请稍后重试。", "The service is temporarily unavailable; retry shortly.")
+
+    def __init__(self) -> None:
+        super().__init__(headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+
+
 _HTTP_CODES: dict[int, tuple[str, Text]] = {
     400: ("bad_request", Text("请求有误", "Bad request")),
     404: ("not_found", Text("资源不存在", "Not found")),
@@ -174,6 +190,15 @@ _FIELD_MESSAGES: dict[str, Text] = {
     "datetime_parsing": Text("应为 RFC 3339 时间", "Must be an RFC 3339 date-time"),
     "date_parsing": Text("应为日期（YYYY-MM-DD）", "Must be a date (YYYY-MM-DD)"),
     "value_error": Text("取值无效", "Invalid value"),
+    "control_character": Text(
+        "不能包含控制字符（换行和制表符除外）",
+        "Control characters other than newline and tab are not allowed",
+    ),
+    "date_out_of_range": Text("日期须在 {min} 至 {max} 之间", "The date must lie between {min} and {max}"),
+    "timezone_aware": Text("时间须带时区偏移（RFC 3339）", "The time must carry an offset (RFC 3339)"),
+    "number_out_of_range": Text("数值超出允许范围", "The number is out of range"),
+    "null_not_allowed": Text("此项可以省略，但不能为 null", "This field may be omitted but not null"),
+    "too_deep": Text("嵌套层级过深", "The value is nested too deeply"),
 }
 _GENERIC_FIELD = Text("取值无效", "Invalid value")
 
@@ -234,12 +259,58 @@ class InvalidData(AppError):
     )
 
 
-async def _data_error(request: Request, exc: Exception) -> JSONResponse:
-    log.info("data refused by the database", extra={"path": request.url.path, "error": type(exc).__name__})
-    return problem_response(request, InvalidData())
+# SQLSTATEs of a database that cannot be reached or is going away (class 08 too).
+_UNAVAILABLE_STATES = {"57P01", "57P02", "57P03", "53300"}
+# Errors of an unreachable peer: refused or reset connections, a missing socket, a lookup or
+# connect timeout, a pool with no free connection.
+_UNREACHABLE = (OSError, PoolTimeout, asyncpg.PostgresConnectionError)
+
+
+def _sqlstate(exc: BaseException) -> str:
+    """The SQLSTATE of a database error, wrapped by SQLAlchemy or raw from asyncpg; "" if none."""
+    for candidate in (getattr(exc, "orig", None), exc, exc.__cause__):
+        state = getattr(candidate, "sqlstate", None)
+        if isinstance(state, str):
+            return state
+    return ""
+
+
+def database_problem(exc: BaseException) -> AppError | None:
+    """What a database error means to the client: 422 for data it refuses, 503 when it cannot be
+    reached; None for anything else (a bug: 500)."""
+    state = _sqlstate(exc)
+    if state.startswith("22") or state == "23502" or isinstance(exc, DataError):
+        return InvalidData()
+    orig = getattr(exc, "orig", None)
+    if (
+        state.startswith("08")
+        or state in _UNAVAILABLE_STATES
+        or getattr(exc, "connection_invalidated", False)
+        or isinstance(exc, _UNREACHABLE)
+        or isinstance(orig, _UNREACHABLE)
+        or isinstance(getattr(orig, "__cause__", None), _UNREACHABLE)
+    ):
+        return DependencyUnavailable()
+    return None
+
+
+async def _database_error(request: Request, exc: Exception) -> JSONResponse:
+    problem = database_problem(exc)
+    if problem is None:
+        return await _unexpected(request, exc)
+    log.warning(
+        "database error answered %s",
+        problem.status,
+        extra={"path": request.url.path, "error": type(exc).__name__, "sqlstate": _sqlstate(exc)},
+    )
+    return problem_response(request, problem)
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    # Errors raised in a middleware (the idempotency store) reach only this catch-all handler.
+    problem = database_problem(exc)
+    if problem is not None:
+        return problem_response(request, problem)
     log.exception("unhandled error", extra={"path": request.url.path})
     return problem_response(request, InternalError())
 
@@ -249,5 +320,6 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(AppError, _app_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
-    app.add_exception_handler(DataError, _data_error)
+    for kind in (DBAPIError, *_UNREACHABLE):
+        app.add_exception_handler(kind, _database_error)
     app.add_exception_handler(Exception, _unexpected)

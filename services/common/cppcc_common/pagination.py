@@ -9,9 +9,11 @@ from uuid import UUID
 
 from fastapi import Query
 from pydantic import BaseModel
+from pydantic_core import PydanticCustomError
 
 from cppcc_common.errors import ValidationFailed
 from cppcc_common.i18n import Text
+from cppcc_common.validation import check_datetime
 
 MAX_LIMIT = 100
 T = TypeVar("T")
@@ -41,11 +43,13 @@ _BAD_CURSOR = Text("分页游标无效。", "The page cursor is invalid.")
 
 
 def decode_cursor(cursor: str) -> tuple[datetime, UUID]:
+    """The (time, id) a cursor names; 422 unless the time carries an offset and lies in the business
+    range (a client can forge any cursor, and the database refuses some times)."""
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         at, id = json.loads(base64.urlsafe_b64decode(padded))
-        return datetime.fromisoformat(at), UUID(id)
-    except (ValueError, TypeError) as exc:
+        return check_datetime(datetime.fromisoformat(at)), UUID(id)
+    except (ValueError, TypeError, AttributeError, PydanticCustomError) as exc:
         raise ValidationFailed(
             _BAD_CURSOR, errors=[{"field": "cursor", "code": "invalid_cursor", "message": _BAD_CURSOR.zh}]
         ) from exc
