@@ -236,8 +236,17 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     return problem_response(request, ValidationFailed(errors=field_errors(list(exc.errors()), lang)))
 
 
+_UNPARSABLE_BODY = "There was an error parsing the body"
+
+
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 400 and exc.detail == _UNPARSABLE_BODY:
+        # A body FastAPI cannot even decode (bytes that are not UTF-8) is the same mistake as a body
+        # that is not JSON: 422 `json_invalid`, the status the document names for a bad body.
+        lang = negotiate_language(request.headers.get("accept-language"))
+        raw = [{"type": "json_invalid", "loc": ("body",)}]
+        return problem_response(request, ValidationFailed(errors=field_errors(raw, lang)))
     code, title = _HTTP_CODES.get(exc.status_code, ("http_error", Text("请求失败", "Request failed")))
     error = AppError(headers=dict(exc.headers or {}))
     error.status = exc.status_code  # type: ignore[misc]

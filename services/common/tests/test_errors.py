@@ -1,10 +1,13 @@
 """problem+json rendering: codes, languages, validation errors, no internals leaked."""
 
+import json
 from typing import Any
 
 import httpx
 import pytest
 from fastapi import Depends, FastAPI
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from pydantic import BaseModel, ConfigDict, Field
 
 from cppcc_common.auth import PUBLIC
@@ -38,6 +41,9 @@ def _app() -> FastAPI:
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=1000)
     app.add_middleware(RequestContextMiddleware)
     return app
+
+
+_APP = _app()
 
 
 @pytest.fixture
@@ -78,6 +84,26 @@ async def test_bad_json_and_wrong_types_are_422_not_500(client: httpx.AsyncClien
     assert r.status_code == 422
     r = await client.post("/things", json=[1, 2])
     assert r.status_code == 422
+
+
+@given(raw=st.binary(min_size=1, max_size=40))
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+async def test_any_body_that_is_not_json_is_422_json_invalid(raw: bytes) -> None:
+    """Bytes that are not UTF-8 used to be 400 (FastAPI's parse error), which no document names."""
+    transport = httpx.ASGITransport(app=_APP, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        r = await client.post("/things", content=raw, headers={"content-type": "application/json"})
+    assert r.status_code == 422, r.text
+    if not _is_json(raw):
+        assert r.json()["errors"][0]["code"] == "json_invalid"
+
+
+def _is_json(raw: bytes) -> bool:
+    try:
+        json.loads(raw)
+    except ValueError:
+        return False
+    return True
 
 
 async def test_unexpected_errors_leak_nothing(client: httpx.AsyncClient) -> None:
