@@ -26,7 +26,7 @@ from cppcc_common.errors import AppError, install_error_handlers
 from cppcc_common.health import router as health_router
 from cppcc_common.idempotency import IdempotencyMiddleware
 from cppcc_common.logging import configure_logging
-from cppcc_common.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
+from cppcc_common.middleware import BodySizeLimitMiddleware, install_common_middleware
 from cppcc_common.outbox import OutboxRelay
 from cppcc_common.scanner import DeadlineScanner
 from cppcc_common.settings import ServiceSettings
@@ -212,5 +212,5 @@ def create_service_app(
     app.add_middleware(
         BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes, uploads=settings.upload_limits
     )
-    app.add_middleware(RequestContextMiddleware)
+    install_common_middleware(app, settings)
     return app
