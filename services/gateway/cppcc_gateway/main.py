@@ -13,13 +13,14 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from cppcc_common.auth import PUBLIC, JwksKeySource, TokenVerifier
+from cppcc_common.auth import PUBLIC, JwksKeySource, KeySource, TokenVerifier
 from cppcc_common.errors import install_error_handlers
 from cppcc_common.logging import configure_logging
-from cppcc_common.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
+from cppcc_common.middleware import BodySizeLimitMiddleware, install_common_middleware
 from cppcc_gateway.openapi import MergedOpenAPI
 from cppcc_gateway.proxy import GatewayAccess, forward
 from cppcc_gateway.ratelimit import TokenBuckets
+from cppcc_gateway.routing import CanonicalPathMiddleware
 from cppcc_gateway.settings import Settings
 
 UPSTREAMS = ("member", "proposal", "consultation", "notify")
@@ -37,11 +38,20 @@ class GatewayRuntime:
 
 
 def _clients(settings: Settings) -> dict[str, httpx.AsyncClient]:
-    limits = httpx.Limits(max_connections=200, max_keepalive_connections=100)
+    # Idle connections are dropped before the services' own keep-alive timeout closes them, and a
+    # refused connection is tried once more (a service restarting).
+    limits = httpx.Limits(
+        max_connections=200,
+        max_keepalive_connections=100,
+        keepalive_expiry=settings.upstream_keepalive_seconds,
+    )
     timeout = httpx.Timeout(settings.upstream_timeout_seconds, connect=3.0)
     return {
         name: httpx.AsyncClient(
-            base_url=getattr(settings, f"{name}_url"), limits=limits, timeout=timeout, follow_redirects=False
+            base_url=getattr(settings, f"{name}_url"),
+            transport=httpx.AsyncHTTPTransport(limits=limits, retries=1),
+            timeout=timeout,
+            follow_redirects=False,
         )
         for name in UPSTREAMS
     }
@@ -55,9 +65,19 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
+async def _signing_keys_loaded(source: KeySource) -> bool:
+    """Whether the JWKS has been fetched (fetching it if due). An empty set counts: before the first
+    sign-in member-svc publishes no key, and there is no token to verify yet."""
+    with contextlib.suppress(Exception):
+        await source.get("")  # an unknown kid: refetches when due
+    return bool(getattr(source, "fetched_at", True))  # keys given directly (tests) have no fetch
+
+
 @ops.get("/readyz")
 async def readyz(request: Request) -> JSONResponse:
-    """Ready when this process runs; reports each upstream so operators see a degraded system."""
+    """Reports each upstream so operators see a degraded system, but is 503 only when this gateway
+    cannot serve at all (no signing keys, or no upstream reachable): one service down must not take
+    every gateway replica out of rotation."""
     runtime: GatewayRuntime = request.app.state.runtime
 
     async def probe(name: str) -> tuple[str, str]:
@@ -68,8 +88,15 @@ async def readyz(request: Request) -> JSONResponse:
             return name, "unavailable"
 
     upstreams = dict(await asyncio.gather(*(probe(n) for n in UPSTREAMS)))
-    status = "ready" if all(v == "ok" for v in upstreams.values()) else "degraded"
-    return JSONResponse({"status": status, "upstreams": upstreams})
+    keys = await _signing_keys_loaded(runtime.verifier.keys)
+    serving = keys and any(v != "unavailable" for v in upstreams.values())
+    healthy = keys and all(v == "ok" for v in upstreams.values())
+    body = {
+        "status": "ready" if healthy else "degraded" if serving else "not_ready",
+        "signing_keys": "ok" if keys else "unavailable",
+        "upstreams": upstreams,
+    }
+    return JSONResponse(body, status_code=200 if serving else 503)
 
 
 @ops.get("/metrics")
@@ -134,6 +161,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(
         BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes, uploads=settings.upload_limits
     )
+    app.add_middleware(CanonicalPathMiddleware)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,
@@ -149,5 +177,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ],
         expose_headers=["ETag", "Location", "X-Request-ID", "Retry-After"],
     )
-    app.add_middleware(RequestContextMiddleware)
+    # The merged docs page is public; /metrics needs the metrics token in production.
+    install_common_middleware(app, settings, private_paths=())
     return app

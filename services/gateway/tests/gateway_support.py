@@ -1,4 +1,5 @@
-"""The gateway in-process under a real uvicorn server, in front of real upstream processes."""
+"""The gateway in-process under a real uvicorn server, in front of real upstream processes (helpers
+for the gateway's tests; `conftest.py` turns them into fixtures)."""
 
 import asyncio
 import contextlib
@@ -12,7 +13,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pytest
 import uvicorn
 
 from cppcc_common.cli import uvicorn_options
@@ -50,7 +50,16 @@ def echo_upstream(issuer: TestIssuer) -> Iterator[Upstream]:
     port = free_port()
     env = dict(os.environ) | {"ECHO_JWKS": json.dumps(issuer.jwks), "PYTHONPATH": str(HERE)}
     process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "echo_upstream:app", "--port", str(port), "--log-level", "critical"],
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "echo_upstream:app",
+            "--port",
+            str(port),
+            "--log-level",
+            "critical",
+        ],
         cwd=HERE,
         env=env,
         stdout=subprocess.DEVNULL,
@@ -64,12 +73,6 @@ def echo_upstream(issuer: TestIssuer) -> Iterator[Upstream]:
         process.wait(10)
 
 
-@pytest.fixture(scope="module")
-def upstream(issuer: TestIssuer) -> Iterator[Upstream]:
-    with echo_upstream(issuer) as up:
-        yield up
-
-
 def settings_for(upstream_url: str, **overrides: Any) -> Settings:
     """Gateway settings with every upstream (and the JWKS) at `upstream_url`."""
     values: dict[str, Any] = {
@@ -79,6 +82,7 @@ def settings_for(upstream_url: str, **overrides: Any) -> Settings:
         "notify_url": upstream_url,
         "jwks_url": f"{upstream_url}/.well-known/jwks.json",
         "log_level": "WARNING",
+        "requests_burst_per_principal": 100_000,
     }
     return Settings(**(values | overrides))
 
@@ -101,12 +105,6 @@ async def running_gateway(settings: Settings) -> AsyncIterator[str]:
     finally:
         server.should_exit = True
         await task
-
-
-@pytest.fixture(scope="module")
-async def gateway(upstream: Upstream) -> AsyncIterator[str]:
-    async with running_gateway(settings_for(upstream.url)) as url:
-        yield url
 
 
 @dataclass

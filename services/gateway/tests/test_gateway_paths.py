@@ -3,7 +3,7 @@ bytes and pass through unchanged; what cannot be parsed is 400, never 500."""
 
 from urllib.parse import quote
 
-from conftest import RawResponse, Upstream, raw_request
+from gateway_support import RawResponse, Upstream, raw_request
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -23,7 +23,10 @@ def _is_problem(r: RawResponse) -> bool:
 
 
 def _echoed_path(r: RawResponse) -> str | None:
-    return r.json()["raw_path"] if r.status == 200 and r.json().get("echo") else None
+    if r.header("content-type") != [b"application/json"]:
+        return None
+    body = r.json()
+    return body["raw_path"] if isinstance(body, dict) and body.get("echo") else None
 
 
 # Path segments an attacker combines: dot segments raw and encoded, encoded slashes and
@@ -37,7 +40,9 @@ SEGMENTS = st.sampled_from(
 )  # fmt: skip
 
 
-@given(segments=st.lists(SEGMENTS, min_size=1, max_size=7), prefix=st.sampled_from([r.prefix for r in ROUTES]))
+@given(
+    segments=st.lists(SEGMENTS, min_size=1, max_size=7), prefix=st.sampled_from([r.prefix for r in ROUTES])
+)
 @HYPO
 async def test_the_gateway_forwards_exactly_the_path_it_routed_on(
     gateway: str, issuer: TestIssuer, segments: list[str], prefix: str
@@ -46,8 +51,8 @@ async def test_the_gateway_forwards_exactly_the_path_it_routed_on(
         r = await raw_request(gateway, quote(target, safe="/%.~").encode(), headers=_auth(issuer))
         assert r.status < 500, (target, r.status, r.body[:200])
         forwarded = _echoed_path(r)
-        if forwarded is None:
-            assert _is_problem(r), (target, r.status, r.body[:200])
+        if forwarded is None:  # the gateway's own answer: a problem, or its own operational route
+            assert _is_problem(r) or target in OPERATIONAL, (target, r.status, r.body[:200])
             continue
         decoded = forwarded  # the echo shows the raw path the service received
         assert upstream_for(_decode(decoded)) is not None, (target, forwarded)
@@ -77,7 +82,9 @@ async def test_walking_around_the_gateway_reaches_no_operational_route(
         assert r.status in (400, 404) and _is_problem(r), (target, r.status, r.body[:300])
 
 
-async def test_the_routed_path_is_forwarded_in_its_canonical_encoding(gateway: str, issuer: TestIssuer) -> None:
+async def test_the_routed_path_is_forwarded_in_its_canonical_encoding(
+    gateway: str, issuer: TestIssuer
+) -> None:
     r = await raw_request(gateway, b"/api/v1/proposals/%7Ea%41%E5%90%8D?q=a%20b&x", headers=_auth(issuer))
     assert r.json()["raw_path"] == "/api/v1/proposals/~aA%E5%90%8D"
     assert r.json()["query"] == "q=a%20b&x"  # the query string is passed as sent
@@ -88,19 +95,29 @@ CONTROL = st.sampled_from([*range(0x00, 0x20), 0x7F, *range(0x80, 0xA0)])
 
 @given(code=CONTROL)
 @HYPO
-async def test_control_characters_in_a_path_are_400_not_500(gateway: str, issuer: TestIssuer, code: int) -> None:
+async def test_control_characters_in_a_path_are_400_not_500(
+    gateway: str, issuer: TestIssuer, code: int
+) -> None:
     encoded = quote(chr(code).encode("utf-8"), safe="")
     r = await raw_request(gateway, f"/api/v1/proposals/{encoded}".encode(), headers=_auth(issuer))
     assert r.status == 400 and _is_problem(r), (code, r.status, r.body[:200])
 
 
-async def test_malformed_percent_escapes_and_bytes_in_a_path_are_400(gateway: str, issuer: TestIssuer) -> None:
+async def test_malformed_percent_escapes_and_bytes_in_a_path_are_400(
+    gateway: str, issuer: TestIssuer
+) -> None:
     for target in (b"/api/v1/proposals/%zz", b"/api/v1/proposals/%E5%90", b"/api/v1/proposals/%"):
         r = await raw_request(gateway, target, headers=_auth(issuer))
         assert r.status == 400 and _is_problem(r), (target, r.status, r.body[:200])
 
 
-@given(text=st.text(st.characters(min_codepoint=0x20, exclude_characters="\x7f"), min_size=1, max_size=30))
+@given(
+    text=st.text(
+        st.characters(min_codepoint=0x20, exclude_characters="\x7f", exclude_categories=("Cs",)),
+        min_size=1,
+        max_size=30,
+    )
+)
 @HYPO
 async def test_header_bytes_reach_the_service_unchanged(gateway: str, issuer: TestIssuer, text: str) -> None:
     value = text.strip().encode("utf-8") or b"x"

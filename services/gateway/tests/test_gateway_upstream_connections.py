@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from conftest import Upstream, running_gateway, settings_for
+from gateway_support import Upstream, running_gateway, settings_for
 
 from cppcc_common.testing.servers import free_port
 from cppcc_common.testing.tokens import TestIssuer
@@ -43,7 +43,11 @@ class ClosingUpstream:
         try:
             head = await reader.readuntil(b"\r\n\r\n")
             length = next(
-                (int(line.split(b":")[1]) for line in head.split(b"\r\n") if line.lower().startswith(b"content-length")),
+                (
+                    int(line.split(b":")[1])
+                    for line in head.split(b"\r\n")
+                    if line.lower().startswith(b"content-length")
+                ),
                 0,
             )
             await reader.readexactly(length)
@@ -70,11 +74,14 @@ class ClosingUpstream:
 
 
 @pytest.fixture
-async def closing_gateway(issuer: TestIssuer, upstream: Upstream) -> AsyncIterator[tuple[str, ClosingUpstream]]:
+async def closing_gateway(
+    issuer: TestIssuer, upstream: Upstream
+) -> AsyncIterator[tuple[str, ClosingUpstream]]:
     closing = ClosingUpstream(issuer)
-    async with closing.serving() as url, running_gateway(
-        settings_for(url, jwks_url=f"{upstream.url}/.well-known/jwks.json")
-    ) as gateway:
+    async with (
+        closing.serving() as url,
+        running_gateway(settings_for(url, jwks_url=f"{upstream.url}/.well-known/jwks.json")) as gateway,
+    ):
         yield gateway, closing
 
 
