@@ -19,7 +19,7 @@ async def test_a_rotating_x_forwarded_for_does_not_defeat_the_login_limit(upstre
                     LOGIN,
                     method=b"POST",
                     headers=[(b"x-forwarded-for", f"198.51.100.{i}".encode())],
-                    local_address="127.0.0.4",
+                    local_address="127.0.0.1",  # uvicorn's --proxy-headers trusted this peer
                 )
             ).status
             for i in range(8)
