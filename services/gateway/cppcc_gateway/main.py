@@ -46,7 +46,7 @@ def _clients(settings: Settings) -> dict[str, httpx.AsyncClient]:
         keepalive_expiry=settings.upstream_keepalive_seconds,
     )
     timeout = httpx.Timeout(settings.upstream_timeout_seconds, connect=3.0)
-    return {
+    clients = {
         name: httpx.AsyncClient(
             base_url=getattr(settings, f"{name}_url"),
             transport=httpx.AsyncHTTPTransport(limits=limits, retries=1),
@@ -55,6 +55,12 @@ def _clients(settings: Settings) -> dict[str, httpx.AsyncClient]:
         )
         for name in UPSTREAMS
     }
+    for client in clients.values():
+        # A forwarded request carries the client's headers, not httpx's defaults (an Accept-Encoding
+        # the client never sent would make the service compress for a client that cannot decode).
+        for name in ("accept", "accept-encoding", "user-agent"):
+            del client.headers[name]
+    return clients
 
 
 ops = APIRouter(tags=["operations"], dependencies=[Depends(PUBLIC)], include_in_schema=False)

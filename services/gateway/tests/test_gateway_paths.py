@@ -129,6 +129,16 @@ async def test_header_bytes_reach_the_service_unchanged(gateway: str, issuer: Te
     assert sent == [value]
 
 
+async def test_the_service_receives_the_clients_headers_and_only_the_gateways_own_besides(
+    gateway: str, issuer: TestIssuer
+) -> None:
+    sent = [*_auth(issuer), (b"accept-language", b"en"), (b"x-custom", b"1"), (b"x-custom", b"2")]
+    r = await raw_request(gateway, b"/api/v1/proposals", headers=sent)
+    received = [(k.encode(), bytes.fromhex(v)) for k, v in r.json()["headers"]]
+    own = {b"host", b"connection", b"x-request-id", b"traceparent", b"x-forwarded-for"}
+    assert [h for h in received if h[0] not in own] == sent
+
+
 async def test_response_headers_pass_through_as_bytes(gateway: str, issuer: TestIssuer) -> None:
     r = await raw_request(gateway, b"/api/v1/proposals", headers=_auth(issuer))
     assert r.header("x-raw") == ["名单.xlsx".encode()]
