@@ -13,7 +13,7 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from cppcc_common.auth import PUBLIC, JwksKeySource, KeySource, TokenVerifier
+from cppcc_common.auth import PUBLIC, JwksKeySource, TokenVerifier
 from cppcc_common.errors import install_error_handlers
 from cppcc_common.logging import configure_logging
 from cppcc_common.middleware import BodySizeLimitMiddleware, install_common_middleware
@@ -71,12 +71,18 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-async def _signing_keys_loaded(source: KeySource) -> bool:
-    """Whether the JWKS has been fetched (fetching it if due). An empty set counts: before the first
-    sign-in member-svc publishes no key, and there is no token to verify yet."""
-    with contextlib.suppress(Exception):
-        await source.get("")  # an unknown kid: refetches when due
-    return bool(getattr(source, "fetched_at", True))  # keys given directly (tests) have no fetch
+async def _signing_keys_available(runtime: GatewayRuntime) -> bool:
+    """Whether tokens can be verified: keys are held, or the JWKS answers. The probe goes around the
+    key cache: caching the empty set member-svc publishes before its first sign-in would make the
+    first real key wait out the cache's refresh interval."""
+    source = runtime.verifier.keys
+    if getattr(source, "keys", None):
+        return True
+    try:
+        response = await runtime.extras["jwks_client"].get(runtime.settings.jwks_url, timeout=2.0)
+        return response.status_code == 200 and isinstance(response.json().get("keys"), list)
+    except (httpx.HTTPError, ValueError, AttributeError):
+        return False
 
 
 @ops.get("/readyz")
@@ -94,7 +100,7 @@ async def readyz(request: Request) -> JSONResponse:
             return name, "unavailable"
 
     upstreams = dict(await asyncio.gather(*(probe(n) for n in UPSTREAMS)))
-    keys = await _signing_keys_loaded(runtime.verifier.keys)
+    keys = await _signing_keys_available(runtime)
     serving = keys and any(v != "unavailable" for v in upstreams.values())
     healthy = keys and all(v == "ok" for v in upstreams.values())
     body = {
@@ -152,6 +158,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             principal_limits=TokenBuckets(
                 settings.requests_per_second_per_principal, settings.requests_burst_per_principal
             ),
+            extras={"jwks_client": jwks_client},
         )
         try:
             yield

@@ -88,13 +88,11 @@ def settings_for(upstream_url: str, **overrides: Any) -> Settings:
 
 
 @contextlib.asynccontextmanager
-async def running_gateway(settings: Settings) -> AsyncIterator[str]:
-    """The gateway app served by uvicorn (with the production options) on a free port."""
+async def serving(app: Any, settings: Settings | None = None) -> AsyncIterator[str]:
+    """An ASGI app served by uvicorn in this process (with the production options) on a free port."""
     port = free_port()
-    config = uvicorn.Config(
-        create_app(settings), host="127.0.0.1", port=port, log_config=None, **uvicorn_options(settings)
-    )
-    server = uvicorn.Server(config)
+    options = uvicorn_options(settings or Settings())
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, **options))
     task = asyncio.ensure_future(server.serve())
     while not server.started:
         if task.done():
@@ -105,6 +103,13 @@ async def running_gateway(settings: Settings) -> AsyncIterator[str]:
     finally:
         server.should_exit = True
         await task
+
+
+@contextlib.asynccontextmanager
+async def running_gateway(settings: Settings) -> AsyncIterator[str]:
+    """The gateway app served by uvicorn on a free port."""
+    async with serving(create_app(settings), settings) as url:
+        yield url
 
 
 @dataclass

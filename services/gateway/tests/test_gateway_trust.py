@@ -1,7 +1,12 @@
 """Client addresses, rate-limit buckets, readiness and the headers every gateway answer carries."""
 
+from typing import Any
+
 import httpx
-from gateway_support import Upstream, raw_request, running_gateway, settings_for
+from gateway_support import Upstream, raw_request, running_gateway, serving, settings_for
+from starlette.applications import Starlette
+from starlette.responses import JSONResponse
+from starlette.routing import Route
 
 from cppcc_common.testing.servers import free_port
 from cppcc_common.testing.tokens import TestIssuer
@@ -87,6 +92,20 @@ async def test_gateway_readiness_is_503_only_when_it_cannot_serve(
     async with running_gateway(no_keys) as gateway, httpx.AsyncClient(base_url=gateway) as client:
         r = await client.get("/readyz")
         assert r.status_code == 503 and r.json()["signing_keys"] == "unavailable"
+
+
+async def test_a_gateway_ready_before_the_first_signing_key_accepts_the_first_token(
+    upstream: Upstream, issuer: TestIssuer
+) -> None:
+    jwks: dict[str, Any] = {"keys": []}  # member-svc before its first sign-in
+    keys = Starlette(routes=[Route("/jwks", lambda _: JSONResponse(jwks))])
+    async with serving(keys) as keys_url:
+        settings = settings_for(upstream.url, jwks_url=f"{keys_url}/jwks")
+        async with running_gateway(settings) as gateway, httpx.AsyncClient(base_url=gateway) as client:
+            assert (await client.get("/readyz")).status_code == 200
+            jwks.update(issuer.jwks)  # the first sign-in creates a key
+            r = await client.get("/api/v1/proposals", headers={"Authorization": f"Bearer {issuer.token()}"})
+            assert r.status_code == 200, r.text
 
 
 SECURITY = {
