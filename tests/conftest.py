@@ -26,6 +26,9 @@ def stack(pg_server_url: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
             "GATEWAY_REQUESTS_PER_SECOND_PER_PRINCIPAL": "1000",
             "GATEWAY_REQUESTS_BURST_PER_PRINCIPAL": "2000",
             "MEMBER_LOGIN_MAX_FAILURES_PER_IP": "1000",
+            # The test clients on 127.0.0.1 play the ingress (test_fuzz.py names its own client
+            # address); a client on another loopback address is an ordinary one.
+            "GATEWAY_TRUSTED_PROXIES": '["127.0.0.1"]',
         },
     )
     try:

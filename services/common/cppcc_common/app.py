@@ -28,7 +28,7 @@ from cppcc_common.health import router as health_router
 from cppcc_common.i18n import VaryOnLanguageMiddleware
 from cppcc_common.idempotency import IdempotencyMiddleware
 from cppcc_common.logging import configure_logging
-from cppcc_common.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
+from cppcc_common.middleware import BodySizeLimitMiddleware, install_common_middleware
 from cppcc_common.openapi import install_openapi
 from cppcc_common.outbox import OutboxRelay
 from cppcc_common.query import reject_unknown_query_parameters
@@ -224,5 +224,5 @@ def create_service_app(
         BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes, uploads=settings.upload_limits
     )
     app.add_middleware(VaryOnLanguageMiddleware)
-    app.add_middleware(RequestContextMiddleware)
+    install_common_middleware(app, settings)
     return app

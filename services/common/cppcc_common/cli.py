@@ -28,6 +28,22 @@ class Command:
     run: Callable[[Any, argparse.Namespace], Coroutine[Any, Any, None]]
 
 
+def uvicorn_options(settings: ServiceSettings) -> dict[str, Any]:
+    """How every process (services and gateway) runs uvicorn.
+
+    uvicorn's own proxy headers are off: `TrustedProxyMiddleware` takes the client address from
+    `X-Forwarded-For` only when the peer is one of `settings.trusted_proxies`. No `server` header
+    (it names the software); the gateway passes no upstream `date`/`server` on, so each is sent once.
+    """
+    return {
+        "proxy_headers": False,
+        "server_header": False,
+        "date_header": True,
+        "timeout_keep_alive": settings.keep_alive_seconds,
+        "timeout_graceful_shutdown": 10,
+    }
+
+
 def run_cli(
     *,
     app_path: str,
@@ -65,8 +81,7 @@ def run_cli(
             port=settings.port,
             workers=args.workers,
             log_config=None,
-            proxy_headers=True,
-            timeout_graceful_shutdown=10,
+            **uvicorn_options(settings),
         )
     elif args.command == "seed-demo" and seed_demo is not None:
         asyncio.run(seed_demo(settings))

@@ -10,6 +10,9 @@ A service subclasses `ServiceSettings` and sets its prefix, e.g. ``PROPOSAL_``::
 Defaults work on a developer's machine; nothing secret has a default.
 """
 
+from typing import Literal
+
+from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -44,6 +47,14 @@ class ServiceSettings(BaseSettings):
     max_body_bytes: int = 1_048_576
     # Larger limits for upload paths (prefix → bytes), e.g. roster files.
     upload_limits: dict[str, int] = {}
+    # Peers (addresses or CIDR networks, a JSON list) whose X-Forwarded-For names the client: the
+    # Ingress for the gateway, the gateway for a service. Nobody by default.
+    trusted_proxies: list[str] = []
+    # Seconds an idle keep-alive connection stays open; the gateway's pool lets its own go sooner.
+    keep_alive_seconds: int = 15
+    # production: /docs of a service is not served and /metrics needs `metrics_token`.
+    environment: Literal["development", "production"] = "development"
+    metrics_token: SecretStr | None = None
 
     @property
     def source(self) -> str:

@@ -176,6 +176,8 @@ class Stack:
                 f"{p}JWKS_URL": f"{self.service_url(SERVICES[0])}/.well-known/jwks.json",
                 f"{p}PORT": str(self.base_port + svc.offset),
                 f"{p}HOST": "127.0.0.1",
+                # The gateway runs on this host: its X-Forwarded-For names the client.
+                f"{p}TRUSTED_PROXIES": '["127.0.0.1"]',
             }
         )
         return env

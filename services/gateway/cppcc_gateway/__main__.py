@@ -1,5 +1,6 @@
 import uvicorn
 
+from cppcc_common.cli import uvicorn_options
 from cppcc_gateway.settings import Settings
 
 if __name__ == "__main__":
@@ -14,6 +15,5 @@ if __name__ == "__main__":
         host=settings.host,
         port=settings.port,
         log_config=None,
-        proxy_headers=True,
-        timeout_graceful_shutdown=10,
+        **uvicorn_options(settings),
     )

@@ -17,10 +17,11 @@ from cppcc_common.docs import docs_router
 from cppcc_common.errors import install_error_handlers
 from cppcc_common.i18n import VaryOnLanguageMiddleware
 from cppcc_common.logging import configure_logging
-from cppcc_common.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
+from cppcc_common.middleware import BodySizeLimitMiddleware, install_common_middleware
 from cppcc_gateway.openapi import MergedOpenAPI
 from cppcc_gateway.proxy import GatewayAccess, forward
 from cppcc_gateway.ratelimit import TokenBuckets
+from cppcc_gateway.routing import CanonicalPathMiddleware
 from cppcc_gateway.settings import Settings
 
 UPSTREAMS = ("member", "proposal", "consultation", "notify")
@@ -38,14 +39,29 @@ class GatewayRuntime:
 
 
 def _clients(settings: Settings) -> dict[str, httpx.AsyncClient]:
-    limits = httpx.Limits(max_connections=200, max_keepalive_connections=100)
+    # Idle connections are dropped before the services' own keep-alive timeout closes them, and a
+    # refused connection is tried once more (a service restarting).
+    limits = httpx.Limits(
+        max_connections=200,
+        max_keepalive_connections=100,
+        keepalive_expiry=settings.upstream_keepalive_seconds,
+    )
     timeout = httpx.Timeout(settings.upstream_timeout_seconds, connect=3.0)
-    return {
+    clients = {
         name: httpx.AsyncClient(
-            base_url=getattr(settings, f"{name}_url"), limits=limits, timeout=timeout, follow_redirects=False
+            base_url=getattr(settings, f"{name}_url"),
+            transport=httpx.AsyncHTTPTransport(limits=limits, retries=1),
+            timeout=timeout,
+            follow_redirects=False,
         )
         for name in UPSTREAMS
     }
+    for client in clients.values():
+        # A forwarded request carries the client's headers, not httpx's defaults (an Accept-Encoding
+        # the client never sent would make the service compress for a client that cannot decode).
+        for name in ("accept", "accept-encoding", "user-agent"):
+            del client.headers[name]
+    return clients
 
 
 ops = APIRouter(tags=["operations"], dependencies=[Depends(PUBLIC)], include_in_schema=False)
@@ -56,9 +72,25 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
+async def _signing_keys_available(runtime: GatewayRuntime) -> bool:
+    """Whether tokens can be verified: keys are held, or the JWKS answers. The probe goes around the
+    key cache: caching the empty set member-svc publishes before its first sign-in would make the
+    first real key wait out the cache's refresh interval."""
+    source = runtime.verifier.keys
+    if getattr(source, "keys", None):
+        return True
+    try:
+        response = await runtime.extras["jwks_client"].get(runtime.settings.jwks_url, timeout=2.0)
+        return response.status_code == 200 and isinstance(response.json().get("keys"), list)
+    except (httpx.HTTPError, ValueError, AttributeError):
+        return False
+
+
 @ops.get("/readyz")
 async def readyz(request: Request) -> JSONResponse:
-    """Ready when this process runs; reports each upstream so operators see a degraded system."""
+    """Reports each upstream so operators see a degraded system, but is 503 only when this gateway
+    cannot serve at all (no signing keys, or no upstream reachable): one service down must not take
+    every gateway replica out of rotation."""
     runtime: GatewayRuntime = request.app.state.runtime
 
     async def probe(name: str) -> tuple[str, str]:
@@ -69,8 +101,15 @@ async def readyz(request: Request) -> JSONResponse:
             return name, "unavailable"
 
     upstreams = dict(await asyncio.gather(*(probe(n) for n in UPSTREAMS)))
-    status = "ready" if all(v == "ok" for v in upstreams.values()) else "degraded"
-    return JSONResponse({"status": status, "upstreams": upstreams})
+    keys = await _signing_keys_available(runtime)
+    serving = keys and any(v != "unavailable" for v in upstreams.values())
+    healthy = keys and all(v == "ok" for v in upstreams.values())
+    body = {
+        "status": "ready" if healthy else "degraded" if serving else "not_ready",
+        "signing_keys": "ok" if keys else "unavailable",
+        "upstreams": upstreams,
+    }
+    return JSONResponse(body, status_code=200 if serving else 503)
 
 
 @ops.get("/metrics")
@@ -115,6 +154,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             principal_limits=TokenBuckets(
                 settings.requests_per_second_per_principal, settings.requests_burst_per_principal
             ),
+            extras={"jwks_client": jwks_client},
         )
         try:
             yield
@@ -131,6 +171,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(
         BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes, uploads=settings.upload_limits
     )
+    app.add_middleware(CanonicalPathMiddleware)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,
@@ -147,5 +188,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         expose_headers=["ETag", "Location", "X-Request-ID", "Retry-After"],
     )
     app.add_middleware(VaryOnLanguageMiddleware)
-    app.add_middleware(RequestContextMiddleware)
+    # The merged docs page is public; /metrics needs the metrics token in production.
+    install_common_middleware(app, settings, private_paths=())
     return app

@@ -1,6 +1,15 @@
-"""Which service owns which path (by prefix), and which paths need no token."""
+"""Which service owns which path (by prefix), which paths need no token, and the one canonical form
+of a request's path that the gateway routes on and forwards."""
 
+import re
 from dataclasses import dataclass
+from urllib.parse import quote, unquote_to_bytes
+
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from cppcc_common.errors import AppError, NotFound
+from cppcc_common.i18n import Text
+from cppcc_common.middleware import send_problem
 
 
 @dataclass(frozen=True)
@@ -9,6 +18,8 @@ class Route:
     upstream: str  # member | proposal | consultation | notify
 
 
+# Each prefix owns documented operations of its service (tests/test_gateway_routes.py checks the
+# table against every service's OpenAPI document, both ways).
 ROUTES: tuple[Route, ...] = (
     Route("/api/v1/auth/", "member"),
     Route("/api/v1/me", "member"),
@@ -18,15 +29,12 @@ ROUTES: tuple[Route, ...] = (
     Route("/api/v1/duty", "member"),
     Route("/api/v1/partner-clients", "member"),
     Route("/api/v1/sectors", "member"),
+    Route("/api/v1/parties", "member"),
     Route("/api/v1/committees", "member"),
     Route("/.well-known/jwks.json", "member"),
     Route("/api/v1/proposals", "proposal"),
-    Route("/api/v1/opinions", "proposal"),
     Route("/api/v1/consultations", "consultation"),
-    Route("/api/v1/activities", "consultation"),
     Route("/api/v1/inbox", "notify"),
-    Route("/api/v1/notifications", "notify"),
-    Route("/api/v1/webhooks", "notify"),
 )
 
 # Paths a caller reaches without an access token (each service still declares them PUBLIC itself).
@@ -61,3 +69,79 @@ def upstream_for(path: str) -> str | None:
         if path == prefix.rstrip("/") or path.startswith(prefix if prefix.endswith("/") else prefix + "/"):
             return route.upstream
     return None
+
+
+class MalformedPath(AppError):
+    status = 400
+    code = "gateway.malformed_path"
+    title = Text("请求路径无效", "Malformed path")
+    detail = Text(
+        "请求路径或查询参数包含无法识别的字符、编码的斜杠或“.”“..”路径段。",
+        "The path or query holds characters that cannot be parsed, an encoded slash, or '.'/'..' segments.",
+    )
+
+
+# A raw segment: printable ASCII, each % starting a two-digit escape; no raw backslash (some
+# servers read it as a separator).
+_RAW_SEGMENT = re.compile(rb"(?:[\x21-\x24\x26-\x2e\x30-\x5b\x5d-\x7e]|%[0-9A-Fa-f]{2})*")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_QUERY = re.compile(rb"[\x21-\x7e]*")
+# Characters a path segment may carry unescaped (RFC 3986 pchar without pct-encoded).
+_SEGMENT_SAFE = "!$&'()*+,;=:@-._~"
+
+
+def canonical_path(raw: bytes) -> tuple[str, bytes]:
+    """The decoded path and its canonical encoding, for a raw request path.
+
+    Each segment is percent-decoded exactly once. Dot segments (also encoded), encoded slashes and
+    backslashes, control characters, malformed escapes and invalid UTF-8 are `MalformedPath` (400);
+    empty segments (`//`, a trailing `/`) name nothing we serve (404).
+    """
+    if raw == b"/":
+        return "/", b"/"
+    if not raw.startswith(b"/"):
+        raise MalformedPath()
+    segments: list[str] = []
+    for part in raw[1:].split(b"/"):
+        if not _RAW_SEGMENT.fullmatch(part):
+            raise MalformedPath()
+        try:
+            text = unquote_to_bytes(part).decode("utf-8")
+        except UnicodeDecodeError:
+            raise MalformedPath() from None
+        if text in (".", "..") or "/" in text or "\\" in text or _CONTROL.search(text):
+            raise MalformedPath()
+        if not text:
+            raise NotFound()
+        segments.append(text)
+    path = "/" + "/".join(segments)
+    return path, ("/" + "/".join(quote(s, safe=_SEGMENT_SAFE) for s in segments)).encode("ascii")
+
+
+def check_query(raw: bytes) -> None:
+    """A query string is passed on as sent; it may hold only printable ASCII (escapes for the rest)."""
+    if not _QUERY.fullmatch(raw):
+        raise MalformedPath()
+
+
+class CanonicalPathMiddleware:
+    """Decodes and normalises the raw path once; everything after (routing, limits, forwarding)
+    sees only the canonical path, and a path that has none is refused before any of it runs."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        raw = scope.get("raw_path") or quote(scope["path"]).encode()
+        try:
+            path, canonical = canonical_path(raw.partition(b"?")[0])
+            check_query(scope.get("query_string", b""))
+        except AppError as error:
+            await send_problem(scope, send, error)
+            return
+        # In place: the outer layers (metrics, access log) see the route matched on this path.
+        scope["path"], scope["raw_path"] = path, canonical
+        await self.app(scope, receive, send)

@@ -12,6 +12,9 @@ class Settings(ServiceSettings):
     notify_url: str = "http://127.0.0.1:8004"
     cors_origins: list[str] = ["http://localhost:3000", "http://127.0.0.1:3000"]
     upstream_timeout_seconds: float = 15.0
+    # Below the services' keep-alive timeout (keep_alive_seconds), so the gateway drops an idle
+    # connection before the service closes it under a request.
+    upstream_keepalive_seconds: float = 5.0
     login_per_minute_per_ip: int = 20
     requests_per_second_per_principal: float = 50.0
     requests_burst_per_principal: int = 100

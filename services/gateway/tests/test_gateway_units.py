@@ -16,7 +16,7 @@ from cppcc_gateway.routing import PUBLIC_PATHS, upstream_for
         ("/.well-known/jwks.json", "member"),
         ("/api/v1/proposals", "proposal"),
         ("/api/v1/proposals/123/submit", "proposal"),
-        ("/api/v1/opinions/1", "proposal"),
+        ("/api/v1/parties", "member"),
         ("/api/v1/consultations/forms", "consultation"),
         ("/api/v1/inbox/unread-count", "notify"),
         ("/api/v1/proposalsX", None),  # whole segments only
