@@ -10,6 +10,7 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
+from e2e_support import gateway_client
 
 from cppcc_common.testing.servers import free_ports
 from cppcc_common.testing.tokens import JwksServer
@@ -86,7 +87,7 @@ def keyless(stack: Stack, request: pytest.FixtureRequest) -> Iterator[dict[str, 
 
 
 def test_an_unreachable_jwks_is_an_outage_not_a_logout(stack: Stack, keyless: dict[str, str]) -> None:
-    with httpx.Client(base_url=stack.gateway_url, timeout=15.0) as gw:
+    with gateway_client(stack) as gw:
         auth = {"Authorization": f"Bearer {login(gw, '13800000001')}"}
         assert gw.get("/api/v1/proposals", headers=auth).status_code == 200  # a valid token
     for url in keyless.values():
@@ -99,7 +100,7 @@ def test_an_unreachable_jwks_is_an_outage_not_a_logout(stack: Stack, keyless: di
 def test_sign_in_codes_answer_a_known_and_an_unknown_phone_alike(stack: Stack) -> None:
     def twice(phone: str) -> list[tuple[int, str | None]]:
         answers = []
-        with httpx.Client(base_url=stack.gateway_url, timeout=15.0) as gw:
+        with gateway_client(stack) as gw:
             for _ in range(2):
                 r = gw.post("/api/v1/auth/sms-codes", json={"phone": phone, "purpose": "reset_password"})
                 answers.append((r.status_code, r.headers.get("retry-after") and "set"))

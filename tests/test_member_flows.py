@@ -7,6 +7,7 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
+from e2e_support import gateway_client
 from sqlalchemy.engine import make_url
 
 from cppcc_devstack.demo import login
@@ -17,7 +18,7 @@ pytestmark = pytest.mark.e2e
 
 @pytest.fixture(scope="module")
 def gw(stack: Stack) -> Any:
-    with httpx.Client(base_url=stack.gateway_url, timeout=15.0) as client:
+    with gateway_client(stack) as client:
         yield client
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
+from e2e_support import gateway_client
 
 from cppcc_common.testing.servers import free_ports
 from cppcc_devstack.demo import login
@@ -50,7 +51,7 @@ def second_replicas(stack: Stack) -> Iterator[list[subprocess.Popen[bytes]]]:
 
 
 def test_with_two_replicas_every_event_is_handled_once(stack: Stack, second_replicas: Any) -> None:
-    with httpx.Client(base_url=stack.gateway_url, timeout=15) as gw:
+    with gateway_client(stack) as gw:
         member = {"Authorization": f"Bearer {login(gw, '13800000003')}"}
         staff = {"Authorization": f"Bearer {login(gw, '13800000002')}"}
         submitted = set()

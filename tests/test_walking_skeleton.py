@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 import pytest
+from e2e_support import gateway_client
 
 from cppcc_devstack.demo import DEMO_PASSWORD, login, seed
 from cppcc_devstack.stack import Stack
@@ -17,7 +18,7 @@ pytestmark = pytest.mark.e2e
 
 @pytest.fixture(scope="module")
 def gw(stack: Stack) -> Any:
-    with httpx.Client(base_url=stack.gateway_url, timeout=15.0) as client:
+    with gateway_client(stack) as client:
         yield client
 
 
@@ -133,7 +134,12 @@ def test_demo_data_loads_once(stack: Stack, gw: httpx.Client) -> None:
     assert {p["status"] for p in after} == {"draft", "submitted"}
 
 
-def test_logins_are_rate_limited_per_ip(gw: httpx.Client) -> None:
+def test_logins_are_rate_limited_per_ip(stack: Stack) -> None:
+    with gateway_client(stack) as gw:
+        _spend_the_login_budget(gw)
+
+
+def _spend_the_login_budget(gw: httpx.Client) -> None:
     codes = [
         gw.post(
             "/api/v1/auth/login", json={"phone": "13899999999", "password": DEMO_PASSWORD + "x"}
