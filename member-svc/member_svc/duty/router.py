@@ -17,9 +17,9 @@ from sqlalchemy import select
 from cppcc_common.auth import Permission, Principal
 from cppcc_common.clock import SHANGHAI
 from cppcc_common.db import SessionDep
-from cppcc_common.errors import PayloadTooLarge, ValidationFailed
+from cppcc_common.errors import NotFound, PayloadTooLarge, ValidationFailed
 from cppcc_common.i18n import Text
-from cppcc_common.openapi import raw_body
+from cppcc_common.openapi import problems, raw_body
 from cppcc_common.pagination import CursorQuery, LimitQuery
 from cppcc_common.validation import HeaderText
 from member_svc.duty import repository, service
@@ -138,7 +138,10 @@ async def _with_entries(session: SessionDep, record: service.Record) -> RecordWi
 
 
 @router.get(
-    "/records/me", response_model=RecordWithEntries, summary="My duty record (成绩单) of a year, with ranks"
+    "/records/me",
+    response_model=RecordWithEntries,
+    summary="My duty record (成绩单) of a year, with ranks (404: not a member that year)",
+    responses=problems(NotFound),
 )
 async def my_record(
     principal: Member, session: SessionDep, request: Request, year: YearOrCurrent = None

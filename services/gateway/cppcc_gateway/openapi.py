@@ -1,8 +1,9 @@
 """One merged OpenAPI 3.1 document for the whole API, built from each service's document.
 
 It keeps what each service documents (problem+json errors, `security: []` on public operations,
-security schemes, examples, tag descriptions) and adds what the gateway itself may answer: 429
-on every operation it rate-limits (each principal's requests, and logins per client address).
+security schemes, examples, tag descriptions) and adds what the gateway itself may answer: 400
+for a path or query it refuses to route, on every operation, and 429 on every operation it
+rate-limits (each principal's requests, and logins per client address).
 """
 
 import asyncio
@@ -14,7 +15,7 @@ import httpx
 
 from cppcc_common.errors import PROBLEM_JSON, RateLimited
 from cppcc_common.openapi import PROBLEM_REF, PROBLEM_SCHEMAS, SECURITY_SCHEMES
-from cppcc_gateway.routing import LOGIN_PATHS
+from cppcc_gateway.routing import LOGIN_PATHS, MalformedPath
 
 _SKIP_PATHS = ("/healthz", "/readyz", "/metrics")
 _METHODS = frozenset({"get", "put", "post", "delete", "options", "head", "patch", "trace"})
@@ -24,11 +25,24 @@ _RATE_LIMITED = {
 }
 
 
+_MALFORMED = {
+    "description": f"`{MalformedPath.code}`: {MalformedPath.title.en} (control characters, dot segments,"
+    " encoded slashes or bad escapes in the path or query; the gateway refuses them before routing)",
+    "content": {PROBLEM_JSON: {"schema": PROBLEM_REF}},
+}
+
+
 def _add_gateway_answers(path: str, item: dict[str, Any]) -> None:
-    """429 where the gateway limits: every authenticated operation, and the login paths."""
+    """400 on every operation (a path or query the gateway will not route), and 429 where it
+    limits: every authenticated operation, and the login paths."""
     for method, operation in item.items():
         if method not in _METHODS:
             continue
+        responses = operation.setdefault("responses", {})
+        if "400" in responses:
+            responses["400"]["description"] += "; " + _MALFORMED["description"]
+        else:
+            responses["400"] = copy.deepcopy(_MALFORMED)
         if operation.get("security") != [] or path in LOGIN_PATHS:
             operation.setdefault("responses", {}).setdefault("429", copy.deepcopy(_RATE_LIMITED))
 

@@ -45,9 +45,10 @@ async def test_the_merged_document_keeps_every_services_promises() -> None:
     assert not [path for path in document["paths"] if path in ("/healthz", "/readyz", "/metrics")]
 
 
-async def test_the_merged_document_says_where_the_gateway_rate_limits() -> None:
+async def test_the_merged_document_says_where_the_gateway_refuses_paths_and_rate_limits() -> None:
     document = await _merged()
     for method, path, op in operations(document):
+        assert "gateway.malformed_path" in op["responses"]["400"]["description"], f"{method} {path}"
         if op["security"] != [] or path in LOGIN_PATHS:
             assert "429" in op["responses"], f"{method} {path}"
     token = document["paths"]["/api/v1/auth/token"]["post"]
