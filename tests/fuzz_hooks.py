@@ -22,7 +22,9 @@ def _workbook(rows: list[list[str]]) -> bytes:
     return out.getvalue()
 
 
-_cells = st.lists(st.lists(st.text(max_size=12), min_size=1, max_size=4), min_size=1, max_size=4)
+# Cell text a worksheet can hold (openpyxl refuses control characters in cells).
+_cell = st.text(st.characters(blacklist_categories=("Cc", "Cs")), max_size=12)
+_cells = st.lists(st.lists(_cell, min_size=1, max_size=4), min_size=1, max_size=4)
 _binary = st.one_of(st.binary(max_size=512), _cells.map(_workbook))
 
 for media in (

@@ -399,7 +399,15 @@ async def file_report(
     session: SessionDep,
     request: Request,
     content_type: Annotated[str, Header(alias="Content-Type")],
-    filename: Annotated[HeaderText, Header(alias="X-Filename", max_length=200)] = "年度履职报告",
+    filename: Annotated[
+        HeaderText | None,
+        Header(
+            alias="X-Filename",
+            max_length=600,
+            description="文件名，UTF-8 百分号编码 / the file name, percent-encoded UTF-8",
+            examples=["%E5%B9%B4%E5%BA%A6%E5%B1%A5%E8%81%8C%E6%8A%A5%E5%91%8A.pdf"],
+        ),
+    ] = None,
 ) -> AnnualReportRead:
     if content_type.split(";")[0].strip() not in REPORT_TYPES:
         raise ValidationFailed(Text("请上传 PDF、Word 或文本文件。", "Upload a PDF, Word or text file."))
@@ -413,7 +421,7 @@ async def file_report(
         org_id=principal.org,
         person_id=principal.sub,
         year=year,
-        filename=filename,
+        filename=filename or "年度履职报告",
         content_type=content_type,
         content=content,
         now=_now(request),

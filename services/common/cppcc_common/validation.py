@@ -13,11 +13,13 @@ admit one. `CleanStr`, `HeaderText`, `BoundedDate` and `BoundedDatetime` are the
 query, header and path parameters and for fields that want them in the OpenAPI document.
 """
 
+import contextlib
 import math
 import re
 import types
 from datetime import date, datetime
 from typing import Annotated, Any, Self, Union, get_args, get_origin
+from urllib.parse import unquote
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError, ValidationError
@@ -67,12 +69,13 @@ def check_datetime(value: datetime) -> datetime:
 
 
 def _header_text(value: Any) -> Any:
-    """HTTP header values arrive decoded as Latin-1; a UTF-8 value (a Chinese file name) is recovered."""
+    """A header's text: percent-encoded UTF-8 (`%E5%B9%B4…`, what browsers and HTTP libraries can
+    send, as they refuse non-Latin-1 header values) or raw UTF-8 bytes, which arrive decoded as
+    Latin-1 and are recovered (a Chinese file name either way)."""
     if isinstance(value, str):
-        try:
-            return value.encode("latin-1").decode("utf-8")
-        except (UnicodeEncodeError, UnicodeDecodeError):
-            return value
+        with contextlib.suppress(UnicodeEncodeError, UnicodeDecodeError):
+            value = value.encode("latin-1").decode("utf-8")
+        return unquote(value, errors="strict") if "%" in value else value
     return value
 
 

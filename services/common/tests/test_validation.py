@@ -5,6 +5,7 @@ import base64
 import json
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Annotated, Any
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -207,6 +208,9 @@ def test_patch_fields_are_optional_and_the_document_says_which_are_nullable() ->
 async def test_a_header_is_read_as_utf8_and_refuses_control_characters(client: httpx.AsyncClient) -> None:
     r = await client.get("/filename", headers={"X-Filename": "年度履职报告.pdf".encode()})
     assert r.json() == "年度履职报告.pdf"
+    r = await client.get("/filename", headers={"X-Filename": quote("年度履职报告.pdf")})
+    assert r.json() == "年度履职报告.pdf"  # percent-encoded UTF-8: what browsers can send
+    _problem(await client.get("/filename", headers={"X-Filename": "a%00b.pdf"}), 422, "validation_failed")
     _problem(
         await client.get("/filename", headers={"X-Filename": b"report\x85.pdf"}), 422, "validation_failed"
     )
