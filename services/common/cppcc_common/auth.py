@@ -165,7 +165,9 @@ class JwksKeySource(KeySource):
         self.fetched_at, self.last_failed = self.attempted_at, False
 
     def _wants_refresh(self, kid: str | None) -> bool:
-        if self._age(self.attempted_at) < self.min_refresh:
+        # Attempts are spaced by `min_refresh`, but never so far apart that the keys expire (ttl)
+        # before the periodic refetch (ttl / 2) had a second chance: a short cache time still works.
+        if self._age(self.attempted_at) < min(self.min_refresh, self.ttl / 4):
             return False
         if self._age(self.fetched_at) >= self.ttl / 2:
             return True

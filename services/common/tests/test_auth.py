@@ -219,6 +219,16 @@ async def test_keys_outlive_a_brief_jwks_outage_but_not_the_cache_time() -> None
         await verifier.verify(token)  # the JWKS is back: so are the keys
 
 
+async def test_a_cache_time_shorter_than_the_refetch_spacing_still_keeps_keys_fresh() -> None:
+    clock = FakeClock(datetime.now(UTC))
+    with JwksServer(issuer.jwks) as server:
+        verifier = _verifier(JwksKeySource(server.url, ttl=2, min_refresh=10, clock=clock), clock)
+        token = issuer.token(ttl=3600)
+        for _ in range(10):  # every second for 10 s: the keys never lapse into "unavailable"
+            await verifier.verify(token)
+            clock.advance(timedelta(seconds=1))
+
+
 async def test_a_revoked_partner_clients_tokens_are_refused_once_the_jwks_lists_it() -> None:
     clock = FakeClock(datetime.now(UTC))
     partner, person = uuid4(), uuid4()
