@@ -5,10 +5,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from e2e_support import JWKS_CACHE_SECONDS
 
 from cppcc_common.testing.servers import drop_database, free_ports
 from cppcc_devstack.demo import seed
 from cppcc_devstack.stack import SERVICES, Stack
+
+_PREFIXES = [svc.prefix for svc in SERVICES] + ["GATEWAY_"]
 
 
 @pytest.fixture(scope="session")
@@ -29,6 +32,9 @@ def stack(pg_server_url: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
             # The test clients on 127.0.0.1 play the ingress (test_fuzz.py names its own client
             # address); a client on another loopback address is an ordinary one.
             "GATEWAY_TRUSTED_PROXIES": '["127.0.0.1"]',
+            # A short JWKS cache time, so that test_key_retirement.py sees a retired key stop
+            # working everywhere within seconds (production: 300 s).
+            **{f"{prefix}JWKS_CACHE_SECONDS": str(JWKS_CACHE_SECONDS) for prefix in _PREFIXES},
         },
     )
     try:

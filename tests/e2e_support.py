@@ -7,6 +7,9 @@ import httpx
 
 from cppcc_devstack.stack import Stack
 
+# The e2e stack's JWKS cache time in every process (production: 300 s).
+JWKS_CACHE_SECONDS = 3
+
 _client_numbers = itertools.count(1)
 
 
