@@ -1,11 +1,17 @@
 """Helpers of the end-to-end tests."""
 
 import itertools
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import httpx
 
-from cppcc_devstack.stack import Stack
+from cppcc_common.testing.servers import drop_database, free_ports
+from cppcc_devstack.demo import seed
+from cppcc_devstack.stack import SERVICES, Stack
 
 # The e2e stack's JWKS cache time in every process (production: 300 s).
 JWKS_CACHE_SECONDS = 3
@@ -25,3 +31,26 @@ def gateway_client(stack: Stack, **kwargs: Any) -> httpx.Client:
     return httpx.Client(
         base_url=stack.gateway_url, headers=headers, timeout=kwargs.pop("timeout", 15.0), **kwargs
     )
+
+
+@contextmanager
+def demo_stack(pg_server_url: str, folder: Path, name: str, extra_env: dict[str, str]) -> Iterator[Stack]:
+    """The four services and the gateway as processes with the demo data; NATS of their own;
+    databases on the test server, dropped afterwards."""
+    base = free_ports(6)
+    stack = Stack(
+        folder,
+        base_port=base,
+        nats_port=base + 5,
+        database_url=pg_server_url,
+        db_prefix=f"{name}_{uuid.uuid4().hex[:8]}_",
+        extra_env=extra_env,
+    )
+    try:
+        stack.start()
+        seed(stack)
+        yield stack
+    finally:
+        stack.stop()
+        for svc in SERVICES:
+            drop_database(pg_server_url, stack.database_name(svc))
