@@ -6,6 +6,7 @@ is an ordinary client: whatever X-Forwarded-For it sends, it is known by its own
 """
 
 import json
+import time
 import uuid
 from collections.abc import Iterator
 
@@ -23,12 +24,18 @@ def _client(base_url: str, source: str) -> httpx.Client:
 
 
 def _client_seen_by(stack: Stack, service: str, request_id: str) -> str | None:
-    for line in (stack.log_dir / f"{service}.log").read_text(errors="replace").splitlines():
-        if request_id in line:
-            entry = json.loads(line)
-            if entry.get("request_id") == request_id and entry.get("message") == "request":
-                return str(entry.get("client"))
-    return None
+    """The client address in the service's access line of the request; the line is written after
+    the response is sent, so it may take a moment to appear."""
+    deadline = time.monotonic() + 5
+    while True:
+        for line in (stack.log_dir / f"{service}.log").read_text(errors="replace").splitlines():
+            if request_id in line:
+                entry = json.loads(line)
+                if entry.get("request_id") == request_id and entry.get("message") == "request":
+                    return str(entry.get("client"))
+        if time.monotonic() > deadline:
+            return None
+        time.sleep(0.1)
 
 
 def _login(client: httpx.Client, forwarded_for: str, request_id: str | None = None) -> httpx.Response:
