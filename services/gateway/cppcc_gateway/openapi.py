@@ -25,7 +25,7 @@ _RATE_LIMITED = {
 }
 
 
-_MALFORMED = {
+_MALFORMED: dict[str, Any] = {
     "description": f"`{MalformedPath.code}`: {MalformedPath.title.en} (control characters, dot segments,"
     " encoded slashes or bad escapes in the path or query; the gateway refuses them before routing)",
     "content": {PROBLEM_JSON: {"schema": PROBLEM_REF}},
