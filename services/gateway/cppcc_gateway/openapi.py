@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 
 from cppcc_common.errors import PROBLEM_JSON, RateLimited
-from cppcc_common.openapi import PROBLEM_REF, PROBLEM_SCHEMAS, SECURITY_SCHEMES
+from cppcc_common.openapi_components import PROBLEM_REF, PROBLEM_SCHEMAS, SECURITY_SCHEMES
 from cppcc_gateway.routing import LOGIN_PATHS, MalformedPath
 
 _SKIP_PATHS = ("/healthz", "/readyz", "/metrics")
