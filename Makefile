@@ -33,10 +33,17 @@ bench: $(STAMP)
 		apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
 	$(BIN)/python -m cppcc_bench $(BENCH_ARGS)
 
+# mypy --strict and the import-linter contracts (pyproject.toml) also run in make test
+# (tests/test_conventions.py); see docs/testing.md, "Conventions checked by tools".
+MYPY_PACKAGES := services/common/cppcc_common services/gateway/cppcc_gateway services/devstack/cppcc_devstack \
+	services/bench/cppcc_bench member-svc/member_svc proposal-svc/proposal_svc \
+	consultation-svc/consultation_svc notify-svc/notify_svc
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy services/common/cppcc_common
+	$(BIN)/mypy $(MYPY_PACKAGES)
+	$(BIN)/lint-imports
 
 fmt: $(STAMP)
 	$(BIN)/ruff check --fix .
@@ -49,5 +56,5 @@ catalog: $(STAMP)
 	$(BIN)/python -m cppcc_common.catalog > docs/events/asyncapi.json
 
 clean:
-	rm -rf $(VENV) .data .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .data .pytest_cache .mypy_cache .ruff_cache .import_linter_cache
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -7,12 +7,12 @@ The demo password is for local demos only; nothing seeds it outside `seed-demo`.
 
 import logging
 import uuid
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from cppcc_common.clock import SHANGHAI
+from cppcc_common.clock import SHANGHAI, SystemClock
 from cppcc_common.db import create_engine, create_sessionmaker, session_scope
 from cppcc_common.settings import ServiceSettings
 from member_svc.demo_data.accounts import ACCOUNTS, DEMO_PASSWORD, DemoAccount
@@ -156,7 +156,7 @@ async def _roster(session: AsyncSession, term: Term) -> ImportOutcome:
         mode="valid_only",
         create_missing=True,
         actor=None,
-        now=datetime.now(UTC),
+        now=SystemClock().now(),
         policy=ROSTER_POLICY,
         update_existing=True,
     )

@@ -193,7 +193,7 @@ async def set_officers(
 )
 async def get_officers(sector_id: UUID, principal: Anyone, session: SessionDep) -> list[OfficerRead]:
     rows = await service.sector_officers(session, org_id=principal.org, sector_id=sector_id)
-    return [OfficerRead(person_id=o.person_id, name=name, role=o.role) for o, name in rows]  # type: ignore[arg-type]
+    return [OfficerRead(person_id=o.person_id, name=name, role=o.role) for o, name in rows]
 
 
 @router.get(

@@ -338,7 +338,7 @@ async def seats(session: AsyncSession, member_id: UUID) -> list[CommitteeSeat]:
     rows = (
         await session.execute(select(MemberCommittee).where(MemberCommittee.member_id == member_id))
     ).scalars()
-    return [CommitteeSeat(committee_id=r.committee_id, position=r.position) for r in rows]  # type: ignore[arg-type]
+    return [CommitteeSeat(committee_id=r.committee_id, position=r.position) for r in rows]
 
 
 async def _replace_seats(session: AsyncSession, member: Member, wanted: list[CommitteeSeat]) -> None:
@@ -438,7 +438,8 @@ async def register_member(
 
 
 async def get_member(session: AsyncSession, *, org_id: UUID, member_id: UUID) -> Member:
-    return await _owned(session, Member, member_id, org_id)
+    member: Member = await _owned(session, Member, member_id, org_id)
+    return member
 
 
 async def my_members(session: AsyncSession, *, org_id: UUID, person_id: UUID) -> list[Member]:

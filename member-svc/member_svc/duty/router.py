@@ -134,7 +134,7 @@ async def _with_entries(session: SessionDep, record: service.Record) -> RecordWi
     entries = (
         await session.execute(query.order_by(LedgerEntry.occurred_on, LedgerEntry.created_at))
     ).scalars()
-    return RecordWithEntries(**_read(record).model_dump(), entries=list(entries))  # type: ignore[arg-type]
+    return RecordWithEntries(**_read(record).model_dump(), entries=list(entries))
 
 
 @router.get(
@@ -185,7 +185,7 @@ async def exit_review_alerts(
             person_id=a.person_id,
             name=name,
             term_id=a.term_id,
-            threshold=a.threshold,  # type: ignore[arg-type]
+            threshold=a.threshold,
             raised_at=a.raised_at,
         )
         for a, name in rows

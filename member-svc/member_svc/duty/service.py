@@ -124,7 +124,7 @@ async def ingest(session: AsyncSession, envelope: CloudEvent, data: EventData, n
     if when is None:
         return
     on = duty_date(when)
-    org_id: UUID = data.org_id
+    org_id: UUID = data.org_id  # type: ignore[attr-defined]  # every duty event names its organization
     await repository.remember_event(
         session,
         event_id=envelope.id,
@@ -145,7 +145,7 @@ async def _score(
     *,
     recomputing: bool = False,
 ) -> None:
-    org_id: UUID = data.org_id
+    org_id: UUID = data.org_id  # type: ignore[attr-defined]  # every duty event names its organization
     policy = await repository.policy_on(session, org_id, on)
     people = {d.person_id for d in draft_entries(envelope.id, data, policy)}
     memberships = {p: await repository.membership_on(session, org_id, p, on) for p in people}
@@ -295,7 +295,7 @@ async def records(session: AsyncSession, *, org_id: UUID, year: int) -> list[Rec
     by_person: dict[UUID, list[repository.StoredEntry]] = {}
     for entry in year_entries:
         by_person.setdefault(entry.row.person_id, []).append(entry)
-    scores = {p.person.id: year_score(by_person.get(p.person.id, []), policy) for p in members}  # type: ignore[arg-type]
+    scores = {p.person.id: year_score(by_person.get(p.person.id, []), policy) for p in members}
     org_rank = rank({p: s.total for p, s in scores.items()})
     sector_ranks: dict[UUID, int] = {}
     for sector in {p.member.sector_id for p in members if p.member.sector_id}:
@@ -326,7 +326,7 @@ async def records(session: AsyncSession, *, org_id: UUID, year: int) -> list[Rec
                 band=score.band,
                 rank_in_org=org_rank[member.person_id],
                 rank_in_sector=sector_ranks.get(member.person_id),
-                training_met=training_requirement_met(term_trainings, policy),  # type: ignore[arg-type]
+                training_met=training_requirement_met(term_trainings, policy),
                 annual_report_filed=member.person_id in reported,
                 closed=member.person_id in closed,
             )

@@ -37,8 +37,8 @@ async def record_failure(session: AsyncSession, keys: list[str], now: datetime, 
     window_start = now - timedelta(minutes=settings.login_failure_window_minutes)
     stale = LoginThrottle.window_started_at < window_start
     for key in keys:
-        stmt = insert(LoginThrottle).values(key=key, failures=1, window_started_at=now)
-        stmt = stmt.on_conflict_do_update(
+        first = insert(LoginThrottle).values(key=key, failures=1, window_started_at=now)
+        stmt = first.on_conflict_do_update(
             index_elements=[LoginThrottle.key],
             set_={
                 "failures": case((stale, 1), else_=LoginThrottle.failures + 1),

@@ -1,11 +1,11 @@
 """Event handlers: keep the recipients projection, and decide who is told what (DOMAIN.md §6)."""
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cppcc_common.clock import SHANGHAI
-from cppcc_common.consumer import ConsumerSpec
+from cppcc_common.consumer import ConsumerSpec, handled_at
 from cppcc_common.contracts.member import MemberExitReviewRequiredV1, PersonRegisteredV1
 from cppcc_common.contracts.proposal import ProposalSubmittedV1
 from cppcc_common.events import CloudEvent, EventData
@@ -31,13 +31,18 @@ async def on_person_registered(session: AsyncSession, envelope: CloudEvent, data
             "roles": data.roles,
             "scopes": data.scopes,
             "unit_id": data.unit_id,
-            "updated_at": datetime.now(UTC),
+            "updated_at": handled_at(session),
         },
     )
 
 
 def _item(
-    envelope: CloudEvent, person_id: object, template: Template, object_type: str, **params: object
+    envelope: CloudEvent,
+    now: datetime,
+    person_id: object,
+    template: Template,
+    object_type: str,
+    **params: object,
 ) -> dict[str, object]:
     title, body = template.render(**params)
     return {
@@ -50,7 +55,7 @@ def _item(
         "object_type": object_type,
         "object_id": envelope.subject,
         "source_event_id": envelope.id,
-        "created_at": datetime.now(UTC),
+        "created_at": now,
     }
 
 
@@ -62,6 +67,7 @@ async def on_proposal_submitted(session: AsyncSession, envelope: CloudEvent, dat
     items = [
         _item(
             envelope,
+            handled_at(session),
             data.first_proposer_id,
             PROPOSAL_SUBMITTED_RECEIPT,
             "proposal",
@@ -73,6 +79,7 @@ async def on_proposal_submitted(session: AsyncSession, envelope: CloudEvent, dat
     items += [
         _item(
             envelope,
+            handled_at(session),
             staff.person_id,
             PROPOSAL_SUBMITTED_OFFICE,
             "proposal",
@@ -93,6 +100,7 @@ async def on_exit_review_required(session: AsyncSession, envelope: CloudEvent, d
     items = [
         _item(
             envelope,
+            handled_at(session),
             s.person_id,
             EXIT_REVIEW_REQUIRED,
             "member",

@@ -22,7 +22,9 @@ async def recipients_with_scope(
     session: AsyncSession, org_id: UUID, role: str, scope: str
 ) -> list[Recipient]:
     query = select(Recipient).where(
-        Recipient.org_id == org_id, role == any_(Recipient.roles), scope == any_(Recipient.scopes)
+        Recipient.org_id == org_id,
+        role == any_(Recipient.roles),  # type: ignore[arg-type]  # str == any_() is SQL; stubs say bool
+        scope == any_(Recipient.scopes),  # type: ignore[arg-type]
     )
     return list((await session.execute(query)).scalars())
 

@@ -5,9 +5,14 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 from cppcc_bench import report
 from cppcc_bench.harness import Bench
+
+
+def _load(path: Path) -> Any:
+    return json.loads(path.with_suffix(".json").read_text())
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -26,8 +31,7 @@ def main(argv: list[str] | None = None) -> int:
     cmp_.add_argument("after", type=Path)
     args = parser.parse_args(argv)
     if args.command == "compare":
-        load = lambda p: json.loads(p.with_suffix(".json").read_text())  # noqa: E731
-        print(report.compare(load(args.before), load(args.after)))
+        print(report.compare(_load(args.before), _load(args.after)))
         return 0
     return _run(args)
 

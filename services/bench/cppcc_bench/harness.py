@@ -13,7 +13,6 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +22,7 @@ import httpx
 from cppcc_bench import lua
 from cppcc_bench import wrk as wrk_tool
 from cppcc_bench.events import event_latency
+from cppcc_common.clock import SystemClock
 from cppcc_common.testing.servers import free_ports
 from cppcc_devstack.demo import login, seed
 from cppcc_devstack.stack import SERVICES, Stack
@@ -102,7 +102,7 @@ class Bench:
     # set-up ------------------------------------------------------------------------------------
     def start(self) -> None:
         self.work.mkdir(parents=True, exist_ok=True)
-        self.facts["stamp"] = datetime.now(UTC).strftime("%Y-%m-%dT%H%M")
+        self.facts["stamp"] = SystemClock().now().strftime("%Y-%m-%dT%H%M")
         base = free_ports(10)
         self.stack = Stack(
             self.data_dir / f"stack-{uuid.uuid4().hex[:6]}",

@@ -4,12 +4,12 @@ import json
 import os
 import platform
 import subprocess
-from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 from cppcc_bench.harness import Comparison
+from cppcc_common.clock import SystemClock
 
 PACKAGES = (
     "fastapi",
@@ -70,7 +70,7 @@ def _target(c: Comparison) -> str:
 
 def to_json(comparisons: list[Comparison], facts: dict[str, Any], settings: dict[str, Any]) -> dict[str, Any]:
     return {
-        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "when": SystemClock().now().isoformat(timespec="seconds"),
         "machine": machine(),
         "settings": settings,
         "facts": facts,

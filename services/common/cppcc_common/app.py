@@ -132,7 +132,7 @@ async def start_runtime(
         _spawn(runtime, _listen_for_outbox(runtime), "outbox-listen")
     if settings.consumers_enabled:
         for spec in consumers:
-            consumer = Consumer(spec, runtime.js, runtime.sessionmaker)
+            consumer = Consumer(spec, runtime.js, runtime.sessionmaker, clock=runtime.clock)
             await consumer.start()
             runtime.consumers.append(consumer)
             _spawn(runtime, consumer.run(), f"consumer-{spec.name}")

@@ -15,7 +15,7 @@ import uvicorn
 from cppcc_common.consumer import ConsumerSpec, dead_letter_consumer, list_dead_letters, replay_dead_letter
 from cppcc_common.db import create_engine, create_sessionmaker
 from cppcc_common.migrations import upgrade
-from cppcc_common.settings import ServiceSettings
+from cppcc_common.settings import ServiceSettings, uvicorn_options
 
 
 @dataclass(frozen=True)
@@ -26,22 +26,6 @@ class Command:
     help: str
     configure: Callable[[argparse.ArgumentParser], None]
     run: Callable[[Any, argparse.Namespace], Coroutine[Any, Any, None]]
-
-
-def uvicorn_options(settings: ServiceSettings) -> dict[str, Any]:
-    """How every process (services and gateway) runs uvicorn.
-
-    uvicorn's own proxy headers are off: `TrustedProxyMiddleware` takes the client address from
-    `X-Forwarded-For` only when the peer is one of `settings.trusted_proxies`. No `server` header
-    (it names the software); the gateway passes no upstream `date`/`server` on, so each is sent once.
-    """
-    return {
-        "proxy_headers": False,
-        "server_header": False,
-        "date_header": True,
-        "timeout_keep_alive": settings.keep_alive_seconds,
-        "timeout_graceful_shutdown": 10,
-    }
 
 
 def run_cli(

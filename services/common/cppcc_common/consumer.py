@@ -13,6 +13,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -25,6 +26,7 @@ from prometheus_client import Counter
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from cppcc_common.clock import Clock, SystemClock
 from cppcc_common.events import CloudEvent, EventData, MalformedEvent, UnknownEventType, parse_event
 from cppcc_common.ids import new_id
 
@@ -65,9 +67,14 @@ class Consumer:
     """Runs one durable pull consumer against JetStream."""
 
     def __init__(
-        self, spec: ConsumerSpec, js: JetStreamContext, sessionmaker: async_sessionmaker[AsyncSession]
+        self,
+        spec: ConsumerSpec,
+        js: JetStreamContext,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        clock: Clock | None = None,
     ) -> None:
         self.spec = spec
+        self.clock = clock or SystemClock()
         self.js = js
         self.sessionmaker = sessionmaker
         self._sub: Any = None
@@ -129,6 +136,7 @@ class Consumer:
         handler = self.spec.handlers.get(envelope.type)
         try:
             async with self.sessionmaker() as session, session.begin():
+                session.info[_HANDLED_AT] = self.clock.now()
                 applied = await apply_once(session, self.spec.name, envelope, data, handler)
         except Exception as exc:
             FAILURES.labels(self.spec.name).inc()
@@ -175,6 +183,16 @@ class Consumer:
                     "deliveries": deliveries,
                 },
             )
+
+
+_HANDLED_AT = "cppcc.handled_at"
+
+
+def handled_at(session: AsyncSession) -> datetime:
+    """A handler's `now`: the consumer's injected clock, read once per delivery (the system clock
+    for an operator's replay, which runs outside a service's runtime)."""
+    now = session.info.get(_HANDLED_AT)
+    return now if isinstance(now, datetime) else SystemClock().now()
 
 
 async def apply_once(

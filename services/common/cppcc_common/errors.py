@@ -8,14 +8,12 @@ What the database refuses as data is 422 `invalid_data`; an unreachable database
 """
 
 import logging
+import sys
 from typing import Any, ClassVar
 
-import asyncpg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DataError, DBAPIError
-from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from cppcc_common.i18n import Text, negotiate_language
@@ -270,9 +268,25 @@ class InvalidData(AppError):
 
 # SQLSTATEs of a database that cannot be reached or is going away (class 08 too).
 _UNAVAILABLE_STATES = {"57P01", "57P02", "57P03", "53300"}
-# Errors of an unreachable peer: refused or reset connections, a missing socket, a lookup or
-# connect timeout, a pool with no free connection.
-_UNREACHABLE = (OSError, PoolTimeout, asyncpg.PostgresConnectionError)
+
+
+def _loaded(module: str, *names: str) -> tuple[type[Exception], ...]:
+    """Error types of a database library if this process loaded it, else none.
+
+    Looked up, not imported: the gateway loads no database library (the import contracts of
+    pyproject.toml), and an error of a library that was never imported cannot be raised."""
+    loaded = sys.modules.get(module)
+    return () if loaded is None else tuple(getattr(loaded, name) for name in names)
+
+
+def _unreachable() -> tuple[type[Exception], ...]:
+    """Errors of an unreachable peer: refused or reset connections, a missing socket, a lookup or
+    connect timeout, a pool with no free connection (SQLAlchemy's TimeoutError)."""
+    return (
+        OSError,
+        *_loaded("sqlalchemy.exc", "TimeoutError"),
+        *_loaded("asyncpg", "PostgresConnectionError"),
+    )
 
 
 def _sqlstate(exc: BaseException) -> str:
@@ -288,16 +302,17 @@ def database_problem(exc: BaseException) -> AppError | None:
     """What a database error means to the client: 422 for data it refuses, 503 when it cannot be
     reached; None for anything else (a bug: 500)."""
     state = _sqlstate(exc)
-    if state.startswith("22") or state == "23502" or isinstance(exc, DataError):
+    if state.startswith("22") or state == "23502" or isinstance(exc, _loaded("sqlalchemy.exc", "DataError")):
         return InvalidData()
     orig = getattr(exc, "orig", None)
+    unreachable = _unreachable()
     if (
         state.startswith("08")
         or state in _UNAVAILABLE_STATES
         or getattr(exc, "connection_invalidated", False)
-        or isinstance(exc, _UNREACHABLE)
-        or isinstance(orig, _UNREACHABLE)
-        or isinstance(getattr(orig, "__cause__", None), _UNREACHABLE)
+        or isinstance(exc, unreachable)
+        or isinstance(orig, unreachable)
+        or isinstance(getattr(orig, "__cause__", None), unreachable)
     ):
         return DependencyUnavailable()
     return None
@@ -329,6 +344,6 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(AppError, _app_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
-    for kind in (DBAPIError, *_UNREACHABLE):
+    for kind in (*_loaded("sqlalchemy.exc", "DBAPIError"), *_unreachable()):
         app.add_exception_handler(kind, _database_error)
     app.add_exception_handler(Exception, _unexpected)

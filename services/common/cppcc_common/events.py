@@ -8,12 +8,13 @@ raises `UnknownEventType`, so nothing unregistered travels silently.
 import json
 import re
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, ClassVar, TypeVar
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from cppcc_common.clock import SystemClock
 from cppcc_common.ids import new_id
 
 TYPE_PATTERN = re.compile(r"^cppcc\.[a-z_]+\.[a-z_]+\.v[0-9]+$")
@@ -96,7 +97,7 @@ def make_event(
         source=source,
         type=data.event_type,
         subject=str(subject),
-        time=time or datetime.now(UTC),
+        time=time or SystemClock().now(),
         data=data.model_dump(mode="json"),
         orgid=orgid,
         actorid=actorid,

@@ -34,6 +34,7 @@ from cppcc_common.errors import (
     ValidationFailed,
 )
 from cppcc_common.idempotency import TOKEN_PATHS, InProgress, KeyReused
+from cppcc_common.openapi_components import PROBLEM_REF, PROBLEM_SCHEMAS, SECURITY_SCHEMES
 from cppcc_common.versioning import (
     ACCEPTS_IF_MATCH,
     REQUIRES_IF_MATCH,
@@ -41,52 +42,8 @@ from cppcc_common.versioning import (
     PreconditionRequired,
 )
 
-PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
-TOKEN_URL = "/api/v1/auth/token"
 FORM = "application/x-www-form-urlencoded"
 WRITE_METHODS = frozenset({"post", "put", "patch", "delete"})
-
-PROBLEM_SCHEMAS: dict[str, Any] = {
-    "Problem": {
-        "title": "Problem",
-        "description": "RFC 9457 problem details; messages in Chinese, English with Accept-Language: en.",
-        "type": "object",
-        "required": ["type", "title", "status", "code", "instance"],
-        "properties": {
-            "type": {"type": "string", "format": "uri"},
-            "title": {"type": "string"},
-            "status": {"type": "integer", "minimum": 400, "maximum": 599},
-            "detail": {"type": "string"},
-            "instance": {"type": "string"},
-            "code": {"type": "string", "description": "stable machine-readable code"},
-            "errors": {"type": "array", "items": {"$ref": "#/components/schemas/FieldError"}},
-        },
-    },
-    "FieldError": {
-        "title": "FieldError",
-        "type": "object",
-        "required": ["field", "code", "message"],
-        "properties": {
-            "field": {"type": "string"},
-            "code": {"type": "string"},
-            "message": {"type": "string"},
-        },
-    },
-}
-
-SECURITY_SCHEMES: dict[str, Any] = {
-    "bearer": {
-        "type": "http",
-        "scheme": "bearer",
-        "bearerFormat": "JWT",
-        "description": "Access token from /api/v1/auth/login (members, staff, unit users).",
-    },
-    "clientCredentials": {
-        "type": "oauth2",
-        "description": "Partner systems: OAuth2 client credentials; the token is sent as a bearer JWT.",
-        "flows": {"clientCredentials": {"tokenUrl": TOKEN_URL, "scopes": {}}},
-    },
-}
 
 COMMON_TAGS = {"operations": "健康检查与就绪探测 / liveness and readiness probes"}
 

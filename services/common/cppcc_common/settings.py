@@ -10,7 +10,7 @@ A service subclasses `ServiceSettings` and sets its prefix, e.g. ``PROPOSAL_``::
 Defaults work on a developer's machine; nothing secret has a default.
 """
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -60,3 +60,19 @@ class ServiceSettings(BaseSettings):
     def source(self) -> str:
         """The CloudEvents `source` of this service's events."""
         return f"/{self.service_name}"
+
+
+def uvicorn_options(settings: ServiceSettings) -> dict[str, Any]:
+    """How every process (services and gateway) runs uvicorn.
+
+    uvicorn's own proxy headers are off: `TrustedProxyMiddleware` takes the client address from
+    `X-Forwarded-For` only when the peer is one of `settings.trusted_proxies`. No `server` header
+    (it names the software); the gateway passes no upstream `date`/`server` on, so each is sent once.
+    """
+    return {
+        "proxy_headers": False,
+        "server_header": False,
+        "date_header": True,
+        "timeout_keep_alive": settings.keep_alive_seconds,
+        "timeout_graceful_shutdown": 10,
+    }

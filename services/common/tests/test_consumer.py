@@ -1,6 +1,7 @@
 """The idempotent consumer: effect and inbox row in one transaction, dead letters, replay."""
 
 import asyncio
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
@@ -8,7 +9,8 @@ from mech_support import WidgetChangedV1, widgets
 from sqlalchemy import insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from cppcc_common.consumer import Consumer, ConsumerSpec, list_dead_letters, replay_dead_letter
+from cppcc_common.clock import FakeClock
+from cppcc_common.consumer import Consumer, ConsumerSpec, handled_at, list_dead_letters, replay_dead_letter
 from cppcc_common.events import CloudEvent, EventData, make_event
 from cppcc_common.ids import new_id
 
@@ -160,3 +162,21 @@ async def test_unknown_event_types_are_dead_lettered_at_once(sessionmaker: Any, 
     async with sessionmaker() as session:
         [dead] = await list_dead_letters(session, "strict")
     assert dead.deliveries == 1 and "UnknownEventType" in dead.error
+
+
+async def test_a_handler_reads_now_from_the_consumers_injected_clock(sessionmaker: Any, js: Any) -> None:
+    """Nothing outside the clock reads the wall time: a handler's `now` is the runtime's clock."""
+    clock = FakeClock(datetime(2030, 6, 1, 8, 0, tzinfo=UTC))
+    seen: list[datetime] = []
+
+    async def record(session: AsyncSession, envelope: CloudEvent, data: EventData) -> None:
+        seen.append(handled_at(session))
+
+    await _publish(js, _event(await _widget(sessionmaker)))
+    consumer = Consumer(_spec("clocked", record), js, sessionmaker, clock=clock)
+
+    async def handled() -> bool:
+        return bool(seen)
+
+    await _run_until(consumer, handled)
+    assert seen == [clock.now()]

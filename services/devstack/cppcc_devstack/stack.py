@@ -57,7 +57,8 @@ class Backoff:
     stable: timedelta = timedelta(seconds=60)
 
     def delay(self, deaths_in_a_row: int) -> timedelta:
-        return min(self.first * 2 ** min(deaths_in_a_row, 30), self.cap)
+        factor: int = 2 ** min(deaths_in_a_row, 30)  # int ** int is typed Any (negative powers)
+        return min(self.first * factor, self.cap)
 
 
 @dataclass

@@ -1,6 +1,6 @@
 import uvicorn
 
-from cppcc_common.cli import uvicorn_options
+from cppcc_common.settings import uvicorn_options
 from cppcc_gateway.settings import Settings
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 
 from cppcc_common.errors import PROBLEM_JSON, RateLimited
-from cppcc_common.openapi import PROBLEM_REF, PROBLEM_SCHEMAS, SECURITY_SCHEMES
+from cppcc_common.openapi_components import PROBLEM_REF, PROBLEM_SCHEMAS, SECURITY_SCHEMES
 from cppcc_gateway.routing import LOGIN_PATHS, MalformedPath
 
 _SKIP_PATHS = ("/healthz", "/readyz", "/metrics")
@@ -25,7 +25,7 @@ _RATE_LIMITED = {
 }
 
 
-_MALFORMED = {
+_MALFORMED: dict[str, Any] = {
     "description": f"`{MalformedPath.code}`: {MalformedPath.title.en} (control characters, dot segments,"
     " encoded slashes or bad escapes in the path or query; the gateway refuses them before routing)",
     "content": {PROBLEM_JSON: {"schema": PROBLEM_REF}},

@@ -13,7 +13,7 @@ from fastapi.routing import APIRoute, iter_route_contexts
 
 from cppcc_common.auth import ROLES, TokenVerifier
 from cppcc_common.errors import PROBLEM_JSON
-from cppcc_common.openapi import PROBLEM_REF
+from cppcc_common.openapi_components import PROBLEM_REF
 from cppcc_common.pagination import DEFAULT_LIMIT
 from cppcc_common.testing.tokens import TestIssuer
 

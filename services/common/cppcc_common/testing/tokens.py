@@ -4,7 +4,6 @@ and a real HTTP server publishing a JWKS, for tests of key fetching that must no
 import base64
 import json
 import threading
-import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from uuid import UUID, uuid4
@@ -14,6 +13,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from cppcc_common.auth import StaticKeySource
+from cppcc_common.clock import SystemClock
 
 
 class TestIssuer:
@@ -44,7 +44,7 @@ class TestIssuer:
         ttl: int = 900,
         **overrides: Any,
     ) -> str:
-        now = int(time.time())
+        now = int(SystemClock().now().timestamp())
         claims: dict[str, Any] = {
             "iss": self.issuer,
             "aud": self.audience,
