@@ -6,7 +6,7 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Request
 
 from cppcc_common.auth import PEOPLE, Permission, Principal
-from cppcc_common.db import SessionDep
+from cppcc_common.db import ReadSessionDep, SessionDep
 from cppcc_common.errors import NotFound
 from cppcc_common.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, decode_cursor, page_of
 from notify_svc.inbox import repository
@@ -22,7 +22,7 @@ Me = Annotated[Principal, Depends(OWN_INBOX)]
 @router.get("", response_model=InboxPage, summary="My inbox, newest first")
 async def list_inbox(
     principal: Me,
-    session: SessionDep,
+    session: ReadSessionDep,
     limit: LimitQuery = DEFAULT_LIMIT,
     cursor: CursorQuery = None,
     unread: bool = False,
@@ -39,7 +39,7 @@ async def list_inbox(
 
 
 @router.get("/unread-count", response_model=UnreadCount, summary="How many of my items are unread")
-async def unread_count(principal: Me, session: SessionDep) -> UnreadCount:
+async def unread_count(principal: Me, session: ReadSessionDep) -> UnreadCount:
     return UnreadCount(unread=await repository.unread_count(session, principal.sub))
 
 

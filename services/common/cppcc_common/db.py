@@ -2,14 +2,18 @@
 
 The unit of work commits in exactly one place: `session_scope` commits when the block ends
 without an exception and rolls back otherwise. Services never call `commit()` themselves.
+
+A route that only reads with a single statement takes `ReadSessionDep` instead: its session runs
+in autocommit, so the statement is one round trip, with no BEGIN and COMMIT around it.
 """
 
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from sqlalchemy import MetaData
+from sqlalchemy import MetaData, event, exc
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -17,7 +21,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, Session
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -53,20 +57,63 @@ CONNECT_TIMEOUT_SECONDS = 5.0
 POOL_TIMEOUT_SECONDS = 10.0
 
 
+# A pooled connection idle at least this long is pinged before use. One in steady use is not: the
+# ping is a round trip, as dear as the statement itself on the hot reads.
+PING_AFTER_IDLE_SECONDS = 1.0
+
+
 def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
-    """An async engine with pre-ping, so a restarted database does not fail the next request."""
-    return create_async_engine(
+    """An async engine that pings a connection idle for a while before handing it out, so a
+    restarted database does not fail the next request after a quiet spell."""
+    engine = create_async_engine(
         async_url(url),
         pool_size=pool_size,
         max_overflow=pool_size,
-        pool_pre_ping=True,
         pool_timeout=POOL_TIMEOUT_SECONDS,
         connect_args={"timeout": CONNECT_TIMEOUT_SECONDS},
     )
+    event.listen(engine.sync_engine, "checkin", _note_idle)
+    event.listen(engine.sync_engine, "checkout", _ping_if_idle)
+    return engine
+
+
+def _note_idle(dbapi_connection: Any, record: Any) -> None:
+    record.info["idle_since"] = time.monotonic()
+
+
+def _ping_if_idle(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+    idle_since = record.info.get("idle_since")
+    if idle_since is None or time.monotonic() - idle_since < PING_AFTER_IDLE_SECONDS:
+        return
+    try:
+        dbapi_connection.ping()
+    except Exception as error:
+        # The pool discards this connection and checks out a fresh one.
+        raise exc.DisconnectionError() from error
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+def create_read_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions for single-statement reads: autocommit, so no BEGIN/COMMIT round trips (and no writes
+    that could be lost: a flush outside a transaction commits each statement on its own)."""
+    return async_sessionmaker(
+        engine.execution_options(isolation_level="AUTOCOMMIT"),
+        expire_on_commit=False,
+        autoflush=False,
+        sync_session_class=_ReadOnlySession,
+    )
+
+
+class _ReadOnlySession(Session):
+    """Refuses to flush: a change made through a read session is a bug, not a write."""
+
+    def flush(self, objects: Any = None) -> None:
+        if self._is_clean():
+            return
+        raise RuntimeError("a read session (ReadSessionDep) cannot write; use SessionDep")
 
 
 @asynccontextmanager
@@ -99,3 +146,12 @@ async def _request_session(request: Request) -> AsyncIterator[AsyncSession]:
 # scope="function": the commit happens before the response is sent, so a failed commit is
 # reported to the client instead of after a 2xx already went out.
 SessionDep = Annotated[AsyncSession, Depends(_request_session, scope="function")]
+
+
+async def _read_session(request: Request) -> AsyncIterator[AsyncSession]:
+    async with request.app.state.runtime.read_sessionmaker() as session:
+        yield session
+
+
+# For a route that reads with one statement (a count, a row by id, a page): one round trip.
+ReadSessionDep = Annotated[AsyncSession, Depends(_read_session, scope="function")]
