@@ -67,8 +67,10 @@ def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
     restarted database does not fail the next request after a quiet spell."""
     engine = create_async_engine(
         async_url(url),
-        pool_size=pool_size,
-        max_overflow=pool_size,
+        # Up to 2 × pool_size connections as before, but every one is kept: an "overflow" connection
+        # is closed on return, so a burst above pool_size reconnected (and re-prepared) per request.
+        pool_size=2 * pool_size,
+        max_overflow=0,
         pool_timeout=POOL_TIMEOUT_SECONDS,
         connect_args={"timeout": CONNECT_TIMEOUT_SECONDS},
     )
