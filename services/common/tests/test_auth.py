@@ -7,9 +7,9 @@ from uuid import uuid4
 import httpx
 import jwt
 import pytest
+from fastapi import APIRouter, Depends, FastAPI
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from fastapi import APIRouter, Depends, FastAPI
 
 from cppcc_common.auth import (
     PUBLIC,
