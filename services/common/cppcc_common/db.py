@@ -27,6 +27,8 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.orm import DeclarativeBase, Session
 
+from cppcc_common.errors import DependencyUnavailable
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -168,7 +170,16 @@ async def _read_connection(request: Request) -> AsyncIterator[asyncpg.Connection
     # sent on the driver connection start no transaction, so returning it has nothing to roll back.
     async with request.app.state.runtime.engine.connect() as connection:
         raw = await connection.get_raw_connection()
-        yield raw.driver_connection
+        driver: asyncpg.Connection = raw.driver_connection
+        try:
+            yield driver
+        except (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError) as error:
+            # SQLAlchemy never saw this error: tell the pool the connection is gone, or the next
+            # requests (within the idle-ping time) would draw the dead connection again.
+            await connection.invalidate()
+            if driver.is_closed() or not isinstance(error, asyncpg.InterfaceError):
+                raise DependencyUnavailable() from error  # 503 with Retry-After, as for SessionDep
+            raise
 
 
 # The asyncpg connection for the hottest single-statement reads (parameters as $1, $2 …). Columns
