@@ -183,3 +183,56 @@ async def test_exit_review_alerts_reach_the_staff_with_the_members_scope(
     assert "无故缺席全体会议" in items[0]["body"] and "张明" in items[0]["title"]
     proposals_office = await _inbox(client, _h(issuer, STAFF, ["staff"]))
     assert all(i["category"] != "member.exit_review_required" for i in proposals_office)
+
+
+async def _staff_is_known(settings: Settings) -> bool:
+    from sqlalchemy import text
+
+    from cppcc_common.db import create_engine
+
+    engine = create_engine(settings.database_url, pool_size=1)
+    async with engine.connect() as conn:
+        query = text("SELECT count(*) FROM recipients WHERE person_id = :p")
+        count = (await conn.execute(query, {"p": STAFF})).scalar_one()
+    await engine.dispose()
+    return bool(count == 1)
+
+
+async def _has_at_least(probe: Any, n: int) -> bool:
+    return len(await probe()) >= n
+
+
+async def _walk(client: httpx.AsyncClient, headers: dict[str, str], **params: str) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = []
+    cursor: str | None = None
+    while True:
+        query = {"limit": "1", **params, **({"cursor": cursor} if cursor else {})}
+        page = (await client.get("/api/v1/inbox", params=query, headers=headers)).json()
+        items += page["items"]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            return items
+
+
+async def test_paging_through_my_inbox_yields_every_item_once_newest_first(
+    client: httpx.AsyncClient, settings: Settings, issuer: TestIssuer, known_people: None
+) -> None:
+    staff_h = _h(issuer, STAFF, ["staff"])
+    await _eventually(lambda: _staff_is_known(settings))
+
+    async def everything() -> list[dict[str, Any]]:
+        r = await client.get("/api/v1/inbox", params={"limit": "100"}, headers=staff_h)
+        return list(r.json()["items"])
+
+    before = len(await everything())
+    await _publish(settings, *(_submitted(uuid.uuid4()) for _ in range(3)))
+    await _eventually(lambda: _has_at_least(everything, before + 3))
+    everything = await everything()
+    assert await _walk(client, staff_h) == everything
+    keys = [(i["created_at"], i["id"]) for i in everything]
+    assert keys == sorted(keys, reverse=True) and len(set(keys)) == len(keys)
+    first = everything[0]["id"]
+    assert (await client.post(f"/api/v1/inbox/{first}/read", headers=staff_h)).status_code == 200
+    assert [i["id"] for i in await _walk(client, staff_h, unread="true")] == [
+        i["id"] for i in everything if i["id"] != first and i["read_at"] is None
+    ]

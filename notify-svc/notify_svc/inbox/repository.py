@@ -3,7 +3,8 @@
 from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import any_, func, select, tuple_, update
+import asyncpg
+from sqlalchemy import any_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -41,26 +42,38 @@ async def add_items(session: AsyncSession, items: list[dict[str, object]]) -> No
         )
 
 
+# The two hottest reads run on the driver connection (cppcc_common.db.ReadConnectionDep). One text
+# per filter combination: each is a prepared statement whose plan can use the matching index.
+_COLUMNS = "id, category, title, body, object_type, object_id, created_at, read_at"
+
+
+def _page_sql(unread_only: bool, after: bool) -> str:
+    unread = " AND read_at IS NULL" if unread_only else ""
+    before = " AND (created_at, id) < ($3, $4)" if after else ""
+    return (
+        f"SELECT {_COLUMNS} FROM inbox_items WHERE person_id = $1{unread}{before}"
+        f" ORDER BY created_at DESC, id DESC LIMIT $2"
+    )
+
+
+_PAGES = {(u, a): _page_sql(u, a) for u in (False, True) for a in (False, True)}
+_UNREAD = "SELECT count(*) FROM inbox_items WHERE person_id = $1 AND read_at IS NULL"
+
+
 async def page(
-    session: AsyncSession,
+    conn: asyncpg.Connection,
     person_id: UUID,
     *,
     unread_only: bool,
     after: tuple[datetime, UUID] | None,
     limit: int,
-) -> list[InboxItem]:
-    query = select(InboxItem).where(InboxItem.person_id == person_id)
-    if unread_only:
-        query = query.where(InboxItem.read_at.is_(None))
-    if after is not None:
-        query = query.where(tuple_(InboxItem.created_at, InboxItem.id) < tuple_(*after))
-    query = query.order_by(InboxItem.created_at.desc(), InboxItem.id.desc()).limit(limit)
-    return list((await session.execute(query)).scalars())
+) -> list[asyncpg.Record]:
+    query = _PAGES[unread_only, after is not None]
+    return list(await conn.fetch(query, person_id, limit, *(after or ())))
 
 
-async def unread_count(session: AsyncSession, person_id: UUID) -> int:
-    query = select(func.count()).where(InboxItem.person_id == person_id, InboxItem.read_at.is_(None))
-    return int((await session.execute(query)).scalar_one())
+async def unread_count(conn: asyncpg.Connection, person_id: UUID) -> int:
+    return int(await conn.fetchval(_UNREAD, person_id))
 
 
 async def mark_read(session: AsyncSession, person_id: UUID, item_id: UUID, now: datetime) -> InboxItem | None:

@@ -6,7 +6,7 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Request
 
 from cppcc_common.auth import PEOPLE, Permission, Principal
-from cppcc_common.db import SessionDep
+from cppcc_common.db import ReadConnectionDep, SessionDep
 from cppcc_common.errors import NotFound
 from cppcc_common.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, decode_cursor, page_of
 from notify_svc.inbox import repository
@@ -22,25 +22,25 @@ Me = Annotated[Principal, Depends(OWN_INBOX)]
 @router.get("", response_model=InboxPage, summary="My inbox, newest first")
 async def list_inbox(
     principal: Me,
-    session: SessionDep,
+    conn: ReadConnectionDep,
     limit: LimitQuery = DEFAULT_LIMIT,
     cursor: CursorQuery = None,
     unread: bool = False,
 ) -> InboxPage:
     items = await repository.page(
-        session,
+        conn,
         principal.sub,
         unread_only=unread,
         after=decode_cursor(cursor) if cursor else None,
         limit=limit + 1,
     )
-    rows, next_cursor = page_of(items, limit)
-    return InboxPage(items=[InboxItemRead.model_validate(i) for i in rows], next_cursor=next_cursor)
+    rows, next_cursor = page_of([InboxItemRead.model_validate(dict(i)) for i in items], limit)
+    return InboxPage(items=rows, next_cursor=next_cursor)
 
 
 @router.get("/unread-count", response_model=UnreadCount, summary="How many of my items are unread")
-async def unread_count(principal: Me, session: SessionDep) -> UnreadCount:
-    return UnreadCount(unread=await repository.unread_count(session, principal.sub))
+async def unread_count(principal: Me, conn: ReadConnectionDep) -> UnreadCount:
+    return UnreadCount(unread=await repository.unread_count(conn, principal.sub))
 
 
 @router.post("/{item_id}/read", response_model=InboxItemRead, summary="Mark one item read")

@@ -1,8 +1,10 @@
 """Every query of the proposals context."""
 
+import json
 from datetime import datetime
 from uuid import UUID
 
+import asyncpg
 from sqlalchemy import select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -16,6 +18,21 @@ async def get(session: AsyncSession, proposal_id: UUID, *, for_update: bool = Fa
     if for_update:
         query = query.with_for_update()
     return (await session.execute(query)).scalar_one_or_none()
+
+
+_COLUMNS = [c.name for c in Proposal.__table__.columns]
+_READ = f"SELECT {', '.join(_COLUMNS)} FROM proposals WHERE id = $1"
+
+
+async def read(conn: asyncpg.Connection, proposal_id: UUID) -> Proposal | None:
+    """A proposal by id on the driver connection (the hot read; see cppcc_common.db.ReadConnectionDep)."""
+    row = await conn.fetchrow(_READ, proposal_id)
+    if row is None:
+        return None
+    values = dict(row)
+    if isinstance(values["suggestions"], str):  # jsonb arrives as text on these connections
+        values["suggestions"] = json.loads(values["suggestions"])
+    return Proposal(**values)
 
 
 async def policy_for(session: AsyncSession, org_id: UUID) -> ProposalPolicy:

@@ -6,7 +6,7 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Query, Request, Response
 
 from cppcc_common.auth import Permission, Principal
-from cppcc_common.db import SessionDep
+from cppcc_common.db import ReadConnectionDep, SessionDep
 from cppcc_common.openapi import problems
 from cppcc_common.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery
 from cppcc_common.versioning import ExpectedVersion, OptionalExpectedVersion, etag
@@ -75,9 +75,9 @@ async def list_proposals(
     summary="Read one proposal",
 )
 async def get_proposal(
-    proposal_id: UUID, principal: Reader, session: SessionDep, response: Response
+    proposal_id: UUID, principal: Reader, conn: ReadConnectionDep, response: Response
 ) -> ProposalRead:
-    return _respond(await service.get_visible(session, principal, proposal_id), response)
+    return _respond(await service.read_visible(conn, principal, proposal_id), response)
 
 
 @router.patch(

@@ -3,6 +3,7 @@
 from datetime import datetime
 from uuid import UUID
 
+import asyncpg
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cppcc_common.auth import Principal
@@ -89,6 +90,14 @@ async def list_visible(
         limit=limit + 1,
     )
     return page_of(rows, limit)
+
+
+async def read_visible(conn: asyncpg.Connection, principal: Principal, proposal_id: UUID) -> Proposal:
+    """A proposal the principal may read (rule 28), read outside any transaction; else 404."""
+    proposal = await repository.read(conn, proposal_id)
+    if proposal is None or not can_read(principal, proposal):
+        raise ProposalNotFound()
+    return proposal
 
 
 async def get_visible(

@@ -12,6 +12,8 @@ with `PUBLIC`.
 """
 
 import asyncio
+import hashlib
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -207,28 +209,86 @@ class JwksKeySource(KeySource):
 _INVALID = Text("访问令牌无效或已过期。", "The access token is invalid or expired.")
 
 
+@dataclass(frozen=True, slots=True)
+class _Verified:
+    """A token whose signature, issuer and audience were checked: what it says and which key signed it."""
+
+    principal: Principal
+    kid: str
+    key: PyJWK
+    iat: float
+    exp: float
+
+
+# Verified tokens remembered per process (an entry is a few hundred bytes; 10,000 is a few MB).
+VERIFIED_CACHE_SIZE = 10_000
+
+
 class TokenVerifier:
-    """Verifies access tokens; expiry is judged by the injectable clock (tests move time)."""
+    """Verifies access tokens; expiry is judged by the injectable clock (tests move time).
+
+    A token's signature is checked once: the outcome is remembered (bounded LRU keyed by the
+    token's SHA-256) and a repeat is answered after re-checking, on every request, everything that
+    can change during its lifetime: the expiry window by the clock, that its key is still the very
+    key object the key source holds (a retired key, or a refetched key set, falls back to a full
+    verification), and the partner revocation list. Only successes are remembered.
+    """
 
     def __init__(
-        self, keys: KeySource, *, issuer: str, audience: str, leeway: float = 30.0, clock: Clock | None = None
+        self,
+        keys: KeySource,
+        *,
+        issuer: str,
+        audience: str,
+        leeway: float = 30.0,
+        clock: Clock | None = None,
+        cache_size: int = VERIFIED_CACHE_SIZE,
     ) -> None:
         self.keys = keys
         self.issuer = issuer
         self.audience = audience
         self.leeway = leeway
         self.clock = clock or SystemClock()
+        self.cache_size = cache_size
+        self._verified: OrderedDict[bytes, _Verified] = OrderedDict()
 
     async def verify(self, token: str) -> Principal:
         """Checks signature, algorithm, issuer, audience, expiry and revocation; returns the principal.
 
         Raises `Unauthenticated` (401) for a bad token, `KeysUnavailable` (503) when keys cannot be loaded.
         """
+        digest = hashlib.sha256(token.encode("utf-8", "surrogatepass")).digest()
+        entry = self._verified.get(digest)
+        if entry is not None:
+            if await self.keys.get(entry.kid) is entry.key:
+                self._verified.move_to_end(digest)
+                return await self._admit(entry)
+            del self._verified[digest]  # key retired or replaced: verify from scratch
+        entry = await self._verify_signature(token)
+        principal = await self._admit(entry)
+        if self.cache_size > 0:
+            self._verified[digest] = entry
+            if len(self._verified) > self.cache_size:
+                self._verified.popitem(last=False)
+        return principal
+
+    async def _admit(self, entry: _Verified) -> Principal:
+        """What may change while a verified token lives: the time, and a partner's revocation."""
+        now = self.clock.now().timestamp()
+        if not (entry.iat - self.leeway <= now < entry.exp + self.leeway):
+            raise Unauthenticated(_INVALID)
+        principal = entry.principal
+        if principal.has_role("partner") and await self.keys.revoked(principal.sub):
+            raise Unauthenticated(_INVALID)
+        return principal
+
+    async def _verify_signature(self, token: str) -> _Verified:
         try:
             header = jwt.get_unverified_header(token)
-            if header.get("alg") != "EdDSA" or not isinstance(header.get("kid"), str):
+            kid = header.get("kid")
+            if header.get("alg") != "EdDSA" or not isinstance(kid, str):
                 raise Unauthenticated(_INVALID)
-            key = await self.keys.get(header["kid"])
+            key = await self.keys.get(kid)
             if key is None:
                 raise Unauthenticated(_INVALID)
             claims = jwt.decode(
@@ -244,9 +304,6 @@ class TokenVerifier:
                     "verify_nbf": False,
                 },
             )
-            now = self.clock.now().timestamp()
-            if not (float(claims["iat"]) - self.leeway <= now < float(claims["exp"]) + self.leeway):
-                raise Unauthenticated(_INVALID)
             principal = Principal(
                 sub=UUID(claims["sub"]),
                 org=UUID(claims["org"]),
@@ -254,9 +311,7 @@ class TokenVerifier:
                 scopes=frozenset(claims.get("scopes", [])),
                 unit=UUID(claims["unit"]) if claims.get("unit") else None,
             )
-            if principal.has_role("partner") and await self.keys.revoked(principal.sub):
-                raise Unauthenticated(_INVALID)
-            return principal
+            return _Verified(principal, kid, key, float(claims["iat"]), float(claims["exp"]))
         except (jwt.PyJWTError, ValueError, TypeError, KeyError) as exc:
             raise Unauthenticated(_INVALID) from exc
 

@@ -145,9 +145,12 @@ class IdempotencyMiddleware:
         self._calls = 0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        # Reads (GET, HEAD) pass straight through: not even the headers are scanned.
+        if scope["type"] != "http" or scope.get("method") not in WRITE_METHODS:
+            await self.app(scope, receive, send)
+            return
         key = _header(scope, HEADER)
-        skipped = str(scope.get("path", "")).startswith(self.skip_paths)
-        if scope["type"] != "http" or key is None or scope.get("method") not in WRITE_METHODS or skipped:
+        if key is None or str(scope.get("path", "")).startswith(self.skip_paths):
             await self.app(scope, receive, send)
             return
         lang = negotiate_language(_header(scope, b"accept-language"))

@@ -90,6 +90,8 @@ class RequestContextMiddleware:
             if not route.startswith(("/metrics", "/healthz", "/readyz")):
                 HTTP_REQUESTS.labels(method, route, str(status)).inc()
                 HTTP_LATENCY.labels(method, route).observe(elapsed)
+            if log.isEnabledFor(logging.INFO) and not route.startswith(("/metrics", "/healthz", "/readyz")):
+                # The access line's fields are gathered only when it will be written (LOG_LEVEL).
                 client = scope.get("client")
                 log.info(
                     "request",

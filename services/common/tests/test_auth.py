@@ -8,6 +8,8 @@ import httpx
 import jwt
 import pytest
 from fastapi import APIRouter, Depends, FastAPI
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cppcc_common.auth import (
     PUBLIC,
@@ -252,3 +254,111 @@ async def test_a_clock_set_back_does_not_freeze_the_jwks_cache() -> None:
         rotated = TestIssuer()
         server.jwks = {"keys": issuer.jwks["keys"] + rotated.jwks["keys"]}
         assert await verifier.verify(rotated.token())  # refetched although "fetched tomorrow"
+
+
+# The verification cache: a token's signature is checked once, everything that can change is not.
+
+
+class _DecodeCounter:
+    """Counts PyJWT signature verifications (the work the cache saves)."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.calls = 0
+        real = jwt.decode
+
+        def counting(*args: Any, **kwargs: Any) -> Any:
+            self.calls += 1
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(jwt, "decode", counting)
+
+
+async def test_a_tokens_signature_is_verified_once_per_lifetime(monkeypatch: pytest.MonkeyPatch) -> None:
+    decodes = _DecodeCounter(monkeypatch)
+    verifier = _verifier()
+    token = issuer.token(roles=["staff"], scopes=["proposals"])
+    first = await verifier.verify(token)
+    for _ in range(5):
+        assert await verifier.verify(token) == first
+    assert decodes.calls == 1
+
+
+async def test_a_remembered_token_still_expires_by_the_injectable_clock() -> None:
+    clock = FakeClock(datetime.now(UTC))
+    verifier = _verifier(clock=clock)
+    token = issuer.token(ttl=60)
+    await verifier.verify(token)
+    clock.advance(timedelta(seconds=60 + 29))  # within the leeway of 30 s
+    await verifier.verify(token)
+    clock.advance(timedelta(seconds=2))
+    with pytest.raises(Unauthenticated):
+        await verifier.verify(token)
+    clock.advance(timedelta(days=-1))  # a token "issued tomorrow" is refused from the cache too
+    with pytest.raises(Unauthenticated):
+        await verifier.verify(token)
+
+
+async def test_a_remembered_token_stops_when_its_key_is_retired_or_replaced() -> None:
+    clock = FakeClock(datetime.now(UTC))
+    impostor = TestIssuer()
+    same_kid = {"keys": [{**impostor.jwks["keys"][0], "kid": issuer.kid}]}
+    for retired in ({"keys": []}, same_kid):
+        with JwksServer(issuer.jwks) as server:
+            verifier = _verifier(JwksKeySource(server.url, ttl=300, clock=clock), clock)
+            token = issuer.token(ttl=3600)
+            await verifier.verify(token)
+            server.jwks = retired
+            await verifier.verify(token)  # within the JWKS cache time
+            clock.advance(timedelta(seconds=301))
+            with pytest.raises(Unauthenticated):
+                await verifier.verify(token)
+
+
+async def test_a_remembered_partner_token_stops_when_the_partner_is_revoked() -> None:
+    clock = FakeClock(datetime.now(UTC))
+    partner = uuid4()
+    with JwksServer(issuer.jwks) as server:
+        verifier = _verifier(JwksKeySource(server.url, ttl=300, clock=clock), clock)
+        token = issuer.token(sub=partner, roles=["partner"], unit=uuid4())
+        await verifier.verify(token)
+        await verifier.verify(token)
+        server.jwks = {**issuer.jwks, "revoked_subjects": [str(partner)]}
+        clock.advance(timedelta(seconds=301))
+        with pytest.raises(Unauthenticated):
+            await verifier.verify(token)
+
+
+async def test_the_verification_cache_is_bounded_and_forgets_the_least_recent(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    decodes = _DecodeCounter(monkeypatch)
+    verifier = TokenVerifier(
+        issuer.key_source(), issuer=issuer.issuer, audience=issuer.audience, cache_size=3
+    )
+    tokens = [issuer.token() for _ in range(10)]
+    for token in tokens:
+        await verifier.verify(token)
+    assert len(verifier._verified) == 3
+    await verifier.verify(tokens[-1])  # still remembered
+    assert decodes.calls == 10
+    await verifier.verify(tokens[0])  # forgotten: verified again
+    assert decodes.calls == 11 and len(verifier._verified) == 3
+
+
+@settings(max_examples=60, deadline=None)
+@given(position=st.integers(min_value=0), replacement=st.characters(codec="ascii"))
+async def test_a_verified_token_never_vouches_for_a_different_token(position: int, replacement: str) -> None:
+    """Any token differing from a remembered one in any character is verified on its own."""
+    verifier = _verifier()
+    token = issuer.token(roles=["member"])
+    await verifier.verify(token)
+    i = position % len(token)
+    altered = token[:i] + replacement + token[i + 1 :]
+    if altered == token:
+        return
+    try:
+        principal = await verifier.verify(altered)
+    except Unauthenticated:
+        return
+    # Base64url slack bits can leave the decoded token unchanged: then it must say the same.
+    assert principal == await verifier.verify(token)
