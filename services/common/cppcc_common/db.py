@@ -173,7 +173,12 @@ async def _read_connection(request: Request) -> AsyncIterator[asyncpg.Connection
         driver: asyncpg.Connection = raw.driver_connection
         try:
             yield driver
-        except (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError) as error:
+        except (
+            OSError,
+            asyncpg.PostgresConnectionError,
+            asyncpg.InterfaceError,
+            asyncpg.InternalClientError,  # a connection left mid-operation by the server's goodbye
+        ) as error:
             # SQLAlchemy never saw this error: tell the pool the connection is gone, or the next
             # requests (within the idle-ping time) would draw the dead connection again.
             await connection.invalidate()
