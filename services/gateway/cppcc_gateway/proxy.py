@@ -8,10 +8,12 @@ reused (a service closes it after an unhandled error), and an idempotent request
 when the peer closed the connection under it; any other request is never sent twice.
 """
 
+import logging
 import math
 from collections.abc import AsyncIterator
 
 import aiohttp
+from aiohttp.connector import Connection
 from fastapi import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 from yarl import URL
@@ -24,6 +26,7 @@ from cppcc_gateway.routing import LOGIN_PATHS, PUBLIC_PATHS, upstream_for
 from cppcc_gateway.settings import Settings
 
 UPSTREAMS = ("member", "proposal", "consultation", "notify")
+log = logging.getLogger("cppcc.gateway")
 
 HOP_BY_HOP = frozenset(
     {
@@ -189,6 +192,23 @@ async def read_body(scope: Scope, receive: Receive) -> tuple[Body, bool]:
 _WHOLE_BODY_BYTES = 256 * 1024
 
 
+class _UpstreamResponse(aiohttp.ClientResponse):
+    """An answer whose connection is never reused after a 5xx: the service may close it once the
+    answer is sent (uvicorn does after an unhandled error), and the pool must not hand it to the
+    next caller. A short body ends with its headers, and aiohttp hands the connection back inside
+    `start`; nothing else runs before this returns, so closing it here is in time."""
+
+    async def start(self, connection: Connection) -> "_UpstreamResponse":
+        protocol = connection.protocol
+        await super().start(connection)
+        if self.status >= 500 and protocol is not None:
+            if self.connection is not None:
+                protocol.force_close()  # still reading the body: closed when it is released
+            else:
+                protocol.close()  # already back in the pool: the pool drops a closed connection
+        return self
+
+
 class Forwarder:
     """One aiohttp session (and connection pool) for every upstream; chosen by measurement over
     httpx (see docs/operations.md, gateway)."""
@@ -222,6 +242,7 @@ class Forwarder:
             # Never keep one caller's cookies for the next.
             cookie_jar=aiohttp.DummyCookieJar(),
             raise_for_status=False,
+            response_class=_UpstreamResponse,
         )
         # The retry rule is the gateway's own (`forward`): aiohttp would also resend an idempotent
         # request by itself, which would make "once" twice.
@@ -265,27 +286,28 @@ async def forward(scope: Scope, receive: Receive, send: Send, upstream: str, for
             response = await forwarder.request(upstream, method, target, headers, body)
             break
         except TimeoutError as exc:
-            raise UpstreamTimeout() from exc
+            raise _failed(upstream, exc, UpstreamTimeout()) from exc
         except aiohttp.ClientConnectorError as exc:
             # Nothing was sent (a service restarting): any request may be tried once more.
             if attempt == attempts:
-                raise UpstreamUnavailable(headers={"Retry-After": "5"}) from exc
+                raise _failed(upstream, exc) from exc
         except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError) as exc:
             # The peer closed a kept-alive connection under the request: only a request that may
             # safely arrive twice is sent again.
             if attempt == attempts or not _retriable(method, scope["headers"]):
-                raise UpstreamUnavailable(headers={"Retry-After": "5"}) from exc
+                raise _failed(upstream, exc) from exc
         except aiohttp.ClientError as exc:
-            raise UpstreamUnavailable(headers={"Retry-After": "5"}) from exc
-    if response.status >= 500 and response.connection is not None and response.connection.protocol:
-        # The service may close this connection once the answer is sent (uvicorn does after an
-        # unhandled error): marked now, before the body ends and would hand it back to the pool,
-        # it is closed instead of reused by the next caller.
-        response.connection.protocol.force_close()
+            raise _failed(upstream, exc) from exc
     try:
         await _relay_response(method, response, send)
     finally:
         response.release()
+
+
+def _failed(upstream: str, exc: BaseException, error: AppError | None = None) -> AppError:
+    """The problem a client gets for a failed upstream exchange; the cause goes to the log."""
+    log.warning("upstream request failed", extra={"upstream": upstream, "error": repr(exc)})
+    return error or UpstreamUnavailable(headers={"Retry-After": "5"})
 
 
 async def _relay_response(method: str, upstream: aiohttp.ClientResponse, send: Send) -> None:
