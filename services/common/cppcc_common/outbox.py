@@ -128,6 +128,9 @@ class OutboxRelay:
             # a pending cancel request must still stop the relay.
             if task is not None and task.cancelling():
                 raise asyncio.CancelledError
+            # Cleared before the round, not after: a commit whose NOTIFY arrives while this round
+            # publishes must start the next round at once, not wait out the poll interval.
+            self._wake.clear()
             try:
                 published = await self.relay_once()
                 backoff = self.interval
@@ -141,7 +144,6 @@ class OutboxRelay:
             except Exception as exc:  # database restarts and the like: keep going
                 log.warning("outbox relay round failed", extra={"error": repr(exc)})
                 backoff = min(backoff * 2, 5.0)
-            self._wake.clear()
             # asyncio.timeout, not wait_for: Python 3.11's wait_for can swallow a cancellation
             # that arrives as the wait ends, and the relay would then never stop.
             with contextlib.suppress(TimeoutError):

@@ -164,3 +164,28 @@ async def _wait_until(probe: Any, expected: Any, timeout: float = 10.0) -> None:
 
 def test_crash_script_is_python() -> None:
     subprocess.run([sys.executable, "-c", f"compile({CRASHING_RELAY!r}, 's', 'exec')"], check=True)
+
+
+async def test_a_wake_that_arrives_during_a_relay_round_is_not_lost(
+    engine: Any, sessionmaker: Any, js: Any
+) -> None:
+    """A commit's NOTIFY that lands while a round is publishing starts the next round at once:
+    with a poll interval of an hour, only the wake can relay the second event."""
+    relay: OutboxRelay
+
+    async def commit_another_during_the_round(rows: Any) -> None:
+        if len(staged) == 1:
+            staged.append(await _change_widget(sessionmaker))
+            relay.wake()  # what the LISTEN connection does when that commit's NOTIFY arrives
+
+    staged: list[UUID] = []
+    relay = OutboxRelay(engine, js, interval=3600.0, on_published=commit_another_during_the_round)
+    staged.append(await _change_widget(sessionmaker))
+    relay.wake()
+    task = asyncio.create_task(relay.run())
+    try:
+        await _wait_until(lambda: _unsent(engine), 0, timeout=5.0)
+        assert len(staged) == 2
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)

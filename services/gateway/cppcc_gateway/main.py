@@ -14,24 +14,23 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from cppcc_common.auth import PUBLIC, JwksKeySource, TokenVerifier
 from cppcc_common.docs import docs_router
-from cppcc_common.errors import install_error_handlers
+from cppcc_common.errors import NotFound, install_error_handlers
 from cppcc_common.i18n import VaryOnLanguageMiddleware
 from cppcc_common.logging import configure_logging
 from cppcc_common.middleware import BodySizeLimitMiddleware, install_common_middleware
 from cppcc_gateway.openapi import MergedOpenAPI
-from cppcc_gateway.proxy import GatewayAccess, forward
+from cppcc_gateway.proxy import UPSTREAMS, Forwarder, GatewayAccess, ProxyMiddleware
 from cppcc_gateway.ratelimit import TokenBuckets
 from cppcc_gateway.routing import CanonicalPathMiddleware
 from cppcc_gateway.settings import Settings
-
-UPSTREAMS = ("member", "proposal", "consultation", "notify")
 
 
 @dataclass
 class GatewayRuntime:
     settings: Settings
     verifier: TokenVerifier
-    clients: dict[str, httpx.AsyncClient]
+    clients: dict[str, httpx.AsyncClient]  # the gateway's own calls: readiness, the merged docs
+    forwarder: Forwarder
     openapi: MergedOpenAPI
     login_limits: TokenBuckets
     principal_limits: TokenBuckets
@@ -42,8 +41,8 @@ def _clients(settings: Settings) -> dict[str, httpx.AsyncClient]:
     # Idle connections are dropped before the services' own keep-alive timeout closes them, and a
     # refused connection is tried once more (a service restarting).
     limits = httpx.Limits(
-        max_connections=200,
-        max_keepalive_connections=100,
+        max_connections=20,
+        max_keepalive_connections=4,
         keepalive_expiry=settings.upstream_keepalive_seconds,
     )
     timeout = httpx.Timeout(settings.upstream_timeout_seconds, connect=3.0)
@@ -122,10 +121,16 @@ async def openapi(request: Request) -> JSONResponse:
     return JSONResponse(await request.app.state.runtime.openapi.document())
 
 
+async def _not_forwarded() -> Response:
+    """Reached only by what `ProxyMiddleware` does not forward: an unrouted path (the dependency
+    answers 404 first) or a routed path's unsupported method (the router answers 405)."""
+    raise NotFound()
+
+
 proxy = APIRouter(include_in_schema=False)
 proxy.add_api_route(
     "/{path:path}",
-    forward,
+    _not_forwarded,
     methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
     dependencies=[Depends(GatewayAccess())],
 )
@@ -138,6 +143,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         clients = _clients(settings)
+        forwarder = Forwarder(settings)
+        await forwarder.start()
         jwks_client = httpx.AsyncClient(timeout=5.0)
         app.state.runtime = GatewayRuntime(
             settings=settings,
@@ -147,6 +154,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 audience=settings.jwt_audience,
             ),
             clients=clients,
+            forwarder=forwarder,
             openapi=MergedOpenAPI(clients, title="掌上政协 API", version="1.0.0"),
             login_limits=TokenBuckets(
                 settings.login_per_minute_per_ip / 60.0, settings.login_per_minute_per_ip
@@ -159,7 +167,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
-            await asyncio.gather(*(c.aclose() for c in clients.values()), jwks_client.aclose())
+            await asyncio.gather(
+                *(c.aclose() for c in clients.values()), jwks_client.aclose(), forwarder.close()
+            )
 
     app = FastAPI(
         title="掌上政协 gateway", lifespan=lifespan, openapi_url=None, docs_url=None, redoc_url=None
@@ -168,6 +178,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(ops)
     app.include_router(docs_router(title="掌上政协 API"))
     app.include_router(proxy)
+    # Innermost: sees the canonical path and the body limit, and forwards without FastAPI.
+    app.add_middleware(ProxyMiddleware)
     app.add_middleware(
         BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes, uploads=settings.upload_limits
     )

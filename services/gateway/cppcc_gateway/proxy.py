@@ -1,20 +1,32 @@
-"""Forwarding a request to its upstream with one pooled client per upstream.
+"""Forwarding a request to its upstream: plain ASGI in front of one pooled aiohttp session.
 
-Headers are bytes and pass through as bytes (never decoded and re-encoded). The path forwarded is
-the canonical path the gateway routed on (`routing.CanonicalPathMiddleware`). A connection that
-carried a 5xx is not reused (a service closes it after an unhandled error), and an idempotent
-request is retried once when the peer closed the connection under it.
+Headers are bytes and pass through as bytes (the client's UTF-8 bytes are sent on unchanged). The
+path forwarded is the canonical path the gateway routed on (`routing.CanonicalPathMiddleware`).
+Bodies stream through: a request body that arrives in pieces is sent on as it arrives, a large
+answer is sent back chunk by chunk; neither is parsed. A connection that carried a 5xx is not
+reused (a service closes it after an unhandled error), and an idempotent request is retried once
+when the peer closed the connection under it; any other request is never sent twice.
 """
 
+import logging
 import math
+from collections.abc import AsyncIterator
 
-import httpx
-from fastapi import Request, Response
+import aiohttp
+from aiohttp.connector import Connection
+from fastapi import Request
+from starlette.types import ASGIApp, Receive, Scope, Send
+from yarl import URL
 
 from cppcc_common.auth import ROLES, Permission, Principal, bearer_token
 from cppcc_common.errors import AppError, NotFound, RateLimited, Unauthenticated
 from cppcc_common.i18n import Text
+from cppcc_common.middleware import send_problem
 from cppcc_gateway.routing import LOGIN_PATHS, PUBLIC_PATHS, upstream_for
+from cppcc_gateway.settings import Settings
+
+UPSTREAMS = ("member", "proposal", "consultation", "notify")
+log = logging.getLogger("cppcc.gateway")
 
 HOP_BY_HOP = frozenset(
     {
@@ -47,8 +59,6 @@ _REQUEST_OWN = frozenset(
 # The gateway's own server adds date and x-request-id; upstream's copies would be sent twice.
 _RESPONSE_OWN = frozenset({b"date", b"server", b"x-request-id"})
 IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
-# The peer closed a kept-alive connection under the request: nothing (complete) came back.
-_PEER_CLOSED = (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError)
 
 
 class UpstreamUnavailable(AppError):
@@ -117,61 +127,258 @@ def request_headers(request: Request) -> list[tuple[bytes, bytes]]:
     return headers
 
 
-def _retriable(request: Request) -> bool:
-    return request.method in IDEMPOTENT or any(k == b"idempotency-key" for k, _ in request.scope["headers"])
+def _retriable(method: str, raw_headers: list[tuple[bytes, bytes]]) -> bool:
+    return method in IDEMPOTENT or any(k == b"idempotency-key" for k, _ in raw_headers)
 
 
-async def _exchange(
-    client: httpx.AsyncClient, upstream_request: httpx.Request
-) -> tuple[httpx.Response, bytes]:
-    """Sends the request and reads the whole body; a connection that carried a 5xx is closed."""
-    response = await client.send(upstream_request, stream=True)
+def _text_headers(headers: list[tuple[bytes, bytes]]) -> list[tuple[str, str]]:
+    """aiohttp writes header text as UTF-8: decoding the client's bytes as UTF-8 sends them on
+    byte for byte. A value that is not UTF-8 cannot be sent on unchanged, so it is refused."""
     try:
-        body = b"".join([chunk async for chunk in response.aiter_raw()])
-        if response.status_code >= 500:
-            # The service may close this connection once the answer is sent (uvicorn does after an
-            # unhandled error); close it first so the pool never hands it to the next caller.
-            stream = response.extensions.get("network_stream")
-            if stream is not None:
-                await stream.aclose()
-    finally:
-        await response.aclose()
-    return response, body
+        return [(k.decode("latin-1"), v.decode("utf-8")) for k, v in headers]
+    except UnicodeDecodeError:
+        raise MalformedHeader() from None
 
 
-async def forward(request: Request) -> Response:
-    runtime = request.app.state.runtime
-    scope = request.scope
-    upstream = upstream_for(scope["path"])
-    assert upstream is not None
-    client: httpx.AsyncClient = runtime.clients[upstream]
-    query = scope.get("query_string", b"")
-    url = client.base_url.copy_with(raw_path=scope["raw_path"] + (b"?" + query if query else b""))
-    upstream_request = client.build_request(
-        request.method, url, headers=request_headers(request), content=await request.body()
+class MalformedHeader(AppError):
+    status = 400
+    code = "gateway.malformed_header"
+    title = Text("请求头无效", "Malformed header")
+    detail = Text(
+        "请求头的值须为 UTF-8 文本（非 ASCII 字符请先进行百分号编码）。",
+        "A header value must be UTF-8 text (percent-encode anything beyond ASCII).",
     )
-    attempts = 2 if _retriable(request) else 1
+
+
+class ClientDisconnected(Exception):
+    """The client went away while its request body was being streamed on."""
+
+
+Body = bytes | AsyncIterator[bytes]
+
+
+async def read_body(scope: Scope, receive: Receive) -> tuple[Body, bool]:
+    """The request body and whether it can be sent again. A body that arrived in one piece is
+    that piece (no copy); a longer one with a declared length is streamed on as it arrives (never
+    held whole); a longer one without (chunked from the client) is read here, once, so the body
+    limit is enforced before anything reaches a service."""
+    message = await receive()
+    first = message.get("body", b"")
+    if not message.get("more_body", False):
+        return first, True
+    if not any(k == b"content-length" for k, _ in scope["headers"]):
+        chunks = [first]
+        while message.get("more_body", False):
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                raise ClientDisconnected
+            chunks.append(message.get("body", b""))
+        return b"".join(chunks), True
+
+    async def rest() -> AsyncIterator[bytes]:
+        yield first
+        more = True
+        while more:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                raise ClientDisconnected
+            more = message.get("more_body", False)
+            yield message.get("body", b"")
+
+    return rest(), False
+
+
+# Bodies up to this size are read whole and sent in one message; larger ones stream through.
+_WHOLE_BODY_BYTES = 256 * 1024
+
+
+class _UpstreamResponse(aiohttp.ClientResponse):
+    """An answer whose connection is never reused after a 5xx: the service may close it once the
+    answer is sent (uvicorn does after an unhandled error), and the pool must not hand it to the
+    next caller. A short body ends with its headers, and aiohttp hands the connection back inside
+    `start`; nothing else runs before this returns, so closing it here is in time."""
+
+    async def start(self, connection: Connection) -> "_UpstreamResponse":
+        protocol = connection.protocol
+        await super().start(connection)
+        if self.status >= 500 and protocol is not None:
+            if self.connection is not None:
+                protocol.force_close()  # still reading the body: closed when it is released
+            else:
+                protocol.close()  # already back in the pool: the pool drops a closed connection
+        return self
+
+
+class Forwarder:
+    """One aiohttp session (and connection pool) for every upstream; chosen by measurement over
+    httpx (see docs/operations.md, gateway)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.bases = {name: getattr(settings, f"{name}_url").rstrip("/") for name in UPSTREAMS}
+        self.session: aiohttp.ClientSession | None = None
+
+    async def start(self) -> None:
+        connector = aiohttp.TCPConnector(
+            limit=200,
+            limit_per_host=100,
+            # Idle connections are dropped before the services' own keep-alive timeout closes them.
+            keepalive_timeout=self.settings.upstream_keepalive_seconds,
+            enable_cleanup_closed=False,
+        )
+        self.session = aiohttp.ClientSession(
+            connector=connector,
+            timeout=aiohttp.ClientTimeout(
+                total=None,
+                connect=3.0,
+                sock_connect=3.0,
+                sock_read=self.settings.upstream_timeout_seconds,
+            ),
+            # A forwarded request carries the client's headers, not the client library's defaults
+            # (an Accept-Encoding the client never sent would make the service compress for a
+            # client that cannot decode), and the service's bytes go back as they came.
+            skip_auto_headers=("Accept", "Accept-Encoding", "User-Agent", "Content-Type"),
+            auto_decompress=False,
+            # Never keep one caller's cookies for the next.
+            cookie_jar=aiohttp.DummyCookieJar(),
+            raise_for_status=False,
+            response_class=_UpstreamResponse,
+        )
+        # The retry rule is the gateway's own (`forward`): aiohttp would also resend an idempotent
+        # request by itself, which would make "once" twice.
+        self.session._retry_connection = False
+
+    async def close(self) -> None:
+        if self.session is not None:
+            await self.session.close()
+
+    async def request(
+        self, upstream: str, method: str, target: bytes, headers: list[tuple[str, str]], body: Body
+    ) -> aiohttp.ClientResponse:
+        assert self.session is not None
+        url = URL(self.bases[upstream] + target.decode("ascii"), encoded=True)
+        return await self.session.request(
+            method,
+            url,
+            headers=headers,
+            data=body if body else None,
+            allow_redirects=False,
+            compress=None,
+        )
+
+
+async def forward(scope: Scope, receive: Receive, send: Send, upstream: str, forwarder: Forwarder) -> None:
+    """Forwards one request and streams the answer back; errors before the answer starts are
+    problems (503, 504), after it the connection to the client is dropped."""
+    request = Request(scope)
+    query = scope.get("query_string", b"")
+    target = scope["raw_path"] + (b"?" + query if query else b"")
+    method = scope["method"]
+    headers = _text_headers(request_headers(request))
+    body, resendable = await read_body(scope, receive)
+    if not resendable:
+        # Streamed: the service needs the declared length (it refuses over-long bodies by it).
+        length = next(v for k, v in scope["headers"] if k == b"content-length")
+        headers.append(("content-length", length.decode("latin-1")))
+    attempts = 2 if resendable else 1
     for attempt in range(1, attempts + 1):
         try:
-            upstream_response, body = await _exchange(client, upstream_request)
+            response = await forwarder.request(upstream, method, target, headers, body)
             break
-        except httpx.TimeoutException as exc:
-            raise UpstreamTimeout() from exc
-        except _PEER_CLOSED as exc:
+        except TimeoutError as exc:
+            raise _failed(upstream, exc, UpstreamTimeout()) from exc
+        except aiohttp.ClientConnectorError as exc:
+            # Nothing was sent (a service restarting): any request may be tried once more.
             if attempt == attempts:
-                raise UpstreamUnavailable(headers={"Retry-After": "5"}) from exc
-        except httpx.TransportError as exc:
-            raise UpstreamUnavailable(headers={"Retry-After": "5"}) from exc
-    return _response(request, upstream_response, body)
+                raise _failed(upstream, exc) from exc
+        except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError) as exc:
+            # The peer closed a kept-alive connection under the request: only a request that may
+            # safely arrive twice is sent again.
+            if attempt == attempts or not _retriable(method, scope["headers"]):
+                raise _failed(upstream, exc) from exc
+        except aiohttp.ClientError as exc:
+            raise _failed(upstream, exc) from exc
+    try:
+        await _relay_response(method, response, send)
+    finally:
+        response.release()
 
 
-def _response(request: Request, upstream: httpx.Response, body: bytes) -> Response:
+def _failed(upstream: str, exc: BaseException, error: AppError | None = None) -> AppError:
+    """The problem a client gets for a failed upstream exchange; the cause goes to the log."""
+    log.warning("upstream request failed", extra={"upstream": upstream, "error": repr(exc)})
+    return error or UpstreamUnavailable(headers={"Retry-After": "5"})
+
+
+async def _relay_response(method: str, upstream: aiohttp.ClientResponse, send: Send) -> None:
     headers = [
         (k, v)
-        for k, v in upstream.headers.raw
+        for k, v in upstream.raw_headers
         if k.lower() not in HOP_BY_HOP and k.lower() not in _RESPONSE_OWN
     ]
-    length = upstream.headers.get("content-length") if request.method == "HEAD" else str(len(body))
-    response = Response(content=body, status_code=upstream.status_code)
-    response.raw_headers = [*headers, (b"content-length", (length or "0").encode())]
-    return response
+    length = upstream.content_length
+    if method == "HEAD":
+        headers.append((b"content-length", str(length or 0).encode()))
+        await send({"type": "http.response.start", "status": upstream.status, "headers": headers})
+        await send({"type": "http.response.body", "body": b""})
+        return
+    try:
+        whole = length is not None and length <= _WHOLE_BODY_BYTES
+        first = await upstream.read() if whole else await upstream.content.readany()
+    except TimeoutError as exc:
+        raise UpstreamTimeout() from exc
+    except aiohttp.ClientError as exc:
+        raise UpstreamUnavailable(headers={"Retry-After": "5"}) from exc
+    if whole:
+        headers.append((b"content-length", str(len(first)).encode()))
+    elif length is not None:
+        headers.append((b"content-length", str(length).encode()))
+    await send({"type": "http.response.start", "status": upstream.status, "headers": headers})
+    if whole:
+        await send({"type": "http.response.body", "body": first})
+        return
+    # A large or unsized body streams through, one chunk at a time (never held whole).
+    chunk = first
+    while chunk:
+        await send({"type": "http.response.body", "body": chunk, "more_body": True})
+        chunk = await upstream.content.readany()
+    await send({"type": "http.response.body", "body": b""})
+
+
+class _ProxyRoute:
+    """What the metrics and the access log read as the route of a forwarded request."""
+
+    path = "/{path:path}"
+
+
+_PROXY_ROUTE = _ProxyRoute()
+FORWARDED_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"})
+
+
+class ProxyMiddleware:
+    """The forwarding path as plain ASGI: a request for a routed path is checked (token, limits)
+    and forwarded here, without FastAPI's routing or dependency solving; everything else (the
+    gateway's own routes, methods it does not forward) goes on to the app."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.access = GatewayAccess()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] not in FORWARDED_METHODS:
+            await self.app(scope, receive, send)
+            return
+        upstream = upstream_for(scope["path"])
+        if upstream is None:
+            await self.app(scope, receive, send)
+            return
+        scope["route"] = _PROXY_ROUTE
+        request = Request(scope, receive)
+        runtime = request.app.state.runtime
+        try:
+            await self.access(request)
+            await forward(scope, receive, send, upstream, runtime.forwarder)
+        except AppError as error:
+            await send_problem(scope, send, error)
+        except ClientDisconnected:
+            return

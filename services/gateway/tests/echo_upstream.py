@@ -7,8 +7,10 @@ query and header bytes it received, so a test sees exactly what the gateway forw
 
 import json
 import os
+from collections.abc import AsyncIterator
 
 from fastapi import FastAPI, Request, Response
+from fastapi.responses import StreamingResponse
 
 from cppcc_common.errors import install_error_handlers
 
@@ -19,6 +21,17 @@ install_error_handlers(app)
 @app.get("/api/v1/proposals/boom")
 async def boom() -> None:
     raise RuntimeError("an unhandled error")
+
+
+@app.get("/api/v1/proposals/large")
+async def large() -> StreamingResponse:
+    """1 MiB in 64 KiB chunks, no Content-Length (chunked): what the gateway must stream back."""
+
+    async def chunks() -> AsyncIterator[bytes]:
+        for i in range(16):
+            yield bytes([i]) * 65536
+
+    return StreamingResponse(chunks(), media_type="application/octet-stream")
 
 
 @app.get("/.well-known/jwks.json")

@@ -1,8 +1,10 @@
 """The gateway routes on one decoded, normalised path and forwards exactly that path; headers are
 bytes and pass through unchanged; what cannot be parsed is 400, never 500."""
 
+from collections.abc import AsyncIterator
 from urllib.parse import quote
 
+import httpx
 from gateway_support import RawResponse, Upstream, raw_request
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -168,3 +170,46 @@ async def test_the_client_cannot_choose_the_forwarded_for_address(
     forwarded = [bytes.fromhex(v) for k, v in r.json()["headers"] if k == "x-forwarded-for"]
     assert forwarded == [b"127.0.0.3"]
     assert not [k for k, _ in r.json()["headers"] if k == "forwarded"]
+
+
+# What HTTP/1.1 allows in a field value: visible ASCII, space, tab, and obs-text (0x80-0xff).
+_FIELD_BYTES = [b"\t", *(bytes([c]) for c in range(0x20, 0x7F)), *(bytes([c]) for c in range(0x80, 0x100))]
+
+
+@given(value=st.lists(st.sampled_from(_FIELD_BYTES), min_size=1, max_size=20).map(b"".join))
+@HYPO
+async def test_a_header_value_is_forwarded_unchanged_or_refused_whole(
+    gateway: str, issuer: TestIssuer, value: bytes
+) -> None:
+    """Any header bytes: UTF-8 reaches the service byte for byte, anything else is 400 problem."""
+    value = value.strip(b" \t") or b"x"
+    r = await raw_request(
+        gateway, b"/api/v1/members/imports", method=b"POST", headers=[*_auth(issuer), (b"x-filename", value)]
+    )
+    if r.status == 200:
+        assert [bytes.fromhex(v) for k, v in r.json()["headers"] if k == "x-filename"] == [value]
+    else:
+        assert r.status == 400 and _is_problem(r), (value, r.status, r.body[:200])
+        assert r.json()["code"] in ("gateway.malformed_header", "bad_request"), r.body[:200]
+
+
+async def test_large_bodies_stream_through_whole_both_ways(gateway: str, issuer: TestIssuer) -> None:
+    """A 6 MiB upload with a length, a chunked upload and a 1 MiB chunked answer arrive whole."""
+    headers = {"Authorization": f"Bearer {issuer.token()}"}
+    size = 6 * 1024 * 1024
+    async with httpx.AsyncClient(base_url=gateway, headers=headers, timeout=30) as client:
+        sized = await client.post("/api/v1/members/imports", content=b"x" * size)
+        assert sized.status_code == 200 and sized.json()["body"] == size
+        assert [bytes.fromhex(v) for k, v in sized.json()["headers"] if k == "content-length"] == [
+            str(size).encode()
+        ]
+
+        async def pieces() -> AsyncIterator[bytes]:
+            for _ in range(8):
+                yield b"y" * 100_000
+
+        chunked = await client.post("/api/v1/members/imports", content=pieces())
+        assert chunked.status_code == 200 and chunked.json()["body"] == 800_000
+        large = await client.get("/api/v1/proposals/large")
+        assert large.status_code == 200
+        assert large.content == b"".join(bytes([i]) * 65536 for i in range(16))
