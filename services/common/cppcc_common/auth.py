@@ -179,7 +179,9 @@ class JwksKeySource(KeySource):
         """The trusted keys, refreshed if due; raises KeysUnavailable when none can be trusted."""
         # While another request refetches, one whose key is already trusted need not wait for it.
         usable = self.loaded and (kid is None or kid in self.keys)
-        if self._wants_refresh(kid) and not (usable and self._lock.locked()):
+        # Without a usable key, wait for a refetch in flight (it may bring the keys) rather than
+        # answer 503 while it runs; with one, only a due refetch is started, and never waited for.
+        if not usable or (self._wants_refresh(kid) and not self._lock.locked()):
             async with self._lock:
                 if self._wants_refresh(kid):
                     await self._refresh()

@@ -1,5 +1,6 @@
 """Token verification and route permissions."""
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 from uuid import uuid4
@@ -219,6 +220,20 @@ async def test_keys_outlive_a_brief_jwks_outage_but_not_the_cache_time() -> None
         server.status = 200
         clock.advance(timedelta(seconds=10))
         await verifier.verify(token)  # the JWKS is back: so are the keys
+
+
+async def test_requests_arriving_while_expired_keys_are_refetched_wait_for_them_not_503() -> None:
+    """Found by make bench: after an idle spell longer than the cache time, the requests that
+    arrived while the first one refetched the keys were answered 503."""
+    clock = FakeClock(datetime.now(UTC))
+    with JwksServer(issuer.jwks) as server:
+        verifier = _verifier(JwksKeySource(server.url, ttl=300, clock=clock), clock)
+        tokens = [issuer.token(ttl=3600, sub=uuid4()) for _ in range(20)]
+        await verifier.verify(tokens[0])
+        clock.advance(timedelta(seconds=301))  # idle past the cache time: the keys have lapsed
+        server.delay = 0.2
+        principals = await asyncio.gather(*(verifier.verify(t) for t in tokens))
+        assert len(principals) == 20 and server.requests == 2
 
 
 async def test_a_cache_time_shorter_than_the_refetch_spacing_still_keeps_keys_fresh() -> None:

@@ -4,6 +4,7 @@ and a real HTTP server publishing a JWKS, for tests of key fetching that must no
 import base64
 import json
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from uuid import UUID, uuid4
@@ -76,11 +77,13 @@ class JwksServer:
         self.jwks = jwks
         self.status = 200
         self.requests = 0
+        self.delay = 0.0  # seconds each answer takes (a slow key server)
         owner = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
                 owner.requests += 1
+                time.sleep(owner.delay)
                 body = json.dumps(owner.jwks if owner.status == 200 else {"error": "boom"}).encode()
                 self.send_response(owner.status)
                 self.send_header("Content-Type", "application/json")
