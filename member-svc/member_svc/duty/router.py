@@ -1,8 +1,6 @@
 """Duty-record routes: members see their own record and rank; staff see everyone's (rule 28)."""
 
 import asyncio
-import base64
-import binascii
 from collections.abc import Callable
 from dataclasses import asdict
 from datetime import datetime
@@ -20,7 +18,14 @@ from cppcc_common.db import SessionDep
 from cppcc_common.errors import NotFound, PayloadTooLarge, ValidationFailed
 from cppcc_common.i18n import Text
 from cppcc_common.openapi import problems, raw_body
-from cppcc_common.pagination import CursorQuery, LimitQuery
+from cppcc_common.pagination import (
+    DEFAULT_LIMIT,
+    CursorQuery,
+    LimitQuery,
+    decode_id_cursor,
+    encode_id_cursor,
+    invalid_cursor,
+)
 from cppcc_common.validation import HeaderText
 from member_svc.duty import repository, service
 from member_svc.duty.models import LedgerEntry
@@ -75,7 +80,6 @@ Year = Annotated[int, Query(ge=2000, le=2100)]
 YearOrCurrent = Annotated[
     int | None, Query(ge=2000, le=2100, description="default: the current year in Asia/Shanghai")
 ]
-DEFAULT_LIMIT = 20
 
 
 def _now(request: Request) -> datetime:
@@ -88,9 +92,6 @@ def _year(request: Request, year: int | None) -> int:
     return year if year is not None else _now(request).astimezone(SHANGHAI).year
 
 
-_BAD_CURSOR = Text("分页游标无效。", "The page cursor is invalid.")
-
-
 T = TypeVar("T")
 
 
@@ -99,19 +100,13 @@ def _page(
 ) -> tuple[list[T], str | None]:
     """A page of a list computed whole (ranks, sector reports); the cursor names the page's last item."""
     if cursor is not None:
-        try:
-            after: UUID | None = UUID(bytes=base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        except (ValueError, binascii.Error):
-            after = None
+        after = decode_id_cursor(cursor)
         position = next((i for i, item in enumerate(items) if key(item) == after), None)
         if position is None:
-            raise ValidationFailed(
-                _BAD_CURSOR, errors=[{"field": "cursor", "code": "invalid_cursor", "message": _BAD_CURSOR.zh}]
-            )
+            raise invalid_cursor()
         items = items[position + 1 :]
     page = items[:limit]
-    more = len(items) > limit
-    return page, base64.urlsafe_b64encode(key(page[-1]).bytes).decode().rstrip("=") if more else None
+    return page, encode_id_cursor(key(page[-1])) if len(items) > limit else None
 
 
 CENTS = Decimal("0.01")

@@ -13,6 +13,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -317,29 +318,38 @@ class Bench:
         )
         out.append(Comparison("1. /healthz of a service", fig, base))
 
-        unread, unread_base = self.pair(
-            "unread count, notify-svc",
-            lambda: self.hit(f"{self.urls['notify']}/api/v1/inbox/unread-count", auth_staff),
-            "bare FastAPI + asyncpg, same query",
-            lambda: self.hit(f"{bare}/api/v1/inbox/unread-count?person={staff_id}"),
-        )
-        out.append(Comparison("1. hot read: unread count", unread, unread_base, 0.5, 20.0))
-
-        fig, base = self.pair(
-            "proposal by id, proposal-svc",
-            lambda: self.hit(f"{self.urls['proposal']}/api/v1/proposals/{pid}", auth_member),
-            "bare FastAPI + asyncpg, same query",
-            lambda: self.hit(f"{bare}/api/v1/proposals/{pid}"),
-        )
-        out.append(Comparison("1. hot read: a proposal by id for its proposer", fig, base, 0.5, 20.0))
-
-        fig, base = self.pair(
-            "inbox page, notify-svc",
-            lambda: self.hit(f"{self.urls['notify']}/api/v1/inbox", auth_staff),
-            "bare FastAPI + asyncpg, same query",
-            lambda: self.hit(f"{bare}/api/v1/inbox?person={staff_id}"),
-        )
-        out.append(Comparison("1. hot read: an inbox page", fig, base, 0.5, 20.0))
+        # The hot reads, each beside the bare app running the same SQL: (figure, service path, auth, bare path).
+        hot_reads = [
+            (
+                "unread count",
+                f"{self.urls['notify']}/api/v1/inbox/unread-count",
+                auth_staff,
+                f"/api/v1/inbox/unread-count?person={staff_id}",
+            ),
+            (
+                "a proposal by id for its proposer",
+                f"{self.urls['proposal']}/api/v1/proposals/{pid}",
+                auth_member,
+                f"/api/v1/proposals/{pid}",
+            ),
+            (
+                "an inbox page",
+                f"{self.urls['notify']}/api/v1/inbox",
+                auth_staff,
+                f"/api/v1/inbox?person={staff_id}",
+            ),
+        ]
+        figures: dict[str, Figure] = {}
+        for title, url, headers, bare_path in hot_reads:
+            fig, base = self.pair(
+                title,
+                partial(self.hit, url, headers),
+                "bare FastAPI + asyncpg, same query",
+                partial(self.hit, f"{bare}{bare_path}"),
+            )
+            figures[title] = fig
+            out.append(Comparison(f"1. hot read: {title}", fig, base, 0.5, 20.0))
+        unread = figures["unread count"]
 
         fig, base = self.pair(
             "gateway → bare upstream",
