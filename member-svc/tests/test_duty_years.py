@@ -395,6 +395,8 @@ async def test_a_closed_year_is_final_a_late_event_is_held_for_review(
         assert (await client.get(path, headers=world[who])).status_code == 403, who
     assert (await client.get(path, headers=world["foreign_staff"])).json()["items"] == []
 
+    foreign = await client.post(f"{path}/{held[0]['id']}/apply", headers=world["foreign_staff"])
+    assert foreign.status_code == 404  # another organization's held entry is not theirs to decide
     applied = await client.post(f"{path}/{held[0]['id']}/apply", headers=world["staff"])
     assert applied.status_code == 200 and applied.json()["status"] == "applied"
     corrected = await _record(client, world["staff"], "plain")
