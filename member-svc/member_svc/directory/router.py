@@ -7,7 +7,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
-from cppcc_common.auth import PEOPLE, SIGNED_IN, Permission, Principal
+from cppcc_common.auth import Principal
 from cppcc_common.db import SessionDep
 from cppcc_common.openapi import problems
 from cppcc_common.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery
@@ -22,6 +22,14 @@ from member_svc.directory.errors import (
     SameStatus,
 )
 from member_svc.directory.models import Committee, Member, Sector, Unit
+from member_svc.directory.permissions import (
+    OWN_RECORD,
+    UNIT_INFO,
+    Anyone,
+    Manager,
+    PolicyAdmin,
+    Reader,
+)
 from member_svc.directory.policy import PARTIES, DirectoryPolicy
 from member_svc.directory.schemas import (
     MemberCreate,
@@ -52,26 +60,6 @@ from member_svc.directory.schemas import Status as MemberStatus
 from member_svc.models import Person
 
 router = APIRouter(tags=["directory"])
-
-
-def _manages_members(p: Principal) -> bool:
-    return p.has_role("admin") or (p.has_role("staff") and p.has_scope("members"))
-
-
-def _reads_members(p: Principal) -> bool:
-    return _manages_members(p) or p.has_role("leader") or (p.has_role("staff") and p.has_scope("proposals"))
-
-
-MANAGE = Permission("directory.manage", roles={"admin", "staff"}, rule=_manages_members)
-SET_POLICY = Permission("directory.policy", roles={"admin"})
-READ_MEMBERS = Permission("members.read", roles={"admin", "staff", "leader"}, rule=_reads_members)
-OWN_RECORD = Permission("members.read_own", roles={"member"})
-# A partner system sees its own unit and nothing else of the directory.
-UNIT_INFO = Permission("units.read", roles=PEOPLE | {"partner"})
-Manager = Annotated[Principal, Depends(MANAGE)]
-PolicyAdmin = Annotated[Principal, Depends(SET_POLICY)]
-Reader = Annotated[Principal, Depends(READ_MEMBERS)]
-Anyone = Annotated[Principal, Depends(SIGNED_IN)]
 
 
 def _now(request: Request) -> datetime:

@@ -1,14 +1,13 @@
 """The duty events member-svc consumes: every act of the other services that scores (rule 23)."""
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from cppcc_common.consumer import ConsumerSpec, handled_at
+from cppcc_common.change import Change
+from cppcc_common.consumer import ConsumerSpec
 from cppcc_common.events import CloudEvent, EventData
 from member_svc.duty.service import ingest
 
 
-async def on_duty_event(session: AsyncSession, envelope: CloudEvent, data: EventData) -> None:
-    await ingest(session, envelope, data, handled_at(session))
+async def on_duty_event(change: Change, envelope: CloudEvent, data: EventData) -> None:
+    await ingest(change.session, envelope, data, change.now)
 
 
 _PROPOSAL_TYPES = (

@@ -11,7 +11,7 @@ from fastapi import APIRouter, BackgroundTasks, FastAPI, Query, Request, Respons
 
 from cppcc_common.db import SessionDep
 from cppcc_common.i18n import negotiate_language
-from member_svc.directory.router import Manager
+from member_svc.directory.permissions import Manager
 from member_svc.roster import exporter, service
 from member_svc.roster.errors import FileTooLarge
 from member_svc.roster.jobs import ImportRunner

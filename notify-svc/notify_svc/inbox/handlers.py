@@ -2,10 +2,9 @@
 
 from datetime import datetime
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
+from cppcc_common.change import Change
 from cppcc_common.clock import SHANGHAI
-from cppcc_common.consumer import ConsumerSpec, handled_at
+from cppcc_common.consumer import ConsumerSpec
 from cppcc_common.contracts.member import MemberExitReviewRequiredV1, PersonRegisteredV1
 from cppcc_common.contracts.proposal import ProposalSubmittedV1
 from cppcc_common.events import CloudEvent, EventData
@@ -20,10 +19,10 @@ from notify_svc.inbox.templates import (
 )
 
 
-async def on_person_registered(session: AsyncSession, envelope: CloudEvent, data: EventData) -> None:
+async def on_person_registered(change: Change, envelope: CloudEvent, data: EventData) -> None:
     assert isinstance(data, PersonRegisteredV1)
     await repository.upsert_recipient(
-        session,
+        change.session,
         {
             "person_id": data.person_id,
             "org_id": data.org_id,
@@ -31,7 +30,7 @@ async def on_person_registered(session: AsyncSession, envelope: CloudEvent, data
             "roles": data.roles,
             "scopes": data.scopes,
             "unit_id": data.unit_id,
-            "updated_at": handled_at(session),
+            "updated_at": change.now,
         },
     )
 
@@ -59,15 +58,15 @@ def _item(
     }
 
 
-async def on_proposal_submitted(session: AsyncSession, envelope: CloudEvent, data: EventData) -> None:
+async def on_proposal_submitted(change: Change, envelope: CloudEvent, data: EventData) -> None:
     """Receipt to the first proposer; a review request to every proposals-office staff member."""
     assert isinstance(data, ProposalSubmittedV1)
-    proposer = await repository.recipient(session, data.first_proposer_id)
+    proposer = await repository.recipient(change.session, data.first_proposer_id)
     when = data.submitted_at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
     items = [
         _item(
             envelope,
-            handled_at(session),
+            change.now,
             data.first_proposer_id,
             PROPOSAL_SUBMITTED_RECEIPT,
             "proposal",
@@ -75,11 +74,11 @@ async def on_proposal_submitted(session: AsyncSession, envelope: CloudEvent, dat
             submitted_at=when,
         )
     ]
-    office = await repository.recipients_with_scope(session, data.org_id, "staff", "proposals")
+    office = await repository.recipients_with_scope(change.session, data.org_id, "staff", "proposals")
     items += [
         _item(
             envelope,
-            handled_at(session),
+            change.now,
             staff.person_id,
             PROPOSAL_SUBMITTED_OFFICE,
             "proposal",
@@ -89,18 +88,18 @@ async def on_proposal_submitted(session: AsyncSession, envelope: CloudEvent, dat
         for staff in office
         if staff.person_id != data.first_proposer_id
     ]
-    await repository.add_items(session, items)
+    await repository.add_items(change.session, items)
 
 
-async def on_exit_review_required(session: AsyncSession, envelope: CloudEvent, data: EventData) -> None:
+async def on_exit_review_required(change: Change, envelope: CloudEvent, data: EventData) -> None:
     """Exit-review alerts go to the staff with the `members` scope (DOMAIN.md §6)."""
     assert isinstance(data, MemberExitReviewRequiredV1)
-    staff = await repository.recipients_with_scope(session, data.org_id, "staff", "members")
+    staff = await repository.recipients_with_scope(change.session, data.org_id, "staff", "members")
     threshold = THRESHOLD_NAMES.get(data.threshold, data.threshold)
     items = [
         _item(
             envelope,
-            handled_at(session),
+            change.now,
             s.person_id,
             EXIT_REVIEW_REQUIRED,
             "member",
@@ -110,7 +109,7 @@ async def on_exit_review_required(session: AsyncSession, envelope: CloudEvent, d
         )
         for s in staff
     ]
-    await repository.add_items(session, items)
+    await repository.add_items(change.session, items)
 
 
 CONSUMERS = [

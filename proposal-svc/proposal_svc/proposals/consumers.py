@@ -1,8 +1,8 @@
 """What proposal-svc learns from other services' events."""
 
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from cppcc_common.change import Change
 from cppcc_common.consumer import ConsumerSpec
 from cppcc_common.contracts.member import (
     MemberRegisteredV1,
@@ -16,7 +16,7 @@ from proposal_svc.proposals import members
 from proposal_svc.proposals.models import SessionWindowRow
 
 
-async def on_plenary_session_scheduled(session: AsyncSession, envelope: CloudEvent, data: EventData) -> None:
+async def on_plenary_session_scheduled(change: Change, envelope: CloudEvent, data: EventData) -> None:
     """Keeps the session-proposal window used to derive a proposal's kind (rule 5)."""
     assert isinstance(data, PlenarySessionScheduledV1)
     values = {
@@ -25,15 +25,15 @@ async def on_plenary_session_scheduled(session: AsyncSession, envelope: CloudEve
         "closes_at": data.proposal_deadline_at,
     }
     stmt = insert(SessionWindowRow).values(session_id=data.session_id, **values)
-    await session.execute(
+    await change.session.execute(
         stmt.on_conflict_do_update(index_elements=[SessionWindowRow.session_id], set_=values)
     )
 
 
-async def on_member_changed(session: AsyncSession, envelope: CloudEvent, data: EventData) -> None:
+async def on_member_changed(change: Change, envelope: CloudEvent, data: EventData) -> None:
     """Keeps who is a member of which term, and in which status (rule 2)."""
     assert isinstance(data, MemberSnapshot)
-    await members.keep(session, data)
+    await members.keep(change.session, data)
 
 
 CONSUMERS = [

@@ -135,7 +135,9 @@ async def start_runtime(
         _spawn(runtime, _listen_for_outbox(runtime), "outbox-listen")
     if settings.consumers_enabled:
         for spec in consumers:
-            consumer = Consumer(spec, runtime.js, runtime.sessionmaker, clock=runtime.clock)
+            consumer = Consumer(
+                spec, runtime.js, runtime.sessionmaker, clock=runtime.clock, source=settings.source
+            )
             await consumer.start()
             runtime.consumers.append(consumer)
             _spawn(runtime, consumer.run(), f"consumer-{spec.name}")

@@ -110,7 +110,7 @@ async def _replay(settings: ServiceSettings, consumers: Sequence[ConsumerSpec], 
         if spec is None:
             print(f"no unreplayed dead letter {dead_letter_id}", file=sys.stderr)
             return False
-        applied = await replay_dead_letter(sessionmaker, spec, dead_letter_id)
+        applied = await replay_dead_letter(sessionmaker, spec, dead_letter_id, source=settings.source)
         print("applied" if applied else "already applied before; marked replayed")
         return True
     finally:

@@ -3,7 +3,10 @@
 For each message:
 1. Parse the CloudEvent (unknown type or malformed payload → dead letter at once).
 2. In one transaction: insert the `(consumer, event id)` inbox row; if it was already there the
-   event was applied before, so only ack. Otherwise run the handler in the same transaction.
+   event was applied before, so only ack. Otherwise run the handler in the same transaction,
+   with a system `Change` (`cppcc_common.change`) whose `now` is the consumer's clock and whose
+   trace continues the event's: the handler's log lines and the events it emits carry the
+   producer's trace id.
 3. Commit, then ack. A crash between commit and ack redelivers the message; step 2 skips it.
 4. On failure: NAK with backoff; at the last allowed delivery the message goes to the
    dead-letter table (and is acked), where operators list it and `replay_dead_letter` re-runs it.
@@ -13,7 +16,6 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -26,9 +28,11 @@ from prometheus_client import Counter
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from cppcc_common.change import Change, system_change, trace_id_of
 from cppcc_common.clock import Clock, SystemClock
 from cppcc_common.events import CloudEvent, EventData, MalformedEvent, UnknownEventType, parse_event
 from cppcc_common.ids import new_id
+from cppcc_common.logging import trace_id_var
 
 log = logging.getLogger("cppcc.consumer")
 
@@ -37,7 +41,9 @@ DUPLICATES = Counter("events_duplicate_total", "Redelivered events skipped", ["c
 FAILURES = Counter("events_failed_total", "Handler failures", ["consumer"])
 DEAD = Counter("events_dead_lettered_total", "Events moved to the dead-letter table", ["consumer"])
 
-Handler = Callable[[AsyncSession, CloudEvent, EventData], Awaitable[None]]
+# A handler gets the delivery's change (its session, `now`, the event's trace), the envelope and
+# the typed payload.
+Handler = Callable[[Change, CloudEvent, EventData], Awaitable[None]]
 
 _CLAIM_INBOX = text(
     "INSERT INTO inbox (consumer, event_id, event_type) VALUES (:consumer, :event_id, :event_type) "
@@ -72,9 +78,11 @@ class Consumer:
         js: JetStreamContext,
         sessionmaker: async_sessionmaker[AsyncSession],
         clock: Clock | None = None,
+        source: str = "/unknown",
     ) -> None:
         self.spec = spec
         self.clock = clock or SystemClock()
+        self.source = source
         self.js = js
         self.sessionmaker = sessionmaker
         self._sub: Any = None
@@ -134,10 +142,22 @@ class Consumer:
             await self._ack(msg)
             return
         handler = self.spec.handlers.get(envelope.type)
+        # The producer's trace: this delivery's log lines (and the events it emits) carry it.
+        trace_token = trace_id_var.set(trace_id_of(envelope.traceparent))
+        try:
+            await self._apply(msg, envelope, data, handler, deliveries)
+        finally:
+            trace_id_var.reset(trace_token)
+
+    async def _apply(
+        self, msg: Msg, envelope: CloudEvent, data: EventData, handler: Handler | None, deliveries: int
+    ) -> None:
         try:
             async with self.sessionmaker() as session, session.begin():
-                session.info[_HANDLED_AT] = self.clock.now()
-                applied = await apply_once(session, self.spec.name, envelope, data, handler)
+                change = system_change(
+                    session, now=self.clock.now(), source=self.source, traceparent=envelope.traceparent
+                )
+                applied = await apply_once(change, self.spec.name, envelope, data, handler)
         except Exception as exc:
             FAILURES.labels(self.spec.name).inc()
             log.warning(
@@ -158,6 +178,11 @@ class Consumer:
             return
         if applied:
             CONSUMED.labels(self.spec.name, envelope.type).inc()
+            if log.isEnabledFor(logging.INFO):
+                log.info(
+                    "event handled",
+                    extra={"consumer": self.spec.name, "event_id": str(envelope.id), "type": envelope.type},
+                )
         else:
             DUPLICATES.labels(self.spec.name).inc()
         await self._ack(msg)
@@ -185,27 +210,17 @@ class Consumer:
             )
 
 
-_HANDLED_AT = "cppcc.handled_at"
-
-
-def handled_at(session: AsyncSession) -> datetime:
-    """A handler's `now`: the consumer's injected clock, read once per delivery (the system clock
-    for an operator's replay, which runs outside a service's runtime)."""
-    now = session.info.get(_HANDLED_AT)
-    return now if isinstance(now, datetime) else SystemClock().now()
-
-
 async def apply_once(
-    session: AsyncSession, consumer: str, envelope: CloudEvent, data: EventData, handler: Handler | None
+    change: Change, consumer: str, envelope: CloudEvent, data: EventData, handler: Handler | None
 ) -> bool:
     """Records the event in the inbox and runs the handler, unless it was applied already."""
-    claimed = await session.execute(
+    claimed = await change.session.execute(
         _CLAIM_INBOX, {"consumer": consumer, "event_id": envelope.id, "event_type": envelope.type}
     )
     if claimed.first() is None:
         return False
     if handler is not None:
-        await handler(session, envelope, data)
+        await handler(change, envelope, data)
     return True
 
 
@@ -234,7 +249,12 @@ async def dead_letter_consumer(session: AsyncSession, dead_letter_id: UUID) -> s
 
 
 async def replay_dead_letter(
-    sessionmaker: async_sessionmaker[AsyncSession], spec: ConsumerSpec, dead_letter_id: UUID
+    sessionmaker: async_sessionmaker[AsyncSession],
+    spec: ConsumerSpec,
+    dead_letter_id: UUID,
+    *,
+    clock: Clock | None = None,
+    source: str = "/unknown",
 ) -> bool:
     """Re-runs a dead letter through the consumer's handler, exactly once; True if applied now."""
     async with sessionmaker() as session, session.begin():
@@ -250,7 +270,10 @@ async def replay_dead_letter(
         if row is None:
             return False
         envelope, data = parse_event(row.payload)
-        applied = await apply_once(session, spec.name, envelope, data, spec.handlers.get(envelope.type))
+        change = system_change(
+            session, now=(clock or SystemClock()).now(), source=source, traceparent=envelope.traceparent
+        )
+        applied = await apply_once(change, spec.name, envelope, data, spec.handlers.get(envelope.type))
         await session.execute(
             text("UPDATE dead_letters SET replayed_at = now() WHERE id = :id"), {"id": dead_letter_id}
         )

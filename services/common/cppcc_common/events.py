@@ -89,7 +89,10 @@ def make_event(
     traceparent: str | None = None,
     time: datetime | None = None,
 ) -> CloudEvent:
-    """Wraps a typed payload into an envelope with a fresh UUIDv7 id."""
+    """Wraps a typed payload into an envelope with a fresh UUIDv7 id.
+
+    Services do not call this (a convention test checks): `Change.emit` does, with the change's
+    clock, source and trace. Tests and tools may, and then `time` defaults to the system clock."""
     if not data.event_type or data.event_type not in _REGISTRY:
         raise UnknownEventType(type(data).__name__)
     return CloudEvent(

@@ -4,7 +4,8 @@ exactly once however many replicas scan, and across restarts.
 
 A service subclasses `DeadlineScanner` and writes two short methods:
 `claim(session, now, limit)` — a SELECT … FOR UPDATE SKIP LOCKED of due rows (use `due_rows`);
-`fire(session, row, now)` — change the row so it is no longer due, and `stage` the event.
+`fire(change, row)` — change the row so it is no longer due, and `change.emit` the event. Each
+fired row gets its own system `Change` (the scan's session and `now`, a trace of its own).
 """
 
 import asyncio
@@ -16,6 +17,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, Table, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from cppcc_common.change import Change, system_change
 from cppcc_common.clock import Clock, SystemClock
 
 log = logging.getLogger("cppcc.scanner")
@@ -43,15 +45,17 @@ class DeadlineScanner:
         sessionmaker: async_sessionmaker[AsyncSession],
         clock: Clock | None = None,
         interval: float = 5.0,
+        source: str = "/unknown",
     ) -> None:
         self.sessionmaker = sessionmaker
         self.clock = clock or SystemClock()
         self.interval = interval
+        self.source = source
 
     async def claim(self, session: AsyncSession, now: datetime, limit: int) -> Sequence[Any]:
         raise NotImplementedError
 
-    async def fire(self, session: AsyncSession, row: Any, now: datetime) -> None:
+    async def fire(self, change: Change, row: Any) -> None:
         raise NotImplementedError
 
     async def scan_once(self) -> int:
@@ -60,7 +64,7 @@ class DeadlineScanner:
         async with self.sessionmaker() as session, session.begin():
             rows = await self.claim(session, now, self.batch_size)
             for row in rows:
-                await self.fire(session, row, now)
+                await self.fire(system_change(session, now=now, source=self.source), row)
         return len(rows)
 
     async def run(self) -> None:

@@ -114,10 +114,13 @@ REQUIRES_IF_MATCH = _required
 ACCEPTS_IF_MATCH = _optional
 
 
-def check_version(current: int, expected: IfMatch | None) -> None:
-    """412 when the client's If-Match names none of the current version."""
+def check_version(
+    current: int, expected: IfMatch | None, *, error: type[PreconditionFailed] = PreconditionFailed
+) -> None:
+    """412 (`error`, a context's own code for it) when the client's If-Match names none of the
+    current version. The one version check every write path uses."""
     if expected is not None and not expected.matches(current):
-        raise PreconditionFailed()
+        raise error()
 
 
 def etag(version: int) -> str:

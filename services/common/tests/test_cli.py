@@ -8,6 +8,7 @@ import pytest
 from mech_support import WidgetChangedV1, widgets
 from sqlalchemy import insert, select, text, update
 
+from cppcc_common.change import Change
 from cppcc_common.cli import run_cli
 from cppcc_common.consumer import ConsumerSpec
 from cppcc_common.events import make_event
@@ -16,8 +17,8 @@ from cppcc_common.settings import ServiceSettings
 from cppcc_common.testing.servers import run_blocking
 
 
-async def _apply(session: Any, envelope: Any, data: Any) -> None:
-    await session.execute(
+async def _apply(change: Change, envelope: Any, data: Any) -> None:
+    await change.session.execute(
         update(widgets).where(widgets.c.id == data.widget_id).values(applied=widgets.c.applied + 1)
     )
 

@@ -7,19 +7,19 @@ from uuid import UUID
 
 from mech_support import WidgetChangedV1, widgets
 from sqlalchemy import insert, select, text, update
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from cppcc_common.change import Change
 from cppcc_common.clock import FakeClock
-from cppcc_common.consumer import Consumer, ConsumerSpec, handled_at, list_dead_letters, replay_dead_letter
+from cppcc_common.consumer import Consumer, ConsumerSpec, list_dead_letters, replay_dead_letter
 from cppcc_common.events import CloudEvent, EventData, make_event
 from cppcc_common.ids import new_id
 
 TYPE = WidgetChangedV1.event_type
 
 
-async def _apply(session: AsyncSession, envelope: CloudEvent, data: EventData) -> None:
+async def _apply(change: Change, envelope: CloudEvent, data: EventData) -> None:
     assert isinstance(data, WidgetChangedV1)
-    await session.execute(
+    await change.session.execute(
         update(widgets).where(widgets.c.id == data.widget_id).values(applied=widgets.c.applied + 1)
     )
 
@@ -122,8 +122,8 @@ async def test_failing_handler_ends_in_dead_letters_after_max_deliver_and_can_be
     await _publish(js, _event(widget_id))
     attempts: list[int] = []
 
-    async def broken(session: AsyncSession, envelope: CloudEvent, data: EventData) -> None:
-        await _apply(session, envelope, data)  # rolled back with the failure
+    async def broken(change: Change, envelope: CloudEvent, data: EventData) -> None:
+        await _apply(change, envelope, data)  # rolled back with the failure
         attempts.append(1)
         raise RuntimeError("downstream rule failed")
 
@@ -169,8 +169,8 @@ async def test_a_handler_reads_now_from_the_consumers_injected_clock(sessionmake
     clock = FakeClock(datetime(2030, 6, 1, 8, 0, tzinfo=UTC))
     seen: list[datetime] = []
 
-    async def record(session: AsyncSession, envelope: CloudEvent, data: EventData) -> None:
-        seen.append(handled_at(session))
+    async def record(change: Change, envelope: CloudEvent, data: EventData) -> None:
+        seen.append(change.now)
 
     await _publish(js, _event(await _widget(sessionmaker)))
     consumer = Consumer(_spec("clocked", record), js, sessionmaker, clock=clock)
@@ -188,7 +188,7 @@ async def test_events_are_handled_without_waiting_for_a_batch_to_fill(sessionmak
     handled: asyncio.Queue[float] = asyncio.Queue()
     loop = asyncio.get_running_loop()
 
-    async def note(session: AsyncSession, envelope: CloudEvent, data: EventData) -> None:
+    async def note(change: Change, envelope: CloudEvent, data: EventData) -> None:
         handled.put_nowait(loop.time())
 
     consumer = Consumer(_spec("prompt", note), js, sessionmaker)

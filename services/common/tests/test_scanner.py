@@ -9,6 +9,7 @@ from mech_support import widgets
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from cppcc_common.change import Change
 from cppcc_common.clock import FakeClock
 from cppcc_common.ids import new_id
 from cppcc_common.scanner import DeadlineScanner, due_rows
@@ -23,9 +24,11 @@ class WidgetDeadlines(DeadlineScanner):
             await session.execute(due_rows(widgets, widgets.c.due_at, now, limit, widgets.c.fired == 0))
         ).all()
 
-    async def fire(self, session: AsyncSession, row: Any, now: datetime) -> None:
+    async def fire(self, change: Change, row: Any) -> None:
         await asyncio.sleep(0)  # let another scanner try to take the same rows meanwhile
-        await session.execute(update(widgets).where(widgets.c.id == row.id).values(fired=widgets.c.fired + 1))
+        await change.session.execute(
+            update(widgets).where(widgets.c.id == row.id).values(fired=widgets.c.fired + 1)
+        )
 
 
 async def test_each_deadline_fires_exactly_once_with_several_scanners(engine: Any, sessionmaker: Any) -> None:
@@ -63,8 +66,8 @@ async def test_a_failed_fire_rolls_back_and_fires_later(engine: Any, sessionmake
     class Flaky(WidgetDeadlines):
         failed = False
 
-        async def fire(self, session: AsyncSession, row: Any, now: datetime) -> None:
-            await super().fire(session, row, now)
+        async def fire(self, change: Change, row: Any) -> None:
+            await super().fire(change, row)
             if not Flaky.failed:
                 Flaky.failed = True
                 raise RuntimeError("stage failed")

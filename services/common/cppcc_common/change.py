@@ -1,0 +1,159 @@
+"""The change context: what every state change needs, gathered once.
+
+A route, a consumer and a scanner each get one `Change` the same way and pass it to the service:
+
+- `session`: the transaction the change commits in (the request's, the delivery's, the scan's);
+- `principal` / `actor`: who makes the change (None for the system: a consumer or a scanner);
+- `now`: read once from the runtime's injectable clock — nothing else reads the wall time;
+- `source`: the service's CloudEvents source (`/proposal-svc`);
+- `traceparent`: the request's trace, or in a consumer the trace of the event being handled, so
+  one trace id follows a change across services.
+
+`await change.emit(data, subject=…, orgid=…)` wraps a typed payload in its CloudEvent envelope and
+stages it in the transactional outbox; services never build an envelope by hand.
+
+Routes take it as a dependency that also checks the route's permission:
+
+    Drafting = Annotated[Change, Changing(DRAFT)]
+
+    @router.post(...)
+    async def submit(proposal_id: UUID, change: Drafting, ...) -> ...:
+        proposal = await service.submit(change, proposal_id, expected)
+"""
+
+import re
+import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from fastapi import Depends, Request
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from cppcc_common.auth import Permission, Principal
+from cppcc_common.db import SessionDep, session_scope
+from cppcc_common.events import CloudEvent, EventData, make_event
+from cppcc_common.outbox import stage
+
+_TRACEPARENT = re.compile(r"^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$")
+
+
+def new_traceparent(trace_id: str | None = None) -> str:
+    """A W3C traceparent: a child span of `trace_id`, or the root of a new trace."""
+    return f"00-{trace_id or secrets.token_hex(16)}-{secrets.token_hex(8)}-01"
+
+
+def trace_id_of(traceparent: str | None) -> str | None:
+    """The trace id a traceparent carries, or None for a missing or malformed one."""
+    match = _TRACEPARENT.match(traceparent or "")
+    return match.group(1) if match else None
+
+
+@dataclass
+class Change:
+    """One state change in progress (see the module docstring)."""
+
+    session: AsyncSession
+    now: datetime
+    source: str
+    traceparent: str
+    principal: Principal | None = None
+    # What this change staged, in order (tests and the write path's callers read it).
+    emitted: list[CloudEvent] = field(default_factory=list)
+
+    @property
+    def actor(self) -> UUID | None:
+        return self.principal.sub if self.principal is not None else None
+
+    @property
+    def trace_id(self) -> str | None:
+        return trace_id_of(self.traceparent)
+
+    async def emit(
+        self, data: EventData, *, subject: UUID | str, orgid: UUID | None, actor: UUID | None = None
+    ) -> CloudEvent:
+        """Stages `data` as a CloudEvent in the outbox, in this change's transaction.
+
+        `actor` defaults to the change's; the envelope carries a child span of the change's trace.
+        """
+        event = make_event(
+            data,
+            source=self.source,
+            subject=subject,
+            orgid=orgid,
+            actorid=actor if actor is not None else self.actor,
+            traceparent=new_traceparent(self.trace_id),
+            time=self.now,
+        )
+        await stage(self.session, event)
+        self.emitted.append(event)
+        return event
+
+    def by(self, principal: Principal | None) -> "Change":
+        """The same change made on behalf of another principal (e.g. a staff action for a member)."""
+        return Change(self.session, self.now, self.source, self.traceparent, principal, self.emitted)
+
+
+def request_change(request: Request, session: AsyncSession, principal: Principal | None) -> Change:
+    """The change a request makes: its session, the runtime's clock and source, the request's trace."""
+    runtime = request.app.state.runtime
+    traceparent = getattr(request.state, "traceparent", None)
+    if trace_id_of(traceparent) is None:
+        traceparent = new_traceparent()
+    assert traceparent is not None
+    return Change(
+        session=session,
+        now=runtime.clock.now(),
+        source=runtime.settings.source,
+        traceparent=traceparent,
+        principal=principal,
+    )
+
+
+def Changing(permission: Permission | None) -> Any:  # noqa: N802 (reads like a type in Annotated[...])
+    """A route dependency: checks `permission`, then gives the request's `Change` by its principal.
+
+    `Changing(None)` is for the few public routes that change state (sign-in): no principal.
+    """
+    if permission is None:
+
+        async def anonymous(request: Request, session: SessionDep) -> Change:
+            return request_change(request, session, None)
+
+        return Depends(anonymous)
+
+    async def change(
+        request: Request, session: SessionDep, principal: Principal = Depends(permission)
+    ) -> Change:
+        return request_change(request, session, principal)
+
+    return Depends(change)
+
+
+def system_change(
+    session: AsyncSession, *, now: datetime, source: str, traceparent: str | None = None
+) -> Change:
+    """A change the system makes (a consumer, a scanner, a job, a command): no principal.
+
+    It continues `traceparent` (the event being handled) or starts a new trace.
+    """
+    if trace_id_of(traceparent) is None:
+        traceparent = new_traceparent()
+    assert traceparent is not None
+    return Change(session=session, now=now, source=source, traceparent=traceparent)
+
+
+@asynccontextmanager
+async def system_change_scope(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    *,
+    now: datetime,
+    source: str,
+    traceparent: str | None = None,
+) -> AsyncIterator[Change]:
+    """One transaction as a system change: commits if the block succeeds, rolls back if it raises."""
+    async with session_scope(sessionmaker) as session:
+        yield system_change(session, now=now, source=source, traceparent=traceparent)
