@@ -10,8 +10,8 @@ import uuid
 from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from cppcc_common.change import Change, system_change
 from cppcc_common.clock import SHANGHAI, SystemClock
 from cppcc_common.db import create_engine, create_sessionmaker, session_scope
 from cppcc_common.settings import ServiceSettings
@@ -65,15 +65,16 @@ async def seed_demo(settings: ServiceSettings) -> None:
     engine = create_engine(settings.database_url, pool_size=2)
     try:
         async with session_scope(create_sessionmaker(engine)) as session:
-            await ensure_organization(session, id=DEMO_ORG_ID, name="示例市政协", level="municipal")
+            change = system_change(session, now=SystemClock().now(), source=settings.source)
+            await ensure_organization(change, id=DEMO_ORG_ID, name="示例市政协", level="municipal")
             log.info("demo: accounts, term, sessions, units")
-            await _units(session)
+            await _units(change)
             for account in ACCOUNTS:
-                await _account(session, account)
-            term = await _term(session)
-            await _sessions(session, term)
+                await _account(change, account)
+            term = await _term(change)
+            await _sessions(change, term)
             log.info("demo: importing the roster", extra={"file": ROSTER.name})
-            outcome = await _roster(session, term)
+            outcome = await _roster(change, term)
         log.info(
             "demo roster",
             extra={"imported": outcome.imported, "updated": outcome.updated, "rows": outcome.total},
@@ -82,13 +83,13 @@ async def seed_demo(settings: ServiceSettings) -> None:
         await engine.dispose()
 
 
-async def _account(session: AsyncSession, account: DemoAccount) -> None:
+async def _account(change: Change, account: DemoAccount) -> None:
     """The account, unless its phone has one; a unit user is added the way the directory adds them."""
-    if (await session.execute(select(Person.id).where(Person.phone == account.phone))).first():
+    if (await change.session.execute(select(Person.id).where(Person.phone == account.phone))).first():
         return
     if account.unit is None:
         await register_person(
-            session,
+            change,
             id=demo_person_id(account.phone),
             org_id=DEMO_ORG_ID,
             name=account.name,
@@ -98,27 +99,22 @@ async def _account(session: AsyncSession, account: DemoAccount) -> None:
             scopes=list(account.scopes),
         )
         return
-    units = {u.name: u.id for u in await directory.named(session, Unit, DEMO_ORG_ID)}
+    units = {u.name: u.id for u in await directory.named(change.session, Unit, DEMO_ORG_ID)}
     person = await directory.add_unit_user(
-        session,
-        org_id=DEMO_ORG_ID,
-        unit_id=units[account.unit],
-        name=account.name,
-        phone=account.phone,
-        actor=None,  # type: ignore[arg-type]
+        change, org_id=DEMO_ORG_ID, unit_id=units[account.unit], name=account.name, phone=account.phone
     )
     person.password_hash = await hash_password(DEMO_PASSWORD)  # unit users otherwise sign in by SMS
 
 
-async def _term(session: AsyncSession) -> Term:
+async def _term(change: Change) -> Term:
     query = select(Term).where(Term.org_id == DEMO_ORG_ID, Term.number == DEMO_TERM.number)
-    term = (await session.execute(query)).scalar_one_or_none()
-    return term or await directory.add_term(session, org_id=DEMO_ORG_ID, data=DEMO_TERM)
+    term = (await change.session.execute(query)).scalar_one_or_none()
+    return term or await directory.add_term(change, org_id=DEMO_ORG_ID, data=DEMO_TERM)
 
 
-async def _sessions(session: AsyncSession, term: Term) -> None:
+async def _sessions(change: Change, term: Term) -> None:
     query = select(PlenarySession.number).where(PlenarySession.term_id == term.id)
-    scheduled = set((await session.execute(query)).scalars())
+    scheduled = set((await change.session.execute(query)).scalars())
     for number, opens_on, days in DEMO_SESSIONS:
         if number in scheduled:
             continue
@@ -130,33 +126,27 @@ async def _sessions(session: AsyncSession, term: Term) -> None:
             closes_on=opens_on + timedelta(days=days - 1),
             proposal_deadline_at=deadline,
         )
-        await directory.schedule_session(
-            session,
-            org_id=DEMO_ORG_ID,
-            data=data,
-            policy=DIRECTORY_POLICY,
-            actor=None,  # type: ignore[arg-type]
-        )
+        await directory.schedule_session(change, org_id=DEMO_ORG_ID, data=data, policy=DIRECTORY_POLICY)
 
 
-async def _units(session: AsyncSession) -> None:
-    existing = {u.name for u in await directory.named(session, Unit, DEMO_ORG_ID)}
+async def _units(change: Change) -> None:
+    existing = {u.name for u in await directory.named(change.session, Unit, DEMO_ORG_ID)}
     for name in DEMO_UNITS:
         if name not in existing:
-            await directory.create_unit(session, org_id=DEMO_ORG_ID, name=name, kind="government", actor=None)
+            await directory.create_unit(change, org_id=DEMO_ORG_ID, name=name, kind="government")
 
 
-async def _roster(session: AsyncSession, term: Term) -> ImportOutcome:
+async def _roster(change: Change, term: Term) -> ImportOutcome:
     """Imports the roster in update mode: the first run adds every member, later runs change nothing."""
     outcome = await import_rows(
-        session,
+        change.session,
         org_id=DEMO_ORG_ID,
         term_id=term.id,
         rows=read_roster(ROSTER.read_bytes(), ROSTER_POLICY),
         mode="valid_only",
         create_missing=True,
         actor=None,
-        now=SystemClock().now(),
+        now=change.now,
         policy=ROSTER_POLICY,
         update_existing=True,
     )

@@ -1,4 +1,4 @@
-from cppcc_common.errors import AppError, NotFound
+from cppcc_common.errors import AppError, InvalidTransition, NotFound
 from cppcc_common.i18n import Text
 
 
@@ -31,7 +31,20 @@ class InvalidDates(AppError):
     title = Text("日期不合理", "The dates do not fit")
 
 
-class SameStatus(AppError):
-    status = 409
-    code = "member.same_status"
-    title = Text("状态未改变", "The status is already that")
+# The wording of each date rule of `domain` (its violation code -> the problem's detail).
+DATE_RULES = {
+    "term_ends_before_it_starts": Text("届的结束日期须晚于开始日期", "A term must end after it starts"),
+    "session_outside_term": Text(
+        "会议日期须在本届任期内且闭幕不早于开幕", "The session must lie within its term"
+    ),
+    "deadline_before_window": Text(
+        "提案截止时间须晚于征集开始时间", "The proposal deadline must follow the window's opening"
+    ),
+}
+
+
+class MemberInvalidTransition(InvalidTransition):
+    """A status change the member status table does not hold (e.g. to the status the member has)."""
+
+    code = "member.invalid_transition"
+    title = Text("委员当前状态不允许此变更", "The member's status does not allow this change")

@@ -1,13 +1,13 @@
 """Directory routes. Reading the organization's structure needs a sign-in; changing it needs an
 admin or staff with the `members` scope; member records are for staff, leaders, and the member."""
 
-from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Response
 
 from cppcc_common.auth import Principal
+from cppcc_common.change import Change
 from cppcc_common.db import SessionDep
 from cppcc_common.openapi import problems
 from cppcc_common.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery
@@ -15,11 +15,10 @@ from cppcc_common.versioning import ExpectedVersion, OptionalExpectedVersion, et
 from member_svc.directory import service
 from member_svc.directory.errors import (
     AlreadyMember,
-    DirectoryNotFound,
     InvalidDates,
+    MemberInvalidTransition,
     NameTaken,
     PhoneBelongsToAnotherOrganization,
-    SameStatus,
 )
 from member_svc.directory.models import Committee, Member, Sector, Unit
 from member_svc.directory.permissions import (
@@ -27,8 +26,9 @@ from member_svc.directory.permissions import (
     UNIT_INFO,
     Anyone,
     Manager,
-    PolicyAdmin,
+    Managing,
     Reader,
+    SettingPolicy,
 )
 from member_svc.directory.policy import PARTIES, DirectoryPolicy
 from member_svc.directory.schemas import (
@@ -57,14 +57,14 @@ from member_svc.directory.schemas import (
     UnitUserCreate,
 )
 from member_svc.directory.schemas import Status as MemberStatus
-from member_svc.models import Person
 
 router = APIRouter(tags=["directory"])
 
 
-def _now(request: Request) -> datetime:
-    now: datetime = request.app.state.runtime.clock.now()
-    return now
+def _org(change: Change) -> UUID:
+    """The organization the change is made in: the signed-in principal's."""
+    assert change.principal is not None  # every route here checks a permission
+    return change.principal.org
 
 
 @router.get(
@@ -89,8 +89,8 @@ async def current_org(principal: Anyone, session: SessionDep) -> OrganizationRea
     responses=problems(InvalidDates, NameTaken),
     summary="Add a term (届)",
 )
-async def add_term(body: TermCreate, principal: Manager, session: SessionDep) -> TermRead:
-    return TermRead.model_validate(await service.add_term(session, org_id=principal.org, data=body))
+async def add_term(body: TermCreate, change: Managing) -> TermRead:
+    return TermRead.model_validate(await service.add_term(change, org_id=_org(change), data=body))
 
 
 @router.post(
@@ -100,8 +100,8 @@ async def add_term(body: TermCreate, principal: Manager, session: SessionDep) ->
     responses=problems(InvalidDates, NameTaken),
     summary="Schedule a plenary session (次会议) and its session-proposal window",
 )
-async def schedule_session(body: SessionCreate, principal: Manager, session: SessionDep) -> SessionRead:
-    plenary = await service.schedule_session(session, org_id=principal.org, data=body, actor=principal.sub)
+async def schedule_session(body: SessionCreate, change: Managing) -> SessionRead:
+    plenary = await service.schedule_session(change, org_id=_org(change), data=body)
     return SessionRead.model_validate(plenary)
 
 
@@ -120,15 +120,9 @@ async def get_policy(principal: Manager, session: SessionDep) -> PolicyValues:
     response_model=PolicyValues,
     summary="Set my organization's directory policy (admin)",
 )
-async def put_policy(
-    body: PolicyValues, principal: PolicyAdmin, session: SessionDep, request: Request
-) -> PolicyValues:
+async def put_policy(body: PolicyValues, change: SettingPolicy) -> PolicyValues:
     policy = await service.set_policy(
-        session,
-        org_id=principal.org,
-        policy=DirectoryPolicy(**body.model_dump()),
-        actor=principal.sub,
-        now=_now(request),
+        change, org_id=_org(change), policy=DirectoryPolicy(**body.model_dump())
     )
     return PolicyValues(**policy.model_dump())
 
@@ -151,8 +145,8 @@ def _named_routes(path: str, model: type, create: object, tag: str) -> None:
         tags=[tag],
         summary=f"Create one of {tag}",
     )
-    async def create_named(body: NamedCreate, principal: Manager, session: SessionDep) -> NamedRead:
-        row = await create(session, org_id=principal.org, name=body.name, actor=principal.sub)  # type: ignore[operator]
+    async def create_named(body: NamedCreate, change: Managing) -> NamedRead:
+        row = await create(change, org_id=_org(change), name=body.name)  # type: ignore[operator]
         return NamedRead.model_validate(row)
 
 
@@ -166,10 +160,8 @@ _named_routes("/api/v1/committees", Committee, service.create_committee, "commit
     tags=["sectors"],
     summary="Set the sector's conveners (first convener first) and liaison officer",
 )
-async def set_officers(
-    sector_id: UUID, body: SectorOfficers, principal: Manager, session: SessionDep
-) -> Response:
-    await service.set_sector_officers(session, org_id=principal.org, sector_id=sector_id, data=body)
+async def set_officers(sector_id: UUID, body: SectorOfficers, change: Managing) -> Response:
+    await service.set_sector_officers(change, org_id=_org(change), sector_id=sector_id, data=body)
     return Response(status_code=204)
 
 
@@ -230,11 +222,7 @@ async def list_units(
 async def get_unit(
     unit_id: UUID, principal: Annotated[Principal, Depends(UNIT_INFO)], session: SessionDep
 ) -> UnitRead:
-    unit = await session.get(Unit, unit_id)
-    foreign = principal.has_role("partner") and principal.unit != unit_id
-    if unit is None or unit.org_id != principal.org or foreign:
-        raise DirectoryNotFound()
-    return UnitRead.model_validate(unit)
+    return UnitRead.model_validate(await service.get_unit(session, principal, unit_id))
 
 
 @router.post(
@@ -245,10 +233,8 @@ async def get_unit(
     tags=["units"],
     summary="Register a handling unit",
 )
-async def create_unit(body: UnitCreate, principal: Manager, session: SessionDep) -> UnitRead:
-    unit = await service.create_unit(
-        session, org_id=principal.org, name=body.name, kind=body.kind, actor=principal.sub
-    )
+async def create_unit(body: UnitCreate, change: Managing) -> UnitRead:
+    unit = await service.create_unit(change, org_id=_org(change), name=body.name, kind=body.kind)
     return UnitRead.model_validate(unit)
 
 
@@ -260,34 +246,17 @@ async def create_unit(body: UnitCreate, principal: Manager, session: SessionDep)
     tags=["units"],
     summary="Add a unit user (logs in by SMS code)",
 )
-async def add_unit_user(
-    unit_id: UUID, body: UnitUserCreate, principal: Manager, session: SessionDep
-) -> NamedRead:
+async def add_unit_user(unit_id: UUID, body: UnitUserCreate, change: Managing) -> NamedRead:
     person = await service.add_unit_user(
-        session, org_id=principal.org, unit_id=unit_id, name=body.name, phone=body.phone, actor=principal.sub
+        change, org_id=_org(change), unit_id=unit_id, name=body.name, phone=body.phone
     )
     return NamedRead(id=person.id, name=person.name)
 
 
 async def _read(session: SessionDep, member: Member, response: Response | None = None) -> MemberRead:
-    person = await session.get(Person, member.person_id)
-    assert person is not None
     if response is not None:
         response.headers["ETag"] = etag(member.version)
-    return MemberRead(
-        id=member.id,
-        person_id=member.person_id,
-        name=person.name,
-        phone=person.phone,
-        term_id=member.term_id,
-        sector_id=member.sector_id,
-        party=member.party,
-        is_standing=member.is_standing,
-        leadership_position=member.leadership_position,
-        committees=await service.seats(session, member.id),
-        status=member.status,
-        version=member.version,
-    )
+    return await service.view(session, member)
 
 
 @router.post(
@@ -298,13 +267,9 @@ async def _read(session: SessionDep, member: Member, response: Response | None =
     tags=["members"],
     summary="Add a member to a term (creates the account if the phone is new)",
 )
-async def register_member(
-    body: MemberCreate, principal: Manager, session: SessionDep, request: Request, response: Response
-) -> MemberRead:
-    member = await service.register_member(
-        session, org_id=principal.org, data=body, actor=principal.sub, now=_now(request)
-    )
-    return await _read(session, member, response)
+async def register_member(body: MemberCreate, change: Managing, response: Response) -> MemberRead:
+    member = await service.register_member(change, org_id=_org(change), data=body)
+    return await _read(change.session, member, response)
 
 
 @router.get("/api/v1/members", response_model=MemberPage, tags=["members"], summary="The roster (staff)")
@@ -320,7 +285,7 @@ async def list_members(
 ) -> MemberPage:
     rows, next_cursor = await service.list_members(
         session,
-        org_id=principal.org,
+        principal,
         term_id=term_id,
         sector_id=sector_id,
         status=status,
@@ -340,10 +305,7 @@ async def list_members(
 async def my_records(
     principal: Annotated[Principal, Depends(OWN_RECORD)], session: SessionDep
 ) -> list[MemberRead]:
-    return [
-        await _read(session, m)
-        for m in await service.my_members(session, org_id=principal.org, person_id=principal.sub)
-    ]
+    return [await _read(session, m) for m in await service.my_members(session, principal)]
 
 
 @router.get(
@@ -352,7 +314,7 @@ async def my_records(
 async def get_member(
     member_id: UUID, principal: Reader, session: SessionDep, response: Response
 ) -> MemberRead:
-    member = await service.get_member(session, org_id=principal.org, member_id=member_id)
+    member = await service.get_member(session, principal, member_id)
     return await _read(session, member, response)
 
 
@@ -365,48 +327,34 @@ async def get_member(
 async def update_member(
     member_id: UUID,
     body: MemberUpdate,
-    principal: Manager,
-    session: SessionDep,
+    change: Managing,
     response: Response,
     expected: ExpectedVersion,
 ) -> MemberRead:
     member = await service.update_member(
-        session,
-        org_id=principal.org,
-        member_id=member_id,
-        changes=body,
-        expected_version=expected,
-        actor=principal.sub,
+        change, org_id=_org(change), member_id=member_id, changes=body, expected_version=expected
     )
-    return await _read(session, member, response)
+    return await _read(change.session, member, response)
 
 
 @router.post(
     "/api/v1/members/{member_id}/status",
     response_model=MemberRead,
-    responses=problems(SameStatus),
+    responses=problems(MemberInvalidTransition),
     tags=["members"],
     summary="Change a member's status with a reason (active, on_leave, resigned, revoked)",
 )
 async def change_status(
     member_id: UUID,
     body: StatusChange,
-    principal: Manager,
-    session: SessionDep,
-    request: Request,
+    change: Managing,
     response: Response,
     expected: OptionalExpectedVersion,
 ) -> MemberRead:
     member = await service.change_status(
-        session,
-        org_id=principal.org,
-        member_id=member_id,
-        change=body,
-        expected_version=expected,
-        actor=principal.sub,
-        now=_now(request),
+        change, org_id=_org(change), member_id=member_id, body=body, expected_version=expected
     )
-    return await _read(session, member, response)
+    return await _read(change.session, member, response)
 
 
 @router.get(
@@ -423,6 +371,6 @@ async def history(
     cursor: CursorQuery = None,
 ) -> StatusChangePage:
     rows, next_cursor = await service.status_history(
-        session, org_id=principal.org, member_id=member_id, cursor=cursor, limit=limit
+        session, principal, member_id, cursor=cursor, limit=limit
     )
     return StatusChangePage(items=[StatusChangeRead.model_validate(r) for r in rows], next_cursor=next_cursor)

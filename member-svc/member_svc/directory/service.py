@@ -1,16 +1,15 @@
-"""Directory use cases. Every query is scoped to the caller's organization (rule 28); every change
-that other services care about stages its event in the same transaction."""
+"""Directory use cases. Every change takes the request's (or the job's) `Change` and stages its
+events through it in the same transaction; every read is scoped to one organization (rule 28).
+Never commits (the request or the job does)."""
 
-from collections.abc import Callable
 from datetime import datetime, time
 from typing import Any, TypeVar
 from uuid import UUID
 
-from sqlalchemy import delete, select, tuple_
-from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from cppcc_common.auth import Principal
+from cppcc_common.change import Change
 from cppcc_common.clock import SHANGHAI
 from cppcc_common.contracts.member import (
     CommitteeRegisteredV1,
@@ -22,25 +21,21 @@ from cppcc_common.contracts.member import (
     UnitRegisteredV1,
     UnitUserAddedV1,
 )
-from cppcc_common.events import EventData, make_event
-from cppcc_common.i18n import Text
+from cppcc_common.events import EventData
 from cppcc_common.ids import new_id
-from cppcc_common.outbox import stage
-from cppcc_common.pagination import decode_cursor, decode_id_cursor, invalid_cursor, page_after, page_of
 from cppcc_common.versioning import IfMatch, check_version
+from member_svc.directory import domain, repository
+from member_svc.directory.domain import Action
 from member_svc.directory.errors import (
+    DATE_RULES,
     AlreadyMember,
     DirectoryNotFound,
     InvalidDates,
-    NameTaken,
     PhoneBelongsToAnotherOrganization,
-    SameStatus,
 )
 from member_svc.directory.models import (
     Committee,
-    DirectoryPolicyRow,
     Member,
-    MemberCommittee,
     MemberStatusChange,
     PlenarySession,
     Sector,
@@ -52,6 +47,7 @@ from member_svc.directory.policy import DirectoryPolicy, session_window_opens_on
 from member_svc.directory.schemas import (
     CommitteeSeat,
     MemberCreate,
+    MemberRead,
     MemberUpdate,
     SectorOfficers,
     SessionCreate,
@@ -61,21 +57,14 @@ from member_svc.directory.schemas import (
 from member_svc.models import Organization, Person
 from member_svc.people.service import register_person
 
-SOURCE = "/member-svc"
+# Reads that are one query each.
+named_page = repository.named_page
+named = repository.named
 
 
-async def _stage(
-    session: AsyncSession, data: EventData, *, subject: UUID, org_id: UUID, actor: UUID | None
-) -> None:
-    await stage(session, make_event(data, source=SOURCE, subject=subject, orgid=org_id, actorid=actor))
-
-
-async def _owned(session: AsyncSession, model: Any, id: UUID | None, org_id: UUID) -> Any:
-    """The row of `model` with this id in this organization, or 404."""
-    row = await session.get(model, id) if id is not None else None
-    if row is None or row.org_id != org_id:
-        raise DirectoryNotFound()
-    return row
+def _raise_invalid_dates(violation: str | None) -> None:
+    if violation is not None:
+        raise InvalidDates(DATE_RULES[violation])
 
 
 # Organization, terms, plenary sessions ---------------------------------------------------
@@ -84,67 +73,53 @@ async def _owned(session: AsyncSession, model: Any, id: UUID | None, org_id: UUI
 async def organization(
     session: AsyncSession, org_id: UUID
 ) -> tuple[Organization, list[Term], list[PlenarySession]]:
-    org = await session.get(Organization, org_id)
+    org = await repository.organization(session, org_id)
     if org is None:
         raise DirectoryNotFound()
-    terms = (await session.execute(select(Term).where(Term.org_id == org_id).order_by(Term.number))).scalars()
-    sessions = (
-        await session.execute(
-            select(PlenarySession).where(PlenarySession.org_id == org_id).order_by(PlenarySession.opens_on)
-        )
-    ).scalars()
-    return org, list(terms), list(sessions)
+    return org, await repository.terms(session, org_id), await repository.plenary_sessions(session, org_id)
 
 
-async def add_term(session: AsyncSession, *, org_id: UUID, data: TermCreate) -> Term:
-    if data.ends_on <= data.starts_on:
-        raise InvalidDates(Text("届的结束日期须晚于开始日期", "A term must end after it starts"))
+async def add_term(change: Change, *, org_id: UUID, data: TermCreate) -> Term:
+    _raise_invalid_dates(domain.term_dates_violation(data.starts_on, data.ends_on))
     term = Term(
         id=new_id(), org_id=org_id, number=data.number, starts_on=data.starts_on, ends_on=data.ends_on
     )
-    session.add(term)
-    await _flush_unique(session, f"第{data.number}届")
+    change.session.add(term)
+    await repository.flush_unique(change.session, f"第{data.number}届")
     return term
 
 
 async def policy_of(session: AsyncSession, org_id: UUID) -> DirectoryPolicy:
     """The organization's directory policy; the defaults until an admin sets one."""
-    row = await session.get(DirectoryPolicyRow, org_id)
-    return DirectoryPolicy.model_validate(row.values) if row is not None else DirectoryPolicy()
+    values = await repository.policy_values(session, org_id)
+    return DirectoryPolicy.model_validate(values) if values is not None else DirectoryPolicy()
 
 
-async def set_policy(
-    session: AsyncSession, *, org_id: UUID, policy: DirectoryPolicy, actor: UUID, now: datetime
-) -> DirectoryPolicy:
+async def set_policy(change: Change, *, org_id: UUID, policy: DirectoryPolicy) -> DirectoryPolicy:
     """Replaces the organization's directory policy (sessions scheduled later follow it)."""
-    values = {"values": policy.model_dump(mode="json"), "updated_at": now, "updated_by": actor}
-    stmt = insert(DirectoryPolicyRow).values(org_id=org_id, **values)
-    await session.execute(stmt.on_conflict_do_update(index_elements=[DirectoryPolicyRow.org_id], set_=values))
+    values = policy.model_dump(mode="json")
+    await repository.save_policy(change.session, org_id, values, at=change.now, by=change.actor)
     return policy
 
 
 async def schedule_session(
-    session: AsyncSession,
-    *,
-    org_id: UUID,
-    data: SessionCreate,
-    actor: UUID,
-    policy: DirectoryPolicy | None = None,
+    change: Change, *, org_id: UUID, data: SessionCreate, policy: DirectoryPolicy | None = None
 ) -> PlenarySession:
     """A plenary session and its session-proposal window (default: the organization's policy)."""
-    term = await _owned(session, Term, data.term_id, org_id)
-    policy = policy or await policy_of(session, org_id)
+    term = await repository.owned(change.session, Term, data.term_id, org_id)
+    policy = policy or await policy_of(change.session, org_id)
     opens_at = data.proposal_window_opens_at or datetime.combine(
         session_window_opens_on(data.opens_on, policy), time(0, 0), SHANGHAI
     )
-    if data.closes_on < data.opens_on or not (term.starts_on <= data.opens_on <= term.ends_on):
-        raise InvalidDates(
-            Text("会议日期须在本届任期内且闭幕不早于开幕", "The session must lie within its term")
-        )
-    if data.proposal_deadline_at <= opens_at:
-        raise InvalidDates(
-            Text("提案截止时间须晚于征集开始时间", "The proposal deadline must follow the window's opening")
-        )
+    violation = domain.session_dates_violation(
+        term_starts_on=term.starts_on,
+        term_ends_on=term.ends_on,
+        opens_on=data.opens_on,
+        closes_on=data.closes_on,
+        window_opens_at=opens_at,
+        deadline_at=data.proposal_deadline_at,
+    )
+    _raise_invalid_dates(violation)
     plenary = PlenarySession(
         id=new_id(),
         org_id=org_id,
@@ -155,118 +130,70 @@ async def schedule_session(
         proposal_window_opens_at=opens_at,
         proposal_deadline_at=data.proposal_deadline_at,
     )
-    session.add(plenary)
-    await _flush_unique(session, f"第{data.number}次会议")
-    await _stage(
-        session,
-        PlenarySessionScheduledV1(
-            session_id=plenary.id,
-            org_id=org_id,
-            term_id=term.id,
-            number=plenary.number,
-            opens_on=plenary.opens_on,
-            closes_on=plenary.closes_on,
-            proposal_window_opens_at=opens_at,
-            proposal_deadline_at=plenary.proposal_deadline_at,
-        ),
-        subject=plenary.id,
+    change.session.add(plenary)
+    await repository.flush_unique(change.session, f"第{data.number}次会议")
+    scheduled = PlenarySessionScheduledV1(
+        session_id=plenary.id,
         org_id=org_id,
-        actor=actor,
+        term_id=term.id,
+        number=plenary.number,
+        opens_on=plenary.opens_on,
+        closes_on=plenary.closes_on,
+        proposal_window_opens_at=opens_at,
+        proposal_deadline_at=plenary.proposal_deadline_at,
     )
+    await change.emit(scheduled, subject=plenary.id, orgid=org_id)
     return plenary
-
-
-async def _flush_unique(session: AsyncSession, name: str) -> None:
-    try:
-        async with session.begin_nested():
-            await session.flush()
-    except IntegrityError as exc:
-        raise NameTaken(name=name) from exc
-
-
-Named = TypeVar("Named", Sector, Committee, Unit)
 
 
 # Sectors, committees, units -------------------------------------------------------------
 
 
-async def _register_named(session: AsyncSession, row: Named, event: EventData, actor: UUID | None) -> Named:
-    """Adds a named row of the organization (unique name), and stages its registration event."""
-    session.add(row)
-    await _flush_unique(session, row.name)
-    await _stage(session, event, subject=row.id, org_id=row.org_id, actor=actor)
+Named = TypeVar("Named", Sector, Committee, Unit)
+
+
+async def _register_named(change: Change, row: Named, event: EventData) -> Named:
+    """Adds a named row of the organization (unique name), and emits its registration event."""
+    change.session.add(row)
+    await repository.flush_unique(change.session, row.name)
+    await change.emit(event, subject=row.id, orgid=row.org_id)
     return row
 
 
-async def create_sector(session: AsyncSession, *, org_id: UUID, name: str, actor: UUID | None) -> Sector:
+async def create_sector(change: Change, *, org_id: UUID, name: str) -> Sector:
     sector = Sector(id=new_id(), org_id=org_id, name=name.strip())
     event = SectorRegisteredV1(sector_id=sector.id, org_id=org_id, name=sector.name)
-    return await _register_named(session, sector, event, actor)
+    return await _register_named(change, sector, event)
 
 
-async def create_committee(
-    session: AsyncSession, *, org_id: UUID, name: str, actor: UUID | None
-) -> Committee:
+async def create_committee(change: Change, *, org_id: UUID, name: str) -> Committee:
     committee = Committee(id=new_id(), org_id=org_id, name=name.strip())
     event = CommitteeRegisteredV1(committee_id=committee.id, org_id=org_id, name=committee.name)
-    return await _register_named(session, committee, event, actor)
+    return await _register_named(change, committee, event)
 
 
-async def create_unit(
-    session: AsyncSession, *, org_id: UUID, name: str, kind: str, actor: UUID | None
-) -> Unit:
+async def create_unit(change: Change, *, org_id: UUID, name: str, kind: str) -> Unit:
     unit = Unit(id=new_id(), org_id=org_id, name=name.strip(), kind=kind)
     event = UnitRegisteredV1(unit_id=unit.id, org_id=org_id, name=unit.name, kind=kind)
-    return await _register_named(session, unit, event, actor)
+    return await _register_named(change, unit, event)
 
 
-async def named(session: AsyncSession, model: Any, org_id: UUID) -> list[Any]:
-    return list(
-        (await session.execute(select(model).where(model.org_id == org_id).order_by(model.name))).scalars()
-    )
+async def get_unit(session: AsyncSession, principal: Principal, unit_id: UUID) -> Unit:
+    """A unit of the principal's organization; a partner system sees only its own."""
+    unit = await repository.owned(session, Unit, unit_id, principal.org)
+    if principal.has_role("partner") and principal.unit != unit_id:
+        raise DirectoryNotFound()
+    return unit
 
 
-async def _keyset_page(
-    session: AsyncSession,
-    query: Any,
-    model: Any,
-    keys: tuple[str, ...],
-    *,
-    cursor: str | None,
-    limit: int,
-    belongs: Callable[[Any], bool],
-) -> tuple[list[Any], str | None]:
-    """A page ordered by `keys` then id, after the row the cursor names (a row of this same list)."""
-    columns = [*(getattr(model, k) for k in keys), model.id]
-    if cursor:
-        anchor = await session.get(model, decode_id_cursor(cursor))
-        if anchor is None or not belongs(anchor):
-            raise invalid_cursor()
-        query = query.where(tuple_(*columns) > tuple_(*(getattr(anchor, k) for k in keys), anchor.id))
-    rows = (await session.execute(query.order_by(*columns).limit(limit + 1))).scalars()
-    return page_after(list(rows), limit)
-
-
-async def named_page(
-    session: AsyncSession, model: Any, org_id: UUID, *, cursor: str | None, limit: int
-) -> tuple[list[Any], str | None]:
-    """A page of the organization's sectors, committees or units, by name."""
-    query = select(model).where(model.org_id == org_id)
-    return await _keyset_page(
-        session, query, model, ("name",), cursor=cursor, limit=limit, belongs=lambda r: r.org_id == org_id
-    )
-
-
-async def add_unit_user(
-    session: AsyncSession, *, org_id: UUID, unit_id: UUID, name: str, phone: str, actor: UUID
-) -> Person:
+async def add_unit_user(change: Change, *, org_id: UUID, unit_id: UUID, name: str, phone: str) -> Person:
     """A unit user account (SMS login; no password until they set one), bound to the unit."""
-    unit = await _owned(session, Unit, unit_id, org_id)
-    existing = await _person_by_phone(session, phone)
+    unit = await repository.owned(change.session, Unit, unit_id, org_id)
+    existing = await repository.person_by_phone(change.session, phone)
     if existing is not None:
         raise PhoneBelongsToAnotherOrganization() if existing.org_id != org_id else AlreadyMember()
     person = await register_person(
-        session,
+        change,
         id=new_id(),
         org_id=org_id,
         name=name,
@@ -274,87 +201,112 @@ async def add_unit_user(
         password=None,
         roles=["unit_user"],
         unit_id=unit.id,
-        actor_id=actor,
     )
-    await _stage(
-        session,
-        UnitUserAddedV1(unit_id=unit.id, org_id=org_id, person_id=person.id, name=name),
-        subject=unit.id,
-        org_id=org_id,
-        actor=actor,
-    )
+    added = UnitUserAddedV1(unit_id=unit.id, org_id=org_id, person_id=person.id, name=name)
+    await change.emit(added, subject=unit.id, orgid=org_id)
     return person
-
-
-async def set_sector_officers(
-    session: AsyncSession, *, org_id: UUID, sector_id: UUID, data: SectorOfficers
-) -> None:
-    """One first convener, at most one more convener, an optional liaison; all people of the organization."""
-    sector = await _owned(session, Sector, sector_id, org_id)
-    wanted = [(data.first_convener_id, "first_convener"), *((p, "convener") for p in data.convener_ids)]
-    if data.liaison_id:
-        wanted.append((data.liaison_id, "liaison"))
-    for person_id, _ in wanted:
-        await _owned(session, Person, person_id, org_id)
-    await session.execute(delete(SectorOfficer).where(SectorOfficer.sector_id == sector.id))
-    session.add_all(SectorOfficer(sector_id=sector.id, person_id=p, role=r) for p, r in dict(wanted).items())
-
-
-async def sector_officers(
-    session: AsyncSession, *, org_id: UUID, sector_id: UUID
-) -> list[tuple[SectorOfficer, str]]:
-    """The sector's officers with their names, the first convener first."""
-    sector = await _owned(session, Sector, sector_id, org_id)
-    order = {"first_convener": 0, "convener": 1, "liaison": 2}
-    rows = (
-        await session.execute(
-            select(SectorOfficer, Person.name)
-            .join(Person, Person.id == SectorOfficer.person_id)
-            .where(SectorOfficer.sector_id == sector.id)
-        )
-    ).all()
-    return sorted(((o, n) for o, n in rows), key=lambda r: order.get(r[0].role, 9))
 
 
 async def unit_users(
     session: AsyncSession, *, org_id: UUID, unit_id: UUID, cursor: str | None, limit: int
 ) -> tuple[list[Person], str | None]:
     """A page of the unit's users, by name."""
-    unit = await _owned(session, Unit, unit_id, org_id)
-    query = select(Person).where(Person.unit_id == unit.id)
-    return await _keyset_page(
-        session, query, Person, ("name",), cursor=cursor, limit=limit, belongs=lambda p: p.unit_id == unit.id
-    )
+    unit = await repository.owned(session, Unit, unit_id, org_id)
+    return await repository.unit_users(session, unit, cursor=cursor, limit=limit)
 
 
-# Members ---------------------------------------------------------------------------------
+async def set_sector_officers(change: Change, *, org_id: UUID, sector_id: UUID, data: SectorOfficers) -> None:
+    """One first convener, at most one more convener, an optional liaison; all people of the organization."""
+    sector = await repository.owned(change.session, Sector, sector_id, org_id)
+    wanted = [(data.first_convener_id, "first_convener"), *((p, "convener") for p in data.convener_ids)]
+    if data.liaison_id:
+        wanted.append((data.liaison_id, "liaison"))
+    for person_id, _ in wanted:
+        await repository.owned(change.session, Person, person_id, org_id)
+    await repository.replace_officers(change.session, sector.id, dict(wanted))
 
 
-async def _person_by_phone(session: AsyncSession, phone: str) -> Person | None:
-    return (await session.execute(select(Person).where(Person.phone == phone))).scalar_one_or_none()
+async def sector_officers(
+    session: AsyncSession, *, org_id: UUID, sector_id: UUID
+) -> list[tuple[SectorOfficer, str]]:
+    """The sector's officers with their names, the first convener first."""
+    sector = await repository.owned(session, Sector, sector_id, org_id)
+    order = {"first_convener": 0, "convener": 1, "liaison": 2}
+    return sorted(await repository.officers(session, sector.id), key=lambda r: order.get(r[0].role, 9))
+
+
+# Members: reads --------------------------------------------------------------------------
 
 
 async def seats(session: AsyncSession, member_id: UUID) -> list[CommitteeSeat]:
-    rows = (
-        await session.execute(select(MemberCommittee).where(MemberCommittee.member_id == member_id))
-    ).scalars()
+    rows = await repository.seats(session, member_id)
     return [CommitteeSeat(committee_id=r.committee_id, position=r.position) for r in rows]
 
 
-async def _replace_seats(session: AsyncSession, member: Member, wanted: list[CommitteeSeat]) -> None:
-    for seat in wanted:
-        await _owned(session, Committee, seat.committee_id, member.org_id)
-    await session.execute(delete(MemberCommittee).where(MemberCommittee.member_id == member.id))
-    session.add_all(
-        MemberCommittee(member_id=member.id, committee_id=s.committee_id, position=s.position)
-        for s in {s.committee_id: s for s in wanted}.values()
+async def view(session: AsyncSession, member: Member) -> MemberRead:
+    """The member record as the API shows it (with the person's name and phone, and the seats)."""
+    person = await repository.person(session, member.person_id)
+    return MemberRead(
+        id=member.id,
+        person_id=member.person_id,
+        name=person.name,
+        phone=person.phone,
+        term_id=member.term_id,
+        sector_id=member.sector_id,
+        party=member.party,
+        is_standing=member.is_standing,
+        leadership_position=member.leadership_position,
+        committees=await seats(session, member.id),
+        status=member.status,
+        version=member.version,
     )
 
 
-async def snapshot(session: AsyncSession, member: Member) -> dict[str, Any]:
-    person = await session.get(Person, member.person_id)
-    term = await session.get(Term, member.term_id)
-    assert person is not None and term is not None
+async def get_member(session: AsyncSession, principal: Principal, member_id: UUID) -> Member:
+    """A member record the principal may read (`repository.readable`), else 404."""
+    member = await repository.readable_member(session, principal, member_id)
+    if member is None:
+        raise DirectoryNotFound()
+    return member
+
+
+async def list_members(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    term_id: UUID | None = None,
+    sector_id: UUID | None = None,
+    status: str | None = None,
+    committee_id: UUID | None = None,
+    cursor: str | None = None,
+    limit: int,
+) -> tuple[list[Member], str | None]:
+    """A page of the member records the principal may read (`repository.readable`), newest first."""
+    filters = {"term_id": term_id, "sector_id": sector_id, "status": status}
+    return await repository.members_page(
+        session, principal, filters=filters, committee_id=committee_id, cursor=cursor, limit=limit
+    )
+
+
+async def my_members(session: AsyncSession, principal: Principal) -> list[Member]:
+    return await repository.own_members(session, principal)
+
+
+async def status_history(
+    session: AsyncSession, principal: Principal, member_id: UUID, *, cursor: str | None, limit: int
+) -> tuple[list[MemberStatusChange], str | None]:
+    """A page of the member's status changes, oldest first."""
+    member = await get_member(session, principal, member_id)
+    return await repository.status_history(session, member.id, cursor=cursor, limit=limit)
+
+
+# Members: changes ------------------------------------------------------------------------
+
+
+async def _snapshot(session: AsyncSession, member: Member) -> dict[str, Any]:
+    """The member as its events carry it (no phone, no reason: those stay in member-svc)."""
+    person = await repository.person(session, member.person_id)
+    term = await repository.term(session, member.term_id)
     return {
         "term_starts_on": term.starts_on,
         "term_ends_on": term.ends_on,
@@ -366,39 +318,58 @@ async def snapshot(session: AsyncSession, member: Member) -> dict[str, Any]:
         "sector_id": member.sector_id,
         "party": member.party,
         "is_standing": member.is_standing,
-        "committee_ids": [s.committee_id for s in await seats(session, member.id)],
+        "committee_ids": [s.committee_id for s in await repository.seats(session, member.id)],
         "status": member.status,
         "version": member.version,
     }
 
 
-async def register_member(
-    session: AsyncSession, *, org_id: UUID, data: MemberCreate, actor: UUID | None, now: datetime
-) -> Member:
+async def _check_sector(session: AsyncSession, org_id: UUID, sector_id: UUID | None) -> None:
+    if sector_id is not None:
+        await repository.owned(session, Sector, sector_id, org_id)
+
+
+async def _replace_seats(session: AsyncSession, member: Member, wanted: list[CommitteeSeat]) -> None:
+    """The member's seats become `wanted` (committees of the organization, else 404; the last
+    seat named for a committee counts)."""
+    for seat in wanted:
+        await repository.owned(session, Committee, seat.committee_id, member.org_id)
+    await repository.replace_seats(session, member.id, {s.committee_id: s.position for s in wanted})
+
+
+def _history(change: Change, member: Member, from_status: str | None, note: str | None) -> MemberStatusChange:
+    return MemberStatusChange(
+        id=new_id(),
+        member_id=member.id,
+        from_status=from_status,
+        to_status=member.status,
+        reason=note,
+        actor_id=change.actor,
+        at=change.now,
+    )
+
+
+async def register_member(change: Change, *, org_id: UUID, data: MemberCreate) -> Member:
     """A person (new, or already of this organization) becomes a member of a term."""
-    term = await _owned(session, Term, data.term_id, org_id)
-    if data.sector_id is not None:
-        await _owned(session, Sector, data.sector_id, org_id)
-    person = await _person_by_phone(session, data.person.phone)
+    session = change.session
+    term = await repository.owned(session, Term, data.term_id, org_id)
+    await _check_sector(session, org_id, data.sector_id)
+    person = await repository.person_by_phone(session, data.person.phone)
     if person is None:
         person = await register_person(
-            session,
+            change,
             id=new_id(),
             org_id=org_id,
             name=data.person.name,
             phone=data.person.phone,
             password=None,
             roles=["member"],
-            actor_id=actor,
         )
     elif person.org_id != org_id:
         raise PhoneBelongsToAnotherOrganization()
     elif "member" not in person.roles:
         person.roles = [*person.roles, "member"]
-    exists = await session.execute(
-        select(Member.id).where(Member.term_id == term.id, Member.person_id == person.id)
-    )
-    if exists.first() is not None:
+    if await repository.is_member_of_term(session, term.id, person.id):
         raise AlreadyMember()
     member = Member(
         id=new_id(),
@@ -409,156 +380,85 @@ async def register_member(
         party=data.party,
         is_standing=data.is_standing,
         leadership_position=data.leadership_position,
-        status="active",
+        status=domain.INITIAL,
         version=1,
     )
     session.add(member)
     await session.flush()
     await _replace_seats(session, member, data.committees)
-    session.add(
-        MemberStatusChange(
-            id=new_id(),
-            member_id=member.id,
-            from_status=None,
-            to_status="active",
-            reason=None,
-            actor_id=actor,
-            at=now,
-        )
-    )
+    session.add(_history(change, member, None, None))
     await session.flush()
-    await _stage(
-        session,
-        MemberRegisteredV1(**await snapshot(session, member)),
-        subject=member.id,
-        org_id=org_id,
-        actor=actor,
-    )
+    await change.emit(MemberRegisteredV1(**await _snapshot(session, member)), subject=member.id, orgid=org_id)
     return member
 
 
-async def get_member(session: AsyncSession, *, org_id: UUID, member_id: UUID) -> Member:
-    member: Member = await _owned(session, Member, member_id, org_id)
-    return member
-
-
-async def my_members(session: AsyncSession, *, org_id: UUID, person_id: UUID) -> list[Member]:
-    query = (
-        select(Member)
-        .where(Member.org_id == org_id, Member.person_id == person_id)
-        .order_by(Member.created_at)
-    )
-    return list((await session.execute(query)).scalars())
-
-
-async def list_members(
-    session: AsyncSession,
-    *,
-    org_id: UUID,
-    term_id: UUID | None,
-    sector_id: UUID | None,
-    status: str | None,
-    cursor: str | None,
-    limit: int,
-    committee_id: UUID | None = None,
-) -> tuple[list[Member], str | None]:
-    query = select(Member).where(Member.org_id == org_id)
-    if committee_id is not None:
-        query = query.join(MemberCommittee, MemberCommittee.member_id == Member.id).where(
-            MemberCommittee.committee_id == committee_id
-        )
-    for column, value in ((Member.term_id, term_id), (Member.sector_id, sector_id), (Member.status, status)):
-        if value is not None:
-            query = query.where(column == value)
-    if cursor:
-        query = query.where(tuple_(Member.created_at, Member.id) < tuple_(*decode_cursor(cursor)))
-    query = query.order_by(Member.created_at.desc(), Member.id.desc()).limit(limit + 1)
-    return page_of(list((await session.execute(query)).scalars()), limit)
-
-
-async def update_member(
-    session: AsyncSession,
+async def _transition(
+    change: Change,
     *,
     org_id: UUID,
     member_id: UUID,
-    changes: MemberUpdate,
+    action: Action,
     expected_version: IfMatch | None,
-    actor: UUID,
+    reason: str | None = None,
+    edits: dict[str, Any] | None = None,
 ) -> Member:
-    member = await get_member(session, org_id=org_id, member_id=member_id)
+    """The one write path of a member record: load for update → visibility (the organization's) →
+    the status table → version → the domain's decision → history row → version bump → emit."""
+    session = change.session
+    member = await repository.member_for_update(session, org_id, member_id)
+    if member is None:
+        raise DirectoryNotFound()
+    decision = domain.decide(member.status, action, reason=reason, changes=edits or {})
     check_version(member.version, expected_version)
-    fields = changes.model_dump(exclude_unset=True)
-    if fields.get("sector_id") is not None:
-        await _owned(session, Sector, fields["sector_id"], org_id)
+    fields = dict(decision.changes)
     new_seats = fields.pop("committees", None)
+    await _check_sector(session, org_id, fields.get("sector_id"))
     for name, value in fields.items():
         setattr(member, name, value)
     if new_seats is not None:
-        await _replace_seats(session, member, [CommitteeSeat(**s) for s in new_seats])
+        await _replace_seats(session, member, new_seats)
+    old = member.status
+    if decision.status != old:
+        member.status = decision.status
+        session.add(_history(change, member, old, decision.note))
     member.version += 1
     await session.flush()
-    await _stage(
-        session,
-        MemberUpdatedV1(**await snapshot(session, member)),
-        subject=member.id,
-        org_id=org_id,
-        actor=actor,
+    snapshot = await _snapshot(session, member)
+    event = (
+        MemberUpdatedV1(**snapshot)
+        if old == member.status
+        else MemberStatusChangedV1(**snapshot, from_status=old)
     )
+    await change.emit(event, subject=member.id, orgid=org_id)
     return member
+
+
+async def update_member(
+    change: Change, *, org_id: UUID, member_id: UUID, changes: MemberUpdate, expected_version: IfMatch | None
+) -> Member:
+    """Sector, party, committees, standing flag, leadership position: the fields sent."""
+    edits = changes.model_dump(exclude_unset=True)
+    if "committees" in edits:
+        edits["committees"] = [CommitteeSeat(**s) for s in edits["committees"]]
+    return await _transition(
+        change,
+        org_id=org_id,
+        member_id=member_id,
+        action=Action.EDIT,
+        expected_version=expected_version,
+        edits=edits,
+    )
 
 
 async def change_status(
-    session: AsyncSession,
-    *,
-    org_id: UUID,
-    member_id: UUID,
-    change: StatusChange,
-    expected_version: IfMatch | None,
-    actor: UUID,
-    now: datetime,
+    change: Change, *, org_id: UUID, member_id: UUID, body: StatusChange, expected_version: IfMatch | None
 ) -> Member:
     """A status change with its reason, recorded in the history and published."""
-    member = await get_member(session, org_id=org_id, member_id=member_id)
-    check_version(member.version, expected_version)
-    if member.status == change.status:
-        raise SameStatus()
-    old = member.status
-    member.status = change.status
-    member.version += 1
-    session.add(
-        MemberStatusChange(
-            id=new_id(),
-            member_id=member.id,
-            from_status=old,
-            to_status=change.status,
-            reason=change.reason,
-            actor_id=actor,
-            at=now,
-        )
-    )
-    await session.flush()
-    await _stage(
-        session,
-        MemberStatusChangedV1(**await snapshot(session, member), from_status=old),
-        subject=member.id,
+    return await _transition(
+        change,
         org_id=org_id,
-        actor=actor,
-    )
-    return member
-
-
-async def status_history(
-    session: AsyncSession, *, org_id: UUID, member_id: UUID, cursor: str | None, limit: int
-) -> tuple[list[MemberStatusChange], str | None]:
-    """A page of the member's status changes, oldest first."""
-    member = await get_member(session, org_id=org_id, member_id=member_id)
-    query = select(MemberStatusChange).where(MemberStatusChange.member_id == member.id)
-    return await _keyset_page(
-        session,
-        query,
-        MemberStatusChange,
-        ("at",),
-        cursor=cursor,
-        limit=limit,
-        belongs=lambda c: c.member_id == member.id,
+        member_id=member_id,
+        action=domain.action_to(body.status),
+        expected_version=expected_version,
+        reason=body.reason,
     )

@@ -1,32 +1,30 @@
-"""Registering organizations and people; each registration stages its event in the same transaction."""
+"""Registering organizations and people: changes made through a `Change` (a request's, or the
+system's for commands and seeding); a registration emits its event in the same transaction."""
 
 from uuid import UUID
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from cppcc_common.change import Change
 from cppcc_common.contracts.member import PersonRegisteredV1
-from cppcc_common.events import make_event
-from cppcc_common.outbox import stage
 from member_svc.identity.passwords import hash_password
 from member_svc.models import Organization, Person
 
-SOURCE = "/member-svc"
-
 
 async def ensure_organization(
-    session: AsyncSession, *, id: UUID, name: str, level: str, parent_id: UUID | None = None
+    change: Change, *, id: UUID, name: str, level: str, parent_id: UUID | None = None
 ) -> Organization:
-    org = await session.get(Organization, id)
+    """The organization with this id, created if it does not exist yet."""
+    org = await change.session.get(Organization, id)
     if org is None:
         org = Organization(id=id, name=name, level=level, parent_id=parent_id)
-        session.add(org)
-        await session.flush()
+        change.session.add(org)
+        await change.session.flush()
     return org
 
 
 async def register_person(
-    session: AsyncSession,
+    change: Change,
     *,
     id: UUID,
     org_id: UUID,
@@ -36,9 +34,9 @@ async def register_person(
     roles: list[str],
     scopes: list[str] | None = None,
     unit_id: UUID | None = None,
-    actor_id: UUID | None = None,
 ) -> Person:
-    """Creates the account (if the phone is new) and stages `member.person_registered`."""
+    """Creates the account (if the phone is new) and emits `member.person_registered`."""
+    session = change.session
     existing = (await session.execute(select(Person).where(Person.phone == phone))).scalar_one_or_none()
     if existing is not None:
         return existing
@@ -54,16 +52,8 @@ async def register_person(
     )
     session.add(person)
     await session.flush()
-    await stage(
-        session,
-        make_event(
-            PersonRegisteredV1(
-                person_id=id, org_id=org_id, name=name, roles=roles, scopes=scopes or [], unit_id=unit_id
-            ),
-            source=SOURCE,
-            subject=id,
-            orgid=org_id,
-            actorid=actor_id,
-        ),
+    registered = PersonRegisteredV1(
+        person_id=id, org_id=org_id, name=name, roles=roles, scopes=scopes or [], unit_id=unit_id
     )
+    await change.emit(registered, subject=id, orgid=org_id)
     return person
