@@ -6,13 +6,22 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy.ext.asyncio import AsyncSession
 
 import member_svc
+from cppcc_common.change import Change, system_change
+from cppcc_common.clock import SystemClock
 from cppcc_common.testing.app import serve_app
 from member_svc.main import create_app
 from member_svc.settings import Settings
 
 MIGRATIONS = Path(member_svc.__file__).parent / "migrations"
+
+
+def seeding(session: AsyncSession) -> Change:
+    """The system's change that sets up a test's organizations and people (no request, no actor)."""
+    source = "/" + str(Settings.model_fields["service_name"].default)
+    return system_change(session, now=SystemClock().now(), source=source)
 
 
 @pytest.fixture(scope="module")
@@ -52,10 +61,10 @@ async def sign_in_people(
     engine = create_engine(settings.database_url, pool_size=1)
     async with session_scope(create_sessionmaker(engine)) as session:
         for org_id, name, level, parent in orgs:
-            await ensure_organization(session, id=org_id, name=name, level=level, parent_id=parent)
+            await ensure_organization(seeding(session), id=org_id, name=name, level=level, parent_id=parent)
         for who, (org_id, phone, roles, scopes) in people.items():
             await register_person(
-                session,
+                seeding(session),
                 id=uuid.uuid4(),
                 org_id=org_id,
                 name=who,
