@@ -146,10 +146,6 @@ async def unit_users(
 # People and members ----------------------------------------------------------------------
 
 
-async def person_by_phone(session: AsyncSession, phone: str) -> Person | None:
-    return (await session.execute(select(Person).where(Person.phone == phone))).scalar_one_or_none()
-
-
 async def person(session: AsyncSession, person_id: UUID) -> Person:
     found = await session.get(Person, person_id)
     assert found is not None  # members.person_id is a foreign key
@@ -176,10 +172,15 @@ async def readable_member(session: AsyncSession, principal: Principal, member_id
     return (await session.execute(query)).scalar_one_or_none()
 
 
-async def member_for_update(session: AsyncSession, org_id: UUID, member_id: UUID) -> Member | None:
-    """The organization's member, locked until the transaction ends (concurrent changes queue)."""
-    query = select(Member).where(Member.id == member_id, Member.org_id == org_id).with_for_update()
-    return (await session.execute(query)).scalar_one_or_none()
+async def member_for_update(
+    session: AsyncSession, principal: Principal | None, org_id: UUID, member_id: UUID
+) -> Member | None:
+    """The organization's member as `principal` may read it (the system reads every one), locked
+    until the transaction ends so that concurrent changes queue."""
+    query = select(Member).where(Member.id == member_id, Member.org_id == org_id)
+    if principal is not None:
+        query = query.where(readable(principal))
+    return (await session.execute(query.with_for_update())).scalar_one_or_none()
 
 
 async def is_member_of_term(session: AsyncSession, term_id: UUID, person_id: UUID) -> bool:

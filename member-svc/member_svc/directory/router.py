@@ -1,6 +1,7 @@
 """Directory routes. Reading the organization's structure needs a sign-in; changing it needs an
 admin or staff with the `members` scope; member records are for staff, leaders, and the member."""
 
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 from uuid import UUID
 
@@ -127,7 +128,9 @@ async def put_policy(body: PolicyValues, change: SettingPolicy) -> PolicyValues:
     return PolicyValues(**policy.model_dump())
 
 
-def _named_routes(path: str, model: type, create: object, tag: str) -> None:
+def _named_routes(
+    path: str, model: type, create: Callable[..., Awaitable[Sector | Committee]], tag: str
+) -> None:
     @router.get(path, response_model=NamedPage, tags=[tag], summary=f"List {tag}, by name")
     async def list_named(
         principal: Anyone, session: SessionDep, limit: LimitQuery = DEFAULT_LIMIT, cursor: CursorQuery = None
@@ -146,7 +149,7 @@ def _named_routes(path: str, model: type, create: object, tag: str) -> None:
         summary=f"Create one of {tag}",
     )
     async def create_named(body: NamedCreate, change: Managing) -> NamedRead:
-        row = await create(change, org_id=_org(change), name=body.name)  # type: ignore[operator]
+        row = await create(change, org_id=_org(change), name=body.name)
         return NamedRead.model_validate(row)
 
 

@@ -55,6 +55,7 @@ from member_svc.directory.schemas import (
     TermCreate,
 )
 from member_svc.models import Organization, Person
+from member_svc.people import repository as people
 from member_svc.people.service import register_person
 
 # Reads that are one query each.
@@ -189,7 +190,7 @@ async def get_unit(session: AsyncSession, principal: Principal, unit_id: UUID) -
 async def add_unit_user(change: Change, *, org_id: UUID, unit_id: UUID, name: str, phone: str) -> Person:
     """A unit user account (SMS login; no password until they set one), bound to the unit."""
     unit = await repository.owned(change.session, Unit, unit_id, org_id)
-    existing = await repository.person_by_phone(change.session, phone)
+    existing = await people.person_by_phone(change.session, phone)
     if existing is not None:
         raise PhoneBelongsToAnotherOrganization() if existing.org_id != org_id else AlreadyMember()
     person = await register_person(
@@ -354,7 +355,7 @@ async def register_member(change: Change, *, org_id: UUID, data: MemberCreate) -
     session = change.session
     term = await repository.owned(session, Term, data.term_id, org_id)
     await _check_sector(session, org_id, data.sector_id)
-    person = await repository.person_by_phone(session, data.person.phone)
+    person = await people.person_by_phone(session, data.person.phone)
     if person is None:
         person = await register_person(
             change,
@@ -402,10 +403,10 @@ async def _transition(
     reason: str | None = None,
     edits: dict[str, Any] | None = None,
 ) -> Member:
-    """The one write path of a member record: load for update → visibility (the organization's) →
-    the status table → version → the domain's decision → history row → version bump → emit."""
+    """The one write path of a member record: load for update through `readable` (404) → the
+    status table (409) → If-Match (412) → the domain's decision → history row → version bump → emit."""
     session = change.session
-    member = await repository.member_for_update(session, org_id, member_id)
+    member = await repository.member_for_update(session, change.principal, org_id, member_id)
     if member is None:
         raise DirectoryNotFound()
     decision = domain.decide(member.status, action, reason=reason, changes=edits or {})

@@ -3,12 +3,11 @@ system's for commands and seeding); a registration emits its event in the same t
 
 from uuid import UUID
 
-from sqlalchemy import select
-
 from cppcc_common.change import Change
 from cppcc_common.contracts.member import PersonRegisteredV1
 from member_svc.identity.passwords import hash_password
 from member_svc.models import Organization, Person
+from member_svc.people.repository import person_by_phone
 
 
 async def ensure_organization(
@@ -37,7 +36,7 @@ async def register_person(
 ) -> Person:
     """Creates the account (if the phone is new) and emits `member.person_registered`."""
     session = change.session
-    existing = (await session.execute(select(Person).where(Person.phone == phone))).scalar_one_or_none()
+    existing = await person_by_phone(session, phone)
     if existing is not None:
         return existing
     person = Person(
