@@ -21,11 +21,11 @@ from member_svc.identity.errors import (
     WrongCurrentPassword,
 )
 from member_svc.identity.keys import KeyCipher, current_signing_key
-from member_svc.identity.models import PartnerClient
+from member_svc.identity.models import PartnerClient, RefreshToken
 from member_svc.identity.passwords import hash_password, password_is_strong, verify_password
 from member_svc.identity.schemas import TokenPair
 from member_svc.identity.sms import SmsProvider
-from member_svc.models import Person, RefreshToken
+from member_svc.models import Person
 from member_svc.settings import Settings
 
 
