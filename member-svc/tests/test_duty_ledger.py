@@ -24,6 +24,7 @@ from cppcc_common.contracts.proposal import (
     ProposalFiledV1,
     ProposalSubmittedV1,
 )
+from cppcc_common.change import system_change
 from cppcc_common.db import create_engine, create_sessionmaker, session_scope
 from cppcc_common.events import EventData, make_event, parse_event
 from member_svc.directory.models import Member, Sector, Term
@@ -180,7 +181,7 @@ async def _replay(settings: Settings, data: EventData, event_id: uuid.UUID) -> N
     envelope, parsed = parse_event(event.model_copy(update={"id": event_id}).to_json())
     engine = create_engine(settings.database_url, pool_size=1)
     async with session_scope(create_sessionmaker(engine)) as session:
-        await ingest(session, envelope, parsed, WHEN)
+        await ingest(system_change(session, now=WHEN, source="/member-svc"), envelope, parsed)
     await engine.dispose()
 
 

@@ -17,8 +17,8 @@ from member_svc.roster.errors import FileTooLarge
 from member_svc.roster.jobs import ImportRunner
 from member_svc.roster.policy import DEFAULT_POLICY
 from member_svc.roster.schemas import ImportRead, Mode
+from member_svc.spreadsheets import XLSX
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _RUNNER = "roster_imports"
 
 
