@@ -3,7 +3,7 @@
 from collections.abc import Callable
 from dataclasses import asdict
 from datetime import datetime
-from typing import Annotated, Literal, TypeVar
+from typing import Annotated, TypeVar
 from urllib.parse import quote
 from uuid import UUID
 
@@ -28,7 +28,7 @@ from cppcc_common.pagination import (
 from cppcc_common.validation import HeaderText
 from member_svc.duty import exporter, repository, service
 from member_svc.duty.exporter import CENTS
-from member_svc.duty.lifecycle import HeldAction
+from member_svc.duty.lifecycle import HeldAction, HeldStatus
 from member_svc.duty.models import LedgerEntry
 from member_svc.duty.schemas import (
     AnnualReportRead,
@@ -200,7 +200,7 @@ async def exit_review_alerts(
 async def held_entries(
     principal: Closer,
     session: SessionDep,
-    status: Literal["pending", "applied", "dismissed"] = "pending",
+    status: HeldStatus = HeldStatus.PENDING,
     limit: LimitQuery = DEFAULT_LIMIT,
     cursor: CursorQuery = None,
 ) -> HeldEntryPage:

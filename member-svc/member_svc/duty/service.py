@@ -412,7 +412,7 @@ async def close_year(change: Change, *, org_id: UUID, person_id: UUID, year: int
 
 
 async def held_entries(
-    session: AsyncSession, *, org_id: UUID, status: str, cursor: str | None, limit: int
+    session: AsyncSession, *, org_id: UUID, status: HeldStatus, cursor: str | None, limit: int
 ) -> tuple[list[HeldEntry], str | None]:
     return await repository.held_entries(session, org_id=org_id, status=status, cursor=cursor, limit=limit)
 
