@@ -12,6 +12,7 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from cppcc_common.change import system_change
 from cppcc_common.clock import SHANGHAI, SystemClock
 from cppcc_common.db import create_engine, create_sessionmaker, session_scope
 from cppcc_common.settings import ServiceSettings
@@ -149,14 +150,12 @@ async def _units(session: AsyncSession) -> None:
 async def _roster(session: AsyncSession, term: Term) -> ImportOutcome:
     """Imports the roster in update mode: the first run adds every member, later runs change nothing."""
     outcome = await import_rows(
-        session,
+        system_change(session, now=SystemClock().now(), source="/member-svc"),
         org_id=DEMO_ORG_ID,
         term_id=term.id,
         rows=read_roster(ROSTER.read_bytes(), ROSTER_POLICY),
         mode="valid_only",
         create_missing=True,
-        actor=None,
-        now=SystemClock().now(),
         policy=ROSTER_POLICY,
         update_existing=True,
     )

@@ -415,6 +415,29 @@ async def test_a_closed_year_is_final_a_late_event_is_held_for_review(
     assert (await client.post(f"{path}/{uuid.uuid4()}/apply", headers=world["staff"])).status_code == 404
 
 
+async def test_every_held_entry_action_outside_the_table_is_an_invalid_transition_on_the_routes(
+    client: httpx.AsyncClient, settings: Settings, world: Any
+) -> None:
+    """The applied and the dismissed entry of the test before take neither action again (409), and
+    a closed year takes no annual report (409 `duty.year_closed`)."""
+    path = "/api/v1/duty/held-entries"
+    decided = [
+        *await _all(client, path, world["staff"], status="applied"),
+        *await _all(client, path, world["staff"], status="dismissed"),
+    ]
+    assert sorted(h["status"] for h in decided) == ["applied", "dismissed"]
+    for held in decided:
+        for action in ("apply", "dismiss"):
+            r = await client.post(f"{path}/{held['id']}/{action}", headers=world["staff"])
+            assert r.status_code == 409 and r.json()["code"] == "duty.held_entry_decided", (held, action)
+    late = await client.put(
+        "/api/v1/duty/annual-reports/2026",
+        content=b"report",
+        headers=world["plain"] | {"Content-Type": "text/plain"},
+    )
+    assert late.status_code == 409 and late.json()["code"] == "duty.year_closed"
+
+
 async def test_a_closed_year_is_final_recomputation_leaves_it_alone(
     client: httpx.AsyncClient, settings: Settings, world: Any
 ) -> None:

@@ -19,6 +19,7 @@ import pytest
 from sqlalchemy import func, select, text
 
 import member_svc
+from cppcc_common.change import system_change
 from cppcc_common.db import create_engine, create_sessionmaker, session_scope
 from cppcc_common.testing.app import serve_app
 from member_svc import demo
@@ -630,14 +631,12 @@ async def test_a_phone_taken_by_another_organization_while_importing_is_rejected
 
     async with session_scope(sessionmaker) as session:
         outcome = await import_rows(
-            session,
+            system_change(session, now=datetime(2026, 11, 30, 2, 0, tzinfo=UTC), source="/member-svc"),
             org_id=ORG,
             term_id=term,
             rows=rows,
             mode=mode,  # type: ignore[arg-type]
             create_missing=True,
-            actor=None,
-            now=datetime.now(UTC),
             policy=DEFAULT_POLICY,
             on_progress=meanwhile,
         )
