@@ -126,3 +126,74 @@ def test_nothing_outside_the_clock_reads_the_wall_time() -> None:
         for line, call in wall_time_reads(path.read_text())
     ]
     assert found == [], "read the time from the runtime's clock instead:\n" + "\n".join(found)
+
+
+SERVICE_PACKAGES = [p for p in PACKAGES if p.endswith("_svc")]
+# The write path's own pieces: only `Change.emit` wraps a payload in its envelope and stages it.
+HAND_BUILT_ENVELOPE = {
+    "cppcc_common.events.make_event",
+    "cppcc_common.events.CloudEvent",
+    "cppcc_common.outbox.stage",
+}
+
+
+def _service_modules() -> Iterator[tuple[Path, ast.Module]]:
+    for package in SERVICE_PACKAGES:
+        for path in sorted((ROOT / package).rglob("*.py")):
+            yield path, ast.parse(path.read_text())
+
+
+def hand_built_envelopes(tree: ast.Module) -> Iterator[tuple[int, str]]:
+    """(line, name) of every call that builds or stages an event envelope without `Change.emit`,
+    and of every CloudEvents source a module spells itself (`"/proposal-svc"`)."""
+    names = _qualified_names(tree)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and (dotted := _dotted(node.func)) is not None:
+            head, _, rest = dotted.partition(".")
+            qualified = names.get(head, head) + (f".{rest}" if rest else "")
+            if qualified in HAND_BUILT_ENVELOPE:
+                yield node.lineno, qualified
+        elif (
+            isinstance(node, ast.Constant)
+            and isinstance(node.value, str)
+            and node.value.startswith("/")
+            and node.value.endswith("-svc")
+        ):
+            yield node.lineno, f"source {node.value!r}"
+
+
+def test_hand_built_envelopes_are_found_through_any_alias() -> None:
+    """The checker itself."""
+    source = (
+        "from cppcc_common.events import make_event as mk, CloudEvent\nimport cppcc_common.outbox as o\n"
+        "from cppcc_common import events\n"
+        "mk(x)\nCloudEvent(id=1)\no.stage(s, e)\nevents.make_event(y)\nSOURCE = '/member-svc'\n"
+        "change.emit(x, subject=1, orgid=2)\nCloudEvent.model_validate(d)\n"
+    )
+    assert [line for line, _ in hand_built_envelopes(ast.parse(source))] == [4, 5, 6, 7, 8]
+
+
+def test_no_service_builds_an_event_envelope_by_hand() -> None:
+    """Every event a service publishes is staged by `Change.emit` (cppcc_common/change.py), which
+    takes the time from the runtime's clock, the source from the settings and the trace from the
+    request or the event being handled: no service calls make_event or stage, builds a CloudEvent,
+    or spells its own source."""
+    found = [
+        f"{path.relative_to(ROOT)}:{line}: {name}"
+        for path, tree in _service_modules()
+        for line, name in hand_built_envelopes(tree)
+    ]
+    assert found == [], "emit events with `await change.emit(...)` instead:\n" + "\n".join(found)
+
+
+def test_no_router_imports_another_router() -> None:
+    """A context's HTTP layer is its own: what two routers share (permissions, schemas, writers)
+    lives in a module both import, never in one of the routers."""
+    found = []
+    for path, tree in _service_modules():
+        if path.name != "router.py":
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.endswith(".router"):
+                found.append(f"{path.relative_to(ROOT)}:{node.lineno}: from {node.module} import …")
+    assert found == [], "\n".join(found)

@@ -139,14 +139,12 @@ async def _units(change: Change) -> None:
 async def _roster(change: Change, term: Term) -> ImportOutcome:
     """Imports the roster in update mode: the first run adds every member, later runs change nothing."""
     outcome = await import_rows(
-        change.session,
+        change,
         org_id=DEMO_ORG_ID,
         term_id=term.id,
         rows=read_roster(ROSTER.read_bytes(), ROSTER_POLICY),
         mode="valid_only",
         create_missing=True,
-        actor=None,
-        now=change.now,
         policy=ROSTER_POLICY,
         update_existing=True,
     )

@@ -4,6 +4,7 @@ from fastapi import FastAPI
 
 from cppcc_common.app import Runtime, create_service_app
 from cppcc_common.clock import Clock
+from member_svc import tables  # noqa: F401 (every table on the metadata before the first query)
 from member_svc.directory.router import router as directory_router
 from member_svc.duty.consumers import CONSUMERS as DUTY_CONSUMERS
 from member_svc.duty.router import router as duty_router

@@ -7,9 +7,10 @@ import sys
 import uuid
 from typing import Any
 
+from cppcc_common.change import system_change_scope
 from cppcc_common.cli import Command
 from cppcc_common.clock import SystemClock
-from cppcc_common.db import create_engine, create_sessionmaker, session_scope
+from cppcc_common.db import create_engine, create_sessionmaker
 from member_svc.identity.keys import retire_signing_key
 from member_svc.identity.passwords import password_is_strong
 from member_svc.people.service import ensure_organization, register_person
@@ -39,12 +40,15 @@ async def _create_organization(settings: Any, args: argparse.Namespace) -> None:
     engine = create_engine(settings.database_url, pool_size=1)
     org_id, admin_id = uuid.uuid4(), uuid.uuid4()
     try:
-        async with session_scope(create_sessionmaker(engine)) as session:
+        # A command is a system change: one transaction, the system clock's now.
+        async with system_change_scope(
+            create_sessionmaker(engine), now=SystemClock().now(), source=settings.source
+        ) as change:
             await ensure_organization(
-                session, id=org_id, name=args.name, level=args.level, parent_id=args.parent_id
+                change, id=org_id, name=args.name, level=args.level, parent_id=args.parent_id
             )
             admin = await register_person(
-                session,
+                change,
                 id=admin_id,
                 org_id=org_id,
                 name=args.admin_name,
@@ -68,8 +72,10 @@ async def _retire_key(settings: Any, args: argparse.Namespace) -> None:
     """Retires a signing key now; every service stops accepting its tokens within the JWKS cache time."""
     engine = create_engine(settings.database_url, pool_size=1)
     try:
-        async with session_scope(create_sessionmaker(engine)) as session:
-            found = await retire_signing_key(session, args.kid, SystemClock().now(), settings)
+        async with system_change_scope(
+            create_sessionmaker(engine), now=SystemClock().now(), source=settings.source
+        ) as change:
+            found = await retire_signing_key(change.session, args.kid, change.now, settings)
     finally:
         await engine.dispose()
     if not found:

@@ -1,6 +1,7 @@
 """The duty ledger through its real path: events on JetStream → consumer → ledger → 成绩单 API."""
 
 import asyncio
+import json
 import uuid
 from datetime import UTC, date, datetime
 from typing import Any
@@ -10,6 +11,7 @@ import nats
 import pytest
 from sqlalchemy import text
 
+from cppcc_common.change import new_traceparent, system_change, trace_id_of
 from cppcc_common.contracts.consultation import (
     AbsenceRecordedV1,
     ActivityKind,
@@ -33,6 +35,8 @@ from member_svc.duty.service import ingest
 from member_svc.people.service import ensure_organization, register_person
 from member_svc.settings import Settings
 
+from .conftest import seeding
+
 ORG, OTHER_ORG = uuid.uuid4(), uuid.uuid4()
 YEAR = 2026
 WHEN = datetime(YEAR, 3, 5, 2, 0, tzinfo=UTC)
@@ -52,8 +56,8 @@ TABLE_2023 = {"opinion_adopted_points_by_level": {"provincial": 8}, "opinions_ma
 async def world(settings: Settings, client: httpx.AsyncClient) -> dict[str, dict[str, str]]:
     engine = create_engine(settings.database_url, pool_size=2)
     async with session_scope(create_sessionmaker(engine)) as session:
-        await ensure_organization(session, id=ORG, name="戊市政协", level="municipal")
-        await ensure_organization(session, id=OTHER_ORG, name="己市政协", level="municipal")
+        await ensure_organization(seeding(session), id=ORG, name="戊市政协", level="municipal")
+        await ensure_organization(seeding(session), id=OTHER_ORG, name="己市政协", level="municipal")
         session.add(
             Term(id=TERM, org_id=ORG, number=15, starts_on=date(2023, 1, 1), ends_on=date(2027, 12, 31))
         )
@@ -82,7 +86,7 @@ async def world(settings: Settings, client: httpx.AsyncClient) -> dict[str, dict
         for who, pid in IDS.items():
             roles = {"staff": ["staff"], "other_staff": ["staff"]}.get(who, ["member"])
             await register_person(
-                session,
+                seeding(session),
                 id=pid,
                 org_id=OTHER_ORG if who in ("other_staff", "foreigner") else ORG,
                 name=who,
@@ -180,7 +184,7 @@ async def _replay(settings: Settings, data: EventData, event_id: uuid.UUID) -> N
     envelope, parsed = parse_event(event.model_copy(update={"id": event_id}).to_json())
     engine = create_engine(settings.database_url, pool_size=1)
     async with session_scope(create_sessionmaker(engine)) as session:
-        await ingest(session, envelope, parsed, WHEN)
+        await ingest(system_change(session, now=WHEN, source="/member-svc"), envelope, parsed)
     await engine.dispose()
 
 
@@ -310,6 +314,40 @@ async def test_rule_24_refused_leave_is_unexcused_and_the_exit_review_alert_is_r
         ).scalar()
     await engine.dispose()
     assert alerts == ["unexcused_plenary_absences"] and events == 1  # three absences, one crossing, one alert
+
+
+async def test_an_exit_review_event_carries_the_trace_of_the_event_that_caused_it(
+    client: httpx.AsyncClient, settings: Settings, world: Any
+) -> None:
+    """Two unexcused plenary absences, each under its own trace: the exit-review event the second
+    one causes (through the consumer's Change) carries the second one's trace id."""
+    traces = [new_traceparent(), new_traceparent()]
+    nc = await nats.connect(settings.nats_url)
+    js = nc.jetstream()
+    ids = []
+    for traceparent in traces:
+        data = _absence("foreigner", ActivityKind.PLENARY).model_copy(update={"org_id": OTHER_ORG})
+        event = make_event(
+            data, source="/test", subject=uuid.uuid4(), orgid=OTHER_ORG, traceparent=traceparent
+        )
+        await js.publish(event.type, event.to_json(), headers={"Nats-Msg-Id": str(event.id)})
+        ids.append(event.id)
+        await _ledger_has(settings, [event.id])  # in order: the second is the one that crosses
+    await nc.close()
+    engine = create_engine(settings.database_url, pool_size=1)
+    async with engine.connect() as conn:
+        payloads = (
+            await conn.execute(
+                text(
+                    "SELECT payload FROM outbox WHERE subject = 'cppcc.member.exit_review_required.v1' AND payload LIKE :p"
+                ),
+                {"p": f"%{IDS['foreigner']}%"},
+            )
+        ).scalars()
+        [staged] = [json.loads(p) for p in payloads]
+    await engine.dispose()
+    assert trace_id_of(staged["traceparent"]) == trace_id_of(traces[1])
+    assert staged["traceparent"] != traces[1]  # a child span of it, not the same span
 
 
 async def test_rule_25_attending_less_than_two_thirds_is_an_absence(
@@ -462,7 +500,7 @@ async def test_a_new_scoring_table_applies_from_its_date_after_recomputation(
     engine = create_engine(settings.database_url, pool_size=1)
     async with session_scope(create_sessionmaker(engine)) as session:
         await register_person(
-            session,
+            seeding(session),
             id=admin_id,
             org_id=ORG,
             name="admin",
@@ -512,7 +550,7 @@ async def test_rule_28_unit_users_see_no_member_data(
     engine = create_engine(settings.database_url, pool_size=1)
     async with session_scope(create_sessionmaker(engine)) as session:
         await register_person(
-            session,
+            seeding(session),
             id=unit_user,
             org_id=ORG,
             name="办文员",

@@ -35,6 +35,8 @@ from member_svc.models import Person
 from member_svc.people.service import ensure_organization, register_person
 from member_svc.settings import Settings
 
+from .conftest import seeding
+
 ORG, OTHER_ORG = uuid.uuid4(), uuid.uuid4()
 T15, T16, OTHER_TERM = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
 SECTOR_A, SECTOR_B = uuid.uuid4(), uuid.uuid4()
@@ -80,8 +82,8 @@ def _member(who: str, term: uuid.UUID, *, standing: bool, sector: uuid.UUID, org
 async def world(settings: Settings, client: httpx.AsyncClient) -> dict[str, dict[str, str]]:
     engine = create_engine(settings.database_url, pool_size=2)
     async with session_scope(create_sessionmaker(engine)) as session:
-        await ensure_organization(session, id=ORG, name="庚市政协", level="municipal")
-        await ensure_organization(session, id=OTHER_ORG, name="癸市政协", level="municipal")
+        await ensure_organization(seeding(session), id=ORG, name="庚市政协", level="municipal")
+        await ensure_organization(seeding(session), id=OTHER_ORG, name="癸市政协", level="municipal")
         session.add_all(
             [
                 Term(id=T15, org_id=ORG, number=15, starts_on=date(2021, 7, 1), ends_on=date(2026, 6, 30)),
@@ -106,7 +108,7 @@ async def world(settings: Settings, client: httpx.AsyncClient) -> dict[str, dict
         for who in WHO:
             r, scopes = roles.get(who, (["member"], []))
             await register_person(
-                session,
+                seeding(session),
                 id=IDS[who],
                 org_id=OTHER_ORG if who.startswith("foreign") else ORG,
                 name=who,
@@ -413,6 +415,29 @@ async def test_a_closed_year_is_final_a_late_event_is_held_for_review(
     decided = await _all(client, path, world["staff"], status="dismissed")
     assert [h["id"] for h in decided] == [pending["id"]]
     assert (await client.post(f"{path}/{uuid.uuid4()}/apply", headers=world["staff"])).status_code == 404
+
+
+async def test_every_held_entry_action_outside_the_table_is_an_invalid_transition_on_the_routes(
+    client: httpx.AsyncClient, settings: Settings, world: Any
+) -> None:
+    """The applied and the dismissed entry of the test before take neither action again (409), and
+    a closed year takes no annual report (409 `duty.year_closed`)."""
+    path = "/api/v1/duty/held-entries"
+    decided = [
+        *await _all(client, path, world["staff"], status="applied"),
+        *await _all(client, path, world["staff"], status="dismissed"),
+    ]
+    assert sorted(h["status"] for h in decided) == ["applied", "dismissed"]
+    for held in decided:
+        for action in ("apply", "dismiss"):
+            r = await client.post(f"{path}/{held['id']}/{action}", headers=world["staff"])
+            assert r.status_code == 409 and r.json()["code"] == "duty.held_entry_decided", (held, action)
+    late = await client.put(
+        "/api/v1/duty/annual-reports/2026",
+        content=b"report",
+        headers=world["plain"] | {"Content-Type": "text/plain"},
+    )
+    assert late.status_code == 409 and late.json()["code"] == "duty.year_closed"
 
 
 async def test_a_closed_year_is_final_recomputation_leaves_it_alone(

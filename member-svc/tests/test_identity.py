@@ -12,6 +12,8 @@ from cppcc_common.db import create_engine, create_sessionmaker, session_scope
 from member_svc.people.service import ensure_organization, register_person
 from member_svc.settings import Settings
 
+from .conftest import seeding
+
 ORG = uuid.uuid4()
 PASSWORD = "Str0ng-密码"
 
@@ -21,9 +23,9 @@ async def people(settings: Settings, client: httpx.AsyncClient) -> dict[str, uui
     engine = create_engine(settings.database_url, pool_size=1)
     ids = {"member": uuid.uuid4(), "staff": uuid.uuid4()}
     async with session_scope(create_sessionmaker(engine)) as session:
-        await ensure_organization(session, id=ORG, name="测试市政协", level="municipal")
+        await ensure_organization(seeding(session), id=ORG, name="测试市政协", level="municipal")
         await register_person(
-            session,
+            seeding(session),
             id=ids["member"],
             org_id=ORG,
             name="委员甲",
@@ -32,7 +34,7 @@ async def people(settings: Settings, client: httpx.AsyncClient) -> dict[str, uui
             roles=["member"],
         )
         await register_person(
-            session,
+            seeding(session),
             id=ids["staff"],
             org_id=ORG,
             name="工作人员乙",

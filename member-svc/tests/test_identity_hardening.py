@@ -30,7 +30,7 @@ from member_svc.main import create_app
 from member_svc.people.service import ensure_organization, register_person
 from member_svc.settings import Settings
 
-from .conftest import MIGRATIONS
+from .conftest import MIGRATIONS, seeding
 
 ORG, UNIT, OTHER_UNIT = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
 PASSWORD = "Passw0rd-乙"
@@ -73,12 +73,12 @@ async def db(settings: Settings) -> AsyncIterator[Any]:
 @pytest.fixture(scope="module")
 async def people(db: Any, client: httpx.AsyncClient) -> None:
     async with session_scope(create_sessionmaker(db)) as session:
-        await ensure_organization(session, id=ORG, name="丙市政协", level="municipal")
+        await ensure_organization(seeding(session), id=ORG, name="丙市政协", level="municipal")
         session.add(Unit(id=UNIT, org_id=ORG, name="市教育局", kind="government"))
         session.add(Unit(id=OTHER_UNIT, org_id=ORG, name="市卫生健康委", kind="government"))
         for who, phone in PHONES.items():
             await register_person(
-                session,
+                seeding(session),
                 id=uuid.uuid4(),
                 org_id=ORG,
                 name=who,

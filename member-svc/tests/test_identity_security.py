@@ -19,7 +19,7 @@ from member_svc.main import create_app
 from member_svc.people.service import ensure_organization, register_person
 from member_svc.settings import Settings
 
-from .conftest import MIGRATIONS
+from .conftest import MIGRATIONS, seeding
 
 ORG, OTHER_ORG, UNIT = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
 PASSWORD = "Passw0rd-甲"
@@ -64,13 +64,13 @@ PHONES = {
 @pytest.fixture(scope="module")
 async def people(db: Any, client: httpx.AsyncClient) -> None:
     async with session_scope(create_sessionmaker(db)) as session:
-        await ensure_organization(session, id=ORG, name="甲市政协", level="municipal")
-        await ensure_organization(session, id=OTHER_ORG, name="乙市政协", level="municipal")
+        await ensure_organization(seeding(session), id=ORG, name="甲市政协", level="municipal")
+        await ensure_organization(seeding(session), id=OTHER_ORG, name="乙市政协", level="municipal")
         session.add(Unit(id=UNIT, org_id=ORG, name="市住房和城乡建设局", kind="government"))
         for who, phone in PHONES.items():
             admin = who.endswith("admin")
             await register_person(
-                session,
+                seeding(session),
                 id=uuid.uuid4(),
                 org_id=OTHER_ORG if who == "other_admin" else ORG,
                 name=who,

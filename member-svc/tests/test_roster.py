@@ -19,6 +19,7 @@ import pytest
 from sqlalchemy import func, select, text
 
 import member_svc
+from cppcc_common.change import system_change
 from cppcc_common.db import create_engine, create_sessionmaker, session_scope
 from cppcc_common.testing.app import serve_app
 from member_svc import demo
@@ -34,7 +35,7 @@ from member_svc.roster.policy import DEFAULT_POLICY
 from member_svc.roster.sheet import read_roster
 from member_svc.settings import Settings
 
-from .conftest import sign_in_people
+from .conftest import seeding, sign_in_people
 
 MIGRATIONS = Path(member_svc.__file__).parent / "migrations"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -619,7 +620,7 @@ async def test_a_phone_taken_by_another_organization_while_importing_is_rejected
         if processed == 0:  # the rows were checked; before they are written, another office takes one
             async with session_scope(sessionmaker) as other:
                 await register_person(
-                    other,
+                    seeding(other),
                     id=uuid.uuid4(),
                     org_id=OTHER_ORG,
                     name="他人",
@@ -630,14 +631,12 @@ async def test_a_phone_taken_by_another_organization_while_importing_is_rejected
 
     async with session_scope(sessionmaker) as session:
         outcome = await import_rows(
-            session,
+            system_change(session, now=datetime(2026, 11, 30, 2, 0, tzinfo=UTC), source="/member-svc"),
             org_id=ORG,
             term_id=term,
             rows=rows,
             mode=mode,  # type: ignore[arg-type]
             create_missing=True,
-            actor=None,
-            now=datetime.now(UTC),
             policy=DEFAULT_POLICY,
             on_progress=meanwhile,
         )

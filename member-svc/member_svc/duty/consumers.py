@@ -7,7 +7,7 @@ from member_svc.duty.service import ingest
 
 
 async def on_duty_event(change: Change, envelope: CloudEvent, data: EventData) -> None:
-    await ingest(change.session, envelope, data, change.now)
+    await ingest(change, envelope, data)
 
 
 _PROPOSAL_TYPES = (

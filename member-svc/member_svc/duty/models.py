@@ -10,7 +10,7 @@ from sqlalchemy import Date, DateTime, ForeignKey, Index, LargeBinary, Numeric, 
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from member_svc.models import Base
+from member_svc.db import Base
 
 
 class ScoringTable(Base):

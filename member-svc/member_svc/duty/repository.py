@@ -14,6 +14,7 @@ from cppcc_common.ids import new_id
 from cppcc_common.pagination import decode_cursor, encode_cursor
 from member_svc.directory.models import Member, Sector, Term
 from member_svc.duty.entries import EntryDraft, Rule
+from member_svc.duty.lifecycle import HeldStatus
 from member_svc.duty.models import (
     AnnualReport,
     ClosedYear,
@@ -116,7 +117,8 @@ async def hold_entries(
     if not drafts:
         return []
     rows = [
-        {k: v for k, v in row.items() if k != "created_at"} | {"held_at": now, "status": "pending"}
+        {k: v for k, v in row.items() if k != "created_at"}
+        | {"held_at": now, "status": HeldStatus.PENDING.value}
         for row in _entry_rows(drafts, source_type, now)
     ]
     stmt = (
@@ -153,7 +155,7 @@ async def closed_person_years(
 
 
 async def held_entries(
-    session: AsyncSession, *, org_id: UUID, status: str, cursor: str | None, limit: int
+    session: AsyncSession, *, org_id: UUID, status: HeldStatus, cursor: str | None, limit: int
 ) -> tuple[list[HeldEntry], str | None]:
     """The organization's held entries with a status, newest first, one page."""
     query = select(HeldEntry).where(HeldEntry.org_id == org_id, HeldEntry.status == status)

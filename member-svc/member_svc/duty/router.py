@@ -1,11 +1,9 @@
 """Duty-record routes: members see their own record and rank; staff see everyone's (rule 28)."""
 
-import asyncio
 from collections.abc import Callable
 from dataclasses import asdict
 from datetime import datetime
-from decimal import Decimal
-from typing import Annotated, Literal, TypeVar
+from typing import Annotated, TypeVar
 from urllib.parse import quote
 from uuid import UUID
 
@@ -13,6 +11,7 @@ from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from sqlalchemy import select
 
 from cppcc_common.auth import Permission, Principal
+from cppcc_common.change import Change, Changing
 from cppcc_common.clock import SHANGHAI
 from cppcc_common.db import SessionDep
 from cppcc_common.errors import NotFound, PayloadTooLarge, ValidationFailed
@@ -27,9 +26,10 @@ from cppcc_common.pagination import (
     invalid_cursor,
 )
 from cppcc_common.validation import HeaderText
-from member_svc.duty import repository, service
+from member_svc.duty import exporter, repository, service
+from member_svc.duty.exporter import CENTS
+from member_svc.duty.lifecycle import HeldAction, HeldStatus
 from member_svc.duty.models import LedgerEntry
-from member_svc.duty.policy import Category
 from member_svc.duty.schemas import (
     AnnualReportRead,
     ClosedYearRead,
@@ -47,7 +47,7 @@ from member_svc.duty.schemas import (
     SectorYearPage,
     SectorYearRead,
 )
-from member_svc.roster.sheet import write_roster
+from member_svc.spreadsheets import XLSX
 
 router = APIRouter(prefix="/api/v1/duty", tags=["duty"])
 
@@ -75,21 +75,28 @@ ADMIN = Permission("duty.scoring_table", roles={"admin"})
 Member = Annotated[Principal, Depends(OWN)]
 Staff = Annotated[Principal, Depends(STAFF)]
 Closer = Annotated[Principal, Depends(CLOSE)]
-Admin = Annotated[Principal, Depends(ADMIN)]
+# The routes that change state get the request's Change (checked by the same permissions).
+Filing = Annotated[Change, Changing(OWN)]
+Closing = Annotated[Change, Changing(CLOSE)]
+Administering = Annotated[Change, Changing(ADMIN)]
 Year = Annotated[int, Query(ge=2000, le=2100)]
 YearOrCurrent = Annotated[
     int | None, Query(ge=2000, le=2100, description="default: the current year in Asia/Shanghai")
 ]
 
 
-def _now(request: Request) -> datetime:
-    now: datetime = request.app.state.runtime.clock.now()
-    return now
-
-
 def _year(request: Request, year: int | None) -> int:
     """The asked year, or the current one in Asia/Shanghai (where the duty year is counted)."""
-    return year if year is not None else _now(request).astimezone(SHANGHAI).year
+    if year is not None:
+        return year
+    now: datetime = request.app.state.runtime.clock.now()
+    return now.astimezone(SHANGHAI).year
+
+
+def _by(change: Change) -> Principal:
+    """The principal of a route's change (`Changing(permission)` always has one)."""
+    assert change.principal is not None
+    return change.principal
 
 
 T = TypeVar("T")
@@ -107,9 +114,6 @@ def _page(
         items = items[position + 1 :]
     page = items[:limit]
     return page, encode_id_cursor(key(page[-1])) if len(items) > limit else None
-
-
-CENTS = Decimal("0.01")
 
 
 def _read(record: service.Record) -> RecordRead:
@@ -196,7 +200,7 @@ async def exit_review_alerts(
 async def held_entries(
     principal: Closer,
     session: SessionDep,
-    status: Literal["pending", "applied", "dismissed"] = "pending",
+    status: HeldStatus = HeldStatus.PENDING,
     limit: LimitQuery = DEFAULT_LIMIT,
     cursor: CursorQuery = None,
 ) -> HeldEntryPage:
@@ -211,11 +215,9 @@ async def held_entries(
     response_model=HeldEntryRead,
     summary="Apply a held entry to its closed year; the closed total follows (staff)",
 )
-async def apply_held_entry(
-    held_id: UUID, principal: Closer, session: SessionDep, request: Request
-) -> HeldEntryRead:
-    held = await service.apply_held_entry(
-        session, org_id=principal.org, held_id=held_id, actor=principal.sub, now=_now(request)
+async def apply_held_entry(held_id: UUID, change: Closing) -> HeldEntryRead:
+    held = await service.decide_held_entry(
+        change, org_id=_by(change).org, held_id=held_id, action=HeldAction.APPLY
     )
     return HeldEntryRead.model_validate(held)
 
@@ -225,11 +227,9 @@ async def apply_held_entry(
     response_model=HeldEntryRead,
     summary="Dismiss a held entry; its closed year stays as it was (staff)",
 )
-async def dismiss_held_entry(
-    held_id: UUID, principal: Closer, session: SessionDep, request: Request
-) -> HeldEntryRead:
-    held = await service.dismiss_held_entry(
-        session, org_id=principal.org, held_id=held_id, actor=principal.sub, now=_now(request)
+async def dismiss_held_entry(held_id: UUID, change: Closing) -> HeldEntryRead:
+    held = await service.decide_held_entry(
+        change, org_id=_by(change).org, held_id=held_id, action=HeldAction.DISMISS
     )
     return HeldEntryRead.model_validate(held)
 
@@ -263,25 +263,6 @@ async def sectors(
     return SectorYearPage(items=items, next_cursor=next_cursor)
 
 
-BAND_LABELS = {"excellent": "优秀", "good": "良好", "competent": "称职", "fails": "不称职"}
-EXPORT_HEADER = (
-    "排名",
-    "姓名",
-    "界别",
-    "界别内排名",
-    "会议",
-    "提案",
-    "活动",
-    "社情民意",
-    "总分",
-    "等次",
-    "常委",
-    "年度报告",
-    "已归档",
-)
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
 @router.get(
     "/records/export",
     summary="Every member's record of a year as .xlsx (staff)",
@@ -296,31 +277,7 @@ async def export_records(
     sector_id: UUID | None = None,
 ) -> Response:
     year = _year(request, year)
-    rows = [
-        r
-        for r in await service.records(session, org_id=principal.org, year=year)
-        if sector_id is None or r.sector_id == sector_id
-    ]
-    sectors = {s.id: s.name for s in await repository.sectors(session, principal.org)}
-
-    def cells(r: service.Record) -> list[str]:
-        points = [str(r.categories[c].quantize(CENTS)) for c in Category]
-        return [
-            str(r.rank_in_org),
-            r.name,
-            sectors.get(r.sector_id, "") if r.sector_id else "",
-            str(r.rank_in_sector or ""),
-            *points,
-            str(r.total.quantize(CENTS)),
-            BAND_LABELS[r.band.value],
-            "是" if r.is_standing else "否",
-            "已交" if r.annual_report_filed else "",
-            "是" if r.closed else "",
-        ]
-
-    content = await asyncio.to_thread(
-        write_roster, EXPORT_HEADER, [cells(r) for r in rows], title=f"{year}年度履职积分"
-    )
+    content = await exporter.export_records(session, org_id=principal.org, year=year, sector_id=sector_id)
     filename = quote(f"履职积分-{year}.xlsx")
     return Response(
         content,
@@ -360,16 +317,9 @@ async def list_tables(
     response_model=ScoringTableRead,
     summary="A new scoring table, in force from its date (admin)",
 )
-async def add_table(
-    body: ScoringTableCreate, principal: Admin, session: SessionDep, request: Request
-) -> ScoringTableRead:
+async def add_table(body: ScoringTableCreate, change: Administering) -> ScoringTableRead:
     table = await service.add_scoring_table(
-        session,
-        org_id=principal.org,
-        effective_from=body.effective_from,
-        values=body.values,
-        actor=principal.sub,
-        now=_now(request),
+        change, org_id=_by(change).org, effective_from=body.effective_from, values=body.values
     )
     return ScoringTableRead.model_validate(table)
 
@@ -377,8 +327,8 @@ async def add_table(
 @router.post(
     "/recompute", response_model=Recomputed, summary="Recompute a year with the tables in force (admin)"
 )
-async def recompute(principal: Admin, session: SessionDep, request: Request, year: Year) -> Recomputed:
-    count = await service.recompute_year(session, org_id=principal.org, year=year, now=_now(request))
+async def recompute(change: Administering, year: Year) -> Recomputed:
+    count = await service.recompute_year(change, org_id=_by(change).org, year=year)
     return Recomputed(year=year, events=count)
 
 
@@ -390,8 +340,7 @@ async def recompute(principal: Admin, session: SessionDep, request: Request, yea
 )
 async def file_report(
     year: int,
-    principal: Member,
-    session: SessionDep,
+    change: Filing,
     request: Request,
     content_type: Annotated[str, Header(alias="Content-Type")],
     filename: Annotated[
@@ -411,15 +360,15 @@ async def file_report(
         raise PayloadTooLarge()
     if not content or not 2000 <= year <= 2100:
         raise ValidationFailed(Text("文件为空或年度无效。", "The file is empty or the year is invalid."))
+    principal = _by(change)
     report = await service.file_annual_report(
-        session,
+        change,
         org_id=principal.org,
         person_id=principal.sub,
         year=year,
         filename=filename or "年度履职报告",
         content_type=content_type,
         content=content,
-        now=_now(request),
     )
     return AnnualReportRead.model_validate(report)
 
@@ -429,10 +378,6 @@ async def file_report(
     response_model=ClosedYearRead,
     summary="Close a member's duty year (rule 26: standing members need the annual report)",
 )
-async def close_year(
-    person_id: UUID, principal: Closer, session: SessionDep, request: Request, year: Year
-) -> ClosedYearRead:
-    closed = await service.close_year(
-        session, org_id=principal.org, person_id=person_id, year=year, actor=principal.sub, now=_now(request)
-    )
+async def close_year(person_id: UUID, change: Closing, year: Year) -> ClosedYearRead:
+    closed = await service.close_year(change, org_id=_by(change).org, person_id=person_id, year=year)
     return ClosedYearRead.model_validate(closed)

@@ -7,6 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from cppcc_common.pagination import Page
 from cppcc_common.validation import BoundedDate, RequestModel
+from member_svc.duty.lifecycle import HeldStatus
 
 
 class RecordRead(BaseModel):
@@ -119,7 +120,7 @@ class HeldEntryRead(BaseModel):
     source_event_id: UUID
     source_object_id: UUID | None
     held_at: datetime
-    status: Literal["pending", "applied", "dismissed"]
+    status: HeldStatus
     decided_at: datetime | None
     decided_by: UUID | None
 

@@ -2,7 +2,7 @@
 
 import logging
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -12,15 +12,23 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from cppcc_common.change import Change
 from cppcc_common.contracts.member import MemberExitReviewRequiredV1
-from cppcc_common.errors import AppError, NotFound, ValidationFailed
-from cppcc_common.events import CloudEvent, EventData, make_event, parse_event
-from cppcc_common.i18n import Text
+from cppcc_common.errors import NotFound, ValidationFailed
+from cppcc_common.events import CloudEvent, EventData, parse_event
 from cppcc_common.ids import new_id
-from cppcc_common.outbox import stage
 from member_svc.directory.models import Member, Term
 from member_svc.duty import repository
 from member_svc.duty.entries import EntryDraft, Rule, act_time, draft_entries, duty_date
+from member_svc.duty.errors import BAD_TABLE, AnnualReportMissing, ScoringTableExists
+from member_svc.duty.lifecycle import (
+    DUTY_YEAR,
+    HELD_ENTRY,
+    HeldAction,
+    HeldStatus,
+    YearAction,
+    year_status,
+)
 from member_svc.duty.models import AnnualReport, ClosedYear, ExitReviewAlert, HeldEntry, ScoringTable
 from member_svc.duty.policy import Category, DutyPolicy
 from member_svc.duty.scoring import (
@@ -37,64 +45,33 @@ from member_svc.duty.scoring import (
 )
 from member_svc.models import Person
 
-SOURCE = "/member-svc"
 log = logging.getLogger("member.duty")
 
 
-class YearClosed(AppError):
-    status = 409
-    code = "duty.year_closed"
-    title = Text("该年度履职档案已关闭", "This duty year is closed")
-
-
-class AnnualReportMissing(AppError):
-    """Rule 26."""
-
-    status = 409
-    code = "duty.annual_report_missing"
-    title = Text(
-        "常委须先提交年度书面履职报告", "A standing member's written annual report is required first"
-    )
-
-
-class HeldEntryDecided(AppError):
-    status = 409
-    code = "duty.held_entry_decided"
-    title = Text("该待审积分已处理", "This held entry has been decided already")
-
-
-class ScoringTableExists(AppError):
-    status = 409
-    code = "duty.scoring_table_exists"
-    title = Text("该日期已有积分表", "A scoring table already starts on that date")
-
-
-_BAD_TABLE = Text("积分表取值无效。", "The scoring table has invalid values.")
+def _actor(change: Change) -> UUID:
+    """Who makes a staff action: a route's change always has its principal."""
+    if change.actor is None:
+        raise RuntimeError("a staff action needs the principal making it")
+    return change.actor
 
 
 async def add_scoring_table(
-    session: AsyncSession,
-    *,
-    org_id: UUID,
-    effective_from: date,
-    values: dict[str, Any],
-    actor: UUID,
-    now: datetime,
+    change: Change, *, org_id: UUID, effective_from: date, values: dict[str, Any]
 ) -> ScoringTable:
     """A new scoring table from a date (rule 23: points only from the table); one per date."""
     unknown = sorted(set(values) - set(DutyPolicy.model_fields))
     if unknown:
         raise ValidationFailed(
-            _BAD_TABLE,
-            errors=[{"field": f, "code": "unknown_field", "message": _BAD_TABLE.zh} for f in unknown],
+            BAD_TABLE,
+            errors=[{"field": f, "code": "unknown_field", "message": BAD_TABLE.zh} for f in unknown],
         )
     try:
         policy = DutyPolicy.model_validate(values)
     except ValidationError as exc:
         raise ValidationFailed(
-            _BAD_TABLE,
+            BAD_TABLE,
             errors=[
-                {"field": ".".join(map(str, e["loc"])), "code": e["type"], "message": _BAD_TABLE.zh}
+                {"field": ".".join(map(str, e["loc"])), "code": e["type"], "message": BAD_TABLE.zh}
                 for e in exc.errors()
             ],
         ) from exc
@@ -103,13 +80,13 @@ async def add_scoring_table(
         org_id=org_id,
         effective_from=effective_from,
         values=policy.model_dump(mode="json"),
-        created_at=now,
-        created_by=actor,
+        created_at=change.now,
+        created_by=_actor(change),
     )
-    session.add(table)
+    change.session.add(table)
     try:
-        async with session.begin_nested():
-            await session.flush()
+        async with change.session.begin_nested():
+            await change.session.flush()
     except IntegrityError as exc:
         raise ScoringTableExists() from exc
     return table
@@ -118,33 +95,31 @@ async def add_scoring_table(
 # Ingestion ---------------------------------------------------------------------------------
 
 
-async def ingest(session: AsyncSession, envelope: CloudEvent, data: EventData, now: datetime) -> None:
-    """Rule 23: a duty event becomes ledger entries of the members it names, from the table in force."""
+async def ingest(change: Change, envelope: CloudEvent, data: EventData) -> None:
+    """Rule 23: a duty event becomes ledger entries of the members it names, from the table in force.
+
+    `change` is the consumer's: it continues the trace of the event, so what this event causes
+    (an exit-review alert) carries that trace."""
     when = act_time(data)
     if when is None:
         return
     on = duty_date(when)
     org_id: UUID = data.org_id  # type: ignore[attr-defined]  # every duty event names its organization
     await repository.remember_event(
-        session,
+        change.session,
         event_id=envelope.id,
         org_id=org_id,
         type=envelope.type,
         occurred_on=on,
         envelope=envelope.model_dump(mode="json"),
     )
-    await _score(session, envelope, data, on, now)
+    await _score(change, envelope, data, on)
 
 
 async def _score(
-    session: AsyncSession,
-    envelope: CloudEvent,
-    data: EventData,
-    on: date,
-    now: datetime,
-    *,
-    recomputing: bool = False,
+    change: Change, envelope: CloudEvent, data: EventData, on: date, *, recomputing: bool = False
 ) -> None:
+    session = change.session
     org_id: UUID = data.org_id  # type: ignore[attr-defined]  # every duty event names its organization
     policy = await repository.policy_on(session, org_id, on)
     people = {d.person_id for d in draft_entries(envelope.id, data, policy)}
@@ -156,21 +131,25 @@ async def _score(
         if memberships.get(d.person_id) is not None
     ]  # only members have a duty record
     closed = await repository.closed_person_years(session, org_id, {(d.person_id, d.year) for d in drafts})
-    scored = [d for d in drafts if (d.person_id, d.year) not in closed]
-    await repository.add_entries(session, scored, envelope.type, now)
+
+    def scores(d: EntryDraft) -> bool:
+        return DUTY_YEAR.allows(year_status((d.person_id, d.year) in closed), YearAction.SCORE)
+
+    scored = [d for d in drafts if scores(d)]
+    await repository.add_entries(session, scored, envelope.type, change.now)
     if not recomputing:  # a recomputation leaves closed years as they are, held entries included
-        await _hold_late(session, [d for d in drafts if (d.person_id, d.year) in closed], envelope.type, now)
+        await _hold_late(change, [d for d in drafts if not scores(d)], envelope.type)
     for person_id in {d.person_id for d in scored if d.category is Category.MEETINGS}:
         member = memberships[person_id]
         assert member is not None
-        await _check_exit_review(session, member, policy, now)
+        await _check_exit_review(change, member, policy)
 
 
-async def _hold_late(session: AsyncSession, late: list[EntryDraft], source_type: str, now: datetime) -> None:
+async def _hold_late(change: Change, late: list[EntryDraft], source_type: str) -> None:
     """A closed year is final: what a late event gives it is held for staff to apply or dismiss."""
-    stored = await repository.stored_entry_keys(session, late)
+    stored = await repository.stored_entry_keys(change.session, late)
     fresh = [d for d in late if (d.source_event_id, d.person_id, d.rule.value) not in stored]
-    for held in await repository.hold_entries(session, fresh, source_type, now):
+    for held in await repository.hold_entries(change.session, fresh, source_type, change.now):
         # The alert: staff with the `members` scope list pending held entries (GET /duty/held-entries).
         log.warning(
             "late duty entry held for a closed year",
@@ -178,10 +157,9 @@ async def _hold_late(session: AsyncSession, late: list[EntryDraft], source_type:
         )
 
 
-async def _check_exit_review(
-    session: AsyncSession, member: Member, policy: DutyPolicy, now: datetime
-) -> None:
+async def _check_exit_review(change: Change, member: Member, policy: DutyPolicy) -> None:
     """Rule 24: one alert (and one event) per threshold a member's term crosses."""
+    session = change.session
     term = await session.get(Term, member.term_id)
     assert term is not None
     term_entries = await repository.entries(
@@ -203,42 +181,39 @@ async def _check_exit_review(
                 person_id=member.person_id,
                 term_id=term.id,
                 threshold=threshold.value,
-                raised_at=now,
+                raised_at=change.now,
             )
             .on_conflict_do_nothing(constraint="uq_exit_review_alerts_once")
             .returning(ExitReviewAlert.id)
         )
         if inserted.first() is None:
             continue  # a concurrent delivery raised it already
-        await stage(
-            session,
-            make_event(
-                MemberExitReviewRequiredV1(
-                    person_id=member.person_id,
-                    org_id=member.org_id,
-                    term_id=term.id,
-                    name=person.name,
-                    threshold=threshold.value,
-                    unexcused_absences=sum(absences.values()),
-                ),
-                source=SOURCE,
-                subject=member.person_id,
-                orgid=member.org_id,
+        await change.emit(
+            MemberExitReviewRequiredV1(
+                person_id=member.person_id,
+                org_id=member.org_id,
+                term_id=term.id,
+                name=person.name,
+                threshold=threshold.value,
+                unexcused_absences=sum(absences.values()),
             ),
+            subject=member.person_id,
+            orgid=member.org_id,
         )
 
 
-async def recompute_year(session: AsyncSession, *, org_id: UUID, year: int, now: datetime) -> int:
+async def recompute_year(change: Change, *, org_id: UUID, year: int) -> int:
     """Re-derives a year's entries from the stored events with the tables now in force.
 
     Closed years are final: their entries stay as they are and their events are not scored again.
     """
+    session = change.session
     closed = await repository.closed_year_people(session, org_id, year)
     await repository.delete_entries_of_year(session, org_id, year, keep=closed)
     events = await repository.events_between(session, org_id, date(year, 1, 1), date(year, 12, 31))
     for stored in events:
         envelope, data = parse_event(CloudEvent.model_validate(stored.envelope).to_json())
-        await _score(session, envelope, data, stored.occurred_on, now, recomputing=True)
+        await _score(change, envelope, data, stored.occurred_on, recomputing=True)
     return len(events)
 
 
@@ -390,7 +365,7 @@ async def sector_report(session: AsyncSession, *, org_id: UUID, year: int) -> li
 
 
 async def file_annual_report(
-    session: AsyncSession,
+    change: Change,
     *,
     org_id: UUID,
     person_id: UUID,
@@ -398,10 +373,10 @@ async def file_annual_report(
     filename: str,
     content_type: str,
     content: bytes,
-    now: datetime,
 ) -> AnnualReport:
-    if await repository.closed_year(session, person_id, year) is not None:
-        raise YearClosed()
+    session = change.session
+    closed = await repository.closed_year(session, person_id, year) is not None
+    DUTY_YEAR.check(year_status(closed), YearAction.FILE_REPORT)
     report = await repository.annual_report(session, person_id, year)
     if report is None:
         report = AnnualReport(
@@ -409,25 +384,27 @@ async def file_annual_report(
         )
         session.add(report)
     report.filename, report.content_type, report.content = filename, content_type, content
-    report.size, report.uploaded_at = len(content), now
+    report.size, report.uploaded_at = len(content), change.now
     await session.flush()
     return report
 
 
-async def close_year(
-    session: AsyncSession, *, org_id: UUID, person_id: UUID, year: int, actor: UUID, now: datetime
-) -> ClosedYear:
+async def close_year(change: Change, *, org_id: UUID, person_id: UUID, year: int) -> ClosedYear:
     """Rule 26: staff close a member's year; a standing member's needs the written annual report."""
-    record = await record_of(session, org_id=org_id, person_id=person_id, year=year)
-    if record.closed:
-        raise YearClosed()
+    record = await record_of(change.session, org_id=org_id, person_id=person_id, year=year)
+    DUTY_YEAR.check(year_status(record.closed), YearAction.CLOSE)
     if not year_can_close(is_standing=record.is_standing, annual_report_filed=record.annual_report_filed):
         raise AnnualReportMissing()
     closed = ClosedYear(
-        person_id=person_id, year=year, org_id=org_id, total=record.total, closed_at=now, closed_by=actor
+        person_id=person_id,
+        year=year,
+        org_id=org_id,
+        total=record.total,
+        closed_at=change.now,
+        closed_by=_actor(change),
     )
-    session.add(closed)
-    await session.flush()
+    change.session.add(closed)
+    await change.session.flush()
     return closed
 
 
@@ -435,25 +412,30 @@ async def close_year(
 
 
 async def held_entries(
-    session: AsyncSession, *, org_id: UUID, status: str, cursor: str | None, limit: int
+    session: AsyncSession, *, org_id: UUID, status: HeldStatus, cursor: str | None, limit: int
 ) -> tuple[list[HeldEntry], str | None]:
     return await repository.held_entries(session, org_id=org_id, status=status, cursor=cursor, limit=limit)
 
 
-async def _pending(session: AsyncSession, org_id: UUID, held_id: UUID) -> HeldEntry:
-    held = await repository.held_entry(session, org_id, held_id)
+async def decide_held_entry(change: Change, *, org_id: UUID, held_id: UUID, action: HeldAction) -> HeldEntry:
+    """Staff apply or dismiss a held entry: the one transition of the held-entry machine.
+
+    Load for update (another organization's entry is not found) → `HELD_ENTRY.check` → the
+    decision → applying joins the entry to its closed year's ledger."""
+    held = await repository.held_entry(change.session, org_id, held_id)
     if held is None:
         raise NotFound()
-    if held.status != "pending":
-        raise HeldEntryDecided()
+    held.status = HELD_ENTRY.check(HeldStatus(held.status), action).value
+    held.decided_at, held.decided_by = change.now, _actor(change)
+    if action is HeldAction.APPLY:
+        await _apply_held(change, held)
+    await change.session.flush()
     return held
 
 
-async def apply_held_entry(
-    session: AsyncSession, *, org_id: UUID, held_id: UUID, actor: UUID, now: datetime
-) -> HeldEntry:
-    """Staff accept a late entry: it joins the closed year's ledger and the closed total follows."""
-    held = await _pending(session, org_id, held_id)
+async def _apply_held(change: Change, held: HeldEntry) -> None:
+    """The late entry joins the closed year's ledger and the closed total follows (exit review too)."""
+    session = change.session
     draft = EntryDraft(
         org_id=held.org_id,
         person_id=held.person_id,
@@ -464,30 +446,17 @@ async def apply_held_entry(
         source_event_id=held.source_event_id,
         source_object_id=held.source_object_id or held.source_event_id,
     )
-    await repository.add_entries(session, [draft], held.source_type, now)
-    held.status, held.decided_at, held.decided_by = "applied", now, actor
+    await repository.add_entries(session, [draft], held.source_type, change.now)
     await session.flush()
     closed = await repository.closed_year(session, held.person_id, held.year)
     if closed is not None:
         closed.total = (
-            await record_of(session, org_id=org_id, person_id=held.person_id, year=held.year)
+            await record_of(session, org_id=held.org_id, person_id=held.person_id, year=held.year)
         ).total
-    member = await repository.membership_on(session, org_id, held.person_id, held.occurred_on)
+    member = await repository.membership_on(session, held.org_id, held.person_id, held.occurred_on)
     if member is not None and draft.category is Category.MEETINGS:
-        policy = await repository.policy_on(session, org_id, held.occurred_on)
-        await _check_exit_review(session, member, policy, now)
-    await session.flush()
-    return held
-
-
-async def dismiss_held_entry(
-    session: AsyncSession, *, org_id: UUID, held_id: UUID, actor: UUID, now: datetime
-) -> HeldEntry:
-    """Staff refuse a late entry: the closed year stays as it was."""
-    held = await _pending(session, org_id, held_id)
-    held.status, held.decided_at, held.decided_by = "dismissed", now, actor
-    await session.flush()
-    return held
+        policy = await repository.policy_on(session, held.org_id, held.occurred_on)
+        await _check_exit_review(change, member, policy)
 
 
 async def exit_review_alerts(

@@ -18,8 +18,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from member_svc.identity.models import PartnerClient
-from member_svc.models import SigningKey
+from member_svc.identity.models import PartnerClient, SigningKey
 from member_svc.settings import Settings
 
 

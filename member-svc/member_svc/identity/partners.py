@@ -11,6 +11,7 @@ from uuid import UUID
 from sqlalchemy import select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from cppcc_common.change import Change
 from cppcc_common.errors import NotFound
 from cppcc_common.ids import new_id
 from cppcc_common.pagination import decode_cursor, page_of
@@ -25,8 +26,10 @@ def _new_secret() -> str:
 
 
 async def register_client(
-    session: AsyncSession, *, org_id: UUID, unit_id: UUID, name: str, now: datetime
+    change: Change, *, org_id: UUID, unit_id: UUID, name: str
 ) -> tuple[PartnerClient, str]:
+    """A new partner system of one of the organization's units; the secret is returned once."""
+    session = change.session
     unit = await session.get(Unit, unit_id)
     if unit is None or unit.org_id != org_id:
         raise NotFound()
@@ -38,7 +41,7 @@ async def register_client(
         name=name,
         client_id="pc_" + secrets.token_hex(12),
         secret_hash=await hash_password(secret),
-        created_at=now,
+        created_at=change.now,
         scopes="",
     )
     session.add(client)
@@ -66,14 +69,18 @@ async def list_clients(
     return page_of(list((await session.execute(query)).scalars()), limit)
 
 
-async def rotate_secret(
-    session: AsyncSession, client: PartnerClient, *, now: datetime, overlap: timedelta
-) -> str:
+async def rotate_secret(change: Change, client: PartnerClient, *, overlap: timedelta) -> str:
+    """A new secret; the current one stays valid for `overlap` from now."""
     secret = _new_secret()
     client.previous_secret_hash = client.secret_hash
-    client.previous_valid_until = now + overlap
+    client.previous_valid_until = change.now + overlap
     client.secret_hash = await hash_password(secret)
     return secret
+
+
+def revoke_client(change: Change, client: PartnerClient) -> None:
+    """Revokes the client (once: a second revocation keeps the first time)."""
+    client.revoked_at = client.revoked_at or change.now
 
 
 async def authenticate(session: AsyncSession, *, client_id: str, secret: str, now: datetime) -> PartnerClient:

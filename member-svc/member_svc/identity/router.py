@@ -6,7 +6,7 @@ routes takes part in Idempotency-Key replay (cppcc_common.idempotency skips `/ap
 
 import base64
 import binascii
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Annotated, Any
 from urllib.parse import parse_qs, unquote_plus
 from uuid import UUID
@@ -14,6 +14,7 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Request, Response
 
 from cppcc_common.auth import PUBLIC, SIGNED_IN, Permission, Principal
+from cppcc_common.change import Change, Changing
 from cppcc_common.db import SessionDep
 from cppcc_common.errors import NotFound
 from cppcc_common.openapi import form_body, problems
@@ -55,9 +56,21 @@ router = APIRouter(tags=["identity"])
 ADMIN = Permission("partner_clients.manage", roles={"admin"})
 
 
-def _ctx(request: Request) -> tuple[Settings, KeyCipher, datetime]:
+# The routes that change state get the request's Change (its `now` is the runtime clock's).
+Anonymous = Annotated[Change, Changing(None)]  # sign-in and the other public changes
+SignedIn = Annotated[Change, Changing(SIGNED_IN)]
+Administering = Annotated[Change, Changing(ADMIN)]
+
+
+def _ctx(request: Request) -> tuple[Settings, KeyCipher]:
     runtime = request.app.state.runtime
-    return runtime.settings, runtime.extras["cipher"], runtime.clock.now()
+    return runtime.settings, runtime.extras["cipher"]
+
+
+def _by(change: Change) -> Principal:
+    """The principal of a route's change (`Changing(permission)` always has one)."""
+    assert change.principal is not None
+    return change.principal
 
 
 def _ip(request: Request) -> str | None:
@@ -80,16 +93,10 @@ NO_STORE = Depends(_no_store)
     responses=problems(LoginFailed, AccountLocked),
     summary="Log in with phone number and password",
 )
-async def login(body: LoginRequest, session: SessionDep, request: Request) -> TokenPair:
-    settings, cipher, now = _ctx(request)
+async def login(body: LoginRequest, change: Anonymous, request: Request) -> TokenPair:
+    settings, cipher = _ctx(request)
     return await service.login_with_password(
-        session,
-        phone=body.phone,
-        password=body.password,
-        ip=_ip(request),
-        settings=settings,
-        cipher=cipher,
-        now=now,
+        change, phone=body.phone, password=body.password, ip=_ip(request), settings=settings, cipher=cipher
     )
 
 
@@ -101,15 +108,14 @@ async def login(body: LoginRequest, session: SessionDep, request: Request) -> To
     responses=problems(SmsTooFrequent),
     summary="Send a one-time code by SMS (login or password reset)",
 )
-async def send_sms_code(body: SmsCodeRequest, session: SessionDep, request: Request) -> Accepted:
-    settings, _, now = _ctx(request)
+async def send_sms_code(body: SmsCodeRequest, change: Anonymous, request: Request) -> Accepted:
+    settings, _ = _ctx(request)
     await service.request_sms_code(
-        session,
+        change,
         phone=body.phone,
         purpose=body.purpose,
         provider=request.app.state.runtime.extras["sms"],
         settings=settings,
-        now=now,
     )
     return Accepted()
 
@@ -121,10 +127,10 @@ async def send_sms_code(body: SmsCodeRequest, session: SessionDep, request: Requ
     responses=problems(InvalidSmsCode, AccountLocked),
     summary="Log in with phone number and SMS code",
 )
-async def login_sms(body: SmsLoginRequest, session: SessionDep, request: Request) -> TokenPair:
-    settings, cipher, now = _ctx(request)
+async def login_sms(body: SmsLoginRequest, change: Anonymous, request: Request) -> TokenPair:
+    settings, cipher = _ctx(request)
     return await service.login_with_sms(
-        session, phone=body.phone, code=body.code, ip=_ip(request), settings=settings, cipher=cipher, now=now
+        change, phone=body.phone, code=body.code, ip=_ip(request), settings=settings, cipher=cipher
     )
 
 
@@ -135,11 +141,9 @@ async def login_sms(body: SmsLoginRequest, session: SessionDep, request: Request
     responses=problems(InvalidRefreshToken),
     summary="Exchange a refresh token for a new token pair (rotation)",
 )
-async def refresh(body: RefreshRequest, session: SessionDep, request: Request) -> TokenPair:
-    settings, cipher, now = _ctx(request)
-    return await service.refresh_tokens(
-        session, token=body.refresh_token, settings=settings, cipher=cipher, now=now
-    )
+async def refresh(body: RefreshRequest, change: Anonymous, request: Request) -> TokenPair:
+    settings, cipher = _ctx(request)
+    return await service.refresh_tokens(change, token=body.refresh_token, settings=settings, cipher=cipher)
 
 
 @router.post(
@@ -148,8 +152,8 @@ async def refresh(body: RefreshRequest, session: SessionDep, request: Request) -
     dependencies=[Depends(PUBLIC)],
     summary="Sign this device out (revokes its refresh token)",
 )
-async def logout(body: RefreshRequest, session: SessionDep, request: Request) -> Response:
-    await service.logout(session, refresh_token=body.refresh_token, now=_ctx(request)[2])
+async def logout(body: RefreshRequest, change: Anonymous) -> Response:
+    await service.logout(change, refresh_token=body.refresh_token)
     return Response(status_code=204)
 
 
@@ -160,16 +164,15 @@ async def logout(body: RefreshRequest, session: SessionDep, request: Request) ->
     responses=problems(InvalidSmsCode, WeakPassword),
     summary="Set a new password with an SMS reset code",
 )
-async def reset_password(body: PasswordResetRequest, session: SessionDep, request: Request) -> Response:
-    settings, _, now = _ctx(request)
+async def reset_password(body: PasswordResetRequest, change: Anonymous, request: Request) -> Response:
+    settings, _ = _ctx(request)
     await service.reset_password(
-        session,
+        change,
         phone=body.phone,
         code=body.code,
         new_password=body.new_password,
         ip=_ip(request),
         settings=settings,
-        now=now,
     )
     return Response(status_code=204)
 
@@ -181,21 +184,15 @@ async def reset_password(body: PasswordResetRequest, session: SessionDep, reques
     responses=problems(WrongCurrentPassword, WeakPassword),
     summary="Change my password",
 )
-async def change_password(
-    body: PasswordChangeRequest,
-    principal: Annotated[Principal, Depends(SIGNED_IN)],
-    session: SessionDep,
-    request: Request,
-) -> TokenPair:
-    settings, cipher, now = _ctx(request)
+async def change_password(body: PasswordChangeRequest, change: SignedIn, request: Request) -> TokenPair:
+    settings, cipher = _ctx(request)
     return await service.change_password(
-        session,
-        person_id=principal.sub,
+        change,
+        person_id=_by(change).sub,
         current=body.current_password,
         new=body.new_password,
         settings=settings,
         cipher=cipher,
-        now=now,
     )
 
 
@@ -254,8 +251,8 @@ def _client_credentials(request: Request, form: dict[str, str]) -> tuple[str, st
     openapi_extra=form_body(ClientCredentialsForm),
     summary="OAuth2 client credentials for partner systems (form-encoded)",
 )
-async def client_token(request: Request, session: SessionDep) -> ClientToken:
-    settings, cipher, now = _ctx(request)
+async def client_token(request: Request, change: Anonymous) -> ClientToken:
+    settings, cipher = _ctx(request)
     form = await _token_form(request)
     if "grant_type" not in form:
         raise InvalidRequest()
@@ -265,19 +262,19 @@ async def client_token(request: Request, session: SessionDep) -> ClientToken:
     try:
         if not (0 < len(client_id) <= 64 and 0 < len(secret) <= 128 and _vschar(client_id + secret)):
             raise InvalidClient()
-        client = await partners.authenticate(session, client_id=client_id, secret=secret, now=now)
+        client = await partners.authenticate(
+            change.session, client_id=client_id, secret=secret, now=change.now
+        )
     except InvalidClient as exc:
         raise InvalidClient(headers=_basic_challenge(request)) from exc
-    token, expires_in = await service.partner_token(
-        session, client, settings=settings, cipher=cipher, now=now
-    )
+    token, expires_in = await service.partner_token(change, client, settings=settings, cipher=cipher)
     return ClientToken(access_token=token, expires_in=expires_in)
 
 
 @router.get("/.well-known/jwks.json", dependencies=[Depends(PUBLIC)], summary="Token verification keys")
 async def jwks(session: SessionDep, request: Request) -> dict[str, Any]:
-    settings, _, now = _ctx(request)
-    return await published_jwks(session, now, settings)
+    runtime = request.app.state.runtime
+    return await published_jwks(session, runtime.clock.now(), runtime.settings)
 
 
 @router.get("/api/v1/me", response_model=Me, responses=problems(NotFound), summary="The signed-in person")
@@ -316,11 +313,9 @@ async def list_partner_clients(
     dependencies=[NO_STORE],
     summary="Register a partner system for a handling unit (the secret is shown once)",
 )
-async def create_partner_client(
-    body: PartnerClientCreate, principal: Admin, session: SessionDep, request: Request
-) -> PartnerClientWithSecret:
+async def create_partner_client(body: PartnerClientCreate, change: Administering) -> PartnerClientWithSecret:
     client, secret = await partners.register_client(
-        session, org_id=principal.org, unit_id=body.unit_id, name=body.name, now=_ctx(request)[2]
+        change, org_id=_by(change).org, unit_id=body.unit_id, name=body.name
     )
     return PartnerClientWithSecret(
         **PartnerClientRead.model_validate(client).model_dump(), client_secret=secret
@@ -334,12 +329,12 @@ async def create_partner_client(
     summary="New secret; the old one keeps working for the overlap period",
 )
 async def rotate_partner_secret(
-    client_uuid: UUID, principal: Admin, session: SessionDep, request: Request
+    client_uuid: UUID, change: Administering, request: Request
 ) -> PartnerClientWithSecret:
-    settings, _, now = _ctx(request)
-    client = await partners.get_client(session, principal.org, client_uuid)
+    settings, _ = _ctx(request)
+    client = await partners.get_client(change.session, _by(change).org, client_uuid)
     secret = await partners.rotate_secret(
-        session, client, now=now, overlap=timedelta(hours=settings.partner_secret_overlap_hours)
+        change, client, overlap=timedelta(hours=settings.partner_secret_overlap_hours)
     )
     return PartnerClientWithSecret(
         **PartnerClientRead.model_validate(client).model_dump(), client_secret=secret
@@ -347,9 +342,7 @@ async def rotate_partner_secret(
 
 
 @router.delete("/api/v1/partner-clients/{client_uuid}", status_code=204, summary="Revoke a partner system")
-async def revoke_partner_client(
-    client_uuid: UUID, principal: Admin, session: SessionDep, request: Request
-) -> Response:
-    client = await partners.get_client(session, principal.org, client_uuid)
-    client.revoked_at = client.revoked_at or _ctx(request)[2]
+async def revoke_partner_client(client_uuid: UUID, change: Administering) -> Response:
+    client = await partners.get_client(change.session, _by(change).org, client_uuid)
+    partners.revoke_client(change, client)
     return Response(status_code=204)

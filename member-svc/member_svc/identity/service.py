@@ -1,4 +1,7 @@
-"""Identity use cases: log in with phone + password, rotate refresh tokens, read oneself."""
+"""Identity use cases: log in with phone + password, rotate refresh tokens, read oneself.
+
+Every state change (a sign-in's token, a refresh's rotation, a password set, a logout) takes the
+request's `Change`: its session, and `now` from the runtime's clock."""
 
 import hashlib
 import secrets
@@ -9,6 +12,7 @@ import jwt
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from cppcc_common.change import Change
 from cppcc_common.errors import NotFound
 from cppcc_common.ids import new_id
 from member_svc.identity import sms_codes, throttle
@@ -21,11 +25,11 @@ from member_svc.identity.errors import (
     WrongCurrentPassword,
 )
 from member_svc.identity.keys import KeyCipher, current_signing_key
-from member_svc.identity.models import PartnerClient
+from member_svc.identity.models import PartnerClient, RefreshToken
 from member_svc.identity.passwords import hash_password, password_is_strong, verify_password
 from member_svc.identity.schemas import TokenPair
 from member_svc.identity.sms import SmsProvider
-from member_svc.models import Person, RefreshToken
+from member_svc.models import Person
 from member_svc.settings import Settings
 
 
@@ -34,16 +38,16 @@ def _hash_token(token: str) -> str:
 
 
 async def issue_tokens(
-    session: AsyncSession,
+    change: Change,
     *,
     person: Person,
     settings: Settings,
     cipher: KeyCipher,
-    now: datetime,
     family_id: UUID | None = None,
 ) -> TokenPair:
     """A signed access token and a new refresh token (stored hashed) for the person."""
-    kid, private = await current_signing_key(session, cipher, now, settings.signing_key_days)
+    now = change.now
+    kid, private = await current_signing_key(change.session, cipher, now, settings.signing_key_days)
     access_ttl = timedelta(minutes=settings.access_token_minutes)
     claims = {
         "iss": settings.jwt_issuer,
@@ -61,7 +65,7 @@ async def issue_tokens(
     access = jwt.encode(claims, private, algorithm="EdDSA", headers={"kid": kid})
     refresh = secrets.token_urlsafe(32)
     refresh_ttl = timedelta(days=settings.refresh_token_days)
-    session.add(
+    change.session.add(
         RefreshToken(
             id=new_id(),
             person_id=person.id,
@@ -84,16 +88,10 @@ async def _person_by_phone(session: AsyncSession, phone: str) -> Person | None:
 
 
 async def login_with_password(
-    session: AsyncSession,
-    *,
-    phone: str,
-    password: str,
-    ip: str | None,
-    settings: Settings,
-    cipher: KeyCipher,
-    now: datetime,
+    change: Change, *, phone: str, password: str, ip: str | None, settings: Settings, cipher: KeyCipher
 ) -> TokenPair:
     """Phone + password; failures count per phone and per IP, and lock both at the limit."""
+    session, now = change.session, change.now
     keys = throttle.throttle_keys(phone, ip)
     await throttle.ensure_not_locked(session, keys, now)
     person = await _person_by_phone(session, phone)
@@ -101,36 +99,25 @@ async def login_with_password(
         await throttle.record_failure(session, keys, now, settings)
         raise LoginFailed()
     await throttle.record_success(session, phone)
-    return await issue_tokens(session, person=person, settings=settings, cipher=cipher, now=now)
+    return await issue_tokens(change, person=person, settings=settings, cipher=cipher)
 
 
 async def request_sms_code(
-    session: AsyncSession,
-    *,
-    phone: str,
-    purpose: str,
-    provider: SmsProvider,
-    settings: Settings,
-    now: datetime,
+    change: Change, *, phone: str, purpose: str, provider: SmsProvider, settings: Settings
 ) -> None:
     """Sends a code if the phone has an account. A known and an unknown phone are answered and
     rate-limited alike (no enumeration): the code is issued for either, and sent only to an account."""
+    session, now = change.session, change.now
     code = await sms_codes.issue_code(session, phone=phone, purpose=purpose, now=now, settings=settings)
     if await _person_by_phone(session, phone) is not None:
         await provider.send(phone, sms_codes.message(purpose, code, settings), now)
 
 
 async def login_with_sms(
-    session: AsyncSession,
-    *,
-    phone: str,
-    code: str,
-    ip: str | None,
-    settings: Settings,
-    cipher: KeyCipher,
-    now: datetime,
+    change: Change, *, phone: str, code: str, ip: str | None, settings: Settings, cipher: KeyCipher
 ) -> TokenPair:
     """Phone + SMS code, throttled like passwords."""
+    session, now = change.session, change.now
     keys = throttle.throttle_keys(phone, ip)
     await throttle.ensure_not_locked(session, keys, now)
     try:
@@ -144,7 +131,7 @@ async def login_with_sms(
     if person is None:
         raise InvalidSmsCode()
     await throttle.record_success(session, phone)
-    return await issue_tokens(session, person=person, settings=settings, cipher=cipher, now=now)
+    return await issue_tokens(change, person=person, settings=settings, cipher=cipher)
 
 
 def _check_strength(password: str, settings: Settings) -> None:
@@ -161,17 +148,11 @@ async def _revoke_all(session: AsyncSession, person_id: UUID, now: datetime) -> 
 
 
 async def reset_password(
-    session: AsyncSession,
-    *,
-    phone: str,
-    code: str,
-    new_password: str,
-    ip: str | None,
-    settings: Settings,
-    now: datetime,
+    change: Change, *, phone: str, code: str, new_password: str, ip: str | None, settings: Settings
 ) -> None:
     """With a reset code: sets the password and signs the person out everywhere. Wrong codes count
     toward the phone's and the address's lock-out, as failed logins do."""
+    session, now = change.session, change.now
     _check_strength(new_password, settings)
     keys = throttle.throttle_keys(phone, ip)
     await throttle.ensure_not_locked(session, keys, now)
@@ -191,27 +172,21 @@ async def reset_password(
 
 
 async def change_password(
-    session: AsyncSession,
-    *,
-    person_id: UUID,
-    current: str,
-    new: str,
-    settings: Settings,
-    cipher: KeyCipher,
-    now: datetime,
+    change: Change, *, person_id: UUID, current: str, new: str, settings: Settings, cipher: KeyCipher
 ) -> TokenPair:
     """Needs the current password; other sessions are signed out, this one gets fresh tokens."""
-    person = await get_person(session, person_id)
+    person = await get_person(change.session, person_id)
     if not await verify_password(person.password_hash, current):
         raise WrongCurrentPassword()
     _check_strength(new, settings)
     person.password_hash = await hash_password(new)
-    await _revoke_all(session, person.id, now)
-    return await issue_tokens(session, person=person, settings=settings, cipher=cipher, now=now)
+    await _revoke_all(change.session, person.id, change.now)
+    return await issue_tokens(change, person=person, settings=settings, cipher=cipher)
 
 
-async def logout(session: AsyncSession, *, refresh_token: str, now: datetime) -> None:
+async def logout(change: Change, *, refresh_token: str) -> None:
     """Revokes the refresh token's whole family (this device's session)."""
+    session = change.session
     stored = (
         await session.execute(
             select(RefreshToken).where(RefreshToken.token_hash == _hash_token(refresh_token))
@@ -221,15 +196,16 @@ async def logout(session: AsyncSession, *, refresh_token: str, now: datetime) ->
         await session.execute(
             update(RefreshToken)
             .where(RefreshToken.family_id == stored.family_id, RefreshToken.revoked_at.is_(None))
-            .values(revoked_at=now)
+            .values(revoked_at=change.now)
         )
 
 
 async def partner_token(
-    session: AsyncSession, client: PartnerClient, *, settings: Settings, cipher: KeyCipher, now: datetime
+    change: Change, client: PartnerClient, *, settings: Settings, cipher: KeyCipher
 ) -> tuple[str, int]:
     """An access token for a partner system: role `partner`, bound to its unit; no refresh token."""
-    kid, private = await current_signing_key(session, cipher, now, settings.signing_key_days)
+    now = change.now
+    kid, private = await current_signing_key(change.session, cipher, now, settings.signing_key_days)
     ttl = timedelta(minutes=settings.partner_token_minutes)
     claims = {
         "iss": settings.jwt_issuer,
@@ -246,10 +222,9 @@ async def partner_token(
     return jwt.encode(claims, private, algorithm="EdDSA", headers={"kid": kid}), int(ttl.total_seconds())
 
 
-async def refresh_tokens(
-    session: AsyncSession, *, token: str, settings: Settings, cipher: KeyCipher, now: datetime
-) -> TokenPair:
+async def refresh_tokens(change: Change, *, token: str, settings: Settings, cipher: KeyCipher) -> TokenPair:
     """Rotates a refresh token; presenting an already-used one revokes its whole family (theft)."""
+    session, now = change.session, change.now
     stored = (
         await session.execute(
             select(RefreshToken).where(RefreshToken.token_hash == _hash_token(token)).with_for_update()
@@ -269,7 +244,7 @@ async def refresh_tokens(
     if person is None:
         raise InvalidRefreshToken()
     return await issue_tokens(
-        session, person=person, settings=settings, cipher=cipher, now=now, family_id=stored.family_id
+        change, person=person, settings=settings, cipher=cipher, family_id=stored.family_id
     )
 
 

@@ -4,13 +4,13 @@ account, sector and committee is published exactly as when added one by one (DOM
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any, Literal
 from uuid import UUID
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from cppcc_common.change import Change
 from member_svc.directory import service as directory
 from member_svc.directory.errors import AlreadyMember, PhoneBelongsToAnotherOrganization
 from member_svc.directory.models import Committee, Member, Sector
@@ -57,15 +57,13 @@ async def check_rows(
 
 
 async def import_rows(
-    session: AsyncSession,
+    change: Change,
     *,
     org_id: UUID,
     term_id: UUID,
     rows: Sequence[RawRow],
     mode: Mode,
     create_missing: bool,
-    actor: UUID | None,
-    now: datetime,
     policy: RosterPolicy,
     on_progress: OnProgress | None = None,
     update_existing: bool = False,
@@ -73,7 +71,11 @@ async def import_rows(
     """Checks every row, then imports in the caller's transaction either all rows or none
     (`all_or_nothing`) or every valid row (`valid_only`). With `update_existing`, a row of a
     member already in the term updates that member to what the row says instead of being
-    rejected; a row that says what the member already is changes nothing."""
+    rejected; a row that says what the member already is changes nothing.
+
+    `change` is the import's: its session is the one transaction, its actor the uploader (None
+    for the demo's load), its `now` the time every row is written at."""
+    session = change.session
     await repository.term_of(session, org_id, term_id)
     checks = await check_rows(
         session,
@@ -86,7 +88,7 @@ async def import_rows(
     )
     valid = [c for c in checks if c.ok]
     outcome = ImportOutcome(total=len(rows), valid=len(valid), rejected=[c for c in checks if not c.ok])
-    run = _Run(session, org_id, term_id, actor, now, mode, policy, outcome, on_progress)
+    run = _Run(change, org_id, term_id, mode, policy, outcome, on_progress)
     await run.report(len(outcome.rejected))
     if valid and (mode == "valid_only" or not outcome.rejected):
         try:
@@ -124,15 +126,17 @@ async def _row_savepoint(session: AsyncSession, mode: Mode) -> AsyncIterator[Non
 
 @dataclass
 class _Run:
-    session: AsyncSession
+    change: Change
     org_id: UUID
     term_id: UUID
-    actor: UUID | None
-    now: datetime
     mode: Mode
     policy: RosterPolicy
     outcome: ImportOutcome
     on_progress: OnProgress | None
+
+    @property
+    def session(self) -> AsyncSession:
+        return self.change.session
 
     async def report(self, processed: int) -> None:
         if self.on_progress is not None:
@@ -158,9 +162,7 @@ class _Run:
         data = _member(check, self.term_id, sectors, committees)
         try:
             async with _row_savepoint(self.session, self.mode):
-                await directory.register_member(
-                    self.session, org_id=self.org_id, data=data, actor=self.actor, now=self.now
-                )
+                await directory.register_member(self.change, org_id=self.org_id, data=data)
             self.outcome.imported += 1
         except (AlreadyMember, PhoneBelongsToAnotherOrganization, IntegrityError) as exc:
             # Someone added the same person between the checks and now.
@@ -179,12 +181,11 @@ class _Run:
             return
         async with _row_savepoint(self.session, self.mode):
             await directory.update_member(
-                self.session,
+                self.change,
                 org_id=self.org_id,
                 member_id=member_id,
                 changes=MemberUpdate(**changes),
                 expected_version=None,
-                actor=self.actor,  # type: ignore[arg-type]
             )
         self.outcome.updated += 1
 
@@ -225,7 +226,7 @@ async def _ensure(run: _Run, model: Any, wanted: set[str], create: bool) -> _Nam
     missing = sorted(wanted - ids.keys()) if create else []
     make = directory.create_sector if model is Sector else directory.create_committee
     for name in missing:
-        rows.append(await make(run.session, org_id=run.org_id, name=name, actor=run.actor))
+        rows.append(await make(run.change, org_id=run.org_id, name=name))
         ids[name] = rows[-1].id
     return _Named(ids=ids, created=missing, rows=rows)
 

@@ -23,6 +23,8 @@ from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from cppcc_common.auth import Principal
+from cppcc_common.change import Change, system_change
 from cppcc_common.clock import Clock
 from cppcc_common.db import session_scope
 from member_svc.roster import repository
@@ -35,16 +37,26 @@ from member_svc.roster.validation import RowCheck
 
 log = logging.getLogger("member.roster")
 
+# What the upload route admitted the uploader as (directory.MANAGE): the directory's write path
+# reads the members it changes through readable(principal).
+UPLOADER_ROLES, UPLOADER_SCOPES = frozenset({"staff"}), frozenset({"members"})
+
 
 class ImportRunner:
     """Starts import jobs as tasks of this process and resumes the ones a dead process left."""
 
     def __init__(
-        self, sessionmaker: async_sessionmaker[AsyncSession], clock: Clock, policy: RosterPolicy
+        self,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        clock: Clock,
+        policy: RosterPolicy,
+        *,
+        source: str,
     ) -> None:
         self.sessionmaker = sessionmaker
         self.clock = clock
         self.policy = policy
+        self.source = source
         self._tasks: dict[UUID, asyncio.Task[None]] = {}
         self._sweeper: asyncio.Task[None] | None = None
 
@@ -95,7 +107,8 @@ class ImportRunner:
                 rows = await self._read(job)
                 if rows is None:
                     return  # the file is no roster: the job failed saying why
-                outcome = await self._import(session, job, rows)
+                change = self._change(session, job)
+                outcome = await self._import(change, job, rows)
                 await repository.set_job(session, job_id, **_finished(outcome), finished_at=self.clock.now())
         except asyncio.CancelledError:
             raise  # left unfinished: the next sweep resumes it
@@ -118,7 +131,17 @@ class ImportRunner:
         await self._write(repository.set_job, job.id, rows=as_json, total_rows=len(rows), content=None)
         return rows
 
-    async def _import(self, session: AsyncSession, job: RosterImport, rows: list[RawRow]) -> ImportOutcome:
+    def _change(self, session: AsyncSession, job: RosterImport) -> Change:
+        """The import's change: the system's, made on behalf of the uploader (a manager of the
+        directory: the upload checked that permission), at the clock's time when the run starts."""
+        change = system_change(session, now=self.clock.now(), source=self.source)
+        if job.actor_id is None:
+            return change
+        return change.by(
+            Principal(sub=job.actor_id, org=job.org_id, roles=UPLOADER_ROLES, scopes=UPLOADER_SCOPES)
+        )
+
+    async def _import(self, change: Change, job: RosterImport, rows: list[RawRow]) -> ImportOutcome:
         reported = -1
 
         async def progress(processed: int, rejected: Sequence[RowCheck]) -> None:
@@ -130,15 +153,13 @@ class ImportRunner:
             await self._write(repository.set_job, job.id, **values)
 
         return await import_rows(
-            session,
+            change,
             org_id=job.org_id,
             term_id=job.term_id,
             rows=rows,
             mode=job.mode,  # type: ignore[arg-type]
             create_missing=job.create_missing,
             update_existing=job.update_existing,
-            actor=job.actor_id,
-            now=self.clock.now(),
             policy=self.policy,
             on_progress=progress,
         )

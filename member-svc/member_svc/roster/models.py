@@ -8,7 +8,7 @@ from sqlalchemy import DateTime, ForeignKey, Index, LargeBinary, String
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from member_svc.models import Base
+from member_svc.db import Base
 
 # queued → running → done | failed; running → running when a restarted process resumes it.
 IMPORT_STATUSES = ("queued", "running", "done", "failed")

@@ -9,16 +9,17 @@ from uuid import UUID
 
 from fastapi import APIRouter, BackgroundTasks, FastAPI, Query, Request, Response
 
+from cppcc_common.change import Change, Changing
 from cppcc_common.db import SessionDep
 from cppcc_common.i18n import negotiate_language
-from member_svc.directory.permissions import Manager
+from member_svc.directory.permissions import MANAGE, Manager
 from member_svc.roster import exporter, service
 from member_svc.roster.errors import FileTooLarge
 from member_svc.roster.jobs import ImportRunner
 from member_svc.roster.policy import DEFAULT_POLICY
 from member_svc.roster.schemas import ImportRead, Mode
+from member_svc.spreadsheets import XLSX
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _RUNNER = "roster_imports"
 
 
@@ -26,7 +27,7 @@ _RUNNER = "roster_imports"
 async def _imports_in_background(app: FastAPI) -> AsyncIterator[None]:
     """Runs inside the service's lifespan: the runner resumes imports a dead process left."""
     runtime = app.state.runtime
-    runner = ImportRunner(runtime.sessionmaker, runtime.clock, DEFAULT_POLICY)
+    runner = ImportRunner(runtime.sessionmaker, runtime.clock, DEFAULT_POLICY, source=runtime.settings.source)
     runtime.extras[_RUNNER] = runner
     runner.start_sweeping()
     try:
@@ -36,6 +37,7 @@ async def _imports_in_background(app: FastAPI) -> AsyncIterator[None]:
 
 
 router = APIRouter(tags=["roster"], lifespan=_imports_in_background)
+Importing = Annotated[Change, Changing(MANAGE)]
 
 
 def _lang(request: Request) -> str:
@@ -81,8 +83,7 @@ async def submit_import(
     request: Request,
     response: Response,
     background: BackgroundTasks,
-    principal: Manager,
-    session: SessionDep,
+    change: Importing,
     term_id: UUID,
     mode: Mode = "all_or_nothing",
     create_missing: bool = True,
@@ -91,16 +92,15 @@ async def submit_import(
     ] = False,
 ) -> ImportRead:
     content = await _body(request, DEFAULT_POLICY.max_file_bytes)
+    assert change.principal is not None  # Changing(MANAGE) always has one
     job = await service.submit_import(
-        session,
-        org_id=principal.org,
+        change,
+        org_id=change.principal.org,
         term_id=term_id,
-        actor=principal.sub,
         mode=mode,
         create_missing=create_missing,
         update_existing=update_existing,
         content=content,
-        now=request.app.state.runtime.clock.now(),
     )
     # Background tasks run after the response, so after the request's transaction committed.
     background.add_task(request.app.state.runtime.extras[_RUNNER].start, job.id)

@@ -1,10 +1,10 @@
 """Roster use cases called by the routes; the import itself runs in `jobs` through `importer`."""
 
-from datetime import datetime
 from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from cppcc_common.change import Change
 from cppcc_common.ids import new_id
 from member_svc.roster import repository
 from member_svc.roster.errors import ImportNotFound
@@ -13,25 +13,24 @@ from member_svc.roster.schemas import Mode
 
 
 async def submit_import(
-    session: AsyncSession,
+    change: Change,
     *,
     org_id: UUID,
     term_id: UUID,
-    actor: UUID,
     mode: Mode,
     create_missing: bool,
     update_existing: bool,
     content: bytes,
-    now: datetime,
 ) -> RosterImport:
     """Queues the upload as it is: reading the workbook is the job's (a small file may inflate to
-    far more than it looks), so the upload is answered at once."""
+    far more than it looks), so the upload is answered at once. The uploader is the job's actor."""
+    session = change.session
     await repository.term_of(session, org_id, term_id)
     job = RosterImport(
         id=new_id(),
         org_id=org_id,
         term_id=term_id,
-        actor_id=actor,
+        actor_id=change.actor,
         mode=mode,
         create_missing=create_missing,
         update_existing=update_existing,
@@ -48,7 +47,7 @@ async def submit_import(
         report=[],
         created_sectors=[],
         created_committees=[],
-        created_at=now,
+        created_at=change.now,
     )
     session.add(job)
     await session.flush()

@@ -1,5 +1,6 @@
-"""Reading and writing roster workbooks (.xlsx) with openpyxl. No database here; blocking, so
-callers in the event loop run it in a thread."""
+"""Reading roster workbooks (.xlsx) with openpyxl, and writing them through the one writer
+(member_svc.spreadsheets). No database here; blocking, so callers in the event loop run it in a
+thread."""
 
 import io
 import itertools
@@ -9,10 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 from xml.etree import ElementTree
 
-from openpyxl import Workbook, load_workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
+from openpyxl import load_workbook
 
 from cppcc_common.errors import AppError
 from member_svc.roster import columns
@@ -28,6 +26,7 @@ from member_svc.roster.errors import (
     UnzipsTooLarge,
 )
 from member_svc.roster.policy import RosterPolicy
+from member_svc.spreadsheets import write_sheet
 
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # the old binary .xls (and .doc …) container
 _SHARED_STRINGS = "application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"
@@ -178,30 +177,10 @@ def _checked_header(header: dict[int, str]) -> dict[int, str]:
     return header
 
 
+# The roster's wide columns; the writer itself is member_svc.spreadsheets.
+WIDTHS = {columns.PHONE: 14, columns.SECTOR: 20, columns.COMMITTEES: 30, columns.POSITION: 28}
+
+
 def write_roster(header: Sequence[str], rows: Iterable[Sequence[str]], *, title: str) -> bytes:
-    """A workbook with one sheet: a bold, frozen header and the rows, every cell as text."""
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title)
-    sheet.freeze_panes = "A2"
-    for index, width in enumerate(_widths(header), start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = width
-    sheet.append([_cell(sheet, h, bold=True) for h in header])
-    for row in rows:
-        sheet.append([_cell(sheet, v) for v in row])
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
-
-
-def _widths(header: Sequence[str]) -> list[int]:
-    wide = {columns.PHONE: 14, columns.SECTOR: 20, columns.COMMITTEES: 30, columns.POSITION: 28}
-    return [wide.get(h, 12) for h in header]
-
-
-def _cell(sheet: Any, value: str, *, bold: bool = False) -> WriteOnlyCell:
-    cell = WriteOnlyCell(sheet, value=value)
-    if value.startswith("="):
-        cell.data_type = "s"  # text, never a formula: an exported name must not run in Excel
-    if bold:
-        cell.font = Font(bold=True)
-    return cell
+    """A roster workbook (the export, the demo's file): the shared writer with the roster's widths."""
+    return write_sheet(header, rows, title=title, widths=WIDTHS)

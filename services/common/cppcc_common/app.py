@@ -24,7 +24,8 @@ from cppcc_common.clock import Clock, SystemClock
 from cppcc_common.consumer import Consumer, ConsumerSpec
 from cppcc_common.db import create_engine, create_read_sessionmaker, create_sessionmaker
 from cppcc_common.docs import docs_router
-from cppcc_common.errors import AppError, install_error_handlers
+from cppcc_common.error_handlers import install_error_handlers
+from cppcc_common.errors import AppError
 from cppcc_common.health import router as health_router
 from cppcc_common.i18n import VaryOnLanguageMiddleware
 from cppcc_common.idempotency import IdempotencyMiddleware

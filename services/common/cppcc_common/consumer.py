@@ -8,6 +8,8 @@ For each message:
    trace continues the event's: the handler's log lines and the events it emits carry the
    producer's trace id.
 3. Commit, then ack. A crash between commit and ack redelivers the message; step 2 skips it.
+   A fetched batch shares one transaction, each event under its own savepoint (`handle_batch`):
+   one commit per batch, and a failing handler undoes only its own event.
 4. On failure: NAK with backoff; at the last allowed delivery the message goes to the
    dead-letter table (and is acked), where operators list it and `replay_dead_letter` re-runs it.
 """
@@ -67,6 +69,18 @@ class ConsumerSpec:
     ack_wait: float = 30.0
     backoff: Sequence[float] = field(default_factory=lambda: (1.0, 5.0, 30.0, 120.0))
     batch: int = 50
+
+
+@dataclass
+class _Delivery:
+    """One message of a fetched batch on its way through the batch's transaction."""
+
+    msg: Msg
+    envelope: CloudEvent
+    data: EventData
+    deliveries: int
+    applied: bool | None = None  # True: applied now; False: applied before (a redelivery)
+    error: BaseException | None = None
 
 
 class Consumer:
@@ -129,63 +143,107 @@ class Consumer:
                 log.warning("fetch failed", extra={"consumer": self.spec.name, "error": repr(exc)})
                 await asyncio.sleep(0.5)
                 continue
-            for msg in msgs:
-                await self.handle(msg)
+            await self.handle_batch(msgs)
 
     async def handle(self, msg: Msg) -> None:
         """Applies one message exactly once (see the module docstring), then acks or naks it."""
-        deliveries = msg.metadata.num_delivered if msg.metadata else 1
-        try:
-            envelope, data = parse_event(msg.data)
-        except (UnknownEventType, MalformedEvent) as exc:
-            await self._dead_letter(msg, None, None, f"{type(exc).__name__}: {exc}", deliveries)
-            await self._ack(msg)
+        await self.handle_batch([msg])
+
+    async def handle_batch(self, msgs: Sequence[Msg]) -> None:
+        """Applies a fetched batch in ONE transaction, each event under a savepoint of its own.
+
+        One commit for the batch instead of one per event (what bounds a busy consumer); an event
+        whose handler fails rolls back only its savepoint and is NAKed or dead-lettered alone.
+        Acks follow the commit. If the commit itself fails, nothing was applied: every event of
+        the batch is NAKed (counted as a failed delivery) and comes back.
+        """
+        work: list[_Delivery] = []
+        for msg in msgs:
+            deliveries = msg.metadata.num_delivered if msg.metadata else 1
+            try:
+                envelope, data = parse_event(msg.data)
+            except (UnknownEventType, MalformedEvent) as exc:
+                await self._dead_letter(msg, None, None, f"{type(exc).__name__}: {exc}", deliveries)
+                await self._ack(msg)
+                continue
+            work.append(_Delivery(msg, envelope, data, deliveries))
+        if not work:
             return
-        handler = self.spec.handlers.get(envelope.type)
+        try:
+            async with self.sessionmaker() as session, session.begin():
+                for delivery in work:
+                    await self._apply(session, delivery)
+        except Exception as exc:  # the commit (or the connection) failed: nothing of the batch holds
+            for delivery in work:
+                delivery.error = delivery.error or exc
+                delivery.applied = None
+        for delivery in work:
+            await self._settle(delivery)
+
+    async def _apply(self, session: AsyncSession, delivery: _Delivery) -> None:
+        envelope = delivery.envelope
         # The producer's trace: this delivery's log lines (and the events it emits) carry it.
         trace_token = trace_id_var.set(trace_id_of(envelope.traceparent))
         try:
-            await self._apply(msg, envelope, data, handler, deliveries)
-        finally:
-            trace_id_var.reset(trace_token)
-
-    async def _apply(
-        self, msg: Msg, envelope: CloudEvent, data: EventData, handler: Handler | None, deliveries: int
-    ) -> None:
-        try:
-            async with self.sessionmaker() as session, session.begin():
+            async with session.begin_nested():
                 change = system_change(
                     session, now=self.clock.now(), source=self.source, traceparent=envelope.traceparent
                 )
-                applied = await apply_once(change, self.spec.name, envelope, data, handler)
+                handler = self.spec.handlers.get(envelope.type)
+                delivery.applied = await apply_once(change, self.spec.name, envelope, delivery.data, handler)
         except Exception as exc:
-            FAILURES.labels(self.spec.name).inc()
-            log.warning(
-                "handler failed",
-                extra={
-                    "consumer": self.spec.name,
-                    "event_id": str(envelope.id),
-                    "deliveries": deliveries,
-                    "error": repr(exc),
-                },
-            )
-            if deliveries >= self.spec.max_deliver:
-                await self._dead_letter(msg, envelope.id, envelope.type, repr(exc), deliveries)
-                await self._ack(msg)
+            delivery.error = exc
+        finally:
+            trace_id_var.reset(trace_token)
+
+    async def _settle(self, delivery: _Delivery) -> None:
+        """After the batch's commit: ack what was applied (or was a duplicate), NAK or dead-letter the rest."""
+        envelope, msg = delivery.envelope, delivery.msg
+        trace_token = trace_id_var.set(trace_id_of(envelope.traceparent))
+        try:
+            if delivery.error is not None or delivery.applied is None:
+                await self._failed(delivery)
+                return
+            if delivery.applied:
+                CONSUMED.labels(self.spec.name, envelope.type).inc()
+                if log.isEnabledFor(logging.INFO):
+                    log.info(
+                        "event handled",
+                        extra={
+                            "consumer": self.spec.name,
+                            "event_id": str(envelope.id),
+                            "type": envelope.type,
+                        },
+                    )
             else:
-                delay = self.spec.backoff[min(deliveries - 1, len(self.spec.backoff) - 1)]
-                await msg.nak(delay=delay)
-            return
-        if applied:
-            CONSUMED.labels(self.spec.name, envelope.type).inc()
-            if log.isEnabledFor(logging.INFO):
-                log.info(
-                    "event handled",
-                    extra={"consumer": self.spec.name, "event_id": str(envelope.id), "type": envelope.type},
-                )
+                DUPLICATES.labels(self.spec.name).inc()
+            await self._ack(msg)
+        finally:
+            trace_id_var.reset(trace_token)
+
+    async def _failed(self, delivery: _Delivery) -> None:
+        FAILURES.labels(self.spec.name).inc()
+        log.warning(
+            "handler failed",
+            extra={
+                "consumer": self.spec.name,
+                "event_id": str(delivery.envelope.id),
+                "deliveries": delivery.deliveries,
+                "error": repr(delivery.error),
+            },
+        )
+        if delivery.deliveries >= self.spec.max_deliver:
+            await self._dead_letter(
+                delivery.msg,
+                delivery.envelope.id,
+                delivery.envelope.type,
+                repr(delivery.error),
+                delivery.deliveries,
+            )
+            await self._ack(delivery.msg)
         else:
-            DUPLICATES.labels(self.spec.name).inc()
-        await self._ack(msg)
+            delay = self.spec.backoff[min(delivery.deliveries - 1, len(self.spec.backoff) - 1)]
+            await delivery.msg.nak(delay=delay)
 
     async def _ack(self, msg: Msg) -> None:
         await msg.ack()

@@ -1,4 +1,6 @@
-"""Errors are types with an HTTP status and a stable code; one handler renders problem+json.
+"""Errors are types with an HTTP status and a stable code; one handler renders problem+json
+(`cppcc_common.error_handlers`). This module is pure — no web framework — so that domain modules
+may raise these errors (the import contracts keep `**.domain` free of FastAPI and Starlette).
 
 RFC 9457 body: type, title, status, detail, instance, plus `code` and (for validation) `errors`.
 Messages are Chinese by default and English with `Accept-Language: en`. No stack trace, SQL or
@@ -7,18 +9,10 @@ What the database refuses as data is 422 `invalid_data`; an unreachable database
 `service_unavailable` with `Retry-After`.
 """
 
-import logging
 import sys
 from typing import Any, ClassVar
 
-from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
-from starlette.exceptions import HTTPException as StarletteHTTPException
-
-from cppcc_common.i18n import Text, negotiate_language
-
-log = logging.getLogger("cppcc.errors")
+from cppcc_common.text import Text
 
 PROBLEM_JSON = "application/problem+json"
 TYPE_BASE = "https://errors.cppcc.example/"
@@ -150,15 +144,6 @@ class DependencyUnavailable(ServiceUnavailable):
         super().__init__(headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
 
 
-_HTTP_CODES: dict[int, tuple[str, Text]] = {
-    400: ("bad_request", Text("请求有误", "Bad request")),
-    404: ("not_found", Text("资源不存在", "Not found")),
-    405: ("method_not_allowed", Text("不支持该请求方法", "Method not allowed")),
-    406: ("not_acceptable", Text("无法提供所需格式", "Not acceptable")),
-    413: ("payload_too_large", Text("请求内容过大", "Payload too large")),
-    415: ("unsupported_media_type", Text("不支持的内容类型", "Unsupported media type")),
-}
-
 # Pydantic error types rendered in Chinese; anything else falls back to a generic sentence.
 _FIELD_MESSAGES: dict[str, Text] = {
     "missing": Text("必填项缺失", "Field required"),
@@ -216,43 +201,6 @@ def field_errors(raw: list[Any], lang: str) -> list[dict[str, Any]]:
     return out
 
 
-def problem_response(request: Request, error: AppError) -> JSONResponse:
-    lang = negotiate_language(request.headers.get("accept-language"))
-    body = error.problem(lang, request.url.path)
-    headers = {"Content-Language": "en" if lang == "en" else "zh-CN", **error.headers}
-    return JSONResponse(body, status_code=error.status, media_type=PROBLEM_JSON, headers=headers)
-
-
-async def _app_error(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, AppError)
-    return problem_response(request, exc)
-
-
-async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, RequestValidationError)
-    lang = negotiate_language(request.headers.get("accept-language"))
-    return problem_response(request, ValidationFailed(errors=field_errors(list(exc.errors()), lang)))
-
-
-_UNPARSABLE_BODY = "There was an error parsing the body"
-
-
-async def _http_error(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, StarletteHTTPException)
-    if exc.status_code == 400 and exc.detail == _UNPARSABLE_BODY:
-        # A body FastAPI cannot even decode (bytes that are not UTF-8) is the same mistake as a body
-        # that is not JSON: 422 `json_invalid`, the status the document names for a bad body.
-        lang = negotiate_language(request.headers.get("accept-language"))
-        raw = [{"type": "json_invalid", "loc": ("body",)}]
-        return problem_response(request, ValidationFailed(errors=field_errors(raw, lang)))
-    code, title = _HTTP_CODES.get(exc.status_code, ("http_error", Text("请求失败", "Request failed")))
-    error = AppError(headers=dict(exc.headers or {}))
-    error.status = exc.status_code  # type: ignore[misc]
-    error.code = code  # type: ignore[misc]
-    error.title = title  # type: ignore[misc]
-    return problem_response(request, error)
-
-
 class InvalidData(AppError):
     """Input the schema let through but the database refuses as data (SQLSTATE class 22: a NUL
     character in text, a number or date out of range): the client's input, so 422, never 500."""
@@ -270,7 +218,7 @@ class InvalidData(AppError):
 _UNAVAILABLE_STATES = {"57P01", "57P02", "57P03", "53300"}
 
 
-def _loaded(module: str, *names: str) -> tuple[type[Exception], ...]:
+def loaded_error_types(module: str, *names: str) -> tuple[type[Exception], ...]:
     """Error types of a database library if this process loaded it, else none.
 
     Looked up, not imported: the gateway loads no database library (the import contracts of
@@ -279,17 +227,17 @@ def _loaded(module: str, *names: str) -> tuple[type[Exception], ...]:
     return () if loaded is None else tuple(getattr(loaded, name) for name in names)
 
 
-def _unreachable() -> tuple[type[Exception], ...]:
+def unreachable_errors() -> tuple[type[Exception], ...]:
     """Errors of an unreachable peer: refused or reset connections, a missing socket, a lookup or
     connect timeout, a pool with no free connection (SQLAlchemy's TimeoutError)."""
     return (
         OSError,
-        *_loaded("sqlalchemy.exc", "TimeoutError"),
-        *_loaded("asyncpg", "PostgresConnectionError"),
+        *loaded_error_types("sqlalchemy.exc", "TimeoutError"),
+        *loaded_error_types("asyncpg", "PostgresConnectionError"),
     )
 
 
-def _sqlstate(exc: BaseException) -> str:
+def sqlstate(exc: BaseException) -> str:
     """The SQLSTATE of a database error, wrapped by SQLAlchemy or raw from asyncpg; "" if none."""
     for candidate in (getattr(exc, "orig", None), exc, exc.__cause__):
         state = getattr(candidate, "sqlstate", None)
@@ -301,11 +249,15 @@ def _sqlstate(exc: BaseException) -> str:
 def database_problem(exc: BaseException) -> AppError | None:
     """What a database error means to the client: 422 for data it refuses, 503 when it cannot be
     reached; None for anything else (a bug: 500)."""
-    state = _sqlstate(exc)
-    if state.startswith("22") or state == "23502" or isinstance(exc, _loaded("sqlalchemy.exc", "DataError")):
+    state = sqlstate(exc)
+    if (
+        state.startswith("22")
+        or state == "23502"
+        or isinstance(exc, loaded_error_types("sqlalchemy.exc", "DataError"))
+    ):
         return InvalidData()
     orig = getattr(exc, "orig", None)
-    unreachable = _unreachable()
+    unreachable = unreachable_errors()
     if (
         state.startswith("08")
         or state in _UNAVAILABLE_STATES
@@ -316,34 +268,3 @@ def database_problem(exc: BaseException) -> AppError | None:
     ):
         return DependencyUnavailable()
     return None
-
-
-async def _database_error(request: Request, exc: Exception) -> JSONResponse:
-    problem = database_problem(exc)
-    if problem is None:
-        return await _unexpected(request, exc)
-    log.warning(
-        "database error answered %s",
-        problem.status,
-        extra={"path": request.url.path, "error": type(exc).__name__, "sqlstate": _sqlstate(exc)},
-    )
-    return problem_response(request, problem)
-
-
-async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-    # Errors raised in a middleware (the idempotency store) reach only this catch-all handler.
-    problem = database_problem(exc)
-    if problem is not None:
-        return problem_response(request, problem)
-    log.exception("unhandled error", extra={"path": request.url.path})
-    return problem_response(request, InternalError())
-
-
-def install_error_handlers(app: FastAPI) -> None:
-    """Render every error of the app as problem+json."""
-    app.add_exception_handler(AppError, _app_error)
-    app.add_exception_handler(RequestValidationError, _validation_error)
-    app.add_exception_handler(StarletteHTTPException, _http_error)
-    for kind in (*_loaded("sqlalchemy.exc", "DBAPIError"), *_unreachable()):
-        app.add_exception_handler(kind, _database_error)
-    app.add_exception_handler(Exception, _unexpected)

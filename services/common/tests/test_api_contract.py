@@ -14,7 +14,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from cppcc_common.auth import PUBLIC, Permission
 from cppcc_common.docs import CSP, docs_router
-from cppcc_common.errors import Conflict, install_error_handlers
+from cppcc_common.error_handlers import install_error_handlers
+from cppcc_common.errors import Conflict
 from cppcc_common.i18n import VaryOnLanguageMiddleware
 from cppcc_common.openapi import install_openapi, problems
 from cppcc_common.query import reject_unknown_query_parameters

@@ -27,7 +27,8 @@ from cppcc_common.auth import (
     routes_without_permission,
 )
 from cppcc_common.clock import FakeClock
-from cppcc_common.errors import Unauthenticated, install_error_handlers
+from cppcc_common.error_handlers import install_error_handlers
+from cppcc_common.errors import Unauthenticated
 from cppcc_common.testing.tokens import JwksServer, TestIssuer
 
 issuer = TestIssuer()

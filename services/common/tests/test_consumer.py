@@ -6,7 +6,7 @@ from typing import Any
 from uuid import UUID
 
 from mech_support import WidgetChangedV1, widgets
-from sqlalchemy import insert, select, text, update
+from sqlalchemy import event, insert, select, text, update
 
 from cppcc_common.change import Change
 from cppcc_common.clock import FakeClock
@@ -203,3 +203,40 @@ async def test_events_are_handled_without_waiting_for_a_batch_to_fill(sessionmak
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
+
+
+async def test_a_failing_event_in_a_batch_is_retried_alone_while_the_others_commit(
+    engine: Any, sessionmaker: Any, js: Any
+) -> None:
+    """A fetched batch commits once, each event under its own savepoint: the one whose handler
+    fails is undone alone and redelivered; the others are applied exactly once."""
+    widgets_ = [await _widget(sessionmaker) for _ in range(5)]
+    flaky = widgets_[2]
+    attempts: list[UUID] = []
+
+    async def sometimes(change: Change, envelope: CloudEvent, data: EventData) -> None:
+        assert isinstance(data, WidgetChangedV1)
+        await _apply(change, envelope, data)
+        attempts.append(data.widget_id)
+        if data.widget_id == flaky and attempts.count(flaky) == 1:
+            raise RuntimeError("first delivery fails after writing")
+
+    for widget_id in widgets_:
+        await _publish(js, _event(widget_id))
+    consumer = Consumer(_spec("batched", sometimes, backoff=(0.05,)), js, sessionmaker)
+    await consumer.start()
+    commits: list[object] = []
+    listener = commits.append
+    event.listen(engine.sync_engine, "commit", listener)
+    try:
+        await consumer.handle_batch(await consumer._sub.fetch(5, timeout=5))  # one batch of all five
+    finally:
+        event.remove(engine.sync_engine, "commit", listener)
+    assert len(commits) == 1  # one commit for the batch, not one per event
+    assert [await _applied(engine, w) for w in widgets_] == [1, 1, 0, 1, 1]
+
+    async def all_applied() -> bool:
+        return all([await _applied(engine, w) == 1 for w in widgets_])
+
+    await _run_until(consumer, all_applied)
+    assert attempts.count(flaky) == 2 and len(attempts) == 6

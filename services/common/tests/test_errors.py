@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 from pydantic import BaseModel, ConfigDict, Field
 
 from cppcc_common.auth import PUBLIC
-from cppcc_common.errors import NotFound, install_error_handlers
+from cppcc_common.error_handlers import install_error_handlers
+from cppcc_common.errors import NotFound
 from cppcc_common.i18n import negotiate_language
 from cppcc_common.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 

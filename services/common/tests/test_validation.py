@@ -17,7 +17,7 @@ from sqlalchemy import text
 
 from cppcc_common.auth import PUBLIC
 from cppcc_common.db import SessionDep, create_engine, create_sessionmaker
-from cppcc_common.errors import install_error_handlers
+from cppcc_common.error_handlers import install_error_handlers
 from cppcc_common.pagination import CursorQuery, decode_cursor
 from cppcc_common.testing.hostile import BAD_DATES, BAD_DATETIMES, text_with_a_control_character
 from cppcc_common.validation import BUSINESS_DATES, BoundedDatetime, HeaderText, PatchModel, RequestModel

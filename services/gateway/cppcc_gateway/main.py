@@ -14,7 +14,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from cppcc_common.auth import PUBLIC, JwksKeySource, TokenVerifier
 from cppcc_common.docs import docs_router
-from cppcc_common.errors import NotFound, install_error_handlers
+from cppcc_common.error_handlers import install_error_handlers
+from cppcc_common.errors import NotFound
 from cppcc_common.i18n import VaryOnLanguageMiddleware
 from cppcc_common.logging import configure_logging
 from cppcc_common.middleware import BodySizeLimitMiddleware, install_common_middleware

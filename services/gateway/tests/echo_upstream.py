@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import StreamingResponse
 
-from cppcc_common.errors import install_error_handlers
+from cppcc_common.error_handlers import install_error_handlers
 
 app = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
 install_error_handlers(app)
