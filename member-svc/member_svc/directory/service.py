@@ -23,10 +23,10 @@ from cppcc_common.contracts.member import (
     UnitUserAddedV1,
 )
 from cppcc_common.events import EventData, make_event
-from cppcc_common.i18n import Text
 from cppcc_common.ids import new_id
 from cppcc_common.outbox import stage
 from cppcc_common.pagination import decode_cursor, decode_id_cursor, invalid_cursor, page_after, page_of
+from cppcc_common.text import Text
 from cppcc_common.versioning import IfMatch, check_version
 from member_svc.directory.errors import (
     AlreadyMember,

@@ -1,5 +1,5 @@
 from cppcc_common.errors import AppError, NotFound
-from cppcc_common.i18n import Text
+from cppcc_common.text import Text
 
 
 class ProposalNotFound(NotFound):
