@@ -22,7 +22,7 @@ from cppcc_common.versioning import IfMatch, check_version
 from proposal_svc.proposals import domain, members, repository
 from proposal_svc.proposals.domain import LIFECYCLE, Action, Content, Facts, Status
 from proposal_svc.proposals.errors import NotACurrentMember, ProposalNotFound, ProposalVersionMismatch
-from proposal_svc.proposals.models import Proposal, ProposalHistory
+from proposal_svc.proposals.models import Proposal, ProposalHistory, ProposalProposer
 from proposal_svc.proposals.schemas import ProposalDraft, ProposalUpdate
 
 Decide = Callable[[Facts], Awaitable[Decision[Status]]]
@@ -91,6 +91,16 @@ async def create_draft(change: Change, draft: ProposalDraft) -> Proposal:
         **decision.changes,
     )
     change.session.add(proposal)
+    change.session.add(
+        ProposalProposer(
+            proposal_id=proposal.id,
+            person_id=proposal.first_proposer_id,
+            role="first",
+            position=0,
+            status="confirmed",
+            responded_at=change.now,
+        )
+    )
     _record(change, proposal, "create", None)
     await change.session.flush()
     return proposal
