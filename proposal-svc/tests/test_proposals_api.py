@@ -1,6 +1,7 @@
 """Drafting and submitting proposals through the API, on a real database and NATS."""
 
 import asyncio
+import secrets
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -10,6 +11,7 @@ import nats
 import pytest
 from sqlalchemy import text
 
+from cppcc_common.change import trace_id_of
 from cppcc_common.contracts.member import PlenarySessionScheduledV1
 from cppcc_common.db import create_engine
 from cppcc_common.events import make_event
@@ -325,3 +327,62 @@ async def test_editing_a_draft_needs_if_match_with_a_strong_current_tag(
         f"/api/v1/proposals/{uuid.uuid4()}", json=change, headers={**people["member"], "If-Match": "*"}
     )
     assert missing_draft.status_code == 404  # `*` matches an existing resource only
+
+
+async def test_the_submitted_event_carries_the_requests_trace(
+    client: httpx.AsyncClient, settings: Settings, people: Any
+) -> None:
+    """The event continues the trace of the request that made the change (a child span of it), and
+    names the version the change produced."""
+    trace_id = secrets.token_hex(16)
+    traceparent = f"00-{trace_id}-{secrets.token_hex(8)}-01"
+    draft = await _draft(client, people["member"])
+    submitted = await client.post(
+        f"/api/v1/proposals/{draft['id']}/submit", headers={**people["member"], "traceparent": traceparent}
+    )
+    assert submitted.status_code == 200, submitted.text
+    nc = await nats.connect(settings.nats_url)
+    try:
+        event = await wait_for_event(
+            nc.jetstream(), "cppcc.proposal.submitted.v1", lambda e: e.subject == draft["id"]
+        )
+    finally:
+        await nc.close()
+    assert trace_id_of(event.traceparent) == trace_id and event.traceparent != traceparent
+    assert event.data["version"] == submitted.json()["version"] == 2
+    assert event.actorid == MEMBER
+    assert event.time == datetime.fromisoformat(submitted.json()["submitted_at"])
+
+
+async def test_every_change_of_a_proposal_leaves_a_history_row(
+    client: httpx.AsyncClient, settings: Settings, people: Any
+) -> None:
+    """Creating, editing and submitting: who did what, from which status to which, when."""
+    draft = await _draft(client, people["member"])
+    url = f"/api/v1/proposals/{draft['id']}"
+    edited = await client.patch(
+        url, json={"title": "改过的案由"}, headers={**people["member"], "If-Match": '"1"'}
+    )
+    submitted = await client.post(f"{url}/submit", headers=people["member"])
+    assert edited.status_code == 200 and submitted.status_code == 200
+    engine = create_engine(settings.database_url, pool_size=1)
+    async with engine.connect() as conn:
+        rows = (
+            await conn.execute(
+                text(
+                    "SELECT action, from_status, to_status, actor_id, at FROM proposal_history"
+                    " WHERE proposal_id = :p ORDER BY at, action"
+                ),
+                {"p": draft["id"]},
+            )
+        ).all()
+    await engine.dispose()
+    assert [(r.action, r.from_status, r.to_status, r.actor_id) for r in rows] == [
+        ("create", None, "draft", MEMBER),
+        ("edit", "draft", "draft", MEMBER),
+        ("submit", "draft", "submitted", MEMBER),
+    ]
+    assert [r.at for r in rows] == [
+        datetime.fromisoformat(x)
+        for x in (draft["created_at"], edited.json()["updated_at"], submitted.json()["updated_at"])
+    ]

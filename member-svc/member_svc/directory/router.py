@@ -8,7 +8,6 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Query, Response
 
 from cppcc_common.auth import Principal
-from cppcc_common.change import Change
 from cppcc_common.db import SessionDep
 from cppcc_common.openapi import problems
 from cppcc_common.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery
@@ -62,12 +61,6 @@ from member_svc.directory.schemas import Status as MemberStatus
 router = APIRouter(tags=["directory"])
 
 
-def _org(change: Change) -> UUID:
-    """The organization the change is made in: the signed-in principal's."""
-    assert change.principal is not None  # every route here checks a permission
-    return change.principal.org
-
-
 @router.get(
     "/api/v1/orgs/current", response_model=OrganizationRead, summary="My organization, terms and sessions"
 )
@@ -91,7 +84,7 @@ async def current_org(principal: Anyone, session: SessionDep) -> OrganizationRea
     summary="Add a term (届)",
 )
 async def add_term(body: TermCreate, change: Managing) -> TermRead:
-    return TermRead.model_validate(await service.add_term(change, org_id=_org(change), data=body))
+    return TermRead.model_validate(await service.add_term(change, org_id=change.person.org, data=body))
 
 
 @router.post(
@@ -102,7 +95,7 @@ async def add_term(body: TermCreate, change: Managing) -> TermRead:
     summary="Schedule a plenary session (次会议) and its session-proposal window",
 )
 async def schedule_session(body: SessionCreate, change: Managing) -> SessionRead:
-    plenary = await service.schedule_session(change, org_id=_org(change), data=body)
+    plenary = await service.schedule_session(change, org_id=change.person.org, data=body)
     return SessionRead.model_validate(plenary)
 
 
@@ -123,7 +116,7 @@ async def get_policy(principal: Manager, session: SessionDep) -> PolicyValues:
 )
 async def put_policy(body: PolicyValues, change: SettingPolicy) -> PolicyValues:
     policy = await service.set_policy(
-        change, org_id=_org(change), policy=DirectoryPolicy(**body.model_dump())
+        change, org_id=change.person.org, policy=DirectoryPolicy(**body.model_dump())
     )
     return PolicyValues(**policy.model_dump())
 
@@ -149,7 +142,7 @@ def _named_routes(
         summary=f"Create one of {tag}",
     )
     async def create_named(body: NamedCreate, change: Managing) -> NamedRead:
-        row = await create(change, org_id=_org(change), name=body.name)
+        row = await create(change, org_id=change.person.org, name=body.name)
         return NamedRead.model_validate(row)
 
 
@@ -164,7 +157,7 @@ _named_routes("/api/v1/committees", Committee, service.create_committee, "commit
     summary="Set the sector's conveners (first convener first) and liaison officer",
 )
 async def set_officers(sector_id: UUID, body: SectorOfficers, change: Managing) -> Response:
-    await service.set_sector_officers(change, org_id=_org(change), sector_id=sector_id, data=body)
+    await service.set_sector_officers(change, org_id=change.person.org, sector_id=sector_id, data=body)
     return Response(status_code=204)
 
 
@@ -237,7 +230,7 @@ async def get_unit(
     summary="Register a handling unit",
 )
 async def create_unit(body: UnitCreate, change: Managing) -> UnitRead:
-    unit = await service.create_unit(change, org_id=_org(change), name=body.name, kind=body.kind)
+    unit = await service.create_unit(change, org_id=change.person.org, name=body.name, kind=body.kind)
     return UnitRead.model_validate(unit)
 
 
@@ -251,7 +244,7 @@ async def create_unit(body: UnitCreate, change: Managing) -> UnitRead:
 )
 async def add_unit_user(unit_id: UUID, body: UnitUserCreate, change: Managing) -> NamedRead:
     person = await service.add_unit_user(
-        change, org_id=_org(change), unit_id=unit_id, name=body.name, phone=body.phone
+        change, org_id=change.person.org, unit_id=unit_id, name=body.name, phone=body.phone
     )
     return NamedRead(id=person.id, name=person.name)
 
@@ -271,7 +264,7 @@ async def _read(session: SessionDep, member: Member, response: Response | None =
     summary="Add a member to a term (creates the account if the phone is new)",
 )
 async def register_member(body: MemberCreate, change: Managing, response: Response) -> MemberRead:
-    member = await service.register_member(change, org_id=_org(change), data=body)
+    member = await service.register_member(change, org_id=change.person.org, data=body)
     return await _read(change.session, member, response)
 
 
@@ -335,7 +328,7 @@ async def update_member(
     expected: ExpectedVersion,
 ) -> MemberRead:
     member = await service.update_member(
-        change, org_id=_org(change), member_id=member_id, changes=body, expected_version=expected
+        change, org_id=change.person.org, member_id=member_id, changes=body, expected_version=expected
     )
     return await _read(change.session, member, response)
 
@@ -355,7 +348,7 @@ async def change_status(
     expected: OptionalExpectedVersion,
 ) -> MemberRead:
     member = await service.change_status(
-        change, org_id=_org(change), member_id=member_id, body=body, expected_version=expected
+        change, org_id=change.person.org, member_id=member_id, body=body, expected_version=expected
     )
     return await _read(change.session, member, response)
 

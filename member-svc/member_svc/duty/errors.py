@@ -1,7 +1,7 @@
 """The duty ledger's errors (problem+json codes `duty.*`)."""
 
 from cppcc_common.errors import AppError, InvalidTransition
-from cppcc_common.i18n import Text
+from cppcc_common.text import Text
 
 
 class YearClosed(InvalidTransition):

@@ -13,8 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from cppcc_common.ids import new_id
 from cppcc_common.pagination import decode_cursor, encode_cursor
 from member_svc.directory.models import Member, Sector, Term
+from member_svc.duty.domain import HeldStatus
 from member_svc.duty.entries import EntryDraft, Rule
-from member_svc.duty.lifecycle import HeldStatus
 from member_svc.duty.models import (
     AnnualReport,
     ClosedYear,

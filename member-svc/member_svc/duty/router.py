@@ -15,7 +15,6 @@ from cppcc_common.change import Change, Changing
 from cppcc_common.clock import SHANGHAI
 from cppcc_common.db import SessionDep
 from cppcc_common.errors import NotFound, PayloadTooLarge, ValidationFailed
-from cppcc_common.i18n import Text
 from cppcc_common.openapi import problems, raw_body
 from cppcc_common.pagination import (
     DEFAULT_LIMIT,
@@ -25,10 +24,11 @@ from cppcc_common.pagination import (
     encode_id_cursor,
     invalid_cursor,
 )
+from cppcc_common.text import Text
 from cppcc_common.validation import HeaderText
 from member_svc.duty import exporter, repository, service
+from member_svc.duty.domain import HeldAction, HeldStatus
 from member_svc.duty.exporter import CENTS
-from member_svc.duty.lifecycle import HeldAction, HeldStatus
 from member_svc.duty.models import LedgerEntry
 from member_svc.duty.schemas import (
     AnnualReportRead,
@@ -91,12 +91,6 @@ def _year(request: Request, year: int | None) -> int:
         return year
     now: datetime = request.app.state.runtime.clock.now()
     return now.astimezone(SHANGHAI).year
-
-
-def _by(change: Change) -> Principal:
-    """The principal of a route's change (`Changing(permission)` always has one)."""
-    assert change.principal is not None
-    return change.principal
 
 
 T = TypeVar("T")
@@ -217,7 +211,7 @@ async def held_entries(
 )
 async def apply_held_entry(held_id: UUID, change: Closing) -> HeldEntryRead:
     held = await service.decide_held_entry(
-        change, org_id=_by(change).org, held_id=held_id, action=HeldAction.APPLY
+        change, org_id=change.person.org, held_id=held_id, action=HeldAction.APPLY
     )
     return HeldEntryRead.model_validate(held)
 
@@ -229,7 +223,7 @@ async def apply_held_entry(held_id: UUID, change: Closing) -> HeldEntryRead:
 )
 async def dismiss_held_entry(held_id: UUID, change: Closing) -> HeldEntryRead:
     held = await service.decide_held_entry(
-        change, org_id=_by(change).org, held_id=held_id, action=HeldAction.DISMISS
+        change, org_id=change.person.org, held_id=held_id, action=HeldAction.DISMISS
     )
     return HeldEntryRead.model_validate(held)
 
@@ -319,7 +313,7 @@ async def list_tables(
 )
 async def add_table(body: ScoringTableCreate, change: Administering) -> ScoringTableRead:
     table = await service.add_scoring_table(
-        change, org_id=_by(change).org, effective_from=body.effective_from, values=body.values
+        change, org_id=change.person.org, effective_from=body.effective_from, values=body.values
     )
     return ScoringTableRead.model_validate(table)
 
@@ -328,7 +322,7 @@ async def add_table(body: ScoringTableCreate, change: Administering) -> ScoringT
     "/recompute", response_model=Recomputed, summary="Recompute a year with the tables in force (admin)"
 )
 async def recompute(change: Administering, year: Year) -> Recomputed:
-    count = await service.recompute_year(change, org_id=_by(change).org, year=year)
+    count = await service.recompute_year(change, org_id=change.person.org, year=year)
     return Recomputed(year=year, events=count)
 
 
@@ -360,7 +354,7 @@ async def file_report(
         raise PayloadTooLarge()
     if not content or not 2000 <= year <= 2100:
         raise ValidationFailed(Text("文件为空或年度无效。", "The file is empty or the year is invalid."))
-    principal = _by(change)
+    principal = change.person
     report = await service.file_annual_report(
         change,
         org_id=principal.org,
@@ -379,5 +373,5 @@ async def file_report(
     summary="Close a member's duty year (rule 26: standing members need the annual report)",
 )
 async def close_year(person_id: UUID, change: Closing, year: Year) -> ClosedYearRead:
-    closed = await service.close_year(change, org_id=_by(change).org, person_id=person_id, year=year)
+    closed = await service.close_year(change, org_id=change.person.org, person_id=person_id, year=year)
     return ClosedYearRead.model_validate(closed)

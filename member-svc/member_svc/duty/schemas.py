@@ -7,7 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from cppcc_common.pagination import Page
 from cppcc_common.validation import BoundedDate, RequestModel
-from member_svc.duty.lifecycle import HeldStatus
+from member_svc.duty.domain import HeldStatus
 
 
 class RecordRead(BaseModel):

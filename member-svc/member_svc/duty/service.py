@@ -19,9 +19,7 @@ from cppcc_common.events import CloudEvent, EventData, parse_event
 from cppcc_common.ids import new_id
 from member_svc.directory.models import Member, Term
 from member_svc.duty import repository
-from member_svc.duty.entries import EntryDraft, Rule, act_time, draft_entries, duty_date
-from member_svc.duty.errors import BAD_TABLE, AnnualReportMissing, ScoringTableExists
-from member_svc.duty.lifecycle import (
+from member_svc.duty.domain import (
     DUTY_YEAR,
     HELD_ENTRY,
     HeldAction,
@@ -29,6 +27,8 @@ from member_svc.duty.lifecycle import (
     YearAction,
     year_status,
 )
+from member_svc.duty.entries import EntryDraft, Rule, act_time, draft_entries, duty_date
+from member_svc.duty.errors import BAD_TABLE, AnnualReportMissing, ScoringTableExists
 from member_svc.duty.models import AnnualReport, ClosedYear, ExitReviewAlert, HeldEntry, ScoringTable
 from member_svc.duty.policy import Category, DutyPolicy
 from member_svc.duty.scoring import (

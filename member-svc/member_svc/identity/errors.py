@@ -1,7 +1,7 @@
 from typing import Any, ClassVar
 
 from cppcc_common.errors import AppError
-from cppcc_common.i18n import Text
+from cppcc_common.text import Text
 
 
 class InvalidCredentials(AppError):

@@ -67,12 +67,6 @@ def _ctx(request: Request) -> tuple[Settings, KeyCipher]:
     return runtime.settings, runtime.extras["cipher"]
 
 
-def _by(change: Change) -> Principal:
-    """The principal of a route's change (`Changing(permission)` always has one)."""
-    assert change.principal is not None
-    return change.principal
-
-
 def _ip(request: Request) -> str | None:
     return request.client.host if request.client else None
 
@@ -188,7 +182,7 @@ async def change_password(body: PasswordChangeRequest, change: SignedIn, request
     settings, cipher = _ctx(request)
     return await service.change_password(
         change,
-        person_id=_by(change).sub,
+        person_id=change.person.sub,
         current=body.current_password,
         new=body.new_password,
         settings=settings,
@@ -315,7 +309,7 @@ async def list_partner_clients(
 )
 async def create_partner_client(body: PartnerClientCreate, change: Administering) -> PartnerClientWithSecret:
     client, secret = await partners.register_client(
-        change, org_id=_by(change).org, unit_id=body.unit_id, name=body.name
+        change, org_id=change.person.org, unit_id=body.unit_id, name=body.name
     )
     return PartnerClientWithSecret(
         **PartnerClientRead.model_validate(client).model_dump(), client_secret=secret
@@ -332,7 +326,7 @@ async def rotate_partner_secret(
     client_uuid: UUID, change: Administering, request: Request
 ) -> PartnerClientWithSecret:
     settings, _ = _ctx(request)
-    client = await partners.get_client(change.session, _by(change).org, client_uuid)
+    client = await partners.get_client(change.session, change.person.org, client_uuid)
     secret = await partners.rotate_secret(
         change, client, overlap=timedelta(hours=settings.partner_secret_overlap_hours)
     )
@@ -343,6 +337,6 @@ async def rotate_partner_secret(
 
 @router.delete("/api/v1/partner-clients/{client_uuid}", status_code=204, summary="Revoke a partner system")
 async def revoke_partner_client(client_uuid: UUID, change: Administering) -> Response:
-    client = await partners.get_client(change.session, _by(change).org, client_uuid)
+    client = await partners.get_client(change.session, change.person.org, client_uuid)
     partners.revoke_client(change, client)
     return Response(status_code=204)

@@ -1,5 +1,5 @@
 from cppcc_common.errors import AppError, NotFound, PayloadTooLarge, ValidationFailed
-from cppcc_common.i18n import Text
+from cppcc_common.text import Text
 
 XLSX_HINT = Text(
     "请上传 Excel 2007 及以上格式（.xlsx）的名单。", "Upload the roster as an Excel workbook (.xlsx)."

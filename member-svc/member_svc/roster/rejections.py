@@ -3,7 +3,7 @@
 from dataclasses import dataclass, field
 from typing import Any
 
-from cppcc_common.i18n import Text
+from cppcc_common.text import Text
 
 REASONS: dict[str, Text] = {
     "name_missing": Text("姓名为空", "The name is empty"),

@@ -1,13 +1,21 @@
 """The proposal state machine and its rules as data plus pure functions (no framework, no I/O).
 
-Each action checks the transition table, applies the rules of DOMAIN.md §7 it touches, and
-returns the new status; the service layer persists it and stages the event.
+`LIFECYCLE` is the machine (DOMAIN.md §2). Each action checks it, applies the rules of DOMAIN.md §7
+it touches, and returns a `Decision` (the new status, the fields to set, the events); the one
+transition function in `service.py` persists it, writes the history row, bumps the version and
+emits the events.
 """
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
+from uuid import UUID
 
+from cppcc_common.contracts.proposal import ProposalSubmittedV1
+from cppcc_common.transitions import Decision, TransitionTable
+from proposal_svc.proposals.errors import ProposalIncomplete, ProposalInvalidTransition
 from proposal_svc.proposals.policy import ProposalPolicy
 
 
@@ -26,6 +34,7 @@ class Status(StrEnum):
 
 
 class Action(StrEnum):
+    EDIT = "edit"
     SUBMIT = "submit"
     RETURN = "return"
     FILE = "file"
@@ -39,37 +48,35 @@ class Action(StrEnum):
     DISSATISFIED = "dissatisfied"
 
 
-# (from status, action) -> to status: the lifecycle of DOMAIN.md §2.
-TRANSITIONS: dict[tuple[Status, Action], Status] = {
-    (Status.DRAFT, Action.SUBMIT): Status.SUBMITTED,
-    (Status.SUBMITTED, Action.RETURN): Status.DRAFT,
-    (Status.SUBMITTED, Action.FILE): Status.FILED,
-    (Status.SUBMITTED, Action.NOT_FILE): Status.NOT_FILED,
-    (Status.SUBMITTED, Action.MERGE): Status.MERGED,
-    (Status.SUBMITTED, Action.WITHDRAW): Status.WITHDRAWN,
-    (Status.FILED, Action.WITHDRAW): Status.WITHDRAWN,
-    (Status.FILED, Action.ASSIGN): Status.ASSIGNED,
-    (Status.ASSIGNED, Action.ACCEPT): Status.HANDLING,
-    (Status.HANDLING, Action.REPLY): Status.REPLIED,
-    (Status.REHANDLING, Action.REPLY): Status.REPLIED,
-    (Status.REPLIED, Action.EVALUATE): Status.CONCLUDED,
-    (Status.REPLIED, Action.DISSATISFIED): Status.REHANDLING,
-}
+# (from status, action) -> to status: the lifecycle of DOMAIN.md §2. Editing is an action too, so
+# that "only a draft may be edited" is this table's answer, not a check beside it.
+LIFECYCLE: TransitionTable[Status, Action] = TransitionTable(
+    {
+        (Status.DRAFT, Action.EDIT): Status.DRAFT,
+        (Status.DRAFT, Action.SUBMIT): Status.SUBMITTED,
+        (Status.SUBMITTED, Action.RETURN): Status.DRAFT,
+        (Status.SUBMITTED, Action.FILE): Status.FILED,
+        (Status.SUBMITTED, Action.NOT_FILE): Status.NOT_FILED,
+        (Status.SUBMITTED, Action.MERGE): Status.MERGED,
+        (Status.SUBMITTED, Action.WITHDRAW): Status.WITHDRAWN,
+        (Status.FILED, Action.WITHDRAW): Status.WITHDRAWN,
+        (Status.FILED, Action.ASSIGN): Status.ASSIGNED,
+        (Status.ASSIGNED, Action.ACCEPT): Status.HANDLING,
+        (Status.HANDLING, Action.REPLY): Status.REPLIED,
+        (Status.REHANDLING, Action.REPLY): Status.REPLIED,
+        (Status.REPLIED, Action.EVALUATE): Status.CONCLUDED,
+        (Status.REPLIED, Action.DISSATISFIED): Status.REHANDLING,
+    },
+    error=ProposalInvalidTransition,
+)
+
+# What the first proposer may do to their own proposal; the office's actions come with their routes.
+PROPOSER_ACTIONS = frozenset({Action.EDIT, Action.SUBMIT})
 
 
-class TransitionNotAllowed(Exception):
-    def __init__(self, status: Status, action: Action) -> None:
-        super().__init__(f"{action} not allowed in {status}")
-        self.status = status
-        self.action = action
-
-
-def next_status(status: Status, action: Action) -> Status:
-    """The status after `action`, or TransitionNotAllowed."""
-    try:
-        return TRANSITIONS[(status, action)]
-    except KeyError:
-        raise TransitionNotAllowed(status, action) from None
+def may_act(action: Action, *, actor: UUID | None, first_proposer_id: UUID) -> bool:
+    """Who may take `action` on a proposal they can see (else 403): today only its first proposer."""
+    return action in PROPOSER_ACTIONS and actor == first_proposer_id
 
 
 @dataclass(frozen=True)
@@ -111,12 +118,6 @@ def content_violations(content: Content, policy: ProposalPolicy, *, complete: bo
     return problems
 
 
-def submit(status: Status, content: Content, policy: ProposalPolicy) -> tuple[Status, list[RuleViolation]]:
-    """Submitting a draft: the new status, or the rule violations that prevent it."""
-    new_status = next_status(status, Action.SUBMIT)
-    return new_status, content_violations(content, policy, complete=True)
-
-
 class Kind(StrEnum):
     SESSION = "session"
     ORDINARY = "ordinary"
@@ -134,3 +135,69 @@ def derive_kind(submitted_at: datetime, windows: list[SessionWindow]) -> Kind:
     """Rule 5: a session proposal if submitted inside a session window, otherwise ordinary."""
     inside = any(w.opens_at <= submitted_at <= w.closes_at for w in windows)
     return Kind.SESSION if inside else Kind.ORDINARY
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What the rules read of a stored proposal."""
+
+    id: UUID
+    org_id: UUID
+    status: Status
+    content: Content
+    first_proposer_id: UUID
+    version: int
+
+
+def refuse(violations: list[RuleViolation], policy: ProposalPolicy) -> None:
+    """Rule 1's 422 listing every violation, or nothing when there is none."""
+    if violations:
+        raise ProposalIncomplete.listing([(v.field, v.code) for v in violations], policy.model_dump())
+
+
+_CONTENT_FIELDS = ("title", "situation", "suggestions")
+
+
+def _content_after(content: Content, changes: Mapping[str, Any]) -> Content:
+    given = {name: changes[name] for name in _CONTENT_FIELDS if name in changes}
+    if "suggestions" in given:
+        given["suggestions"] = tuple(given["suggestions"])
+    return replace(content, **given)
+
+
+def _trimmed(fields: Mapping[str, Any]) -> dict[str, Any]:
+    return {name: value.strip() if name == "title" and value else value for name, value in fields.items()}
+
+
+def draft(fields: Mapping[str, Any], policy: ProposalPolicy) -> Decision[Status]:
+    """A new draft of `fields` (title trimmed): it may be incomplete but not over the limits (rule 1)."""
+    changes = _trimmed(fields)
+    refuse(content_violations(_content_after(Content("", "", ()), changes), policy, complete=False), policy)
+    return Decision(Status.DRAFT, changes)
+
+
+def edit(proposal: Facts, fields: Mapping[str, Any], policy: ProposalPolicy) -> Decision[Status]:
+    """Editing a draft: the fields given (title trimmed), still within the limits (rule 1)."""
+    status = LIFECYCLE.check(proposal.status, Action.EDIT)
+    changes = _trimmed(fields)
+    refuse(content_violations(_content_after(proposal.content, changes), policy, complete=False), policy)
+    return Decision(status, changes)
+
+
+def submit(
+    proposal: Facts, policy: ProposalPolicy, *, now: datetime, windows: list[SessionWindow]
+) -> Decision[Status]:
+    """Submitting a draft (rule 1 complete), of the kind its time says (rule 5), announced."""
+    status = LIFECYCLE.check(proposal.status, Action.SUBMIT)
+    refuse(content_violations(proposal.content, policy, complete=True), policy)
+    kind = derive_kind(now, windows)
+    submitted = ProposalSubmittedV1(
+        proposal_id=proposal.id,
+        org_id=proposal.org_id,
+        title=proposal.content.title,
+        kind=kind,
+        first_proposer_id=proposal.first_proposer_id,
+        submitted_at=now,
+        version=proposal.version + 1,  # the version this change makes (each change bumps it by one)
+    )
+    return Decision(status, {"kind": kind, "submitted_at": now}, events=(submitted,))

@@ -1,5 +1,8 @@
-from cppcc_common.errors import AppError, NotFound
-from cppcc_common.i18n import Text
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from cppcc_common.errors import AppError, InvalidTransition, NotFound, PreconditionFailed
+from cppcc_common.text import Text
 
 
 class ProposalNotFound(NotFound):
@@ -7,8 +10,9 @@ class ProposalNotFound(NotFound):
     detail = Text("提案不存在或无权查看。", "The proposal does not exist or is not visible to you.")
 
 
-class ProposalInvalidTransition(AppError):
-    status = 409
+class ProposalInvalidTransition(InvalidTransition):
+    """409 from the proposal lifecycle table (domain.LIFECYCLE)."""
+
     code = "proposal.invalid_transition"
     title = Text("提案当前状态不允许此操作", "Not allowed in the proposal's current status")
     detail = Text(
@@ -27,9 +31,27 @@ class ProposalIncomplete(AppError):
         "A title, the situation and analysis, and at least one suggestion are required.",
     )
 
+    @classmethod
+    def listing(
+        cls, violations: Iterable[tuple[str, str]], limits: Mapping[str, Any]
+    ) -> "ProposalIncomplete":
+        """The 422 naming each (field, code) violated, its message filled in with the policy's limits."""
+        return cls(
+            errors=[
+                {
+                    "field": field,
+                    "code": code,
+                    "message": VIOLATION_MESSAGES[code].zh.format(**limits),
+                    "message_en": VIOLATION_MESSAGES[code].en.format(**limits),
+                }
+                for field, code in violations
+            ]
+        )
 
-class ProposalVersionMismatch(AppError):
-    status = 412
+
+class ProposalVersionMismatch(PreconditionFailed):
+    """412 from `check_version` on a proposal."""
+
     code = "proposal.version_mismatch"
     title = Text("提案已被修改", "The proposal has changed")
     detail = Text("提案已被修改，请刷新后重试。", "The proposal changed since you read it; reload and retry.")

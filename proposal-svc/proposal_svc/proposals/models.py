@@ -31,6 +31,25 @@ class Proposal(Base):
     version: Mapped[int] = mapped_column(default=1)
 
 
+class ProposalProposer(Base):
+    """A proposer of a proposal (rule 4): the first proposer (position 0, confirmed from the start)
+    or a co-signer, who counts only once `confirmed` before `respond_by`. A proposer merged in
+    from another proposal (rule 8) keeps `merged_from_id`."""
+
+    __tablename__ = "proposal_proposers"
+    __table_args__ = (Index("ix_proposal_proposers_person", "person_id", "status"),)
+
+    proposal_id: Mapped[UUID] = mapped_column(ForeignKey("proposals.id"), primary_key=True)
+    person_id: Mapped[UUID] = mapped_column(primary_key=True)
+    role: Mapped[str] = mapped_column(String(20))  # first | cosigner
+    position: Mapped[int]  # signing order: 0 is the first proposer
+    status: Mapped[str] = mapped_column(String(20))  # invited | confirmed | declined | expired
+    invited_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    respond_by: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    responded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    merged_from_id: Mapped[UUID | None]
+
+
 class ProposalHistory(Base):
     """Every state change: who, when, from, to, why (the audit trail and the proposer's timeline)."""
 

@@ -3,9 +3,10 @@
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Response
 
 from cppcc_common.auth import Permission, Principal
+from cppcc_common.change import Change, Changing
 from cppcc_common.db import ReadConnectionDep, SessionDep
 from cppcc_common.openapi import problems
 from cppcc_common.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery
@@ -26,7 +27,7 @@ router = APIRouter(prefix="/api/v1/proposals", tags=["proposals"])
 DRAFT = Permission("proposal.draft", roles={"member"})
 READ = Permission("proposal.read", roles={"member", "staff", "leader"})
 
-Member = Annotated[Principal, Depends(DRAFT)]
+Drafting = Annotated[Change, Changing(DRAFT)]
 Reader = Annotated[Principal, Depends(READ)]
 
 
@@ -43,12 +44,8 @@ def _respond(proposal: object, response: Response) -> ProposalRead:
     responses=problems(ProposalIncomplete),
     summary="Create a proposal draft",
 )
-async def create_draft(
-    body: ProposalDraft, principal: Member, session: SessionDep, request: Request, response: Response
-) -> ProposalRead:
-    proposal = await service.create_draft(
-        session, principal=principal, draft=body, now=request.app.state.runtime.clock.now()
-    )
+async def create_draft(body: ProposalDraft, change: Drafting, response: Response) -> ProposalRead:
+    proposal = await service.create_draft(change, body)
     response.headers["Location"] = f"/api/v1/proposals/{proposal.id}"
     return _respond(proposal, response)
 
@@ -91,20 +88,11 @@ async def get_proposal(
 async def update_draft(
     proposal_id: UUID,
     body: ProposalUpdate,
-    principal: Member,
-    session: SessionDep,
-    request: Request,
+    change: Drafting,
     response: Response,
     expected: ExpectedVersion,
 ) -> ProposalRead:
-    proposal = await service.update_draft(
-        session,
-        principal=principal,
-        proposal_id=proposal_id,
-        changes=body,
-        expected_version=expected,
-        now=request.app.state.runtime.clock.now(),
-    )
+    proposal = await service.update_draft(change, proposal_id, body, expected)
     return _respond(proposal, response)
 
 
@@ -121,19 +109,7 @@ async def update_draft(
     summary="Submit my draft",
 )
 async def submit(
-    proposal_id: UUID,
-    principal: Member,
-    session: SessionDep,
-    request: Request,
-    response: Response,
-    expected: OptionalExpectedVersion,
+    proposal_id: UUID, change: Drafting, response: Response, expected: OptionalExpectedVersion
 ) -> ProposalRead:
-    proposal = await service.submit(
-        session,
-        principal=principal,
-        proposal_id=proposal_id,
-        expected_version=expected,
-        now=request.app.state.runtime.clock.now(),
-        traceparent=getattr(request.state, "traceparent", None),
-    )
+    proposal = await service.submit(change, proposal_id, expected)
     return _respond(proposal, response)

@@ -1,71 +1,36 @@
-"""Proposal use cases: load → domain → save → stage events. Never commits (the request does)."""
+"""Proposal use cases on the one write path (cppcc_common.change). Never commits (the request does).
 
-from datetime import datetime
+Every change of an existing proposal goes through `_transition`: load for update → visibility
+(404) → who may act (403) → `LIFECYCLE.check` (409) → `check_version` (412) → the rules and the
+pure domain action → its changes, the history row, the version bump → its events, emitted.
+"""
+
+from collections.abc import Awaitable, Callable
 from uuid import UUID
 
 import asyncpg
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cppcc_common.auth import Principal
+from cppcc_common.change import Change
 from cppcc_common.clock import SHANGHAI
-from cppcc_common.contracts.proposal import ProposalSubmittedV1
 from cppcc_common.errors import Forbidden
-from cppcc_common.events import make_event
 from cppcc_common.ids import new_id
-from cppcc_common.outbox import stage
 from cppcc_common.pagination import decode_cursor, page_of
-from cppcc_common.versioning import IfMatch
+from cppcc_common.transitions import Decision
+from cppcc_common.versioning import IfMatch, check_version
 from proposal_svc.proposals import domain, members, repository
-from proposal_svc.proposals.domain import Action, Content, Status, TransitionNotAllowed
-from proposal_svc.proposals.errors import (
-    VIOLATION_MESSAGES,
-    NotACurrentMember,
-    ProposalIncomplete,
-    ProposalInvalidTransition,
-    ProposalNotFound,
-    ProposalVersionMismatch,
-)
-from proposal_svc.proposals.models import Proposal, ProposalHistory
-from proposal_svc.proposals.policy import ProposalPolicy
+from proposal_svc.proposals.domain import LIFECYCLE, Action, Content, Facts, Status
+from proposal_svc.proposals.errors import NotACurrentMember, ProposalNotFound, ProposalVersionMismatch
+from proposal_svc.proposals.models import Proposal, ProposalHistory, ProposalProposer
 from proposal_svc.proposals.schemas import ProposalDraft, ProposalUpdate
 
-SOURCE = "/proposal-svc"
+Decide = Callable[[Facts], Awaitable[Decision[Status]]]
 
 
-def _content(p: Proposal) -> Content:
-    return Content(title=p.title, situation=p.situation, suggestions=tuple(p.suggestions))
-
-
-def _raise_violations(violations: list[domain.RuleViolation], policy: ProposalPolicy) -> None:
-    if violations:
-        params = policy.model_dump()
-        errors = [
-            {
-                "field": v.field,
-                "code": v.code,
-                "message": VIOLATION_MESSAGES[v.code].zh.format(**params),
-                "message_en": VIOLATION_MESSAGES[v.code].en.format(**params),
-            }
-            for v in violations
-        ]
-        raise ProposalIncomplete(errors=errors)
-
-
-def can_read(principal: Principal, proposal: Proposal) -> bool:
-    """Rule 28: same organization; a draft only by its proposer; others' submitted ones by staff."""
-    if principal.org != proposal.org_id:
-        return False
-    if proposal.first_proposer_id == principal.sub:
-        return True
-    if proposal.status == Status.DRAFT:
-        return False
-    return sees_organization_proposals(principal)
-
-
-def sees_organization_proposals(principal: Principal) -> bool:
-    """Rule 28: the proposals office (staff with the `proposals` scope) and leaders see every
-    submitted proposal of their organization; everyone else sees only their own."""
-    return principal.has_role("leader") or (principal.has_role("staff") and principal.has_scope("proposals"))
+def _facts(p: Proposal) -> Facts:
+    content = Content(title=p.title, situation=p.situation, suggestions=tuple(p.suggestions))
+    return Facts(p.id, p.org_id, Status(p.status), content, p.first_proposer_id, p.version)
 
 
 async def list_visible(
@@ -79,12 +44,10 @@ async def list_visible(
 ) -> tuple[list[Proposal], str | None]:
     """A page of the proposals the principal may see: their own (drafts included), or as the
     proposals office every non-draft proposal of the organization."""
-    office_view = sees_organization_proposals(principal) and not mine
-    rows = await repository.list_visible(
+    rows = await repository.list_readable(
         session,
-        org_id=principal.org,
-        proposer_id=None if office_view else principal.sub,
-        include_drafts=not office_view,
+        principal,
+        mine=mine,
         status=status,
         after=decode_cursor(cursor) if cursor else None,
         limit=limit + 1,
@@ -94,150 +57,103 @@ async def list_visible(
 
 async def read_visible(conn: asyncpg.Connection, principal: Principal, proposal_id: UUID) -> Proposal:
     """A proposal the principal may read (rule 28), read outside any transaction; else 404."""
-    proposal = await repository.read(conn, proposal_id)
-    if proposal is None or not can_read(principal, proposal):
+    proposal = await repository.read_readable(conn, principal, proposal_id)
+    if proposal is None:
         raise ProposalNotFound()
     return proposal
 
 
-async def get_visible(
-    session: AsyncSession, principal: Principal, proposal_id: UUID, *, for_update: bool = False
-) -> Proposal:
-    proposal = await repository.get(session, proposal_id, for_update=for_update)
-    if proposal is None or not can_read(principal, proposal):
-        raise ProposalNotFound()
-    return proposal
+def _record(change: Change, proposal: Proposal, action: str, from_status: str | None) -> None:
+    entry = ProposalHistory(
+        id=new_id(),
+        proposal_id=proposal.id,
+        action=action,
+        from_status=from_status,
+        to_status=proposal.status,
+        actor_id=change.actor,
+        at=change.now,
+    )
+    repository.record(change.session, entry)
 
 
-async def create_draft(
-    session: AsyncSession, *, principal: Principal, draft: ProposalDraft, now: datetime
-) -> Proposal:
-    policy = await repository.policy_for(session, principal.org)
-    content = Content(draft.title, draft.situation, tuple(draft.suggestions))
-    _raise_violations(domain.content_violations(content, policy, complete=False), policy)
+async def create_draft(change: Change, draft: ProposalDraft) -> Proposal:
+    principal = change.person
+    decision = domain.draft(draft.model_dump(), await repository.policy_for(change.session, principal.org))
     proposal = Proposal(
         id=new_id(),
         org_id=principal.org,
-        status=Status.DRAFT,
+        status=decision.status,
         kind=None,
-        title=draft.title.strip(),
-        situation=draft.situation,
-        suggestions=list(draft.suggestions),
-        suggested_unit=draft.suggested_unit,
         first_proposer_id=principal.sub,
-        created_at=now,
-        updated_at=now,
+        created_at=change.now,
+        updated_at=change.now,
         version=1,
+        **decision.changes,
     )
-    session.add(proposal)
-    repository.record(
-        session,
-        ProposalHistory(
-            id=new_id(),
+    change.session.add(proposal)
+    change.session.add(
+        ProposalProposer(
             proposal_id=proposal.id,
-            action="create",
-            from_status=None,
-            to_status=Status.DRAFT,
-            actor_id=principal.sub,
-            at=now,
-        ),
+            person_id=proposal.first_proposer_id,
+            role="first",
+            position=0,
+            status="confirmed",
+            responded_at=change.now,
+        )
     )
-    await session.flush()
+    _record(change, proposal, "create", None)
+    await change.session.flush()
     return proposal
 
 
-def _check_version(proposal: Proposal, expected: IfMatch | None) -> None:
-    if expected is not None and not expected.matches(proposal.version):
-        raise ProposalVersionMismatch()
-
-
-def _own_draft(principal: Principal, proposal: Proposal, action: Action) -> None:
-    if proposal.first_proposer_id != principal.sub:
+async def _transition(
+    change: Change, proposal_id: UUID, action: Action, expected: IfMatch | None, decide: Decide
+) -> Proposal:
+    """The proposal machine's one write path (see the module docstring)."""
+    principal = change.person
+    proposal = await repository.get_readable(change.session, principal, proposal_id)
+    if proposal is None:
+        raise ProposalNotFound()
+    if not domain.may_act(action, actor=principal.sub, first_proposer_id=proposal.first_proposer_id):
         raise Forbidden()
-    if proposal.status != Status.DRAFT:
-        raise ProposalInvalidTransition(status=proposal.status, action=action.value)
+    LIFECYCLE.check(Status(proposal.status), action)
+    check_version(proposal.version, expected, error=ProposalVersionMismatch)
+    decision = await decide(_facts(proposal))
+    from_status = proposal.status
+    for name, value in decision.changes.items():
+        setattr(proposal, name, value)
+    proposal.status = decision.status
+    _record(change, proposal, action, from_status)
+    proposal.version += 1
+    proposal.updated_at = change.now
+    for event in decision.events:
+        await change.emit(event, subject=proposal.id, orgid=proposal.org_id)
+    return proposal
 
 
 async def update_draft(
-    session: AsyncSession,
-    *,
-    principal: Principal,
-    proposal_id: UUID,
-    changes: ProposalUpdate,
-    expected_version: IfMatch | None,
-    now: datetime,
+    change: Change, proposal_id: UUID, fields: ProposalUpdate, expected: IfMatch | None
 ) -> Proposal:
-    proposal = await get_visible(session, principal, proposal_id, for_update=True)
-    _own_draft(principal, proposal, Action.SUBMIT)
-    _check_version(proposal, expected_version)
-    for field, value in changes.model_dump(exclude_unset=True).items():
-        setattr(proposal, field, value.strip() if field == "title" and value else value)
-    policy = await repository.policy_for(session, principal.org)
-    _raise_violations(domain.content_violations(_content(proposal), policy, complete=False), policy)
-    proposal.updated_at = now
-    proposal.version += 1
-    return proposal
+    """Edits a draft (the lifecycle's EDIT): the fields given, within the organization's limits."""
+
+    async def decide(proposal: Facts) -> Decision[Status]:
+        policy = await repository.policy_for(change.session, proposal.org_id)
+        return domain.edit(proposal, fields.model_dump(exclude_unset=True), policy)
+
+    return await _transition(change, proposal_id, Action.EDIT, expected, decide)
 
 
-async def submit(
-    session: AsyncSession,
-    *,
-    principal: Principal,
-    proposal_id: UUID,
-    expected_version: IfMatch | None,
-    now: datetime,
-    traceparent: str | None,
-) -> Proposal:
-    """Rule 1 enforced; the state change and `proposal.submitted` commit together."""
-    proposal = await get_visible(session, principal, proposal_id, for_update=True)
-    _own_draft(principal, proposal, Action.SUBMIT)
-    _check_version(proposal, expected_version)
-    if not await members.is_current_member(
-        session, org_id=proposal.org_id, person_id=principal.sub, on=now.astimezone(SHANGHAI).date()
-    ):
-        raise NotACurrentMember()
-    policy = await repository.policy_for(session, proposal.org_id)
-    try:
-        new_status, violations = domain.submit(Status(proposal.status), _content(proposal), policy)
-    except TransitionNotAllowed as exc:
-        raise ProposalInvalidTransition(status=exc.status.value, action=exc.action.value) from exc
-    _raise_violations(violations, policy)
-    old_status = proposal.status
-    proposal.status = new_status
-    proposal.kind = domain.derive_kind(now, await repository.session_windows(session, proposal.org_id, now))
-    proposal.submitted_at = now
-    proposal.updated_at = now
-    proposal.version += 1
-    repository.record(
-        session,
-        ProposalHistory(
-            id=new_id(),
-            proposal_id=proposal.id,
-            action=Action.SUBMIT,
-            from_status=old_status,
-            to_status=new_status,
-            actor_id=principal.sub,
-            at=now,
-        ),
-    )
-    await stage(
-        session,
-        make_event(
-            ProposalSubmittedV1(
-                proposal_id=proposal.id,
-                org_id=proposal.org_id,
-                title=proposal.title,
-                kind=proposal.kind,
-                first_proposer_id=proposal.first_proposer_id,
-                submitted_at=now,
-                version=proposal.version,
-            ),
-            source=SOURCE,
-            subject=proposal.id,
-            orgid=proposal.org_id,
-            actorid=principal.sub,
-            traceparent=traceparent,
-            time=now,
-        ),
-    )
-    return proposal
+async def submit(change: Change, proposal_id: UUID, expected: IfMatch | None) -> Proposal:
+    """Rule 2 and rule 1 enforced; the state change and `proposal.submitted` commit together."""
+
+    async def decide(proposal: Facts) -> Decision[Status]:
+        today = change.now.astimezone(SHANGHAI).date()
+        if not await members.is_current_member(
+            change.session, org_id=proposal.org_id, person_id=proposal.first_proposer_id, on=today
+        ):
+            raise NotACurrentMember()
+        policy = await repository.policy_for(change.session, proposal.org_id)
+        windows = await repository.session_windows(change.session, proposal.org_id, change.now)
+        return domain.submit(proposal, policy, now=change.now, windows=windows)
+
+    return await _transition(change, proposal_id, Action.SUBMIT, expected, decide)

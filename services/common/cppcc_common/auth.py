@@ -27,7 +27,7 @@ from jwt import PyJWK
 
 from cppcc_common.clock import Clock, SystemClock
 from cppcc_common.errors import Forbidden, ServiceUnavailable, Unauthenticated
-from cppcc_common.i18n import Text
+from cppcc_common.text import Text
 
 ROLES = frozenset({"member", "staff", "leader", "unit_user", "admin", "partner"})
 # The roles of people signing in to the app or the web console; partner systems are not people.

@@ -35,6 +35,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from cppcc_common.auth import Permission, Principal
 from cppcc_common.db import SessionDep, session_scope
+from cppcc_common.errors import Forbidden
 from cppcc_common.events import CloudEvent, EventData, make_event
 from cppcc_common.outbox import stage
 
@@ -67,6 +68,14 @@ class Change:
     @property
     def actor(self) -> UUID | None:
         return self.principal.sub if self.principal is not None else None
+
+    @property
+    def person(self) -> Principal:
+        """Who makes the change, for actions only a principal can take (a route's `Changing`
+        always has one); a system change has none: such an action is refused (403)."""
+        if self.principal is None:
+            raise Forbidden()
+        return self.principal
 
     @property
     def trace_id(self) -> str | None:

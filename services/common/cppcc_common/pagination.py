@@ -12,7 +12,7 @@ from pydantic import BaseModel
 from pydantic_core import PydanticCustomError
 
 from cppcc_common.errors import ValidationFailed
-from cppcc_common.i18n import Text
+from cppcc_common.text import Text
 from cppcc_common.validation import check_datetime
 
 MAX_LIMIT = 100

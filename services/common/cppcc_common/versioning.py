@@ -13,7 +13,7 @@ from typing import Annotated, ClassVar
 from fastapi import Depends, Header
 
 from cppcc_common.errors import AppError, PreconditionFailed
-from cppcc_common.i18n import Text
+from cppcc_common.text import Text
 
 # entity-tag = [ "W/" ] DQUOTE *etagc DQUOTE; etagc = %x21 / %x23-7E / obs-text (RFC 9110 §8.8.3)
 _ENTITY_TAG = re.compile(r'(W/)?"([\x21\x23-\x7e\x80-\xff]*)"')

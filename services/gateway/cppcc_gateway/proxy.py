@@ -20,8 +20,8 @@ from yarl import URL
 
 from cppcc_common.auth import ROLES, Permission, Principal, bearer_token
 from cppcc_common.errors import AppError, NotFound, RateLimited, Unauthenticated
-from cppcc_common.i18n import Text
 from cppcc_common.middleware import send_problem
+from cppcc_common.text import Text
 from cppcc_gateway.routing import LOGIN_PATHS, PUBLIC_PATHS, upstream_for
 from cppcc_gateway.settings import Settings
 

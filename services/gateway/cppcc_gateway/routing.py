@@ -8,8 +8,8 @@ from urllib.parse import quote, unquote_to_bytes
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from cppcc_common.errors import AppError, NotFound
-from cppcc_common.i18n import Text
 from cppcc_common.middleware import send_problem
+from cppcc_common.text import Text
 
 
 @dataclass(frozen=True)

@@ -7,8 +7,7 @@ import pytest
 
 from cppcc_common.errors import InvalidTransition
 from cppcc_common.transitions import TransitionTable
-from member_svc.duty.errors import HeldEntryDecided, YearClosed
-from member_svc.duty.lifecycle import (
+from member_svc.duty.domain import (
     DUTY_YEAR,
     HELD_ENTRY,
     HeldAction,
@@ -16,6 +15,7 @@ from member_svc.duty.lifecycle import (
     YearAction,
     YearStatus,
 )
+from member_svc.duty.errors import HeldEntryDecided, YearClosed
 
 
 def _refused(table: TransitionTable, status: object, action: object) -> InvalidTransition:  # type: ignore[type-arg]
