@@ -21,11 +21,9 @@ Routes take it as a dependency that also checks the route's permission:
         proposal = await service.submit(change, proposal_id, expected)
 """
 
-import re
-import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -38,19 +36,7 @@ from cppcc_common.db import SessionDep, session_scope
 from cppcc_common.errors import Forbidden
 from cppcc_common.events import CloudEvent, EventData, make_event
 from cppcc_common.outbox import stage
-
-_TRACEPARENT = re.compile(r"^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$")
-
-
-def new_traceparent(trace_id: str | None = None) -> str:
-    """A W3C traceparent: a child span of `trace_id`, or the root of a new trace."""
-    return f"00-{trace_id or secrets.token_hex(16)}-{secrets.token_hex(8)}-01"
-
-
-def trace_id_of(traceparent: str | None) -> str | None:
-    """The trace id a traceparent carries, or None for a missing or malformed one."""
-    match = _TRACEPARENT.match(traceparent or "")
-    return match.group(1) if match else None
+from cppcc_common.tracing import continue_trace, new_traceparent, trace_id_of
 
 
 @dataclass
@@ -62,8 +48,6 @@ class Change:
     source: str
     traceparent: str
     principal: Principal | None = None
-    # What this change staged, in order (tests and the write path's callers read it).
-    emitted: list[CloudEvent] = field(default_factory=list)
 
     @property
     def actor(self) -> UUID | None:
@@ -98,26 +82,21 @@ class Change:
             time=self.now,
         )
         await stage(self.session, event)
-        self.emitted.append(event)
         return event
 
     def by(self, principal: Principal | None) -> "Change":
         """The same change made on behalf of another principal (e.g. a staff action for a member)."""
-        return Change(self.session, self.now, self.source, self.traceparent, principal, self.emitted)
+        return Change(self.session, self.now, self.source, self.traceparent, principal)
 
 
 def request_change(request: Request, session: AsyncSession, principal: Principal | None) -> Change:
     """The change a request makes: its session, the runtime's clock and source, the request's trace."""
     runtime = request.app.state.runtime
-    traceparent = getattr(request.state, "traceparent", None)
-    if trace_id_of(traceparent) is None:
-        traceparent = new_traceparent()
-    assert traceparent is not None
     return Change(
         session=session,
         now=runtime.clock.now(),
         source=runtime.settings.source,
-        traceparent=traceparent,
+        traceparent=continue_trace(getattr(request.state, "traceparent", None)),
         principal=principal,
     )
 
@@ -149,10 +128,7 @@ def system_change(
 
     It continues `traceparent` (the event being handled) or starts a new trace.
     """
-    if trace_id_of(traceparent) is None:
-        traceparent = new_traceparent()
-    assert traceparent is not None
-    return Change(session=session, now=now, source=source, traceparent=traceparent)
+    return Change(session=session, now=now, source=source, traceparent=continue_trace(traceparent))
 
 
 @asynccontextmanager

@@ -30,11 +30,12 @@ from prometheus_client import Counter
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from cppcc_common.change import Change, system_change, trace_id_of
+from cppcc_common.change import Change, system_change
 from cppcc_common.clock import Clock, SystemClock
 from cppcc_common.events import CloudEvent, EventData, MalformedEvent, UnknownEventType, parse_event
 from cppcc_common.ids import new_id
 from cppcc_common.logging import trace_id_var
+from cppcc_common.tracing import trace_id_of
 
 log = logging.getLogger("cppcc.consumer")
 

@@ -20,6 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from cppcc_common.errors import PROBLEM_JSON, AppError, NotFound, PayloadTooLarge
 from cppcc_common.i18n import negotiate_language
 from cppcc_common.logging import request_id_var, trace_id_var
+from cppcc_common.tracing import continue_trace, trace_id_of
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -32,7 +33,6 @@ HTTP_REQUESTS = Counter("http_requests_total", "HTTP requests", ["method", "rout
 HTTP_LATENCY = Histogram("http_request_duration_seconds", "HTTP request latency", ["method", "route"])
 
 _REQUEST_ID_OK = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
-_TRACEPARENT = re.compile(r"^[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}$")
 
 
 def _header(scope: Scope, name: bytes) -> str | None:
@@ -59,11 +59,8 @@ class RequestContextMiddleware:
             return
         incoming = _header(scope, b"x-request-id")
         request_id = incoming if incoming and _REQUEST_ID_OK.match(incoming) else secrets.token_hex(8)
-        traceparent = _header(scope, b"traceparent")
-        match = _TRACEPARENT.match(traceparent or "")
-        trace_id = match.group(1) if match else secrets.token_hex(16)
-        if not match:
-            traceparent = f"00-{trace_id}-{secrets.token_hex(8)}-01"
+        traceparent = continue_trace(_header(scope, b"traceparent"))
+        trace_id = trace_id_of(traceparent)
         scope.setdefault("state", {})
         scope["state"]["request_id"] = request_id
         scope["state"]["traceparent"] = traceparent
