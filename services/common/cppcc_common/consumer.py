@@ -170,10 +170,12 @@ class Consumer:
             work.append(_Delivery(msg, envelope, data, deliveries))
         if not work:
             return
+        # A lone event needs no savepoint (two round trips): its failure rolls the transaction back.
+        isolate = len(work) > 1
         try:
             async with self.sessionmaker() as session, session.begin():
                 for delivery in work:
-                    await self._apply(session, delivery)
+                    await self._apply(session, delivery, isolate=isolate)
         except Exception as exc:  # the commit (or the connection) failed: nothing of the batch holds
             for delivery in work:
                 delivery.error = delivery.error or exc
@@ -181,21 +183,30 @@ class Consumer:
         for delivery in work:
             await self._settle(delivery)
 
-    async def _apply(self, session: AsyncSession, delivery: _Delivery) -> None:
-        envelope = delivery.envelope
+    async def _apply(self, session: AsyncSession, delivery: _Delivery, *, isolate: bool) -> None:
+        """Runs one event's handler; `isolate`: under a savepoint, so its failure undoes only it."""
         # The producer's trace: this delivery's log lines (and the events it emits) carry it.
-        trace_token = trace_id_var.set(trace_id_of(envelope.traceparent))
+        trace_token = trace_id_var.set(trace_id_of(delivery.envelope.traceparent))
         try:
-            async with session.begin_nested():
-                change = system_change(
-                    session, now=self.clock.now(), source=self.source, traceparent=envelope.traceparent
-                )
-                handler = self.spec.handlers.get(envelope.type)
-                delivery.applied = await apply_once(change, self.spec.name, envelope, delivery.data, handler)
+            if isolate:
+                async with session.begin_nested():
+                    await self._run(session, delivery)
+            else:
+                await self._run(session, delivery)
         except Exception as exc:
             delivery.error = exc
+            if not isolate:
+                raise
         finally:
             trace_id_var.reset(trace_token)
+
+    async def _run(self, session: AsyncSession, delivery: _Delivery) -> None:
+        envelope = delivery.envelope
+        change = system_change(
+            session, now=self.clock.now(), source=self.source, traceparent=envelope.traceparent
+        )
+        handler = self.spec.handlers.get(envelope.type)
+        delivery.applied = await apply_once(change, self.spec.name, envelope, delivery.data, handler)
 
     async def _settle(self, delivery: _Delivery) -> None:
         """After the batch's commit: ack what was applied (or was a duplicate), NAK or dead-letter the rest."""

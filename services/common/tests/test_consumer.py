@@ -240,3 +240,24 @@ async def test_a_failing_event_in_a_batch_is_retried_alone_while_the_others_comm
 
     await _run_until(consumer, all_applied)
     assert attempts.count(flaky) == 2 and len(attempts) == 6
+
+
+async def test_a_lone_event_is_applied_without_a_savepoint(engine: Any, sessionmaker: Any, js: Any) -> None:
+    """The savepoint isolates events of one batch from each other; a batch of one needs none (it
+    would cost two round trips per event where latency matters most)."""
+    widget_id = await _widget(sessionmaker)
+    await _publish(js, _event(widget_id))
+    consumer = Consumer(_spec("lone"), js, sessionmaker)
+    await consumer.start()
+    statements: list[str] = []
+
+    def note(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        statements.append(statement)
+
+    event.listen(engine.sync_engine, "before_cursor_execute", note)
+    try:
+        await consumer.handle_batch(await consumer._sub.fetch(1, timeout=5))
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", note)
+    assert await _applied(engine, widget_id) == 1
+    assert not [s for s in statements if "SAVEPOINT" in s.upper()]
