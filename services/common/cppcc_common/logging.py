@@ -38,6 +38,27 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False, default=str)
 
 
+class AccessLog:
+    """The access line, one per request, through the `cppcc.access` logger (its level and handlers
+    apply as to any other line) without what `Logger.info` adds and the line never shows: the
+    caller's file and line are looked up by walking the stack on every call."""
+
+    def __init__(self, name: str = "cppcc.access") -> None:
+        self.logger = logging.getLogger(name)
+
+    def enabled(self) -> bool:
+        """Whether a line would be written (LOG_LEVEL): if not, its fields need not be gathered."""
+        return self.logger.isEnabledFor(logging.INFO)
+
+    def write(self, fields: dict[str, object]) -> None:
+        logger = self.logger
+        record = logger.makeRecord(logger.name, logging.INFO, "", 0, "request", (), None, extra=fields)
+        logger.handle(record)
+
+
+access_log = AccessLog()
+
+
 class _StdoutHandler(logging.StreamHandler):  # type: ignore[type-arg]
     """Writes to whatever sys.stdout is now (test runners swap it), never a stale stream."""
 
@@ -57,6 +78,9 @@ def configure_logging(service: str, level: str = "INFO") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    # A record would otherwise look up the thread's and process's names on creation, for fields
+    # the JSON line never shows.
+    logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         logger = logging.getLogger(name)
         logger.handlers[:] = []
