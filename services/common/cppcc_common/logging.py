@@ -3,10 +3,13 @@
 import json
 import logging
 import sys
-import time
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import TextIO
+
+from cppcc_common.clock import SystemClock
+
+_WALL = SystemClock()
 
 request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
 trace_id_var: ContextVar[str | None] = ContextVar("trace_id", default=None)
@@ -92,7 +95,8 @@ class AccessLog:
             logger.handle(record)
             return
         assert isinstance(handler.formatter, JsonFormatter)
-        line = handler.formatter.line(time.time(), "INFO", logger.name, "request", fields)
+        # A log line's time is the wall clock's, as a LogRecord's would be (not the runtime's clock).
+        line = handler.formatter.line(_WALL.now().timestamp(), "INFO", logger.name, "request", fields)
         handler.write_line(line)
 
 
