@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from prometheus_client import Counter, Histogram
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from cppcc_common.errors import PROBLEM_JSON, AppError, NotFound, PayloadTooLarge
@@ -241,8 +242,19 @@ class BodySizeLimitMiddleware:
             await _send_413(scope, send)
 
 
-class _BodyTooLarge(Exception):
-    pass
+class _BodyTooLarge(PayloadTooLarge, HTTPException):  # type: ignore[misc]  # (detail, headers: see __init__)
+    """Raised from `receive` once a body passes the limit.
+
+    An HTTPException, because FastAPI's body parser lets those through where it turns any other
+    error of `receive` into "the body is broken" (a chunked body over the limit used to be answered
+    422 `json_invalid`); a `PayloadTooLarge`, so the app's error handlers answer it 413
+    `payload_too_large`. Raised where no handler sees it, the middleware answers it itself.
+    """
+
+    def __init__(self) -> None:
+        PayloadTooLarge.__init__(self)  # whose base ends in HTTPException.__init__(<the code>): mend
+        self.status_code = self.status
+        self.headers = {}
 
 
 async def _send_413(scope: Scope, send: Send) -> None:
