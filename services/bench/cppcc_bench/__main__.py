@@ -8,11 +8,18 @@ from pathlib import Path
 from typing import Any
 
 from cppcc_bench import report
-from cppcc_bench.harness import Bench
+from cppcc_bench.harness import GROUPS, Bench
 
 
 def _load(path: Path) -> Any:
     return json.loads(path.with_suffix(".json").read_text())
+
+
+def _groups(value: str) -> frozenset[str]:
+    chosen = frozenset(v.strip() for v in value.split(",") if v.strip())
+    if not chosen or chosen - GROUPS:
+        raise argparse.ArgumentTypeError(f"groups are {', '.join(sorted(GROUPS))}")
+    return chosen
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -26,6 +33,18 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--proposals", type=int, default=300, help="proposals submitted before measuring")
         p.add_argument("--data-dir", type=Path, default=Path(".data/bench"))
         p.add_argument("--out", type=Path, default=Path("docs/bench"))
+        p.add_argument(
+            "--only",
+            type=_groups,
+            default=GROUPS,
+            help=f"comma-separated groups of figures to measure (default all: {','.join(sorted(GROUPS))})",
+        )
+        p.add_argument(
+            "--profile",
+            default=None,
+            help="part of the name of the figure to profile (default: the one furthest from its target);"
+            " 'none' skips the profile",
+        )
     cmp_ = sub.add_parser("compare", help="two reports side by side")
     cmp_.add_argument("before", type=Path)
     cmp_.add_argument("after", type=Path)
@@ -37,7 +56,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    bench = Bench(args.data_dir, duration=args.duration, runs=args.runs, connections=args.connections)
+    bench = Bench(
+        args.data_dir, duration=args.duration, runs=args.runs, connections=args.connections, only=args.only
+    )
     print("启动 / starting the stack and the baselines …", file=sys.stderr)
     try:
         bench.start()
@@ -48,14 +69,18 @@ def _run(args: argparse.Namespace) -> int:
         # The path furthest from its target is profiled: the lowest ratio among figures that miss
         # one, else the lowest ratio of all.
         ratios = [c for c in comparisons if c.ratio is not None]
-        slowest = min([c for c in ratios if c.met is False] or ratios, key=lambda c: c.ratio or 1.0)
-        bench.facts["profiled"] = f"{slowest.name} ({slowest.figure.name})"
-        profile = _profile(bench, slowest.name, args.out)
-        data = report.to_json(
-            comparisons,
-            bench.facts,
-            {"duration": args.duration, "runs": args.runs, "connections": args.connections},
-        )
+        chosen = [c for c in comparisons if args.profile and args.profile in c.name]
+        profile = None
+        if args.profile != "none" and (chosen or ratios):
+            slowest = (
+                chosen or [min([c for c in ratios if c.met is False] or ratios, key=lambda c: c.ratio or 1.0)]
+            )[0]
+            bench.facts["profiled"] = f"{slowest.name} ({slowest.figure.name})"
+            profile = _profile(bench, slowest.name, args.out)
+        settings = {"duration": args.duration, "runs": args.runs, "connections": args.connections}
+        if args.only != GROUPS:
+            settings["only"] = sorted(args.only)
+        data = report.to_json(comparisons, bench.facts, settings)
         path = report.write(args.out, data, profile)
     finally:
         bench.stop()

@@ -41,6 +41,7 @@ class Figure:
     unit: str
     p99_ms: list[float] = field(default_factory=list)
     errors: int = 0
+    cpu_us: list[float] = field(default_factory=list)  # the server's CPU per request, when known
 
     @property
     def median(self) -> float:
@@ -49,6 +50,10 @@ class Figure:
     @property
     def p99_median(self) -> float | None:
         return statistics.median(self.p99_ms) if self.p99_ms else None
+
+    @property
+    def cpu_median(self) -> float | None:
+        return statistics.median(self.cpu_us) if self.cpu_us else None
 
 
 @dataclass
@@ -79,6 +84,11 @@ class Comparison:
         return all(checks) if checks else None
 
 
+# The figures come in groups; `--only hot,healthz` measures some of them (a quicker look while
+# working on one path; a report for the record measures all).
+GROUPS = frozenset({"healthz", "hot", "gateway", "writes", "events"})
+
+
 def progress(label: str, done: int, total: int) -> None:
     width = 30
     filled = int(width * done / max(total, 1))
@@ -89,8 +99,17 @@ def progress(label: str, done: int, total: int) -> None:
 
 
 class Bench:
-    def __init__(self, data_dir: Path, *, duration: float, runs: int, connections: int) -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        *,
+        duration: float,
+        runs: int,
+        connections: int,
+        only: frozenset[str] = GROUPS,
+    ) -> None:
         self.data_dir = data_dir
+        self.only = only
         self.duration = duration
         self.runs = runs
         self.connections = connections
@@ -257,11 +276,26 @@ class Bench:
         return asyncio.run(self._copy_drafts(created.json()["id"], count))
 
     # measuring ----------------------------------------------------------------------------------
+    def pid_of(self, name: str) -> int:
+        """The process id of a service of the stack or of a baseline."""
+        assert self.stack is not None
+        return (self.extra.get(name) or self.stack.processes[name]).pid
+
     def hit(
-        self, url: str, headers: dict[str, str] | None = None, script: Path | None = None
+        self,
+        url: str,
+        headers: dict[str, str] | None = None,
+        script: Path | None = None,
+        server: str | None = None,
     ) -> wrk_tool.WrkResult:
+        """A wrk run; `server` names the process whose CPU per request is measured beside."""
         return wrk_tool.run(
-            url, duration=self.duration, connections=self.connections, headers=headers, script=script
+            url,
+            duration=self.duration,
+            connections=self.connections,
+            headers=headers,
+            script=script,
+            pid=self.pid_of(server) if server else None,
         )
 
     def pair(
@@ -276,15 +310,9 @@ class Bench:
         base = Figure(baseline_name or "", [], "req/s") if baseline else None
         for run in range(self.runs):
             print(f"  {name}: run {run + 1}/{self.runs}", file=sys.stderr)
-            result = measure()
-            figure.values.append(result.rps)
-            figure.p99_ms.append(result.p99_ms)
-            figure.errors += result.errors
+            _record(figure, measure())
             if baseline is not None and base is not None:
-                result = baseline()
-                base.values.append(result.rps)
-                base.p99_ms.append(result.p99_ms)
-                base.errors += result.errors
+                _record(base, baseline())
         return figure, base
 
     def event_latency(self, drafts: list[str], rate: float) -> dict[str, float]:
@@ -308,49 +336,65 @@ class Bench:
         pid = self.facts["proposal_id"]
         auth_staff = {"Authorization": f"Bearer {staff}"}
         auth_member = {"Authorization": f"Bearer {member}"}
-        bare, gw, gw_bare = self.urls["bare_fastapi"], self.urls["gateway"], self.urls["gateway_bare"]
+        bare = self.urls["bare_fastapi"]
 
-        fig, base = self.pair(
-            "healthz, proposal-svc",
-            lambda: self.hit(f"{self.urls['proposal']}/healthz"),
-            "bare ASGI app",
-            lambda: self.hit(f"{self.urls['bare_asgi']}/"),
-        )
-        out.append(Comparison("1. /healthz of a service", fig, base))
+        if "healthz" in self.only:
+            fig, base = self.pair(
+                "healthz, proposal-svc",
+                lambda: self.hit(f"{self.urls['proposal']}/healthz", server="proposal"),
+                "bare ASGI app",
+                lambda: self.hit(f"{self.urls['bare_asgi']}/", server="bare_asgi"),
+            )
+            out.append(Comparison("1. /healthz of a service", fig, base))
 
-        # The hot reads, each beside the bare app running the same SQL: (figure, service path, auth, bare path).
+        # The hot reads, each beside the bare app running the same SQL:
+        # (figure, service, service path, auth, bare path).
         hot_reads = [
             (
                 "unread count",
-                f"{self.urls['notify']}/api/v1/inbox/unread-count",
+                "notify",
+                "/api/v1/inbox/unread-count",
                 auth_staff,
                 f"/api/v1/inbox/unread-count?person={staff_id}",
             ),
             (
                 "a proposal by id for its proposer",
-                f"{self.urls['proposal']}/api/v1/proposals/{pid}",
+                "proposal",
+                f"/api/v1/proposals/{pid}",
                 auth_member,
                 f"/api/v1/proposals/{pid}",
             ),
             (
                 "an inbox page",
-                f"{self.urls['notify']}/api/v1/inbox",
+                "notify",
+                "/api/v1/inbox",
                 auth_staff,
                 f"/api/v1/inbox?person={staff_id}",
             ),
         ]
         figures: dict[str, Figure] = {}
-        for title, url, headers, bare_path in hot_reads:
+        for title, service, path, headers, bare_path in hot_reads if "hot" in self.only else []:
             fig, base = self.pair(
                 title,
-                partial(self.hit, url, headers),
+                partial(self.hit, f"{self.urls[service]}{path}", headers, server=service),
                 "bare FastAPI + asyncpg, same query",
-                partial(self.hit, f"{bare}{bare_path}"),
+                partial(self.hit, f"{bare}{bare_path}", server="bare_fastapi"),
             )
             figures[title] = fig
             out.append(Comparison(f"1. hot read: {title}", fig, base, 0.5, 20.0))
-        unread = figures["unread count"]
+        if "gateway" in self.only:
+            out += self._gateway(staff_id, auth_staff, figures.get("unread count"))
+        if "writes" in self.only:
+            out += self._writes(auth_member)
+        if "events" in self.only:
+            self.facts["event_latency"] = self.event_latency(
+                self.drafts(int(200 * self.duration)), rate=200.0
+            )
+        return out
 
+    def _gateway(self, staff_id: str, auth_staff: dict[str, str], unread: Figure | None) -> list[Comparison]:
+        out: list[Comparison] = []
+        bare, gw, gw_bare = self.urls["bare_fastapi"], self.urls["gateway"], self.urls["gateway_bare"]
         fig, base = self.pair(
             "gateway → bare upstream",
             lambda: self.hit(f"{gw_bare}/api/v1/inbox/unread-count?person={staff_id}", auth_staff),
@@ -366,7 +410,10 @@ class Bench:
         out.append(
             Comparison("2. unread count through the gateway (vs direct)", fig, unread, note="the real stack")
         )
+        return out
 
+    def _writes(self, auth_member: dict[str, str]) -> list[Comparison]:
+        out: list[Comparison] = []
         script = lua.create_draft(self.work)
         fig, _ = self.pair(
             "create a draft, proposal-svc",
@@ -392,7 +439,6 @@ class Bench:
             else ""
         )
         out.append(Comparison("3. write: submit a proposal", fig, None, None, 50.0, 1000.0, note))
-        self.facts["event_latency"] = self.event_latency(self.drafts(int(200 * self.duration)), rate=200.0)
         return out
 
     def profile(self, url: str, headers: dict[str, str], pid: int, out_prefix: Path) -> Path | None:
@@ -400,6 +446,14 @@ class Bench:
         from cppcc_bench.profile import record
 
         return record(pid, lambda: self.hit(url, headers), out_prefix, self.duration)
+
+
+def _record(figure: Figure, result: wrk_tool.WrkResult) -> None:
+    figure.values.append(result.rps)
+    figure.p99_ms.append(result.p99_ms)
+    figure.errors += result.errors
+    if result.cpu_us is not None:
+        figure.cpu_us.append(result.cpu_us)
 
 
 def _rss_mb(pid: int) -> float:

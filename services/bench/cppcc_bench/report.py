@@ -86,6 +86,8 @@ def to_json(comparisons: list[Comparison], facts: dict[str, Any], settings: dict
                 "baseline_values": c.baseline.values if c.baseline else None,
                 "baseline_median": c.baseline.median if c.baseline else None,
                 "ratio": c.ratio,
+                "cpu_us": c.figure.cpu_us,
+                "baseline_cpu_us": c.baseline.cpu_us if c.baseline else [],
                 "target": _target(c),
                 "met": c.met,
                 "note": c.note,
@@ -127,14 +129,21 @@ def markdown(data: dict[str, Any], profile: str | None) -> str:
             + (f" errors: {fig['errors']}" if fig["errors"] else "")
             + " |"
         )
-    ev = f.get("event_latency", {})
+    lines += _cpu_table(data["figures"])
+    if s.get("only"):
+        lines += ["", f"Only these groups of figures were measured: {', '.join(s['only'])}."]
+    ev = f.get("event_latency")
+    if ev is not None:
+        lines += [
+            "",
+            "## Event latency, commit to effect (target p50 ≤ 10 ms, p99 ≤ 50 ms at 200 events/s)",
+            "",
+            f"{ev.get('events', 0)} submissions at {ev.get('rate', 0):.0f}/s (open loop):"
+            f" p50 {_fmt(ev.get('p50_ms'), 1)} ms, p99 {_fmt(ev.get('p99_ms'), 1)} ms,"
+            f" max {_fmt(ev.get('max_ms'), 1)} ms; {ev.get('missing', 0)} not delivered within the wait,"
+            f" {ev.get('failures', 0)} refused submissions.",
+        ]
     lines += [
-        "",
-        "## Event latency, commit to effect (target p50 ≤ 10 ms, p99 ≤ 50 ms at 200 events/s)",
-        "",
-        f"{ev.get('events', 0)} submissions at {ev.get('rate', 0):.0f}/s (open loop):"
-        f" p50 {_fmt(ev.get('p50_ms'), 1)} ms, p99 {_fmt(ev.get('p99_ms'), 1)} ms, max {_fmt(ev.get('max_ms'), 1)} ms;"
-        f" {ev.get('missing', 0)} not delivered within the wait, {ev.get('failures', 0)} refused submissions.",
         "",
         "## Footprint (target: each service idles under 150 MB RSS; ready within 30 s once installed)",
         "",
@@ -155,6 +164,30 @@ def markdown(data: dict[str, Any], profile: str | None) -> str:
             "```",
         ]
     return "\n".join(lines) + "\n"
+
+
+def _median(values: list[float]) -> float:
+    return sorted(values)[len(values) // 2]
+
+
+def _cpu_table(figures: list[dict[str, Any]]) -> list[str]:
+    """The server's CPU time per request beside the baseline's: steadier than req/s on a busy machine."""
+    rows = [f for f in figures if f.get("cpu_us") and f.get("baseline_cpu_us")]
+    if not rows:
+        return []
+    lines = [
+        "",
+        "CPU time of the server process per request (median of the runs; it moves far less than req/s"
+        " when other work loads the machine). Ratio: the baseline's CPU per request over the figure's,"
+        " the share of the baseline's throughput the path would reach if the CPU were the limit.",
+        "",
+        "| figure | CPU µs/request | baseline CPU µs/request | ratio |",
+        "|---|---|---|---|",
+    ]
+    for fig in rows:
+        cpu, base = _median(fig["cpu_us"]), _median(fig["baseline_cpu_us"])
+        lines.append(f"| {fig['name']} | {cpu:,.0f} | {base:,.0f} | {base / cpu:.0%} |")
+    return lines
 
 
 def compare(a: dict[str, Any], b: dict[str, Any]) -> str:

@@ -1,8 +1,11 @@
 """The benchmark's own arithmetic: wrk's output read right, reports compared right."""
 
+import argparse
+
 import pytest
 
 from cppcc_bench import report, wrk
+from cppcc_bench.__main__ import _groups
 from cppcc_bench.harness import Comparison, Figure
 from cppcc_bench.profile import summarize
 
@@ -62,3 +65,18 @@ def test_profile_summary_adds_up_own_time_per_function() -> None:
     assert "samples: 40" in text
     assert "75.0 %  verify (auth.py)" in text
     assert "100.0 %  handle (routing.py)" in text
+
+
+def test_cpu_per_request_is_reported_beside_the_baseline_cpu() -> None:
+    fig = Figure("svc", [500.0], "req/s", p99_ms=[10.0], cpu_us=[400.0])
+    base = Figure("bare", [1000.0], "req/s", cpu_us=[100.0])
+    data = report.to_json([Comparison("read", fig, base, 0.5)], {}, {})
+    assert report._cpu_table(data["figures"])[-1] == "| read | 400 | 100 | 25% |"
+    assert report._cpu_table(report.to_json([Comparison("w", fig, None)], {}, {})["figures"]) == []
+
+
+def test_only_some_groups_of_figures_may_be_chosen() -> None:
+    assert _groups("hot, healthz") == {"hot", "healthz"}
+    for wrong in ("", "hot,nope"):
+        with pytest.raises(argparse.ArgumentTypeError):
+            _groups(wrong)

@@ -27,7 +27,6 @@ from cppcc_common.docs import docs_router
 from cppcc_common.error_handlers import install_error_handlers
 from cppcc_common.errors import AppError
 from cppcc_common.health import router as health_router
-from cppcc_common.i18n import VaryOnLanguageMiddleware
 from cppcc_common.idempotency import IdempotencyMiddleware
 from cppcc_common.logging import configure_logging
 from cppcc_common.middleware import BodySizeLimitMiddleware, install_common_middleware
@@ -233,6 +232,5 @@ def create_service_app(
     app.add_middleware(
         BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes, uploads=settings.upload_limits
     )
-    app.add_middleware(VaryOnLanguageMiddleware)
-    install_common_middleware(app, settings)
+    install_common_middleware(app, settings)  # the edge adds Vary: Accept-Language too
     return app

@@ -21,13 +21,13 @@ class VaryOnLanguageMiddleware:
 
         async def send_with_vary(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message["headers"] = _with_vary(list(message.get("headers", [])))
+                message["headers"] = with_vary(list(message.get("headers", [])))
             await send(message)
 
         await self.app(scope, receive, send_with_vary)
 
 
-def _with_vary(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+def with_vary(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
     names = {k.lower() for k, _ in headers}
     if b"content-language" not in names:
         return headers

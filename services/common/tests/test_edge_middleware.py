@@ -2,16 +2,20 @@
 response, and the operational routes that are private in production."""
 
 import ipaddress
+import json
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
 from fastapi import APIRouter, Depends, Request
+from fastapi.responses import StreamingResponse
 from hypothesis import given
 from hypothesis import strategies as st
 
 from cppcc_common.app import create_service_app
 from cppcc_common.auth import PUBLIC
+from cppcc_common.errors import NotFound
 from cppcc_common.middleware import TrustedProxyMiddleware
 from cppcc_common.settings import ServiceSettings
 
@@ -110,3 +114,77 @@ async def test_metrics_and_docs_of_a_service_are_not_public_in_production() -> N
         assert (await c.get("/metrics", headers={"Authorization": "Bearer "})).status_code == 404
     async with await _app_client(_service()) as c:  # development: open, as before
         assert (await c.get("/docs")).status_code == 200 and (await c.get("/metrics")).status_code == 200
+
+
+def _service_with(router: APIRouter, **settings: Any) -> Any:
+    return create_service_app(
+        ServiceSettings(**settings),
+        title="t",
+        description="t",
+        routers=[router],
+        streams=[],
+        idempotency=False,
+    )
+
+
+def _kinds_router() -> APIRouter:
+    router = APIRouter(dependencies=[Depends(PUBLIC)])
+
+    @router.get("/ok")
+    async def ok() -> dict[str, str]:
+        return {"ok": "yes"}
+
+    @router.get("/missing")
+    async def missing() -> None:
+        raise NotFound()
+
+    @router.get("/boom")
+    async def boom() -> None:
+        raise RuntimeError("not for the client")
+
+    @router.get("/stream")
+    async def stream() -> StreamingResponse:
+        async def chunks() -> AsyncIterator[bytes]:
+            yield b"a"
+            yield b"b"
+
+        return StreamingResponse(chunks(), media_type="text/plain")
+
+    return router
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "headers", "status"),
+    [
+        ("GET", "/ok", {}, 200),
+        ("GET", "/stream", {}, 200),
+        ("GET", "/missing", {"Accept-Language": "en"}, 404),
+        ("GET", "/nowhere", {}, 404),
+        ("GET", "/ok?unknown=1", {}, 422),
+        ("POST", "/ok", {"content-length": "99999999"}, 413),
+        ("GET", "/boom", {}, 500),
+        ("GET", "/docs", {}, 404),  # production: private
+        ("GET", "/metrics", {}, 404),  # production: without the token
+    ],
+)
+async def test_every_response_carries_request_id_security_headers_and_vary(
+    method: str, path: str, headers: dict[str, str], status: int, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Success, client errors, server errors (answered by FastAPI's own error handler), streaming
+    answers, and the edge's own refusals: each carries X-Request-ID and the security headers once,
+    and `Vary: Accept-Language` when its text was translated; the access line names the request."""
+    app = _service_with(_kinds_router(), environment="production", metrics_token="tok")
+    async with await _app_client(app) as c:
+        r = await c.request(method, path, headers={"X-Request-ID": "req-1", **headers})
+    assert r.status_code == status
+    assert r.headers.get_list("x-request-id") == ["req-1"]
+    for name, value in SECURITY.items():
+        assert r.headers.get_list(name) == [value], (path, r.status_code, r.headers)
+    if "content-language" in r.headers:
+        assert r.headers.get_list("vary") == ["Accept-Language"]
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
+    access = [e for e in lines if e.get("message") == "request" and e.get("request_id") == "req-1"]
+    assert [(e["method"], e["path"], e["status"]) for e in access] == [(method, path.split("?")[0], status)]
+    assert access[0]["trace_id"] and access[0]["duration_ms"] >= 0
+    if status == 500:  # the handler's own line is the request's too
+        assert any(e.get("message") == "unhandled error" and e.get("request_id") == "req-1" for e in lines)

@@ -16,7 +16,6 @@ from cppcc_common.auth import PUBLIC, JwksKeySource, TokenVerifier
 from cppcc_common.docs import docs_router
 from cppcc_common.error_handlers import install_error_handlers
 from cppcc_common.errors import NotFound
-from cppcc_common.i18n import VaryOnLanguageMiddleware
 from cppcc_common.logging import configure_logging
 from cppcc_common.middleware import BodySizeLimitMiddleware, install_common_middleware
 from cppcc_gateway.openapi import MergedOpenAPI
@@ -200,7 +199,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ],
         expose_headers=["ETag", "Location", "X-Request-ID", "Retry-After"],
     )
-    app.add_middleware(VaryOnLanguageMiddleware)
-    # The merged docs page is public; /metrics needs the metrics token in production.
+    # The merged docs page is public; /metrics needs the metrics token in production. The edge
+    # adds Vary: Accept-Language to every translated answer, the gateway's own and forwarded ones.
     install_common_middleware(app, settings, private_paths=())
     return app

@@ -158,6 +158,23 @@ async def test_no_header_is_sent_twice_by_the_gateway(gateway: str, issuer: Test
     assert b"accept-language" in vary and b"origin" in vary
 
 
+async def test_every_translated_answer_of_the_gateway_varies_on_accept_language_once(
+    gateway: str, issuer: TestIssuer
+) -> None:
+    """The gateway's own problems (no token, malformed path, unknown path): the shared edge adds the
+    Vary, so a cache never serves one language for the other (forwarded answers: the test above)."""
+    cases = [
+        (b"/api/v1/proposals", []),
+        (b"/api/v1/proposals/%zz", _auth(issuer)),
+        (b"/api/v1/nowhere", _auth(issuer)),
+    ]
+    for target, headers in cases:
+        r = await raw_request(gateway, target, headers=[*headers, (b"accept-language", b"en")])
+        assert r.header("content-language"), (target, r.status)
+        vary = [v.strip().lower() for value in r.header("vary") for v in value.split(b",")]
+        assert vary.count(b"accept-language") == 1, (target, r.status, r.header("vary"))
+
+
 async def test_the_client_cannot_choose_the_forwarded_for_address(
     gateway: str, issuer: TestIssuer, upstream: Upstream
 ) -> None:
