@@ -8,6 +8,7 @@ from sqlalchemy import any_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from cppcc_common.db import ReadPool
 from notify_svc.models import InboxItem, Recipient
 
 
@@ -61,7 +62,7 @@ _UNREAD = "SELECT count(*) FROM inbox_items WHERE person_id = $1 AND read_at IS 
 
 
 async def page(
-    conn: asyncpg.Connection,
+    conn: ReadPool,
     person_id: UUID,
     *,
     unread_only: bool,
@@ -72,7 +73,7 @@ async def page(
     return list(await conn.fetch(query, person_id, limit, *(after or ())))
 
 
-async def unread_count(conn: asyncpg.Connection, person_id: UUID) -> int:
+async def unread_count(conn: ReadPool, person_id: UUID) -> int:
     return int(await conn.fetchval(_UNREAD, person_id))
 
 

@@ -5,12 +5,12 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-import asyncpg
 from sqlalchemy import Boolean, ColumnElement, and_, bindparam, false, or_, select, true, tuple_
 from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cppcc_common.auth import Principal
+from cppcc_common.db import ReadPool
 from proposal_svc.proposals.domain import SessionWindow, Status
 from proposal_svc.proposals.models import Proposal, ProposalHistory, ProposalPolicyRow, SessionWindowRow
 from proposal_svc.proposals.policy import ProposalPolicy
@@ -58,7 +58,7 @@ _READ_ORDER = tuple(_READ_VISIBLE.positiontup or ())
 _READ_CONSTANTS = {name: value for name, value in _READ_VISIBLE.params.items() if value is not None}
 
 
-async def read_readable(conn: asyncpg.Connection, principal: Principal, proposal_id: UUID) -> Proposal | None:
+async def read_readable(conn: ReadPool, principal: Principal, proposal_id: UUID) -> Proposal | None:
     """The proposal if `principal` may read it, on the driver connection: one fetchrow."""
     params = {
         **_READ_CONSTANTS,

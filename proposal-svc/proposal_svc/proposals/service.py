@@ -8,12 +8,12 @@ pure domain action → its changes, the history row, the version bump → its ev
 from collections.abc import Awaitable, Callable
 from uuid import UUID
 
-import asyncpg
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cppcc_common.auth import Principal
 from cppcc_common.change import Change
 from cppcc_common.clock import SHANGHAI
+from cppcc_common.db import ReadPool
 from cppcc_common.errors import Forbidden
 from cppcc_common.ids import new_id
 from cppcc_common.pagination import decode_cursor, page_of
@@ -55,7 +55,7 @@ async def list_visible(
     return page_of(rows, limit)
 
 
-async def read_visible(conn: asyncpg.Connection, principal: Principal, proposal_id: UUID) -> Proposal:
+async def read_visible(conn: ReadPool, principal: Principal, proposal_id: UUID) -> Proposal:
     """A proposal the principal may read (rule 28), read outside any transaction; else 404."""
     proposal = await repository.read_readable(conn, principal, proposal_id)
     if proposal is None:

@@ -22,7 +22,13 @@ from cppcc_common import bus, contracts  # noqa: F401  (registers every event co
 from cppcc_common.auth import JwksKeySource, KeySource, TokenVerifier
 from cppcc_common.clock import Clock, SystemClock
 from cppcc_common.consumer import Consumer, ConsumerSpec
-from cppcc_common.db import create_engine, create_read_sessionmaker, create_sessionmaker
+from cppcc_common.db import (
+    ReadPool,
+    create_engine,
+    create_read_pool,
+    create_read_sessionmaker,
+    create_sessionmaker,
+)
 from cppcc_common.docs import docs_router
 from cppcc_common.error_handlers import install_error_handlers
 from cppcc_common.errors import AppError
@@ -49,6 +55,7 @@ class Runtime:
     sessionmaker: async_sessionmaker[AsyncSession]
     verifier: TokenVerifier
     read_sessionmaker: async_sessionmaker[AsyncSession]  # autocommit: single-statement reads
+    read_pool: ReadPool  # plain asyncpg: the hottest reads (ReadConnectionDep)
     nc: NATS | None = None
     js: JetStreamContext | None = None
     relay: OutboxRelay | None = None
@@ -121,6 +128,7 @@ async def start_runtime(
         sessionmaker=sessionmaker,
         verifier=verifier,
         read_sessionmaker=create_read_sessionmaker(engine),
+        read_pool=await create_read_pool(settings.database_url, size=settings.database_pool_size),
     )
     runtime.nc = await bus.connect(settings.nats_url, name=settings.service_name)
     runtime.js = runtime.nc.jetstream()
@@ -154,6 +162,8 @@ async def stop_runtime(runtime: Runtime) -> None:
     if runtime.nc is not None:
         with contextlib.suppress(Exception):
             await asyncio.wait_for(runtime.nc.close(), timeout=5.0)
+    with contextlib.suppress(Exception):
+        await asyncio.wait_for(runtime.read_pool.close(), timeout=5.0)
     await runtime.engine.dispose()
 
 

@@ -5,11 +5,12 @@ without an exception and rolls back otherwise. Services never call `commit()` th
 
 A route that only reads with a single statement takes `ReadSessionDep` instead: its session runs
 in autocommit, so the statement is one round trip, with no BEGIN and COMMIT around it. The hottest
-reads (an unread count, an inbox page, a proposal by id) take `ReadConnectionDep`: the asyncpg
-connection itself, from the same pool, for one hand-written statement — SQLAlchemy's statement
-path costs about four times the query's own client-side work, which is the whole budget there.
+reads (an unread count, an inbox page, a proposal by id) take `ReadConnectionDep`: a plain asyncpg
+pool (`ReadPool`) for one hand-written statement — SQLAlchemy's statement path costs about four
+times the query's own client-side work, and its pool checkout about as much again.
 """
 
+import contextlib
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -165,28 +166,106 @@ async def _read_session(request: Request) -> AsyncIterator[AsyncSession]:
 ReadSessionDep = Annotated[AsyncSession, Depends(_read_session, scope="function")]
 
 
-async def _read_connection(request: Request) -> AsyncIterator[asyncpg.Connection]:
-    # Checked out from the engine's pool: the same connections, limits and idle ping. Statements
-    # sent on the driver connection start no transaction, so returning it has nothing to roll back.
-    async with request.app.state.runtime.engine.connect() as connection:
-        raw = await connection.get_raw_connection()
-        driver: asyncpg.Connection = raw.driver_connection
+class ReadPool:
+    """A plain asyncpg pool for the hottest single-statement reads: each `fetch`, `fetchrow` or
+    `fetchval` draws a connection for one statement and gives it back (parameters as $1, $2 …).
+
+    Separate from the engine's pool on purpose: a checkout through SQLAlchemy's pool and its
+    driver adapter cost about as much CPU as the statement itself. A connection the database
+    dropped is noticed by asyncpg itself (the pool reconnects it on the next draw); a statement
+    that was on it when it died, or a pool with no free connection within the pool timeout, is
+    503 with Retry-After, as for SessionDep. Columns of type json/jsonb arrive as text.
+    """
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self.pool = pool
+
+    async def fetch(self, query: str, *args: Any) -> list[asyncpg.Record]:
+        conn = await self._acquire()
         try:
-            yield driver
-        except (
-            OSError,
-            asyncpg.PostgresConnectionError,
-            asyncpg.InterfaceError,
-            asyncpg.InternalClientError,  # a connection left mid-operation by the server's goodbye
-        ) as error:
-            # SQLAlchemy never saw this error: tell the pool the connection is gone, or the next
-            # requests (within the idle-ping time) would draw the dead connection again.
-            await connection.invalidate()
-            if driver.is_closed() or not isinstance(error, asyncpg.InterfaceError):
-                raise DependencyUnavailable() from error  # 503 with Retry-After, as for SessionDep
+            return list(await conn.fetch(query, *args))
+        except _DRIVER_ERRORS as error:
+            _raise_if_gone(conn, error)
             raise
+        finally:
+            await self._release(conn)
+
+    async def fetchrow(self, query: str, *args: Any) -> asyncpg.Record | None:
+        conn = await self._acquire()
+        try:
+            return await conn.fetchrow(query, *args)
+        except _DRIVER_ERRORS as error:
+            _raise_if_gone(conn, error)
+            raise
+        finally:
+            await self._release(conn)
+
+    async def fetchval(self, query: str, *args: Any) -> Any:
+        conn = await self._acquire()
+        try:
+            return await conn.fetchval(query, *args)
+        except _DRIVER_ERRORS as error:
+            _raise_if_gone(conn, error)
+            raise
+        finally:
+            await self._release(conn)
+
+    async def _acquire(self) -> asyncpg.Connection:
+        try:
+            return await self.pool.acquire(timeout=POOL_TIMEOUT_SECONDS)
+        except (OSError, TimeoutError, asyncpg.PostgresConnectionError) as error:
+            raise DependencyUnavailable() from error  # unreachable, or no free connection in time
+
+    async def _release(self, conn: asyncpg.Connection) -> None:
+        # A connection that fails its reset on the way back is terminated by the pool and replaced
+        # on a later draw; the statement's answer stands.
+        with contextlib.suppress(*_DRIVER_ERRORS):
+            await self.pool.release(conn)
+
+    async def close(self) -> None:
+        await self.pool.close()
 
 
-# The asyncpg connection for the hottest single-statement reads (parameters as $1, $2 …). Columns
-# of type json/jsonb arrive as text (SQLAlchemy's codec on these connections): decode them.
-ReadConnectionDep = Annotated[asyncpg.Connection, Depends(_read_connection, scope="function")]
+_DRIVER_ERRORS = (
+    OSError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.InternalClientError,  # a connection left mid-operation by the server's goodbye
+)
+
+
+def _raise_if_gone(conn: asyncpg.Connection, error: BaseException) -> None:
+    """503 when the connection died under the statement; an interface error on a live connection
+    is a misuse of the driver (a bug: 500), raised as it is."""
+    if not isinstance(error, asyncpg.InterfaceError) or conn.is_closed():
+        raise DependencyUnavailable() from error
+
+
+async def create_read_pool(url: str, *, size: int = 10) -> ReadPool:
+    """The read pool of a service: up to `size` connections, opened on demand and kept."""
+    pool = await asyncpg.create_pool(
+        make_url(async_url(url)).set(drivername="postgresql").render_as_string(hide_password=False),
+        min_size=0,
+        max_size=size,
+        timeout=CONNECT_TIMEOUT_SECONDS,
+        reset=_nothing_to_reset,
+    )
+    return ReadPool(pool)
+
+
+async def _nothing_to_reset(conn: asyncpg.Connection) -> None:
+    """The read pool's connections run single SELECTs: no SET, LISTEN, cursor or advisory lock to
+    undo. asyncpg's default reset sends a query for those on every return, a round trip as dear as
+    the read itself; the rollback of an open transaction (a cancelled statement) still happens."""
+
+
+async def _read_pool(request: Request) -> ReadPool:
+    # Not a `yield` dependency: FastAPI's exit stack and shielded cancel scope for one cost
+    # 12–14 % of a hot read; the pool hands each statement its connection and takes it back.
+    pool: ReadPool = request.app.state.runtime.read_pool
+    return pool
+
+
+# The read pool for the hottest single-statement reads (an unread count, an inbox page, a proposal
+# by id): one statement on a driver connection, no transaction, no SQLAlchemy.
+ReadConnectionDep = Annotated[ReadPool, Depends(_read_pool)]
