@@ -71,7 +71,7 @@ def _ip(request: Request) -> str | None:
     return request.client.host if request.client else None
 
 
-def _no_store(response: Response) -> None:
+async def _no_store(response: Response) -> None:
     """Tokens and secrets must not be kept by any cache on the way (RFC 6749 §5.1)."""
     response.headers["Cache-Control"] = "no-store"
     response.headers["Pragma"] = "no-cache"

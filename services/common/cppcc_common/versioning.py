@@ -89,7 +89,7 @@ def parse_if_match(value: str) -> IfMatch:
 _IF_MATCH_DOC = 'ETag of the version you last read, e.g. "3"; * for any; a weak tag never matches'
 
 
-def _required(
+async def _required(
     if_match: Annotated[str | None, Header(alias="If-Match", description=_IF_MATCH_DOC)] = None,
 ) -> IfMatch:
     if if_match is None or not if_match.strip(" \t"):
@@ -97,7 +97,7 @@ def _required(
     return parse_if_match(if_match)
 
 
-def _optional(
+async def _optional(
     if_match: Annotated[str | None, Header(alias="If-Match", description=_IF_MATCH_DOC)] = None,
 ) -> IfMatch | None:
     if if_match is None or not if_match.strip(" \t"):
