@@ -4,10 +4,11 @@ docs/bench/; `python -m cppcc_bench compare A.json B.json` sets two reports side
 import argparse
 import json
 import sys
+import uuid
 from pathlib import Path
 from typing import Any
 
-from cppcc_bench import report
+from cppcc_bench import lua, report
 from cppcc_bench.harness import GROUPS, Bench
 
 
@@ -96,6 +97,7 @@ def _profile(bench: Bench, name: str, out: Path) -> str | None:
     member = {"Authorization": f"Bearer {bench.token('13800000001')}"}
     urls, facts = bench.urls, bench.facts
     targets = [  # (part of the figure's name, process, url, headers), first match wins
+        ("submit", "proposal", urls["proposal"], member),
         (
             "fast upstream",
             "gateway_bare",
@@ -114,7 +116,11 @@ def _profile(bench: Bench, name: str, out: Path) -> str | None:
     slug = "".join(ch if ch.isalnum() else "-" for ch in name.split(". ", 1)[-1]).strip("-")
     prefix = out / "profiles" / f"{bench.facts['stamp']}-{slug}"
     prefix.parent.mkdir(parents=True, exist_ok=True)
-    text = bench.profile(url, headers, pid, prefix)
+    script = None
+    if process == "proposal" and url == urls["proposal"]:  # submit: each request needs a fresh draft
+        drafts = bench.drafts(int(bench.duration * 4000))
+        script = lua.submit(bench.work, f"profile-{uuid.uuid4().hex[:6]}", drafts)
+    text = bench.profile(url, headers, pid, prefix, script)
     return text.read_text() if text else None
 
 

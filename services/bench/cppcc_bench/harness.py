@@ -417,7 +417,7 @@ class Bench:
         script = lua.create_draft(self.work)
         fig, _ = self.pair(
             "create a draft, proposal-svc",
-            lambda: self.hit(f"{self.urls['proposal']}/api/v1/proposals", auth_member, script),
+            lambda: self.hit(f"{self.urls['proposal']}/api/v1/proposals", auth_member, script, "proposal"),
         )
         out.append(Comparison("3. write: create a draft (insert, commit)", fig, None, note="for reference"))
 
@@ -431,6 +431,7 @@ class Bench:
                 self.urls["proposal"],
                 auth_member,
                 lua.submit(self.work, f"submit-{uuid.uuid4().hex[:6]}", next(chunks)),
+                "proposal",
             ),
         )
         note = (
@@ -441,11 +442,13 @@ class Bench:
         out.append(Comparison("3. write: submit a proposal", fig, None, None, 50.0, 1000.0, note))
         return out
 
-    def profile(self, url: str, headers: dict[str, str], pid: int, out_prefix: Path) -> Path | None:
+    def profile(
+        self, url: str, headers: dict[str, str], pid: int, out_prefix: Path, script: Path | None = None
+    ) -> Path | None:
         """A py-spy profile of `pid` while wrk loads `url`; the top frames as text, and a flame graph."""
         from cppcc_bench.profile import record
 
-        return record(pid, lambda: self.hit(url, headers), out_prefix, self.duration)
+        return record(pid, lambda: self.hit(url, headers, script), out_prefix, self.duration)
 
 
 def _record(figure: Figure, result: wrk_tool.WrkResult) -> None:

@@ -172,7 +172,7 @@ def _median(values: list[float]) -> float:
 
 def _cpu_table(figures: list[dict[str, Any]]) -> list[str]:
     """The server's CPU time per request beside the baseline's: steadier than req/s on a busy machine."""
-    rows = [f for f in figures if f.get("cpu_us") and f.get("baseline_cpu_us")]
+    rows = [f for f in figures if f.get("cpu_us")]
     if not rows:
         return []
     lines = [
@@ -185,7 +185,11 @@ def _cpu_table(figures: list[dict[str, Any]]) -> list[str]:
         "|---|---|---|---|",
     ]
     for fig in rows:
-        cpu, base = _median(fig["cpu_us"]), _median(fig["baseline_cpu_us"])
+        cpu = _median(fig["cpu_us"])
+        if not fig.get("baseline_cpu_us"):  # a write: no baseline; 1 s / its CPU is the ceiling
+            lines.append(f"| {fig['name']} | {cpu:,.0f} | – (ceiling {1e6 / cpu:,.0f}/s) | – |")
+            continue
+        base = _median(fig["baseline_cpu_us"])
         lines.append(f"| {fig['name']} | {cpu:,.0f} | {base:,.0f} | {base / cpu:.0%} |")
     return lines
 

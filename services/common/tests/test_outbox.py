@@ -50,6 +50,31 @@ async def test_exception_before_commit_leaves_neither_state_nor_event(engine: An
         assert (await conn.execute(text("SELECT count(*) FROM outbox"))).scalar_one() == 0
 
 
+@pytest.mark.parametrize("staged_first", [True, False])
+async def test_staged_events_share_the_fate_of_their_transaction_whatever_ran_before(
+    engine: Any, sessionmaker: Any, staged_first: bool
+) -> None:
+    """`stage` sends its statement straight to the driver once the transaction has begun, and through
+    SQLAlchemy (which begins it) when it is the first statement: either way the rows and the wake-up
+    commit or roll back with the change."""
+    for commit in (False, True):
+        widget_id = new_id()
+        async with sessionmaker() as session:
+            transaction = await session.begin()
+            if not staged_first:
+                await session.execute(insert(widgets).values(id=widget_id, name="w"))
+            await stage(session, _event(widget_id), _event(widget_id))
+            if staged_first:
+                await session.execute(insert(widgets).values(id=widget_id, name="w"))
+            await (transaction.commit() if commit else transaction.rollback())
+        async with engine.connect() as conn:
+            rows = (await conn.execute(text("SELECT subject, payload FROM outbox"))).all()
+        assert len(rows) == (2 if commit else 0)
+        assert all(
+            r.subject == "cppcc.testing.widget_changed.v1" and str(widget_id) in r.payload for r in rows
+        )
+
+
 async def test_relay_publishes_with_event_id_as_msg_id_and_marks_sent(
     engine: Any, sessionmaker: Any, js: Any
 ) -> None:
