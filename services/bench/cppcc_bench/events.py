@@ -16,9 +16,13 @@ import asyncpg
 import httpx
 
 
-async def _send(client: httpx.AsyncClient, path: str, headers: dict[str, str], failures: list[int]) -> None:
+async def _send(
+    client: httpx.AsyncClient, path: str, headers: dict[str, str], failures: list[int], took: list[float]
+) -> None:
     try:
+        started = time.perf_counter()
         response = await client.post(path, headers=headers)
+        took.append((time.perf_counter() - started) * 1000)
         if response.status_code >= 300:
             failures.append(response.status_code)
     except httpx.HTTPError:
@@ -37,6 +41,7 @@ async def event_latency(
 ) -> dict[str, Any]:
     headers = {"Authorization": f"Bearer {token}"}
     failures: list[int] = []
+    took: list[float] = []  # each submission's answer time as the sender saw it
     limits = httpx.Limits(max_connections=512)
     async with httpx.AsyncClient(base_url=proposal_url, timeout=10, limits=limits) as client:
         start = time.perf_counter()
@@ -46,7 +51,9 @@ async def event_latency(
             if delay > 0:
                 await asyncio.sleep(delay)
             tasks.append(
-                asyncio.create_task(_send(client, f"/api/v1/proposals/{draft}/submit", headers, failures))
+                asyncio.create_task(
+                    _send(client, f"/api/v1/proposals/{draft}/submit", headers, failures, took)
+                )
             )
         sent_for = time.perf_counter() - start
         await asyncio.gather(*tasks)
@@ -71,12 +78,29 @@ async def event_latency(
             if len(rows) >= len(submitted) or time.monotonic() > deadline:
                 break
             await asyncio.sleep(0.5)
+        # When the relay's round that published each event began (its `sent_at` is that transaction's
+        # now()): splits the latency into "to the relay" and "relay to inbox item".
+        relayed = {
+            r["subject"]: r["sent_at"]
+            for r in await proposals.fetch(
+                "SELECT (payload::jsonb)->>'subject' AS subject, sent_at FROM outbox"
+                " WHERE subject = 'cppcc.proposal.submitted.v1' AND sent_at IS NOT NULL"
+            )
+        }
     finally:
         await proposals.close()
         await notify.close()
     latencies = sorted((r["at"] - submitted[r["object_id"]]).total_seconds() * 1000 for r in rows)
     if not latencies:
         return {"events": 0, "rate": rate, "failures": len(failures)}
+    to_relay = sorted(
+        (relayed[str(i)] - at).total_seconds() * 1000 for i, at in submitted.items() if str(i) in relayed
+    )
+    after_relay = sorted(
+        (r["at"] - relayed[str(r["object_id"])]).total_seconds() * 1000
+        for r in rows
+        if str(r["object_id"]) in relayed
+    )
     return {
         "events": len(latencies),
         "missing": len(submitted) - len(latencies),
@@ -85,4 +109,7 @@ async def event_latency(
         "p50_ms": statistics.median(latencies),
         "p99_ms": latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))],
         "max_ms": latencies[-1],
+        "submit_p50_ms": statistics.median(took) if took else None,
+        "to_relay_p50_ms": statistics.median(to_relay) if to_relay else None,
+        "relay_to_inbox_p50_ms": statistics.median(after_relay) if after_relay else None,
     }

@@ -138,11 +138,17 @@ def markdown(data: dict[str, Any], profile: str | None) -> str:
             "",
             "## Event latency, commit to effect (target p50 ≤ 10 ms, p99 ≤ 50 ms at 200 events/s)",
             "",
-            f"{ev.get('events', 0)} submissions at {ev.get('rate', 0):.0f}/s (open loop):"
-            f" p50 {_fmt(ev.get('p50_ms'), 1)} ms, p99 {_fmt(ev.get('p99_ms'), 1)} ms,"
-            f" max {_fmt(ev.get('max_ms'), 1)} ms; {ev.get('missing', 0)} not delivered within the wait,"
-            f" {ev.get('failures', 0)} refused submissions.",
+            _event_line(ev),
         ]
+        light = f.get("event_latency_light")
+        if light is not None:
+            lines += [
+                "",
+                "The same at a rate the submit path sustains with room to spare (the relay, NATS and the"
+                " consumer without a queue of submissions in front of them):",
+                "",
+                _event_line(light),
+            ]
     lines += [
         "",
         "## Footprint (target: each service idles under 150 MB RSS; ready within 30 s once installed)",
@@ -168,6 +174,22 @@ def markdown(data: dict[str, Any], profile: str | None) -> str:
 
 def _median(values: list[float]) -> float:
     return sorted(values)[len(values) // 2]
+
+
+def _event_line(ev: dict[str, Any]) -> str:
+    return (
+        f"{ev.get('events', 0)} submissions at {ev.get('rate', 0):.0f}/s (open loop):"
+        f" p50 {_fmt(ev.get('p50_ms'), 1)} ms, p99 {_fmt(ev.get('p99_ms'), 1)} ms,"
+        f" max {_fmt(ev.get('max_ms'), 1)} ms; {ev.get('missing', 0)} not delivered within the wait,"
+        f" {ev.get('failures', 0)} refused submissions."
+        + (
+            f" Split (p50): submitting request's start → the relay's round {_fmt(ev['to_relay_p50_ms'], 1)} ms,"
+            f" the relay's round → inbox item {_fmt(ev['relay_to_inbox_p50_ms'], 1)} ms;"
+            f" the submitting request answered in {_fmt(ev.get('submit_p50_ms'), 1)} ms (p50, at the sender)."
+            if ev.get("to_relay_p50_ms") is not None and ev.get("relay_to_inbox_p50_ms") is not None
+            else ""
+        )
+    )
 
 
 def _cpu_table(figures: list[dict[str, Any]]) -> list[str]:
