@@ -7,6 +7,7 @@ from cppcc_common.auth import KeySource
 from cppcc_common.clock import Clock
 from proposal_svc.proposals.consumers import CONSUMERS
 from proposal_svc.proposals.router import router as proposals_router
+from proposal_svc.proposals.scanners import cosign_deadlines
 from proposal_svc.settings import Settings
 
 
@@ -23,5 +24,6 @@ def create_app(
         clock=clock,
         streams=["PROPOSAL", "MEMBER"],
         consumers=CONSUMERS,
+        scanners=[cosign_deadlines],
         tags={"proposals": "提案：起草、修改、提交、查阅 / proposals: draft, edit, submit, read"},
     )

@@ -7,22 +7,49 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cppcc_common.contracts.proposal import ProposalSubmittedV1
+from cppcc_common.contracts.proposal import (
+    ProposalCosignConfirmedV1,
+    ProposalCosignDeclinedV1,
+    ProposalCosignExpiredV1,
+    ProposalCosignRequestedV1,
+    ProposalSubmittedV1,
+    ProposalWithdrawnV1,
+)
 from cppcc_common.errors import InvalidTransition
 from proposal_svc.proposals.domain import (
+    INVITATIONS,
     LIFECYCLE,
+    PROPOSERS,
     Action,
     Content,
     Facts,
+    InvitationAction,
+    InvitationStatus,
     Kind,
+    Proposer,
+    Role,
     SessionWindow,
     Status,
+    answer_cosign,
+    confirmed_cosigner_ids,
     content_violations,
+    delete,
     derive_kind,
+    draft,
     edit,
+    expire_cosign,
+    first_proposer,
+    may_act,
     submit,
+    withdraw,
 )
-from proposal_svc.proposals.errors import ProposalIncomplete, ProposalInvalidTransition
+from proposal_svc.proposals.errors import (
+    CosignDeadlinePassed,
+    CosignersInvalid,
+    CosignInvalidTransition,
+    ProposalIncomplete,
+    ProposalInvalidTransition,
+)
 from proposal_svc.proposals.policy import ProposalPolicy
 
 ALL_PAIRS = [(s, a) for s in Status for a in Action]
@@ -53,6 +80,14 @@ def test_every_action_outside_the_lifecycle_table_is_an_invalid_transition(
     actions = {
         Action.EDIT: lambda: edit(_facts(status), {"title": "新案由"}, POLICY),
         Action.SUBMIT: lambda: submit(_facts(status), POLICY, now=NOW, windows=[]),
+        Action.WITHDRAW: lambda: withdraw(_facts(status), reason=None, now=NOW),
+        Action.DELETE: lambda: delete(_facts(status)),
+        Action.CONFIRM_COSIGN: lambda: answer_cosign(
+            _joint(status, _invited(0, NOW + timedelta(days=1))), CO[0], action, now=NOW
+        ),
+        Action.DECLINE_COSIGN: lambda: answer_cosign(
+            _joint(status, _invited(0, NOW + timedelta(days=1))), CO[0], action, now=NOW
+        ),
     }
     calls = [lambda: LIFECYCLE.check(status, action)]
     if action in actions:
@@ -70,7 +105,7 @@ def test_every_action_outside_the_lifecycle_table_is_an_invalid_transition(
 
 def test_editing_a_draft_is_allowed_by_the_lifecycle_table() -> None:
     assert LIFECYCLE.check(Status.DRAFT, Action.EDIT) == Status.DRAFT
-    assert LIFECYCLE.actions_from(Status.DRAFT) == [Action.EDIT, Action.SUBMIT]
+    assert LIFECYCLE.actions_from(Status.DRAFT) == [Action.EDIT, Action.SUBMIT, Action.DELETE]
     decision = edit(_facts(Status.DRAFT), {"title": "  新案由  ", "suggested_unit": None}, POLICY)
     assert decision.status == Status.DRAFT
     assert decision.changes == {"title": "新案由", "suggested_unit": None} and decision.events == ()
@@ -181,3 +216,276 @@ def test_rule_5_kind_is_derived_from_submission_time_and_session_window() -> Non
     assert derive_kind(opens - timedelta(seconds=1), [window]) == Kind.ORDINARY
     assert derive_kind(opens + timedelta(days=101), [window]) == Kind.ORDINARY
     assert derive_kind(opens, []) == Kind.ORDINARY
+
+
+# ---- joint proposals, withdrawal, deletion (rule 4) ---------------------------------------------
+
+FIRST = uuid.uuid4()
+CO = [uuid.uuid4() for _ in range(4)]
+SUBMITTED_AT = datetime(2026, 3, 31, 23, 30, tzinfo=UTC)  # a month end, late in the day (UTC)
+
+
+def _joint(status: Status, *invitations: Proposer, version: int = 3) -> Facts:
+    proposers = (first_proposer(FIRST, NOW - timedelta(days=30)), *invitations)
+    return Facts(uuid.uuid4(), uuid.uuid4(), status, GOOD, FIRST, version, proposers)
+
+
+def _invited(
+    n: int, respond_by: datetime | None = None, status: InvitationStatus = InvitationStatus.INVITED
+) -> Proposer:
+    return Proposer(CO[n], Role.COSIGNER, n + 1, status, respond_by=respond_by)
+
+
+INVITATION_PAIRS = [(s, a) for s in InvitationStatus for a in InvitationAction]
+
+
+@pytest.mark.parametrize(("status", "action"), INVITATION_PAIRS)
+def test_every_invitation_status_action_pair_is_allowed_or_refused_by_its_table(
+    status: InvitationStatus, action: InvitationAction
+) -> None:
+    """An invitation is answered or expires once: invited → confirmed | declined | expired."""
+    allowed = {
+        (InvitationStatus.INVITED, InvitationAction.CONFIRM): InvitationStatus.CONFIRMED,
+        (InvitationStatus.INVITED, InvitationAction.DECLINE): InvitationStatus.DECLINED,
+        (InvitationStatus.INVITED, InvitationAction.EXPIRE): InvitationStatus.EXPIRED,
+    }
+    if (status, action) in allowed:
+        assert INVITATIONS.check(status, action) == allowed[(status, action)]
+    else:
+        with pytest.raises(CosignInvalidTransition) as refused:
+            INVITATIONS.check(status, action)
+        assert refused.value.status == 409 and refused.value.code == "proposal.cosign_invalid_transition"
+
+
+def test_the_new_lifecycle_rows_withdraw_before_assignment_delete_drafts_cosign_under_review() -> None:
+    """Every (status, action) pair of the new actions, allowed and refused (the parametrized
+    table test above covers them too; this one names the expected rows)."""
+    expected = {
+        (Status.SUBMITTED, Action.WITHDRAW): Status.WITHDRAWN,
+        (Status.FILED, Action.WITHDRAW): Status.WITHDRAWN,
+        (Status.DRAFT, Action.DELETE): Status.DELETED,
+        (Status.SUBMITTED, Action.CONFIRM_COSIGN): Status.SUBMITTED,
+        (Status.SUBMITTED, Action.DECLINE_COSIGN): Status.SUBMITTED,
+    }
+    actions = {Action.WITHDRAW, Action.DELETE, Action.CONFIRM_COSIGN, Action.DECLINE_COSIGN}
+    for status in Status:
+        for action in actions:
+            if (status, action) in expected:
+                assert LIFECYCLE.check(status, action) == expected[(status, action)]
+            else:
+                assert not LIFECYCLE.allows(status, action), (status, action)
+    assert LIFECYCLE.actions_from(Status.DELETED) == []  # a tombstone: nothing more happens to it
+
+
+def test_rule_4_the_first_proposer_is_first() -> None:
+    """The first proposer is position 0 and confirmed from the start; co-signers follow in the
+    order given; naming them again reorders them and never moves the first proposer."""
+    decision = draft(
+        {"title": "题", "cosigner_ids": [CO[2], CO[0], CO[1]]},
+        POLICY,
+        first_proposer_id=FIRST,
+        now=NOW,
+        members=set(CO),
+    )
+    proposers = decision.changes[PROPOSERS]
+    assert [(p.person_id, p.role, p.position, p.status) for p in proposers] == [
+        (FIRST, Role.FIRST, 0, InvitationStatus.CONFIRMED),
+        (CO[2], Role.COSIGNER, 1, InvitationStatus.INVITED),
+        (CO[0], Role.COSIGNER, 2, InvitationStatus.INVITED),
+        (CO[1], Role.COSIGNER, 3, InvitationStatus.INVITED),
+    ]
+    renamed = edit(
+        _joint(Status.DRAFT, *proposers[1:]), {"cosigner_ids": [CO[1], CO[2]]}, POLICY, members=set(CO)
+    )
+    assert [(p.person_id, p.position) for p in renamed.changes[PROPOSERS]] == [
+        (FIRST, 0),
+        (CO[1], 1),
+        (CO[2], 2),
+    ]
+    with pytest.raises(CosignersInvalid) as refused:
+        draft(
+            {"cosigner_ids": [CO[0], FIRST]}, POLICY, first_proposer_id=FIRST, now=NOW, members={*CO, FIRST}
+        )
+    assert [(e["field"], e["code"]) for e in refused.value.errors or []] == [
+        ("cosigner_ids.1", "first_proposer_cannot_cosign")
+    ]
+
+
+def test_rule_4_cosigners_are_current_members_listed_once_within_the_policy_number() -> None:
+    with pytest.raises(CosignersInvalid) as refused:
+        draft(
+            {"cosigner_ids": [CO[0], CO[1], CO[0], CO[3]]},
+            ProposalPolicy(max_cosigners=3),
+            first_proposer_id=FIRST,
+            now=NOW,
+            members={CO[0], CO[1]},
+        )
+    assert refused.value.status == 422 and refused.value.code == "proposal.cosigners_invalid"
+    assert [(e["field"], e["code"]) for e in refused.value.errors or []] == [
+        ("cosigner_ids", "too_many_cosigners"),
+        ("cosigner_ids.2", "duplicate_cosigner"),
+        ("cosigner_ids.3", "cosigner_not_a_current_member"),
+    ]
+    assert "3" in (refused.value.errors or [])[0]["message"]  # the policy's number, not a literal
+    at_the_cap = [CO[0], CO[1], CO[2]]
+    assert (
+        len(
+            draft(
+                {"cosigner_ids": at_the_cap},
+                ProposalPolicy(max_cosigners=3),
+                first_proposer_id=FIRST,
+                now=NOW,
+                members=set(CO),
+            ).changes[PROPOSERS]
+        )
+        == 4
+    )
+
+
+def test_renaming_keeps_a_confirmation_and_asks_again_who_declined_or_expired() -> None:
+    before = (
+        _invited(0, NOW, InvitationStatus.CONFIRMED),
+        _invited(1, NOW, InvitationStatus.DECLINED),
+        _invited(2, NOW, InvitationStatus.EXPIRED),
+    )
+    after = edit(
+        _joint(Status.DRAFT, *before), {"cosigner_ids": [CO[2], CO[1], CO[0]]}, POLICY, members=set(CO)
+    )
+    assert [(p.person_id, p.status) for p in after.changes[PROPOSERS][1:]] == [
+        (CO[2], InvitationStatus.INVITED),
+        (CO[1], InvitationStatus.INVITED),
+        (CO[0], InvitationStatus.CONFIRMED),
+    ]
+
+
+def test_rule_4_submission_asks_the_invited_cosigners_to_answer_within_the_policy_days() -> None:
+    """respond_by = submitted_at + cosign_days; `cosign_requested` names the invited in signing
+    order; `submitted` names only confirmed co-signers (the duty ledger splits points among them)."""
+    policy = ProposalPolicy(cosign_days=9)  # not the default 7: a default would hide an unread policy
+    proposal = _joint(Status.DRAFT, _invited(1), _invited(0))
+    decision = submit(proposal, policy, now=SUBMITTED_AT, windows=[])
+    respond_by = datetime(2026, 4, 9, 23, 30, tzinfo=UTC)
+    asked = [p for p in decision.changes[PROPOSERS] if p.role == Role.COSIGNER]
+    assert {(p.invited_at, p.respond_by) for p in asked} == {(SUBMITTED_AT, respond_by)}
+    submitted, requested = decision.events
+    assert isinstance(submitted, ProposalSubmittedV1) and submitted.cosigner_ids == []
+    assert requested == ProposalCosignRequestedV1(
+        proposal_id=proposal.id,
+        org_id=proposal.org_id,
+        title=GOOD.title,
+        first_proposer_id=FIRST,
+        invited_ids=[CO[0], CO[1]],  # by position, not by the order of the rows
+        respond_by=respond_by,
+        version=4,
+    )
+
+
+def test_rule_4_a_cosigner_counts_only_after_confirming_before_the_deadline() -> None:
+    """Confirming 1 µs before respond_by counts; exactly at respond_by the invitation is closed
+    (409 proposal.cosign_deadline_passed: the scanner expires it at that instant); a decline or
+    an expiry never counts; only confirmed co-signers are named, in signing order."""
+    respond_by = SUBMITTED_AT + timedelta(days=7)
+    proposal = _joint(
+        Status.SUBMITTED, _invited(0, respond_by), _invited(1, respond_by), _invited(2, respond_by)
+    )
+    assert confirmed_cosigner_ids(proposal.proposers) == []
+    just_in_time = answer_cosign(
+        proposal, CO[1], Action.CONFIRM_COSIGN, now=respond_by - timedelta(microseconds=1)
+    )
+    assert confirmed_cosigner_ids(just_in_time.changes[PROPOSERS]) == [CO[1]]
+    (event,) = just_in_time.events
+    assert event == ProposalCosignConfirmedV1(
+        proposal_id=proposal.id,
+        org_id=proposal.org_id,
+        first_proposer_id=FIRST,
+        cosigner_id=CO[1],
+        position=2,
+        confirmed_at=respond_by - timedelta(microseconds=1),
+        version=4,
+    )
+    for action in (Action.CONFIRM_COSIGN, Action.DECLINE_COSIGN):
+        with pytest.raises(CosignDeadlinePassed) as late:
+            answer_cosign(proposal, CO[0], action, now=respond_by)
+        assert late.value.status == 409 and late.value.code == "proposal.cosign_deadline_passed"
+    declined = answer_cosign(proposal, CO[0], Action.DECLINE_COSIGN, now=SUBMITTED_AT)
+    assert isinstance(declined.events[0], ProposalCosignDeclinedV1)
+    assert confirmed_cosigner_ids(declined.changes[PROPOSERS]) == []
+    with pytest.raises(CosignInvalidTransition):  # answered once
+        answer_cosign(
+            _joint(Status.SUBMITTED, *declined.changes[PROPOSERS][1:]),
+            CO[0],
+            Action.CONFIRM_COSIGN,
+            now=SUBMITTED_AT,
+        )
+    mixed = _joint(
+        Status.SUBMITTED,
+        _invited(2, respond_by, InvitationStatus.CONFIRMED),
+        _invited(0, respond_by, InvitationStatus.CONFIRMED),
+        _invited(1, respond_by, InvitationStatus.EXPIRED),
+        _invited(3, respond_by, InvitationStatus.DECLINED),
+    )
+    assert confirmed_cosigner_ids(mixed.proposers) == [CO[0], CO[2]]
+
+
+def test_rule_4_an_invitation_expires_exactly_at_its_deadline_and_once() -> None:
+    respond_by = SUBMITTED_AT + timedelta(days=7)
+    proposal = _joint(Status.FILED, _invited(0, respond_by))
+    with pytest.raises(CosignInvalidTransition):  # 1 µs before: not due
+        expire_cosign(proposal, CO[0], now=respond_by - timedelta(microseconds=1))
+    decision = expire_cosign(proposal, CO[0], now=respond_by)
+    assert decision.status == InvitationStatus.EXPIRED
+    assert decision.events == (
+        ProposalCosignExpiredV1(
+            proposal_id=proposal.id,
+            org_id=proposal.org_id,
+            first_proposer_id=FIRST,
+            cosigner_id=CO[0],
+            respond_by=respond_by,
+        ),
+    )
+    with pytest.raises(CosignInvalidTransition):
+        expire_cosign(
+            _joint(Status.FILED, _invited(0, respond_by, InvitationStatus.CONFIRMED)), CO[0], now=respond_by
+        )
+
+
+def test_only_the_first_proposer_withdraws_or_deletes_and_only_cosigners_answer() -> None:
+    for action in (Action.EDIT, Action.SUBMIT, Action.WITHDRAW, Action.DELETE):
+        assert may_act(action, actor=FIRST, first_proposer_id=FIRST, cosigner_ids={CO[0]})
+        assert not may_act(action, actor=CO[0], first_proposer_id=FIRST, cosigner_ids={CO[0]})
+    for action in (Action.CONFIRM_COSIGN, Action.DECLINE_COSIGN):
+        assert may_act(action, actor=CO[0], first_proposer_id=FIRST, cosigner_ids={CO[0]})
+        assert not may_act(action, actor=FIRST, first_proposer_id=FIRST, cosigner_ids={CO[0]})
+        assert not may_act(action, actor=None, first_proposer_id=FIRST, cosigner_ids={CO[0]})
+
+
+def test_withdrawal_names_the_reason_and_the_confirmed_cosigners() -> None:
+    respond_by = NOW + timedelta(days=1)
+    proposal = _joint(
+        Status.FILED, _invited(0, respond_by, InvitationStatus.CONFIRMED), _invited(1, respond_by)
+    )
+    decision = withdraw(proposal, reason="已由部门解决", now=NOW)
+    assert decision.status == Status.WITHDRAWN and decision.note == "已由部门解决"
+    assert decision.events == (
+        ProposalWithdrawnV1(
+            proposal_id=proposal.id,
+            org_id=proposal.org_id,
+            title=GOOD.title,
+            first_proposer_id=FIRST,
+            cosigner_ids=[CO[0]],
+            from_status="filed",
+            reason="已由部门解决",
+            withdrawn_at=NOW,
+            version=4,
+        ),
+    )
+    with pytest.raises(ProposalInvalidTransition):
+        withdraw(_joint(Status.ASSIGNED), reason=None, now=NOW)
+
+
+def test_deleting_a_draft_leaves_a_tombstone_without_its_text() -> None:
+    decision = delete(_joint(Status.DRAFT))
+    assert decision.status == Status.DELETED and decision.events == ()
+    assert decision.changes == {"title": "", "situation": "", "suggestions": [], "suggested_unit": None}
+    with pytest.raises(ProposalInvalidTransition):
+        delete(_joint(Status.SUBMITTED))

@@ -6,16 +6,30 @@ transition function in `service.py` persists it, writes the history row, bumps t
 emits the events.
 """
 
-from collections.abc import Mapping
+from collections import Counter
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
-from cppcc_common.contracts.proposal import ProposalSubmittedV1
+from cppcc_common.contracts.proposal import (
+    ProposalCosignConfirmedV1,
+    ProposalCosignDeclinedV1,
+    ProposalCosignExpiredV1,
+    ProposalCosignRequestedV1,
+    ProposalSubmittedV1,
+    ProposalWithdrawnV1,
+)
 from cppcc_common.transitions import Decision, TransitionTable
-from proposal_svc.proposals.errors import ProposalIncomplete, ProposalInvalidTransition
+from proposal_svc.proposals.errors import (
+    CosignDeadlinePassed,
+    CosignersInvalid,
+    CosignInvalidTransition,
+    ProposalIncomplete,
+    ProposalInvalidTransition,
+)
 from proposal_svc.proposals.policy import ProposalPolicy
 
 
@@ -31,6 +45,7 @@ class Status(StrEnum):
     REHANDLING = "rehandling"
     CONCLUDED = "concluded"
     WITHDRAWN = "withdrawn"
+    DELETED = "deleted"  # a draft its proposer deleted: kept as a tombstone that nobody reads
 
 
 class Action(StrEnum):
@@ -46,6 +61,9 @@ class Action(StrEnum):
     REPLY = "reply"
     EVALUATE = "evaluate"
     DISSATISFIED = "dissatisfied"
+    DELETE = "delete"
+    CONFIRM_COSIGN = "cosign_confirm"
+    DECLINE_COSIGN = "cosign_decline"
 
 
 # (from status, action) -> to status: the lifecycle of DOMAIN.md §2. Editing is an action too, so
@@ -66,17 +84,125 @@ LIFECYCLE: TransitionTable[Status, Action] = TransitionTable(
         (Status.REHANDLING, Action.REPLY): Status.REPLIED,
         (Status.REPLIED, Action.EVALUATE): Status.CONCLUDED,
         (Status.REPLIED, Action.DISSATISFIED): Status.REHANDLING,
+        (Status.DRAFT, Action.DELETE): Status.DELETED,
+        # Co-signers answer while the proposal is under review (rule 4; the deadline is their own).
+        (Status.SUBMITTED, Action.CONFIRM_COSIGN): Status.SUBMITTED,
+        (Status.SUBMITTED, Action.DECLINE_COSIGN): Status.SUBMITTED,
     },
     error=ProposalInvalidTransition,
 )
 
 # What the first proposer may do to their own proposal; the office's actions come with their routes.
-PROPOSER_ACTIONS = frozenset({Action.EDIT, Action.SUBMIT})
+PROPOSER_ACTIONS = frozenset({Action.EDIT, Action.SUBMIT, Action.WITHDRAW, Action.DELETE})
+# What an invited co-signer may do (the invitation's own table says whether it is still open).
+COSIGNER_ACTIONS = frozenset({Action.CONFIRM_COSIGN, Action.DECLINE_COSIGN})
 
 
-def may_act(action: Action, *, actor: UUID | None, first_proposer_id: UUID) -> bool:
-    """Who may take `action` on a proposal they can see (else 403): today only its first proposer."""
+def may_act(
+    action: Action, *, actor: UUID | None, first_proposer_id: UUID, cosigner_ids: Collection[UUID] = ()
+) -> bool:
+    """Who may take `action` on a proposal they can see (else 403): the first proposer their own
+    actions, a co-signer named on the proposal the answers to their invitation."""
+    if action in COSIGNER_ACTIONS:
+        return actor is not None and actor in cosigner_ids
     return action in PROPOSER_ACTIONS and actor == first_proposer_id
+
+
+class Role(StrEnum):
+    FIRST = "first"
+    COSIGNER = "cosigner"
+
+
+class InvitationStatus(StrEnum):
+    """A proposer's standing: the first proposer is confirmed from the start; a co-signer is
+    invited (named on the draft, asked on submission) until they answer or the deadline passes."""
+
+    INVITED = "invited"
+    CONFIRMED = "confirmed"
+    DECLINED = "declined"
+    EXPIRED = "expired"
+
+
+class InvitationAction(StrEnum):
+    CONFIRM = "confirm"
+    DECLINE = "decline"
+    EXPIRE = "expire"
+
+
+# A co-signer's invitation (rule 4): answered once, or expired by the scanner at `respond_by`.
+INVITATIONS: TransitionTable[InvitationStatus, InvitationAction] = TransitionTable(
+    {
+        (InvitationStatus.INVITED, InvitationAction.CONFIRM): InvitationStatus.CONFIRMED,
+        (InvitationStatus.INVITED, InvitationAction.DECLINE): InvitationStatus.DECLINED,
+        (InvitationStatus.INVITED, InvitationAction.EXPIRE): InvitationStatus.EXPIRED,
+    },
+    error=CosignInvalidTransition,
+)
+
+# A decision's change of the proposers (the whole list, in signing order), applied row by row.
+PROPOSERS = "proposers"
+
+
+@dataclass(frozen=True)
+class Proposer:
+    """A proposer of a proposal as the rules read it (a row of `proposal_proposers`)."""
+
+    person_id: UUID
+    role: Role
+    position: int  # signing order: 0 is the first proposer
+    status: InvitationStatus
+    invited_at: datetime | None = None
+    respond_by: datetime | None = None
+    responded_at: datetime | None = None
+    merged_from_id: UUID | None = None
+
+
+def first_proposer(person_id: UUID, now: datetime) -> Proposer:
+    return Proposer(person_id, Role.FIRST, 0, InvitationStatus.CONFIRMED, responded_at=now)
+
+
+def confirmed_cosigner_ids(proposers: Sequence[Proposer]) -> list[UUID]:
+    """Rule 4: the co-signers who count, in signing order — those who confirmed (which is only
+    possible before their deadline, see `answer_cosign`)."""
+    confirmed = [p for p in proposers if p.role == Role.COSIGNER and p.status == InvitationStatus.CONFIRMED]
+    return [p.person_id for p in sorted(confirmed, key=lambda p: p.position)]
+
+
+def name_cosigners(
+    first_proposer_id: UUID,
+    current: Sequence[Proposer],
+    cosigner_ids: Sequence[UUID],
+    policy: ProposalPolicy,
+    *,
+    members: Collection[UUID],
+) -> tuple[Proposer, ...]:
+    """The proposers after the first proposer names `cosigner_ids` on a draft (rule 4): current
+    members of the organization (`members`), at most the policy's number, neither the first
+    proposer nor anyone twice; the first proposer stays first, the others sign in the given order.
+    A co-signer named again keeps a confirmation; one who declined or let it expire is asked again."""
+    problems: list[tuple[str, str]] = []
+    if len(cosigner_ids) > policy.max_cosigners:
+        problems.append(("cosigner_ids", "too_many_cosigners"))
+    seen = Counter(cosigner_ids)
+    for n, person in enumerate(cosigner_ids):
+        if person == first_proposer_id:
+            problems.append((f"cosigner_ids.{n}", "first_proposer_cannot_cosign"))
+        elif seen[person] > 1 and cosigner_ids.index(person) != n:
+            problems.append((f"cosigner_ids.{n}", "duplicate_cosigner"))
+        elif person not in members:
+            problems.append((f"cosigner_ids.{n}", "cosigner_not_a_current_member"))
+    if problems:
+        raise CosignersInvalid.listing(problems, policy.model_dump())
+    kept = {p.person_id: p for p in current if p.role == Role.COSIGNER}
+    first = [p for p in current if p.role == Role.FIRST]
+    named = []
+    for position, person in enumerate(cosigner_ids, start=1):
+        before = kept.get(person)
+        if before is not None and before.status == InvitationStatus.CONFIRMED:
+            named.append(replace(before, position=position))
+        else:
+            named.append(Proposer(person, Role.COSIGNER, position, InvitationStatus.INVITED))
+    return (*first, *named)
 
 
 @dataclass(frozen=True)
@@ -147,6 +273,10 @@ class Facts:
     content: Content
     first_proposer_id: UUID
     version: int
+    proposers: tuple[Proposer, ...] = ()
+
+    def cosigner(self, person_id: UUID | None) -> Proposer | None:
+        return next((p for p in self.proposers if p.person_id == person_id and p.role == Role.COSIGNER), None)
 
 
 def refuse(violations: list[RuleViolation], policy: ProposalPolicy) -> None:
@@ -169,35 +299,154 @@ def _trimmed(fields: Mapping[str, Any]) -> dict[str, Any]:
     return {name: value.strip() if name == "title" and value else value for name, value in fields.items()}
 
 
-def draft(fields: Mapping[str, Any], policy: ProposalPolicy) -> Decision[Status]:
-    """A new draft of `fields` (title trimmed): it may be incomplete but not over the limits (rule 1)."""
+def draft(
+    fields: Mapping[str, Any],
+    policy: ProposalPolicy,
+    *,
+    first_proposer_id: UUID,
+    now: datetime,
+    members: Collection[UUID] = frozenset(),
+) -> Decision[Status]:
+    """A new draft of `fields` (title trimmed): it may be incomplete but not over the limits (rule 1);
+    its proposers are the first proposer and the co-signers named in `cosigner_ids` (rule 4)."""
+    fields = dict(fields)
+    cosigner_ids = fields.pop("cosigner_ids", None) or []
     changes = _trimmed(fields)
     refuse(content_violations(_content_after(Content("", "", ()), changes), policy, complete=False), policy)
-    return Decision(Status.DRAFT, changes)
+    first = first_proposer(first_proposer_id, now)
+    proposers = name_cosigners(first_proposer_id, (first,), cosigner_ids, policy, members=members)
+    return Decision(Status.DRAFT, {**changes, PROPOSERS: proposers})
 
 
-def edit(proposal: Facts, fields: Mapping[str, Any], policy: ProposalPolicy) -> Decision[Status]:
-    """Editing a draft: the fields given (title trimmed), still within the limits (rule 1)."""
+def edit(
+    proposal: Facts,
+    fields: Mapping[str, Any],
+    policy: ProposalPolicy,
+    *,
+    members: Collection[UUID] = frozenset(),
+) -> Decision[Status]:
+    """Editing a draft: the fields given (title trimmed), still within the limits (rule 1), and
+    the co-signers when `cosigner_ids` is given (rule 4)."""
     status = LIFECYCLE.check(proposal.status, Action.EDIT)
-    changes = _trimmed(fields)
+    fields = dict(fields)
+    cosigner_ids = fields.pop("cosigner_ids", None)
+    changes: dict[str, Any] = _trimmed(fields)
     refuse(content_violations(_content_after(proposal.content, changes), policy, complete=False), policy)
+    if cosigner_ids is not None:
+        changes[PROPOSERS] = name_cosigners(
+            proposal.first_proposer_id, proposal.proposers, cosigner_ids, policy, members=members
+        )
     return Decision(status, changes)
 
 
 def submit(
     proposal: Facts, policy: ProposalPolicy, *, now: datetime, windows: list[SessionWindow]
 ) -> Decision[Status]:
-    """Submitting a draft (rule 1 complete), of the kind its time says (rule 5), announced."""
+    """Submitting a draft (rule 1 complete), of the kind its time says (rule 5), announced; the
+    co-signers still invited are asked now, to answer before `now + cosign_days` (rule 4)."""
     status = LIFECYCLE.check(proposal.status, Action.SUBMIT)
     refuse(content_violations(proposal.content, policy, complete=True), policy)
     kind = derive_kind(now, windows)
+    version = proposal.version + 1  # the version this change makes (each change bumps it by one)
     submitted = ProposalSubmittedV1(
         proposal_id=proposal.id,
         org_id=proposal.org_id,
         title=proposal.content.title,
         kind=kind,
         first_proposer_id=proposal.first_proposer_id,
+        cosigner_ids=confirmed_cosigner_ids(proposal.proposers),
         submitted_at=now,
-        version=proposal.version + 1,  # the version this change makes (each change bumps it by one)
+        version=version,
     )
-    return Decision(status, {"kind": kind, "submitted_at": now}, events=(submitted,))
+    changes: dict[str, Any] = {"kind": kind, "submitted_at": now}
+    invited = sorted(
+        (p for p in proposal.proposers if p.role == Role.COSIGNER and p.status == InvitationStatus.INVITED),
+        key=lambda p: p.position,
+    )
+    if not invited:
+        return Decision(status, changes, events=(submitted,))
+    respond_by = now + timedelta(days=policy.cosign_days)
+    asked = {p.person_id: replace(p, invited_at=now, respond_by=respond_by) for p in invited}
+    changes[PROPOSERS] = tuple(asked.get(p.person_id, p) for p in proposal.proposers)
+    requested = ProposalCosignRequestedV1(
+        proposal_id=proposal.id,
+        org_id=proposal.org_id,
+        title=proposal.content.title,
+        first_proposer_id=proposal.first_proposer_id,
+        invited_ids=[p.person_id for p in invited],
+        respond_by=respond_by,
+        version=version,
+    )
+    return Decision(status, changes, events=(submitted, requested))
+
+
+_ANSWERS = {Action.CONFIRM_COSIGN: InvitationAction.CONFIRM, Action.DECLINE_COSIGN: InvitationAction.DECLINE}
+
+
+def answer_cosign(proposal: Facts, person_id: UUID, action: Action, *, now: datetime) -> Decision[Status]:
+    """Rule 4: an invited co-signer confirms or declines, strictly before `respond_by` (exactly at
+    it the invitation is closed, as the scanner expires it at that instant)."""
+    status = LIFECYCLE.check(proposal.status, action)
+    invitation = proposal.cosigner(person_id)
+    if invitation is None:
+        raise CosignInvalidTransition(status="none", action=str(_ANSWERS[action]))
+    answered = INVITATIONS.check(invitation.status, _ANSWERS[action])
+    if invitation.respond_by is None or now >= invitation.respond_by:
+        raise CosignDeadlinePassed(respond_by=str(invitation.respond_by))
+    after = replace(invitation, status=answered, responded_at=now)
+    proposers = tuple(after if p.person_id == person_id else p for p in proposal.proposers)
+    common = {
+        "proposal_id": proposal.id,
+        "org_id": proposal.org_id,
+        "first_proposer_id": proposal.first_proposer_id,
+        "cosigner_id": person_id,
+        "version": proposal.version + 1,
+    }
+    event = (
+        ProposalCosignConfirmedV1(**common, position=invitation.position, confirmed_at=now)
+        if answered == InvitationStatus.CONFIRMED
+        else ProposalCosignDeclinedV1(**common, declined_at=now)
+    )
+    return Decision(status, {PROPOSERS: proposers}, events=(event,))
+
+
+def expire_cosign(proposal: Facts, person_id: UUID, *, now: datetime) -> Decision[InvitationStatus]:
+    """Rule 4: an invitation still unanswered at `respond_by` expires (once: the table refuses a
+    second expiry). The proposal's own status and version stay as they are."""
+    invitation = proposal.cosigner(person_id)
+    if invitation is None or invitation.respond_by is None or now < invitation.respond_by:
+        raise CosignInvalidTransition(status="not_due", action=str(InvitationAction.EXPIRE))
+    status = INVITATIONS.check(invitation.status, InvitationAction.EXPIRE)
+    expired = ProposalCosignExpiredV1(
+        proposal_id=proposal.id,
+        org_id=proposal.org_id,
+        first_proposer_id=proposal.first_proposer_id,
+        cosigner_id=person_id,
+        respond_by=invitation.respond_by,
+    )
+    return Decision(status, events=(expired,))
+
+
+def withdraw(proposal: Facts, *, reason: str | None, now: datetime) -> Decision[Status]:
+    """The first proposer withdraws before assignment (submitted or filed), with an optional reason."""
+    status = LIFECYCLE.check(proposal.status, Action.WITHDRAW)
+    withdrawn = ProposalWithdrawnV1(
+        proposal_id=proposal.id,
+        org_id=proposal.org_id,
+        title=proposal.content.title,
+        first_proposer_id=proposal.first_proposer_id,
+        cosigner_ids=confirmed_cosigner_ids(proposal.proposers),
+        from_status=proposal.status,
+        reason=reason,
+        withdrawn_at=now,
+        version=proposal.version + 1,
+    )
+    return Decision(status, events=(withdrawn,), note=reason)
+
+
+def delete(proposal: Facts) -> Decision[Status]:
+    """Deleting a draft: a tombstone (the history and every reference to the id stay valid) with
+    its text cleared; nobody reads a deleted proposal (rule 28)."""
+    status = LIFECYCLE.check(proposal.status, Action.DELETE)
+    cleared: dict[str, Any] = {"title": "", "situation": "", "suggestions": [], "suggested_unit": None}
+    return Decision(status, cleared)

@@ -82,3 +82,66 @@ class NotACurrentMember(AppError):
     code = "proposal.not_a_current_member"
     title = Text("仅本届在任委员可以提交提案", "Only a member of the current term may submit proposals")
     detail = Text("您不是本届在任委员，不能提交提案。", "You are not a member of the current term.")
+
+
+# ---- joint proposals (rule 4) ------------------------------------------------------------------
+
+
+class CosignersInvalid(AppError):
+    """Rule 4: co-signers are current members of the organization, at most the policy's number,
+    neither the first proposer nor anyone twice."""
+
+    status = 422
+    code = "proposal.cosigners_invalid"
+    title = Text("联名委员有误", "The co-signers are not valid")
+    detail = Text(
+        "联名委员须为本组织在任委员，不得重复，不得包括第一提案人。",
+        "Co-signers must be current members of the organization, listed once, other than the first proposer.",
+    )
+
+    @classmethod
+    def listing(cls, violations: Iterable[tuple[str, str]], limits: Mapping[str, Any]) -> "CosignersInvalid":
+        """The 422 naming each (field, code) violated, in Chinese and English."""
+        return cls(
+            errors=[
+                {
+                    "field": field,
+                    "code": code,
+                    "message": COSIGNER_MESSAGES[code].zh.format(**limits),
+                    "message_en": COSIGNER_MESSAGES[code].en.format(**limits),
+                }
+                for field, code in violations
+            ]
+        )
+
+
+COSIGNER_MESSAGES: dict[str, Text] = {
+    "too_many_cosigners": Text("联名委员不能超过 {max_cosigners} 人", "At most {max_cosigners} co-signers"),
+    "first_proposer_cannot_cosign": Text(
+        "第一提案人不能同时作为联名委员", "The first proposer cannot co-sign"
+    ),
+    "duplicate_cosigner": Text("联名委员重复", "This co-signer is listed twice"),
+    "cosigner_not_a_current_member": Text(
+        "该联名人不是本组织在任委员", "This co-signer is not a current member of the organization"
+    ),
+}
+
+
+class CosignInvalidTransition(InvalidTransition):
+    """409 from the invitation table (domain.INVITATIONS): an invitation is answered once."""
+
+    code = "proposal.cosign_invalid_transition"
+    title = Text("联名邀请当前状态不允许此操作", "Not allowed in the invitation's current status")
+    detail = Text(
+        "联名邀请状态为“{status}”，不能执行“{action}”。",
+        "The invitation is '{status}'; '{action}' is not allowed.",
+    )
+
+
+class CosignDeadlinePassed(AppError):
+    """Rule 4: a co-signer answers strictly before the co-sign deadline."""
+
+    status = 409
+    code = "proposal.cosign_deadline_passed"
+    title = Text("联名确认期限已过", "The co-sign deadline has passed")
+    detail = Text("联名确认须在 {respond_by} 之前完成。", "Co-signers must answer before {respond_by}.")

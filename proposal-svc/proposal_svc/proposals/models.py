@@ -2,9 +2,9 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import DateTime, ForeignKey, Index, String, Text, func
+from sqlalchemy import DateTime, ForeignKey, Index, String, Text, func, text
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from proposal_svc.models import Base
 
@@ -29,6 +29,11 @@ class Proposal(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     submitted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     version: Mapped[int] = mapped_column(default=1)
+    # In signing order, loaded with the proposal (one more SELECT per page); the proposal row's lock
+    # guards them: every change of a proposer locks its proposal first (the scanner too).
+    proposers: Mapped[list["ProposalProposer"]] = relationship(
+        order_by="ProposalProposer.position", lazy="selectin", cascade="all, delete-orphan"
+    )
 
 
 class ProposalProposer(Base):
@@ -37,7 +42,15 @@ class ProposalProposer(Base):
     from another proposal (rule 8) keeps `merged_from_id`."""
 
     __tablename__ = "proposal_proposers"
-    __table_args__ = (Index("ix_proposal_proposers_person", "person_id", "status"),)
+    __table_args__ = (
+        Index("ix_proposal_proposers_person", "person_id", "status"),
+        # The co-sign deadline scanner's claim: only open invitations, by deadline (migration 0005).
+        Index(
+            "ix_proposal_proposers_open_invitations",
+            "respond_by",
+            postgresql_where=text("status = 'invited' AND respond_by IS NOT NULL"),
+        ),
+    )
 
     proposal_id: Mapped[UUID] = mapped_column(ForeignKey("proposals.id"), primary_key=True)
     person_id: Mapped[UUID] = mapped_column(primary_key=True)

@@ -6,13 +6,34 @@ from typing import Any
 from uuid import UUID
 
 import asyncpg
-from sqlalchemy import Boolean, ColumnElement, and_, bindparam, false, or_, select, true, tuple_
+from sqlalchemy import (
+    Boolean,
+    ColumnElement,
+    and_,
+    bindparam,
+    exists,
+    false,
+    func,
+    literal_column,
+    or_,
+    select,
+    true,
+    tuple_,
+)
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cppcc_common.auth import Principal
-from proposal_svc.proposals.domain import SessionWindow, Status
-from proposal_svc.proposals.models import Proposal, ProposalHistory, ProposalPolicyRow, SessionWindowRow
+from cppcc_common.scanner import due_rows
+from proposal_svc.proposals.domain import InvitationStatus, Role, SessionWindow, Status
+from proposal_svc.proposals.models import (
+    Proposal,
+    ProposalHistory,
+    ProposalPolicyRow,
+    ProposalProposer,
+    SessionWindowRow,
+)
 from proposal_svc.proposals.policy import ProposalPolicy
 
 
@@ -22,11 +43,31 @@ def sees_organization_proposals(principal: Principal) -> bool:
     return principal.has_role("leader") or (principal.has_role("staff") and principal.has_scope("proposals"))
 
 
+def _cosigns(sub: Any) -> ColumnElement[bool]:
+    """`sub` is a co-signer of the proposal still invited or confirmed (a declined or expired
+    invitation shows nothing)."""
+    return exists().where(
+        ProposalProposer.proposal_id == Proposal.id,
+        ProposalProposer.person_id == sub,
+        ProposalProposer.role == Role.COSIGNER,
+        # Two comparisons, not IN: an expanding parameter would not compile to the hot read's `$n`.
+        or_(
+            ProposalProposer.status == InvitationStatus.INVITED,
+            ProposalProposer.status == InvitationStatus.CONFIRMED,
+        ),
+    )
+
+
 def _rule_28(org: Any, sub: Any, office: ColumnElement[bool]) -> ColumnElement[bool]:
-    """Same organization; one's own proposals, drafts included; the office's every non-draft."""
+    """Same organization, not deleted; one's own proposals, drafts included; the office's every
+    non-draft; an invited or confirmed co-signer's once submitted (not while a draft)."""
     return and_(
         Proposal.org_id == org,
-        or_(Proposal.first_proposer_id == sub, and_(office, Proposal.status != Status.DRAFT)),
+        Proposal.status != Status.DELETED,
+        or_(
+            Proposal.first_proposer_id == sub,
+            and_(Proposal.status != Status.DRAFT, or_(office, _cosigns(sub))),
+        ),
     )
 
 
@@ -45,8 +86,31 @@ async def get_readable(session: AsyncSession, principal: Principal, proposal_id:
 
 # The hot read: `readable` over bind parameters, compiled once to asyncpg's `$n` SQL at import, so a
 # request only orders its values (no SQLAlchemy statement path; see cppcc_common.db.ReadConnectionDep).
+_PROPOSER_FIELDS = ("person_id", "role", "position", "status", "respond_by")
+_PROPOSERS_JSON = (
+    select(
+        func.coalesce(
+            func.json_agg(
+                aggregate_order_by(
+                    func.json_build_object(
+                        *(
+                            part
+                            for name in _PROPOSER_FIELDS
+                            for part in (name, ProposalProposer.__table__.c[name])
+                        )
+                    ),
+                    ProposalProposer.position,
+                )
+            ),
+            literal_column("'[]'::json"),
+        )
+    )
+    .where(ProposalProposer.proposal_id == Proposal.id)
+    .scalar_subquery()
+    .label("proposers")
+)
 _READ_VISIBLE = (
-    select(*Proposal.__table__.columns)
+    select(*Proposal.__table__.columns, _PROPOSERS_JSON)
     .where(
         Proposal.id == bindparam("id"),
         _rule_28(bindparam("org"), bindparam("sub"), bindparam("office", type_=Boolean)),
@@ -73,7 +137,22 @@ async def read_readable(conn: asyncpg.Connection, principal: Principal, proposal
     values = dict(row)
     if isinstance(values["suggestions"], str):  # jsonb arrives as text on these connections
         values["suggestions"] = json.loads(values["suggestions"])
-    return Proposal(**values)
+    proposers = values.pop("proposers")
+    if isinstance(proposers, str):  # as the jsonb above, unless the connection decodes json itself
+        proposers = json.loads(proposers)
+    return Proposal(**values, proposers=[_proposer(proposal_id, p) for p in proposers])
+
+
+def _proposer(proposal_id: UUID, value: dict[str, Any]) -> ProposalProposer:
+    respond_by = value["respond_by"]
+    return ProposalProposer(
+        proposal_id=proposal_id,
+        person_id=UUID(value["person_id"]),
+        role=value["role"],
+        position=value["position"],
+        status=value["status"],
+        respond_by=datetime.fromisoformat(respond_by) if respond_by else None,
+    )
 
 
 async def policy_for(session: AsyncSession, org_id: UUID) -> ProposalPolicy:
@@ -90,8 +169,9 @@ async def list_readable(
     after: tuple[datetime, UUID] | None,
     limit: int,
 ) -> list[Proposal]:
-    """Newest first, of those `principal` may read: their own (drafts included), or as the office
-    (unless `mine`) every non-draft of the organization."""
+    """Newest first, of those `principal` may read: with `mine` their own (drafts included); else
+    as the office every non-draft of the organization, for anyone else their own and those they
+    co-sign."""
     query = select(Proposal).where(readable(principal))
     if mine:
         query = query.where(Proposal.first_proposer_id == principal.sub)
@@ -123,7 +203,37 @@ def record(session: AsyncSession, entry: ProposalHistory) -> None:
     session.add(entry)
 
 
+async def confirmed_cosigners(session: AsyncSession, proposal_id: UUID) -> list[UUID]:
+    """Rule 4: the co-signers who count, in signing order — those who confirmed (only possible
+    before their deadline). For the events that name a proposal's proposers (filed, key)."""
+    query = (
+        select(ProposalProposer.person_id)
+        .where(
+            ProposalProposer.proposal_id == proposal_id,
+            ProposalProposer.role == Role.COSIGNER,
+            ProposalProposer.status == InvitationStatus.CONFIRMED,
+        )
+        .order_by(ProposalProposer.position)
+    )
+    return list((await session.execute(query)).scalars())
+
+
+def claim_due_invitations(now: datetime, limit: int) -> Any:
+    """The invitations unanswered at their deadline, each locked with its proposal (the proposal's
+    lock guards its proposers), skipping any another transaction holds (DESIGN.md §9)."""
+    table = ProposalProposer.__table__
+    return due_rows(
+        table,  # type: ignore[arg-type]
+        table.c.respond_by,
+        now,
+        limit,
+        table.c.status == InvitationStatus.INVITED,
+    ).join(Proposal.__table__, Proposal.__table__.c.id == table.c.proposal_id)
+
+
 __all__ = [
+    "claim_due_invitations",
+    "confirmed_cosigners",
     "get_readable",
     "list_readable",
     "policy_for",

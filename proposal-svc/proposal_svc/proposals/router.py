@@ -14,13 +14,23 @@ from cppcc_common.versioning import ExpectedVersion, OptionalExpectedVersion, et
 from proposal_svc.proposals import service
 from proposal_svc.proposals.domain import Status
 from proposal_svc.proposals.errors import (
+    CosignDeadlinePassed,
+    CosignersInvalid,
+    CosignInvalidTransition,
     NotACurrentMember,
     ProposalIncomplete,
     ProposalInvalidTransition,
     ProposalNotFound,
     ProposalVersionMismatch,
 )
-from proposal_svc.proposals.schemas import ProposalDraft, ProposalPage, ProposalRead, ProposalUpdate
+from proposal_svc.proposals.schemas import (
+    CosignRequest,
+    ProposalDraft,
+    ProposalPage,
+    ProposalRead,
+    ProposalUpdate,
+    WithdrawRequest,
+)
 
 router = APIRouter(prefix="/api/v1/proposals", tags=["proposals"])
 
@@ -41,8 +51,8 @@ def _respond(proposal: object, response: Response) -> ProposalRead:
     "",
     status_code=201,
     response_model=ProposalRead,
-    responses=problems(ProposalIncomplete),
-    summary="Create a proposal draft",
+    responses=problems(ProposalIncomplete, CosignersInvalid),
+    summary="Create a proposal draft (with co-signers to invite on submission)",
 )
 async def create_draft(body: ProposalDraft, change: Drafting, response: Response) -> ProposalRead:
     proposal = await service.create_draft(change, body)
@@ -81,9 +91,13 @@ async def get_proposal(
     "/{proposal_id}",
     response_model=ProposalRead,
     responses=problems(
-        ProposalNotFound, ProposalInvalidTransition, ProposalIncomplete, ProposalVersionMismatch
+        ProposalNotFound,
+        ProposalInvalidTransition,
+        ProposalIncomplete,
+        ProposalVersionMismatch,
+        CosignersInvalid,
     ),
-    summary="Edit my draft (If-Match)",
+    summary="Edit my draft and its co-signers (If-Match)",
 )
 async def update_draft(
     proposal_id: UUID,
@@ -113,3 +127,54 @@ async def submit(
 ) -> ProposalRead:
     proposal = await service.submit(change, proposal_id, expected)
     return _respond(proposal, response)
+
+
+@router.post(
+    "/{proposal_id}/cosign",
+    response_model=ProposalRead,
+    responses=problems(
+        ProposalNotFound,
+        ProposalInvalidTransition,
+        ProposalVersionMismatch,
+        CosignInvalidTransition,
+        CosignDeadlinePassed,
+    ),
+    summary="Confirm or decline my invitation to co-sign (before the deadline)",
+)
+async def cosign(
+    proposal_id: UUID,
+    body: CosignRequest,
+    change: Drafting,
+    response: Response,
+    expected: OptionalExpectedVersion,
+) -> ProposalRead:
+    proposal = await service.answer_cosign(change, proposal_id, body.answer, expected)
+    return _respond(proposal, response)
+
+
+@router.post(
+    "/{proposal_id}/withdraw",
+    response_model=ProposalRead,
+    responses=problems(ProposalNotFound, ProposalInvalidTransition, ProposalVersionMismatch),
+    summary="Withdraw my proposal before it is assigned",
+)
+async def withdraw(
+    proposal_id: UUID,
+    body: WithdrawRequest,
+    change: Drafting,
+    response: Response,
+    expected: OptionalExpectedVersion,
+) -> ProposalRead:
+    proposal = await service.withdraw(change, proposal_id, body.reason, expected)
+    return _respond(proposal, response)
+
+
+@router.delete(
+    "/{proposal_id}",
+    status_code=204,
+    responses=problems(ProposalNotFound, ProposalInvalidTransition, ProposalVersionMismatch),
+    summary="Delete my draft",
+)
+async def delete_draft(proposal_id: UUID, change: Drafting, expected: OptionalExpectedVersion) -> Response:
+    await service.delete_draft(change, proposal_id, expected)
+    return Response(status_code=204)

@@ -5,7 +5,9 @@ Every change of an existing proposal goes through `_transition`: load for update
 pure domain action → its changes, the history row, the version bump → its events, emitted.
 """
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import date
+from typing import Any
 from uuid import UUID
 
 import asyncpg
@@ -20,17 +22,69 @@ from cppcc_common.pagination import decode_cursor, page_of
 from cppcc_common.transitions import Decision
 from cppcc_common.versioning import IfMatch, check_version
 from proposal_svc.proposals import domain, members, repository
-from proposal_svc.proposals.domain import LIFECYCLE, Action, Content, Facts, Status
+from proposal_svc.proposals.domain import (
+    LIFECYCLE,
+    PROPOSERS,
+    Action,
+    Content,
+    Facts,
+    InvitationStatus,
+    Proposer,
+    Role,
+    Status,
+)
 from proposal_svc.proposals.errors import NotACurrentMember, ProposalNotFound, ProposalVersionMismatch
 from proposal_svc.proposals.models import Proposal, ProposalHistory, ProposalProposer
-from proposal_svc.proposals.schemas import ProposalDraft, ProposalUpdate
+from proposal_svc.proposals.schemas import CosignAnswer, ProposalDraft, ProposalUpdate
 
 Decide = Callable[[Facts], Awaitable[Decision[Status]]]
 
 
+def _proposer(row: ProposalProposer) -> Proposer:
+    return Proposer(
+        person_id=row.person_id,
+        role=Role(row.role),
+        position=row.position,
+        status=InvitationStatus(row.status),
+        invited_at=row.invited_at,
+        respond_by=row.respond_by,
+        responded_at=row.responded_at,
+        merged_from_id=row.merged_from_id,
+    )
+
+
 def _facts(p: Proposal) -> Facts:
     content = Content(title=p.title, situation=p.situation, suggestions=tuple(p.suggestions))
-    return Facts(p.id, p.org_id, Status(p.status), content, p.first_proposer_id, p.version)
+    proposers = tuple(_proposer(row) for row in p.proposers)
+    return Facts(p.id, p.org_id, Status(p.status), content, p.first_proposer_id, p.version, proposers)
+
+
+def _set_proposers(proposal: Proposal, proposers: Sequence[Proposer]) -> None:
+    """Makes the proposal's proposer rows those of a decision: updated, added, removed."""
+    rows = {row.person_id: row for row in proposal.proposers}
+    kept = []
+    for p in proposers:
+        row = rows.get(p.person_id) or ProposalProposer(proposal_id=proposal.id, person_id=p.person_id)
+        row.role, row.position, row.status = p.role, p.position, p.status
+        row.invited_at, row.respond_by, row.responded_at = p.invited_at, p.respond_by, p.responded_at
+        row.merged_from_id = p.merged_from_id
+        kept.append(row)
+    proposal.proposers = kept  # rows left out are deleted (delete-orphan)
+
+
+def _apply(proposal: Proposal, changes: dict[str, Any]) -> None:
+    for name, value in changes.items():
+        if name == PROPOSERS:
+            _set_proposers(proposal, value)
+        else:
+            setattr(proposal, name, value)
+
+
+async def _current_members(change: Change, org_id: UUID, fields: dict[str, Any]) -> set[UUID]:
+    """Which of the co-signers named in `fields` are current members of the organization today."""
+    today: date = change.now.astimezone(SHANGHAI).date()
+    named = list(fields.get("cosigner_ids") or [])
+    return await members.current_among(change.session, org_id=org_id, person_ids=named, on=today)
 
 
 async def list_visible(
@@ -63,7 +117,9 @@ async def read_visible(conn: asyncpg.Connection, principal: Principal, proposal_
     return proposal
 
 
-def _record(change: Change, proposal: Proposal, action: str, from_status: str | None) -> None:
+def _record(
+    change: Change, proposal: Proposal, action: str, from_status: str | None, reason: str | None = None
+) -> None:
     entry = ProposalHistory(
         id=new_id(),
         proposal_id=proposal.id,
@@ -71,6 +127,7 @@ def _record(change: Change, proposal: Proposal, action: str, from_status: str | 
         from_status=from_status,
         to_status=proposal.status,
         actor_id=change.actor,
+        reason=reason,
         at=change.now,
     )
     repository.record(change.session, entry)
@@ -78,7 +135,14 @@ def _record(change: Change, proposal: Proposal, action: str, from_status: str | 
 
 async def create_draft(change: Change, draft: ProposalDraft) -> Proposal:
     principal = change.person
-    decision = domain.draft(draft.model_dump(), await repository.policy_for(change.session, principal.org))
+    fields = draft.model_dump()
+    decision = domain.draft(
+        fields,
+        await repository.policy_for(change.session, principal.org),
+        first_proposer_id=principal.sub,
+        now=change.now,
+        members=await _current_members(change, principal.org, fields),
+    )
     proposal = Proposal(
         id=new_id(),
         org_id=principal.org,
@@ -88,19 +152,10 @@ async def create_draft(change: Change, draft: ProposalDraft) -> Proposal:
         created_at=change.now,
         updated_at=change.now,
         version=1,
-        **decision.changes,
+        proposers=[],
     )
+    _apply(proposal, dict(decision.changes))
     change.session.add(proposal)
-    change.session.add(
-        ProposalProposer(
-            proposal_id=proposal.id,
-            person_id=proposal.first_proposer_id,
-            role="first",
-            position=0,
-            status="confirmed",
-            responded_at=change.now,
-        )
-    )
     _record(change, proposal, "create", None)
     await change.session.flush()
     return proposal
@@ -114,16 +169,19 @@ async def _transition(
     proposal = await repository.get_readable(change.session, principal, proposal_id)
     if proposal is None:
         raise ProposalNotFound()
-    if not domain.may_act(action, actor=principal.sub, first_proposer_id=proposal.first_proposer_id):
+    facts = _facts(proposal)
+    cosigners = {p.person_id for p in facts.proposers if p.role == Role.COSIGNER}
+    if not domain.may_act(
+        action, actor=principal.sub, first_proposer_id=proposal.first_proposer_id, cosigner_ids=cosigners
+    ):
         raise Forbidden()
     LIFECYCLE.check(Status(proposal.status), action)
     check_version(proposal.version, expected, error=ProposalVersionMismatch)
-    decision = await decide(_facts(proposal))
+    decision = await decide(facts)
     from_status = proposal.status
-    for name, value in decision.changes.items():
-        setattr(proposal, name, value)
+    _apply(proposal, dict(decision.changes))
     proposal.status = decision.status
-    _record(change, proposal, action, from_status)
+    _record(change, proposal, action, from_status, decision.note)
     proposal.version += 1
     proposal.updated_at = change.now
     for event in decision.events:
@@ -138,7 +196,9 @@ async def update_draft(
 
     async def decide(proposal: Facts) -> Decision[Status]:
         policy = await repository.policy_for(change.session, proposal.org_id)
-        return domain.edit(proposal, fields.model_dump(exclude_unset=True), policy)
+        given = fields.model_dump(exclude_unset=True)
+        current = await _current_members(change, proposal.org_id, given)
+        return domain.edit(proposal, given, policy, members=current)
 
     return await _transition(change, proposal_id, Action.EDIT, expected, decide)
 
@@ -157,3 +217,48 @@ async def submit(change: Change, proposal_id: UUID, expected: IfMatch | None) ->
         return domain.submit(proposal, policy, now=change.now, windows=windows)
 
     return await _transition(change, proposal_id, Action.SUBMIT, expected, decide)
+
+
+async def answer_cosign(
+    change: Change, proposal_id: UUID, answer: CosignAnswer, expected: IfMatch | None
+) -> Proposal:
+    """Rule 4: the calling co-signer confirms or declines, before their deadline."""
+    action = Action.CONFIRM_COSIGN if answer == CosignAnswer.CONFIRM else Action.DECLINE_COSIGN
+
+    async def decide(proposal: Facts) -> Decision[Status]:
+        return domain.answer_cosign(proposal, change.person.sub, action, now=change.now)
+
+    return await _transition(change, proposal_id, action, expected, decide)
+
+
+async def withdraw(
+    change: Change, proposal_id: UUID, reason: str | None, expected: IfMatch | None
+) -> Proposal:
+    """The first proposer withdraws before assignment; the reason goes in the history and the event."""
+
+    async def decide(proposal: Facts) -> Decision[Status]:
+        return domain.withdraw(proposal, reason=reason, now=change.now)
+
+    return await _transition(change, proposal_id, Action.WITHDRAW, expected, decide)
+
+
+async def delete_draft(change: Change, proposal_id: UUID, expected: IfMatch | None) -> None:
+    """The first proposer deletes a draft (a tombstone; see `domain.delete`)."""
+
+    async def decide(proposal: Facts) -> Decision[Status]:
+        return domain.delete(proposal)
+
+    await _transition(change, proposal_id, Action.DELETE, expected, decide)
+
+
+async def expire_cosign(change: Change, proposal_id: UUID, person_id: UUID) -> None:
+    """The scanner's path for one invitation unanswered at its deadline (its row and its proposal
+    already locked by the claim): the invitation's EXPIRE, its event. The proposal's status,
+    version and history stay: its proposers did not change, one of them only never joined."""
+    proposal = await change.session.get(Proposal, proposal_id)
+    assert proposal is not None  # the claim joined it
+    decision = domain.expire_cosign(_facts(proposal), person_id, now=change.now)
+    row = next(r for r in proposal.proposers if r.person_id == person_id)
+    row.status = decision.status
+    for event in decision.events:
+        await change.emit(event, subject=proposal.id, orgid=proposal.org_id)

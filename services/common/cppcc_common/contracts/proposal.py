@@ -18,6 +18,8 @@ class ProposalSubmittedV1(EventData):
     title: str
     kind: str
     first_proposer_id: UUID
+    # Confirmed co-signers only (rule 4: the duty ledger splits points among them); those merely
+    # invited are in `cosign_requested`, emitted beside this event.
     cosigner_ids: list[UUID] = []
     submitted_at: datetime
     version: int
@@ -91,4 +93,72 @@ class OpinionAdoptedV1(EventData):
     adoption_mode: AdoptionMode
     instruction_level: AdoptionLevel | None = None  # the highest leader's written instruction (批示)
     adopted_at: AwareDatetime
+    version: int
+
+
+# ---- joint proposals, withdrawal (issue 9, the joint-proposal part) ----------------------------
+
+
+@register("cppcc.proposal.cosign_requested.v1")
+class ProposalCosignRequestedV1(EventData):
+    """proposal-svc, on submission of a joint proposal: each invited co-signer is asked to confirm or
+    decline before `respond_by` (rule 4); the office is told of the submission by `submitted`."""
+
+    proposal_id: UUID
+    org_id: UUID
+    title: str
+    first_proposer_id: UUID
+    invited_ids: list[UUID]  # in signing order
+    respond_by: AwareDatetime  # an answer at or after this instant is refused
+    version: int
+
+
+@register("cppcc.proposal.cosign_confirmed.v1")
+class ProposalCosignConfirmedV1(EventData):
+    """proposal-svc, when an invited co-signer confirms before the deadline: from now a proposer."""
+
+    proposal_id: UUID
+    org_id: UUID
+    first_proposer_id: UUID
+    cosigner_id: UUID
+    position: int  # signing order: 0 is the first proposer
+    confirmed_at: AwareDatetime
+    version: int
+
+
+@register("cppcc.proposal.cosign_declined.v1")
+class ProposalCosignDeclinedV1(EventData):
+    """proposal-svc, when an invited co-signer declines: never a proposer of this proposal."""
+
+    proposal_id: UUID
+    org_id: UUID
+    first_proposer_id: UUID
+    cosigner_id: UUID
+    declined_at: AwareDatetime
+    version: int
+
+
+@register("cppcc.proposal.cosign_expired.v1")
+class ProposalCosignExpiredV1(EventData):
+    """proposal-svc's deadline scanner, once per invitation left unanswered at `respond_by`."""
+
+    proposal_id: UUID
+    org_id: UUID
+    first_proposer_id: UUID
+    cosigner_id: UUID
+    respond_by: AwareDatetime
+
+
+@register("cppcc.proposal.withdrawn.v1")
+class ProposalWithdrawnV1(EventData):
+    """proposal-svc, when the first proposer withdraws a proposal before it is assigned."""
+
+    proposal_id: UUID
+    org_id: UUID
+    title: str
+    first_proposer_id: UUID
+    cosigner_ids: list[UUID] = []  # confirmed co-signers, in signing order
+    from_status: str  # submitted | filed
+    reason: str | None = None
+    withdrawn_at: AwareDatetime
     version: int
