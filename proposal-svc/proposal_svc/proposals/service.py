@@ -6,6 +6,8 @@ pure domain action → its changes, the history row, the version bump → its ev
 """
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import date, datetime
 from uuid import UUID
 
 import asyncpg
@@ -14,14 +16,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from cppcc_common.auth import Principal
 from cppcc_common.change import Change
 from cppcc_common.clock import SHANGHAI
+from cppcc_common.contracts.proposal import NotFiledDisposition
 from cppcc_common.errors import Forbidden
 from cppcc_common.ids import new_id
 from cppcc_common.pagination import decode_cursor, page_of
 from cppcc_common.transitions import Decision
 from cppcc_common.versioning import IfMatch, check_version
 from proposal_svc.proposals import domain, members, repository
-from proposal_svc.proposals.domain import LIFECYCLE, Action, Content, Facts, Status
-from proposal_svc.proposals.errors import NotACurrentMember, ProposalNotFound, ProposalVersionMismatch
+from proposal_svc.proposals.domain import LIFECYCLE, Action, Content, Facts, Kind, Status
+from proposal_svc.proposals.errors import (
+    MergeTargetNotFound,
+    NotACurrentMember,
+    ProposalNotFound,
+    ProposalVersionMismatch,
+)
 from proposal_svc.proposals.models import Proposal, ProposalHistory, ProposalProposer
 from proposal_svc.proposals.schemas import ProposalDraft, ProposalUpdate
 
@@ -30,7 +38,18 @@ Decide = Callable[[Facts], Awaitable[Decision[Status]]]
 
 def _facts(p: Proposal) -> Facts:
     content = Content(title=p.title, situation=p.situation, suggestions=tuple(p.suggestions))
-    return Facts(p.id, p.org_id, Status(p.status), content, p.first_proposer_id, p.version)
+    return Facts(
+        p.id,
+        p.org_id,
+        Status(p.status),
+        content,
+        p.first_proposer_id,
+        p.version,
+        kind=Kind(p.kind) if p.kind else None,
+        submitted_at=p.submitted_at,
+        is_key=p.is_key,
+        filing_number=p.filing_number,
+    )
 
 
 async def list_visible(
@@ -63,7 +82,9 @@ async def read_visible(conn: asyncpg.Connection, principal: Principal, proposal_
     return proposal
 
 
-def _record(change: Change, proposal: Proposal, action: str, from_status: str | None) -> None:
+def _record(
+    change: Change, proposal: Proposal, action: str, from_status: str | None, note: str | None = None
+) -> None:
     entry = ProposalHistory(
         id=new_id(),
         proposal_id=proposal.id,
@@ -71,6 +92,7 @@ def _record(change: Change, proposal: Proposal, action: str, from_status: str | 
         from_status=from_status,
         to_status=proposal.status,
         actor_id=change.actor,
+        reason=note,
         at=change.now,
     )
     repository.record(change.session, entry)
@@ -114,7 +136,10 @@ async def _transition(
     proposal = await repository.get_readable(change.session, principal, proposal_id)
     if proposal is None:
         raise ProposalNotFound()
-    if not domain.may_act(action, actor=principal.sub, first_proposer_id=proposal.first_proposer_id):
+    office = repository.acts_as_office(principal)
+    if not domain.may_act(
+        action, actor=principal.sub, first_proposer_id=proposal.first_proposer_id, office=office
+    ):
         raise Forbidden()
     LIFECYCLE.check(Status(proposal.status), action)
     check_version(proposal.version, expected, error=ProposalVersionMismatch)
@@ -123,7 +148,7 @@ async def _transition(
     for name, value in decision.changes.items():
         setattr(proposal, name, value)
     proposal.status = decision.status
-    _record(change, proposal, action, from_status)
+    _record(change, proposal, action, from_status, decision.note)
     proposal.version += 1
     proposal.updated_at = change.now
     for event in decision.events:
@@ -157,3 +182,146 @@ async def submit(change: Change, proposal_id: UUID, expected: IfMatch | None) ->
         return domain.submit(proposal, policy, now=change.now, windows=windows)
 
     return await _transition(change, proposal_id, Action.SUBMIT, expected, decide)
+
+
+# --- Review (审查立案) and key proposals: the proposals office's actions ---------------------------
+
+
+async def file(change: Change, proposal_id: UUID, expected: IfMatch | None) -> Proposal:
+    """Files (立案) a submitted proposal with the next number of its series (domain.filing_series),
+    taken from the counter in this transaction: gap-free, even when filings race or roll back."""
+
+    async def decide(proposal: Facts) -> Decision[Status]:
+        assert proposal.submitted_at is not None  # a submitted proposal has its submission time
+        session_id = await repository.session_of(change.session, proposal.org_id, proposal.submitted_at)
+        series = domain.filing_series(proposal.kind, proposal.submitted_at, session_id)
+        number = await repository.next_number(change.session, proposal.org_id, series)
+        cosigners = await repository.confirmed_cosigners(change.session, proposal.id)
+        return domain.file(proposal, series=series, number=number, cosigner_ids=cosigners, now=change.now)
+
+    return await _transition(change, proposal_id, Action.FILE, expected, decide)
+
+
+async def return_for_revision(
+    change: Change, proposal_id: UUID, note: str, expected: IfMatch | None
+) -> Proposal:
+    """Returns a submitted proposal to its proposer as a draft, with the office's note (退回修改)."""
+
+    async def decide(proposal: Facts) -> Decision[Status]:
+        cosigners = await repository.confirmed_cosigners(change.session, proposal.id)
+        return domain.return_for_revision(proposal, note, cosigner_ids=cosigners, now=change.now)
+
+    return await _transition(change, proposal_id, Action.RETURN, expected, decide)
+
+
+async def not_file(
+    change: Change, proposal_id: UUID, reason: str, disposition: NotFiledDisposition, expected: IfMatch | None
+) -> Proposal:
+    """Does not file a proposal (不予立案): rules 6 and 7."""
+
+    async def decide(proposal: Facts) -> Decision[Status]:
+        policy = await repository.policy_for(change.session, proposal.org_id)
+        cosigners = await repository.confirmed_cosigners(change.session, proposal.id)
+        return domain.not_file(proposal, reason, disposition, policy, cosigner_ids=cosigners, now=change.now)
+
+    return await _transition(change, proposal_id, Action.NOT_FILE, expected, decide)
+
+
+async def merge(change: Change, proposal_id: UUID, into_id: UUID, expected: IfMatch | None) -> Proposal:
+    """Merges (并案) a submitted proposal into a filed one (rule 8). The target, locked after the source,
+    takes every proposer of the source; its version and history record the merge too."""
+    principal = change.person
+
+    async def decide(proposal: Facts) -> Decision[Status]:
+        target = await repository.get_readable(change.session, principal, into_id)
+        if target is None:
+            raise MergeTargetNotFound()
+        source_proposers = await repository.confirmed_proposers(change.session, proposal.id)
+        target_proposers = await repository.confirmed_proposers(change.session, target.id)
+        decision = domain.merge(
+            proposal,
+            _facts(target),
+            source_proposers=source_proposers,
+            target_proposers=target_proposers,
+            now=change.now,
+        )
+        added = domain.merged_in(source_proposers, target_proposers)
+        await repository.add_merged_proposers(
+            change.session, target.id, added, merged_from=proposal.id, at=change.now
+        )
+        _record(change, target, "merge_in", target.status, proposal.content.title)
+        target.version += 1
+        target.updated_at = change.now
+        return decision
+
+    return await _transition(change, proposal_id, Action.MERGE, expected, decide)
+
+
+async def designate_key(
+    change: Change,
+    proposal_id: UUID,
+    *,
+    meeting: str,
+    meeting_on: date,
+    supervisor_ids: list[UUID],
+    expected: IfMatch | None,
+) -> Proposal:
+    """Designates a filed (or later) proposal a key proposal (rule 19).
+
+    The supervisors are person ids as the office gives them: proposal-svc keeps no projection of
+    roles (member-svc announces a person's roles only when the account is created), so it cannot
+    check that each is a leader; a wrong id only lists the proposal in nobody's supervision view."""
+
+    async def decide(proposal: Facts) -> Decision[Status]:
+        cosigners = await repository.confirmed_cosigners(change.session, proposal.id)
+        return domain.designate_key(
+            proposal,
+            meeting=meeting,
+            meeting_on=meeting_on,
+            supervisor_ids=supervisor_ids,
+            cosigner_ids=cosigners,
+            now=change.now,
+        )
+
+    return await _transition(change, proposal_id, Action.DESIGNATE_KEY, expected, decide)
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step of a proposal's timeline as its viewer may see it."""
+
+    action: str
+    from_status: str | None
+    to_status: str
+    at: datetime
+    note: str | None
+    actor_id: UUID | None
+    actor_name: str | None
+
+
+async def timeline(session: AsyncSession, principal: Principal, proposal_id: UUID) -> list[Step]:
+    """Every step of a proposal the principal may read (办理进度); the office's staff are named only to
+    the office."""
+    if not await repository.readable_exists(session, principal, proposal_id):
+        raise ProposalNotFound()
+    office = repository.acts_as_office(principal)
+    proposers = frozenset(await repository.confirmed_proposers(session, proposal_id))
+    steps = []
+    for row in await repository.history_of(session, proposal_id):
+        actor_id, actor_name = domain.shown_actor(
+            row.action, row.actor_id, viewer_is_office=office, proposer_ids=proposers
+        )
+        steps.append(
+            Step(row.action, row.from_status, row.to_status, row.at, row.reason, actor_id, actor_name)
+        )
+    return steps
+
+
+async def list_supervised(
+    session: AsyncSession, principal: Principal, *, cursor: str | None, limit: int
+) -> tuple[list[Proposal], str | None]:
+    """A page of the key proposals the leader supervises (rule 19)."""
+    rows = await repository.list_supervised(
+        session, principal, after=decode_cursor(cursor) if cursor else None, limit=limit + 1
+    )
+    return page_of(rows, limit)
