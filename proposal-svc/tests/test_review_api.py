@@ -505,7 +505,7 @@ async def test_a_leaders_supervision_list_has_only_their_key_proposals_page_by_p
 # --- Who may act, and the lifecycle through the API ------------------------------------------------
 
 ACTIONS = {
-    Action.FILE: ("file", None),
+    Action.FILE: ("file", None),  # (path, body)
     Action.RETURN: ("return", {"note": "请修改"}),
     Action.NOT_FILE: ("not-file", {"reason": DEFAULT_REFUSAL_REASONS[0], "disposition": "none"}),
     Action.MERGE: ("merge", "target"),
@@ -513,6 +513,15 @@ ACTIONS = {
         "key",
         {"meeting": "主席会议", "meeting_on": "2026-03-01", "supervisor_ids": [str(LEADER)]},
     ),
+}
+
+
+EVENTS = {
+    Action.FILE: "cppcc.proposal.filed.v1",
+    Action.RETURN: "cppcc.proposal.returned.v1",
+    Action.NOT_FILE: "cppcc.proposal.not_filed.v1",
+    Action.MERGE: "cppcc.proposal.merged.v1",
+    Action.DESIGNATE_KEY: "cppcc.proposal.key_designated.v1",
 }
 
 
@@ -547,18 +556,24 @@ def _body(action: Action, target: str) -> Any:
 async def test_every_office_action_in_every_status_answers_as_the_lifecycle_table(
     client: httpx.AsyncClient, people: Any, db: AsyncEngine, status: Status
 ) -> None:
-    """200 where LIFECYCLE allows the pair, 409 where it does not, for each office action."""
+    """200 where LIFECYCLE allows the pair (its one event staged, continuing the request's trace, and
+    nothing staged otherwise), 409 where it does not, for each office action."""
     target = (await _filed(client, people))["id"]
     for action, (path, _) in ACTIONS.items():
         pid = await _stored(db, status)
-        r = await client.post(
-            f"/api/v1/proposals/{pid}/{path}", json=_body(action, target), headers=people["staff"]
-        )
+        trace_id = secrets.token_hex(16)
+        headers = {**people["staff"], "traceparent": f"00-{trace_id}-{secrets.token_hex(8)}-01"}
+        r = await client.post(f"/api/v1/proposals/{pid}/{path}", json=_body(action, target), headers=headers)
         expected = 200 if LIFECYCLE.allows(status, action) else 409
         assert r.status_code == expected, (status, action, r.text)
+        staged = await _events(db, EVENTS[action], pid)
         if expected == 200:
             assert r.json()["status"] == LIFECYCLE.check(status, action)
             assert r.json()["version"] == 4 and r.headers["etag"] == '"4"'
+            [event] = staged
+            assert trace_id_of(event["traceparent"]) == trace_id and event["data"]["version"] == 4
+        else:
+            assert staged == []
 
 
 async def test_office_actions_are_404_to_who_cannot_see_and_403_to_who_sees_but_may_not_act(

@@ -192,9 +192,9 @@ async def file(change: Change, proposal_id: UUID, expected: IfMatch | None) -> P
     taken from the counter in this transaction: gap-free, even when filings race or roll back."""
 
     async def decide(proposal: Facts) -> Decision[Status]:
-        assert proposal.submitted_at is not None  # a submitted proposal has its submission time
-        session_id = await repository.session_of(change.session, proposal.org_id, proposal.submitted_at)
-        series = domain.filing_series(proposal.kind, proposal.submitted_at, session_id)
+        submitted_at = proposal.submitted_at or change.now  # (always set by submit; never a 500 if not)
+        session_id = await repository.session_of(change.session, proposal.org_id, submitted_at)
+        series = domain.filing_series(proposal.kind, submitted_at, session_id)
         number = await repository.next_number(change.session, proposal.org_id, series)
         cosigners = await repository.confirmed_cosigners(change.session, proposal.id)
         return domain.file(proposal, series=series, number=number, cosigner_ids=cosigners, now=change.now)
