@@ -289,8 +289,15 @@ def test_rule_6_not_filing_needs_a_reason_from_the_policy_list() -> None:
             domain.not_file(
                 _facts(Status.SUBMITTED), reason, NotFiledDisposition.NONE, policy, cosigner_ids=[], now=NOW
             )
+        # A field error as the API document promises it (field, code, message), plus the allowed reasons.
         assert refused.value.errors == [
-            {"field": "reason", "code": "unknown_refusal_reason", "allowed": list(policy.refusal_reasons)}
+            {
+                "field": "reason",
+                "code": "unknown_refusal_reason",
+                "message": "请从规定的不予立案理由中选择。",
+                "message_en": "Choose one of the organization's refusal reasons.",
+                "allowed": list(policy.refusal_reasons),
+            }
         ]
     decision = domain.not_file(
         _facts(Status.SUBMITTED),

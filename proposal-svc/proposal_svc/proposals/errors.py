@@ -128,8 +128,12 @@ class UnknownRefusalReason(AppError):
 
     @classmethod
     def listing(cls, reasons: Iterable[str]) -> "UnknownRefusalReason":
-        """The 422 naming the field and the reasons the organization allows."""
-        return cls(errors=[{"field": "reason", "code": "unknown_refusal_reason", "allowed": list(reasons)}])
+        """The 422 naming the field (with its message, as every field error has) and the reasons the
+        organization allows."""
+        assert cls.detail is not None
+        error = {"field": "reason", "code": "unknown_refusal_reason"}
+        message = {"message": cls.detail.zh, "message_en": cls.detail.en}
+        return cls(errors=[{**error, **message, "allowed": list(reasons)}])
 
 
 class ProposalAlreadyKey(AppError):
