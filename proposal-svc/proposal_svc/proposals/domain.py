@@ -9,16 +9,23 @@ emits the events.
 from collections import Counter
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
+from cppcc_common.clock import SHANGHAI
 from cppcc_common.contracts.proposal import (
+    NotFiledDisposition,
     ProposalCosignConfirmedV1,
     ProposalCosignDeclinedV1,
     ProposalCosignExpiredV1,
     ProposalCosignRequestedV1,
+    ProposalFiledV1,
+    ProposalKeyDesignatedV1,
+    ProposalMergedV1,
+    ProposalNotFiledV1,
+    ProposalReturnedV1,
     ProposalSubmittedV1,
     ProposalWithdrawnV1,
 )
@@ -27,8 +34,14 @@ from proposal_svc.proposals.errors import (
     CosignDeadlinePassed,
     CosignersInvalid,
     CosignInvalidTransition,
+    MeetingInTheFuture,
+    MeetingRequired,
+    MergeTargetNotFiled,
+    NoteRequired,
+    ProposalAlreadyKey,
     ProposalIncomplete,
     ProposalInvalidTransition,
+    UnknownRefusalReason,
 )
 from proposal_svc.proposals.policy import ProposalPolicy
 
@@ -64,6 +77,18 @@ class Action(StrEnum):
     DELETE = "delete"
     CONFIRM_COSIGN = "cosign_confirm"
     DECLINE_COSIGN = "cosign_decline"
+    DESIGNATE_KEY = "designate_key"
+
+
+# A filed proposal, or one further on, may be designated a key proposal (rule 19); it keeps its status.
+_KEY_STATUSES = (
+    Status.FILED,
+    Status.ASSIGNED,
+    Status.HANDLING,
+    Status.REPLIED,
+    Status.REHANDLING,
+    Status.CONCLUDED,
+)
 
 
 # (from status, action) -> to status: the lifecycle of DOMAIN.md §2. Editing is an action too, so
@@ -88,21 +113,32 @@ LIFECYCLE: TransitionTable[Status, Action] = TransitionTable(
         # Co-signers answer while the proposal is under review (rule 4; the deadline is their own).
         (Status.SUBMITTED, Action.CONFIRM_COSIGN): Status.SUBMITTED,
         (Status.SUBMITTED, Action.DECLINE_COSIGN): Status.SUBMITTED,
+        **{(status, Action.DESIGNATE_KEY): status for status in _KEY_STATUSES},
     },
     error=ProposalInvalidTransition,
 )
 
-# What the first proposer may do to their own proposal; the office's actions come with their routes.
+# What the first proposer may do to their own proposal.
 PROPOSER_ACTIONS = frozenset({Action.EDIT, Action.SUBMIT, Action.WITHDRAW, Action.DELETE})
 # What an invited co-signer may do (the invitation's own table says whether it is still open).
 COSIGNER_ACTIONS = frozenset({Action.CONFIRM_COSIGN, Action.DECLINE_COSIGN})
+# What the proposals office (staff with the `proposals` scope) does: review and key designation.
+OFFICE_ACTIONS = frozenset({Action.RETURN, Action.FILE, Action.NOT_FILE, Action.MERGE, Action.DESIGNATE_KEY})
 
 
 def may_act(
-    action: Action, *, actor: UUID | None, first_proposer_id: UUID, cosigner_ids: Collection[UUID] = ()
+    action: Action,
+    *,
+    actor: UUID | None,
+    first_proposer_id: UUID,
+    cosigner_ids: Collection[UUID] = (),
+    office: bool = False,
 ) -> bool:
     """Who may take `action` on a proposal they can see (else 403): the first proposer their own
-    actions, a co-signer named on the proposal the answers to their invitation."""
+    actions, a co-signer named on the proposal the answers to their invitation, the proposals
+    office its own."""
+    if action in OFFICE_ACTIONS:
+        return office
     if action in COSIGNER_ACTIONS:
         return actor is not None and actor in cosigner_ids
     return action in PROPOSER_ACTIONS and actor == first_proposer_id
@@ -274,6 +310,10 @@ class Facts:
     first_proposer_id: UUID
     version: int
     proposers: tuple[Proposer, ...] = ()
+    kind: Kind | None = None
+    submitted_at: datetime | None = None
+    is_key: bool = False
+    filing_number: int | None = None
 
     def cosigner(self, person_id: UUID | None) -> Proposer | None:
         return next((p for p in self.proposers if p.person_id == person_id and p.role == Role.COSIGNER), None)
@@ -450,3 +490,180 @@ def delete(proposal: Facts) -> Decision[Status]:
     status = LIFECYCLE.check(proposal.status, Action.DELETE)
     cleared: dict[str, Any] = {"title": "", "situation": "", "suggestions": [], "suggested_unit": None}
     return Decision(status, cleared)
+
+
+# --- Review (审查立案) and key proposals -------------------------------------------------------
+
+
+def number_label(number: int) -> str:
+    """The human filing number: 第0123号 (four digits at least)."""
+    return f"第{number:04d}号"
+
+
+def filing_series(kind: Kind | None, submitted_at: datetime, session_id: UUID | None) -> str:
+    """The series a filing number counts in: a session proposal's plenary session (the session
+    window its submission fell in), otherwise the calendar year (Asia/Shanghai) of its submission.
+    A session proposal whose window is no longer known counts in its year too."""
+    if kind == Kind.SESSION and session_id is not None:
+        return f"session:{session_id}"
+    return f"year:{submitted_at.astimezone(SHANGHAI).year}"
+
+
+def file(
+    proposal: Facts, *, series: str, number: int, cosigner_ids: Sequence[UUID], now: datetime
+) -> Decision[Status]:
+    """Filing (立案) a submitted proposal with the next number of its series; every proposer is told."""
+    status = LIFECYCLE.check(proposal.status, Action.FILE)
+    filed = ProposalFiledV1(
+        proposal_id=proposal.id,
+        org_id=proposal.org_id,
+        title=proposal.content.title,
+        first_proposer_id=proposal.first_proposer_id,
+        cosigner_ids=list(cosigner_ids),
+        is_joint=bool(cosigner_ids),
+        filed_at=now,
+        version=proposal.version + 1,
+    )
+    changes = {"filing_series": series, "filing_number": number, "filed_at": now}
+    return Decision(status, changes, events=(filed,), note=number_label(number))
+
+
+def return_for_revision(
+    proposal: Facts, note: str, *, cosigner_ids: Sequence[UUID], now: datetime
+) -> Decision[Status]:
+    """Returned for revision (退回修改): a draft again, with the office's note for the proposer."""
+    status = LIFECYCLE.check(proposal.status, Action.RETURN)
+    note = note.strip()
+    if not note:
+        raise NoteRequired()
+    returned = ProposalReturnedV1(
+        proposal_id=proposal.id,
+        org_id=proposal.org_id,
+        title=proposal.content.title,
+        first_proposer_id=proposal.first_proposer_id,
+        cosigner_ids=list(cosigner_ids),
+        note=note,
+        returned_at=now,
+        version=proposal.version + 1,
+    )
+    # A draft again: its kind is derived anew when it is submitted again (rule 5).
+    return Decision(status, {"kind": None, "submitted_at": None}, events=(returned,), note=note)
+
+
+def not_file(
+    proposal: Facts,
+    reason: str,
+    disposition: NotFiledDisposition,
+    policy: ProposalPolicy,
+    *,
+    cosigner_ids: Sequence[UUID],
+    now: datetime,
+) -> Decision[Status]:
+    """Not filed (不予立案): rule 6, a reason from the organization's list, and the proposers are told;
+    rule 7, the disposition is kept (a conversion's report is linked when issue 12 creates it)."""
+    status = LIFECYCLE.check(proposal.status, Action.NOT_FILE)
+    if reason not in policy.refusal_reasons:
+        raise UnknownRefusalReason.listing(policy.refusal_reasons)
+    event = ProposalNotFiledV1(
+        proposal_id=proposal.id,
+        org_id=proposal.org_id,
+        title=proposal.content.title,
+        first_proposer_id=proposal.first_proposer_id,
+        cosigner_ids=list(cosigner_ids),
+        reason=reason,
+        disposition=disposition,
+        not_filed_at=now,
+        version=proposal.version + 1,
+    )
+    changes = {"not_filed_reason": reason, "not_filed_disposition": disposition}
+    return Decision(status, changes, events=(event,), note=reason)
+
+
+def merged_in(source_proposers: Sequence[UUID], target_proposers: Sequence[UUID]) -> list[UUID]:
+    """Rule 8: the source's proposers the target lacks, in the source's signing order."""
+    present = set(target_proposers)
+    return [p for p in dict.fromkeys(source_proposers) if p not in present]
+
+
+def merge(
+    proposal: Facts,
+    into: Facts,
+    *,
+    source_proposers: Sequence[UUID],
+    target_proposers: Sequence[UUID],
+    now: datetime,
+) -> Decision[Status]:
+    """Merging (并案) a submitted proposal into a filed one of its organization (rule 8): the source
+    is `merged` and every one of its proposers becomes a proposer of the target, after the target's."""
+    status = LIFECYCLE.check(proposal.status, Action.MERGE)
+    if into.status != Status.FILED or into.org_id != proposal.org_id or into.id == proposal.id:
+        raise MergeTargetNotFiled()
+    added = merged_in(source_proposers, target_proposers)
+    merged = ProposalMergedV1(
+        proposal_id=proposal.id,
+        into_proposal_id=into.id,
+        org_id=proposal.org_id,
+        title=proposal.content.title,
+        into_title=into.content.title,
+        merged_proposer_ids=list(dict.fromkeys(source_proposers)),
+        proposer_ids=[*target_proposers, *added],
+        merged_at=now,
+        version=proposal.version + 1,
+    )
+    note = number_label(into.filing_number) if into.filing_number is not None else None
+    return Decision(status, {"merged_into_id": into.id}, events=(merged,), note=note)
+
+
+def designate_key(
+    proposal: Facts,
+    *,
+    meeting: str,
+    meeting_on: date,
+    supervisor_ids: Sequence[UUID],
+    cosigner_ids: Sequence[UUID],
+    now: datetime,
+) -> Decision[Status]:
+    """Key proposal (重点提案, rule 19): the approving meeting (a name and a date not after today)
+    and the supervising leaders, recorded once."""
+    status = LIFECYCLE.check(proposal.status, Action.DESIGNATE_KEY)
+    if proposal.is_key:
+        raise ProposalAlreadyKey()
+    meeting = meeting.strip()
+    if not meeting:
+        raise MeetingRequired()
+    if meeting_on > now.astimezone(SHANGHAI).date():
+        raise MeetingInTheFuture()
+    supervisors = list(dict.fromkeys(supervisor_ids))
+    designated = ProposalKeyDesignatedV1(
+        proposal_id=proposal.id,
+        org_id=proposal.org_id,
+        first_proposer_id=proposal.first_proposer_id,
+        cosigner_ids=list(cosigner_ids),
+        designated_at=datetime.combine(meeting_on, time(0), SHANGHAI),  # the contract: the meeting's date
+        supervisor_ids=supervisors,
+        version=proposal.version + 1,
+    )
+    changes = {
+        "is_key": True,
+        "key_meeting": meeting,
+        "key_meeting_on": meeting_on,
+        "key_supervisor_ids": supervisors,
+    }
+    return Decision(status, changes, events=(designated,), note=f"{meeting} {meeting_on.isoformat()}")
+
+
+# Steps the office takes: a proposer sees them as the committee's, never a staff member's name.
+OFFICE_STEPS = frozenset({*(a.value for a in OFFICE_ACTIONS), "merge_in"})
+OFFICE_NAME = "政协提案委员会"
+
+
+def shown_actor(
+    action: str, actor_id: UUID | None, *, viewer_is_office: bool, proposer_ids: frozenset[UUID]
+) -> tuple[UUID | None, str | None]:
+    """Who a timeline step names (actor id, name): the office sees every actor; anyone else sees the
+    office's steps as 政协提案委员会 and a proposer's own steps by the proposer, nobody else."""
+    if viewer_is_office:
+        return actor_id, None
+    if action in OFFICE_STEPS:
+        return None, OFFICE_NAME
+    return (actor_id, None) if actor_id in proposer_ids else (None, None)

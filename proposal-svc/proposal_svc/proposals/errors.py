@@ -145,3 +145,84 @@ class CosignDeadlinePassed(AppError):
     code = "proposal.cosign_deadline_passed"
     title = Text("联名确认期限已过", "The co-sign deadline has passed")
     detail = Text("联名确认须在 {respond_by} 之前完成。", "Co-signers must answer before {respond_by}.")
+
+
+# --- Review (审查立案) and key proposals ---
+
+
+class MergeTargetNotFound(NotFound):
+    """The proposal to merge into is not one the office can see (another organization, none)."""
+
+    code = "proposal.merge_target_not_found"
+    detail = Text(
+        "要并入的提案不存在或无权查看。",
+        "The proposal to merge into does not exist or is not visible to you.",
+    )
+
+
+class MergeTargetNotFiled(AppError):
+    """Rule 8: a proposal is merged only into a filed proposal of its organization."""
+
+    status = 409
+    code = "proposal.merge_target_not_filed"
+    title = Text("只能并入已立案的提案", "A proposal can only be merged into a filed proposal")
+    detail = Text(
+        "要并入的提案不是本组织已立案的其他提案。",
+        "The target is not another filed proposal of this organization.",
+    )
+
+
+class NoteRequired(AppError):
+    """Returning a proposal for revision needs a note telling the proposer what to change."""
+
+    status = 422
+    code = "proposal.note_required"
+    title = Text("请填写退回修改意见", "A note for the proposer is required")
+    detail = Text("退回修改时必须写明修改意见。", "Returning a proposal for revision needs a note.")
+
+
+class UnknownRefusalReason(AppError):
+    """Rule 6: not filing needs one of the organization's refusal reasons."""
+
+    status = 422
+    code = "proposal.unknown_refusal_reason"
+    title = Text("不予立案理由不在规定范围内", "Not a refusal reason of the organization's list")
+    detail = Text("请从规定的不予立案理由中选择。", "Choose one of the organization's refusal reasons.")
+
+    @classmethod
+    def listing(cls, reasons: Iterable[str]) -> "UnknownRefusalReason":
+        """The 422 naming the field (with its message, as every field error has) and the reasons the
+        organization allows."""
+        assert cls.detail is not None
+        error = {"field": "reason", "code": "unknown_refusal_reason"}
+        message = {"message": cls.detail.zh, "message_en": cls.detail.en}
+        return cls(errors=[{**error, **message, "allowed": list(reasons)}])
+
+
+class ProposalAlreadyKey(AppError):
+    """Rule 19: a proposal is designated a key proposal once, by one approving meeting."""
+
+    status = 409
+    code = "proposal.already_key"
+    title = Text("该提案已是重点提案", "The proposal is already a key proposal")
+    detail = Text("该提案已被确定为重点提案。", "The proposal has already been designated a key proposal.")
+
+
+class MeetingInTheFuture(AppError):
+    """Rule 19: the approving meeting has taken place (its date is not after today)."""
+
+    status = 422
+    code = "proposal.meeting_in_the_future"
+    title = Text("会议日期不能晚于今天", "The meeting date cannot be after today")
+    detail = Text(
+        "确定重点提案的会议日期不能晚于今天。", "The approving meeting's date cannot be after today."
+    )
+
+
+class MeetingRequired(AppError):
+    """Rule 19: a key designation names its approving meeting."""
+
+    status = 422
+    code = "proposal.meeting_required"
+    title = Text("请填写确定重点提案的会议", "The approving meeting is required")
+    detail = Text("请填写确定重点提案的会议名称。", "Name the meeting that approved the key proposal.")

@@ -1,12 +1,25 @@
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import DateTime, ForeignKey, Index, String, Text, func, text
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy import (
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    Uuid,
+    false,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from proposal_svc.models import Base
+from proposal_svc.proposals.domain import number_label
 
 
 class Proposal(Base):
@@ -14,6 +27,9 @@ class Proposal(Base):
     __table_args__ = (
         Index("ix_proposals_org_status", "org_id", "status", "created_at"),
         Index("ix_proposals_first_proposer", "first_proposer_id", "created_at"),
+        # A number is given once per organization and series (the guarantee behind the counter).
+        UniqueConstraint("org_id", "filing_series", "filing_number"),
+        Index("ix_proposals_key_supervisors", "key_supervisor_ids", postgresql_using="gin"),
     )
 
     id: Mapped[UUID] = mapped_column(primary_key=True)
@@ -34,6 +50,26 @@ class Proposal(Base):
     proposers: Mapped[list["ProposalProposer"]] = relationship(
         order_by="ProposalProposer.position", lazy="selectin", cascade="all, delete-orphan"
     )
+    # Filed (立案): the number within its series (see domain.filing_series), gap-free per series.
+    filing_series: Mapped[str | None] = mapped_column(String(60))
+    filing_number: Mapped[int | None]
+    filed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Not filed (rules 6, 7): the reason, the disposition, and the opinion report it became (issue 12).
+    not_filed_reason: Mapped[str | None] = mapped_column(Text)
+    not_filed_disposition: Mapped[str | None] = mapped_column(String(20))
+    opinion_report_id: Mapped[UUID | None]
+    # Merged (rule 8) into a filed proposal, which took its proposers.
+    merged_into_id: Mapped[UUID | None] = mapped_column(ForeignKey("proposals.id"))
+    # Key proposal (rule 19): the approving meeting and the supervising leaders.
+    is_key: Mapped[bool] = mapped_column(default=False, server_default=false())
+    key_meeting: Mapped[str | None] = mapped_column(String(200))
+    key_meeting_on: Mapped[date | None] = mapped_column(Date)
+    key_supervisor_ids: Mapped[list[UUID] | None] = mapped_column(ARRAY(Uuid))
+
+    @property
+    def number(self) -> str | None:
+        """The human number, e.g. 第0123号, once filed."""
+        return number_label(self.filing_number) if self.filing_number is not None else None
 
 
 class ProposalProposer(Base):
@@ -77,6 +113,17 @@ class ProposalHistory(Base):
     actor_id: Mapped[UUID]
     reason: Mapped[str | None] = mapped_column(Text)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class NumberCounter(Base):
+    """The last filing number given in an organization's series; taken and raised in the filing's
+    own transaction, so a filing that rolls back gives its number back (no gap)."""
+
+    __tablename__ = "proposal_number_counters"
+
+    org_id: Mapped[UUID] = mapped_column(primary_key=True)
+    series: Mapped[str] = mapped_column(String(60), primary_key=True)
+    last_number: Mapped[int]
 
 
 class ProposalPolicyRow(Base):

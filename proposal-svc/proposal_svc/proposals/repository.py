@@ -20,7 +20,7 @@ from sqlalchemy import (
     true,
     tuple_,
 )
-from sqlalchemy.dialects.postgresql import aggregate_order_by
+from sqlalchemy.dialects.postgresql import aggregate_order_by, insert
 from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -28,6 +28,7 @@ from cppcc_common.auth import Principal
 from cppcc_common.scanner import due_rows
 from proposal_svc.proposals.domain import InvitationStatus, Role, SessionWindow, Status
 from proposal_svc.proposals.models import (
+    NumberCounter,
     Proposal,
     ProposalHistory,
     ProposalPolicyRow,
@@ -41,6 +42,11 @@ def sees_organization_proposals(principal: Principal) -> bool:
     """Rule 28: the proposals office (staff with the `proposals` scope) and leaders see every
     submitted proposal of their organization; everyone else sees only their own."""
     return principal.has_role("leader") or (principal.has_role("staff") and principal.has_scope("proposals"))
+
+
+def acts_as_office(principal: Principal) -> bool:
+    """The proposals office: staff with the `proposals` scope (leaders see, but do not act)."""
+    return principal.has_role("staff") and principal.has_scope("proposals")
 
 
 def _cosigns(sub: Any) -> ColumnElement[bool]:
@@ -203,6 +209,33 @@ def record(session: AsyncSession, entry: ProposalHistory) -> None:
     session.add(entry)
 
 
+async def session_of(session: AsyncSession, org_id: UUID, at: datetime) -> UUID | None:
+    """The plenary session whose proposal window contains `at` (the latest opened, if windows overlap)."""
+    query = (
+        select(SessionWindowRow.session_id)
+        .where(
+            SessionWindowRow.org_id == org_id,
+            SessionWindowRow.opens_at <= at,
+            SessionWindowRow.closes_at >= at,
+        )
+        .order_by(SessionWindowRow.opens_at.desc(), SessionWindowRow.session_id)
+        .limit(1)
+    )
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+async def next_number(session: AsyncSession, org_id: UUID, series: str) -> int:
+    """The next filing number of the series: the counter row is raised and locked in the caller's
+    transaction, so concurrent filings queue on it and a rolled-back filing leaves no gap."""
+    stmt = insert(NumberCounter).values(org_id=org_id, series=series, last_number=1)
+    raised = stmt.on_conflict_do_update(
+        index_elements=[NumberCounter.org_id, NumberCounter.series],
+        set_={"last_number": NumberCounter.last_number + 1},
+    ).returning(NumberCounter.last_number)
+    number: int = (await session.execute(raised)).scalar_one()
+    return number
+
+
 async def confirmed_cosigners(session: AsyncSession, proposal_id: UUID) -> list[UUID]:
     """Rule 4: the co-signers who count, in signing order — those who confirmed (only possible
     before their deadline). For the events that name a proposal's proposers (filed, key)."""
@@ -231,10 +264,84 @@ def claim_due_invitations(now: datetime, limit: int) -> Any:
     ).join(Proposal.__table__, Proposal.__table__.c.id == table.c.proposal_id)
 
 
+async def confirmed_proposers(session: AsyncSession, proposal_id: UUID) -> list[UUID]:
+    """Every proposer who counts: the first proposer, then the confirmed co-signers, in signing order."""
+    query = (
+        select(ProposalProposer.person_id)
+        .where(
+            ProposalProposer.proposal_id == proposal_id, ProposalProposer.status == InvitationStatus.CONFIRMED
+        )
+        .order_by(ProposalProposer.position, ProposalProposer.person_id)
+    )
+    return list((await session.execute(query)).scalars())
+
+
+async def add_merged_proposers(
+    session: AsyncSession, proposal_id: UUID, person_ids: list[UUID], *, merged_from: UUID, at: datetime
+) -> None:
+    """Rule 8: `person_ids` become confirmed proposers of `proposal_id`, after its last position, keeping
+    where they came from; one already listed there (say, a co-signer who declined) is confirmed."""
+    last = (
+        await session.execute(
+            select(func.coalesce(func.max(ProposalProposer.position), 0)).where(
+                ProposalProposer.proposal_id == proposal_id
+            )
+        )
+    ).scalar_one()
+    for offset, person_id in enumerate(person_ids, start=1):
+        values = {"status": InvitationStatus.CONFIRMED, "responded_at": at, "merged_from_id": merged_from}
+        stmt = insert(ProposalProposer).values(
+            proposal_id=proposal_id, person_id=person_id, role=Role.COSIGNER, position=last + offset, **values
+        )
+        await session.execute(
+            stmt.on_conflict_do_update(
+                index_elements=[ProposalProposer.proposal_id, ProposalProposer.person_id], set_=values
+            )
+        )
+
+
+async def readable_exists(session: AsyncSession, principal: Principal, proposal_id: UUID) -> bool:
+    query = select(Proposal.id).where(Proposal.id == proposal_id, readable(principal))
+    return (await session.execute(query)).first() is not None
+
+
+async def history_of(session: AsyncSession, proposal_id: UUID) -> list[ProposalHistory]:
+    """Every step of a proposal, oldest first."""
+    query = (
+        select(ProposalHistory)
+        .where(ProposalHistory.proposal_id == proposal_id)
+        .order_by(ProposalHistory.at, ProposalHistory.id)
+    )
+    return list((await session.execute(query)).scalars())
+
+
+async def list_supervised(
+    session: AsyncSession, principal: Principal, *, after: tuple[datetime, UUID] | None, limit: int
+) -> list[Proposal]:
+    """The key proposals `principal` supervises (rule 19), of those they may read, newest first."""
+    query = select(Proposal).where(
+        readable(principal),
+        Proposal.is_key.is_(True),
+        Proposal.key_supervisor_ids.contains([principal.sub]),  # @>: the GIN index
+    )
+    if after is not None:
+        query = query.where(tuple_(Proposal.created_at, Proposal.id) < tuple_(*after))
+    query = query.order_by(Proposal.created_at.desc(), Proposal.id.desc()).limit(limit)
+    return list((await session.execute(query)).scalars())
+
+
 __all__ = [
+    "acts_as_office",
+    "add_merged_proposers",
     "claim_due_invitations",
     "confirmed_cosigners",
+    "confirmed_proposers",
     "get_readable",
+    "history_of",
+    "list_supervised",
+    "next_number",
+    "readable_exists",
+    "session_of",
     "list_readable",
     "policy_for",
     "read_readable",

@@ -1,11 +1,12 @@
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from cppcc_common.validation import PatchModel, RequestModel
+from cppcc_common.contracts.proposal import NotFiledDisposition
+from cppcc_common.validation import BoundedDate, PatchModel, RequestModel
 from proposal_svc.proposals.domain import InvitationStatus, Kind, Role, Status
 
 # Transport limits only; the organization's policy (title ≤ 50, body ≤ 2,500 by default) is
@@ -60,6 +61,19 @@ class ProposalRead(BaseModel):
     submitted_at: datetime | None
     version: int
     proposers: list[ProposerRead]
+    number: str | None = Field(default=None, description="立案号, e.g. 第0123号")
+    filing_series: str | None = Field(
+        default=None, description="the number's series: session:<plenary session id> or year:<yyyy>"
+    )
+    filed_at: datetime | None = None
+    not_filed_reason: str | None = None
+    not_filed_disposition: NotFiledDisposition | None = None
+    opinion_report_id: UUID | None = Field(default=None, description="the report a conversion created")
+    merged_into_id: UUID | None = None
+    is_key: bool = False
+    key_meeting: str | None = None
+    key_meeting_on: date | None = None
+    key_supervisor_ids: list[UUID] | None = None
 
     model_config = ConfigDict(from_attributes=True)
 
@@ -80,3 +94,43 @@ class CosignRequest(RequestModel):
 
 class WithdrawRequest(RequestModel):
     reason: str | None = Field(default=None, max_length=500, description="撤回理由（可选）")
+
+
+class ReturnRequest(RequestModel):
+    note: str = Field(min_length=1, max_length=2000, description="退回修改意见, shown to the proposer")
+
+
+class NotFileRequest(RequestModel):
+    reason: str = Field(min_length=1, max_length=200, description="one of the organization's refusal reasons")
+    disposition: NotFiledDisposition = Field(description="转为社情民意信息 / 转为来信 / 无")
+
+
+class MergeRequest(RequestModel):
+    into_id: UUID = Field(description="the filed proposal of the same organization to merge into")
+
+
+class KeyDesignation(RequestModel):
+    meeting: str = Field(min_length=1, max_length=200, description="the approving meeting (主席会议)")
+    meeting_on: BoundedDate = Field(description="the meeting's date, not after today")
+    supervisor_ids: list[UUID] = Field(min_length=1, max_length=20, description="the supervising leaders")
+
+
+class TimelineStep(BaseModel):
+    action: str
+    from_status: Status | None
+    to_status: Status
+    at: datetime
+    note: str | None = Field(description="the office's note or reason, when the step has one")
+    actor_id: UUID | None = Field(
+        description="who took the step: every actor for the office, else only proposers"
+    )
+    actor_name: str | None = Field(description="政协提案委员会 for the office's steps, seen by anyone else")
+
+    model_config = ConfigDict(from_attributes=True)
+
+
+class Timeline(BaseModel):
+    """Every step of a proposal, oldest first (bounded by its history: one page)."""
+
+    items: list[TimelineStep]
+    next_cursor: str | None = None

@@ -6,7 +6,8 @@ pure domain action → its changes, the history row, the version bump → its ev
 """
 
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
@@ -16,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from cppcc_common.auth import Principal
 from cppcc_common.change import Change
 from cppcc_common.clock import SHANGHAI
+from cppcc_common.contracts.proposal import NotFiledDisposition
 from cppcc_common.errors import Forbidden
 from cppcc_common.ids import new_id
 from cppcc_common.pagination import decode_cursor, page_of
@@ -29,11 +31,17 @@ from proposal_svc.proposals.domain import (
     Content,
     Facts,
     InvitationStatus,
+    Kind,
     Proposer,
     Role,
     Status,
 )
-from proposal_svc.proposals.errors import NotACurrentMember, ProposalNotFound, ProposalVersionMismatch
+from proposal_svc.proposals.errors import (
+    MergeTargetNotFound,
+    NotACurrentMember,
+    ProposalNotFound,
+    ProposalVersionMismatch,
+)
 from proposal_svc.proposals.models import Proposal, ProposalHistory, ProposalProposer
 from proposal_svc.proposals.schemas import CosignAnswer, ProposalDraft, ProposalUpdate
 
@@ -56,7 +64,19 @@ def _proposer(row: ProposalProposer) -> Proposer:
 def _facts(p: Proposal) -> Facts:
     content = Content(title=p.title, situation=p.situation, suggestions=tuple(p.suggestions))
     proposers = tuple(_proposer(row) for row in p.proposers)
-    return Facts(p.id, p.org_id, Status(p.status), content, p.first_proposer_id, p.version, proposers)
+    return Facts(
+        p.id,
+        p.org_id,
+        Status(p.status),
+        content,
+        p.first_proposer_id,
+        p.version,
+        proposers,
+        kind=Kind(p.kind) if p.kind else None,
+        submitted_at=p.submitted_at,
+        is_key=p.is_key,
+        filing_number=p.filing_number,
+    )
 
 
 def _set_proposers(proposal: Proposal, proposers: Sequence[Proposer]) -> None:
@@ -118,7 +138,7 @@ async def read_visible(conn: asyncpg.Connection, principal: Principal, proposal_
 
 
 def _record(
-    change: Change, proposal: Proposal, action: str, from_status: str | None, reason: str | None = None
+    change: Change, proposal: Proposal, action: str, from_status: str | None, note: str | None = None
 ) -> None:
     entry = ProposalHistory(
         id=new_id(),
@@ -127,7 +147,7 @@ def _record(
         from_status=from_status,
         to_status=proposal.status,
         actor_id=change.actor,
-        reason=reason,
+        reason=note,
         at=change.now,
     )
     repository.record(change.session, entry)
@@ -172,7 +192,11 @@ async def _transition(
     facts = _facts(proposal)
     cosigners = {p.person_id for p in facts.proposers if p.role == Role.COSIGNER}
     if not domain.may_act(
-        action, actor=principal.sub, first_proposer_id=proposal.first_proposer_id, cosigner_ids=cosigners
+        action,
+        actor=principal.sub,
+        first_proposer_id=proposal.first_proposer_id,
+        cosigner_ids=cosigners,
+        office=repository.acts_as_office(principal),
     ):
         raise Forbidden()
     LIFECYCLE.check(Status(proposal.status), action)
@@ -262,3 +286,146 @@ async def expire_cosign(change: Change, proposal_id: UUID, person_id: UUID) -> N
     row.status = decision.status
     for event in decision.events:
         await change.emit(event, subject=proposal.id, orgid=proposal.org_id)
+
+
+# --- Review (审查立案) and key proposals: the proposals office's actions ---------------------------
+
+
+async def file(change: Change, proposal_id: UUID, expected: IfMatch | None) -> Proposal:
+    """Files (立案) a submitted proposal with the next number of its series (domain.filing_series),
+    taken from the counter in this transaction: gap-free, even when filings race or roll back."""
+
+    async def decide(proposal: Facts) -> Decision[Status]:
+        submitted_at = proposal.submitted_at or change.now  # (always set by submit; never a 500 if not)
+        session_id = await repository.session_of(change.session, proposal.org_id, submitted_at)
+        series = domain.filing_series(proposal.kind, submitted_at, session_id)
+        number = await repository.next_number(change.session, proposal.org_id, series)
+        cosigners = domain.confirmed_cosigner_ids(proposal.proposers)
+        return domain.file(proposal, series=series, number=number, cosigner_ids=cosigners, now=change.now)
+
+    return await _transition(change, proposal_id, Action.FILE, expected, decide)
+
+
+async def return_for_revision(
+    change: Change, proposal_id: UUID, note: str, expected: IfMatch | None
+) -> Proposal:
+    """Returns a submitted proposal to its proposer as a draft, with the office's note (退回修改)."""
+
+    async def decide(proposal: Facts) -> Decision[Status]:
+        cosigners = domain.confirmed_cosigner_ids(proposal.proposers)
+        return domain.return_for_revision(proposal, note, cosigner_ids=cosigners, now=change.now)
+
+    return await _transition(change, proposal_id, Action.RETURN, expected, decide)
+
+
+async def not_file(
+    change: Change, proposal_id: UUID, reason: str, disposition: NotFiledDisposition, expected: IfMatch | None
+) -> Proposal:
+    """Does not file a proposal (不予立案): rules 6 and 7."""
+
+    async def decide(proposal: Facts) -> Decision[Status]:
+        policy = await repository.policy_for(change.session, proposal.org_id)
+        cosigners = domain.confirmed_cosigner_ids(proposal.proposers)
+        return domain.not_file(proposal, reason, disposition, policy, cosigner_ids=cosigners, now=change.now)
+
+    return await _transition(change, proposal_id, Action.NOT_FILE, expected, decide)
+
+
+async def merge(change: Change, proposal_id: UUID, into_id: UUID, expected: IfMatch | None) -> Proposal:
+    """Merges (并案) a submitted proposal into a filed one (rule 8). The target, locked after the source,
+    takes every proposer of the source; its version and history record the merge too."""
+    principal = change.person
+
+    async def decide(proposal: Facts) -> Decision[Status]:
+        target = await repository.get_readable(change.session, principal, into_id)
+        if target is None:
+            raise MergeTargetNotFound()
+        source_proposers = await repository.confirmed_proposers(change.session, proposal.id)
+        target_proposers = await repository.confirmed_proposers(change.session, target.id)
+        decision = domain.merge(
+            proposal,
+            _facts(target),
+            source_proposers=source_proposers,
+            target_proposers=target_proposers,
+            now=change.now,
+        )
+        added = domain.merged_in(source_proposers, target_proposers)
+        await repository.add_merged_proposers(
+            change.session, target.id, added, merged_from=proposal.id, at=change.now
+        )
+        _record(change, target, "merge_in", target.status, proposal.content.title)
+        target.version += 1
+        target.updated_at = change.now
+        return decision
+
+    return await _transition(change, proposal_id, Action.MERGE, expected, decide)
+
+
+async def designate_key(
+    change: Change,
+    proposal_id: UUID,
+    *,
+    meeting: str,
+    meeting_on: date,
+    supervisor_ids: list[UUID],
+    expected: IfMatch | None,
+) -> Proposal:
+    """Designates a filed (or later) proposal a key proposal (rule 19).
+
+    The supervisors are person ids as the office gives them: proposal-svc keeps no projection of
+    roles (member-svc announces a person's roles only when the account is created), so it cannot
+    check that each is a leader; a wrong id only lists the proposal in nobody's supervision view."""
+
+    async def decide(proposal: Facts) -> Decision[Status]:
+        cosigners = domain.confirmed_cosigner_ids(proposal.proposers)
+        return domain.designate_key(
+            proposal,
+            meeting=meeting,
+            meeting_on=meeting_on,
+            supervisor_ids=supervisor_ids,
+            cosigner_ids=cosigners,
+            now=change.now,
+        )
+
+    return await _transition(change, proposal_id, Action.DESIGNATE_KEY, expected, decide)
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step of a proposal's timeline as its viewer may see it."""
+
+    action: str
+    from_status: str | None
+    to_status: str
+    at: datetime
+    note: str | None
+    actor_id: UUID | None
+    actor_name: str | None
+
+
+async def timeline(session: AsyncSession, principal: Principal, proposal_id: UUID) -> list[Step]:
+    """Every step of a proposal the principal may read (办理进度); the office's staff are named only to
+    the office."""
+    if not await repository.readable_exists(session, principal, proposal_id):
+        raise ProposalNotFound()
+    office = repository.acts_as_office(principal)
+    proposers = frozenset(await repository.confirmed_proposers(session, proposal_id))
+    steps = []
+    for row in await repository.history_of(session, proposal_id):
+        actor_id, actor_name = domain.shown_actor(
+            row.action, row.actor_id, viewer_is_office=office, proposer_ids=proposers
+        )
+        steps.append(
+            Step(row.action, row.from_status, row.to_status, row.at, row.reason, actor_id, actor_name)
+        )
+    return steps
+
+
+async def list_supervised(
+    session: AsyncSession, principal: Principal, *, cursor: str | None, limit: int
+) -> tuple[list[Proposal], str | None]:
+    """A page of the key proposals the leader supervises (rule 19)."""
+    rows = await repository.list_supervised(
+        session, principal, after=decode_cursor(cursor) if cursor else None, limit=limit + 1
+    )
+    return page_of(rows, limit)

@@ -162,3 +162,62 @@ class ProposalWithdrawnV1(EventData):
     reason: str | None = None
     withdrawn_at: AwareDatetime
     version: int
+
+
+# --- Issue 9, review (审查立案): returned for revision, not filed, merged (h/review) ---
+
+
+class NotFiledDisposition(StrEnum):
+    """What becomes of a proposal that is not filed (rule 7)."""
+
+    CONVERT_TO_OPINION = "convert_to_opinion"  # becomes a public-opinion report, keeping the link
+    FORWARD_AS_LETTER = "forward_as_letter"  # forwarded to the competent body as a letter
+    NONE = "none"
+
+
+@register("cppcc.proposal.returned.v1")
+class ProposalReturnedV1(EventData):
+    """proposal-svc, when staff return a submitted proposal for revision: it is a draft again and
+    its proposers are told the office's note."""
+
+    proposal_id: UUID
+    org_id: UUID
+    title: str
+    first_proposer_id: UUID
+    cosigner_ids: list[UUID] = []  # confirmed co-signers, in signing order
+    note: str
+    returned_at: AwareDatetime
+    version: int
+
+
+@register("cppcc.proposal.not_filed.v1")
+class ProposalNotFiledV1(EventData):
+    """proposal-svc, when staff decide not to file a proposal (rule 6): the proposers are told the
+    reason; with `convert_to_opinion` the opinion-report consumer creates the report and links it
+    (rule 7)."""
+
+    proposal_id: UUID
+    org_id: UUID
+    title: str
+    first_proposer_id: UUID
+    cosigner_ids: list[UUID] = []  # confirmed co-signers, in signing order
+    reason: str  # one of the organization's refusal reasons
+    disposition: NotFiledDisposition
+    not_filed_at: AwareDatetime
+    version: int
+
+
+@register("cppcc.proposal.merged.v1")
+class ProposalMergedV1(EventData):
+    """proposal-svc, when staff merge a submitted proposal into a filed one (rule 8): every proposer
+    of the merged proposal is now a proposer of the filed one, and gets its reply."""
+
+    proposal_id: UUID  # the merged proposal (now `merged`)
+    into_proposal_id: UUID  # the filed proposal it was merged into
+    org_id: UUID
+    title: str
+    into_title: str
+    merged_proposer_ids: list[UUID]  # the merged proposal's proposers, in signing order
+    proposer_ids: list[UUID]  # every confirmed proposer of the filed proposal afterwards, in order
+    merged_at: AwareDatetime
+    version: int  # the merged proposal's version after the change
