@@ -6,16 +6,22 @@ transition function in `service.py` persists it, writes the history row, bumps t
 emits the events.
 """
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
+from cppcc_common.clock import SHANGHAI
 from cppcc_common.contracts.proposal import ProposalSubmittedV1
 from cppcc_common.transitions import Decision, TransitionTable
-from proposal_svc.proposals.errors import ProposalIncomplete, ProposalInvalidTransition
+from proposal_svc.proposals.errors import (
+    PlenaryNotInSession,
+    ProposalIncomplete,
+    ProposalInvalidTransition,
+    SealRequired,
+)
 from proposal_svc.proposals.policy import ProposalPolicy
 
 
@@ -137,6 +143,62 @@ def derive_kind(submitted_at: datetime, windows: list[SessionWindow]) -> Kind:
     return Kind.SESSION if inside else Kind.ORDINARY
 
 
+class AuthorKind(StrEnum):
+    """Who proposes (DOMAIN.md §2): a member, or an organization named by `author_name`.
+
+    An organization's proposal is drafted and submitted by a current member acting for it (its
+    first proposer): rule 2 asks a member of the current term to submit, rule 28 shows a draft to its
+    first proposer only, and the office's staff review proposals rather than author them. That the
+    member may speak for the organization is what the seal or signature attachment attests (rule 2),
+    and the office checks it when reviewing.
+    """
+
+    MEMBER = "member"
+    PARTY_GROUP = "party_group"  # 党派
+    PEOPLES_ORGANIZATION = "peoples_organization"  # 人民团体
+    SPECIAL_COMMITTEE = "special_committee"  # 专门委员会
+    SECTOR = "sector"  # 界别 (rule 3)
+    GROUP = "group"  # 小组 (rule 3)
+
+    @property
+    def is_organization(self) -> bool:
+        return self is not AuthorKind.MEMBER
+
+    @property
+    def only_in_session(self) -> bool:
+        """Rule 3: sectors and groups propose only while the plenary is in session."""
+        return self in (AuthorKind.SECTOR, AuthorKind.GROUP)
+
+
+@dataclass(frozen=True)
+class Plenary:
+    """The days a plenary session sits, both included, in Asia/Shanghai."""
+
+    opens_on: date
+    closes_on: date
+
+
+def in_session(now: datetime, plenaries: Sequence[Plenary]) -> bool:
+    """Whether `now` falls on a day of a plenary, counted in Asia/Shanghai (the committee's days)."""
+    day = now.astimezone(SHANGHAI).date()
+    return any(p.opens_on <= day <= p.closes_on for p in plenaries)
+
+
+def check_author_may_propose(kind: AuthorKind, now: datetime, plenaries: Sequence[Plenary]) -> None:
+    """Rule 3: a sector or group proposal only on a day of a plenary session, else 422."""
+    if kind.only_in_session and not in_session(now, plenaries):
+        raise PlenaryNotInSession()
+
+
+def author_violations(kind: AuthorKind, name: str | None) -> list[RuleViolation]:
+    """An organization's proposal names the organization; a member's names none."""
+    if kind.is_organization and not (name or "").strip():
+        return [RuleViolation("author_name", "author_name_required")]
+    if not kind.is_organization and name is not None:
+        return [RuleViolation("author_name", "author_name_not_allowed")]
+    return []
+
+
 @dataclass(frozen=True)
 class Facts:
     """What the rules read of a stored proposal."""
@@ -147,6 +209,8 @@ class Facts:
     content: Content
     first_proposer_id: UUID
     version: int
+    author_kind: AuthorKind = AuthorKind.MEMBER
+    author_name: str | None = None
 
 
 def refuse(violations: list[RuleViolation], policy: ProposalPolicy) -> None:
@@ -165,14 +229,23 @@ def _content_after(content: Content, changes: Mapping[str, Any]) -> Content:
     return replace(content, **given)
 
 
+_TRIMMED = ("title", "author_name")
+
+
 def _trimmed(fields: Mapping[str, Any]) -> dict[str, Any]:
-    return {name: value.strip() if name == "title" and value else value for name, value in fields.items()}
+    return {name: value.strip() if name in _TRIMMED and value else value for name, value in fields.items()}
 
 
-def draft(fields: Mapping[str, Any], policy: ProposalPolicy) -> Decision[Status]:
-    """A new draft of `fields` (title trimmed): it may be incomplete but not over the limits (rule 1)."""
+def draft(
+    fields: Mapping[str, Any], policy: ProposalPolicy, *, now: datetime, plenaries: Sequence[Plenary] = ()
+) -> Decision[Status]:
+    """A new draft of `fields` (title trimmed): it may be incomplete but not over the limits (rule 1);
+    an organization's names it, and a sector's or group's is drafted only in session (rule 3)."""
     changes = _trimmed(fields)
-    refuse(content_violations(_content_after(Content("", "", ()), changes), policy, complete=False), policy)
+    author = AuthorKind(changes.get("author_kind", AuthorKind.MEMBER))
+    problems = content_violations(_content_after(Content("", "", ()), changes), policy, complete=False)
+    refuse(problems + author_violations(author, changes.get("author_name")), policy)
+    check_author_may_propose(author, now, plenaries)
     return Decision(Status.DRAFT, changes)
 
 
@@ -185,11 +258,21 @@ def edit(proposal: Facts, fields: Mapping[str, Any], policy: ProposalPolicy) -> 
 
 
 def submit(
-    proposal: Facts, policy: ProposalPolicy, *, now: datetime, windows: list[SessionWindow]
+    proposal: Facts,
+    policy: ProposalPolicy,
+    *,
+    now: datetime,
+    windows: list[SessionWindow],
+    plenaries: Sequence[Plenary] = (),
+    seals: int = 0,
 ) -> Decision[Status]:
-    """Submitting a draft (rule 1 complete), of the kind its time says (rule 5), announced."""
+    """Submitting a draft (rule 1 complete; an organization's with its seal attached, rule 2; a
+    sector's or group's in session, rule 3), of the kind its time says (rule 5), announced."""
     status = LIFECYCLE.check(proposal.status, Action.SUBMIT)
     refuse(content_violations(proposal.content, policy, complete=True), policy)
+    if proposal.author_kind.is_organization and seals < 1:
+        raise SealRequired()
+    check_author_may_propose(proposal.author_kind, now, plenaries)
     kind = derive_kind(now, windows)
     submitted = ProposalSubmittedV1(
         proposal_id=proposal.id,
@@ -197,6 +280,8 @@ def submit(
         title=proposal.content.title,
         kind=kind,
         first_proposer_id=proposal.first_proposer_id,
+        author_kind=proposal.author_kind,
+        author_name=proposal.author_name,
         submitted_at=now,
         version=proposal.version + 1,  # the version this change makes (each change bumps it by one)
     )

@@ -19,8 +19,10 @@ from cppcc_common.ids import new_id
 from cppcc_common.pagination import decode_cursor, page_of
 from cppcc_common.transitions import Decision
 from cppcc_common.versioning import IfMatch, check_version
+from proposal_svc.attachments import repository as attachments
+from proposal_svc.attachments.domain import OwnerType, Purpose
 from proposal_svc.proposals import domain, members, repository
-from proposal_svc.proposals.domain import LIFECYCLE, Action, Content, Facts, Status
+from proposal_svc.proposals.domain import LIFECYCLE, Action, AuthorKind, Content, Facts, Status
 from proposal_svc.proposals.errors import NotACurrentMember, ProposalNotFound, ProposalVersionMismatch
 from proposal_svc.proposals.models import Proposal, ProposalHistory, ProposalProposer
 from proposal_svc.proposals.schemas import ProposalDraft, ProposalUpdate
@@ -30,7 +32,16 @@ Decide = Callable[[Facts], Awaitable[Decision[Status]]]
 
 def _facts(p: Proposal) -> Facts:
     content = Content(title=p.title, situation=p.situation, suggestions=tuple(p.suggestions))
-    return Facts(p.id, p.org_id, Status(p.status), content, p.first_proposer_id, p.version)
+    return Facts(
+        p.id,
+        p.org_id,
+        Status(p.status),
+        content,
+        p.first_proposer_id,
+        p.version,
+        author_kind=AuthorKind(p.author_kind),
+        author_name=p.author_name,
+    )
 
 
 async def list_visible(
@@ -63,7 +74,9 @@ async def read_visible(conn: asyncpg.Connection, principal: Principal, proposal_
     return proposal
 
 
-def _record(change: Change, proposal: Proposal, action: str, from_status: str | None) -> None:
+def _record(
+    change: Change, proposal: Proposal, action: str, from_status: str | None, note: str | None = None
+) -> None:
     entry = ProposalHistory(
         id=new_id(),
         proposal_id=proposal.id,
@@ -71,6 +84,7 @@ def _record(change: Change, proposal: Proposal, action: str, from_status: str | 
         from_status=from_status,
         to_status=proposal.status,
         actor_id=change.actor,
+        reason=note,
         at=change.now,
     )
     repository.record(change.session, entry)
@@ -78,7 +92,12 @@ def _record(change: Change, proposal: Proposal, action: str, from_status: str | 
 
 async def create_draft(change: Change, draft: ProposalDraft) -> Proposal:
     principal = change.person
-    decision = domain.draft(draft.model_dump(), await repository.policy_for(change.session, principal.org))
+    decision = domain.draft(
+        draft.model_dump(),
+        await repository.policy_for(change.session, principal.org),
+        now=change.now,
+        plenaries=await repository.plenaries(change.session, principal.org),
+    )
     proposal = Proposal(
         id=new_id(),
         org_id=principal.org,
@@ -123,7 +142,7 @@ async def _transition(
     for name, value in decision.changes.items():
         setattr(proposal, name, value)
     proposal.status = decision.status
-    _record(change, proposal, action, from_status)
+    _record(change, proposal, action, from_status, decision.note)
     proposal.version += 1
     proposal.updated_at = change.now
     for event in decision.events:
@@ -143,6 +162,12 @@ async def update_draft(
     return await _transition(change, proposal_id, Action.EDIT, expected, decide)
 
 
+async def edit_draft(change: Change, proposal_id: UUID, expected: IfMatch | None, decide: Decide) -> Proposal:
+    """An EDIT of a draft that another context decides (its attachments), on the same write path:
+    the first proposer only, a draft only, the version checked and bumped, the history row written."""
+    return await _transition(change, proposal_id, Action.EDIT, expected, decide)
+
+
 async def submit(change: Change, proposal_id: UUID, expected: IfMatch | None) -> Proposal:
     """Rule 2 and rule 1 enforced; the state change and `proposal.submitted` commit together."""
 
@@ -154,6 +179,10 @@ async def submit(change: Change, proposal_id: UUID, expected: IfMatch | None) ->
             raise NotACurrentMember()
         policy = await repository.policy_for(change.session, proposal.org_id)
         windows = await repository.session_windows(change.session, proposal.org_id, change.now)
-        return domain.submit(proposal, policy, now=change.now, windows=windows)
+        plenaries = await repository.plenaries(change.session, proposal.org_id)
+        seals = await attachments.count(change.session, OwnerType.PROPOSAL, proposal.id, purpose=Purpose.SEAL)
+        return domain.submit(
+            proposal, policy, now=change.now, windows=windows, plenaries=plenaries, seals=seals
+        )
 
     return await _transition(change, proposal_id, Action.SUBMIT, expected, decide)

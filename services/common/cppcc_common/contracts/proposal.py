@@ -19,6 +19,9 @@ class ProposalSubmittedV1(EventData):
     kind: str
     first_proposer_id: UUID
     cosigner_ids: list[UUID] = []
+    # An organization's proposal (rules 2, 3): its kind and name; the first proposer acts for it.
+    author_kind: str = "member"
+    author_name: str | None = None
     submitted_at: datetime
     version: int
 
