@@ -38,9 +38,11 @@ from proposal_svc.proposals.errors import (
     MeetingRequired,
     MergeTargetNotFiled,
     NoteRequired,
+    PlenaryNotInSession,
     ProposalAlreadyKey,
     ProposalIncomplete,
     ProposalInvalidTransition,
+    SealRequired,
     UnknownRefusalReason,
 )
 from proposal_svc.proposals.policy import ProposalPolicy
@@ -299,6 +301,62 @@ def derive_kind(submitted_at: datetime, windows: list[SessionWindow]) -> Kind:
     return Kind.SESSION if inside else Kind.ORDINARY
 
 
+class AuthorKind(StrEnum):
+    """Who proposes (DOMAIN.md §2): a member, or an organization named by `author_name`.
+
+    An organization's proposal is drafted and submitted by a current member acting for it (its
+    first proposer): rule 2 asks a member of the current term to submit, rule 28 shows a draft to its
+    first proposer only, and the office's staff review proposals rather than author them. That the
+    member may speak for the organization is what the seal or signature attachment attests (rule 2),
+    and the office checks it when reviewing.
+    """
+
+    MEMBER = "member"
+    PARTY_GROUP = "party_group"  # 党派
+    PEOPLES_ORGANIZATION = "peoples_organization"  # 人民团体
+    SPECIAL_COMMITTEE = "special_committee"  # 专门委员会
+    SECTOR = "sector"  # 界别 (rule 3)
+    GROUP = "group"  # 小组 (rule 3)
+
+    @property
+    def is_organization(self) -> bool:
+        return self is not AuthorKind.MEMBER
+
+    @property
+    def only_in_session(self) -> bool:
+        """Rule 3: sectors and groups propose only while the plenary is in session."""
+        return self in (AuthorKind.SECTOR, AuthorKind.GROUP)
+
+
+@dataclass(frozen=True)
+class Plenary:
+    """The days a plenary session sits, both included, in Asia/Shanghai."""
+
+    opens_on: date
+    closes_on: date
+
+
+def in_session(now: datetime, plenaries: Sequence[Plenary]) -> bool:
+    """Whether `now` falls on a day of a plenary, counted in Asia/Shanghai (the committee's days)."""
+    day = now.astimezone(SHANGHAI).date()
+    return any(p.opens_on <= day <= p.closes_on for p in plenaries)
+
+
+def check_author_may_propose(kind: AuthorKind, now: datetime, plenaries: Sequence[Plenary]) -> None:
+    """Rule 3: a sector or group proposal only on a day of a plenary session, else 422."""
+    if kind.only_in_session and not in_session(now, plenaries):
+        raise PlenaryNotInSession()
+
+
+def author_violations(kind: AuthorKind, name: str | None) -> list[RuleViolation]:
+    """An organization's proposal names the organization; a member's names none."""
+    if kind.is_organization and not (name or "").strip():
+        return [RuleViolation("author_name", "author_name_required")]
+    if not kind.is_organization and name is not None:
+        return [RuleViolation("author_name", "author_name_not_allowed")]
+    return []
+
+
 @dataclass(frozen=True)
 class Facts:
     """What the rules read of a stored proposal."""
@@ -314,6 +372,8 @@ class Facts:
     submitted_at: datetime | None = None
     is_key: bool = False
     filing_number: int | None = None
+    author_kind: AuthorKind = AuthorKind.MEMBER
+    author_name: str | None = None
 
     def cosigner(self, person_id: UUID | None) -> Proposer | None:
         return next((p for p in self.proposers if p.person_id == person_id and p.role == Role.COSIGNER), None)
@@ -335,8 +395,11 @@ def _content_after(content: Content, changes: Mapping[str, Any]) -> Content:
     return replace(content, **given)
 
 
+_TRIMMED = ("title", "author_name")
+
+
 def _trimmed(fields: Mapping[str, Any]) -> dict[str, Any]:
-    return {name: value.strip() if name == "title" and value else value for name, value in fields.items()}
+    return {name: value.strip() if name in _TRIMMED and value else value for name, value in fields.items()}
 
 
 def draft(
@@ -346,13 +409,18 @@ def draft(
     first_proposer_id: UUID,
     now: datetime,
     members: Collection[UUID] = frozenset(),
+    plenaries: Sequence[Plenary] = (),
 ) -> Decision[Status]:
     """A new draft of `fields` (title trimmed): it may be incomplete but not over the limits (rule 1);
-    its proposers are the first proposer and the co-signers named in `cosigner_ids` (rule 4)."""
+    its proposers are the first proposer and the co-signers named in `cosigner_ids` (rule 4); an
+    organization's names it, and a sector's or group's is drafted only in session (rule 3)."""
     fields = dict(fields)
     cosigner_ids = fields.pop("cosigner_ids", None) or []
     changes = _trimmed(fields)
-    refuse(content_violations(_content_after(Content("", "", ()), changes), policy, complete=False), policy)
+    author = AuthorKind(changes.get("author_kind", AuthorKind.MEMBER))
+    problems = content_violations(_content_after(Content("", "", ()), changes), policy, complete=False)
+    refuse(problems + author_violations(author, changes.get("author_name")), policy)
+    check_author_may_propose(author, now, plenaries)
     first = first_proposer(first_proposer_id, now)
     proposers = name_cosigners(first_proposer_id, (first,), cosigner_ids, policy, members=members)
     return Decision(Status.DRAFT, {**changes, PROPOSERS: proposers})
@@ -380,12 +448,22 @@ def edit(
 
 
 def submit(
-    proposal: Facts, policy: ProposalPolicy, *, now: datetime, windows: list[SessionWindow]
+    proposal: Facts,
+    policy: ProposalPolicy,
+    *,
+    now: datetime,
+    windows: list[SessionWindow],
+    plenaries: Sequence[Plenary] = (),
+    seals: int = 0,
 ) -> Decision[Status]:
-    """Submitting a draft (rule 1 complete), of the kind its time says (rule 5), announced; the
+    """Submitting a draft (rule 1 complete; an organization's with its seal attached, rule 2; a
+    sector's or group's in session, rule 3), of the kind its time says (rule 5), announced; the
     co-signers still invited are asked now, to answer before `now + cosign_days` (rule 4)."""
     status = LIFECYCLE.check(proposal.status, Action.SUBMIT)
     refuse(content_violations(proposal.content, policy, complete=True), policy)
+    if proposal.author_kind.is_organization and seals < 1:
+        raise SealRequired()
+    check_author_may_propose(proposal.author_kind, now, plenaries)
     kind = derive_kind(now, windows)
     version = proposal.version + 1  # the version this change makes (each change bumps it by one)
     submitted = ProposalSubmittedV1(
@@ -395,6 +473,8 @@ def submit(
         kind=kind,
         first_proposer_id=proposal.first_proposer_id,
         cosigner_ids=confirmed_cosigner_ids(proposal.proposers),
+        author_kind=proposal.author_kind,
+        author_name=proposal.author_name,
         submitted_at=now,
         version=version,
     )

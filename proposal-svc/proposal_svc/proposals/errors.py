@@ -72,6 +72,12 @@ VIOLATION_MESSAGES: dict[str, Text] = {
     "too_many_suggestions": Text(
         "建议不能超过 {max_suggestions} 条", "At most {max_suggestions} suggestions"
     ),
+    "author_name_required": Text(
+        "以组织名义提出的提案须填写提案单位名称", "An organization's proposal needs the organization's name"
+    ),
+    "author_name_not_allowed": Text(
+        "委员个人提案不填写提案单位名称", "A member's own proposal names no organization"
+    ),
 }
 
 
@@ -226,3 +232,28 @@ class MeetingRequired(AppError):
     code = "proposal.meeting_required"
     title = Text("请填写确定重点提案的会议", "The approving meeting is required")
     detail = Text("请填写确定重点提案的会议名称。", "Name the meeting that approved the key proposal.")
+
+
+class SealRequired(AppError):
+    """Rule 2: an organization's proposal is submitted with its seal or signature attached."""
+
+    status = 422
+    code = "proposal.seal_required"
+    title = Text("缺少盖章或签名附件", "The seal or signature attachment is missing")
+    detail = Text(
+        "以党派、团体、专委会、界别或小组名义提出的提案，须上传用途为“盖章”（seal）的盖章或签名页后再提交。",
+        "An organization's proposal needs an attachment of its seal or signature (purpose 'seal')"
+        " before it is submitted.",
+    )
+
+
+class PlenaryNotInSession(AppError):
+    """Rule 3: sector and group proposals only while the plenary is in session."""
+
+    status = 422
+    code = "proposal.plenary_not_in_session"
+    title = Text("全体会议期间方可提出界别、小组提案", "Sector and group proposals only during the plenary")
+    detail = Text(
+        "界别提案和小组提案只能在政协全体会议会期内提出。",
+        "Sector and group proposals can only be made while the plenary session is sitting.",
+    )

@@ -40,6 +40,9 @@ class Proposal(Base):
     situation: Mapped[str] = mapped_column(Text)
     suggestions: Mapped[list[str]] = mapped_column(JSONB)
     suggested_unit: Mapped[str | None] = mapped_column(String(100))
+    # Who proposes (rules 2, 3): a member, or an organization (its name) through the first proposer.
+    author_kind: Mapped[str] = mapped_column(String(30), default="member", server_default="member")
+    author_name: Mapped[str | None] = mapped_column(Text)
     first_proposer_id: Mapped[UUID]
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
@@ -136,7 +139,8 @@ class ProposalPolicyRow(Base):
 
 
 class SessionWindowRow(Base):
-    """Proposal windows of plenary sessions, projected from member-svc's organization events."""
+    """Plenary sessions, projected from member-svc's organization events: the session-proposal
+    window (rule 5) and the days the plenary sits (rule 3; unknown for rows kept before 0007)."""
 
     __tablename__ = "session_windows"
     __table_args__ = (Index("ix_session_windows_org", "org_id", "opens_at"),)
@@ -145,3 +149,5 @@ class SessionWindowRow(Base):
     org_id: Mapped[UUID]
     opens_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     closes_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    opens_on: Mapped[date | None] = mapped_column(Date)
+    closes_on: Mapped[date | None] = mapped_column(Date)

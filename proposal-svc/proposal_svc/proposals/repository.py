@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from cppcc_common.auth import Principal
 from cppcc_common.scanner import due_rows
-from proposal_svc.proposals.domain import InvitationStatus, Role, SessionWindow, Status
+from proposal_svc.proposals.domain import InvitationStatus, Plenary, Role, SessionWindow, Status
 from proposal_svc.proposals.models import (
     NumberCounter,
     Proposal,
@@ -205,6 +205,18 @@ async def session_windows(session: AsyncSession, org_id: UUID, at: datetime) -> 
     return [SessionWindow(r.opens_at, r.closes_at) for r in rows]
 
 
+async def plenaries(session: AsyncSession, org_id: UUID) -> list[Plenary]:
+    """The organization's plenary sessions whose days are known (rule 3)."""
+    rows = await session.execute(
+        select(SessionWindowRow.opens_on, SessionWindowRow.closes_on).where(
+            SessionWindowRow.org_id == org_id,
+            SessionWindowRow.opens_on.is_not(None),
+            SessionWindowRow.closes_on.is_not(None),
+        )
+    )
+    return [Plenary(opens_on, closes_on) for opens_on, closes_on in rows.all() if opens_on and closes_on]
+
+
 def record(session: AsyncSession, entry: ProposalHistory) -> None:
     session.add(entry)
 
@@ -343,6 +355,7 @@ __all__ = [
     "readable_exists",
     "session_of",
     "list_readable",
+    "plenaries",
     "policy_for",
     "read_readable",
     "readable",

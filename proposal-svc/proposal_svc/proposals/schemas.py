@@ -7,7 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from cppcc_common.contracts.proposal import NotFiledDisposition
 from cppcc_common.validation import BoundedDate, PatchModel, RequestModel
-from proposal_svc.proposals.domain import InvitationStatus, Kind, Role, Status
+from proposal_svc.proposals.domain import AuthorKind, InvitationStatus, Kind, Role, Status
 
 # Transport limits only; the organization's policy (title ≤ 50, body ≤ 2,500 by default) is
 # checked in the domain so each organization can set its own values.
@@ -22,6 +22,13 @@ class ProposalDraft(RequestModel):
     suggestions: list[Suggestion] = Field(default_factory=list, max_length=50, description="具体建议")
     suggested_unit: str | None = Field(default=None, max_length=100, description="建议承办单位")
     cosigner_ids: CosignerIds = Field(default_factory=list)
+    author_kind: AuthorKind = Field(
+        default=AuthorKind.MEMBER,
+        description="提案者：委员个人，或党派、人民团体、专委会、界别、小组（由本人代为提出；创建后不可更改）",
+    )
+    author_name: str | None = Field(
+        default=None, max_length=100, description="提案单位名称（以组织名义提出时必填）"
+    )
 
 
 class ProposalUpdate(PatchModel):
@@ -55,6 +62,8 @@ class ProposalRead(BaseModel):
     situation: str
     suggestions: list[str]
     suggested_unit: str | None
+    author_kind: AuthorKind
+    author_name: str | None
     first_proposer_id: UUID
     created_at: datetime
     updated_at: datetime

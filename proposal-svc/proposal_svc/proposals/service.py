@@ -23,11 +23,14 @@ from cppcc_common.ids import new_id
 from cppcc_common.pagination import decode_cursor, page_of
 from cppcc_common.transitions import Decision
 from cppcc_common.versioning import IfMatch, check_version
+from proposal_svc.attachments import repository as attachments
+from proposal_svc.attachments.domain import OwnerType, Purpose
 from proposal_svc.proposals import domain, members, repository
 from proposal_svc.proposals.domain import (
     LIFECYCLE,
     PROPOSERS,
     Action,
+    AuthorKind,
     Content,
     Facts,
     InvitationStatus,
@@ -76,6 +79,8 @@ def _facts(p: Proposal) -> Facts:
         submitted_at=p.submitted_at,
         is_key=p.is_key,
         filing_number=p.filing_number,
+        author_kind=AuthorKind(p.author_kind),
+        author_name=p.author_name,
     )
 
 
@@ -162,6 +167,7 @@ async def create_draft(change: Change, draft: ProposalDraft) -> Proposal:
         first_proposer_id=principal.sub,
         now=change.now,
         members=await _current_members(change, principal.org, fields),
+        plenaries=await repository.plenaries(change.session, principal.org),
     )
     proposal = Proposal(
         id=new_id(),
@@ -227,6 +233,12 @@ async def update_draft(
     return await _transition(change, proposal_id, Action.EDIT, expected, decide)
 
 
+async def edit_draft(change: Change, proposal_id: UUID, expected: IfMatch | None, decide: Decide) -> Proposal:
+    """An EDIT of a draft that another context decides (its attachments), on the same write path:
+    the first proposer only, a draft only, the version checked and bumped, the history row written."""
+    return await _transition(change, proposal_id, Action.EDIT, expected, decide)
+
+
 async def submit(change: Change, proposal_id: UUID, expected: IfMatch | None) -> Proposal:
     """Rule 2 and rule 1 enforced; the state change and `proposal.submitted` commit together."""
 
@@ -238,7 +250,11 @@ async def submit(change: Change, proposal_id: UUID, expected: IfMatch | None) ->
             raise NotACurrentMember()
         policy = await repository.policy_for(change.session, proposal.org_id)
         windows = await repository.session_windows(change.session, proposal.org_id, change.now)
-        return domain.submit(proposal, policy, now=change.now, windows=windows)
+        plenaries = await repository.plenaries(change.session, proposal.org_id)
+        seals = await attachments.count(change.session, OwnerType.PROPOSAL, proposal.id, purpose=Purpose.SEAL)
+        return domain.submit(
+            proposal, policy, now=change.now, windows=windows, plenaries=plenaries, seals=seals
+        )
 
     return await _transition(change, proposal_id, Action.SUBMIT, expected, decide)
 

@@ -21,6 +21,9 @@ class ProposalSubmittedV1(EventData):
     # Confirmed co-signers only (rule 4: the duty ledger splits points among them); those merely
     # invited are in `cosign_requested`, emitted beside this event.
     cosigner_ids: list[UUID] = []
+    # An organization's proposal (rules 2, 3): its kind and name; the first proposer acts for it.
+    author_kind: str = "member"
+    author_name: str | None = None
     submitted_at: datetime
     version: int
 
