@@ -15,7 +15,16 @@ from cppcc_common.clock import SHANGHAI, SystemClock
 from cppcc_devstack.stack import SERVICES, Stack, StartupFailed
 from member_svc.demo_data.accounts import ACCOUNTS, DEMO_PASSWORD
 
-__all__ = ["DEMO_ACCOUNTS", "DEMO_LOGINS", "DEMO_PASSWORD", "DEMO_PROPOSALS", "auth_headers", "login", "login_as", "seed"]
+__all__ = [
+    "DEMO_ACCOUNTS",
+    "DEMO_LOGINS",
+    "DEMO_PASSWORD",
+    "DEMO_PROPOSALS",
+    "auth_headers",
+    "login",
+    "login_as",
+    "seed",
+]
 
 # The phone of each demo account by role key: member, member_2, staff_proposals,
 # staff_consultation, staff_members, leader, unit_user, admin (password DEMO_PASSWORD). The
