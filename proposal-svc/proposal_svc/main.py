@@ -5,8 +5,10 @@ from fastapi import FastAPI
 from cppcc_common.app import create_service_app
 from cppcc_common.auth import KeySource
 from cppcc_common.clock import Clock
+from proposal_svc.attachments.router import router as attachments_router
 from proposal_svc.proposals.consumers import CONSUMERS
 from proposal_svc.proposals.router import router as proposals_router
+from proposal_svc.proposals.scanners import cosign_deadlines
 from proposal_svc.settings import Settings
 
 
@@ -18,10 +20,14 @@ def create_app(
         settings,
         title="proposal-svc",
         description="提案与社情民意信息 / proposals and public-opinion reports",
-        routers=[proposals_router],
+        routers=[proposals_router, attachments_router],
         key_source=key_source,
         clock=clock,
         streams=["PROPOSAL", "MEMBER"],
         consumers=CONSUMERS,
-        tags={"proposals": "提案：起草、修改、提交、查阅 / proposals: draft, edit, submit, read"},
+        scanners=[cosign_deadlines],
+        tags={
+            "proposals": "提案：起草、修改、提交、查阅 / proposals: draft, edit, submit, read",
+            "attachments": "提案附件：上传、列出、下载、删除 / proposal attachments: upload, list, download, remove",
+        },
     )

@@ -1,5 +1,5 @@
 """Rule 28 (DOMAIN.md §7) is one statement: the get for update, the list and the hot read by id
-answer alike, on the real database, for every role, scope, ownership and status."""
+answer alike, on the real database, for every role, scope, ownership, co-signature and status."""
 
 import uuid
 from dataclasses import dataclass
@@ -14,7 +14,7 @@ from sqlalchemy import text
 
 from cppcc_common.db import create_engine
 from cppcc_common.testing.tokens import TestIssuer
-from proposal_svc.proposals.domain import Status
+from proposal_svc.proposals.domain import InvitationStatus, Status
 from proposal_svc.settings import Settings
 
 ORGS = (uuid.uuid4(), uuid.uuid4())
@@ -29,12 +29,23 @@ class Stored:
     org_id: uuid.UUID
     first_proposer_id: uuid.UUID
     status: Status
+    cosigner_id: uuid.UUID
+    invitation: InvitationStatus
+
+
+def _stored(n: int, org: uuid.UUID, first: uuid.UUID, status: Status) -> Stored:
+    """Co-signed by the other person or the stranger, every status meeting every invitation state
+    across the four (organization, first proposer) groups."""
+    other = PEOPLE[1 - PEOPLE.index(first)] if n % 2 == 0 else STRANGER
+    invitation = list(InvitationStatus)[(n + n // len(Status)) % len(InvitationStatus)]
+    return Stored(uuid.uuid4(), org, first, status, other, invitation)
 
 
 @pytest.fixture(scope="module")
 async def world(settings: Settings) -> list[Stored]:
     """A proposal in every status, by each of two people, in each of two organizations."""
-    stored = [Stored(uuid.uuid4(), o, p, s) for o in ORGS for p in PEOPLE for s in Status]
+    combos = [(o, p, s) for o in ORGS for p in PEOPLE for s in Status]
+    stored = [_stored(n, *combo) for n, combo in enumerate(combos)]
     start = datetime(2026, 1, 1, tzinfo=UTC)
     engine = create_engine(settings.database_url, pool_size=1)
     async with engine.begin() as conn:
@@ -53,6 +64,13 @@ async def world(settings: Settings) -> list[Stored]:
                     "at": start + timedelta(minutes=n),
                 },
             )
+            await conn.execute(
+                text(
+                    "INSERT INTO proposal_proposers (proposal_id, person_id, role, position, status)"
+                    " VALUES (:id, :first, 'first', 0, 'confirmed'), (:id, :co, 'cosigner', 1, :invitation)"
+                ),
+                {"id": p.id, "first": p.first_proposer_id, "co": p.cosigner_id, "invitation": p.invitation},
+            )
     await engine.dispose()
     return stored
 
@@ -63,15 +81,25 @@ def is_office(roles: frozenset[str], scopes: frozenset[str]) -> bool:
 
 def may_read(p: Stored, sub: uuid.UUID, org: uuid.UUID, office: bool) -> bool:
     """Rule 28 as DOMAIN.md words it: same organization; one's own, drafts included; the office
-    (staff with the `proposals` scope) and leaders every submitted one."""
-    return p.org_id == org and (p.first_proposer_id == sub or (office and p.status != Status.DRAFT))
+    (staff with the `proposals` scope) and leaders every submitted one; an invited or confirmed
+    co-signer once submitted; a deleted draft nobody."""
+    cosigns = p.cosigner_id == sub and p.invitation in (InvitationStatus.INVITED, InvitationStatus.CONFIRMED)
+    submitted = p.status != Status.DRAFT
+    return (
+        p.org_id == org
+        and p.status != Status.DELETED
+        and (p.first_proposer_id == sub or (submitted and (office or cosigns)))
+    )
 
 
 def listed(p: Stored, sub: uuid.UUID, org: uuid.UUID, office: bool, mine: bool) -> bool:
-    """The list: one's own (drafts included), or as the office (unless `mine`) every non-draft."""
+    """The list: one's own (drafts included) when `mine`; else as the office every non-draft, and
+    for anyone else whatever they may read (their own and those they co-sign)."""
     if not may_read(p, sub, org, office):
         return False
-    return p.status != Status.DRAFT if office and not mine else p.first_proposer_id == sub
+    if mine:
+        return p.first_proposer_id == sub
+    return p.status != Status.DRAFT if office else True
 
 
 async def _listed_ids(client: httpx.AsyncClient, headers: dict[str, str], mine: bool) -> set[uuid.UUID]:

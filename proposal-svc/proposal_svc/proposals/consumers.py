@@ -17,12 +17,15 @@ from proposal_svc.proposals.models import SessionWindowRow
 
 
 async def on_plenary_session_scheduled(change: Change, envelope: CloudEvent, data: EventData) -> None:
-    """Keeps the session-proposal window used to derive a proposal's kind (rule 5)."""
+    """Keeps the session-proposal window used to derive a proposal's kind (rule 5) and the days the
+    plenary sits, when sector and group proposals may be made (rule 3)."""
     assert isinstance(data, PlenarySessionScheduledV1)
     values = {
         "org_id": data.org_id,
         "opens_at": data.proposal_window_opens_at,
         "closes_at": data.proposal_deadline_at,
+        "opens_on": data.opens_on,
+        "closes_on": data.closes_on,
     }
     stmt = insert(SessionWindowRow).values(session_id=data.session_id, **values)
     await change.session.execute(

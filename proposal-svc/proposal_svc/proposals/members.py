@@ -61,3 +61,20 @@ async def is_current_member(session: AsyncSession, *, org_id: UUID, person_id: U
         MemberProjection.term_ends_on >= on,
     )
     return (await session.execute(query.limit(1))).first() is not None
+
+
+async def current_among(
+    session: AsyncSession, *, org_id: UUID, person_ids: list[UUID], on: date
+) -> set[UUID]:
+    """Those of `person_ids` who are current members of the organization on the date (rule 4's
+    co-signers, by rule 2's test)."""
+    if not person_ids:
+        return set()
+    query = select(MemberProjection.person_id).where(
+        MemberProjection.org_id == org_id,
+        MemberProjection.person_id.in_(person_ids),
+        MemberProjection.status.in_(PROPOSING_STATUSES),
+        MemberProjection.term_starts_on <= on,
+        MemberProjection.term_ends_on >= on,
+    )
+    return set((await session.execute(query)).scalars())

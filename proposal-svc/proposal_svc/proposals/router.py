@@ -14,21 +14,51 @@ from cppcc_common.versioning import ExpectedVersion, OptionalExpectedVersion, et
 from proposal_svc.proposals import service
 from proposal_svc.proposals.domain import Status
 from proposal_svc.proposals.errors import (
+    CosignDeadlinePassed,
+    CosignersInvalid,
+    CosignInvalidTransition,
+    MeetingInTheFuture,
+    MeetingRequired,
+    MergeTargetNotFiled,
+    MergeTargetNotFound,
     NotACurrentMember,
+    NoteRequired,
+    ProposalAlreadyKey,
     ProposalIncomplete,
     ProposalInvalidTransition,
     ProposalNotFound,
     ProposalVersionMismatch,
+    UnknownRefusalReason,
 )
-from proposal_svc.proposals.schemas import ProposalDraft, ProposalPage, ProposalRead, ProposalUpdate
+from proposal_svc.proposals.schemas import (
+    CosignRequest,
+    KeyDesignation,
+    MergeRequest,
+    NotFileRequest,
+    ProposalDraft,
+    ProposalPage,
+    ProposalRead,
+    ProposalUpdate,
+    ReturnRequest,
+    Timeline,
+    TimelineStep,
+    WithdrawRequest,
+)
 
 router = APIRouter(prefix="/api/v1/proposals", tags=["proposals"])
 
 DRAFT = Permission("proposal.draft", roles={"member"})
 READ = Permission("proposal.read", roles={"member", "staff", "leader"})
+# The proposals office: review (file, return, not file, merge) and key designation.
+REVIEW = Permission("proposal.review", roles={"staff"}, scopes={"proposals"})
+SUPERVISE = Permission("proposal.supervised", roles={"leader"})
 
 Drafting = Annotated[Change, Changing(DRAFT)]
+Reviewing = Annotated[Change, Changing(REVIEW)]
 Reader = Annotated[Principal, Depends(READ)]
+Supervisor = Annotated[Principal, Depends(SUPERVISE)]
+# What every office action on a proposal may answer besides its own rule's errors.
+_REVIEW_PROBLEMS = (ProposalNotFound, ProposalInvalidTransition, ProposalVersionMismatch)
 
 
 def _respond(proposal: object, response: Response) -> ProposalRead:
@@ -41,8 +71,8 @@ def _respond(proposal: object, response: Response) -> ProposalRead:
     "",
     status_code=201,
     response_model=ProposalRead,
-    responses=problems(ProposalIncomplete),
-    summary="Create a proposal draft",
+    responses=problems(ProposalIncomplete, CosignersInvalid),
+    summary="Create a proposal draft (with co-signers to invite on submission)",
 )
 async def create_draft(body: ProposalDraft, change: Drafting, response: Response) -> ProposalRead:
     proposal = await service.create_draft(change, body)
@@ -66,6 +96,18 @@ async def list_proposals(
 
 
 @router.get(
+    "/supervised",
+    response_model=ProposalPage,
+    summary="The key proposals I supervise (leaders)",
+)
+async def list_supervised(
+    principal: Supervisor, session: SessionDep, limit: LimitQuery = DEFAULT_LIMIT, cursor: CursorQuery = None
+) -> ProposalPage:
+    rows, next_cursor = await service.list_supervised(session, principal, cursor=cursor, limit=limit)
+    return ProposalPage(items=[ProposalRead.model_validate(p) for p in rows], next_cursor=next_cursor)
+
+
+@router.get(
     "/{proposal_id}",
     response_model=ProposalRead,
     responses=problems(ProposalNotFound),
@@ -81,9 +123,13 @@ async def get_proposal(
     "/{proposal_id}",
     response_model=ProposalRead,
     responses=problems(
-        ProposalNotFound, ProposalInvalidTransition, ProposalIncomplete, ProposalVersionMismatch
+        ProposalNotFound,
+        ProposalInvalidTransition,
+        ProposalIncomplete,
+        ProposalVersionMismatch,
+        CosignersInvalid,
     ),
-    summary="Edit my draft (If-Match)",
+    summary="Edit my draft and its co-signers (If-Match)",
 )
 async def update_draft(
     proposal_id: UUID,
@@ -112,4 +158,151 @@ async def submit(
     proposal_id: UUID, change: Drafting, response: Response, expected: OptionalExpectedVersion
 ) -> ProposalRead:
     proposal = await service.submit(change, proposal_id, expected)
+    return _respond(proposal, response)
+
+
+@router.post(
+    "/{proposal_id}/cosign",
+    response_model=ProposalRead,
+    responses=problems(
+        ProposalNotFound,
+        ProposalInvalidTransition,
+        ProposalVersionMismatch,
+        CosignInvalidTransition,
+        CosignDeadlinePassed,
+    ),
+    summary="Confirm or decline my invitation to co-sign (before the deadline)",
+)
+async def cosign(
+    proposal_id: UUID,
+    body: CosignRequest,
+    change: Drafting,
+    response: Response,
+    expected: OptionalExpectedVersion,
+) -> ProposalRead:
+    proposal = await service.answer_cosign(change, proposal_id, body.answer, expected)
+    return _respond(proposal, response)
+
+
+@router.post(
+    "/{proposal_id}/withdraw",
+    response_model=ProposalRead,
+    responses=problems(ProposalNotFound, ProposalInvalidTransition, ProposalVersionMismatch),
+    summary="Withdraw my proposal before it is assigned",
+)
+async def withdraw(
+    proposal_id: UUID,
+    body: WithdrawRequest,
+    change: Drafting,
+    response: Response,
+    expected: OptionalExpectedVersion,
+) -> ProposalRead:
+    proposal = await service.withdraw(change, proposal_id, body.reason, expected)
+    return _respond(proposal, response)
+
+
+@router.delete(
+    "/{proposal_id}",
+    status_code=204,
+    responses=problems(ProposalNotFound, ProposalInvalidTransition, ProposalVersionMismatch),
+    summary="Delete my draft",
+)
+async def delete_draft(proposal_id: UUID, change: Drafting, expected: OptionalExpectedVersion) -> Response:
+    await service.delete_draft(change, proposal_id, expected)
+    return Response(status_code=204)
+
+
+@router.get(
+    "/{proposal_id}/timeline",
+    response_model=Timeline,
+    responses=problems(ProposalNotFound),
+    summary="The steps of a proposal (办理进度)",
+)
+async def timeline(proposal_id: UUID, principal: Reader, session: SessionDep) -> Timeline:
+    steps = await service.timeline(session, principal, proposal_id)
+    return Timeline(items=[TimelineStep.model_validate(s) for s in steps])
+
+
+@router.post(
+    "/{proposal_id}/file",
+    response_model=ProposalRead,
+    responses=problems(*_REVIEW_PROBLEMS),
+    summary="File a submitted proposal with its number (立案)",
+)
+async def file(
+    proposal_id: UUID, change: Reviewing, response: Response, expected: OptionalExpectedVersion
+) -> ProposalRead:
+    return _respond(await service.file(change, proposal_id, expected), response)
+
+
+@router.post(
+    "/{proposal_id}/return",
+    response_model=ProposalRead,
+    responses=problems(*_REVIEW_PROBLEMS, NoteRequired),
+    summary="Return a submitted proposal for revision with a note (退回修改)",
+)
+async def return_for_revision(
+    proposal_id: UUID,
+    body: ReturnRequest,
+    change: Reviewing,
+    response: Response,
+    expected: OptionalExpectedVersion,
+) -> ProposalRead:
+    return _respond(await service.return_for_revision(change, proposal_id, body.note, expected), response)
+
+
+@router.post(
+    "/{proposal_id}/not-file",
+    response_model=ProposalRead,
+    responses=problems(*_REVIEW_PROBLEMS, UnknownRefusalReason),
+    summary="Do not file a proposal: a reason from the list and a disposition (不予立案)",
+)
+async def not_file(
+    proposal_id: UUID,
+    body: NotFileRequest,
+    change: Reviewing,
+    response: Response,
+    expected: OptionalExpectedVersion,
+) -> ProposalRead:
+    proposal = await service.not_file(change, proposal_id, body.reason, body.disposition, expected)
+    return _respond(proposal, response)
+
+
+@router.post(
+    "/{proposal_id}/merge",
+    response_model=ProposalRead,
+    responses=problems(*_REVIEW_PROBLEMS, MergeTargetNotFound, MergeTargetNotFiled),
+    summary="Merge a submitted proposal into a filed one, keeping every proposer (并案)",
+)
+async def merge(
+    proposal_id: UUID,
+    body: MergeRequest,
+    change: Reviewing,
+    response: Response,
+    expected: OptionalExpectedVersion,
+) -> ProposalRead:
+    return _respond(await service.merge(change, proposal_id, body.into_id, expected), response)
+
+
+@router.post(
+    "/{proposal_id}/key",
+    response_model=ProposalRead,
+    responses=problems(*_REVIEW_PROBLEMS, ProposalAlreadyKey, MeetingRequired, MeetingInTheFuture),
+    summary="Designate a key proposal: the approving meeting and the supervising leaders (重点提案)",
+)
+async def designate_key(
+    proposal_id: UUID,
+    body: KeyDesignation,
+    change: Reviewing,
+    response: Response,
+    expected: OptionalExpectedVersion,
+) -> ProposalRead:
+    proposal = await service.designate_key(
+        change,
+        proposal_id,
+        meeting=body.meeting,
+        meeting_on=body.meeting_on,
+        supervisor_ids=body.supervisor_ids,
+        expected=expected,
+    )
     return _respond(proposal, response)

@@ -5,7 +5,10 @@ Every change of an existing proposal goes through `_transition`: load for update
 pure domain action → its changes, the history row, the version bump → its events, emitted.
 """
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
 from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -13,24 +16,100 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from cppcc_common.auth import Principal
 from cppcc_common.change import Change
 from cppcc_common.clock import SHANGHAI
+from cppcc_common.contracts.proposal import NotFiledDisposition
 from cppcc_common.db import ReadPool
 from cppcc_common.errors import Forbidden
 from cppcc_common.ids import new_id
 from cppcc_common.pagination import decode_cursor, page_of
 from cppcc_common.transitions import Decision
 from cppcc_common.versioning import IfMatch, check_version
+from proposal_svc.attachments import repository as attachments
+from proposal_svc.attachments.domain import OwnerType, Purpose
 from proposal_svc.proposals import domain, members, repository
-from proposal_svc.proposals.domain import LIFECYCLE, Action, Content, Facts, Status
-from proposal_svc.proposals.errors import NotACurrentMember, ProposalNotFound, ProposalVersionMismatch
+from proposal_svc.proposals.domain import (
+    LIFECYCLE,
+    PROPOSERS,
+    Action,
+    AuthorKind,
+    Content,
+    Facts,
+    InvitationStatus,
+    Kind,
+    Proposer,
+    Role,
+    Status,
+)
+from proposal_svc.proposals.errors import (
+    MergeTargetNotFound,
+    NotACurrentMember,
+    ProposalNotFound,
+    ProposalVersionMismatch,
+)
 from proposal_svc.proposals.models import Proposal, ProposalHistory, ProposalProposer
-from proposal_svc.proposals.schemas import ProposalDraft, ProposalUpdate
+from proposal_svc.proposals.schemas import CosignAnswer, ProposalDraft, ProposalUpdate
 
 Decide = Callable[[Facts], Awaitable[Decision[Status]]]
 
 
+def _proposer(row: ProposalProposer) -> Proposer:
+    return Proposer(
+        person_id=row.person_id,
+        role=Role(row.role),
+        position=row.position,
+        status=InvitationStatus(row.status),
+        invited_at=row.invited_at,
+        respond_by=row.respond_by,
+        responded_at=row.responded_at,
+        merged_from_id=row.merged_from_id,
+    )
+
+
 def _facts(p: Proposal) -> Facts:
     content = Content(title=p.title, situation=p.situation, suggestions=tuple(p.suggestions))
-    return Facts(p.id, p.org_id, Status(p.status), content, p.first_proposer_id, p.version)
+    proposers = tuple(_proposer(row) for row in p.proposers)
+    return Facts(
+        p.id,
+        p.org_id,
+        Status(p.status),
+        content,
+        p.first_proposer_id,
+        p.version,
+        proposers,
+        kind=Kind(p.kind) if p.kind else None,
+        submitted_at=p.submitted_at,
+        is_key=p.is_key,
+        filing_number=p.filing_number,
+        author_kind=AuthorKind(p.author_kind),
+        author_name=p.author_name,
+    )
+
+
+def _set_proposers(proposal: Proposal, proposers: Sequence[Proposer]) -> None:
+    """Makes the proposal's proposer rows those of a decision: updated, added, removed."""
+    rows = {row.person_id: row for row in proposal.proposers}
+    kept = []
+    for p in proposers:
+        row = rows.get(p.person_id) or ProposalProposer(proposal_id=proposal.id, person_id=p.person_id)
+        row.role, row.position, row.status = p.role, p.position, p.status
+        row.invited_at, row.respond_by, row.responded_at = p.invited_at, p.respond_by, p.responded_at
+        row.merged_from_id = p.merged_from_id
+        kept.append(row)
+    proposal.proposers = kept  # rows left out are deleted (delete-orphan)
+
+
+def _apply(proposal: Proposal, changes: dict[str, Any]) -> None:
+    for name, value in changes.items():
+        if name == PROPOSERS:
+            _set_proposers(proposal, value)
+        else:
+            setattr(proposal, name, value)
+
+
+async def _current_members(change: Change, org_id: UUID, fields: dict[str, Any]) -> set[UUID]:
+    """Which of the co-signers named in `fields` are current members of the organization today."""
+    today: date = change.now.astimezone(SHANGHAI).date()
+    named = list(fields.get("cosigner_ids") or [])
+    return await members.current_among(change.session, org_id=org_id, person_ids=named, on=today)
 
 
 async def list_visible(
@@ -63,7 +142,9 @@ async def read_visible(conn: ReadPool, principal: Principal, proposal_id: UUID) 
     return proposal
 
 
-def _record(change: Change, proposal: Proposal, action: str, from_status: str | None) -> None:
+def _record(
+    change: Change, proposal: Proposal, action: str, from_status: str | None, note: str | None = None
+) -> None:
     entry = ProposalHistory(
         id=new_id(),
         proposal_id=proposal.id,
@@ -71,6 +152,7 @@ def _record(change: Change, proposal: Proposal, action: str, from_status: str | 
         from_status=from_status,
         to_status=proposal.status,
         actor_id=change.actor,
+        reason=note,
         at=change.now,
     )
     repository.record(change.session, entry)
@@ -78,7 +160,15 @@ def _record(change: Change, proposal: Proposal, action: str, from_status: str | 
 
 async def create_draft(change: Change, draft: ProposalDraft) -> Proposal:
     principal = change.person
-    decision = domain.draft(draft.model_dump(), await repository.policy_for(change.session, principal.org))
+    fields = draft.model_dump()
+    decision = domain.draft(
+        fields,
+        await repository.policy_for(change.session, principal.org),
+        first_proposer_id=principal.sub,
+        now=change.now,
+        members=await _current_members(change, principal.org, fields),
+        plenaries=await repository.plenaries(change.session, principal.org),
+    )
     proposal = Proposal(
         id=new_id(),
         org_id=principal.org,
@@ -88,19 +178,10 @@ async def create_draft(change: Change, draft: ProposalDraft) -> Proposal:
         created_at=change.now,
         updated_at=change.now,
         version=1,
-        **decision.changes,
+        proposers=[],
     )
+    _apply(proposal, dict(decision.changes))
     change.session.add(proposal)
-    change.session.add(
-        ProposalProposer(
-            proposal_id=proposal.id,
-            person_id=proposal.first_proposer_id,
-            role="first",
-            position=0,
-            status="confirmed",
-            responded_at=change.now,
-        )
-    )
     _record(change, proposal, "create", None)
     await change.session.flush()
     return proposal
@@ -114,16 +195,23 @@ async def _transition(
     proposal = await repository.get_readable(change.session, principal, proposal_id)
     if proposal is None:
         raise ProposalNotFound()
-    if not domain.may_act(action, actor=principal.sub, first_proposer_id=proposal.first_proposer_id):
+    facts = _facts(proposal)
+    cosigners = {p.person_id for p in facts.proposers if p.role == Role.COSIGNER}
+    if not domain.may_act(
+        action,
+        actor=principal.sub,
+        first_proposer_id=proposal.first_proposer_id,
+        cosigner_ids=cosigners,
+        office=repository.acts_as_office(principal),
+    ):
         raise Forbidden()
     LIFECYCLE.check(Status(proposal.status), action)
     check_version(proposal.version, expected, error=ProposalVersionMismatch)
-    decision = await decide(_facts(proposal))
+    decision = await decide(facts)
     from_status = proposal.status
-    for name, value in decision.changes.items():
-        setattr(proposal, name, value)
+    _apply(proposal, dict(decision.changes))
     proposal.status = decision.status
-    _record(change, proposal, action, from_status)
+    _record(change, proposal, action, from_status, decision.note)
     proposal.version += 1
     proposal.updated_at = change.now
     for event in decision.events:
@@ -138,8 +226,16 @@ async def update_draft(
 
     async def decide(proposal: Facts) -> Decision[Status]:
         policy = await repository.policy_for(change.session, proposal.org_id)
-        return domain.edit(proposal, fields.model_dump(exclude_unset=True), policy)
+        given = fields.model_dump(exclude_unset=True)
+        current = await _current_members(change, proposal.org_id, given)
+        return domain.edit(proposal, given, policy, members=current)
 
+    return await _transition(change, proposal_id, Action.EDIT, expected, decide)
+
+
+async def edit_draft(change: Change, proposal_id: UUID, expected: IfMatch | None, decide: Decide) -> Proposal:
+    """An EDIT of a draft that another context decides (its attachments), on the same write path:
+    the first proposer only, a draft only, the version checked and bumped, the history row written."""
     return await _transition(change, proposal_id, Action.EDIT, expected, decide)
 
 
@@ -154,6 +250,198 @@ async def submit(change: Change, proposal_id: UUID, expected: IfMatch | None) ->
             raise NotACurrentMember()
         policy = await repository.policy_for(change.session, proposal.org_id)
         windows = await repository.session_windows(change.session, proposal.org_id, change.now)
-        return domain.submit(proposal, policy, now=change.now, windows=windows)
+        plenaries = await repository.plenaries(change.session, proposal.org_id)
+        seals = await attachments.count(change.session, OwnerType.PROPOSAL, proposal.id, purpose=Purpose.SEAL)
+        return domain.submit(
+            proposal, policy, now=change.now, windows=windows, plenaries=plenaries, seals=seals
+        )
 
     return await _transition(change, proposal_id, Action.SUBMIT, expected, decide)
+
+
+async def answer_cosign(
+    change: Change, proposal_id: UUID, answer: CosignAnswer, expected: IfMatch | None
+) -> Proposal:
+    """Rule 4: the calling co-signer confirms or declines, before their deadline."""
+    action = Action.CONFIRM_COSIGN if answer == CosignAnswer.CONFIRM else Action.DECLINE_COSIGN
+
+    async def decide(proposal: Facts) -> Decision[Status]:
+        return domain.answer_cosign(proposal, change.person.sub, action, now=change.now)
+
+    return await _transition(change, proposal_id, action, expected, decide)
+
+
+async def withdraw(
+    change: Change, proposal_id: UUID, reason: str | None, expected: IfMatch | None
+) -> Proposal:
+    """The first proposer withdraws before assignment; the reason goes in the history and the event."""
+
+    async def decide(proposal: Facts) -> Decision[Status]:
+        return domain.withdraw(proposal, reason=reason, now=change.now)
+
+    return await _transition(change, proposal_id, Action.WITHDRAW, expected, decide)
+
+
+async def delete_draft(change: Change, proposal_id: UUID, expected: IfMatch | None) -> None:
+    """The first proposer deletes a draft (a tombstone; see `domain.delete`)."""
+
+    async def decide(proposal: Facts) -> Decision[Status]:
+        return domain.delete(proposal)
+
+    await _transition(change, proposal_id, Action.DELETE, expected, decide)
+
+
+async def expire_cosign(change: Change, proposal_id: UUID, person_id: UUID) -> None:
+    """The scanner's path for one invitation unanswered at its deadline (its row and its proposal
+    already locked by the claim): the invitation's EXPIRE, its event. The proposal's status,
+    version and history stay: its proposers did not change, one of them only never joined."""
+    proposal = await change.session.get(Proposal, proposal_id)
+    assert proposal is not None  # the claim joined it
+    decision = domain.expire_cosign(_facts(proposal), person_id, now=change.now)
+    row = next(r for r in proposal.proposers if r.person_id == person_id)
+    row.status = decision.status
+    for event in decision.events:
+        await change.emit(event, subject=proposal.id, orgid=proposal.org_id)
+
+
+# --- Review (审查立案) and key proposals: the proposals office's actions ---------------------------
+
+
+async def file(change: Change, proposal_id: UUID, expected: IfMatch | None) -> Proposal:
+    """Files (立案) a submitted proposal with the next number of its series (domain.filing_series),
+    taken from the counter in this transaction: gap-free, even when filings race or roll back."""
+
+    async def decide(proposal: Facts) -> Decision[Status]:
+        submitted_at = proposal.submitted_at or change.now  # (always set by submit; never a 500 if not)
+        session_id = await repository.session_of(change.session, proposal.org_id, submitted_at)
+        series = domain.filing_series(proposal.kind, submitted_at, session_id)
+        number = await repository.next_number(change.session, proposal.org_id, series)
+        cosigners = domain.confirmed_cosigner_ids(proposal.proposers)
+        return domain.file(proposal, series=series, number=number, cosigner_ids=cosigners, now=change.now)
+
+    return await _transition(change, proposal_id, Action.FILE, expected, decide)
+
+
+async def return_for_revision(
+    change: Change, proposal_id: UUID, note: str, expected: IfMatch | None
+) -> Proposal:
+    """Returns a submitted proposal to its proposer as a draft, with the office's note (退回修改)."""
+
+    async def decide(proposal: Facts) -> Decision[Status]:
+        cosigners = domain.confirmed_cosigner_ids(proposal.proposers)
+        return domain.return_for_revision(proposal, note, cosigner_ids=cosigners, now=change.now)
+
+    return await _transition(change, proposal_id, Action.RETURN, expected, decide)
+
+
+async def not_file(
+    change: Change, proposal_id: UUID, reason: str, disposition: NotFiledDisposition, expected: IfMatch | None
+) -> Proposal:
+    """Does not file a proposal (不予立案): rules 6 and 7."""
+
+    async def decide(proposal: Facts) -> Decision[Status]:
+        policy = await repository.policy_for(change.session, proposal.org_id)
+        cosigners = domain.confirmed_cosigner_ids(proposal.proposers)
+        return domain.not_file(proposal, reason, disposition, policy, cosigner_ids=cosigners, now=change.now)
+
+    return await _transition(change, proposal_id, Action.NOT_FILE, expected, decide)
+
+
+async def merge(change: Change, proposal_id: UUID, into_id: UUID, expected: IfMatch | None) -> Proposal:
+    """Merges (并案) a submitted proposal into a filed one (rule 8). The target, locked after the source,
+    takes every proposer of the source; its version and history record the merge too."""
+    principal = change.person
+
+    async def decide(proposal: Facts) -> Decision[Status]:
+        target = await repository.get_readable(change.session, principal, into_id)
+        if target is None:
+            raise MergeTargetNotFound()
+        source_proposers = await repository.confirmed_proposers(change.session, proposal.id)
+        target_proposers = await repository.confirmed_proposers(change.session, target.id)
+        decision = domain.merge(
+            proposal,
+            _facts(target),
+            source_proposers=source_proposers,
+            target_proposers=target_proposers,
+            now=change.now,
+        )
+        added = domain.merged_in(source_proposers, target_proposers)
+        await repository.add_merged_proposers(
+            change.session, target.id, added, merged_from=proposal.id, at=change.now
+        )
+        _record(change, target, "merge_in", target.status, proposal.content.title)
+        target.version += 1
+        target.updated_at = change.now
+        return decision
+
+    return await _transition(change, proposal_id, Action.MERGE, expected, decide)
+
+
+async def designate_key(
+    change: Change,
+    proposal_id: UUID,
+    *,
+    meeting: str,
+    meeting_on: date,
+    supervisor_ids: list[UUID],
+    expected: IfMatch | None,
+) -> Proposal:
+    """Designates a filed (or later) proposal a key proposal (rule 19).
+
+    The supervisors are person ids as the office gives them: proposal-svc keeps no projection of
+    roles (member-svc announces a person's roles only when the account is created), so it cannot
+    check that each is a leader; a wrong id only lists the proposal in nobody's supervision view."""
+
+    async def decide(proposal: Facts) -> Decision[Status]:
+        cosigners = domain.confirmed_cosigner_ids(proposal.proposers)
+        return domain.designate_key(
+            proposal,
+            meeting=meeting,
+            meeting_on=meeting_on,
+            supervisor_ids=supervisor_ids,
+            cosigner_ids=cosigners,
+            now=change.now,
+        )
+
+    return await _transition(change, proposal_id, Action.DESIGNATE_KEY, expected, decide)
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step of a proposal's timeline as its viewer may see it."""
+
+    action: str
+    from_status: str | None
+    to_status: str
+    at: datetime
+    note: str | None
+    actor_id: UUID | None
+    actor_name: str | None
+
+
+async def timeline(session: AsyncSession, principal: Principal, proposal_id: UUID) -> list[Step]:
+    """Every step of a proposal the principal may read (办理进度); the office's staff are named only to
+    the office."""
+    if not await repository.readable_exists(session, principal, proposal_id):
+        raise ProposalNotFound()
+    office = repository.acts_as_office(principal)
+    proposers = frozenset(await repository.confirmed_proposers(session, proposal_id))
+    steps = []
+    for row in await repository.history_of(session, proposal_id):
+        actor_id, actor_name = domain.shown_actor(
+            row.action, row.actor_id, viewer_is_office=office, proposer_ids=proposers
+        )
+        steps.append(
+            Step(row.action, row.from_status, row.to_status, row.at, row.reason, actor_id, actor_name)
+        )
+    return steps
+
+
+async def list_supervised(
+    session: AsyncSession, principal: Principal, *, cursor: str | None, limit: int
+) -> tuple[list[Proposal], str | None]:
+    """A page of the key proposals the leader supervises (rule 19)."""
+    rows = await repository.list_supervised(
+        session, principal, after=decode_cursor(cursor) if cursor else None, limit=limit + 1
+    )
+    return page_of(rows, limit)

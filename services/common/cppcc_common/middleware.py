@@ -200,15 +200,20 @@ class BodySizeLimitMiddleware:
     """Refuses request bodies over the limit with 413 before the app reads them.
 
     `uploads` raises the limit for the paths under given prefixes (file uploads such as rosters).
+    A `{name}` segment of a prefix stands for any one path segment, as in a route's path
+    (`/api/v1/proposals/{proposal_id}/attachments`); the longest matching prefix wins.
     """
 
     def __init__(self, app: ASGIApp, max_bytes: int, uploads: dict[str, int] | None = None) -> None:
         self.app = app
         self.max_bytes = max_bytes
-        self.uploads = sorted((uploads or {}).items(), key=lambda kv: -len(kv[0]))
+        self.uploads = [
+            (_prefix_pattern(prefix), limit)
+            for prefix, limit in sorted((uploads or {}).items(), key=lambda kv: -len(kv[0]))
+        ]
 
     def limit_for(self, path: str) -> int:
-        return next((limit for prefix, limit in self.uploads if path.startswith(prefix)), self.max_bytes)
+        return next((limit for prefix, limit in self.uploads if prefix.match(path)), self.max_bytes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -236,6 +241,12 @@ class BodySizeLimitMiddleware:
             await self.app(scope, limited_receive, send)
         except _BodyTooLarge:
             await _send_413(scope, send)
+
+
+def _prefix_pattern(prefix: str) -> re.Pattern[str]:
+    """A path prefix whose `{name}` segments match any one segment (never a `/`)."""
+    parts = re.split(r"\{[^/{}]+\}", prefix)
+    return re.compile("[^/]+".join(re.escape(part) for part in parts))
 
 
 class _BodyTooLarge(PayloadTooLarge, HTTPException):  # type: ignore[misc]  # (detail, headers: see __init__)

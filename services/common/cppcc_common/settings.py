@@ -43,6 +43,9 @@ class ServiceSettings(BaseSettings):
     relay_interval_seconds: float = 0.2
     relay_batch_size: int = 200
     consumers_enabled: bool = True
+    # Seconds between two scans of a deadline scanner (cppcc_common.scanner); tests that drive
+    # their own scanners set it long.
+    scanner_interval_seconds: float = 5.0
     log_level: str = "INFO"
     max_body_bytes: int = 1_048_576
     # Larger limits for upload paths (prefix → bytes), e.g. roster files.

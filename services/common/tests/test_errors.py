@@ -160,6 +160,21 @@ def test_upload_paths_may_have_a_larger_body_limit() -> None:
     assert limits.limit_for("/imports/big/1") == 50_000  # the most specific prefix wins
 
 
+def test_upload_limits_name_route_paths_with_parameters() -> None:
+    """`{name}` stands for one path segment, so an upload below a resource id has its own limit."""
+    from cppcc_common.middleware import BodySizeLimitMiddleware
+
+    limits = BodySizeLimitMiddleware(
+        _app(), max_bytes=1000, uploads={"/api/v1/proposals/{proposal_id}/attachments": 20_000}
+    )
+    assert limits.limit_for("/api/v1/proposals/0195f0a2/attachments") == 20_000
+    assert limits.limit_for("/api/v1/proposals/0195f0a2/attachments/7") == 20_000
+    assert limits.limit_for("/api/v1/proposals/0195f0a2") == 1000
+    assert limits.limit_for("/api/v1/proposals/a/b/attachments") == 1000  # one segment, not two
+    assert limits.limit_for("/api/v1/proposals//attachments") == 1000
+    assert limits.limit_for("/api/v1/proposals/{proposal_id}/attachments") == 20_000
+
+
 async def test_data_the_database_refuses_is_422_not_500() -> None:
     from sqlalchemy.exc import DataError
 

@@ -24,4 +24,6 @@ class Settings(ServiceSettings):
         * 1024
         * 1024,  # transport cap; the importer's policy (10 MiB) answers first
         "/api/v1/duty/annual-reports": 24 * 1024 * 1024,
+        # proposal-svc's cap; the organization's attachment policy (20 MiB by default) answers first
+        "/api/v1/proposals/{proposal_id}/attachments": 24 * 1024 * 1024,
     }

@@ -18,7 +18,12 @@ class ProposalSubmittedV1(EventData):
     title: str
     kind: str
     first_proposer_id: UUID
+    # Confirmed co-signers only (rule 4: the duty ledger splits points among them); those merely
+    # invited are in `cosign_requested`, emitted beside this event.
     cosigner_ids: list[UUID] = []
+    # An organization's proposal (rules 2, 3): its kind and name; the first proposer acts for it.
+    author_kind: str = "member"
+    author_name: str | None = None
     submitted_at: datetime
     version: int
 
@@ -36,6 +41,10 @@ class ProposalFiledV1(EventData):
     is_joint: bool
     filed_at: AwareDatetime
     version: int
+    # Added within v1 (consumers ignore what they do not know): the human number, e.g. 第0123号,
+    # and the series it counts in (session:<id> or year:<yyyy>).
+    number: str | None = None
+    filing_series: str | None = None
 
 
 @register("cppcc.proposal.key_designated.v1")
@@ -49,6 +58,7 @@ class ProposalKeyDesignatedV1(EventData):
     designated_at: AwareDatetime  # the date of the approving meeting
     supervisor_ids: list[UUID]
     version: int
+    meeting: str | None = None  # added within v1: the approving meeting's name (e.g. 主席会议)
 
 
 class AdoptionLevel(StrEnum):
@@ -92,3 +102,130 @@ class OpinionAdoptedV1(EventData):
     instruction_level: AdoptionLevel | None = None  # the highest leader's written instruction (批示)
     adopted_at: AwareDatetime
     version: int
+
+
+# ---- joint proposals, withdrawal (issue 9, the joint-proposal part) ----------------------------
+
+
+@register("cppcc.proposal.cosign_requested.v1")
+class ProposalCosignRequestedV1(EventData):
+    """proposal-svc, on submission of a joint proposal: each invited co-signer is asked to confirm or
+    decline before `respond_by` (rule 4); the office is told of the submission by `submitted`."""
+
+    proposal_id: UUID
+    org_id: UUID
+    title: str
+    first_proposer_id: UUID
+    invited_ids: list[UUID]  # in signing order
+    respond_by: AwareDatetime  # an answer at or after this instant is refused
+    version: int
+
+
+@register("cppcc.proposal.cosign_confirmed.v1")
+class ProposalCosignConfirmedV1(EventData):
+    """proposal-svc, when an invited co-signer confirms before the deadline: from now a proposer."""
+
+    proposal_id: UUID
+    org_id: UUID
+    first_proposer_id: UUID
+    cosigner_id: UUID
+    position: int  # signing order: 0 is the first proposer
+    confirmed_at: AwareDatetime
+    version: int
+
+
+@register("cppcc.proposal.cosign_declined.v1")
+class ProposalCosignDeclinedV1(EventData):
+    """proposal-svc, when an invited co-signer declines: never a proposer of this proposal."""
+
+    proposal_id: UUID
+    org_id: UUID
+    first_proposer_id: UUID
+    cosigner_id: UUID
+    declined_at: AwareDatetime
+    version: int
+
+
+@register("cppcc.proposal.cosign_expired.v1")
+class ProposalCosignExpiredV1(EventData):
+    """proposal-svc's deadline scanner, once per invitation left unanswered at `respond_by`."""
+
+    proposal_id: UUID
+    org_id: UUID
+    first_proposer_id: UUID
+    cosigner_id: UUID
+    respond_by: AwareDatetime
+
+
+@register("cppcc.proposal.withdrawn.v1")
+class ProposalWithdrawnV1(EventData):
+    """proposal-svc, when the first proposer withdraws a proposal before it is assigned."""
+
+    proposal_id: UUID
+    org_id: UUID
+    title: str
+    first_proposer_id: UUID
+    cosigner_ids: list[UUID] = []  # confirmed co-signers, in signing order
+    from_status: str  # submitted | filed
+    reason: str | None = None
+    withdrawn_at: AwareDatetime
+    version: int
+
+
+# --- Issue 9, review (审查立案): returned for revision, not filed, merged (h/review) ---
+
+
+class NotFiledDisposition(StrEnum):
+    """What becomes of a proposal that is not filed (rule 7)."""
+
+    CONVERT_TO_OPINION = "convert_to_opinion"  # becomes a public-opinion report, keeping the link
+    FORWARD_AS_LETTER = "forward_as_letter"  # forwarded to the competent body as a letter
+    NONE = "none"
+
+
+@register("cppcc.proposal.returned.v1")
+class ProposalReturnedV1(EventData):
+    """proposal-svc, when staff return a submitted proposal for revision: it is a draft again and
+    its proposers are told the office's note."""
+
+    proposal_id: UUID
+    org_id: UUID
+    title: str
+    first_proposer_id: UUID
+    cosigner_ids: list[UUID] = []  # confirmed co-signers, in signing order
+    note: str
+    returned_at: AwareDatetime
+    version: int
+
+
+@register("cppcc.proposal.not_filed.v1")
+class ProposalNotFiledV1(EventData):
+    """proposal-svc, when staff decide not to file a proposal (rule 6): the proposers are told the
+    reason; with `convert_to_opinion` the opinion-report consumer creates the report and links it
+    (rule 7)."""
+
+    proposal_id: UUID
+    org_id: UUID
+    title: str
+    first_proposer_id: UUID
+    cosigner_ids: list[UUID] = []  # confirmed co-signers, in signing order
+    reason: str  # one of the organization's refusal reasons
+    disposition: NotFiledDisposition
+    not_filed_at: AwareDatetime
+    version: int
+
+
+@register("cppcc.proposal.merged.v1")
+class ProposalMergedV1(EventData):
+    """proposal-svc, when staff merge a submitted proposal into a filed one (rule 8): every proposer
+    of the merged proposal is now a proposer of the filed one, and gets its reply."""
+
+    proposal_id: UUID  # the merged proposal (now `merged`)
+    into_proposal_id: UUID  # the filed proposal it was merged into
+    org_id: UUID
+    title: str
+    into_title: str
+    merged_proposer_ids: list[UUID]  # the merged proposal's proposers, in signing order
+    proposer_ids: list[UUID]  # every confirmed proposer of the filed proposal afterwards, in order
+    merged_at: AwareDatetime
+    version: int  # the merged proposal's version after the change

@@ -112,7 +112,7 @@ def collections_off_the_list_shape(document: dict[str, Any], bounded: set[str]) 
 
 
 # A route that reads its body itself (a form, a file) must say so with `openapi_extra=`.
-_READS_BODY = re.compile(r"request\.(body|stream|form)\(\)|await _body\(request")
+_READS_BODY = re.compile(r"request\.(body|stream|form)\(\)|await (_body|read_limited_body)\(request")
 
 
 def routes_reading_undocumented_bodies(app: FastAPI) -> list[str]:

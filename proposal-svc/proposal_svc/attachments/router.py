@@ -1,0 +1,177 @@
+"""Attachment routes of a proposal: parse → service → respond. The file is the raw request body
+(its type in Content-Type, its name in X-Filename), as member-svc's uploads take theirs."""
+
+import base64
+from typing import Annotated, Any
+from urllib.parse import quote
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
+
+from cppcc_common.auth import Permission, Principal
+from cppcc_common.change import Change, Changing
+from cppcc_common.db import SessionDep
+from cppcc_common.openapi import problems, raw_body
+from cppcc_common.uploads import read_limited_body
+from cppcc_common.validation import HeaderText
+from cppcc_common.versioning import OptionalExpectedVersion
+from proposal_svc.attachments import domain, service
+from proposal_svc.attachments.domain import Purpose, Upload
+from proposal_svc.attachments.errors import (
+    AttachmentContentMismatch,
+    AttachmentEmpty,
+    AttachmentNotFound,
+    AttachmentTooLarge,
+    InvalidFileName,
+    SealOnlyForOrganizations,
+    TooManyAttachments,
+    UnsupportedAttachmentType,
+)
+from proposal_svc.attachments.models import Attachment
+from proposal_svc.attachments.schemas import AttachmentAdded, AttachmentRead
+from proposal_svc.proposals.errors import ProposalInvalidTransition, ProposalNotFound, ProposalVersionMismatch
+from proposal_svc.proposals.policy import DEFAULT_POLICY
+
+router = APIRouter(prefix="/api/v1/proposals/{proposal_id}/attachments", tags=["attachments"])
+
+# Who may reach the routes at all; which proposal is theirs is the proposal's own rule (rule 28).
+WRITE = Permission("proposal.attachment.write", roles={"member"})
+READ = Permission("proposal.attachment.read", roles={"member", "staff", "leader"})
+
+Attaching = Annotated[Change, Changing(WRITE)]
+Reader = Annotated[Principal, Depends(READ)]
+
+_BINARY = {"schema": {"type": "string", "format": "binary"}}
+_DOWNLOAD_HEADERS = {
+    "Content-Disposition": "attachment; filename*=UTF-8''<上传时的文件名>",
+    "ETag": "内容的 SHA-256 / the SHA-256 of the content",
+    "Repr-Digest": "sha-256=:<base64>: (RFC 9530)",
+    "Digest": "SHA-256=<base64> (RFC 3230, for older clients)",
+}
+
+
+def _header_doc(description: str) -> dict[str, Any]:
+    return {"description": description, "schema": {"type": "string"}}
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=AttachmentAdded,
+    responses={
+        201: {"headers": {"Location": _header_doc("the attachment")}},
+        **problems(
+            ProposalNotFound,
+            ProposalInvalidTransition,
+            ProposalVersionMismatch,
+            AttachmentTooLarge,
+            UnsupportedAttachmentType,
+            AttachmentContentMismatch,
+            AttachmentEmpty,
+            InvalidFileName,
+            TooManyAttachments,
+            SealOnlyForOrganizations,
+        ),
+    },
+    openapi_extra=raw_body(*DEFAULT_POLICY.attachment_types),
+    summary="Attach a file to my draft (raw file body; an EDIT of the draft: If-Match optional)",
+    description=(
+        "文件作为请求体上传，Content-Type 为文件类型（组织策略允许的类型），X-Filename 为文件名。"
+        "大小、类型、数量以组织策略为准；PDF、PNG、JPEG、Word、Excel 文件须名副其实。"
+        "以组织名义提出的提案，盖章或签名页以 purpose=seal 上传（规则 2）。"
+    ),
+)
+async def add_attachment(
+    proposal_id: UUID,
+    change: Attaching,
+    request: Request,
+    response: Response,
+    content_type: Annotated[str, Header(alias="Content-Type", max_length=200)],
+    file_name: Annotated[
+        HeaderText,
+        Header(
+            alias="X-Filename",
+            max_length=1200,
+            description="文件名，UTF-8 百分号编码 / the file name, percent-encoded UTF-8",
+            examples=["%E7%9B%96%E7%AB%A0%E9%A1%B5.pdf"],
+        ),
+    ],
+    expected: OptionalExpectedVersion,
+    purpose: Annotated[Purpose, Query(description="material：材料；seal：组织提案的盖章或签名页")] = (
+        Purpose.MATERIAL
+    ),
+) -> AttachmentAdded:
+    policy = await service.policy(change)
+    domain.admitted_type(content_type, policy)  # 415 before a byte is read
+    content = await read_limited_body(request, policy.attachment_max_bytes, domain.size_limit(policy))
+    upload = Upload(file_name=file_name, content_type=content_type, purpose=purpose, content=content)
+    attachment, proposal = await service.add_to_proposal(change, proposal_id, upload, expected)
+    response.headers["Location"] = f"/api/v1/proposals/{proposal_id}/attachments/{attachment.id}"
+    read = AttachmentRead.model_validate(attachment).model_dump()
+    return AttachmentAdded(**read, proposal_version=proposal.version)
+
+
+@router.get(
+    "",
+    response_model=list[AttachmentRead],
+    responses=problems(ProposalNotFound),
+    summary="The attachments of a proposal I may read (at most the policy's count)",
+)
+async def list_attachments(proposal_id: UUID, principal: Reader, session: SessionDep) -> list[AttachmentRead]:
+    rows = await service.list_for_proposal(session, principal, proposal_id)
+    return [AttachmentRead.model_validate(a) for a in rows]
+
+
+def _download_headers(attachment: Attachment) -> dict[str, str]:
+    digest = base64.b64encode(bytes.fromhex(attachment.sha256)).decode()
+    fallback = "".join(
+        c if c.isascii() and c.isprintable() and c not in '"\\%' else "_" for c in attachment.file_name
+    )
+    return {
+        "Content-Disposition": (
+            f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(attachment.file_name, safe='')}"
+        ),
+        "ETag": f'"{attachment.sha256}"',
+        "Repr-Digest": f"sha-256=:{digest}:",
+        "Digest": f"SHA-256={digest}",
+        "X-Content-Type-Options": "nosniff",
+        # Opened in a browser anyway, the file runs no script and is framed nowhere.
+        "Content-Security-Policy": "default-src 'none'; sandbox; frame-ancestors 'none'",
+        "Cache-Control": "private, no-cache",
+    }
+
+
+@router.get(
+    "/{attachment_id}",
+    response_class=Response,
+    responses={
+        200: {
+            "description": "the file as uploaded",
+            "content": {t: _BINARY for t in DEFAULT_POLICY.attachment_types},
+            "headers": {name: _header_doc(text) for name, text in _DOWNLOAD_HEADERS.items()},
+        },
+        **problems(ProposalNotFound, AttachmentNotFound),
+    },
+    summary="Download an attachment of a proposal I may read",
+)
+async def download_attachment(
+    proposal_id: UUID, attachment_id: UUID, principal: Reader, session: SessionDep
+) -> Response:
+    attachment, content = await service.read_from_proposal(session, principal, proposal_id, attachment_id)
+    return Response(content, media_type=attachment.content_type, headers=_download_headers(attachment))
+
+
+@router.delete(
+    "/{attachment_id}",
+    status_code=204,
+    response_class=Response,
+    responses=problems(
+        ProposalNotFound, AttachmentNotFound, ProposalInvalidTransition, ProposalVersionMismatch
+    ),
+    summary="Remove an attachment from my draft (an EDIT of the draft: If-Match optional)",
+)
+async def remove_attachment(
+    proposal_id: UUID, attachment_id: UUID, change: Attaching, expected: OptionalExpectedVersion
+) -> Response:
+    await service.remove_from_proposal(change, proposal_id, attachment_id, expected)
+    return Response(status_code=204)

@@ -1,0 +1,113 @@
+"""Attachment use cases. A proposal's attachments change only as an EDIT of its draft, on the
+proposal's own write path (`proposals.service.edit_draft`): the first proposer, a draft, If-Match
+checked, the version bumped and a history row written, under the proposal's row lock (so the
+policy's count holds however many uploads race). Reading follows the proposal's `readable`."""
+
+import dataclasses
+from uuid import UUID
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from cppcc_common.auth import Principal
+from cppcc_common.change import Change
+from cppcc_common.ids import new_id
+from cppcc_common.transitions import Decision
+from cppcc_common.versioning import IfMatch
+from proposal_svc.attachments import domain, repository
+from proposal_svc.attachments.domain import OwnerType, Upload
+from proposal_svc.attachments.errors import AttachmentNotFound
+from proposal_svc.attachments.models import Attachment
+from proposal_svc.attachments.store import store_for
+from proposal_svc.proposals import domain as proposals
+from proposal_svc.proposals import repository as proposal_repository
+from proposal_svc.proposals import service as proposal_service
+from proposal_svc.proposals.domain import Facts, Status
+from proposal_svc.proposals.errors import ProposalNotFound
+from proposal_svc.proposals.models import Proposal
+from proposal_svc.proposals.policy import ProposalPolicy
+
+
+async def policy(change: Change) -> ProposalPolicy:
+    """The caller's organization's policy (a proposal they may change is of their organization)."""
+    return await proposal_repository.policy_for(change.session, change.person.org)
+
+
+async def add_to_proposal(
+    change: Change, proposal_id: UUID, upload: Upload, expected: IfMatch | None
+) -> tuple[Attachment, Proposal]:
+    """Adds the file to the draft, once every rule of `domain.admit` holds; its bytes to the store."""
+    added: list[Attachment] = []
+
+    async def decide(proposal: Facts) -> Decision[Status]:
+        rules = await proposal_repository.policy_for(change.session, proposal.org_id)
+        held = await repository.count(change.session, OwnerType.PROPOSAL, proposal.id)
+        name = domain.clean_file_name(upload.file_name)
+        domain.admit(upload, rules, held=held, organization=proposal.author_kind.is_organization)
+        kind = domain.media_type(upload.content_type)
+        key = await store_for(change.session).put(
+            upload.content, org_id=proposal.org_id, content_type=kind, sha256=upload.sha256
+        )
+        attachment = Attachment(
+            id=new_id(),
+            org_id=proposal.org_id,
+            owner_type=OwnerType.PROPOSAL,
+            owner_id=proposal.id,
+            purpose=upload.purpose,
+            file_name=name,
+            content_type=kind,
+            size=len(upload.content),
+            sha256=upload.sha256,
+            storage_key=key,
+            uploaded_by=change.person.sub,
+            uploaded_at=change.now,
+        )
+        repository.add(change.session, attachment)
+        added.append(attachment)
+        edit = proposals.edit(proposal, {}, rules)
+        return dataclasses.replace(edit, note=f"attachment added: {attachment.id} {name}")
+
+    proposal = await proposal_service.edit_draft(change, proposal_id, expected, decide)
+    return added[0], proposal
+
+
+async def remove_from_proposal(
+    change: Change, proposal_id: UUID, attachment_id: UUID, expected: IfMatch | None
+) -> Proposal:
+    """Removes the attachment and its bytes from the draft."""
+
+    async def decide(proposal: Facts) -> Decision[Status]:
+        attachment = await repository.get(change.session, OwnerType.PROPOSAL, proposal.id, attachment_id)
+        if attachment is None:
+            raise AttachmentNotFound()
+        await store_for(change.session).delete(attachment.storage_key)
+        await repository.remove(change.session, attachment)
+        rules = await proposal_repository.policy_for(change.session, proposal.org_id)
+        edit = proposals.edit(proposal, {}, rules)
+        return dataclasses.replace(edit, note=f"attachment removed: {attachment.id} {attachment.file_name}")
+
+    return await proposal_service.edit_draft(change, proposal_id, expected, decide)
+
+
+async def _readable(session: AsyncSession, principal: Principal, proposal_id: UUID) -> None:
+    if not await repository.proposal_is_readable(session, principal, proposal_id):
+        raise ProposalNotFound()
+
+
+async def list_for_proposal(
+    session: AsyncSession, principal: Principal, proposal_id: UUID
+) -> list[Attachment]:
+    """The proposal's attachments, for whoever may read the proposal (else 404)."""
+    await _readable(session, principal, proposal_id)
+    return await repository.list_for(session, OwnerType.PROPOSAL, proposal_id)
+
+
+async def read_from_proposal(
+    session: AsyncSession, principal: Principal, proposal_id: UUID, attachment_id: UUID
+) -> tuple[Attachment, bytes]:
+    """One attachment and its bytes, for whoever may read the proposal (else 404)."""
+    await _readable(session, principal, proposal_id)
+    attachment = await repository.get(session, OwnerType.PROPOSAL, proposal_id, attachment_id)
+    content = await store_for(session).get(attachment.storage_key) if attachment else None
+    if attachment is None or content is None:
+        raise AttachmentNotFound()
+    return attachment, content
