@@ -72,7 +72,15 @@ def test_cpu_per_request_is_reported_beside_the_baseline_cpu() -> None:
     base = Figure("bare", [1000.0], "req/s", cpu_us=[100.0])
     data = report.to_json([Comparison("read", fig, base, 0.5)], {}, {})
     assert report._cpu_table(data["figures"])[-1] == "| read | 400 | 100 | 25% |"
-    assert report._cpu_table(report.to_json([Comparison("w", fig, None)], {}, {})["figures"]) == []
+    # A write has no baseline: its CPU per request and the ceiling that implies (1 s / 400 µs).
+    write = report._cpu_table(report.to_json([Comparison("w", fig, None)], {}, {})["figures"])
+    assert write[-1] == "| w | 400 | – (ceiling 2,500/s) | – |"
+    assert (
+        report._cpu_table(
+            report.to_json([Comparison("w", Figure("w", [1.0], "req/s"), None)], {}, {})["figures"]
+        )
+        == []
+    )
 
 
 def test_only_some_groups_of_figures_may_be_chosen() -> None:
