@@ -64,3 +64,28 @@ def test_no_route_dependency_runs_in_the_threadpool(process: str) -> None:
         }
     )
     assert not found, found
+
+
+@pytest.mark.parametrize("process", FACTORIES)
+async def test_no_request_asks_opentelemetry_for_a_provider(
+    process: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """FastAPI's native telemetry is off in every process: left on, each request asked
+    OpenTelemetry whether a provider was configured (an environment lookup), ~2 % of a hot read."""
+    import httpx
+    from opentelemetry import trace
+
+    asked: list[int] = []
+    real = trace.get_tracer_provider
+
+    def counting() -> trace.TracerProvider:
+        asked.append(1)
+        return real()
+
+    monkeypatch.setattr(trace, "get_tracer_provider", counting)
+    app = FACTORIES[process]()
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)  # no runtime: 500s are fine
+    async with httpx.AsyncClient(transport=transport, base_url="http://svc") as client:
+        await client.get("/healthz")
+        await client.get("/nowhere")
+    assert asked == []

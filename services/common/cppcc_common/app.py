@@ -35,7 +35,7 @@ from cppcc_common.errors import AppError
 from cppcc_common.health import router as health_router
 from cppcc_common.idempotency import IdempotencyMiddleware
 from cppcc_common.logging import configure_logging
-from cppcc_common.middleware import BodySizeLimitMiddleware, install_common_middleware
+from cppcc_common.middleware import NO_OPENTELEMETRY, BodySizeLimitMiddleware, install_common_middleware
 from cppcc_common.openapi import install_openapi
 from cppcc_common.outbox import OutboxRelay
 from cppcc_common.query import reject_unknown_query_parameters
@@ -223,6 +223,7 @@ def create_service_app(
         docs_url=None,
         redoc_url=None,
         dependencies=[Depends(reject_unknown_query_parameters)],
+        telemetry=NO_OPENTELEMETRY,
     )
     install_error_handlers(app)
     install_openapi(app, tags=tags or {}, idempotency=idempotency)

@@ -17,7 +17,7 @@ from cppcc_common.docs import docs_router
 from cppcc_common.error_handlers import install_error_handlers
 from cppcc_common.errors import NotFound
 from cppcc_common.logging import configure_logging
-from cppcc_common.middleware import BodySizeLimitMiddleware, install_common_middleware
+from cppcc_common.middleware import NO_OPENTELEMETRY, BodySizeLimitMiddleware, install_common_middleware
 from cppcc_gateway.openapi import MergedOpenAPI
 from cppcc_gateway.proxy import UPSTREAMS, Forwarder, GatewayAccess, ProxyMiddleware
 from cppcc_gateway.ratelimit import TokenBuckets
@@ -172,7 +172,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             )
 
     app = FastAPI(
-        title="掌上政协 gateway", lifespan=lifespan, openapi_url=None, docs_url=None, redoc_url=None
+        title="掌上政协 gateway",
+        lifespan=lifespan,
+        openapi_url=None,
+        docs_url=None,
+        redoc_url=None,
+        telemetry=NO_OPENTELEMETRY,
     )
     install_error_handlers(app)
     app.include_router(ops)
