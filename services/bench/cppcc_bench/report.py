@@ -85,6 +85,7 @@ def to_json(comparisons: list[Comparison], facts: dict[str, Any], settings: dict
                 "baseline": c.baseline.name if c.baseline else None,
                 "baseline_values": c.baseline.values if c.baseline else None,
                 "baseline_median": c.baseline.median if c.baseline else None,
+                "baseline_p99_ms": c.baseline.p99_ms if c.baseline else [],
                 "ratio": c.ratio,
                 "cpu_us": c.figure.cpu_us,
                 "baseline_cpu_us": c.baseline.cpu_us if c.baseline else [],
@@ -121,6 +122,11 @@ def markdown(data: dict[str, Any], profile: str | None) -> str:
             f" | {_fmt(p99, 1)} | "
             + (
                 f"{fig['baseline']}: {_fmt(fig['baseline_median'])}/s ({_fmt(min(base))}–{_fmt(max(base))})"
+                + (
+                    f", p99 {_fmt(_median(fig['baseline_p99_ms']), 1)} ms"
+                    if fig.get("baseline_p99_ms")
+                    else ""
+                )
                 if base
                 else "–"
             )
