@@ -44,9 +44,10 @@ def test_the_package_agrees_with_the_dates_these_tests_rely_on() -> None:
     assert LAST_PACKAGE_YEAR == 2026
 
 
-@given(st.dates(date(2004, 1, 1), date(LAST_PACKAGE_YEAR, 12, 31)))
-def test_every_day_of_a_package_year_is_a_working_day_exactly_when_the_package_says(day: date) -> None:
-    assert CAL.is_working_day(day) == chinese_calendar.is_workday(day)
+def test_every_day_of_a_package_year_is_a_working_day_exactly_when_the_package_says() -> None:
+    first, last = date(min(CAL.years), 1, 1), date(LAST_PACKAGE_YEAR, 12, 31)
+    days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
+    assert [d for d in days if CAL.is_working_day(d) != chinese_calendar.is_workday(d)] == []
 
 
 def test_2025_national_day_is_off_and_its_make_up_weekend_days_are_working_days() -> None:
