@@ -54,6 +54,7 @@ CALLERS: dict[str, dict[str, Any] | None] = {
     "other_partner": {"org": ORG, "roles": ["partner"], "unit": OTHER_UNIT},
     "other_org_staff": {"org": OTHER_ORG, "roles": ["staff"], "scopes": ["proposals"]},
     "other_org_member": {"org": OTHER_ORG, "roles": ["member"]},
+    "admin": {"org": ORG, "roles": ["admin"]},
     "public": None,
 }
 MEMBERS = ("first_proposer", "confirmed_cosigner", "invited_cosigner", "other_member", "other_org_member")
@@ -74,6 +75,7 @@ READERS = answers(
     other_org_staff=404,
     other_org_member=404,
     **dict.fromkeys(UNITS, 403),
+    admin=403,
 )
 # The first proposer's own steps on a draft: members who do not see it get 404, other roles 403.
 OWN_DRAFT = answers(
@@ -100,7 +102,7 @@ class Case:
 
 # (method, the route's path) -> its case. {id} is the proposal, {aid} its attachment.
 MATRIX: dict[tuple[str, str], Case] = {
-    ("GET", "/api/v1/proposals"): Case("none", answers(THROUGH, **dict.fromkeys(UNITS, 403))),
+    ("GET", "/api/v1/proposals"): Case("none", answers(THROUGH, **dict.fromkeys(UNITS, 403), admin=403)),
     ("POST", "/api/v1/proposals"): Case(
         "none", answers(403, **dict.fromkeys(MEMBERS, THROUGH)), body={"title": "关于加装电梯的建议"}
     ),
@@ -143,6 +145,14 @@ MATRIX: dict[tuple[str, str], Case] = {
     ),
     ("DELETE", "/api/v1/proposals/{proposal_id}/attachments/{attachment_id}"): Case(
         "draft", OWN_DRAFT, attachment=True
+    ),
+    # The national working-day calendar: administrators only.
+    ("GET", "/api/v1/proposals/working-calendar/{year}"): Case("none", answers(403, admin=THROUGH)),
+    ("PUT", "/api/v1/proposals/working-calendar/{year}"): Case(
+        "none",
+        answers(403, admin=THROUGH),
+        body={"holidays": [], "workdays": []},
+        headers={"If-Match": '"0"'},
     ),
 }
 
@@ -248,7 +258,7 @@ async def test_every_caller_gets_its_answer_from_every_route(
     target = await _proposal(db, "filed") if case.body == "merge" else None
     got: dict[str, str | int] = {}
     for caller, claims in CALLERS.items():
-        url = path
+        url = path.replace("{year}", "2030")
         if case.state != "none":
             pid = await _proposal(db, case.state)
             url = url.replace("{proposal_id}", pid)
