@@ -433,7 +433,12 @@ def test_rule_4_a_cosigner_counts_only_after_confirming_before_the_deadline() ->
         position=2,
         confirmed_at=respond_by - timedelta(microseconds=1),
         version=4,
+        cosigner_ids=[CO[1]],  # every confirmed co-signer now (the duty ledger splits among them)
     )
+    submitted = replace(proposal, submitted_at=SUBMITTED_AT, proposers=just_in_time.changes[PROPOSERS])
+    (second,) = answer_cosign(submitted, CO[0], Action.CONFIRM_COSIGN, now=SUBMITTED_AT).events
+    assert isinstance(second, ProposalCosignConfirmedV1)
+    assert (second.cosigner_ids, second.submitted_at) == ([CO[0], CO[1]], SUBMITTED_AT)
     for action in (Action.CONFIRM_COSIGN, Action.DECLINE_COSIGN):
         with pytest.raises(CosignDeadlinePassed) as late:
             answer_cosign(proposal, CO[0], action, now=respond_by)

@@ -523,7 +523,13 @@ def answer_cosign(proposal: Facts, person_id: UUID, action: Action, *, now: date
         "version": proposal.version + 1,
     }
     event = (
-        ProposalCosignConfirmedV1(**common, position=invitation.position, confirmed_at=now)
+        ProposalCosignConfirmedV1(
+            **common,
+            position=invitation.position,
+            confirmed_at=now,
+            cosigner_ids=confirmed_cosigner_ids(proposers),
+            submitted_at=proposal.submitted_at,
+        )
         if answered == InvitationStatus.CONFIRMED
         else ProposalCosignDeclinedV1(**common, declined_at=now)
     )

@@ -127,6 +127,11 @@ class ProposalCosignConfirmedV1(EventData):
     position: int  # signing order: 0 is the first proposer
     confirmed_at: AwareDatetime
     version: int
+    # Issue 9, events helper (optional, so older events still parse): every confirmed co-signer
+    # after this answer, in signing order, and when the proposal was submitted; the duty ledger
+    # splits the submission's points among them again, in the submission's year (rule 23).
+    cosigner_ids: list[UUID] = []
+    submitted_at: AwareDatetime | None = None
 
 
 @register("cppcc.proposal.cosign_declined.v1")
@@ -224,3 +229,4 @@ class ProposalMergedV1(EventData):
     proposer_ids: list[UUID]  # every confirmed proposer of the filed proposal afterwards, in order
     merged_at: AwareDatetime
     version: int  # the merged proposal's version after the change
+
