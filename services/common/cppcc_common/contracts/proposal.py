@@ -2,6 +2,7 @@
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 from uuid import UUID
 
 from pydantic import AwareDatetime
@@ -230,3 +231,18 @@ class ProposalMergedV1(EventData):
     merged_at: AwareDatetime
     version: int  # the merged proposal's version after the change
 
+
+# --- issue 9, events helper: the organization's proposal policy, audited ---------------------------
+
+
+@register("cppcc.proposal.policy_changed.v1")
+class ProposalPolicyChangedV1(EventData):
+    """proposal-svc, when an administrator changes the organization's proposal policy (PUT
+    /api/v1/proposals/policy): the audit record. The envelope's actor is who, `changed_at` when;
+    `before` and `after` hold the effective values (defaults included) of the names in `changed`."""
+
+    org_id: UUID
+    changed: list[str]  # the policy values that changed, by name
+    before: dict[str, Any]
+    after: dict[str, Any]
+    changed_at: AwareDatetime
