@@ -736,7 +736,8 @@ def test_a_timeline_names_staff_only_to_the_office() -> None:
 def test_rule_4_leaving_review_closes_the_open_invitations_at_that_instant() -> None:
     """Filed, not filed, merged or withdrawn 1 µs before the deadline: the open invitation expires
     then (the answered ones stay); returned for revision: the co-signer stays named, un-asked, and
-    the re-submission asks again with a new deadline. No event of the invitation's own."""
+    the re-submission asks again with a new deadline. No event of the invitation's own. At the
+    deadline itself the invitation is due: the scanner's, untouched."""
     respond_by = SUBMITTED_AT + timedelta(days=7)
     now = respond_by - timedelta(microseconds=1)
     proposal = _joint(
@@ -775,6 +776,12 @@ def test_rule_4_leaving_review_closes_the_open_invitations_at_that_instant() -> 
     assert (asked.status, asked.respond_by) == (InvitationStatus.INVITED, later + timedelta(days=5))
     requested = again.events[1]
     assert isinstance(requested, ProposalCosignRequestedV1) and requested.invited_ids == [CO[1]]
+    # Due exactly now (respond_by): the scanner's to expire, with its event; leaving review does not touch it.
+    for due in (
+        withdraw(proposal, reason=None, now=respond_by),
+        domain.return_for_revision(proposal, "请补充数据", cosigner_ids=[CO[0]], now=respond_by),
+    ):
+        assert PROPOSERS not in due.changes
     # Nothing open: the decisions change no proposer (the earlier tests' exact changes hold).
     assert (
         PROPOSERS

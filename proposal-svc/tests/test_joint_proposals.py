@@ -485,7 +485,7 @@ async def test_rule_4_invitations_close_when_the_proposal_leaves_review_and_the_
     deadline: asked again, and a confirmation then (after the old deadline, before the new) counts."""
     start = T0 + timedelta(days=60)
     clock.set(start)
-    filed, not_filed, withdrawn, returned = [await _joint(client, people, [CO1, CO2]) for _ in range(4)]
+    filed, not_filed, withdrawn, returned, due = [await _joint(client, people, [CO1, CO2]) for _ in range(5)]
     assert (await _answer(client, filed, people["co2"], "confirm")).status_code == 200
     respond_by = start + timedelta(days=COSIGN_DAYS)
     clock.set(respond_by - timedelta(microseconds=1))
@@ -510,12 +510,17 @@ async def test_rule_4_invitations_close_when_the_proposal_leaves_review_and_the_
     scanner = CosignDeadlines(create_sessionmaker(engine), clock, source=settings.source)
     try:
         clock.set(respond_by)
+        # Filed exactly at the deadline, before the scanner ran: its invitations are due, the
+        # scanner's to expire (with their events), not closed by the filing.
+        assert (await client.post(f"/api/v1/proposals/{due['id']}/file", headers=staff)).status_code == 200
         while await scanner.scan_once():
             pass
     finally:
         await engine.dispose()
     for proposal in (filed, not_filed, withdrawn, returned):
         assert await _events(db, "cppcc.proposal.cosign_expired.v1", proposal["id"]) == []
+    expired = await _events(db, "cppcc.proposal.cosign_expired.v1", due["id"])
+    assert sorted(e.data["cosigner_id"] for e in expired) == sorted([str(CO1), str(CO2)])
 
     clock.set(respond_by + timedelta(days=1))
     again = await client.post(f"/api/v1/proposals/{returned['id']}/submit", headers=people["first"])

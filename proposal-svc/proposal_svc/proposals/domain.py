@@ -553,17 +553,21 @@ def expire_cosign(proposal: Facts, person_id: UUID, *, now: datetime) -> Decisio
     return Decision(status, events=(expired,))
 
 
-def close_invitations(proposal: Facts, *, redraft: bool = False) -> dict[str, Any]:
+def close_invitations(proposal: Facts, now: datetime, *, redraft: bool = False) -> dict[str, Any]:
     """Rule 4: a proposal leaving review (filed, not filed, merged, withdrawn, returned) closes every
-    invitation still open at that instant, so nobody confirms afterwards and the deadline scanner,
-    which claims only open invitations, never fires for it. Leaving for good, the invitation
-    expires then (no event of its own: the proposal's event says what happened); returned for
-    revision, the co-signer stays named on the draft, un-asked, and a re-submission asks again
-    with a new deadline. The changes of the proposers, or none when no invitation was open."""
+    invitation still open at that instant (`now < respond_by`), so nobody confirms afterwards and the
+    deadline scanner, which claims only open invitations, never fires for it. Leaving for good, the
+    invitation expires then (no event of its own: the proposal's event says what happened);
+    returned for revision, the co-signer stays named on the draft, un-asked, and a re-submission
+    asks again with a new deadline. One already due (`respond_by <= now`) is the scanner's: it
+    expires with its `cosign_expired` event. The changes of the proposers, or none."""
     open_ = {
         p.person_id
         for p in proposal.proposers
-        if p.role == Role.COSIGNER and p.status == InvitationStatus.INVITED and p.respond_by is not None
+        if p.role == Role.COSIGNER
+        and p.status == InvitationStatus.INVITED
+        and p.respond_by is not None
+        and now < p.respond_by
     }
     if not open_:
         return {}
@@ -590,7 +594,7 @@ def withdraw(proposal: Facts, *, reason: str | None, now: datetime) -> Decision[
         withdrawn_at=now,
         version=proposal.version + 1,
     )
-    return Decision(status, close_invitations(proposal), events=(withdrawn,), note=reason)
+    return Decision(status, close_invitations(proposal, now), events=(withdrawn,), note=reason)
 
 
 def delete(proposal: Facts) -> Decision[Status]:
@@ -637,7 +641,7 @@ def file(
         "filing_series": series,
         "filing_number": number,
         "filed_at": now,
-        **close_invitations(proposal),
+        **close_invitations(proposal, now),
     }
     return Decision(status, changes, events=(filed,), note=number_label(number))
 
@@ -661,7 +665,7 @@ def return_for_revision(
         version=proposal.version + 1,
     )
     # A draft again: its kind is derived anew when it is submitted again (rule 5).
-    changes = {"kind": None, "submitted_at": None, **close_invitations(proposal, redraft=True)}
+    changes = {"kind": None, "submitted_at": None, **close_invitations(proposal, now, redraft=True)}
     return Decision(status, changes, events=(returned,), note=note)
 
 
@@ -693,7 +697,7 @@ def not_file(
     changes = {
         "not_filed_reason": reason,
         "not_filed_disposition": disposition,
-        **close_invitations(proposal),
+        **close_invitations(proposal, now),
     }
     return Decision(status, changes, events=(event,), note=reason)
 
@@ -730,7 +734,7 @@ def merge(
         version=proposal.version + 1,
     )
     note = number_label(into.filing_number) if into.filing_number is not None else None
-    changes = {"merged_into_id": into.id, **close_invitations(proposal)}
+    changes = {"merged_into_id": into.id, **close_invitations(proposal, now)}
     return Decision(status, changes, events=(merged,), note=note)
 
 
