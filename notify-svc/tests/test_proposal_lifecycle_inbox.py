@@ -266,11 +266,14 @@ async def test_filing_tells_every_proposer(
         is_joint=True,
         filed_at=AT,
         version=3,
+        number="第0123号",
+        filing_series="year:2026",
     )
     told = await _told(client, issuer, settings, data, pid)
     assert set(told) == {FIRST, CO2}
     item = _one(told, CO2)
-    assert item["category"] == "proposal.filed" and "2026-04-01 00:30 立案" in item["body"]
+    assert item["category"] == "proposal.filed"
+    assert item["body"] == f"提案《{TITLE}》已于 2026-04-01 00:30 立案，编号第0123号，将交承办单位办理。"
 
 
 async def test_rule_19_a_key_designation_tells_the_proposers_and_the_supervising_leaders(
@@ -285,9 +288,11 @@ async def test_rule_19_a_key_designation_tells_the_proposers_and_the_supervising
         designated_at=AT,
         supervisor_ids=[LEADER],
         version=6,
+        meeting="主席会议",
     )
     told = await _told(client, issuer, settings, data, pid)
     assert set(told) == {FIRST, CO1, LEADER}
     assert _one(told, FIRST)["category"] == "proposal.key_designated"
     leader = _one(told, LEADER)
-    assert leader["category"] == "proposal.key_supervision" and "2026-04-01" in leader["body"]
+    assert leader["category"] == "proposal.key_supervision"
+    assert leader["body"] == "经 2026-04-01 主席会议确定，您督办一件重点提案，请在督办列表中查看。"

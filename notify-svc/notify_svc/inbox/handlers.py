@@ -211,24 +211,23 @@ async def on_merged(change: Change, envelope: CloudEvent, data: EventData) -> No
 
 
 async def on_filed(change: Change, envelope: CloudEvent, data: EventData) -> None:
-    """Every proposer is told (the event carries no number: the item links the proposal, which shows it)."""
+    """Every proposer is told, with the number (第0123号) when the event carries it."""
     assert isinstance(data, ProposalFiledV1)
     people = [data.first_proposer_id, *data.cosigner_ids]
-    await _tell(change, envelope, people, PROPOSAL_FILED, title=data.title, filed_at=_shanghai(data.filed_at))
+    number = f"，编号{data.number}" if data.number else ""
+    when = _shanghai(data.filed_at)
+    await _tell(change, envelope, people, PROPOSAL_FILED, title=data.title, filed_at=when, number=number)
 
 
 async def on_key_designated(change: Change, envelope: CloudEvent, data: EventData) -> None:
     """Rule 19: the proposers learn their proposal is key; each supervising leader, that they supervise it."""
     assert isinstance(data, ProposalKeyDesignatedV1)
-    day = _shanghai(data.designated_at, "%Y-%m-%d")
+    day, meeting = _shanghai(data.designated_at, "%Y-%m-%d"), data.meeting or "会议"
+    proposers = [data.first_proposer_id, *data.cosigner_ids]
+    await _tell(change, envelope, proposers, KEY_DESIGNATED_PROPOSER, designated_on=day, meeting=meeting)
     await _tell(
-        change,
-        envelope,
-        [data.first_proposer_id, *data.cosigner_ids],
-        KEY_DESIGNATED_PROPOSER,
-        designated_on=day,
+        change, envelope, data.supervisor_ids, KEY_DESIGNATED_SUPERVISOR, designated_on=day, meeting=meeting
     )
-    await _tell(change, envelope, data.supervisor_ids, KEY_DESIGNATED_SUPERVISOR, designated_on=day)
 
 
 async def on_exit_review_required(change: Change, envelope: CloudEvent, data: EventData) -> None:

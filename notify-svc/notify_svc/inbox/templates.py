@@ -68,17 +68,17 @@ PROPOSAL_MERGED = Template(
 PROPOSAL_FILED = Template(
     "proposal.filed",
     "提案已立案：{title}",
-    "提案《{title}》已于 {filed_at} 立案，将交承办单位办理。",
+    "提案《{title}》已于 {filed_at} 立案{number}，将交承办单位办理。",
 )
 KEY_DESIGNATED_PROPOSER = Template(
     "proposal.key_designated",
     "提案被确定为重点提案",
-    "您的提案经 {designated_on} 会议确定为重点提案，将由领导督办。",
+    "您的提案经 {designated_on} {meeting}确定为重点提案，将由领导督办。",
 )
 KEY_DESIGNATED_SUPERVISOR = Template(
     "proposal.key_supervision",
     "重点提案督办",
-    "经 {designated_on} 会议确定，您督办一件重点提案，请在督办列表中查看。",
+    "经 {designated_on} {meeting}确定，您督办一件重点提案，请在督办列表中查看。",
 )
 DISPOSITIONS = {
     "convert_to_opinion": "该提案将转为社情民意信息。",
