@@ -149,6 +149,9 @@ def _proposals(client: httpx.Client) -> None:
     if mine.json()["items"]:
         return  # loaded before: data survives restarts
     ids = {key: _person_id(client, key) for key in ("member_2", "leader")}
+    # One sign-in per role for the whole demo: each sign-in spends the address's login budget
+    # (the gateway's per-IP limit), which the callers signing in after the demo need too.
+    signed_in: dict[str, dict[str, str]] = {}
     made: dict[str, str] = {}
     for proposal in DEMO_PROPOSALS:
         body = {
@@ -157,12 +160,13 @@ def _proposals(client: httpx.Client) -> None:
             "suggestions": list(proposal.suggestions),
             "cosigner_ids": [ids[key] for key in proposal.cosigners],
         }
-        created = _when_known(client, "POST", "/api/v1/proposals", proposal.author, body)
+        created = _when_known(client, "POST", "/api/v1/proposals", proposal.author, body, signed_in)
         made[proposal.key] = created["id"]
         for step in proposal.steps:
             role, action, step_body = _STEPS[step](ids, made)
             author = proposal.author if role == "author" else role
-            _when_known(client, "POST", f"/api/v1/proposals/{made[proposal.key]}/{action}", author, step_body)
+            path = f"/api/v1/proposals/{made[proposal.key]}/{action}"
+            _when_known(client, "POST", path, author, step_body, signed_in)
 
 
 def _today() -> str:
@@ -207,11 +211,20 @@ _NOT_YET = {"proposal.not_a_current_member", "proposal.cosigners_invalid"}
 
 
 def _when_known(
-    client: httpx.Client, method: str, path: str, role: str, body: Any, timeout: float = 60.0
+    client: httpx.Client,
+    method: str,
+    path: str,
+    role: str,
+    body: Any,
+    signed_in: dict[str, dict[str, str]],
+    timeout: float = 60.0,
 ) -> dict[str, Any]:
-    """Sends the request as `role`, again while proposal-svc does not yet know the members."""
+    """Sends the request as `role` (signed in once, kept in `signed_in`), again while proposal-svc
+    does not yet know the members."""
     deadline = time.monotonic() + timeout
-    headers = auth_headers(client, role)
+    if role not in signed_in:
+        signed_in[role] = auth_headers(client, role)
+    headers = signed_in[role]
     while True:
         response = client.request(method, path, headers=headers, json=body)
         not_yet = response.status_code in (403, 422) and response.json().get("code") in _NOT_YET
