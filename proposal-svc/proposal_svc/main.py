@@ -7,6 +7,7 @@ from cppcc_common.auth import KeySource
 from cppcc_common.clock import Clock
 from cppcc_common.workdays_router import working_calendar_router
 from proposal_svc.attachments.router import router as attachments_router
+from proposal_svc.policies.router import router as policies_router
 from proposal_svc.proposals.consumers import CONSUMERS
 from proposal_svc.proposals.router import router as proposals_router
 from proposal_svc.proposals.scanners import cosign_deadlines
@@ -21,7 +22,13 @@ def create_app(
         settings,
         title="proposal-svc",
         description="提案与社情民意信息 / proposals and public-opinion reports",
-        routers=[working_calendar_router("/api/v1/proposals"), proposals_router, attachments_router],
+        # The policy's fixed path before the proposals' /{proposal_id}, which would take it for an id.
+        routers=[
+            working_calendar_router("/api/v1/proposals"),
+            policies_router,
+            proposals_router,
+            attachments_router,
+        ],
         key_source=key_source,
         clock=clock,
         streams=["PROPOSAL", "MEMBER"],
@@ -29,6 +36,7 @@ def create_app(
         scanners=[cosign_deadlines],
         tags={
             "proposals": "提案：起草、修改、提交、查阅 / proposals: draft, edit, submit, read",
+            "proposal-policy": "提案规则：查看（工作人员）、设置（管理员）/ proposal policy: read (staff), set (admin)",
             "attachments": "提案附件：上传、列出、下载、删除 / proposal attachments: upload, list, download, remove",
             "working-calendar": "工作日安排：节假日与调休（管理员）/ working days: holidays and make-up workdays (admin)",
         },

@@ -26,6 +26,7 @@ from cppcc_common.clock import SystemClock
 from cppcc_common.db import create_engine
 from cppcc_common.testing.tokens import TestIssuer
 from proposal_svc.main import create_app
+from proposal_svc.proposals.policy import DEFAULT_POLICY
 from proposal_svc.settings import Settings
 
 from .conftest import enrol
@@ -145,6 +146,15 @@ MATRIX: dict[tuple[str, str], Case] = {
     ),
     ("DELETE", "/api/v1/proposals/{proposal_id}/attachments/{attachment_id}"): Case(
         "draft", OWN_DRAFT, attachment=True
+    ),
+    # The organization's proposal policy: staff of any scope and administrators read their own
+    # organization's; only administrators set it.
+    ("GET", "/api/v1/proposals/policy"): Case(
+        "none",
+        answers(403, staff=THROUGH, staff_without_scope=THROUGH, other_org_staff=THROUGH, admin=THROUGH),
+    ),
+    ("PUT", "/api/v1/proposals/policy"): Case(
+        "none", answers(403, admin=THROUGH), body=DEFAULT_POLICY.model_dump(mode="json")
     ),
     # The national working-day calendar: administrators only.
     ("GET", "/api/v1/proposals/working-calendar/{year}"): Case("none", answers(403, admin=THROUGH)),

@@ -433,7 +433,12 @@ def test_rule_4_a_cosigner_counts_only_after_confirming_before_the_deadline() ->
         position=2,
         confirmed_at=respond_by - timedelta(microseconds=1),
         version=4,
+        cosigner_ids=[CO[1]],  # every confirmed co-signer now (the duty ledger splits among them)
     )
+    submitted = replace(proposal, submitted_at=SUBMITTED_AT, proposers=just_in_time.changes[PROPOSERS])
+    (second,) = answer_cosign(submitted, CO[0], Action.CONFIRM_COSIGN, now=SUBMITTED_AT).events
+    assert isinstance(second, ProposalCosignConfirmedV1)
+    assert (second.cosigner_ids, second.submitted_at) == ([CO[0], CO[1]], SUBMITTED_AT)
     for action in (Action.CONFIRM_COSIGN, Action.DECLINE_COSIGN):
         with pytest.raises(CosignDeadlinePassed) as late:
             answer_cosign(proposal, CO[0], action, now=respond_by)
@@ -727,4 +732,60 @@ def test_a_timeline_names_staff_only_to_the_office() -> None:
     assert domain.shown_actor("accept", stranger, viewer_is_office=False, proposer_ids=proposers) == (
         None,
         None,
+    )
+
+
+def test_rule_4_leaving_review_closes_the_open_invitations_at_that_instant() -> None:
+    """Filed, not filed, merged or withdrawn 1 µs before the deadline: the open invitation expires
+    then (the answered ones stay); returned for revision: the co-signer stays named, un-asked, and
+    the re-submission asks again with a new deadline. No event of the invitation's own. At the
+    deadline itself the invitation is due: the scanner's, untouched."""
+    respond_by = SUBMITTED_AT + timedelta(days=7)
+    now = respond_by - timedelta(microseconds=1)
+    proposal = _joint(
+        Status.SUBMITTED,
+        _invited(0, respond_by, InvitationStatus.CONFIRMED),
+        _invited(1, respond_by),
+        _invited(2, respond_by, InvitationStatus.DECLINED),
+    )
+    target = replace(_facts(Status.FILED), org_id=proposal.org_id, filing_number=3)
+    leaving = {
+        "file": domain.file(proposal, series="year:2026", number=5, cosigner_ids=[CO[0]], now=now),
+        "not_file": domain.not_file(
+            proposal,
+            POLICY.refusal_reasons[1],
+            NotFiledDisposition.NONE,
+            POLICY,
+            cosigner_ids=[CO[0]],
+            now=now,
+        ),
+        "merge": domain.merge(
+            proposal, target, source_proposers=[FIRST, CO[0]], target_proposers=[], now=now
+        ),
+        "withdraw": withdraw(proposal, reason=None, now=now),
+    }
+    for action, decision in leaving.items():
+        statuses = [p.status for p in decision.changes[PROPOSERS]]
+        assert statuses == ["confirmed", "confirmed", "expired", "declined"], action
+        assert not any(isinstance(e, ProposalCosignExpiredV1) for e in decision.events), action
+    returned = domain.return_for_revision(proposal, "请补充数据", cosigner_ids=[CO[0]], now=now)
+    named = returned.changes[PROPOSERS][2]
+    assert (named.status, named.invited_at, named.respond_by) == (InvitationStatus.INVITED, None, None)
+    redraft = replace(proposal, status=Status.DRAFT, version=4, proposers=returned.changes[PROPOSERS])
+    later = respond_by + timedelta(days=2)
+    again = submit(redraft, ProposalPolicy(cosign_days=5), now=later, windows=[])
+    asked = again.changes[PROPOSERS][2]
+    assert (asked.status, asked.respond_by) == (InvitationStatus.INVITED, later + timedelta(days=5))
+    requested = again.events[1]
+    assert isinstance(requested, ProposalCosignRequestedV1) and requested.invited_ids == [CO[1]]
+    # Due exactly now (respond_by): the scanner's to expire, with its event; leaving review does not touch it.
+    for due in (
+        withdraw(proposal, reason=None, now=respond_by),
+        domain.return_for_revision(proposal, "请补充数据", cosigner_ids=[CO[0]], now=respond_by),
+    ):
+        assert PROPOSERS not in due.changes
+    # Nothing open: the decisions change no proposer (the earlier tests' exact changes hold).
+    assert (
+        PROPOSERS
+        not in domain.file(_facts(Status.SUBMITTED), series="s", number=1, cosigner_ids=[], now=now).changes
     )

@@ -321,7 +321,8 @@ async def test_rule_28_invited_and_confirmed_cosigners_read_a_submitted_proposal
 async def test_cosign_answers_worst_inputs(client: httpx.AsyncClient, people: Any, clock: FakeClock) -> None:
     """Another organization's member, a member who is not a co-signer: 404; the first proposer:
     403; an answer that is not confirm/decline, missing or with extra fields: 422; a second answer:
-    409 from the invitation's table; an answer on a proposal no longer under review: 409."""
+    409 from the invitation's table; an answer on a proposal no longer under review: 409 (404 to
+    the co-signer whose invitation closed with the review)."""
     clock.set(T0 + timedelta(days=61))
     proposal = await _joint(client, people, [CO1, CO2])
     for who in ("foreign", "stranger"):
@@ -349,8 +350,12 @@ async def test_cosign_answers_worst_inputs(client: httpx.AsyncClient, people: An
         f"/api/v1/proposals/{proposal['id']}/withdraw", json={}, headers=people["first"]
     )
     assert withdrawn.status_code == 200, withdrawn.text
-    closed = await _answer(client, proposal, people["co2"], "confirm")
+    # A confirmed co-signer still reads it: 409 from the lifecycle; the invitation still open at the
+    # withdrawal closed then (rule 4), so its co-signer reads it no more: 404.
+    closed = await _answer(client, proposal, people["co1"], "decline")
     assert closed.status_code == 409 and closed.json()["code"] == "proposal.invalid_transition"
+    gone = await _answer(client, proposal, people["co2"], "confirm")
+    assert gone.status_code == 404 and gone.json()["code"] == "proposal.not_found"
 
 
 async def test_the_first_proposer_withdraws_before_assignment_with_a_reason(
@@ -465,3 +470,65 @@ async def test_cosign_and_withdrawal_events_carry_the_requests_trace(
         assert event.data["version"] == r.json()["version"]
         traces[type_] = trace_id
     assert len(set(traces.values())) == 3
+
+
+async def test_rule_4_invitations_close_when_the_proposal_leaves_review_and_the_scanner_never_fires_for_them(
+    client: httpx.AsyncClient,
+    people: Any,
+    clock: FakeClock,
+    settings: Settings,
+    db: async_sessionmaker[AsyncSession],
+) -> None:
+    """Filed, not filed or withdrawn exactly 1 µs before the deadline: at that instant the open
+    invitation is closed (the co-signer no longer reads or answers: 404), and at the deadline the
+    scanner fires nothing for it. Returned for revision and submitted again a day after the old
+    deadline: asked again, and a confirmation then (after the old deadline, before the new) counts."""
+    start = T0 + timedelta(days=60)
+    clock.set(start)
+    filed, not_filed, withdrawn, returned, due = [await _joint(client, people, [CO1, CO2]) for _ in range(5)]
+    assert (await _answer(client, filed, people["co2"], "confirm")).status_code == 200
+    respond_by = start + timedelta(days=COSIGN_DAYS)
+    clock.set(respond_by - timedelta(microseconds=1))
+    staff = people["staff"]
+    for url, body, who in (
+        (f"/api/v1/proposals/{filed['id']}/file", None, staff),
+        (
+            f"/api/v1/proposals/{not_filed['id']}/not-file",
+            {"reason": "属于学术探讨", "disposition": "none"},
+            staff,
+        ),
+        (f"/api/v1/proposals/{withdrawn['id']}/withdraw", {}, people["first"]),
+        (f"/api/v1/proposals/{returned['id']}/return", {"note": "请补充数据"}, staff),
+    ):
+        r = await client.post(url, json=body, headers=who)
+        assert r.status_code == 200, r.text
+    for proposal in (filed, not_filed, withdrawn):
+        assert (await _answer(client, proposal, people["co1"], "confirm")).status_code == 404
+        after = (await client.get(f"/api/v1/proposals/{proposal['id']}", headers=people["first"])).json()
+        assert after["proposers"][1]["status"] == "expired"
+    engine = create_engine(settings.database_url, pool_size=2)
+    scanner = CosignDeadlines(create_sessionmaker(engine), clock, source=settings.source)
+    try:
+        clock.set(respond_by)
+        # Filed exactly at the deadline, before the scanner ran: its invitations are due, the
+        # scanner's to expire (with their events), not closed by the filing.
+        assert (await client.post(f"/api/v1/proposals/{due['id']}/file", headers=staff)).status_code == 200
+        while await scanner.scan_once():
+            pass
+    finally:
+        await engine.dispose()
+    for proposal in (filed, not_filed, withdrawn, returned):
+        assert await _events(db, "cppcc.proposal.cosign_expired.v1", proposal["id"]) == []
+    expired = await _events(db, "cppcc.proposal.cosign_expired.v1", due["id"])
+    assert sorted(e.data["cosigner_id"] for e in expired) == sorted([str(CO1), str(CO2)])
+
+    clock.set(respond_by + timedelta(days=1))
+    again = await client.post(f"/api/v1/proposals/{returned['id']}/submit", headers=people["first"])
+    assert again.status_code == 200, again.text
+    asked = {p["person_id"]: p for p in again.json()["proposers"]}
+    new_deadline = respond_by + timedelta(days=1 + COSIGN_DAYS)
+    assert datetime.fromisoformat(asked[str(CO1)]["respond_by"]) == new_deadline
+    requests = await _events(db, "cppcc.proposal.cosign_requested.v1", returned["id"])
+    assert [r.data["invited_ids"] for r in requests] == [[str(CO1), str(CO2)]] * 2
+    clock.set(new_deadline - timedelta(microseconds=1))
+    assert (await _answer(client, again.json(), people["co1"], "confirm")).status_code == 200

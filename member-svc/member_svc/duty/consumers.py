@@ -12,6 +12,7 @@ async def on_duty_event(change: Change, envelope: CloudEvent, data: EventData) -
 
 _PROPOSAL_TYPES = (
     "cppcc.proposal.submitted.v1",
+    "cppcc.proposal.cosign_confirmed.v1",  # a co-signer joining after the submission (rule 4)
     "cppcc.proposal.filed.v1",
     "cppcc.proposal.key_designated.v1",
     "cppcc.opinion.submitted.v1",

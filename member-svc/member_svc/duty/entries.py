@@ -29,6 +29,7 @@ from cppcc_common.contracts.consultation import (
 from cppcc_common.contracts.proposal import (
     OpinionAdoptedV1,
     OpinionSubmittedV1,
+    ProposalCosignConfirmedV1,
     ProposalFiledV1,
     ProposalKeyDesignatedV1,
     ProposalSubmittedV1,
@@ -177,6 +178,24 @@ def proposal_submitted_entries(
     return _proposal_entries(act, Rule.PROPOSAL_SUBMITTED, points, data.first_proposer_id, data.cosigner_ids)
 
 
+def cosign_confirmed_entries(
+    event_id: UUID, data: ProposalCosignConfirmedV1, policy: DutyPolicy
+) -> list[EntryDraft]:
+    """Rules 23 and 4: a co-signer who confirms after the submission joins its split — the whole
+    split again among the first proposer and every co-signer confirmed so far, dated at the
+    submission. It supersedes the submission's earlier split (`SUPERSEDING_RULES`)."""
+    act = _Act(event_id, data.org_id, data.proposal_id, data.submitted_at or data.confirmed_at, policy)
+    points = policy.proposal_submitted_points
+    cosigners = data.cosigner_ids or [data.cosigner_id]  # (an event from before the full list)
+    return _proposal_entries(act, Rule.PROPOSAL_SUBMITTED, points, data.first_proposer_id, cosigners)
+
+
+# The proposers of a proposal under review change (a co-signer confirms, a returned draft is
+# submitted again with other co-signers): the latest split of its submission points is the one that
+# counts, so the wiring deletes an earlier event's entries of these rules for the same proposal.
+SUPERSEDING_RULES = frozenset({Rule.PROPOSAL_SUBMITTED})
+
+
 def proposal_filed_entries(event_id: UUID, data: ProposalFiledV1, policy: DutyPolicy) -> list[EntryDraft]:
     """Rule 23: points for a filed proposal, split among its confirmed proposers."""
     act = _Act(event_id, data.org_id, data.proposal_id, data.filed_at, policy)
@@ -303,6 +322,8 @@ def act_time(data: EventData) -> datetime | None:
     match data:
         case ProposalSubmittedV1() | OpinionSubmittedV1():
             return data.submitted_at
+        case ProposalCosignConfirmedV1():
+            return data.submitted_at or data.confirmed_at  # the submission's year and table
         case ProposalFiledV1():
             return data.filed_at
         case ProposalKeyDesignatedV1():
@@ -332,6 +353,8 @@ def draft_entries(
     match data:
         case ProposalSubmittedV1():
             return proposal_submitted_entries(event_id, data, policy)
+        case ProposalCosignConfirmedV1():
+            return cosign_confirmed_entries(event_id, data, policy)
         case ProposalFiledV1():
             return proposal_filed_entries(event_id, data, policy)
         case ProposalKeyDesignatedV1():

@@ -110,6 +110,34 @@ async def add_entries(
     )
 
 
+async def entries_of_act(
+    session: AsyncSession, org_id: UUID, object_id: UUID, rule: str, *, except_event: UUID
+) -> list[LedgerEntry]:
+    """The entries of one act (a proposal's submission, say) that other events than this one gave."""
+    query = select(LedgerEntry).where(
+        LedgerEntry.org_id == org_id,
+        LedgerEntry.source_object_id == object_id,
+        LedgerEntry.rule == rule,
+        LedgerEntry.source_event_id != except_event,
+    )
+    return list((await session.execute(query)).scalars())
+
+
+async def event_versions(session: AsyncSession, event_ids: set[UUID]) -> dict[UUID, int | None]:
+    """The aggregate version each stored event carries (`data.version`), None when it has none."""
+    if not event_ids:
+        return {}
+    query = select(DutyEvent.event_id, DutyEvent.envelope["data"]["version"].astext).where(
+        DutyEvent.event_id.in_(event_ids)
+    )
+    return {e: int(v) if v is not None else None for e, v in (await session.execute(query)).all()}
+
+
+async def delete_entries(session: AsyncSession, ids: list[UUID]) -> None:
+    if ids:
+        await session.execute(delete(LedgerEntry).where(LedgerEntry.id.in_(ids)))
+
+
 async def hold_entries(
     session: AsyncSession, drafts: list[EntryDraft], source_type: str, now: datetime
 ) -> list[HeldEntry]:
@@ -251,7 +279,9 @@ async def events_between(session: AsyncSession, org_id: UUID, start: date, end: 
     query = (
         select(DutyEvent)
         .where(DutyEvent.org_id == org_id, DutyEvent.occurred_on >= start, DutyEvent.occurred_on <= end)
-        .order_by(DutyEvent.occurred_on)
+        # Then in the order they were published (UUIDv7 ids): a later split of a proposal's points
+        # supersedes an earlier one of the same day (entries.SUPERSEDING_RULES).
+        .order_by(DutyEvent.occurred_on, DutyEvent.event_id)
     )
     return list((await session.execute(query)).scalars())
 

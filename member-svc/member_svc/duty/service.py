@@ -27,7 +27,7 @@ from member_svc.duty.domain import (
     YearAction,
     year_status,
 )
-from member_svc.duty.entries import EntryDraft, Rule, act_time, draft_entries, duty_date
+from member_svc.duty.entries import SUPERSEDING_RULES, EntryDraft, Rule, act_time, draft_entries, duty_date
 from member_svc.duty.errors import BAD_TABLE, AnnualReportMissing, ScoringTableExists
 from member_svc.duty.models import AnnualReport, ClosedYear, ExitReviewAlert, HeldEntry, ScoringTable
 from member_svc.duty.policy import Category, DutyPolicy
@@ -135,6 +135,8 @@ async def _score(
     def scores(d: EntryDraft) -> bool:
         return DUTY_YEAR.allows(year_status((d.person_id, d.year) in closed), YearAction.SCORE)
 
+    version: int | None = getattr(data, "version", None)  # the proposal's, orders its splits
+    drafts = await _supersede(session, org_id, envelope.id, version, drafts)
     scored = [d for d in drafts if scores(d)]
     await repository.add_entries(session, scored, envelope.type, change.now)
     if not recomputing:  # a recomputation leaves closed years as they are, held entries included
@@ -143,6 +145,31 @@ async def _score(
         member = memberships[person_id]
         assert member is not None
         await _check_exit_review(change, member, policy)
+
+
+async def _supersede(
+    session: AsyncSession, org_id: UUID, event_id: UUID, version: int | None, drafts: list[EntryDraft]
+) -> list[EntryDraft]:
+    """The latest split of a superseding act is the one that counts (entries.SUPERSEDING_RULES): an
+    earlier event's entries of the same act go, except in closed years, which are final. An event
+    older (by the proposal's version) than one already scored for the act — a replayed dead letter —
+    changes nothing: its drafts of that act are dropped."""
+    kept = list(drafts)
+    for object_id, rule in {(d.source_object_id, d.rule) for d in drafts if d.rule in SUPERSEDING_RULES}:
+        earlier = await repository.entries_of_act(
+            session, org_id, object_id, rule.value, except_event=event_id
+        )
+        versions = await repository.event_versions(session, {e.source_event_id for e in earlier})
+        if version is not None and any(v is not None and v > version for v in versions.values()):
+            kept = [d for d in kept if (d.source_object_id, d.rule) != (object_id, rule)]
+            continue
+        closed = await repository.closed_person_years(
+            session, org_id, {(e.person_id, e.year) for e in earlier}
+        )
+        await repository.delete_entries(
+            session, [e.id for e in earlier if (e.person_id, e.year) not in closed]
+        )
+    return kept
 
 
 async def _hold_late(change: Change, late: list[EntryDraft], source_type: str) -> None:

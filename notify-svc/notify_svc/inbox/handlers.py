@@ -1,19 +1,45 @@
 """Event handlers: keep the recipients projection, and decide who is told what (DOMAIN.md §6)."""
 
+from collections.abc import Iterable
 from datetime import datetime
+from uuid import UUID
 
 from cppcc_common.change import Change
 from cppcc_common.clock import SHANGHAI
 from cppcc_common.consumer import ConsumerSpec
 from cppcc_common.contracts.member import MemberExitReviewRequiredV1, PersonRegisteredV1
-from cppcc_common.contracts.proposal import ProposalSubmittedV1
+from cppcc_common.contracts.proposal import (
+    ProposalCosignConfirmedV1,
+    ProposalCosignDeclinedV1,
+    ProposalCosignExpiredV1,
+    ProposalCosignRequestedV1,
+    ProposalFiledV1,
+    ProposalKeyDesignatedV1,
+    ProposalMergedV1,
+    ProposalNotFiledV1,
+    ProposalReturnedV1,
+    ProposalSubmittedV1,
+    ProposalWithdrawnV1,
+)
 from cppcc_common.events import CloudEvent, EventData
 from cppcc_common.ids import new_id
 from notify_svc.inbox import repository
 from notify_svc.inbox.templates import (
+    COSIGN_CONFIRMED,
+    COSIGN_DECLINED,
+    COSIGN_EXPIRED,
+    COSIGN_REQUESTED,
+    DISPOSITIONS,
     EXIT_REVIEW_REQUIRED,
+    KEY_DESIGNATED_PROPOSER,
+    KEY_DESIGNATED_SUPERVISOR,
+    PROPOSAL_FILED,
+    PROPOSAL_MERGED,
+    PROPOSAL_NOT_FILED,
+    PROPOSAL_RETURNED,
     PROPOSAL_SUBMITTED_OFFICE,
     PROPOSAL_SUBMITTED_RECEIPT,
+    PROPOSAL_WITHDRAWN,
     THRESHOLD_NAMES,
     Template,
 )
@@ -91,6 +117,119 @@ async def on_proposal_submitted(change: Change, envelope: CloudEvent, data: Even
     await repository.add_items(change.session, items)
 
 
+# ---- the proposal lifecycle (issue 9): who is told what (DOMAIN.md §6) ---------------------------
+
+
+def _shanghai(moment: datetime, pattern: str = "%Y-%m-%d %H:%M") -> str:
+    return moment.astimezone(SHANGHAI).strftime(pattern)
+
+
+async def _name(change: Change, person_id: UUID, fallback: str = "委员") -> str:
+    known = await repository.recipient(change.session, person_id)
+    return known.name if known else fallback
+
+
+async def _tell(
+    change: Change, envelope: CloudEvent, people: Iterable[UUID], template: Template, **params: object
+) -> None:
+    """One item of `template` to each person, once each, about the proposal the event is about."""
+    items = [_item(envelope, change.now, p, template, "proposal", **params) for p in dict.fromkeys(people)]
+    await repository.add_items(change.session, items)
+
+
+async def on_cosign_requested(change: Change, envelope: CloudEvent, data: EventData) -> None:
+    """Rule 4: each invited co-signer is asked, with the deadline in Asia/Shanghai time."""
+    assert isinstance(data, ProposalCosignRequestedV1)
+    proposer = await _name(change, data.first_proposer_id)
+    respond_by = _shanghai(data.respond_by)
+    await _tell(
+        change,
+        envelope,
+        data.invited_ids,
+        COSIGN_REQUESTED,
+        title=data.title,
+        proposer=proposer,
+        respond_by=respond_by,
+    )
+
+
+async def on_cosign_answered(change: Change, envelope: CloudEvent, data: EventData) -> None:
+    """The first proposer learns each co-signer's answer, or that the invitation expired."""
+    assert isinstance(data, ProposalCosignConfirmedV1 | ProposalCosignDeclinedV1 | ProposalCosignExpiredV1)
+    cosigner = await _name(change, data.cosigner_id)
+    if isinstance(data, ProposalCosignExpiredV1):
+        template, params = COSIGN_EXPIRED, {"respond_by": _shanghai(data.respond_by)}
+    else:
+        template, params = (
+            (COSIGN_CONFIRMED if isinstance(data, ProposalCosignConfirmedV1) else COSIGN_DECLINED),
+            {},
+        )
+    await _tell(change, envelope, [data.first_proposer_id], template, cosigner=cosigner, **params)
+
+
+async def on_withdrawn(change: Change, envelope: CloudEvent, data: EventData) -> None:
+    """The confirmed co-signers, and the proposals office (it was under their review), learn of a
+    withdrawal; the first proposer made it."""
+    assert isinstance(data, ProposalWithdrawnV1)
+    office = await repository.recipients_with_scope(change.session, data.org_id, "staff", "proposals")
+    people = [*data.cosigner_ids, *(s.person_id for s in office)]
+    reason = f"理由：{data.reason}" if data.reason else ""
+    proposer = await _name(change, data.first_proposer_id)
+    await _tell(
+        change, envelope, people, PROPOSAL_WITHDRAWN, title=data.title, proposer=proposer, reason=reason
+    )
+
+
+async def on_returned(change: Change, envelope: CloudEvent, data: EventData) -> None:
+    """Every proposer is told the office's note."""
+    assert isinstance(data, ProposalReturnedV1)
+    people = [data.first_proposer_id, *data.cosigner_ids]
+    await _tell(change, envelope, people, PROPOSAL_RETURNED, title=data.title, note=data.note)
+
+
+async def on_not_filed(change: Change, envelope: CloudEvent, data: EventData) -> None:
+    """Rule 6: every proposer is told the reason (and what becomes of the proposal, rule 7)."""
+    assert isinstance(data, ProposalNotFiledV1)
+    people = [data.first_proposer_id, *data.cosigner_ids]
+    disposition = DISPOSITIONS.get(data.disposition.value, "")
+    await _tell(
+        change,
+        envelope,
+        people,
+        PROPOSAL_NOT_FILED,
+        title=data.title,
+        reason=data.reason,
+        disposition=disposition,
+    )
+
+
+async def on_merged(change: Change, envelope: CloudEvent, data: EventData) -> None:
+    """Rule 8: every proposer of both proposals is told (the merged one's are the filed one's now)."""
+    assert isinstance(data, ProposalMergedV1)
+    people = [*data.merged_proposer_ids, *data.proposer_ids]
+    await _tell(change, envelope, people, PROPOSAL_MERGED, title=data.title, into_title=data.into_title)
+
+
+async def on_filed(change: Change, envelope: CloudEvent, data: EventData) -> None:
+    """Every proposer is told, with the number (第0123号) when the event carries it."""
+    assert isinstance(data, ProposalFiledV1)
+    people = [data.first_proposer_id, *data.cosigner_ids]
+    number = f"，编号{data.number}" if data.number else ""
+    when = _shanghai(data.filed_at)
+    await _tell(change, envelope, people, PROPOSAL_FILED, title=data.title, filed_at=when, number=number)
+
+
+async def on_key_designated(change: Change, envelope: CloudEvent, data: EventData) -> None:
+    """Rule 19: the proposers learn their proposal is key; each supervising leader, that they supervise it."""
+    assert isinstance(data, ProposalKeyDesignatedV1)
+    day, meeting = _shanghai(data.designated_at, "%Y-%m-%d"), data.meeting or "会议"
+    proposers = [data.first_proposer_id, *data.cosigner_ids]
+    await _tell(change, envelope, proposers, KEY_DESIGNATED_PROPOSER, designated_on=day, meeting=meeting)
+    await _tell(
+        change, envelope, data.supervisor_ids, KEY_DESIGNATED_SUPERVISOR, designated_on=day, meeting=meeting
+    )
+
+
 async def on_exit_review_required(change: Change, envelope: CloudEvent, data: EventData) -> None:
     """Exit-review alerts go to the staff with the `members` scope (DOMAIN.md §6)."""
     assert isinstance(data, MemberExitReviewRequiredV1)
@@ -126,6 +265,18 @@ CONSUMERS = [
         name="notify-proposal",
         stream="PROPOSAL",
         subjects=["cppcc.proposal.>"],
-        handlers={ProposalSubmittedV1.event_type: on_proposal_submitted},
+        handlers={
+            ProposalSubmittedV1.event_type: on_proposal_submitted,
+            ProposalCosignRequestedV1.event_type: on_cosign_requested,
+            ProposalCosignConfirmedV1.event_type: on_cosign_answered,
+            ProposalCosignDeclinedV1.event_type: on_cosign_answered,
+            ProposalCosignExpiredV1.event_type: on_cosign_answered,
+            ProposalWithdrawnV1.event_type: on_withdrawn,
+            ProposalReturnedV1.event_type: on_returned,
+            ProposalNotFiledV1.event_type: on_not_filed,
+            ProposalMergedV1.event_type: on_merged,
+            ProposalFiledV1.event_type: on_filed,
+            ProposalKeyDesignatedV1.event_type: on_key_designated,
+        },
     ),
 ]

@@ -24,6 +24,68 @@ PROPOSAL_SUBMITTED_OFFICE = Template(
     "{proposer} 提交了提案《{title}》，请及时审查立案。",
 )
 
+# The proposal lifecycle (issue 9): who is told what is in handlers.py (DOMAIN.md §6).
+COSIGN_REQUESTED = Template(
+    "proposal.cosign_requested",
+    "联名邀请：{title}",
+    "{proposer} 邀请您联名提出提案《{title}》，请于 {respond_by} 前确认或谢绝。",
+)
+COSIGN_CONFIRMED = Template(
+    "proposal.cosign_confirmed",
+    "联名已确认：{cosigner}",
+    "{cosigner} 已确认联名您的提案，成为提案人。",
+)
+COSIGN_DECLINED = Template(
+    "proposal.cosign_declined",
+    "联名被谢绝：{cosigner}",
+    "{cosigner} 谢绝联名您的提案，不计为提案人。",
+)
+COSIGN_EXPIRED = Template(
+    "proposal.cosign_expired",
+    "联名邀请已过期：{cosigner}",
+    "{cosigner} 未在 {respond_by} 前答复联名邀请，不计为提案人。",
+)
+PROPOSAL_WITHDRAWN = Template(
+    "proposal.withdrawn",
+    "提案已撤回：{title}",
+    "{proposer} 撤回了提案《{title}》。{reason}",
+)
+PROPOSAL_RETURNED = Template(
+    "proposal.returned",
+    "提案退回修改：{title}",
+    "提案《{title}》已退回修改，提案委员会意见：{note}",
+)
+PROPOSAL_NOT_FILED = Template(
+    "proposal.not_filed",
+    "提案不予立案：{title}",
+    "提案《{title}》不予立案，理由：{reason}。{disposition}",
+)
+PROPOSAL_MERGED = Template(
+    "proposal.merged",
+    "提案已并案：{title}",
+    "提案《{title}》已并入提案《{into_title}》办理，原提案人均为该提案的提案人。",
+)
+PROPOSAL_FILED = Template(
+    "proposal.filed",
+    "提案已立案：{title}",
+    "提案《{title}》已于 {filed_at} 立案{number}，将交承办单位办理。",
+)
+KEY_DESIGNATED_PROPOSER = Template(
+    "proposal.key_designated",
+    "提案被确定为重点提案",
+    "您的提案经 {designated_on} {meeting}确定为重点提案，将由领导督办。",
+)
+KEY_DESIGNATED_SUPERVISOR = Template(
+    "proposal.key_supervision",
+    "重点提案督办",
+    "经 {designated_on} {meeting}确定，您督办一件重点提案，请在督办列表中查看。",
+)
+DISPOSITIONS = {
+    "convert_to_opinion": "该提案将转为社情民意信息。",
+    "forward_as_letter": "该提案将作为来信转有关部门处理。",
+    "none": "",
+}
+
 EXIT_REVIEW_REQUIRED = Template(
     "member.exit_review_required",
     "委员履职预警：{name}",

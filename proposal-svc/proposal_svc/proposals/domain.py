@@ -523,7 +523,13 @@ def answer_cosign(proposal: Facts, person_id: UUID, action: Action, *, now: date
         "version": proposal.version + 1,
     }
     event = (
-        ProposalCosignConfirmedV1(**common, position=invitation.position, confirmed_at=now)
+        ProposalCosignConfirmedV1(
+            **common,
+            position=invitation.position,
+            confirmed_at=now,
+            cosigner_ids=confirmed_cosigner_ids(proposers),
+            submitted_at=proposal.submitted_at,
+        )
         if answered == InvitationStatus.CONFIRMED
         else ProposalCosignDeclinedV1(**common, declined_at=now)
     )
@@ -547,6 +553,33 @@ def expire_cosign(proposal: Facts, person_id: UUID, *, now: datetime) -> Decisio
     return Decision(status, events=(expired,))
 
 
+def close_invitations(proposal: Facts, now: datetime, *, redraft: bool = False) -> dict[str, Any]:
+    """Rule 4: a proposal leaving review (filed, not filed, merged, withdrawn, returned) closes every
+    invitation still open at that instant (`now < respond_by`), so nobody confirms afterwards and the
+    deadline scanner, which claims only open invitations, never fires for it. Leaving for good, the
+    invitation expires then (no event of its own: the proposal's event says what happened);
+    returned for revision, the co-signer stays named on the draft, un-asked, and a re-submission
+    asks again with a new deadline. One already due (`respond_by <= now`) is the scanner's: it
+    expires with its `cosign_expired` event. The changes of the proposers, or none."""
+    open_ = {
+        p.person_id
+        for p in proposal.proposers
+        if p.role == Role.COSIGNER
+        and p.status == InvitationStatus.INVITED
+        and p.respond_by is not None
+        and now < p.respond_by
+    }
+    if not open_:
+        return {}
+
+    def closed(p: Proposer) -> Proposer:
+        if redraft:
+            return replace(p, invited_at=None, respond_by=None)
+        return replace(p, status=INVITATIONS.check(p.status, InvitationAction.EXPIRE))
+
+    return {PROPOSERS: tuple(closed(p) if p.person_id in open_ else p for p in proposal.proposers)}
+
+
 def withdraw(proposal: Facts, *, reason: str | None, now: datetime) -> Decision[Status]:
     """The first proposer withdraws before assignment (submitted or filed), with an optional reason."""
     status = LIFECYCLE.check(proposal.status, Action.WITHDRAW)
@@ -561,7 +594,7 @@ def withdraw(proposal: Facts, *, reason: str | None, now: datetime) -> Decision[
         withdrawn_at=now,
         version=proposal.version + 1,
     )
-    return Decision(status, events=(withdrawn,), note=reason)
+    return Decision(status, close_invitations(proposal, now), events=(withdrawn,), note=reason)
 
 
 def delete(proposal: Facts) -> Decision[Status]:
@@ -606,7 +639,12 @@ def file(
         number=number_label(number),
         filing_series=series,
     )
-    changes = {"filing_series": series, "filing_number": number, "filed_at": now}
+    changes = {
+        "filing_series": series,
+        "filing_number": number,
+        "filed_at": now,
+        **close_invitations(proposal, now),
+    }
     return Decision(status, changes, events=(filed,), note=number_label(number))
 
 
@@ -629,7 +667,8 @@ def return_for_revision(
         version=proposal.version + 1,
     )
     # A draft again: its kind is derived anew when it is submitted again (rule 5).
-    return Decision(status, {"kind": None, "submitted_at": None}, events=(returned,), note=note)
+    changes = {"kind": None, "submitted_at": None, **close_invitations(proposal, now, redraft=True)}
+    return Decision(status, changes, events=(returned,), note=note)
 
 
 def not_file(
@@ -657,7 +696,11 @@ def not_file(
         not_filed_at=now,
         version=proposal.version + 1,
     )
-    changes = {"not_filed_reason": reason, "not_filed_disposition": disposition}
+    changes = {
+        "not_filed_reason": reason,
+        "not_filed_disposition": disposition,
+        **close_invitations(proposal, now),
+    }
     return Decision(status, changes, events=(event,), note=reason)
 
 
@@ -693,7 +736,8 @@ def merge(
         version=proposal.version + 1,
     )
     note = number_label(into.filing_number) if into.filing_number is not None else None
-    return Decision(status, {"merged_into_id": into.id}, events=(merged,), note=note)
+    changes = {"merged_into_id": into.id, **close_invitations(proposal, now)}
+    return Decision(status, changes, events=(merged,), note=note)
 
 
 def designate_key(

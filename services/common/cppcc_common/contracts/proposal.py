@@ -2,6 +2,7 @@
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 from uuid import UUID
 
 from pydantic import AwareDatetime
@@ -132,6 +133,11 @@ class ProposalCosignConfirmedV1(EventData):
     position: int  # signing order: 0 is the first proposer
     confirmed_at: AwareDatetime
     version: int
+    # Issue 9, events helper (optional, so older events still parse): every confirmed co-signer
+    # after this answer, in signing order, and when the proposal was submitted; the duty ledger
+    # splits the submission's points among them again, in the submission's year (rule 23).
+    cosigner_ids: list[UUID] = []
+    submitted_at: AwareDatetime | None = None
 
 
 @register("cppcc.proposal.cosign_declined.v1")
@@ -229,3 +235,19 @@ class ProposalMergedV1(EventData):
     proposer_ids: list[UUID]  # every confirmed proposer of the filed proposal afterwards, in order
     merged_at: AwareDatetime
     version: int  # the merged proposal's version after the change
+
+
+# --- issue 9, events helper: the organization's proposal policy, audited ---------------------------
+
+
+@register("cppcc.proposal.policy_changed.v1")
+class ProposalPolicyChangedV1(EventData):
+    """proposal-svc, when an administrator changes the organization's proposal policy (PUT
+    /api/v1/proposals/policy): the audit record. The envelope's actor is who, `changed_at` when;
+    `before` and `after` hold the effective values (defaults included) of the names in `changed`."""
+
+    org_id: UUID
+    changed: list[str]  # the policy values that changed, by name
+    before: dict[str, Any]
+    after: dict[str, Any]
+    changed_at: AwareDatetime
