@@ -6,6 +6,8 @@ from cppcc_common.app import create_service_app
 from cppcc_common.auth import KeySource
 from cppcc_common.clock import Clock
 from proposal_svc.attachments.router import router as attachments_router
+from proposal_svc.handling.consumers import CONSUMERS as HANDLING_CONSUMERS
+from proposal_svc.handling.router import router as handling_router
 from proposal_svc.proposals.consumers import CONSUMERS
 from proposal_svc.proposals.router import router as proposals_router
 from proposal_svc.proposals.scanners import cosign_deadlines
@@ -20,14 +22,16 @@ def create_app(
         settings,
         title="proposal-svc",
         description="提案与社情民意信息 / proposals and public-opinion reports",
-        routers=[proposals_router, attachments_router],
+        routers=[proposals_router, attachments_router, handling_router],
         key_source=key_source,
         clock=clock,
         streams=["PROPOSAL", "MEMBER"],
-        consumers=CONSUMERS,
+        consumers=[*CONSUMERS, *HANDLING_CONSUMERS],
         scanners=[cosign_deadlines],
         tags={
             "proposals": "提案：起草、修改、提交、查阅 / proposals: draft, edit, submit, read",
+            "handling": "提案办理：交办、调整、接收、沟通、会办、会签、答复 / handling: assignment, reassignment, "
+            "acceptance, communication, co-handling, countersign, reply",
             "attachments": "提案附件：上传、列出、下载、删除 / proposal attachments: upload, list, download, remove",
         },
     )
