@@ -304,6 +304,7 @@ async def test_the_first_acceptance_puts_the_proposal_in_handling_and_a_partner_
     assert len(await _events(db, "cppcc.proposal.accepted.v1", pid)) == 2
     again = await client.post(_step(pid, rows[str(U2)], "accept"), headers=who("unit2"))
     assert again.status_code == 409 and again.json()["code"] == "handling.invalid_transition"
+    assert first.headers["ETag"] == '"2"'  # the assignment's version
     assert (await client.post(_step(pid, rows[str(U2)], "accept"), headers=who("staff"))).status_code == 403
 
 
@@ -411,6 +412,27 @@ async def test_rule_11_a_co_handler_sends_views_to_the_lead_and_cannot_reply_to_
     assert (
         await client.post(_step(pid, rows[str(U1)], "views"), json={"views": "x"}, headers=who("unit1"))
     ).status_code == 403
+
+
+async def test_a_step_with_a_stale_if_match_on_the_assignment_is_412_and_changes_nothing(
+    client: httpx.AsyncClient, who: Headers, db: AsyncEngine
+) -> None:
+    pid, rows = await _assigned(client, who, db, lead_unit_id=U1, cohandler_unit_ids=[U2])
+    stale = await client.post(
+        _step(pid, rows[str(U1)], "accept"), headers=who("unit1", **{"If-Match": '"2"'})
+    )
+    assert stale.status_code == 412 and stale.json()["code"] == "handling.assignment_version_mismatch"
+    assert (await client.get(f"/api/v1/proposals/{pid}", headers=who("staff"))).json()["status"] == "assigned"
+    views = _step(pid, rows[str(U2)], "views")
+    assert (
+        await client.post(views, json={"views": "同意"}, headers=who("unit2", **{"If-Match": '"3"'}))
+    ).status_code == 412
+    sent = await client.post(views, json={"views": "同意"}, headers=who("unit2", **{"If-Match": '"1"'}))
+    assert sent.status_code == 200 and sent.headers["ETag"] == '"2"'
+    accepted = await client.post(
+        _step(pid, rows[str(U1)], "accept"), headers=who("unit1", **{"If-Match": '"1"'})
+    )
+    assert accepted.status_code == 200
 
 
 async def test_rule_13_a_reply_cannot_be_submitted_without_a_communication_record(

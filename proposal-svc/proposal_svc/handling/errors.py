@@ -27,6 +27,16 @@ class AssignmentInvalidTransition(InvalidTransition):
     )
 
 
+class AssignmentVersionMismatch(PreconditionFailed):
+    """412 from `check_version` on an assignment (its ETag)."""
+
+    code = "handling.assignment_version_mismatch"
+    title = Text("交办记录已被修改", "The assignment has changed")
+    detail = Text(
+        "交办记录已被修改，请刷新后重试。", "The assignment changed since you read it; reload and retry."
+    )
+
+
 class ReplyVersionMismatch(PreconditionFailed):
     """412 from `check_version` on a reply."""
 

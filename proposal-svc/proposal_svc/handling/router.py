@@ -22,6 +22,7 @@ from proposal_svc.handling.errors import (
     AssignmentInvalid,
     AssignmentInvalidTransition,
     AssignmentNotFound,
+    AssignmentVersionMismatch,
     CommunicationInTheFuture,
     CommunicationRequired,
     CountersignMissing,
@@ -68,7 +69,12 @@ Handling_ = Annotated[Change, Changing(HANDLE)]
 Reader = Annotated[Principal, Depends(HANDLING_READ)]
 
 # What every step on an assignment may answer besides its own rule's errors.
-_STEP: tuple[type[AppError], ...] = (ProposalNotFound, AssignmentNotFound, AssignmentInvalidTransition)
+_STEP: tuple[type[AppError], ...] = (
+    ProposalNotFound,
+    AssignmentNotFound,
+    AssignmentInvalidTransition,
+    AssignmentVersionMismatch,
+)
 
 
 def _assignment(row: Assignment, response: Response) -> AssignmentRead:
@@ -129,8 +135,8 @@ async def list_assignments(proposal_id: UUID, principal: Reader, session: Sessio
 @router.post(
     "/{proposal_id}/assignments/{assignment_id}/accept",
     response_model=AssignmentRead,
-    responses=problems(*_STEP, ProposalInvalidTransition, ProposalVersionMismatch),
-    summary="Accept my unit's assignment (lead or split unit; If-Match: the proposal's version)",
+    responses=problems(*_STEP, ProposalInvalidTransition),
+    summary="Accept my unit's assignment (lead or split unit)",
 )
 async def accept(
     proposal_id: UUID,
@@ -149,9 +155,14 @@ async def accept(
     summary="Ask the office to reassign my unit's part, with a reason, within the window (rule 10)",
 )
 async def request_reassignment(
-    proposal_id: UUID, assignment_id: UUID, body: ReassignmentRequest, change: Handling_, response: Response
+    proposal_id: UUID,
+    assignment_id: UUID,
+    body: ReassignmentRequest,
+    change: Handling_,
+    response: Response,
+    expected: OptionalExpectedVersion,
 ) -> AssignmentRead:
-    row = await service.request_reassignment(change, proposal_id, assignment_id, body.reason)
+    row = await service.request_reassignment(change, proposal_id, assignment_id, body.reason, expected)
     return _assignment(row, response)
 
 
@@ -163,9 +174,16 @@ async def request_reassignment(
     summary="Reassign a unit's part to another unit, on its request (office; rule 10)",
 )
 async def reassign(
-    proposal_id: UUID, assignment_id: UUID, body: ReassignRequest, change: Assigning, response: Response
+    proposal_id: UUID,
+    assignment_id: UUID,
+    body: ReassignRequest,
+    change: Assigning,
+    response: Response,
+    expected: OptionalExpectedVersion,
 ) -> AssignmentRead:
-    return _assignment(await service.reassign(change, proposal_id, assignment_id, body.unit_id), response)
+    return _assignment(
+        await service.reassign(change, proposal_id, assignment_id, body.unit_id, expected), response
+    )
 
 
 @router.post(
@@ -175,9 +193,14 @@ async def reassign(
     summary="Refuse a unit's reassignment request: it keeps its part (office)",
 )
 async def refuse_reassignment(
-    proposal_id: UUID, assignment_id: UUID, body: RefuseReassignment, change: Assigning, response: Response
+    proposal_id: UUID,
+    assignment_id: UUID,
+    body: RefuseReassignment,
+    change: Assigning,
+    response: Response,
+    expected: OptionalExpectedVersion,
 ) -> AssignmentRead:
-    row = await service.refuse_reassignment(change, proposal_id, assignment_id, body.note)
+    row = await service.refuse_reassignment(change, proposal_id, assignment_id, body.note, expected)
     return _assignment(row, response)
 
 
@@ -188,9 +211,16 @@ async def refuse_reassignment(
     summary="Send my co-handling unit's views to the lead unit (rule 11)",
 )
 async def send_views(
-    proposal_id: UUID, assignment_id: UUID, body: ViewsRequest, change: Handling_, response: Response
+    proposal_id: UUID,
+    assignment_id: UUID,
+    body: ViewsRequest,
+    change: Handling_,
+    response: Response,
+    expected: OptionalExpectedVersion,
 ) -> AssignmentRead:
-    return _assignment(await service.send_views(change, proposal_id, assignment_id, body.views), response)
+    return _assignment(
+        await service.send_views(change, proposal_id, assignment_id, body.views, expected), response
+    )
 
 
 @router.post(
@@ -200,9 +230,13 @@ async def send_views(
     summary="Countersign the lead unit's reply as a co-handler (rule 14)",
 )
 async def countersign(
-    proposal_id: UUID, assignment_id: UUID, change: Handling_, response: Response
+    proposal_id: UUID,
+    assignment_id: UUID,
+    change: Handling_,
+    response: Response,
+    expected: OptionalExpectedVersion,
 ) -> AssignmentRead:
-    return _assignment(await service.countersign(change, proposal_id, assignment_id), response)
+    return _assignment(await service.countersign(change, proposal_id, assignment_id, expected), response)
 
 
 @router.post(
@@ -213,9 +247,13 @@ async def countersign(
     summary="Record a communication with the proposer (rule 13)",
 )
 async def record_communication(
-    proposal_id: UUID, assignment_id: UUID, body: CommunicationRequest, change: Handling_
+    proposal_id: UUID,
+    assignment_id: UUID,
+    body: CommunicationRequest,
+    change: Handling_,
+    expected: OptionalExpectedVersion,
 ) -> CommunicationRead:
-    row = await service.record_communication(change, proposal_id, assignment_id, body)
+    row = await service.record_communication(change, proposal_id, assignment_id, body, expected)
     return CommunicationRead.model_validate(row)
 
 
@@ -247,7 +285,6 @@ async def list_communications(
     responses=problems(
         *_STEP,
         ProposalInvalidTransition,
-        ProposalVersionMismatch,
         CommunicationRequired,
         FaceToFaceRequired,
         CountersignMissing,

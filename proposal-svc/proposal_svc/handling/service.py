@@ -1,8 +1,9 @@
 """Handling use cases on the one write path (cppcc_common.change). Never commits (the request does).
 
-Every step on an assignment: lock the proposal through `readable(principal)` (404) at the expected
-version (412) → lock its assignments; a unit sees only its own (404) → who may act (403) →
-`ASSIGNMENTS.check` (409) → the rules → the assignment's new status and version → its event. A step
+Every step on an assignment: lock the proposal through `readable(principal)` (404) → lock its
+assignments; a unit sees only its own (404) → who may act (403) → `ASSIGNMENTS.check` (409) →
+`check_version` of the assignment (412) → the rules → the assignment's new status and version → its
+event. A step
 that moves the proposal (assign; the first acceptance; the last required reply) goes through the
 proposals context's one transition (`proposals.service.handle`), which writes the proposal's
 history and version and emits the event.
@@ -37,6 +38,7 @@ from proposal_svc.handling import domain, repository
 from proposal_svc.handling.domain import ASSIGNMENTS, AssignmentAction, AssignmentStatus, ReplyFacts, Role
 from proposal_svc.handling.errors import (
     AssignmentNotFound,
+    AssignmentVersionMismatch,
     ReassignToSameUnit,
     ReplyNotFound,
     ReplyVersionMismatch,
@@ -128,9 +130,9 @@ async def _locate(
     action: AssignmentAction,
     expected: IfMatch | None = None,
 ) -> tuple[Facts, Assignment, list[Assignment]]:
-    """The proposal (locked, visible, at the expected version), the assignment the caller may act on
+    """The proposal (locked, visible), the assignment the caller may act on (at the expected version)
     and every assignment of the proposal (locked), after who-may-act (403) and the table (409)."""
-    facts = await proposal_service.lock_readable(change, proposal_id, expected)
+    facts = await proposal_service.lock_readable(change, proposal_id)
     rows = await repository.assignments_of(change.session, proposal_id, lock=True)
     principal = change.person
     assignment = next((a for a in rows if a.id == assignment_id), None)
@@ -141,6 +143,7 @@ async def _locate(
     if not domain.may_act(action, Role(assignment.role), office=office, own_unit=own_unit):
         raise Forbidden()
     ASSIGNMENTS.check(AssignmentStatus(assignment.status), action)
+    check_version(assignment.version, expected, error=AssignmentVersionMismatch)
     return facts, assignment, rows
 
 
@@ -155,10 +158,10 @@ async def _emit(change: Change, facts: Facts, event: EventData) -> None:
 
 
 async def request_reassignment(
-    change: Change, proposal_id: UUID, assignment_id: UUID, reason: str
+    change: Change, proposal_id: UUID, assignment_id: UUID, reason: str, expected: IfMatch | None = None
 ) -> Assignment:
     """Rule 10: the unit asks, with a reason, within the window after its assignment; staff decide."""
-    facts, assignment, _ = await _locate(change, proposal_id, assignment_id, A.REQUEST_REASSIGNMENT)
+    facts, assignment, _ = await _locate(change, proposal_id, assignment_id, A.REQUEST_REASSIGNMENT, expected)
     reason = domain.required(reason, "reason")
     policy = await proposals.policy_for(change.session, facts.org_id)
     domain.check_reassignment_window(assignment.assigned_at, change.now, policy)
@@ -180,10 +183,12 @@ async def request_reassignment(
     return assignment
 
 
-async def reassign(change: Change, proposal_id: UUID, assignment_id: UUID, unit_id: UUID) -> Assignment:
+async def reassign(
+    change: Change, proposal_id: UUID, assignment_id: UUID, unit_id: UUID, expected: IfMatch | None = None
+) -> Assignment:
     """Rule 10: the office moves the part to another unit of the organization; the old assignment is
     closed, the new one starts its own due date now. Answers the new assignment."""
-    facts, assignment, rows = await _locate(change, proposal_id, assignment_id, A.REASSIGN)
+    facts, assignment, rows = await _locate(change, proposal_id, assignment_id, A.REASSIGN, expected)
     held = {a.unit_id for a in repository.open_assignments(rows)}
     if unit_id in held or not await repository.units_of(change.session, facts.org_id, [unit_id]):
         raise ReassignToSameUnit()
@@ -211,10 +216,10 @@ async def reassign(change: Change, proposal_id: UUID, assignment_id: UUID, unit_
 
 
 async def refuse_reassignment(
-    change: Change, proposal_id: UUID, assignment_id: UUID, note: str | None
+    change: Change, proposal_id: UUID, assignment_id: UUID, note: str | None, expected: IfMatch | None = None
 ) -> Assignment:
     """The office refuses a unit's request: the unit keeps its part and its due date."""
-    facts, assignment, _ = await _locate(change, proposal_id, assignment_id, A.REFUSE_REASSIGNMENT)
+    facts, assignment, _ = await _locate(change, proposal_id, assignment_id, A.REFUSE_REASSIGNMENT, expected)
     _step(change, assignment, A.REFUSE_REASSIGNMENT)
     await _emit(
         change,
@@ -259,9 +264,11 @@ async def accept(
     return assignment
 
 
-async def send_views(change: Change, proposal_id: UUID, assignment_id: UUID, views: str) -> Assignment:
+async def send_views(
+    change: Change, proposal_id: UUID, assignment_id: UUID, views: str, expected: IfMatch | None = None
+) -> Assignment:
     """Rule 11: a co-handler sends its views to the lead unit (it never replies to the proposer)."""
-    facts, assignment, rows = await _locate(change, proposal_id, assignment_id, A.SEND_VIEWS)
+    facts, assignment, rows = await _locate(change, proposal_id, assignment_id, A.SEND_VIEWS, expected)
     assignment.views = domain.required(views, "views")
     assignment.views_sent_at = change.now
     _step(change, assignment, A.SEND_VIEWS)
@@ -281,9 +288,11 @@ async def send_views(change: Change, proposal_id: UUID, assignment_id: UUID, vie
     return assignment
 
 
-async def countersign(change: Change, proposal_id: UUID, assignment_id: UUID) -> Assignment:
+async def countersign(
+    change: Change, proposal_id: UUID, assignment_id: UUID, expected: IfMatch | None = None
+) -> Assignment:
     """Rule 14: a co-handler countersigns (会签), after sending its views; the lead replies after all have."""
-    facts, assignment, _ = await _locate(change, proposal_id, assignment_id, A.COUNTERSIGN)
+    facts, assignment, _ = await _locate(change, proposal_id, assignment_id, A.COUNTERSIGN, expected)
     assignment.countersigned_at = change.now
     _step(change, assignment, A.COUNTERSIGN)
     await _emit(
@@ -301,10 +310,14 @@ async def countersign(change: Change, proposal_id: UUID, assignment_id: UUID) ->
 
 
 async def record_communication(
-    change: Change, proposal_id: UUID, assignment_id: UUID, body: CommunicationRequest
+    change: Change,
+    proposal_id: UUID,
+    assignment_id: UUID,
+    body: CommunicationRequest,
+    expected: IfMatch | None = None,
 ) -> Communication:
     """Rule 13: the unit records a contact with the proposer (on a day not after today)."""
-    facts, assignment, _ = await _locate(change, proposal_id, assignment_id, A.COMMUNICATE)
+    facts, assignment, _ = await _locate(change, proposal_id, assignment_id, A.COMMUNICATE, expected)
     domain.check_communication_date(body.communicated_on, change.now)
     row = Communication(
         id=new_id(),

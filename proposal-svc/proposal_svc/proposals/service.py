@@ -220,13 +220,12 @@ async def _transition(
     return proposal
 
 
-async def lock_readable(change: Change, proposal_id: UUID, expected: IfMatch | None = None) -> Facts:
-    """The proposal locked for update if the caller may read it (else 404), at the expected version
-    (else 412): the handling context's first step on a proposal, before its own rows."""
+async def lock_readable(change: Change, proposal_id: UUID) -> Facts:
+    """The proposal locked for update if the caller may read it (else 404): the handling context's
+    first step on a proposal, before its own rows (every handling step queues on this lock)."""
     proposal = await repository.get_readable(change.session, change.person, proposal_id)
     if proposal is None:
         raise ProposalNotFound()
-    check_version(proposal.version, expected, error=ProposalVersionMismatch)
     return _facts(proposal)
 
 
