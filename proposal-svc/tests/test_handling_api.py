@@ -407,6 +407,15 @@ async def test_rule_11_a_co_handler_sends_views_to_the_lead_and_cannot_reply_to_
     assert views.status_code == 200 and views.json()["status"] == "views_sent"
     [event] = await _events(db, "cppcc.proposal.cohandler_views_sent.v1", pid)
     assert event["lead_unit_id"] == str(U1)
+    # The lead unit reads the views; the proposer sees the assignments without them.
+    lead_view = (await client.get(f"/api/v1/proposals/{pid}/assignments", headers=who("unit1"))).json()
+    assert {a["unit_id"]: a["views"] for a in lead_view["assignments"]} == {
+        str(U1): None,
+        str(U2): "建议财政配套",
+    }
+    proposer_view = (await client.get(f"/api/v1/proposals/{pid}/assignments", headers=who("member"))).json()
+    assert [a["views"] for a in proposer_view["assignments"]] == [None, None]
+    assert [a["status"] for a in proposer_view["assignments"]] == ["assigned", "views_sent"]
     assert (await client.post(_step(pid, co, "replies"), json=REPLY, headers=who("unit2"))).status_code == 403
     # The lead unit cannot send views for it.
     assert (

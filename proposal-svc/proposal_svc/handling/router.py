@@ -53,6 +53,7 @@ from proposal_svc.handling.schemas import (
 )
 from proposal_svc.proposals.domain import Status
 from proposal_svc.proposals.errors import ProposalInvalidTransition, ProposalNotFound, ProposalVersionMismatch
+from proposal_svc.proposals.models import Proposal
 
 router = APIRouter(prefix="/api/v1/proposals", tags=["handling"])
 
@@ -82,6 +83,17 @@ def _assignment(row: Assignment, response: Response) -> AssignmentRead:
     return AssignmentRead.model_validate(row)
 
 
+def _handling(proposal: Proposal, rows: list[Assignment], internal: bool) -> Handling:
+    """The assignments; without the co-handlers' views and the reassignment reasons unless `internal`."""
+    hidden = {} if internal else {"views": None, "reassignment_reason": None}
+    return Handling(
+        proposal_id=proposal.id,
+        proposal_status=Status(proposal.status),
+        proposal_version=proposal.version,
+        assignments=[AssignmentRead.model_validate(r).model_copy(update=hidden) for r in rows],
+    )
+
+
 def _reply(row: Reply, corrections: list[ReplyClassCorrection]) -> ReplyRead:
     read = ReplyRead.model_validate(row)
     return read.model_copy(
@@ -106,14 +118,9 @@ async def assign(
     expected: OptionalExpectedVersion,
 ) -> Handling:
     proposal = await service.assign(change, proposal_id, body, expected)
-    _, rows = await service.handling_of(change.session, change.person, proposal_id)
+    _, rows, internal = await service.handling_of(change.session, change.person, proposal_id)
     response.headers["ETag"] = etag(proposal.version)
-    return Handling(
-        proposal_id=proposal.id,
-        proposal_status=Status(proposal.status),
-        proposal_version=proposal.version,
-        assignments=[AssignmentRead.model_validate(r) for r in rows],
-    )
+    return _handling(proposal, rows, internal)
 
 
 @router.get(
@@ -123,13 +130,7 @@ async def assign(
     summary="The proposal's assignments (a unit sees its own)",
 )
 async def list_assignments(proposal_id: UUID, principal: Reader, session: SessionDep) -> Handling:
-    proposal, rows = await service.handling_of(session, principal, proposal_id)
-    return Handling(
-        proposal_id=proposal.id,
-        proposal_status=Status(proposal.status),
-        proposal_version=proposal.version,
-        assignments=[AssignmentRead.model_validate(r) for r in rows],
-    )
+    return _handling(*await service.handling_of(session, principal, proposal_id))
 
 
 @router.post(

@@ -475,12 +475,20 @@ async def _visible(session: AsyncSession, principal: Principal, proposal_id: UUI
 
 async def handling_of(
     session: AsyncSession, principal: Principal, proposal_id: UUID
-) -> tuple[Proposal, list[Assignment]]:
-    """A proposal's assignments as the caller may see them: a unit its own, anyone else every one."""
+) -> tuple[Proposal, list[Assignment], bool]:
+    """A proposal's assignments as the caller may see them, and whether it sees the handling's
+    internals (co-handlers' views, reassignment reasons): the office every one, with internals; a
+    unit its own, and as the lead unit its co-handlers' too (rule 11: their views are for it);
+    anyone else who may read the proposal (its proposers, leaders) every one, without internals."""
     proposal = await _visible(session, principal, proposal_id)
     rows = await repository.assignments_of(session, proposal_id)
     unit = proposals.acts_for_unit(principal)
-    return proposal, [a for a in rows if unit is None or a.unit_id == unit]
+    if unit is None:
+        return proposal, rows, proposals.acts_as_office(principal)
+    open_rows = repository.open_assignments(rows)
+    leads = any(a.unit_id == unit and a.role == Role.LEAD for a in open_rows)
+    shown = [a for a in rows if a.unit_id == unit or (leads and a in open_rows and a.role == Role.COHANDLER)]
+    return proposal, shown, True
 
 
 async def communications(
