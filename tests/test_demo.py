@@ -3,6 +3,7 @@ holding its role, and a partner client whose credentials the seed wrote to the d
 
 import base64
 import json
+import re
 from typing import Any
 
 import httpx
@@ -12,6 +13,7 @@ from e2e_support import gateway_client
 from cppcc_devstack.demo import (
     DEMO_ACCOUNTS,
     DEMO_PARTNER_UNIT,
+    DEMO_PROPOSALS,
     auth_headers,
     partner_credentials,
     partner_token,
@@ -68,3 +70,45 @@ def _items(response: httpx.Response) -> list[dict[str, Any]]:
     response.raise_for_status()
     body = response.json()
     return list(body["items"] if isinstance(body, dict) else body)
+
+
+def _all(gw: httpx.Client, role: str, path: str = "/api/v1/proposals") -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = []
+    params: dict[str, str] = {"limit": "100"}
+    while True:
+        page = gw.get(path, params=params, headers=auth_headers(gw, role))
+        page.raise_for_status()
+        items += page.json()["items"]
+        if not page.json().get("next_cursor"):
+            return items
+        params["cursor"] = page.json()["next_cursor"]
+
+
+def test_the_demo_shows_proposals_in_every_state_of_review_made_by_the_roles_that_make_them(
+    gw: httpx.Client,
+) -> None:
+    """A joint key proposal filed with its number and supervised by the demo leader, a filed one, a
+    not-filed one, one merged into the key proposal, a withdrawn one, and the proposers' drafts
+    (one returned for revision with the office's note)."""
+    by_title = {p["title"]: p for p in _all(gw, "staff_proposals")}
+    titles = {proposal.title: proposal.key for proposal in DEMO_PROPOSALS}
+    office = {titles[t]: p for t, p in by_title.items() if t in titles}
+    assert {key: p["status"] for key, p in office.items()} == {
+        "lift": "filed",
+        "after_school": "filed",
+        "personal": "not_filed",
+        "lift_subsidy": "merged",
+        "night_market": "withdrawn",
+    }
+    lift = office["lift"]
+    member_2 = gw.get("/api/v1/me", headers=auth_headers(gw, "member_2")).json()["id"]
+    assert lift["is_key"] and re.fullmatch(r"第\d{4}号", lift["number"])
+    assert [(p["person_id"], p["status"]) for p in lift["proposers"]][1:] == [(member_2, "confirmed")]
+    assert office["lift_subsidy"]["merged_into_id"] == lift["id"]
+    assert lift["id"] in {p["id"] for p in _all(gw, "leader", "/api/v1/proposals/supervised")}
+    drafts = {p["title"]: p for p in _all(gw, "member_2") if p["status"] == "draft"}
+    parking = next(p for p in DEMO_PROPOSALS if p.key == "parking")
+    returned = drafts[parking.title]
+    steps = gw.get(f"/api/v1/proposals/{returned['id']}/timeline", headers=auth_headers(gw, "member_2"))
+    assert [s["action"] for s in steps.json()["items"]] == ["create", "submit", "return"]
+    assert steps.json()["items"][-1]["note"]

@@ -5,6 +5,7 @@ from fastapi import FastAPI
 from cppcc_common.app import create_service_app
 from cppcc_common.auth import KeySource
 from cppcc_common.clock import Clock
+from cppcc_common.workdays_router import working_calendar_router
 from proposal_svc.attachments.router import router as attachments_router
 from proposal_svc.handling.consumers import CONSUMERS as HANDLING_CONSUMERS
 from proposal_svc.handling.router import router as handling_router
@@ -22,7 +23,12 @@ def create_app(
         settings,
         title="proposal-svc",
         description="提案与社情民意信息 / proposals and public-opinion reports",
-        routers=[proposals_router, attachments_router, handling_router],
+        routers=[
+            working_calendar_router("/api/v1/proposals"),
+            proposals_router,
+            attachments_router,
+            handling_router,
+        ],
         key_source=key_source,
         clock=clock,
         streams=["PROPOSAL", "MEMBER"],
@@ -33,5 +39,6 @@ def create_app(
             "handling": "提案办理：交办、调整、接收、沟通、会办、会签、答复 / handling: assignment, reassignment, "
             "acceptance, communication, co-handling, countersign, reply",
             "attachments": "提案附件：上传、列出、下载、删除 / proposal attachments: upload, list, download, remove",
+            "working-calendar": "工作日安排：节假日与调休（管理员）/ working days: holidays and make-up workdays (admin)",
         },
     )

@@ -5,6 +5,7 @@ from sqlalchemy.orm import DeclarativeBase
 from cppcc_common.db import make_metadata
 from cppcc_common.idempotency import add_idempotency_table
 from cppcc_common.messaging_schema import add_messaging_tables
+from cppcc_common.workdays_store import add_working_calendar_table
 
 
 class Base(DeclarativeBase):
@@ -14,6 +15,7 @@ class Base(DeclarativeBase):
 metadata = Base.metadata
 add_messaging_tables(metadata)
 add_idempotency_table(metadata)
+add_working_calendar_table(metadata)
 
 from proposal_svc.attachments import models as _attachment_models  # noqa: E402,F401
 from proposal_svc.handling import models as _handling_models  # noqa: E402,F401

@@ -569,6 +569,8 @@ def test_filing_gives_the_number_and_names_the_confirmed_cosigners() -> None:
         "is_joint": True,
         "filed_at": NOW,
         "version": 4,
+        "number": "第0007号",
+        "filing_series": "year:2026",
     }
     alone = domain.file(proposal, series="year:2026", number=8, cosigner_ids=[], now=NOW)
     assert alone.events[0].model_dump()["is_joint"] is False

@@ -243,6 +243,10 @@ async def test_the_filed_event_names_only_confirmed_cosigners_in_signing_order_a
     finally:
         await nc.close()
     assert event.data["cosigner_ids"] == [str(first), str(second)] and event.data["is_joint"] is True
+    assert (event.data["number"], event.data["filing_series"]) == (
+        r.json()["number"],
+        r.json()["filing_series"],
+    )
     assert event.data["first_proposer_id"] == str(MEMBER) and event.data["version"] == r.json()["version"]
     assert trace_id_of(event.traceparent) == trace_id and event.actorid == STAFF
 
@@ -464,6 +468,7 @@ async def test_rule_19_key_designation_records_the_meeting_and_the_supervisors(
     assert got["key_supervisor_ids"] == designation["supervisor_ids"] and got["status"] == "filed"
     [event] = await _events(db, "cppcc.proposal.key_designated.v1", filed["id"])
     assert event["data"]["supervisor_ids"] == designation["supervisor_ids"]
+    assert event["data"]["meeting"] == designation["meeting"]
     assert datetime.fromisoformat(event["data"]["designated_at"]).date() == date(2026, 3, 2)
     again = await client.post(url, json=designation, headers=people["staff"])
     assert again.status_code == 409 and again.json()["code"] == "proposal.already_key"

@@ -1,10 +1,11 @@
 """Directory policy values (DOMAIN.md §2 "session proposal" window), defaults shown; each
 organization keeps its own (`directory_policies`, edited by an admin)."""
 
-import calendar
 from datetime import date
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from cppcc_common.workdays import add_months
 
 
 class DirectoryPolicy(BaseModel):
@@ -25,6 +26,4 @@ def session_window_opens_on(opens_on: date, policy: DirectoryPolicy) -> date:
     On the same day of the month, or on the month's last day when it is shorter: 3 months before
     31 January is 31 October, before 31 May is 28 (29) February.
     """
-    index = opens_on.year * 12 + opens_on.month - 1 - policy.session_window_months_before
-    year, month = divmod(index, 12)
-    return date(year, month + 1, min(opens_on.day, calendar.monthrange(year, month + 1)[1]))
+    return add_months(opens_on, -policy.session_window_months_before)

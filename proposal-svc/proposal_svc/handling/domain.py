@@ -6,7 +6,6 @@ The proposal's own status moves (filed → assigned → handling → replied) go
 context's one transition function (`proposals.service.handle`).
 """
 
-import calendar
 from collections import Counter
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
@@ -14,9 +13,9 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 from uuid import UUID
 
-from cppcc_common.clock import SHANGHAI
 from cppcc_common.contracts.proposal import HandlingRole
 from cppcc_common.transitions import TransitionTable
+from cppcc_common.workdays import add_months, local_date
 from proposal_svc.handling.errors import (
     AssignmentInvalid,
     AssignmentInvalidTransition,
@@ -91,27 +90,16 @@ def may_act(action: AssignmentAction, role: HandlingRole, *, office: bool, own_u
     return own_unit and action in UNIT_ACTIONS[role]
 
 
-def add_months(day: date, months: int) -> date:
-    """Calendar months later; a day the month lacks clamps to its end (30 Nov + 3 months = 28 Feb)."""
-    total = day.month - 1 + months
-    year, month = day.year + total // 12, total % 12 + 1
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
-
-
-def local_day(at: datetime) -> date:
-    return at.astimezone(SHANGHAI).date()
-
-
 def reply_due_on(assigned_at: datetime, *, session_proposal: bool, policy: ProposalPolicy) -> date:
     """The reply is due `reply_due_months` after the assignment (`session_reply_due_months` for a
     session proposal), counted on the Asia/Shanghai calendar."""
     months = policy.session_reply_due_months if session_proposal else policy.reply_due_months
-    return add_months(local_day(assigned_at), months)
+    return add_months(local_date(assigned_at), months)
 
 
 def views_due_on(assigned_at: datetime, policy: ProposalPolicy) -> date:
     """Rule 11: a co-handler sends its views within `cohandler_view_months` of the assignment."""
-    return add_months(local_day(assigned_at), policy.cohandler_view_months)
+    return add_months(local_date(assigned_at), policy.cohandler_view_months)
 
 
 def plan(
@@ -164,7 +152,7 @@ FACE_TO_FACE = frozenset({CommunicationKind.VISIT, CommunicationKind.MEETING})
 
 def check_communication_date(on: date, now: datetime) -> None:
     """A contact is recorded after it took place: not after today in Asia/Shanghai."""
-    if on > local_day(now):
+    if on > local_date(now):
         raise CommunicationInTheFuture()
 
 

@@ -614,6 +614,8 @@ def file(
         is_joint=bool(cosigner_ids),
         filed_at=now,
         version=proposal.version + 1,
+        number=number_label(number),
+        filing_series=series,
     )
     changes = {"filing_series": series, "filing_number": number, "filed_at": now}
     return Decision(status, changes, events=(filed,), note=number_label(number))
@@ -733,6 +735,7 @@ def designate_key(
         designated_at=datetime.combine(meeting_on, time(0), SHANGHAI),  # the contract: the meeting's date
         supervisor_ids=supervisors,
         version=proposal.version + 1,
+        meeting=meeting,
     )
     changes = {
         "is_key": True,

@@ -11,10 +11,20 @@ from typing import Any
 
 import httpx
 
+from cppcc_common.clock import SHANGHAI, SystemClock
 from cppcc_devstack.stack import SERVICES, Stack, StartupFailed
 from member_svc.demo_data.accounts import ACCOUNTS, DEMO_PASSWORD
 
-__all__ = ["DEMO_ACCOUNTS", "DEMO_LOGINS", "DEMO_PASSWORD", "auth_headers", "login", "login_as", "seed"]
+__all__ = [
+    "DEMO_ACCOUNTS",
+    "DEMO_LOGINS",
+    "DEMO_PASSWORD",
+    "DEMO_PROPOSALS",
+    "auth_headers",
+    "login",
+    "login_as",
+    "seed",
+]
 
 # The phone of each demo account by role key: member, member_2, staff_proposals,
 # staff_consultation, staff_members, leader, unit_user, admin (password DEMO_PASSWORD). The
@@ -28,20 +38,81 @@ DEMO_PARTNER_NAME = "演示对接系统 / demo partner system"
 DEMO_PARTNER_UNIT = next(a.unit for a in ACCOUNTS if a.unit)
 PARTNER_FILE = "demo-partner.json"
 
-DEMO_PROPOSALS = [
-    (
+
+@dataclass(frozen=True)
+class DemoProposal:
+    """A demo proposal and the steps that bring it to its state, each taken by the role that takes
+    it in real life, through the gateway (see `_STEPS`)."""
+
+    key: str
+    author: str  # the demo account of the first proposer
+    title: str
+    situation: str
+    suggestions: tuple[str, ...]
+    cosigners: tuple[str, ...] = ()  # demo accounts invited to co-sign
+    steps: tuple[str, ...] = ()
+
+
+# Every state of review so far: a draft, a joint key proposal, a filed one, one returned for
+# revision, one not filed, one merged into the key proposal, one withdrawn.
+DEMO_PROPOSALS = (
+    DemoProposal(
+        "lift",
+        "member",
         "关于加快老旧小区加装电梯的建议",
         "我市建成于2000年前的老旧小区中，多层住宅普遍没有电梯，老年居民上下楼困难。",
-        ["简化加装电梯审批流程，推行“一窗受理”", "设立专项补贴，对低收入家庭给予倾斜"],
-        True,
+        ("简化加装电梯审批流程，推行“一窗受理”", "设立专项补贴，对低收入家庭给予倾斜"),
+        cosigners=("member_2",),
+        steps=("submit", "confirm", "file", "key"),
     ),
-    (
+    DemoProposal(
+        "elderly",
+        "member",
         "关于完善社区养老服务设施的建议",
         "社区养老服务设施分布不均，部分街道日间照料中心使用率低。",
-        ["按人口密度优化布点", "引入专业机构运营"],
-        False,
+        ("按人口密度优化布点", "引入专业机构运营"),
     ),
-]
+    DemoProposal(
+        "after_school",
+        "member",
+        "关于规范中小学课后服务的建议",
+        "课后服务内容单一、收费标准不一，家长反映较多。",
+        ("制定课后服务内容清单", "统一收费标准并公开"),
+        steps=("submit", "file"),
+    ),
+    DemoProposal(
+        "parking",
+        "member_2",
+        "关于缓解背街小巷停车难的建议",
+        "老城区背街小巷车位不足，占道停车影响通行和消防安全。",
+        ("利用边角地块建设停车设施",),
+        steps=("submit", "return"),
+    ),
+    DemoProposal(
+        "personal",
+        "member_2",
+        "关于解决本人亲属工作调动问题的建议",
+        "本人亲属在外地工作，希望调回本市。",
+        ("协调有关部门办理调动",),
+        steps=("submit", "not_file"),
+    ),
+    DemoProposal(
+        "lift_subsidy",
+        "member_2",
+        "关于提高既有住宅加装电梯补贴标准的建议",
+        "加装电梯费用较高，现行补贴标准偏低，居民筹资困难。",
+        ("提高市级补贴标准", "允许提取住房公积金用于加装电梯"),
+        steps=("submit", "merge"),
+    ),
+    DemoProposal(
+        "night_market",
+        "member",
+        "关于规范夜间经济街区管理的建议",
+        "部分夜市噪声和油烟扰民，管理主体不清。",
+        ("明确夜市管理主体", "设定经营时段"),
+        steps=("submit", "withdraw"),
+    ),
+)
 
 
 @dataclass(frozen=True)
@@ -73,35 +144,80 @@ def seed(stack: Stack) -> None:
 
 
 def _proposals(client: httpx.Client) -> None:
-    headers = auth_headers(client, "member")
-    mine = client.get("/api/v1/proposals", params={"mine": "true"}, headers=headers)
+    mine = client.get("/api/v1/proposals", params={"mine": "true"}, headers=auth_headers(client, "member"))
     mine.raise_for_status()
     if mine.json()["items"]:
         return  # loaded before: data survives restarts
-    for title, situation, suggestions, submit in DEMO_PROPOSALS:
-        created = client.post(
-            "/api/v1/proposals",
-            headers=headers,
-            json={"title": title, "situation": situation, "suggestions": suggestions},
-        )
-        created.raise_for_status()
-        if submit:
-            _submit_when_known(client, f"/api/v1/proposals/{created.json()['id']}/submit", headers)
+    ids = {key: _person_id(client, key) for key in ("member_2", "leader")}
+    made: dict[str, str] = {}
+    for proposal in DEMO_PROPOSALS:
+        body = {
+            "title": proposal.title,
+            "situation": proposal.situation,
+            "suggestions": list(proposal.suggestions),
+            "cosigner_ids": [ids[key] for key in proposal.cosigners],
+        }
+        created = _when_known(client, "POST", "/api/v1/proposals", proposal.author, body)
+        made[proposal.key] = created["id"]
+        for step in proposal.steps:
+            role, action, step_body = _STEPS[step](ids, made)
+            author = proposal.author if role == "author" else role
+            _when_known(client, "POST", f"/api/v1/proposals/{made[proposal.key]}/{action}", author, step_body)
 
 
-def _submit_when_known(
-    client: httpx.Client, path: str, headers: dict[str, str], timeout: float = 60.0
-) -> None:
-    """Submits once proposal-svc has learned (by event) that the demo member is a current member."""
+def _today() -> str:
+    """Today in Asia/Shanghai: the key proposal's approving meeting took place today."""
+    return SystemClock().now().astimezone(SHANGHAI).date().isoformat()
+
+
+# step -> (who takes it: a demo account, or "author"; the route after /proposals/{id}/; its body)
+_STEPS: dict[str, Any] = {
+    "submit": lambda ids, made: ("author", "submit", None),
+    "confirm": lambda ids, made: ("member_2", "cosign", {"answer": "confirm"}),
+    "file": lambda ids, made: ("staff_proposals", "file", None),
+    "key": lambda ids, made: (
+        "staff_proposals",
+        "key",
+        {"meeting": "市政协主席会议", "meeting_on": _today(), "supervisor_ids": [ids["leader"]]},
+    ),
+    "return": lambda ids, made: (
+        "staff_proposals",
+        "return",
+        {"note": "请补充具体路段和停车缺口数据后再提交。"},
+    ),
+    "not_file": lambda ids, made: (
+        "staff_proposals",
+        "not-file",
+        {"reason": "属于个人或亲属的事项", "disposition": "forward_as_letter"},
+    ),
+    "merge": lambda ids, made: ("staff_proposals", "merge", {"into_id": made["lift"]}),
+    "withdraw": lambda ids, made: ("author", "withdraw", {"reason": "已与有关部门沟通解决。"}),
+}
+
+
+def _person_id(client: httpx.Client, key: str) -> str:
+    me = client.get("/api/v1/me", headers=auth_headers(client, key))
+    me.raise_for_status()
+    return str(me.json()["id"])
+
+
+# What proposal-svc answers until it has learned (by event) who the organization's current
+# members are: the demo waits for it rather than failing on a fresh stack.
+_NOT_YET = {"proposal.not_a_current_member", "proposal.cosigners_invalid"}
+
+
+def _when_known(
+    client: httpx.Client, method: str, path: str, role: str, body: Any, timeout: float = 60.0
+) -> dict[str, Any]:
+    """Sends the request as `role`, again while proposal-svc does not yet know the members."""
     deadline = time.monotonic() + timeout
+    headers = auth_headers(client, role)
     while True:
-        response = client.post(path, headers=headers)
-        not_yet = (
-            response.status_code == 403 and response.json().get("code") == "proposal.not_a_current_member"
-        )
+        response = client.request(method, path, headers=headers, json=body)
+        not_yet = response.status_code in (403, 422) and response.json().get("code") in _NOT_YET
         if not not_yet or time.monotonic() > deadline:
             response.raise_for_status()
-            return
+            return dict(response.json())
         time.sleep(0.2)
 
 

@@ -41,6 +41,10 @@ class ProposalFiledV1(EventData):
     is_joint: bool
     filed_at: AwareDatetime
     version: int
+    # Added within v1 (consumers ignore what they do not know): the human number, e.g. 第0123号,
+    # and the series it counts in (session:<id> or year:<yyyy>).
+    number: str | None = None
+    filing_series: str | None = None
 
 
 @register("cppcc.proposal.key_designated.v1")
@@ -54,6 +58,7 @@ class ProposalKeyDesignatedV1(EventData):
     designated_at: AwareDatetime  # the date of the approving meeting
     supervisor_ids: list[UUID]
     version: int
+    meeting: str | None = None  # added within v1: the approving meeting's name (e.g. 主席会议)
 
 
 class AdoptionLevel(StrEnum):
