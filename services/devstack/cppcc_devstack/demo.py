@@ -144,11 +144,13 @@ def seed(stack: Stack) -> None:
 
 
 def _proposals(client: httpx.Client) -> None:
-    mine = client.get("/api/v1/proposals", params={"mine": "true"}, headers=auth_headers(client, "member"))
+    # One sign-in per demo account: the gateway limits logins per address, and tests share it.
+    headers = {key: auth_headers(client, key) for key in ("member", "member_2", "staff_proposals", "leader")}
+    mine = client.get("/api/v1/proposals", params={"mine": "true"}, headers=headers["member"])
     mine.raise_for_status()
     if mine.json()["items"]:
         return  # loaded before: data survives restarts
-    ids = {key: _person_id(client, key) for key in ("member_2", "leader")}
+    ids = {key: _person_id(client, headers[key]) for key in ("member_2", "leader")}
     made: dict[str, str] = {}
     for proposal in DEMO_PROPOSALS:
         body = {
@@ -157,12 +159,12 @@ def _proposals(client: httpx.Client) -> None:
             "suggestions": list(proposal.suggestions),
             "cosigner_ids": [ids[key] for key in proposal.cosigners],
         }
-        created = _when_known(client, "POST", "/api/v1/proposals", proposal.author, body)
+        created = _when_known(client, "POST", "/api/v1/proposals", headers[proposal.author], body)
         made[proposal.key] = created["id"]
         for step in proposal.steps:
             role, action, step_body = _STEPS[step](ids, made)
-            author = proposal.author if role == "author" else role
-            _when_known(client, "POST", f"/api/v1/proposals/{made[proposal.key]}/{action}", author, step_body)
+            who = headers[proposal.author if role == "author" else role]
+            _when_known(client, "POST", f"/api/v1/proposals/{made[proposal.key]}/{action}", who, step_body)
 
 
 def _today() -> str:
@@ -195,8 +197,8 @@ _STEPS: dict[str, Any] = {
 }
 
 
-def _person_id(client: httpx.Client, key: str) -> str:
-    me = client.get("/api/v1/me", headers=auth_headers(client, key))
+def _person_id(client: httpx.Client, headers: dict[str, str]) -> str:
+    me = client.get("/api/v1/me", headers=headers)
     me.raise_for_status()
     return str(me.json()["id"])
 
@@ -207,11 +209,10 @@ _NOT_YET = {"proposal.not_a_current_member", "proposal.cosigners_invalid"}
 
 
 def _when_known(
-    client: httpx.Client, method: str, path: str, role: str, body: Any, timeout: float = 60.0
+    client: httpx.Client, method: str, path: str, headers: dict[str, str], body: Any, timeout: float = 60.0
 ) -> dict[str, Any]:
-    """Sends the request as `role`, again while proposal-svc does not yet know the members."""
+    """Sends the request, again while proposal-svc does not yet know the members."""
     deadline = time.monotonic() + timeout
-    headers = auth_headers(client, role)
     while True:
         response = client.request(method, path, headers=headers, json=body)
         not_yet = response.status_code in (403, 422) and response.json().get("code") in _NOT_YET
