@@ -7,6 +7,8 @@ from cppcc_common.auth import KeySource
 from cppcc_common.clock import Clock
 from cppcc_common.workdays_router import working_calendar_router
 from proposal_svc.attachments.router import router as attachments_router
+from proposal_svc.handling.consumers import CONSUMERS as HANDLING_CONSUMERS
+from proposal_svc.handling.router import router as handling_router
 from proposal_svc.policies.router import router as policies_router
 from proposal_svc.proposals.consumers import CONSUMERS
 from proposal_svc.proposals.router import router as proposals_router
@@ -28,15 +30,18 @@ def create_app(
             policies_router,
             proposals_router,
             attachments_router,
+            handling_router,
         ],
         key_source=key_source,
         clock=clock,
         streams=["PROPOSAL", "MEMBER"],
-        consumers=CONSUMERS,
+        consumers=[*CONSUMERS, *HANDLING_CONSUMERS],
         scanners=[cosign_deadlines],
         tags={
             "proposals": "提案：起草、修改、提交、查阅 / proposals: draft, edit, submit, read",
             "proposal-policy": "提案规则：查看（工作人员）、设置（管理员）/ proposal policy: read (staff), set (admin)",
+            "handling": "提案办理：交办、调整、接收、沟通、会办、会签、答复 / handling: assignment, reassignment, "
+            "acceptance, communication, co-handling, countersign, reply",
             "attachments": "提案附件：上传、列出、下载、删除 / proposal attachments: upload, list, download, remove",
             "working-calendar": "工作日安排：节假日与调休（管理员）/ working days: holidays and make-up workdays (admin)",
         },

@@ -126,7 +126,7 @@ async def test_an_attachment_is_downloadable_exactly_by_who_can_read_its_proposa
         "staff_without_scope": (404, 404),
         "leader": (404, 200),
         "another_org": (404, 404),
-        "unit_user": (403, 403),  # no role reads proposals yet (their unit's assignments: later)
+        "unit_user": (404, 404),  # a unit reads only the proposals assigned to it (rule 28)
     }
     for stage in (0, 1):
         if stage == 1:
@@ -137,8 +137,7 @@ async def test_an_attachment_is_downloadable_exactly_by_who_can_read_its_proposa
             listed = await client.get(f"{url}/attachments", headers=headers)
             downloaded = await client.get(one, headers=headers)
             assert (listed.status_code, downloaded.status_code) == (answers[stage],) * 2, (who, stage)
-            if who != "unit_user":
-                assert proposal_read == answers[stage], (who, stage)
+            assert proposal_read == answers[stage], (who, stage)
             if answers[stage] == 200:
                 assert downloaded.content == GENUINE[PDF]
                 assert [a["id"] for a in listed.json()] == [added.json()["id"]]

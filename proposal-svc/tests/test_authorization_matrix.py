@@ -39,8 +39,8 @@ PDF = b"%PDF-1.7\n1 0 obj\n<<>>\nendobj\n%%EOF\n"
 NUMBERS = list(range(1, 10_000))  # a filing number per filed proposal made here (gap-free unique)
 THROUGH = "through"  # neither 401, 403 nor 404: the route's own rule answered
 
-# Every kind of caller of issue 9's matrix. The unit's users and partner client are "of the
-# assigned unit" once assignment exists; until then both units are alike.
+# Every kind of caller of issue 9's matrix. The unit's users and partner client are of UNIT, the
+# assigned unit of the handling routes' proposals; the others of OTHER_UNIT.
 CALLERS: dict[str, dict[str, Any] | None] = {
     "first_proposer": {"sub": FIRST, "org": ORG, "roles": ["member"]},
     "confirmed_cosigner": {"sub": CONFIRMED, "org": ORG, "roles": ["member"]},
@@ -68,16 +68,22 @@ def answers(default: str | int, **callers: str | int) -> dict[str, str | int]:
 
 
 # Who reads a submitted proposal: its proposers (an invited co-signer too), the office and the
-# organization's leaders; a staff member without the proposals scope sees nothing of it.
+# organization's leaders; a staff member without the proposals scope sees nothing of it, nor does
+# a unit it is not assigned to (rule 28).
 READERS = answers(
     THROUGH,
     other_member=404,
     staff_without_scope=404,
     other_org_staff=404,
     other_org_member=404,
-    **dict.fromkeys(UNITS, 403),
+    **dict.fromkeys(UNITS, 404),
     admin=403,
 )
+# Who reads a proposal assigned to UNIT: the readers above and UNIT's user and partner client.
+ASSIGNED_READERS = {**READERS, "unit_user": THROUGH, "partner": THROUGH}
+# A unit's step on its own assignment: UNIT's user and partner; another unit does not see it.
+UNIT_STEP = answers(403, unit_user=THROUGH, partner=THROUGH, other_unit_user=404, other_partner=404)
+COMMUNICATION = {"kind": "visit", "communicated_on": "2026-01-05", "summary": "走访提案人"}
 # The first proposer's own steps on a draft: members who do not see it get 404, other roles 403.
 OWN_DRAFT = answers(
     403,
@@ -99,11 +105,13 @@ class Case:
     body: Any = None
     headers: dict[str, str] = field(default_factory=dict)
     attachment: bool = False  # the proposal has an attachment and the path names it
+    assignment: tuple[str, str] | None = None  # UNIT's assignment (role, status), named by the path
+    reply: bool = False  # UNIT's assignment has a reply, named by the path
 
 
 # (method, the route's path) -> its case. {id} is the proposal, {aid} its attachment.
 MATRIX: dict[tuple[str, str], Case] = {
-    ("GET", "/api/v1/proposals"): Case("none", answers(THROUGH, **dict.fromkeys(UNITS, 403), admin=403)),
+    ("GET", "/api/v1/proposals"): Case("none", answers(THROUGH, admin=403)),
     ("POST", "/api/v1/proposals"): Case(
         "none", answers(403, **dict.fromkeys(MEMBERS, THROUGH)), body={"title": "关于加装电梯的建议"}
     ),
@@ -156,6 +164,54 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("PUT", "/api/v1/proposals/policy"): Case(
         "none", answers(403, admin=THROUGH), body=DEFAULT_POLICY.model_dump(mode="json")
     ),
+    # Handling (rules 9–11, 13–15): the office assigns and decides; UNIT does its own steps.
+    ("POST", "/api/v1/proposals/{proposal_id}/assignments"): Case(
+        "filed", OFFICE, body={"lead_unit_id": str(UNIT)}
+    ),
+    ("GET", "/api/v1/proposals/{proposal_id}/assignments"): Case(
+        "assigned", ASSIGNED_READERS, assignment=("lead", "assigned")
+    ),
+    ("POST", "/api/v1/proposals/{proposal_id}/assignments/{assignment_id}/accept"): Case(
+        "assigned", UNIT_STEP, assignment=("lead", "assigned")
+    ),
+    ("POST", "/api/v1/proposals/{proposal_id}/assignments/{assignment_id}/reassignment-request"): Case(
+        "assigned", UNIT_STEP, body={"reason": "不属本单位职责"}, assignment=("lead", "assigned")
+    ),
+    ("POST", "/api/v1/proposals/{proposal_id}/assignments/{assignment_id}/reassign"): Case(
+        "assigned", OFFICE, body={"unit_id": str(OTHER_UNIT)}, assignment=("lead", "reassignment_requested")
+    ),
+    ("POST", "/api/v1/proposals/{proposal_id}/assignments/{assignment_id}/refuse-reassignment"): Case(
+        "assigned", OFFICE, body={}, assignment=("lead", "reassignment_requested")
+    ),
+    ("POST", "/api/v1/proposals/{proposal_id}/assignments/{assignment_id}/views"): Case(
+        "assigned", UNIT_STEP, body={"views": "同意"}, assignment=("cohandler", "assigned")
+    ),
+    ("POST", "/api/v1/proposals/{proposal_id}/assignments/{assignment_id}/countersign"): Case(
+        "assigned", UNIT_STEP, assignment=("cohandler", "views_sent")
+    ),
+    ("POST", "/api/v1/proposals/{proposal_id}/assignments/{assignment_id}/communications"): Case(
+        "handling", UNIT_STEP, body=COMMUNICATION, assignment=("lead", "accepted")
+    ),
+    ("GET", "/api/v1/proposals/{proposal_id}/communications"): Case(
+        "handling", ASSIGNED_READERS, assignment=("lead", "accepted")
+    ),
+    ("POST", "/api/v1/proposals/{proposal_id}/assignments/{assignment_id}/replies"): Case(
+        "handling",
+        UNIT_STEP,
+        body={"letter": "答复函", "signed_by": "李四", "result_class": "A"},
+        assignment=("lead", "accepted"),
+    ),
+    ("GET", "/api/v1/proposals/{proposal_id}/replies"): Case(
+        "replied", ASSIGNED_READERS, assignment=("lead", "replied"), reply=True
+    ),
+    ("PATCH", "/api/v1/proposals/{proposal_id}/replies/{reply_id}/class"): Case(
+        "replied",
+        OFFICE,
+        body={"result_class": "B", "reason": "尚未完成"},
+        headers={"If-Match": '"1"'},
+        assignment=("lead", "replied"),
+        reply=True,
+    ),
     # The national working-day calendar: administrators only.
     ("GET", "/api/v1/proposals/working-calendar/{year}"): Case("none", answers(403, admin=THROUGH)),
     ("PUT", "/api/v1/proposals/working-calendar/{year}"): Case(
@@ -172,6 +228,13 @@ async def db(settings: Settings) -> Any:
     engine = create_engine(settings.database_url, pool_size=2)
     for person in (FIRST, CONFIRMED, INVITED, OTHER_MEMBER):
         await enrol(settings, person_id=person, org_id=ORG)
+    async with engine.begin() as conn:  # the units as member-svc's events leave them
+        await conn.execute(
+            text(
+                "INSERT INTO units (unit_id, org_id, name, kind) VALUES (:u, :o, '甲局', 'bureau'), (:v, :o, '乙局', 'bureau')"
+            ),
+            {"u": UNIT, "v": OTHER_UNIT, "o": ORG},
+        )
     yield engine
     await engine.dispose()
 
@@ -247,6 +310,37 @@ async def _attach(
     return str(uploaded.json()["id"])
 
 
+async def _assignment(db: AsyncEngine, pid: str, role: str, status: str, reply: bool) -> tuple[str, str]:
+    """UNIT's assignment of the proposal in `status` (and its reply), as the earlier steps leave it."""
+    aid, rid, now = uuid.uuid4(), uuid.uuid4(), SystemClock().now()
+    async with db.begin() as conn:
+        await conn.execute(
+            text(
+                "INSERT INTO assignments (id, proposal_id, org_id, unit_id, role, status, assigned_at, reply_due_on,"
+                " updated_at, version) VALUES (:id, :p, :o, :u, :role, :status, :now, :due, :now, 1)"
+            ),
+            {
+                "id": aid,
+                "p": pid,
+                "o": ORG,
+                "u": UNIT,
+                "role": role,
+                "status": status,
+                "now": now,
+                "due": now.date(),
+            },
+        )
+        if reply:
+            await conn.execute(
+                text(
+                    "INSERT INTO replies (id, proposal_id, assignment_id, unit_id, letter, signed_by, result_class,"
+                    " replied_at, version) VALUES (:id, :p, :a, :u, '答复函', '李四', 'A', :now, 1)"
+                ),
+                {"id": rid, "p": pid, "a": aid, "u": UNIT, "now": now},
+            )
+    return str(aid), str(rid)
+
+
 async def _set_status(db: AsyncEngine, pid: str, status: str) -> None:
     async with db.begin() as conn:
         await conn.execute(text("UPDATE proposals SET status = :s WHERE id = :id"), {"s": status, "id": pid})
@@ -274,6 +368,9 @@ async def test_every_caller_gets_its_answer_from_every_route(
             url = url.replace("{proposal_id}", pid)
             if case.attachment:
                 url = url.replace("{attachment_id}", await _attach(client, issuer, db, pid, case.state))
+            if case.assignment:
+                aid, rid = await _assignment(db, pid, *case.assignment, reply=case.reply)
+                url = url.replace("{assignment_id}", aid).replace("{reply_id}", rid)
         headers = {**case.headers, **(issuer.headers(**claims) if claims is not None else {})}
         body = {"into_id": target} if case.body == "merge" else case.body
         if isinstance(body, bytes):

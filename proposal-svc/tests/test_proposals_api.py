@@ -170,7 +170,9 @@ async def test_unit_users_and_staff_cannot_draft(client: httpx.AsyncClient, peop
     for who in ("unit_user", "staff"):
         r = await client.post("/api/v1/proposals", json=GOOD, headers=people[who])
         assert r.status_code == 403 and r.json()["code"] == "auth.forbidden"
-    assert (await client.get("/api/v1/proposals", headers=people["unit_user"])).status_code == 403
+    # A unit user lists only the proposals assigned to its unit (rule 28): none here.
+    listed = await client.get("/api/v1/proposals", headers=people["unit_user"])
+    assert listed.status_code == 200 and listed.json()["items"] == []
 
 
 async def test_clients_cannot_set_server_owned_fields(client: httpx.AsyncClient, people: Any) -> None:

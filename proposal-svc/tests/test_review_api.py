@@ -627,7 +627,7 @@ async def test_the_timeline_is_for_whoever_may_read_the_proposal(
         ("other_member", 404),
         ("foreign_staff", 404),
         ("staff_no_scope", 404),
-        ("unit_user", 403),
+        ("unit_user", 404),  # a unit reads only the proposals assigned to it (rule 28)
     ):
         assert (await client.get(url, headers=people[who])).status_code == answer, who
     steps = (await client.get(url, headers=people["leader"])).json()["items"]

@@ -8,15 +8,39 @@ from cppcc_common.testing.contract import (
 from proposal_svc.main import create_app
 
 # Collections bounded by a policy value, answered whole.
-BOUNDED: set[str] = {"/api/v1/proposals/{proposal_id}/attachments"}  # attachment_max_count
+BOUNDED: set[str] = {
+    "/api/v1/proposals/{proposal_id}/attachments",  # attachment_max_count
+    "/api/v1/proposals/{proposal_id}/replies",  # one per assigned unit
+}
 
 
 def test_every_route_declares_its_permission() -> None:
     assert_routes_declare_permissions(create_app())
 
 
-def test_partner_clients_reach_no_route() -> None:
-    assert routes_naming(create_app(), "partner") == []
+# Rule 28: a unit's partner client reads the proposals assigned to its unit and does the unit's
+# handling steps (issue 9), and nothing else.
+PARTNER_ROUTES = {
+    "['GET'] /api/v1/proposals",
+    "['GET'] /api/v1/proposals/{proposal_id}",
+    "['GET'] /api/v1/proposals/{proposal_id}/timeline",
+    "['GET'] /api/v1/proposals/{proposal_id}/attachments",
+    "['GET'] /api/v1/proposals/{proposal_id}/attachments/{attachment_id}",
+    "['GET'] /api/v1/proposals/{proposal_id}/assignments",
+    "['POST'] /api/v1/proposals/{proposal_id}/assignments/{assignment_id}/accept",
+    "['POST'] /api/v1/proposals/{proposal_id}/assignments/{assignment_id}/reassignment-request",
+    "['POST'] /api/v1/proposals/{proposal_id}/assignments/{assignment_id}/views",
+    "['POST'] /api/v1/proposals/{proposal_id}/assignments/{assignment_id}/countersign",
+    "['POST'] /api/v1/proposals/{proposal_id}/assignments/{assignment_id}/communications",
+    "['GET'] /api/v1/proposals/{proposal_id}/communications",
+    "['POST'] /api/v1/proposals/{proposal_id}/assignments/{assignment_id}/replies",
+    "['GET'] /api/v1/proposals/{proposal_id}/replies",
+}
+
+
+def test_partner_clients_reach_only_their_units_reads_and_steps() -> None:
+    reached = routes_naming(create_app(), "partner")
+    assert set(reached) == PARTNER_ROUTES
 
 
 def test_the_api_document_tells_the_truth() -> None:

@@ -21,6 +21,8 @@ ORGS = (uuid.uuid4(), uuid.uuid4())
 NO_PROPOSALS_ORG = uuid.uuid4()
 PEOPLE = (uuid.uuid4(), uuid.uuid4())
 STRANGER = uuid.uuid4()
+UNITS = (uuid.uuid4(), uuid.uuid4())  # handling units: a proposal is assigned to one, or to none
+UNIT_ROLES = frozenset({"unit_user", "partner"})
 
 
 @dataclass(frozen=True)
@@ -31,14 +33,19 @@ class Stored:
     status: Status
     cosigner_id: uuid.UUID
     invitation: InvitationStatus
+    unit_id: uuid.UUID | None = None  # the unit it is assigned to (rule 28), if any
+    assignment_status: str = "assigned"  # `reassigned`: the part moved away, the unit sees it no more
 
 
 def _stored(n: int, org: uuid.UUID, first: uuid.UUID, status: Status) -> Stored:
     """Co-signed by the other person or the stranger, every status meeting every invitation state
-    across the four (organization, first proposer) groups."""
+    across the four (organization, first proposer) groups; assigned to one unit, the other or none,
+    some of those parts reassigned away."""
     other = PEOPLE[1 - PEOPLE.index(first)] if n % 2 == 0 else STRANGER
     invitation = list(InvitationStatus)[(n + n // len(Status)) % len(InvitationStatus)]
-    return Stored(uuid.uuid4(), org, first, status, other, invitation)
+    unit = (*UNITS, None)[n % 3]
+    assignment = "reassigned" if n % 5 == 0 else ("accepted" if n % 2 else "assigned")
+    return Stored(uuid.uuid4(), org, first, status, other, invitation, unit, assignment)
 
 
 @pytest.fixture(scope="module")
@@ -71,6 +78,21 @@ async def world(settings: Settings) -> list[Stored]:
                 ),
                 {"id": p.id, "first": p.first_proposer_id, "co": p.cosigner_id, "invitation": p.invitation},
             )
+            if p.unit_id is not None:
+                await conn.execute(
+                    text(
+                        "INSERT INTO assignments (id, proposal_id, org_id, unit_id, role, status, assigned_at,"
+                        " updated_at, version) VALUES (:aid, :id, :org, :unit, 'lead', :status, :at, :at, 1)"
+                    ),
+                    {
+                        "aid": uuid.uuid4(),
+                        "id": p.id,
+                        "org": p.org_id,
+                        "unit": p.unit_id,
+                        "status": p.assignment_status,
+                        "at": start,
+                    },
+                )
     await engine.dispose()
     return stored
 
@@ -79,23 +101,27 @@ def is_office(roles: frozenset[str], scopes: frozenset[str]) -> bool:
     return "leader" in roles or ("staff" in roles and "proposals" in scopes)
 
 
-def may_read(p: Stored, sub: uuid.UUID, org: uuid.UUID, office: bool) -> bool:
+def may_read(p: Stored, sub: uuid.UUID, org: uuid.UUID, office: bool, unit: uuid.UUID | None = None) -> bool:
     """Rule 28 as DOMAIN.md words it: same organization; one's own, drafts included; the office
     (staff with the `proposals` scope) and leaders every submitted one; an invited or confirmed
-    co-signer once submitted; a deleted draft nobody."""
+    co-signer once submitted; a unit user or partner client (`unit`) those assigned to their unit
+    (not a part reassigned away); a deleted draft nobody."""
     cosigns = p.cosigner_id == sub and p.invitation in (InvitationStatus.INVITED, InvitationStatus.CONFIRMED)
+    assigned = unit is not None and p.unit_id == unit and p.assignment_status != "reassigned"
     submitted = p.status != Status.DRAFT
     return (
         p.org_id == org
         and p.status != Status.DELETED
-        and (p.first_proposer_id == sub or (submitted and (office or cosigns)))
+        and (p.first_proposer_id == sub or (submitted and (office or cosigns or assigned)))
     )
 
 
-def listed(p: Stored, sub: uuid.UUID, org: uuid.UUID, office: bool, mine: bool) -> bool:
+def listed(
+    p: Stored, sub: uuid.UUID, org: uuid.UUID, office: bool, mine: bool, unit: uuid.UUID | None = None
+) -> bool:
     """The list: one's own (drafts included) when `mine`; else as the office every non-draft, and
-    for anyone else whatever they may read (their own and those they co-sign)."""
-    if not may_read(p, sub, org, office):
+    for anyone else whatever they may read (their own, those they co-sign, their unit's)."""
+    if not may_read(p, sub, org, office, unit):
         return False
     if mine:
         return p.first_proposer_id == sub
@@ -109,7 +135,7 @@ async def _listed_ids(client: httpx.AsyncClient, headers: dict[str, str], mine: 
     return {uuid.UUID(p["id"]) for p in r.json()["items"]}
 
 
-ROLES = st.frozensets(st.sampled_from(["member", "staff", "leader"]), min_size=1)
+ROLES = st.frozensets(st.sampled_from(["member", "staff", "leader", "unit_user", "partner"]), min_size=1)
 SCOPES = st.frozensets(st.sampled_from(["proposals", "consultation"]))
 
 
@@ -119,6 +145,7 @@ SCOPES = st.frozensets(st.sampled_from(["proposals", "consultation"]))
     org=st.sampled_from([*ORGS, NO_PROPOSALS_ORG]),
     roles=ROLES,
     scopes=SCOPES,
+    unit_claim=st.sampled_from([*UNITS, None]),
 )
 async def test_get_list_and_hot_read_share_one_visibility_rule(
     client: httpx.AsyncClient,
@@ -128,11 +155,14 @@ async def test_get_list_and_hot_read_share_one_visibility_rule(
     org: uuid.UUID,
     roles: frozenset[str],
     scopes: frozenset[str],
+    unit_claim: uuid.UUID | None,
 ) -> None:
-    headers = issuer.headers(sub=sub, org=org, roles=sorted(roles), scopes=sorted(scopes))
+    headers = issuer.headers(sub=sub, org=org, roles=sorted(roles), scopes=sorted(scopes), unit=unit_claim)
     office = is_office(roles, scopes)
+    # The `unit` claim counts for unit users and partner clients only (rule 28).
+    unit = unit_claim if roles & UNIT_ROLES else None
     for p in world:
-        readable = may_read(p, sub, org, office)
+        readable = may_read(p, sub, org, office, unit)
         # The hot read by id (one asyncpg fetchrow).
         got = await client.get(f"/api/v1/proposals/{p.id}", headers=headers)
         assert got.status_code == (200 if readable else 404), (p, got.text)
@@ -144,7 +174,7 @@ async def test_get_list_and_hot_read_share_one_visibility_rule(
             assert (edit.status_code == 404) == (not readable), (p, edit.text)
             assert edit.status_code in (403, 404, 409, 412), edit.text
     for mine in (False, True):
-        expected = {p.id for p in world if listed(p, sub, org, office, mine)}
+        expected = {p.id for p in world if listed(p, sub, org, office, mine, unit)}
         assert await _listed_ids(client, headers, mine) == expected, mine
 
 

@@ -36,7 +36,8 @@ router = APIRouter(prefix="/api/v1/proposals/{proposal_id}/attachments", tags=["
 
 # Who may reach the routes at all; which proposal is theirs is the proposal's own rule (rule 28).
 WRITE = Permission("proposal.attachment.write", roles={"member"})
-READ = Permission("proposal.attachment.read", roles={"member", "staff", "leader"})
+# Whoever may read the proposal (rule 28), its assigned unit's users and partner client included.
+READ = Permission("proposal.attachment.read", roles={"member", "staff", "leader", "unit_user", "partner"})
 
 Attaching = Annotated[Change, Changing(WRITE)]
 Reader = Annotated[Principal, Depends(READ)]

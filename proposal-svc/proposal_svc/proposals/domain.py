@@ -124,8 +124,16 @@ LIFECYCLE: TransitionTable[Status, Action] = TransitionTable(
 PROPOSER_ACTIONS = frozenset({Action.EDIT, Action.SUBMIT, Action.WITHDRAW, Action.DELETE})
 # What an invited co-signer may do (the invitation's own table says whether it is still open).
 COSIGNER_ACTIONS = frozenset({Action.CONFIRM_COSIGN, Action.DECLINE_COSIGN})
-# What the proposals office (staff with the `proposals` scope) does: review and key designation.
-OFFICE_ACTIONS = frozenset({Action.RETURN, Action.FILE, Action.NOT_FILE, Action.MERGE, Action.DESIGNATE_KEY})
+# What the proposals office (staff with the `proposals` scope) does: review, key designation and
+# assignment (交办, rule 9; the handling context decides it).
+OFFICE_ACTIONS = frozenset(
+    {Action.RETURN, Action.FILE, Action.NOT_FILE, Action.MERGE, Action.DESIGNATE_KEY, Action.ASSIGN}
+)
+# What a handling unit (its users, its partner client) does to a proposal assigned to it; the
+# handling context checks which of its assignments may (rules 9, 11).
+UNIT_ACTIONS = frozenset({Action.ACCEPT, Action.REPLY})
+# The proposal's moves that the handling context decides (proposals.service.handle).
+HANDLING_ACTIONS = frozenset({Action.ASSIGN, Action.ACCEPT, Action.REPLY})
 
 
 def may_act(
@@ -135,12 +143,15 @@ def may_act(
     first_proposer_id: UUID,
     cosigner_ids: Collection[UUID] = (),
     office: bool = False,
+    unit: bool = False,
 ) -> bool:
     """Who may take `action` on a proposal they can see (else 403): the first proposer their own
     actions, a co-signer named on the proposal the answers to their invitation, the proposals
-    office its own."""
+    office its own, a unit the proposal is assigned to its own."""
     if action in OFFICE_ACTIONS:
         return office
+    if action in UNIT_ACTIONS:
+        return unit
     if action in COSIGNER_ACTIONS:
         return actor is not None and actor in cosigner_ids
     return action in PROPOSER_ACTIONS and actor == first_proposer_id

@@ -8,6 +8,7 @@ from uuid import UUID
 from sqlalchemy import (
     Boolean,
     ColumnElement,
+    Uuid,
     and_,
     bindparam,
     exists,
@@ -26,6 +27,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from cppcc_common.auth import Principal
 from cppcc_common.db import ReadPool
 from cppcc_common.scanner import due_rows
+from proposal_svc.handling.domain import AssignmentStatus
+from proposal_svc.handling.models import Assignment
 from proposal_svc.proposals.domain import InvitationStatus, Plenary, Role, SessionWindow, Status
 from proposal_svc.proposals.models import (
     NumberCounter,
@@ -36,6 +39,9 @@ from proposal_svc.proposals.models import (
     SessionWindowRow,
 )
 from proposal_svc.proposals.policy import ProposalPolicy
+
+# Who acts for a handling unit, bound to it by the token's `unit` claim (DESIGN.md §6).
+UNIT_ROLES = ("unit_user", "partner")
 
 
 def sees_organization_proposals(principal: Principal) -> bool:
@@ -64,15 +70,34 @@ def _cosigns(sub: Any) -> ColumnElement[bool]:
     )
 
 
-def _rule_28(org: Any, sub: Any, office: ColumnElement[bool]) -> ColumnElement[bool]:
+def acts_for_unit(principal: Principal) -> UUID | None:
+    """The handling unit a unit user or the unit's partner client acts for (its `unit` claim), else None."""
+    return principal.unit if principal.has_role(*UNIT_ROLES) else None
+
+
+def acts_as_unit(principal: Principal) -> bool:
+    return acts_for_unit(principal) is not None
+
+
+def _assigned_to(unit: Any) -> ColumnElement[bool]:
+    """Rule 28: the proposal is assigned to `unit` (a part not reassigned away); NULL matches nothing."""
+    return exists().where(
+        Assignment.proposal_id == Proposal.id,
+        Assignment.unit_id == unit,
+        Assignment.status != AssignmentStatus.REASSIGNED,
+    )
+
+
+def _rule_28(org: Any, sub: Any, office: ColumnElement[bool], unit: Any) -> ColumnElement[bool]:
     """Same organization, not deleted; one's own proposals, drafts included; the office's every
-    non-draft; an invited or confirmed co-signer's once submitted (not while a draft)."""
+    non-draft; an invited or confirmed co-signer's once submitted (not while a draft); a unit's
+    those assigned to it."""
     return and_(
         Proposal.org_id == org,
         Proposal.status != Status.DELETED,
         or_(
             Proposal.first_proposer_id == sub,
-            and_(Proposal.status != Status.DRAFT, or_(office, _cosigns(sub))),
+            and_(Proposal.status != Status.DRAFT, or_(office, _cosigns(sub), _assigned_to(unit))),
         ),
     )
 
@@ -81,7 +106,7 @@ def readable(principal: Principal) -> ColumnElement[bool]:
     """The proposals `principal` may read (rule 28): the one visibility rule of this context, used by
     the get for update, the list and (compiled once, below) the hot read by id."""
     office = true() if sees_organization_proposals(principal) else false()
-    return _rule_28(principal.org, principal.sub, office)
+    return _rule_28(principal.org, principal.sub, office, acts_for_unit(principal))
 
 
 async def get_readable(session: AsyncSession, principal: Principal, proposal_id: UUID) -> Proposal | None:
@@ -119,7 +144,12 @@ _READ_VISIBLE = (
     select(*Proposal.__table__.columns, _PROPOSERS_JSON)
     .where(
         Proposal.id == bindparam("id"),
-        _rule_28(bindparam("org"), bindparam("sub"), bindparam("office", type_=Boolean)),
+        _rule_28(
+            bindparam("org"),
+            bindparam("sub"),
+            bindparam("office", type_=Boolean),
+            bindparam("unit", type_=Uuid),
+        ),
     )
     .compile(dialect=asyncpg_dialect())  # type: ignore[no-untyped-call]  # (SQLAlchemy leaves it untyped)
 )
@@ -136,6 +166,7 @@ async def read_readable(conn: ReadPool, principal: Principal, proposal_id: UUID)
         "org": principal.org,
         "sub": principal.sub,
         "office": sees_organization_proposals(principal),
+        "unit": acts_for_unit(principal),
     }
     row = await conn.fetchrow(_READ_SQL, *[params[name] for name in _READ_ORDER])
     if row is None:
@@ -344,6 +375,8 @@ async def list_supervised(
 
 __all__ = [
     "acts_as_office",
+    "acts_as_unit",
+    "acts_for_unit",
     "add_merged_proposers",
     "claim_due_invitations",
     "confirmed_cosigners",

@@ -48,7 +48,7 @@ from proposal_svc.proposals.schemas import (
 router = APIRouter(prefix="/api/v1/proposals", tags=["proposals"])
 
 DRAFT = Permission("proposal.draft", roles={"member"})
-READ = Permission("proposal.read", roles={"member", "staff", "leader"})
+READ = Permission("proposal.read", roles={"member", "staff", "leader", "unit_user", "partner"})
 # The proposals office: review (file, return, not file, merge) and key designation.
 REVIEW = Permission("proposal.review", roles={"staff"}, scopes={"proposals"})
 SUPERVISE = Permission("proposal.supervised", roles={"leader"})

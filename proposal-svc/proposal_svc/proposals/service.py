@@ -203,6 +203,7 @@ async def _transition(
         first_proposer_id=proposal.first_proposer_id,
         cosigner_ids=cosigners,
         office=repository.acts_as_office(principal),
+        unit=repository.acts_as_unit(principal),
     ):
         raise Forbidden()
     LIFECYCLE.check(Status(proposal.status), action)
@@ -217,6 +218,25 @@ async def _transition(
     for event in decision.events:
         await change.emit(event, subject=proposal.id, orgid=proposal.org_id)
     return proposal
+
+
+async def lock_readable(change: Change, proposal_id: UUID) -> Facts:
+    """The proposal locked for update if the caller may read it (else 404): the handling context's
+    first step on a proposal, before its own rows (every handling step queues on this lock)."""
+    proposal = await repository.get_readable(change.session, change.person, proposal_id)
+    if proposal is None:
+        raise ProposalNotFound()
+    return _facts(proposal)
+
+
+async def handle(
+    change: Change, proposal_id: UUID, action: Action, expected: IfMatch | None, decide: Decide
+) -> Proposal:
+    """The proposal's moves that the handling context decides (assign, accept, reply), on the one
+    write path: `decide` writes the handling rows and returns the proposal's Decision."""
+    if action not in domain.HANDLING_ACTIONS:
+        raise ValueError(f"{action} is not a handling action")
+    return await _transition(change, proposal_id, action, expected, decide)
 
 
 async def update_draft(

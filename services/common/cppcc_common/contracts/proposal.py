@@ -1,6 +1,6 @@
 """Events published by proposal-svc (stream PROPOSAL)."""
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 from uuid import UUID
@@ -251,3 +251,169 @@ class ProposalPolicyChangedV1(EventData):
     before: dict[str, Any]
     after: dict[str, Any]
     changed_at: AwareDatetime
+
+
+# --- issue 9, handling: assignment, reassignment, acceptance, co-handlers, communication, reply ------
+
+
+class HandlingRole(StrEnum):
+    """A unit's part in handling (rule 9): the lead unit (主办), a co-handler (会办), or one of the
+    units of split handling (分办), each replying for its part."""
+
+    LEAD = "lead"
+    COHANDLER = "cohandler"
+    SPLIT = "split"
+
+
+class AssignedUnit(EventData):
+    """One unit's assignment as the assignment events name it."""
+
+    assignment_id: UUID
+    unit_id: UUID
+    role: HandlingRole
+    reply_due_on: date | None  # lead and split units reply by this day (Asia/Shanghai); co-handlers don't
+    views_due_on: date | None = None  # a co-handler sends its views to the lead unit by this day
+
+
+@register("cppcc.proposal.assigned.v1")
+class ProposalAssignedV1(EventData):
+    """proposal-svc, when the proposals office assigns (交办) a filed proposal (rule 9): the units and
+    every proposer are told; the due dates start."""
+
+    proposal_id: UUID
+    org_id: UUID
+    title: str
+    first_proposer_id: UUID
+    cosigner_ids: list[UUID] = []  # confirmed co-signers, in signing order
+    units: list[AssignedUnit]
+    reply_due_on: date  # the earliest reply due date of the assignment
+    is_key: bool
+    assigned_at: AwareDatetime
+
+
+@register("cppcc.proposal.reassignment_requested.v1")
+class ProposalReassignmentRequestedV1(EventData):
+    """proposal-svc, when an assigned unit asks to be reassigned within the window (rule 10): the
+    office decides."""
+
+    proposal_id: UUID
+    org_id: UUID
+    assignment_id: UUID
+    unit_id: UUID
+    reason: str
+    requested_at: AwareDatetime
+
+
+@register("cppcc.proposal.reassigned.v1")
+class ProposalReassignedV1(EventData):
+    """proposal-svc, when the office reassigns a unit's part to another unit (rule 10): the old
+    assignment is closed, the new one has its own due date."""
+
+    proposal_id: UUID
+    org_id: UUID
+    first_proposer_id: UUID
+    cosigner_ids: list[UUID] = []
+    previous_assignment_id: UUID
+    previous_unit_id: UUID
+    unit: AssignedUnit
+    is_key: bool
+    reassigned_at: AwareDatetime
+
+
+@register("cppcc.proposal.reassignment_refused.v1")
+class ProposalReassignmentRefusedV1(EventData):
+    """proposal-svc, when the office refuses a unit's reassignment request: the unit keeps its part."""
+
+    proposal_id: UUID
+    org_id: UUID
+    assignment_id: UUID
+    unit_id: UUID
+    note: str | None = None
+    refused_at: AwareDatetime
+
+
+@register("cppcc.proposal.accepted.v1")
+class ProposalAcceptedV1(EventData):
+    """proposal-svc, when a lead or split unit accepts its assignment: the proposers are told."""
+
+    proposal_id: UUID
+    org_id: UUID
+    assignment_id: UUID
+    unit_id: UUID
+    role: HandlingRole
+    first_proposer_id: UUID
+    cosigner_ids: list[UUID] = []
+    accepted_at: AwareDatetime
+
+
+@register("cppcc.proposal.cohandler_views_sent.v1")
+class ProposalCohandlerViewsSentV1(EventData):
+    """proposal-svc, when a co-handler sends its views to the lead unit (rule 11)."""
+
+    proposal_id: UUID
+    org_id: UUID
+    assignment_id: UUID
+    unit_id: UUID
+    lead_unit_id: UUID | None
+    sent_at: AwareDatetime
+
+
+@register("cppcc.proposal.countersigned.v1")
+class ProposalCountersignedV1(EventData):
+    """proposal-svc, when a co-handler countersigns the lead unit's reply (rule 14)."""
+
+    proposal_id: UUID
+    org_id: UUID
+    assignment_id: UUID
+    unit_id: UUID
+    countersigned_at: AwareDatetime
+
+
+@register("cppcc.proposal.communication_recorded.v1")
+class ProposalCommunicationRecordedV1(EventData):
+    """proposal-svc, when a unit records a contact with the proposer (rule 13)."""
+
+    proposal_id: UUID
+    org_id: UUID
+    assignment_id: UUID
+    unit_id: UUID
+    communication_id: UUID
+    kind: str  # visit | meeting | phone | email
+    communicated_on: date
+    first_proposer_id: UUID
+    recorded_at: AwareDatetime
+
+
+@register("cppcc.proposal.handled.v1")
+class ProposalHandledV1(EventData):
+    """proposal-svc, when a unit submits its reply (答复, rule 15): every proposer is told and may rate
+    it; `completed` says whether every required reply is in (the proposal is then `replied`)."""
+
+    proposal_id: UUID
+    org_id: UUID
+    title: str
+    reply_id: UUID
+    assignment_id: UUID
+    unit_id: UUID
+    role: HandlingRole
+    result_class: str
+    signed_by: str
+    first_proposer_id: UUID
+    cosigner_ids: list[UUID] = []
+    is_key: bool
+    completed: bool
+    replied_at: AwareDatetime
+
+
+@register("cppcc.proposal.reply_class_corrected.v1")
+class ProposalReplyClassCorrectedV1(EventData):
+    """proposal-svc, when the office corrects a reply's result class (rule 15; audited)."""
+
+    proposal_id: UUID
+    org_id: UUID
+    reply_id: UUID
+    unit_id: UUID
+    from_class: str
+    to_class: str
+    reason: str
+    corrected_at: AwareDatetime

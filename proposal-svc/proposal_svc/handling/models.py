@@ -1,0 +1,122 @@
+"""The handling context's tables: the units projection (from member-svc), assignments, the units'
+communications with the proposer, replies and the audit of class corrections."""
+
+from datetime import date, datetime
+from uuid import UUID
+
+from sqlalchemy import Date, DateTime, ForeignKey, Index, String, Text, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from proposal_svc.models import Base
+
+
+class Unit(Base):
+    """A handling unit (承办单位) of an organization, as member-svc announces it."""
+
+    __tablename__ = "units"
+
+    unit_id: Mapped[UUID] = mapped_column(primary_key=True)
+    org_id: Mapped[UUID]
+    name: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(String(60))
+
+
+class UnitUser(Base):
+    """A person who works in the app for a unit."""
+
+    __tablename__ = "unit_users"
+
+    unit_id: Mapped[UUID] = mapped_column(primary_key=True)
+    person_id: Mapped[UUID] = mapped_column(primary_key=True)
+    org_id: Mapped[UUID]
+    name: Mapped[str] = mapped_column(Text)
+
+
+class Assignment(Base):
+    """One unit's part in handling a proposal (rule 9), with its own machine (domain.ASSIGNMENTS)."""
+
+    __tablename__ = "assignments"
+    __table_args__ = (
+        # A unit holds one open part of a proposal; a reassigned (closed) row may sit beside it.
+        Index(
+            "uq_assignments_open_unit",
+            "proposal_id",
+            "unit_id",
+            unique=True,
+            postgresql_where=text("status <> 'reassigned'"),
+        ),
+        Index("ix_assignments_unit", "unit_id", "proposal_id"),
+        Index("ix_assignments_reply_due", "reply_due_on"),
+    )
+
+    id: Mapped[UUID] = mapped_column(primary_key=True)
+    proposal_id: Mapped[UUID] = mapped_column(ForeignKey("proposals.id"))
+    org_id: Mapped[UUID]
+    unit_id: Mapped[UUID]
+    role: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(30))
+    assigned_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    assigned_by: Mapped[UUID | None]
+    # Lead and split units reply by this day (Asia/Shanghai); the deadline scanners claim it.
+    reply_due_on: Mapped[date | None] = mapped_column(Date)
+    views_due_on: Mapped[date | None] = mapped_column(Date)  # a co-handler's views (rule 11)
+    accepted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    reassignment_reason: Mapped[str | None] = mapped_column(Text)
+    reassignment_requested_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    reassigned_to_id: Mapped[UUID | None]  # the assignment that took this part over
+    views: Mapped[str | None] = mapped_column(Text)
+    views_sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    countersigned_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    replied_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    version: Mapped[int] = mapped_column(default=1)
+
+
+class Communication(Base):
+    """A contact of a unit with the proposer (rule 13)."""
+
+    __tablename__ = "communications"
+    __table_args__ = (Index("ix_communications_assignment", "assignment_id", "recorded_at"),)
+
+    id: Mapped[UUID] = mapped_column(primary_key=True)
+    proposal_id: Mapped[UUID] = mapped_column(ForeignKey("proposals.id"))
+    assignment_id: Mapped[UUID] = mapped_column(ForeignKey("assignments.id"))
+    unit_id: Mapped[UUID]
+    kind: Mapped[str] = mapped_column(String(20))
+    communicated_on: Mapped[date] = mapped_column(Date)
+    summary: Mapped[str] = mapped_column(Text)
+    recorded_by: Mapped[UUID | None]
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Reply(Base):
+    """A unit's reply (答复, rule 15): one per lead or split assignment."""
+
+    __tablename__ = "replies"
+    __table_args__ = (Index("ix_replies_proposal", "proposal_id", "replied_at"),)
+
+    id: Mapped[UUID] = mapped_column(primary_key=True)
+    proposal_id: Mapped[UUID] = mapped_column(ForeignKey("proposals.id"))
+    assignment_id: Mapped[UUID] = mapped_column(ForeignKey("assignments.id"), unique=True)
+    unit_id: Mapped[UUID]
+    letter: Mapped[str] = mapped_column(Text)
+    signed_by: Mapped[str] = mapped_column(Text)  # the unit's responsible person who signed off
+    result_class: Mapped[str] = mapped_column(String(20))
+    replied_by: Mapped[UUID | None]
+    replied_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    version: Mapped[int] = mapped_column(default=1)
+
+
+class ReplyClassCorrection(Base):
+    """The audit of a result class corrected by the office (rule 15): who, when, before, after, why."""
+
+    __tablename__ = "reply_class_corrections"
+    __table_args__ = (Index("ix_reply_class_corrections_reply", "reply_id", "at"),)
+
+    id: Mapped[UUID] = mapped_column(primary_key=True)
+    reply_id: Mapped[UUID] = mapped_column(ForeignKey("replies.id"))
+    from_class: Mapped[str] = mapped_column(String(20))
+    to_class: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str] = mapped_column(Text)
+    actor_id: Mapped[UUID | None]
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

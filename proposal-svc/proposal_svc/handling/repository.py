@@ -1,0 +1,110 @@
+"""Every query of the handling context. Which proposals a caller sees is the proposals context's
+`readable(principal)` (rule 28); within a visible proposal a unit sees its own assignment only."""
+
+from datetime import datetime
+from uuid import UUID
+
+from sqlalchemy import select, tuple_
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from cppcc_common.auth import Principal
+from cppcc_common.contracts.member import UnitRegisteredV1, UnitUserAddedV1
+from proposal_svc.handling.domain import AssignmentStatus, CommunicationKind
+from proposal_svc.handling.models import (
+    Assignment,
+    Communication,
+    Reply,
+    ReplyClassCorrection,
+    Unit,
+    UnitUser,
+)
+from proposal_svc.proposals.repository import acts_as_office, acts_for_unit
+
+
+def sees_assignment(principal: Principal, assignment: Assignment) -> bool:
+    """Within a proposal it may read, the office sees every assignment; a unit only its own (another
+    unit's is 404); nobody else any."""
+    return acts_as_office(principal) or acts_for_unit(principal) == assignment.unit_id
+
+
+async def keep_unit(session: AsyncSession, data: UnitRegisteredV1) -> None:
+    values = {"org_id": data.org_id, "name": data.name, "kind": data.kind}
+    stmt = insert(Unit).values(unit_id=data.unit_id, **values)
+    await session.execute(stmt.on_conflict_do_update(index_elements=[Unit.unit_id], set_=values))
+
+
+async def keep_unit_user(session: AsyncSession, data: UnitUserAddedV1) -> None:
+    values = {"org_id": data.org_id, "name": data.name}
+    stmt = insert(UnitUser).values(unit_id=data.unit_id, person_id=data.person_id, **values)
+    await session.execute(
+        stmt.on_conflict_do_update(index_elements=[UnitUser.unit_id, UnitUser.person_id], set_=values)
+    )
+
+
+async def units_of(session: AsyncSession, org_id: UUID, unit_ids: list[UUID]) -> set[UUID]:
+    """Those of `unit_ids` that are handling units of the organization."""
+    if not unit_ids:
+        return set()
+    query = select(Unit.unit_id).where(Unit.org_id == org_id, Unit.unit_id.in_(unit_ids))
+    return set((await session.execute(query)).scalars())
+
+
+async def assignments_of(session: AsyncSession, proposal_id: UUID, *, lock: bool = False) -> list[Assignment]:
+    """Every assignment of a proposal, reassigned ones included, oldest first."""
+    query = (
+        select(Assignment)
+        .where(Assignment.proposal_id == proposal_id)
+        .order_by(Assignment.assigned_at, Assignment.id)
+    )
+    if lock:
+        query = query.with_for_update()
+    return list((await session.execute(query)).scalars())
+
+
+def open_assignments(rows: list[Assignment]) -> list[Assignment]:
+    return [a for a in rows if a.status != AssignmentStatus.REASSIGNED]
+
+
+async def communication_kinds(session: AsyncSession, assignment_id: UUID) -> tuple[CommunicationKind, ...]:
+    query = select(Communication.kind).where(Communication.assignment_id == assignment_id)
+    return tuple(CommunicationKind(k) for k in (await session.execute(query)).scalars())
+
+
+async def communications_of(
+    session: AsyncSession,
+    proposal_id: UUID,
+    unit: UUID | None,
+    *,
+    after: tuple[datetime, UUID] | None,
+    limit: int,
+) -> list[Communication]:
+    """A proposal's communications, newest first; a unit's own only when `unit` is given."""
+    query = select(Communication).where(Communication.proposal_id == proposal_id)
+    if unit is not None:
+        query = query.where(Communication.unit_id == unit)
+    if after is not None:
+        query = query.where(tuple_(Communication.recorded_at, Communication.id) < tuple_(*after))
+    query = query.order_by(Communication.recorded_at.desc(), Communication.id.desc()).limit(limit)
+    return list((await session.execute(query)).scalars())
+
+
+async def replies_of(session: AsyncSession, proposal_id: UUID) -> list[Reply]:
+    query = select(Reply).where(Reply.proposal_id == proposal_id).order_by(Reply.replied_at, Reply.id)
+    return list((await session.execute(query)).scalars())
+
+
+async def reply_for_update(session: AsyncSession, proposal_id: UUID, reply_id: UUID) -> Reply | None:
+    query = select(Reply).where(Reply.id == reply_id, Reply.proposal_id == proposal_id).with_for_update()
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+async def corrections_of(session: AsyncSession, reply_ids: list[UUID]) -> list[ReplyClassCorrection]:
+    if not reply_ids:
+        return []
+    query = (
+        select(ReplyClassCorrection)
+        .where(ReplyClassCorrection.reply_id.in_(reply_ids))
+        .order_by(ReplyClassCorrection.at, ReplyClassCorrection.id)
+    )
+    return list((await session.execute(query)).scalars())
