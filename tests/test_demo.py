@@ -87,15 +87,16 @@ def _all(gw: httpx.Client, role: str, path: str = "/api/v1/proposals") -> list[d
 def test_the_demo_shows_proposals_in_every_state_of_review_made_by_the_roles_that_make_them(
     gw: httpx.Client,
 ) -> None:
-    """A joint key proposal filed with its number and supervised by the demo leader, a filed one, a
-    not-filed one, one merged into the key proposal, a withdrawn one, and the proposers' drafts
-    (one returned for revision with the office's note)."""
+    """A joint key proposal filed with its number and supervised by the demo leader, one replied to
+    by the demo unit user's unit (the only one that unit sees), a not-filed one, one merged into the
+    key proposal, a withdrawn one, and the proposers' drafts (one returned for revision with the
+    office's note)."""
     by_title = {p["title"]: p for p in _all(gw, "staff_proposals")}
     titles = {proposal.title: proposal.key for proposal in DEMO_PROPOSALS}
     office = {titles[t]: p for t, p in by_title.items() if t in titles}
     assert {key: p["status"] for key, p in office.items()} == {
         "lift": "filed",
-        "after_school": "filed",
+        "after_school": "replied",
         "personal": "not_filed",
         "lift_subsidy": "merged",
         "night_market": "withdrawn",
@@ -106,6 +107,11 @@ def test_the_demo_shows_proposals_in_every_state_of_review_made_by_the_roles_tha
     assert [(p["person_id"], p["status"]) for p in lift["proposers"]][1:] == [(member_2, "confirmed")]
     assert office["lift_subsidy"]["merged_into_id"] == lift["id"]
     assert lift["id"] in {p["id"] for p in _all(gw, "leader", "/api/v1/proposals/supervised")}
+    assert [p["id"] for p in _all(gw, "unit_user")] == [office["after_school"]["id"]]
+    replies = gw.get(
+        f"/api/v1/proposals/{office['after_school']['id']}/replies", headers=auth_headers(gw, "member")
+    )
+    assert [r["result_class"] for r in replies.json()] == ["A"]
     drafts = {p["title"]: p for p in _all(gw, "member_2") if p["status"] == "draft"}
     parking = next(p for p in DEMO_PROPOSALS if p.key == "parking")
     returned = drafts[parking.title]

@@ -53,8 +53,9 @@ class DemoProposal:
     steps: tuple[str, ...] = ()
 
 
-# Every state of review so far: a draft, a joint key proposal, a filed one, one returned for
-# revision, one not filed, one merged into the key proposal, one withdrawn.
+# A draft; a joint key proposal, filed; one assigned to the demo unit user's unit (市教育局), which
+# accepted it, talked with the proposer and replied; one returned for revision, one not filed,
+# one merged into the key proposal, one withdrawn.
 DEMO_PROPOSALS = (
     DemoProposal(
         "lift",
@@ -78,7 +79,7 @@ DEMO_PROPOSALS = (
         "关于规范中小学课后服务的建议",
         "课后服务内容单一、收费标准不一，家长反映较多。",
         ("制定课后服务内容清单", "统一收费标准并公开"),
-        steps=("submit", "file"),
+        steps=("submit", "file", "assign", "accept", "communicate", "reply"),
     ),
     DemoProposal(
         "parking",
@@ -145,12 +146,14 @@ def seed(stack: Stack) -> None:
 
 def _proposals(client: httpx.Client) -> None:
     # One sign-in per demo account: the gateway limits logins per address, and tests share it.
-    headers = {key: auth_headers(client, key) for key in ("member", "member_2", "staff_proposals", "leader")}
+    roles = ("member", "member_2", "staff_proposals", "leader", "unit_user")
+    headers = {key: auth_headers(client, key) for key in roles}
     mine = client.get("/api/v1/proposals", params={"mine": "true"}, headers=headers["member"])
     mine.raise_for_status()
     if mine.json()["items"]:
         return  # loaded before: data survives restarts
     ids = {key: _person_id(client, headers[key]) for key in ("member_2", "leader")}
+    ids["unit"] = _me(client, headers["unit_user"])["unit_id"]
     made: dict[str, str] = {}
     for proposal in DEMO_PROPOSALS:
         body = {
@@ -162,9 +165,12 @@ def _proposals(client: httpx.Client) -> None:
         created = _when_known(client, "POST", "/api/v1/proposals", headers[proposal.author], body)
         made[proposal.key] = created["id"]
         for step in proposal.steps:
-            role, action, step_body = _STEPS[step](ids, made)
+            role, action, step_body = _STEPS[step](ids, made, proposal.key)
             who = headers[proposal.author if role == "author" else role]
-            _when_known(client, "POST", f"/api/v1/proposals/{made[proposal.key]}/{action}", who, step_body)
+            path = f"/api/v1/proposals/{made[proposal.key]}/{action}"
+            answer = _when_known(client, "POST", path, who, step_body)
+            if "assignments" in answer:  # the assignment the unit's steps act on
+                made[f"{proposal.key}:lead"] = answer["assignments"][0]["id"]
 
 
 def _today() -> str:
@@ -172,40 +178,65 @@ def _today() -> str:
     return SystemClock().now().astimezone(SHANGHAI).date().isoformat()
 
 
-# step -> (who takes it: a demo account, or "author"; the route after /proposals/{id}/; its body)
+# step -> (who takes it: a demo account, or "author"; the route after /proposals/{id}/; its body),
+# from the people's ids, the proposals made so far and the key of the proposal taking the step.
 _STEPS: dict[str, Any] = {
-    "submit": lambda ids, made: ("author", "submit", None),
-    "confirm": lambda ids, made: ("member_2", "cosign", {"answer": "confirm"}),
-    "file": lambda ids, made: ("staff_proposals", "file", None),
-    "key": lambda ids, made: (
+    "submit": lambda ids, made, key: ("author", "submit", None),
+    "confirm": lambda ids, made, key: ("member_2", "cosign", {"answer": "confirm"}),
+    "file": lambda ids, made, key: ("staff_proposals", "file", None),
+    "key": lambda ids, made, key: (
         "staff_proposals",
         "key",
         {"meeting": "市政协主席会议", "meeting_on": _today(), "supervisor_ids": [ids["leader"]]},
     ),
-    "return": lambda ids, made: (
+    "return": lambda ids, made, key: (
         "staff_proposals",
         "return",
         {"note": "请补充具体路段和停车缺口数据后再提交。"},
     ),
-    "not_file": lambda ids, made: (
+    "not_file": lambda ids, made, key: (
         "staff_proposals",
         "not-file",
         {"reason": "属于个人或亲属的事项", "disposition": "forward_as_letter"},
     ),
-    "merge": lambda ids, made: ("staff_proposals", "merge", {"into_id": made["lift"]}),
-    "withdraw": lambda ids, made: ("author", "withdraw", {"reason": "已与有关部门沟通解决。"}),
+    "merge": lambda ids, made, key: ("staff_proposals", "merge", {"into_id": made["lift"]}),
+    "withdraw": lambda ids, made, key: ("author", "withdraw", {"reason": "已与有关部门沟通解决。"}),
+    "assign": lambda ids, made, key: ("staff_proposals", "assignments", {"lead_unit_id": ids["unit"]}),
+    "accept": lambda ids, made, key: ("unit_user", f"assignments/{made[key + ':lead']}/accept", None),
+    "communicate": lambda ids, made, key: (
+        "unit_user",
+        f"assignments/{made[key + ':lead']}/communications",
+        {
+            "kind": "visit",
+            "communicated_on": _today(),
+            "summary": "上门走访提案人，听取对课后服务收费的意见。",
+        },
+    ),
+    "reply": lambda ids, made, key: (
+        "unit_user",
+        f"assignments/{made[key + ':lead']}/replies",
+        {
+            "letter": "您提出的关于规范中小学课后服务的建议收悉。我局已制定课后服务内容清单，收费标准将于下学期统一公开。",
+            "signed_by": "市教育局局长",
+            "result_class": "A",
+        },
+    ),
 }
 
 
-def _person_id(client: httpx.Client, headers: dict[str, str]) -> str:
+def _me(client: httpx.Client, headers: dict[str, str]) -> dict[str, Any]:
     me = client.get("/api/v1/me", headers=headers)
     me.raise_for_status()
-    return str(me.json()["id"])
+    return dict(me.json())
+
+
+def _person_id(client: httpx.Client, headers: dict[str, str]) -> str:
+    return str(_me(client, headers)["id"])
 
 
 # What proposal-svc answers until it has learned (by event) who the organization's current
-# members are: the demo waits for it rather than failing on a fresh stack.
-_NOT_YET = {"proposal.not_a_current_member", "proposal.cosigners_invalid"}
+# members and its units are: the demo waits for it rather than failing on a fresh stack.
+_NOT_YET = {"proposal.not_a_current_member", "proposal.cosigners_invalid", "handling.assignment_invalid"}
 
 
 def _when_known(
