@@ -298,3 +298,29 @@ async def test_rule_12_an_extension_needs_the_office_an_approval_and_a_reply_due
         headers=who("staff"),
     )
     assert [e["code"] for e in r.json()["errors"]] == ["no_reply_due"]
+
+
+async def test_rule_12_a_reassigned_part_is_overdue_only_on_the_new_units_date(
+    client: httpx.AsyncClient, who: Headers, db: AsyncEngine, settings: Settings, clock: FakeClock
+) -> None:
+    clock.set(BASE)
+    pid, aid = await _assigned(client, who, db)
+    step = f"/api/v1/proposals/{pid}/assignments/{aid}"
+    asked = await client.post(
+        f"{step}/reassignment-request", json={"reason": "不属本单位职责"}, headers=who("unit1")
+    )
+    assert asked.status_code == 200, asked.text
+    clock.set(BASE + timedelta(days=1))  # the new unit's reply is due 1 March 2027
+    moved = await client.post(f"{step}/reassign", json={"unit_id": str(U2)}, headers=who("staff"))
+    assert moved.status_code == 201, moved.text
+    clock.set(OVERDUE_AT)
+    await _scan(settings, clock, replicas=2)
+    assert await _events(db, "cppcc.proposal.feedback_overdue.v1", pid) == []  # the old part is void
+    clock.set(start_of_day(date(2027, 3, 2)))
+    await _scan(settings, clock, replicas=2)
+    [event] = await _events(db, "cppcc.proposal.feedback_overdue.v1", pid)
+    assert (event["assignment_id"], event["unit_id"], event["reply_due_on"]) == (
+        moved.json()["id"],
+        str(U2),
+        "2027-03-01",
+    )

@@ -36,6 +36,22 @@ def upgrade() -> None:
         ["fire_at"],
         postgresql_where=sa.text("fired_at IS NULL"),
     )
+    # Assignments made before this revision still await their reply: arm their overdue (00:00 in
+    # Shanghai of the day after the due day) and the default policy's warnings (15 and 3 days) that
+    # are still ahead, as the service arms them for a new assignment.
+    op.execute(
+        """
+        INSERT INTO deadline_notices (assignment_id, due_on, kind, fire_at)
+        SELECT a.id, a.reply_due_on, n.kind,
+               ((a.reply_due_on + n.offset_days)::timestamp AT TIME ZONE 'Asia/Shanghai')
+        FROM assignments a
+        CROSS JOIN (VALUES ('overdue', 1), ('due_soon_15', -15), ('due_soon_3', -3)) AS n (kind, offset_days)
+        WHERE a.reply_due_on IS NOT NULL
+          AND a.status IN ('assigned', 'reassignment_requested', 'accepted')
+          AND (n.kind = 'overdue'
+               OR ((a.reply_due_on + n.offset_days)::timestamp AT TIME ZONE 'Asia/Shanghai') > now())
+        """
+    )
     op.create_table(
         "reply_extensions",
         sa.Column("id", sa.Uuid(), nullable=False),
