@@ -118,7 +118,7 @@ async def assign(
         rows = [_new_assignment(change, facts, unit, role, policy) for unit, role in plan]
         session.add_all(rows)
         for row in rows:
-            _arm(change, row, policy)
+            arm_deadlines(change, row, policy)
         event = ProposalAssignedV1(
             proposal_id=facts.id,
             org_id=facts.org_id,
@@ -210,7 +210,7 @@ async def reassign(
     new = _new_assignment(change, facts, unit_id, Role(assignment.role), policy)
     assignment.reassigned_to_id = new.id
     change.session.add(new)
-    _arm(change, new, policy)
+    arm_deadlines(change, new, policy)
     await _emit(
         change,
         facts,
@@ -542,9 +542,9 @@ async def replies(
 # --- Deadlines (rule 12) -------------------------------------------------------------------------
 
 
-def _arm(change: Change, row: Assignment, policy: ProposalPolicy) -> None:
+def arm_deadlines(change: Change, row: Assignment, policy: ProposalPolicy) -> None:
     """Arms the due-soon warnings and the overdue of a lead or split unit's reply due date (rows the
-    deadline scanner claims); a co-handler has none."""
+    deadline scanner claims); a co-handler has none. Whatever sets a new `reply_due_on` calls it."""
     if row.reply_due_on is None:
         return
     change.session.add_all(
@@ -585,7 +585,7 @@ async def extend_reply(
     change.session.add(row)
     assignment.reply_due_on = body.reply_due_on
     _step(change, assignment, A.EXTEND)
-    _arm(change, assignment, policy)
+    arm_deadlines(change, assignment, policy)
     await _emit(
         change,
         facts,
