@@ -9,6 +9,7 @@ from cppcc_common.workdays_router import working_calendar_router
 from proposal_svc.attachments.router import router as attachments_router
 from proposal_svc.handling.consumers import CONSUMERS as HANDLING_CONSUMERS
 from proposal_svc.handling.router import router as handling_router
+from proposal_svc.handling.scanners import reply_deadlines
 from proposal_svc.policies.router import router as policies_router
 from proposal_svc.proposals.consumers import CONSUMERS
 from proposal_svc.proposals.router import router as proposals_router
@@ -36,7 +37,7 @@ def create_app(
         clock=clock,
         streams=["PROPOSAL", "MEMBER"],
         consumers=[*CONSUMERS, *HANDLING_CONSUMERS],
-        scanners=[cosign_deadlines],
+        scanners=[cosign_deadlines, reply_deadlines],
         tags={
             "proposals": "提案：起草、修改、提交、查阅 / proposals: draft, edit, submit, read",
             "proposal-policy": "提案规则：查看（工作人员）、设置（管理员）/ proposal policy: read (staff), set (admin)",

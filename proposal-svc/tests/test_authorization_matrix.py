@@ -212,6 +212,18 @@ MATRIX: dict[tuple[str, str], Case] = {
         assignment=("lead", "replied"),
         reply=True,
     ),
+    # Rule 12: the office records an approved extension of a lead or split unit's reply due date.
+    ("POST", "/api/v1/proposals/{proposal_id}/assignments/{assignment_id}/extensions"): Case(
+        "assigned",
+        OFFICE,
+        body={
+            "reply_due_on": "2099-01-01",
+            "approved_by": "王秘书长",
+            "approved_on": "2000-01-01",
+            "reason": "协调",
+        },
+        assignment=("lead", "assigned"),
+    ),
     # The national working-day calendar: administrators only.
     ("GET", "/api/v1/proposals/working-calendar/{year}"): Case("none", answers(403, admin=THROUGH)),
     ("PUT", "/api/v1/proposals/working-calendar/{year}"): Case(

@@ -2,6 +2,7 @@
 
 import uuid
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -23,6 +24,7 @@ from proposal_svc.handling.errors import (
     CommunicationInTheFuture,
     CommunicationRequired,
     CountersignMissing,
+    ExtensionInvalid,
     FaceToFaceRequired,
     ReassignmentWindowClosed,
     TextRequired,
@@ -46,6 +48,9 @@ ALLOWED = {
     (S.ACCEPTED, A.COMMUNICATE): S.ACCEPTED,
     (S.ACCEPTED, A.REPLY): S.REPLIED,
     (S.REPLIED, A.CORRECT_CLASS): S.REPLIED,
+    (S.ASSIGNED, A.EXTEND): S.ASSIGNED,
+    (S.REASSIGNMENT_REQUESTED, A.EXTEND): S.REASSIGNMENT_REQUESTED,
+    (S.ACCEPTED, A.EXTEND): S.ACCEPTED,
 }
 
 
@@ -181,8 +186,8 @@ def test_rule_10_and_11_who_takes_each_step_of_an_assignment(
     action: AssignmentAction, role: Role, office: bool, own_unit: bool
 ) -> None:
     allowed = domain.may_act(action, role, office=office, own_unit=own_unit)
-    if action in (A.REASSIGN, A.REFUSE_REASSIGNMENT, A.CORRECT_CLASS):
-        assert allowed is office  # a unit never reassigns by itself (rule 10)
+    if action in (A.REASSIGN, A.REFUSE_REASSIGNMENT, A.CORRECT_CLASS, A.EXTEND):
+        assert allowed is office  # a unit never reassigns (rule 10) nor extends (rule 12) by itself
     elif role == Role.COHANDLER:
         # Rule 11: a co-handler sends views and countersigns; it never accepts, communicates or replies.
         assert allowed is (own_unit and action in (A.REQUEST_REASSIGNMENT, A.SEND_VIEWS, A.COUNTERSIGN))
@@ -302,3 +307,72 @@ def test_a_required_text_is_not_blank(blank: str) -> None:
     with pytest.raises(TextRequired):
         domain.required(blank, "reason")
     assert domain.required(" 理由 ", "reason") == "理由"
+
+
+# --- Rule 12: reply deadlines and extensions -------------------------------------------------------
+
+SHANGHAI_MIDNIGHT = timedelta(hours=8)  # 00:00 in Shanghai is 16:00 UTC the day before
+
+
+def test_rule_12_warnings_at_the_policys_days_and_overdue_from_the_day_after_the_due_day() -> None:
+    """A policy other than the default (10 and 2 days) is read; each notice is at 00:00 in Shanghai;
+    the overdue begins the day after the due day (a month end: 1 March)."""
+    policy = ProposalPolicy(due_soon_days=(10, 2))
+    due = date(2027, 2, 28)
+    schedule = domain.deadline_schedule(due, ASSIGNED_AT, policy)
+    midnight = lambda d: datetime(d.year, d.month, d.day, tzinfo=UTC) - SHANGHAI_MIDNIGHT  # noqa: E731
+    assert schedule == [
+        ("due_soon_10", midnight(date(2027, 2, 18))),
+        ("due_soon_2", midnight(date(2027, 2, 26))),
+        ("overdue", midnight(date(2027, 3, 1))),
+    ]
+    assert [domain.days_before(k) for k, _ in schedule[:2]] == [10, 2]
+
+
+def test_rule_12_a_warning_already_passed_when_the_date_is_set_is_not_sent_late() -> None:
+    due = date(2027, 2, 28)
+    ten_days_before = datetime(2027, 2, 18, tzinfo=UTC) - SHANGHAI_MIDNIGHT
+    policy = ProposalPolicy(due_soon_days=(10, 2))
+    at_the_warning = domain.deadline_schedule(due, ten_days_before, policy)
+    assert [k for k, _ in at_the_warning] == ["due_soon_2", "overdue"]  # its instant is not after now
+    just_before = domain.deadline_schedule(due, ten_days_before - timedelta(microseconds=1), policy)
+    assert [k for k, _ in just_before] == ["due_soon_10", "due_soon_2", "overdue"]
+
+
+# Assigned at 01:00 on 1 September in Shanghai (31 August in UTC): the maximum (7 months here, not the
+# default 6) is counted on the Shanghai day, 1 April 2027.
+EXTENDED_AT = datetime(2026, 8, 31, 17, 0, tzinfo=UTC)
+SEVEN = ProposalPolicy(max_reply_months=7)
+
+
+def _extend(
+    to: date, *, current: date | None = date(2026, 12, 1), approved_on: date = date(2026, 9, 1)
+) -> None:
+    domain.check_extension(
+        current=current,
+        to=to,
+        approved_on=approved_on,
+        assigned_at=EXTENDED_AT,
+        now=EXTENDED_AT,
+        policy=SEVEN,
+    )
+
+
+def _codes(to: date, **kw: Any) -> list[str]:
+    with pytest.raises(ExtensionInvalid) as refused:
+        _extend(to, **kw)
+    assert refused.value.errors is not None
+    return [e["code"] for e in refused.value.errors]
+
+
+def test_rule_12_an_extension_reaches_the_maximum_and_never_passes_it() -> None:
+    assert domain.latest_reply_due_on(EXTENDED_AT, SEVEN) == date(2027, 4, 1)
+    _extend(date(2027, 4, 1))
+    assert _codes(date(2027, 4, 2)) == ["beyond_maximum"]
+
+
+def test_rule_12_an_extension_moves_the_date_later_on_an_approval_already_given() -> None:
+    assert _codes(date(2026, 12, 1)) == ["not_later"]
+    _extend(date(2026, 12, 2))
+    assert _codes(date(2026, 12, 2), approved_on=date(2026, 9, 2)) == ["in_the_future"]  # now is 1 Sept
+    assert _codes(date(2026, 12, 2), current=None) == ["no_reply_due"]  # a co-handler's part

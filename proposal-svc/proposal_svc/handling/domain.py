@@ -15,13 +15,14 @@ from uuid import UUID
 
 from cppcc_common.contracts.proposal import HandlingRole
 from cppcc_common.transitions import TransitionTable
-from cppcc_common.workdays import add_months, local_date
+from cppcc_common.workdays import add_months, local_date, start_of_day
 from proposal_svc.handling.errors import (
     AssignmentInvalid,
     AssignmentInvalidTransition,
     CommunicationInTheFuture,
     CommunicationRequired,
     CountersignMissing,
+    ExtensionInvalid,
     FaceToFaceRequired,
     ReassignmentWindowClosed,
     TextRequired,
@@ -52,6 +53,7 @@ class AssignmentAction(StrEnum):
     COMMUNICATE = "communicate"
     REPLY = "reply"
     CORRECT_CLASS = "correct_class"
+    EXTEND = "extend"  # the office records an approved extension of the reply due date (rule 12)
 
 
 S, A = AssignmentStatus, AssignmentAction
@@ -68,6 +70,10 @@ ASSIGNMENTS: TransitionTable[AssignmentStatus, AssignmentAction] = TransitionTab
         (S.ACCEPTED, A.COMMUNICATE): S.ACCEPTED,
         (S.ACCEPTED, A.REPLY): S.REPLIED,
         (S.REPLIED, A.CORRECT_CLASS): S.REPLIED,
+        # Rule 12: a reply's due date moves only while the reply is still awaited.
+        (S.ASSIGNED, A.EXTEND): S.ASSIGNED,
+        (S.REASSIGNMENT_REQUESTED, A.EXTEND): S.REASSIGNMENT_REQUESTED,
+        (S.ACCEPTED, A.EXTEND): S.ACCEPTED,
     },
     error=AssignmentInvalidTransition,
 )
@@ -79,7 +85,7 @@ UNIT_ACTIONS: dict[HandlingRole, frozenset[AssignmentAction]] = {
     Role.SPLIT: frozenset({A.ACCEPT, A.REQUEST_REASSIGNMENT, A.COMMUNICATE, A.REPLY}),
     Role.COHANDLER: frozenset({A.REQUEST_REASSIGNMENT, A.SEND_VIEWS, A.COUNTERSIGN}),
 }
-OFFICE_ACTIONS = frozenset({A.REASSIGN, A.REFUSE_REASSIGNMENT, A.CORRECT_CLASS})
+OFFICE_ACTIONS = frozenset({A.REASSIGN, A.REFUSE_REASSIGNMENT, A.CORRECT_CLASS, A.EXTEND})
 
 
 def may_act(action: AssignmentAction, role: HandlingRole, *, office: bool, own_unit: bool) -> bool:
@@ -196,3 +202,66 @@ def required(value: str, field: str) -> str:
     if not trimmed:
         raise TextRequired(field=field)
     return trimmed
+
+
+# --- Deadlines (rule 12) -------------------------------------------------------------------------
+
+OVERDUE = "overdue"
+
+
+def due_soon_kind(days: int) -> str:
+    return f"due_soon_{days}"
+
+
+def days_before(kind: str) -> int:
+    """The warning's days before the due date, from its kind (`due_soon_15` → 15)."""
+    return int(kind.removeprefix("due_soon_"))
+
+
+def overdue_at(due_on: date) -> datetime:
+    """A reply is overdue from the start of the day after its due day (Asia/Shanghai): the due day
+    itself is still on time."""
+    return start_of_day(due_on + timedelta(days=1))
+
+
+def deadline_schedule(due_on: date, now: datetime, policy: ProposalPolicy) -> list[tuple[str, datetime]]:
+    """The notices a reply due on `due_on` arms at `now`: a warning at the start of the day
+    `due_soon_days` before it (only those still ahead: a warning already passed when the date is set
+    is not sent late), and the overdue, always."""
+    warnings = [
+        (due_soon_kind(d), start_of_day(due_on - timedelta(days=d))) for d in set(policy.due_soon_days)
+    ]
+    return [(kind, at) for kind, at in sorted(warnings, key=lambda w: w[1]) if at > now] + [
+        (OVERDUE, overdue_at(due_on))
+    ]
+
+
+def latest_reply_due_on(assigned_at: datetime, policy: ProposalPolicy) -> date:
+    """Rule 12: no extension passes `max_reply_months` after the assignment (Asia/Shanghai)."""
+    return add_months(local_date(assigned_at), policy.max_reply_months)
+
+
+def check_extension(
+    *,
+    current: date | None,
+    to: date,
+    approved_on: date,
+    assigned_at: datetime,
+    now: datetime,
+    policy: ProposalPolicy,
+) -> None:
+    """Rule 12: an extension of a lead or split unit's reply moves its due date later, up to the
+    maximum after the assignment, on an approval already given (not after today); else 422."""
+    problems: list[tuple[str, str]] = []
+    if current is None:
+        problems.append(("assignment_id", "no_reply_due"))
+    elif to <= current:
+        problems.append(("reply_due_on", "not_later"))
+    if to > latest_reply_due_on(assigned_at, policy):
+        problems.append(("reply_due_on", "beyond_maximum"))
+    if approved_on > local_date(now):
+        problems.append(("approved_on", "in_the_future"))
+    if problems:
+        raise ExtensionInvalid.listing(
+            problems, latest=latest_reply_due_on(assigned_at, policy), months=policy.max_reply_months
+        )

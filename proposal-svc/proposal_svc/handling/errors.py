@@ -1,6 +1,7 @@
 """The handling context's errors (Chinese and English), codes `handling.<what>`."""
 
 from collections.abc import Iterable
+from datetime import date
 
 from cppcc_common.errors import AppError, InvalidTransition, NotFound, PreconditionFailed
 from cppcc_common.text import Text
@@ -167,3 +168,45 @@ class TextRequired(AppError):
     code = "handling.text_required"
     title = Text("内容不能为空", "A required text is blank")
     detail = Text("“{field}”不能为空。", "'{field}' must not be blank.")
+
+
+EXTENSION_MESSAGES = {
+    "no_reply_due": Text(
+        "会办单位不答复，无答复期限可延长", "A co-handler does not reply: no reply due date to extend"
+    ),
+    "not_later": Text("新的答复期限须晚于当前期限", "The new due date must be later than the current one"),
+    "beyond_maximum": Text("超过最长办理期限", "Beyond the longest handling period"),
+    "in_the_future": Text("批准日期不能晚于今天", "The approval date cannot be after today"),
+}
+
+
+class ExtensionInvalid(AppError):
+    """Rule 12: an extension moves a reply's due date later, never past the maximum after the
+    assignment, on a recorded approval."""
+
+    status = 422
+    code = "handling.extension_invalid"
+    title = Text("延期申请有误", "The extension is not valid")
+    detail = Text(
+        "答复期限只能延后，且不得晚于交办后{months}个月（{latest}）；须有批准记录。",
+        "A due date moves only later and never past {months} months after the assignment ({latest}); "
+        "an approval must be recorded.",
+    )
+
+    @classmethod
+    def listing(
+        cls, violations: Iterable[tuple[str, str]], *, latest: date, months: int
+    ) -> "ExtensionInvalid":
+        return cls(
+            errors=[
+                {
+                    "field": field,
+                    "code": code,
+                    "message": EXTENSION_MESSAGES[code].zh,
+                    "message_en": EXTENSION_MESSAGES[code].en,
+                }
+                for field, code in violations
+            ],
+            latest=latest,
+            months=months,
+        )

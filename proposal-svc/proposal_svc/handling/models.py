@@ -120,3 +120,38 @@ class ReplyClassCorrection(Base):
     reason: Mapped[str] = mapped_column(Text)
     actor_id: Mapped[UUID | None]
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class DeadlineNotice(Base):
+    """One armed deadline of an assignment's reply (rule 12): a due-soon warning or the overdue, for
+    one due date. The row is the deadline (DESIGN.md §9): the scanner claims it at `fire_at` and
+    records `fired_at`; the key makes each fire at most once per assignment, due date and kind."""
+
+    __tablename__ = "deadline_notices"
+    __table_args__ = (Index("ix_deadline_notices_due", "fire_at", postgresql_where=text("fired_at IS NULL")),)
+
+    assignment_id: Mapped[UUID] = mapped_column(ForeignKey("assignments.id"), primary_key=True)
+    due_on: Mapped[date] = mapped_column(Date, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(30), primary_key=True)  # due_soon_<days> | overdue
+    fire_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    fired_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # fired: the event went out; void: the assignment had replied, moved on or a later due date
+    outcome: Mapped[str | None] = mapped_column(String(20))
+
+
+class ReplyExtension(Base):
+    """An approved extension of a unit's reply due date (rule 12), kept as an audit row."""
+
+    __tablename__ = "reply_extensions"
+    __table_args__ = (Index("ix_reply_extensions_assignment", "assignment_id", "recorded_at"),)
+
+    id: Mapped[UUID] = mapped_column(primary_key=True)
+    proposal_id: Mapped[UUID] = mapped_column(ForeignKey("proposals.id"))
+    assignment_id: Mapped[UUID] = mapped_column(ForeignKey("assignments.id"))
+    from_due_on: Mapped[date] = mapped_column(Date)
+    to_due_on: Mapped[date] = mapped_column(Date)
+    approved_by: Mapped[str] = mapped_column(Text)  # who approved (批准人)
+    approved_on: Mapped[date] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(Text)
+    recorded_by: Mapped[UUID | None]
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -1,7 +1,8 @@
 """Every query of the handling context. Which proposals a caller sees is the proposals context's
 `readable(principal)` (rule 28); within a visible proposal a unit sees its own assignment only."""
 
-from datetime import datetime
+from datetime import date, datetime
+from typing import Any
 from uuid import UUID
 
 from sqlalchemy import select, tuple_
@@ -10,10 +11,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from cppcc_common.auth import Principal
 from cppcc_common.contracts.member import UnitRegisteredV1, UnitUserAddedV1
+from cppcc_common.scanner import due_rows
 from proposal_svc.handling.domain import AssignmentStatus, CommunicationKind
 from proposal_svc.handling.models import (
     Assignment,
     Communication,
+    DeadlineNotice,
     Reply,
     ReplyClassCorrection,
     Unit,
@@ -108,3 +111,25 @@ async def corrections_of(session: AsyncSession, reply_ids: list[UUID]) -> list[R
         .order_by(ReplyClassCorrection.at, ReplyClassCorrection.id)
     )
     return list((await session.execute(query)).scalars())
+
+
+def claim_due_notices(now: datetime, limit: int) -> Any:
+    """The armed deadline notices due at `now`, each locked with its assignment, skipping any another
+    transaction holds (DESIGN.md §9): a notice fires once however many replicas scan."""
+    table = DeadlineNotice.__table__
+    return due_rows(
+        table,  # type: ignore[arg-type]
+        table.c.fire_at,
+        now,
+        limit,
+        table.c.fired_at.is_(None),
+    ).join(Assignment.__table__, Assignment.__table__.c.id == table.c.assignment_id)
+
+
+async def notice_for_update(
+    session: AsyncSession, assignment_id: UUID, due_on: date, kind: str
+) -> DeadlineNotice:
+    """The claimed notice as a mapped row (already locked by the claim)."""
+    row = await session.get(DeadlineNotice, (assignment_id, due_on, kind))
+    assert row is not None
+    return row

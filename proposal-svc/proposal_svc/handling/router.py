@@ -26,6 +26,7 @@ from proposal_svc.handling.errors import (
     CommunicationInTheFuture,
     CommunicationRequired,
     CountersignMissing,
+    ExtensionInvalid,
     FaceToFaceRequired,
     ReassignmentWindowClosed,
     ReassignToSameUnit,
@@ -43,6 +44,8 @@ from proposal_svc.handling.schemas import (
     CommunicationPage,
     CommunicationRead,
     CommunicationRequest,
+    ExtensionRead,
+    ExtensionRequest,
     Handling,
     ReassignmentRequest,
     ReassignRequest,
@@ -339,3 +342,21 @@ async def correct_class(
     row = await service.correct_class(change, proposal_id, reply_id, body.result_class, body.reason, expected)
     response.headers["ETag"] = etag(row.version)
     return _reply(row, [])
+
+
+@router.post(
+    "/{proposal_id}/assignments/{assignment_id}/extensions",
+    status_code=201,
+    response_model=ExtensionRead,
+    responses=problems(*_STEP, ExtensionInvalid, TextRequired),
+    summary="Record an approved extension of a unit's reply due date, within the maximum (office; rule 12)",
+)
+async def extend_reply(
+    proposal_id: UUID,
+    assignment_id: UUID,
+    body: ExtensionRequest,
+    change: Assigning,
+    expected: OptionalExpectedVersion,
+) -> ExtensionRead:
+    row = await service.extend_reply(change, proposal_id, assignment_id, body, expected)
+    return ExtensionRead.model_validate(row)

@@ -131,3 +131,27 @@ class ReplyRead(BaseModel):
     replied_at: datetime
     version: int
     corrections: list[ClassCorrectionRead] = Field(default_factory=list, description="the office only")
+
+
+class ExtensionRequest(RequestModel):
+    """Rule 12: the office records an approved extension of a unit's reply due date (all required)."""
+
+    reply_due_on: BoundedDate = Field(
+        description="the new due date (Asia/Shanghai), later, within the maximum"
+    )
+    approved_by: str = Field(min_length=1, max_length=100, description="批准人")
+    approved_on: BoundedDate = Field(description="批准日期, not after today")
+    reason: str = Field(min_length=1, max_length=2000, description="延期理由")
+
+
+class ExtensionRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: UUID
+    assignment_id: UUID
+    from_due_on: date
+    to_due_on: date
+    approved_by: str
+    approved_on: date
+    reason: str
+    recorded_at: datetime

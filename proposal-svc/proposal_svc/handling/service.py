@@ -17,16 +17,20 @@ from cppcc_common.auth import Principal
 from cppcc_common.change import Change
 from cppcc_common.contracts.proposal import (
     AssignedUnit,
+    DeadlineFacts,
     ProposalAcceptedV1,
     ProposalAssignedV1,
     ProposalCohandlerViewsSentV1,
     ProposalCommunicationRecordedV1,
     ProposalCountersignedV1,
+    ProposalDueSoonV1,
+    ProposalFeedbackOverdueV1,
     ProposalHandledV1,
     ProposalReassignedV1,
     ProposalReassignmentRefusedV1,
     ProposalReassignmentRequestedV1,
     ProposalReplyClassCorrectedV1,
+    ProposalReplyDueExtendedV1,
 )
 from cppcc_common.errors import Forbidden
 from cppcc_common.events import EventData
@@ -43,8 +47,15 @@ from proposal_svc.handling.errors import (
     ReplyNotFound,
     ReplyVersionMismatch,
 )
-from proposal_svc.handling.models import Assignment, Communication, Reply, ReplyClassCorrection
-from proposal_svc.handling.schemas import AssignRequest, CommunicationRequest, ReplyRequest
+from proposal_svc.handling.models import (
+    Assignment,
+    Communication,
+    DeadlineNotice,
+    Reply,
+    ReplyClassCorrection,
+    ReplyExtension,
+)
+from proposal_svc.handling.schemas import AssignRequest, CommunicationRequest, ExtensionRequest, ReplyRequest
 from proposal_svc.proposals import repository as proposals
 from proposal_svc.proposals import service as proposal_service
 from proposal_svc.proposals.domain import Action, Facts, Kind, Status, confirmed_cosigner_ids
@@ -106,6 +117,8 @@ async def assign(
         )
         rows = [_new_assignment(change, facts, unit, role, policy) for unit, role in plan]
         session.add_all(rows)
+        for row in rows:
+            arm_deadlines(change, row, policy)
         event = ProposalAssignedV1(
             proposal_id=facts.id,
             org_id=facts.org_id,
@@ -197,6 +210,7 @@ async def reassign(
     new = _new_assignment(change, facts, unit_id, Role(assignment.role), policy)
     assignment.reassigned_to_id = new.id
     change.session.add(new)
+    arm_deadlines(change, new, policy)
     await _emit(
         change,
         facts,
@@ -523,3 +537,112 @@ async def replies(
         else []
     )
     return [(r, [c for c in audit if c.reply_id == r.id]) for r in rows]
+
+
+# --- Deadlines (rule 12) -------------------------------------------------------------------------
+
+
+def arm_deadlines(change: Change, row: Assignment, policy: ProposalPolicy) -> None:
+    """Arms the due-soon warnings and the overdue of a lead or split unit's reply due date (rows the
+    deadline scanner claims); a co-handler has none. Whatever sets a new `reply_due_on` calls it."""
+    if row.reply_due_on is None:
+        return
+    change.session.add_all(
+        DeadlineNotice(assignment_id=row.id, due_on=row.reply_due_on, kind=kind, fire_at=at)
+        for kind, at in domain.deadline_schedule(row.reply_due_on, change.now, policy)
+    )
+
+
+async def extend_reply(
+    change: Change, proposal_id: UUID, assignment_id: UUID, body: ExtensionRequest, expected: IfMatch | None
+) -> ReplyExtension:
+    """Rule 12: the office records an approved extension (an audit row), the reply due date moves
+    later within the maximum, and the warnings and the overdue are armed for the new date (the old
+    date's notices stay and are void when they come)."""
+    facts, assignment, _ = await _locate(change, proposal_id, assignment_id, A.EXTEND, expected)
+    policy = await proposals.policy_for(change.session, facts.org_id)
+    domain.check_extension(
+        current=assignment.reply_due_on,
+        to=body.reply_due_on,
+        approved_on=body.approved_on,
+        assigned_at=assignment.assigned_at,
+        now=change.now,
+        policy=policy,
+    )
+    assert assignment.reply_due_on is not None  # check_extension refused a co-handler
+    row = ReplyExtension(
+        id=new_id(),
+        proposal_id=facts.id,
+        assignment_id=assignment.id,
+        from_due_on=assignment.reply_due_on,
+        to_due_on=body.reply_due_on,
+        approved_by=domain.required(body.approved_by, "approved_by"),
+        approved_on=body.approved_on,
+        reason=domain.required(body.reason, "reason"),
+        recorded_by=change.actor,
+        recorded_at=change.now,
+    )
+    change.session.add(row)
+    assignment.reply_due_on = body.reply_due_on
+    _step(change, assignment, A.EXTEND)
+    arm_deadlines(change, assignment, policy)
+    await _emit(
+        change,
+        facts,
+        ProposalReplyDueExtendedV1(
+            proposal_id=facts.id,
+            org_id=facts.org_id,
+            assignment_id=assignment.id,
+            unit_id=assignment.unit_id,
+            extension_id=row.id,
+            from_due_on=row.from_due_on,
+            to_due_on=row.to_due_on,
+            approved_by=row.approved_by,
+            approved_on=row.approved_on,
+            reason=row.reason,
+            extended_at=change.now,
+        ),
+    )
+    return row
+
+
+AWAITING_REPLY = frozenset(
+    {AssignmentStatus.ASSIGNED, AssignmentStatus.REASSIGNMENT_REQUESTED, AssignmentStatus.ACCEPTED}
+)
+
+
+async def fire_deadline(change: Change, notice: DeadlineNotice) -> None:
+    """A claimed notice fires once: its event when the assignment still awaits its reply by that
+    date, else it is void (replied, reassigned, or extended to a later date)."""
+    assignment = await change.session.get(Assignment, notice.assignment_id)
+    assert assignment is not None
+    notice.fired_at = change.now
+    live = AssignmentStatus(assignment.status) in AWAITING_REPLY and assignment.reply_due_on == notice.due_on
+    notice.outcome = "fired" if live else "void"
+    if not live:
+        return
+    proposal = await change.session.get(Proposal, assignment.proposal_id)
+    assert proposal is not None
+    base = DeadlineFacts(
+        proposal_id=proposal.id,
+        org_id=proposal.org_id,
+        title=proposal.title,
+        assignment_id=assignment.id,
+        unit_id=assignment.unit_id,
+        role=Role(assignment.role),
+        reply_due_on=notice.due_on,
+        is_key=proposal.is_key,
+        supervisor_ids=list(proposal.key_supervisor_ids or []),
+        first_proposer_id=proposal.first_proposer_id,
+        cosigner_ids=[
+            p
+            for p in await proposals.confirmed_proposers(change.session, proposal.id)
+            if p != proposal.first_proposer_id
+        ],
+    ).model_dump()
+    event: EventData
+    if notice.kind == domain.OVERDUE:
+        event = ProposalFeedbackOverdueV1(**base, overdue_at=change.now)
+    else:
+        event = ProposalDueSoonV1(**base, days_before=domain.days_before(notice.kind), warned_at=change.now)
+    await change.emit(event, subject=proposal.id, orgid=proposal.org_id)

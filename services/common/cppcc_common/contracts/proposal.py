@@ -417,3 +417,58 @@ class ProposalReplyClassCorrectedV1(EventData):
     to_class: str
     reason: str
     corrected_at: AwareDatetime
+
+
+# --- issue 9, deadlines: reply due soon, feedback overdue, extensions (rule 12) -------------------
+
+
+class DeadlineFacts(EventData):
+    """What the deadline events carry for notify-svc and member-svc: who handles, for whom, by when."""
+
+    proposal_id: UUID
+    org_id: UUID
+    title: str
+    assignment_id: UUID
+    unit_id: UUID
+    role: HandlingRole
+    reply_due_on: date  # the due day (Asia/Shanghai) the notice is about
+    is_key: bool
+    supervisor_ids: list[UUID] = []  # a key proposal's supervising leaders
+    first_proposer_id: UUID
+    cosigner_ids: list[UUID] = []
+
+
+@register("cppcc.proposal.due_soon.v1")
+class ProposalDueSoonV1(DeadlineFacts):
+    """proposal-svc, `days_before` days before a lead or split unit's reply is due (policy
+    `due_soon_days`, default 15 and 3), once per assignment, due date and warning: the unit, the
+    proposals office and, for a key proposal, the supervising leaders are told."""
+
+    days_before: int
+    warned_at: AwareDatetime
+
+
+@register("cppcc.proposal.feedback_overdue.v1")
+class ProposalFeedbackOverdueV1(DeadlineFacts):
+    """proposal-svc, when a lead or split unit has not replied by the end of its due day (rule 12):
+    exactly once per assignment and due date. The proposals office and the unit's supervisors are told."""
+
+    overdue_at: AwareDatetime
+
+
+@register("cppcc.proposal.reply_due_extended.v1")
+class ProposalReplyDueExtendedV1(EventData):
+    """proposal-svc, when the office records an approved extension of a unit's reply due date (rule
+    12): the warnings and the overdue are re-armed for the new date."""
+
+    proposal_id: UUID
+    org_id: UUID
+    assignment_id: UUID
+    unit_id: UUID
+    extension_id: UUID
+    from_due_on: date
+    to_due_on: date
+    approved_by: str
+    approved_on: date
+    reason: str
+    extended_at: AwareDatetime
