@@ -46,6 +46,8 @@ ALLOWED = {
     (S.ACCEPTED, A.COMMUNICATE): S.ACCEPTED,
     (S.ACCEPTED, A.REPLY): S.REPLIED,
     (S.REPLIED, A.CORRECT_CLASS): S.REPLIED,
+    (S.REPLIED, A.REOPEN): S.ACCEPTED,  # rule 17: a dissatisfied rating re-opens the part
+    (S.REPLIED, A.REPORT_COMPLETION): S.REPLIED,  # rule 18
 }
 
 
@@ -187,7 +189,8 @@ def test_rule_10_and_11_who_takes_each_step_of_an_assignment(
         # Rule 11: a co-handler sends views and countersigns; it never accepts, communicates or replies.
         assert allowed is (own_unit and action in (A.REQUEST_REASSIGNMENT, A.SEND_VIEWS, A.COUNTERSIGN))
     else:
-        assert allowed is (own_unit and action in (A.ACCEPT, A.REQUEST_REASSIGNMENT, A.COMMUNICATE, A.REPLY))
+        steps = (A.ACCEPT, A.REQUEST_REASSIGNMENT, A.COMMUNICATE, A.REPLY, A.REPORT_COMPLETION)
+        assert allowed is (own_unit and action in steps)  # nobody re-opens a part by a step (rule 17)
 
 
 def test_rule_11_a_co_handler_cannot_reply_to_the_proposer() -> None:

@@ -52,6 +52,10 @@ class AssignmentAction(StrEnum):
     COMMUNICATE = "communicate"
     REPLY = "reply"
     CORRECT_CLASS = "correct_class"
+    # Issue 9, evaluation: a proposer's dissatisfied rating re-opens the part for a second reply
+    # (rule 17); the unit of an open-class reply files its completion report (rule 18).
+    REOPEN = "reopen"
+    REPORT_COMPLETION = "report_completion"
 
 
 S, A = AssignmentStatus, AssignmentAction
@@ -68,6 +72,8 @@ ASSIGNMENTS: TransitionTable[AssignmentStatus, AssignmentAction] = TransitionTab
         (S.ACCEPTED, A.COMMUNICATE): S.ACCEPTED,
         (S.ACCEPTED, A.REPLY): S.REPLIED,
         (S.REPLIED, A.CORRECT_CLASS): S.REPLIED,
+        (S.REPLIED, A.REOPEN): S.ACCEPTED,  # taken by the evaluation context, never by a caller
+        (S.REPLIED, A.REPORT_COMPLETION): S.REPLIED,
     },
     error=AssignmentInvalidTransition,
 )
@@ -75,8 +81,8 @@ ASSIGNMENTS: TransitionTable[AssignmentStatus, AssignmentAction] = TransitionTab
 # Who takes which step of an assignment: its unit, by role (rule 11: a co-handler never replies),
 # and the proposals office (rule 10: only staff reassign).
 UNIT_ACTIONS: dict[HandlingRole, frozenset[AssignmentAction]] = {
-    Role.LEAD: frozenset({A.ACCEPT, A.REQUEST_REASSIGNMENT, A.COMMUNICATE, A.REPLY}),
-    Role.SPLIT: frozenset({A.ACCEPT, A.REQUEST_REASSIGNMENT, A.COMMUNICATE, A.REPLY}),
+    Role.LEAD: frozenset({A.ACCEPT, A.REQUEST_REASSIGNMENT, A.COMMUNICATE, A.REPLY, A.REPORT_COMPLETION}),
+    Role.SPLIT: frozenset({A.ACCEPT, A.REQUEST_REASSIGNMENT, A.COMMUNICATE, A.REPLY, A.REPORT_COMPLETION}),
     Role.COHANDLER: frozenset({A.REQUEST_REASSIGNMENT, A.SEND_VIEWS, A.COUNTERSIGN}),
 }
 OFFICE_ACTIONS = frozenset({A.REASSIGN, A.REFUSE_REASSIGNMENT, A.CORRECT_CLASS})

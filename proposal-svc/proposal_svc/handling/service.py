@@ -34,6 +34,7 @@ from cppcc_common.ids import new_id
 from cppcc_common.pagination import decode_cursor, encode_cursor
 from cppcc_common.transitions import Decision
 from cppcc_common.versioning import IfMatch, check_version
+from proposal_svc.evaluation import service as evaluation
 from proposal_svc.handling import domain, repository
 from proposal_svc.handling.domain import ASSIGNMENTS, AssignmentAction, AssignmentStatus, ReplyFacts, Role
 from proposal_svc.handling.errors import (
@@ -379,6 +380,7 @@ async def reply(
         version=1,
     )
     change.session.add(row)
+    await evaluation.open_window(change, row, policy)  # rule 16: the proposers rate it within the window
     assignment.replied_at = change.now
     _step(change, assignment, A.REPLY)
     completed = domain.replies_complete([(Role(a.role), AssignmentStatus(a.status)) for a in open_rows])
