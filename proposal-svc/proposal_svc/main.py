@@ -7,6 +7,7 @@ from cppcc_common.auth import KeySource
 from cppcc_common.clock import Clock
 from cppcc_common.workdays_router import working_calendar_router
 from proposal_svc.attachments.router import router as attachments_router
+from proposal_svc.evaluation.router import router as evaluation_router
 from proposal_svc.handling.consumers import CONSUMERS as HANDLING_CONSUMERS
 from proposal_svc.handling.router import router as handling_router
 from proposal_svc.handling.scanners import reply_deadlines
@@ -32,6 +33,7 @@ def create_app(
             proposals_router,
             attachments_router,
             handling_router,
+            evaluation_router,
         ],
         key_source=key_source,
         clock=clock,
@@ -43,6 +45,8 @@ def create_app(
             "proposal-policy": "提案规则：查看（工作人员）、设置（管理员）/ proposal policy: read (staff), set (admin)",
             "handling": "提案办理：交办、调整、接收、沟通、会办、会签、答复 / handling: assignment, reassignment, "
             "acceptance, communication, co-handling, countersign, reply",
+            "evaluation": "提案评价：评价答复、二次办理、办结报告、办结 / evaluation: ratings, re-handling, "
+            "completion reports, conclusion",
             "attachments": "提案附件：上传、列出、下载、删除 / proposal attachments: upload, list, download, remove",
             "working-calendar": "工作日安排：节假日与调休（管理员）/ working days: holidays and make-up workdays (admin)",
         },

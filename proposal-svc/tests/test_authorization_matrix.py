@@ -224,6 +224,31 @@ MATRIX: dict[tuple[str, str], Case] = {
         },
         assignment=("lead", "assigned"),
     ),
+    # Evaluation (rules 16–18): the proposers who count rate a reply (an invited co-signer is a
+    # reader but not a proposer: 403); a unit never rates (403) and files its completion report.
+    ("POST", "/api/v1/proposals/{proposal_id}/replies/{reply_id}/evaluations"): Case(
+        "replied",
+        answers(
+            403,
+            first_proposer=THROUGH,
+            confirmed_cosigner=THROUGH,
+            other_member=404,
+            other_org_member=404,
+        ),
+        body={"rating": "satisfied", "comment": "答复认真"},
+        assignment=("lead", "replied"),
+        reply=True,
+    ),
+    ("GET", "/api/v1/proposals/{proposal_id}/replies/{reply_id}/evaluations"): Case(
+        "replied", ASSIGNED_READERS, assignment=("lead", "replied"), reply=True
+    ),
+    ("POST", "/api/v1/proposals/{proposal_id}/assignments/{assignment_id}/completion-report"): Case(
+        "replied",
+        UNIT_STEP,
+        body={"report": "已完成改造", "completed_on": "2026-01-05"},
+        assignment=("lead", "replied"),
+        reply=True,
+    ),
     # The national working-day calendar: administrators only.
     ("GET", "/api/v1/proposals/working-calendar/{year}"): Case("none", answers(403, admin=THROUGH)),
     ("PUT", "/api/v1/proposals/working-calendar/{year}"): Case(

@@ -539,8 +539,9 @@ def test_the_office_acts_on_review_and_key_actions_and_the_first_proposer_on_the
     allowed = domain.may_act(action, actor=actor, first_proposer_id=proposer, office=office)
     if action in domain.OFFICE_ACTIONS:
         assert allowed is office  # a proposer never files their own proposal
-    else:
-        assert allowed is (action in domain.PROPOSER_ACTIONS and is_proposer)
+    else:  # rule 16: a proposer rates the reply (the evaluation context checks they count)
+        own = domain.PROPOSER_ACTIONS | domain.EVALUATOR_ACTIONS
+        assert allowed is (action in own and is_proposer)
 
 
 @pytest.mark.parametrize(

@@ -51,6 +51,8 @@ ALLOWED = {
     (S.ASSIGNED, A.EXTEND): S.ASSIGNED,
     (S.REASSIGNMENT_REQUESTED, A.EXTEND): S.REASSIGNMENT_REQUESTED,
     (S.ACCEPTED, A.EXTEND): S.ACCEPTED,
+    (S.REPLIED, A.REOPEN): S.ACCEPTED,  # rule 17: a dissatisfied rating re-opens the part
+    (S.REPLIED, A.REPORT_COMPLETION): S.REPLIED,  # rule 18
 }
 
 
@@ -192,7 +194,8 @@ def test_rule_10_and_11_who_takes_each_step_of_an_assignment(
         # Rule 11: a co-handler sends views and countersigns; it never accepts, communicates or replies.
         assert allowed is (own_unit and action in (A.REQUEST_REASSIGNMENT, A.SEND_VIEWS, A.COUNTERSIGN))
     else:
-        assert allowed is (own_unit and action in (A.ACCEPT, A.REQUEST_REASSIGNMENT, A.COMMUNICATE, A.REPLY))
+        steps = (A.ACCEPT, A.REQUEST_REASSIGNMENT, A.COMMUNICATE, A.REPLY, A.REPORT_COMPLETION)
+        assert allowed is (own_unit and action in steps)  # nobody re-opens a part by a step (rule 17)
 
 
 def test_rule_11_a_co_handler_cannot_reply_to_the_proposer() -> None:

@@ -35,6 +35,9 @@ PARTNER_ROUTES = {
     "['GET'] /api/v1/proposals/{proposal_id}/communications",
     "['POST'] /api/v1/proposals/{proposal_id}/assignments/{assignment_id}/replies",
     "['GET'] /api/v1/proposals/{proposal_id}/replies",
+    # Issue 9, evaluation: it reads its own reply's ratings and files its completion report (rule 18).
+    "['GET'] /api/v1/proposals/{proposal_id}/replies/{reply_id}/evaluations",
+    "['POST'] /api/v1/proposals/{proposal_id}/assignments/{assignment_id}/completion-report",
 }
 
 

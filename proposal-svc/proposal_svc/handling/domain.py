@@ -54,6 +54,10 @@ class AssignmentAction(StrEnum):
     REPLY = "reply"
     CORRECT_CLASS = "correct_class"
     EXTEND = "extend"  # the office records an approved extension of the reply due date (rule 12)
+    # Issue 9, evaluation: a proposer's dissatisfied rating re-opens the part for a second reply
+    # (rule 17); the unit of an open-class reply files its completion report (rule 18).
+    REOPEN = "reopen"
+    REPORT_COMPLETION = "report_completion"
 
 
 S, A = AssignmentStatus, AssignmentAction
@@ -74,6 +78,8 @@ ASSIGNMENTS: TransitionTable[AssignmentStatus, AssignmentAction] = TransitionTab
         (S.ASSIGNED, A.EXTEND): S.ASSIGNED,
         (S.REASSIGNMENT_REQUESTED, A.EXTEND): S.REASSIGNMENT_REQUESTED,
         (S.ACCEPTED, A.EXTEND): S.ACCEPTED,
+        (S.REPLIED, A.REOPEN): S.ACCEPTED,  # taken by the evaluation context, never by a caller
+        (S.REPLIED, A.REPORT_COMPLETION): S.REPLIED,
     },
     error=AssignmentInvalidTransition,
 )
@@ -81,8 +87,8 @@ ASSIGNMENTS: TransitionTable[AssignmentStatus, AssignmentAction] = TransitionTab
 # Who takes which step of an assignment: its unit, by role (rule 11: a co-handler never replies),
 # and the proposals office (rule 10: only staff reassign).
 UNIT_ACTIONS: dict[HandlingRole, frozenset[AssignmentAction]] = {
-    Role.LEAD: frozenset({A.ACCEPT, A.REQUEST_REASSIGNMENT, A.COMMUNICATE, A.REPLY}),
-    Role.SPLIT: frozenset({A.ACCEPT, A.REQUEST_REASSIGNMENT, A.COMMUNICATE, A.REPLY}),
+    Role.LEAD: frozenset({A.ACCEPT, A.REQUEST_REASSIGNMENT, A.COMMUNICATE, A.REPLY, A.REPORT_COMPLETION}),
+    Role.SPLIT: frozenset({A.ACCEPT, A.REQUEST_REASSIGNMENT, A.COMMUNICATE, A.REPLY, A.REPORT_COMPLETION}),
     Role.COHANDLER: frozenset({A.REQUEST_REASSIGNMENT, A.SEND_VIEWS, A.COUNTERSIGN}),
 }
 OFFICE_ACTIONS = frozenset({A.REASSIGN, A.REFUSE_REASSIGNMENT, A.CORRECT_CLASS, A.EXTEND})
@@ -207,6 +213,8 @@ def required(value: str, field: str) -> str:
 # --- Deadlines (rule 12) -------------------------------------------------------------------------
 
 OVERDUE = "overdue"
+# What became of a notice the scanner claimed: sent, or void (the part had replied, moved or been extended).
+FIRED, VOID = "fired", "void"
 
 
 def due_soon_kind(days: int) -> str:

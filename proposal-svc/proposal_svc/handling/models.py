@@ -90,14 +90,19 @@ class Communication(Base):
 
 
 class Reply(Base):
-    """A unit's reply (答复, rule 15): one per lead or split assignment."""
+    """A unit's reply (答复, rule 15): one per lead or split assignment, two when re-handled (rule 17)."""
 
     __tablename__ = "replies"
-    __table_args__ = (Index("ix_replies_proposal", "proposal_id", "replied_at"),)
+    __table_args__ = (
+        Index("ix_replies_proposal", "proposal_id", "replied_at"),
+        Index(
+            "ix_replies_assignment", "assignment_id", "replied_at"
+        ),  # a re-handled part replies twice (0010)
+    )
 
     id: Mapped[UUID] = mapped_column(primary_key=True)
     proposal_id: Mapped[UUID] = mapped_column(ForeignKey("proposals.id"))
-    assignment_id: Mapped[UUID] = mapped_column(ForeignKey("assignments.id"), unique=True)
+    assignment_id: Mapped[UUID] = mapped_column(ForeignKey("assignments.id"))
     unit_id: Mapped[UUID]
     letter: Mapped[str] = mapped_column(Text)
     signed_by: Mapped[str] = mapped_column(Text)  # the unit's responsible person who signed off

@@ -10,9 +10,10 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cppcc_common.auth import Principal
+from cppcc_common.change import Change
 from cppcc_common.contracts.member import UnitRegisteredV1, UnitUserAddedV1
 from cppcc_common.scanner import due_rows
-from proposal_svc.handling.domain import AssignmentStatus, CommunicationKind
+from proposal_svc.handling.domain import VOID, AssignmentStatus, CommunicationKind, deadline_schedule
 from proposal_svc.handling.models import (
     Assignment,
     Communication,
@@ -22,6 +23,7 @@ from proposal_svc.handling.models import (
     Unit,
     UnitUser,
 )
+from proposal_svc.proposals.policy import ProposalPolicy
 from proposal_svc.proposals.repository import acts_as_office, acts_for_unit
 
 
@@ -111,6 +113,28 @@ async def corrections_of(session: AsyncSession, reply_ids: list[UUID]) -> list[R
         .order_by(ReplyClassCorrection.at, ReplyClassCorrection.id)
     )
     return list((await session.execute(query)).scalars())
+
+
+async def arm_deadlines(change: Change, row: Assignment, policy: ProposalPolicy) -> None:
+    """Arms the due-soon warnings and the overdue of a lead or split unit's reply due date (rows the
+    deadline scanner claims); a co-handler has none. Whatever sets a new `reply_due_on` calls it:
+    assignment, reassignment, an extension, re-handling. A notice of the same assignment, date and
+    kind that already fired stays fired (rule 12: once per assignment and due date); one that came
+    up void (the part had replied) is armed again, for the new round of handling."""
+    if row.reply_due_on is None:
+        return
+    values = [
+        {"assignment_id": row.id, "due_on": row.reply_due_on, "kind": kind, "fire_at": at}
+        for kind, at in deadline_schedule(row.reply_due_on, change.now, policy)
+    ]
+    stmt = insert(DeadlineNotice).values(values)
+    await change.session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[DeadlineNotice.assignment_id, DeadlineNotice.due_on, DeadlineNotice.kind],
+            set_={"fire_at": stmt.excluded.fire_at, "fired_at": None, "outcome": None},
+            where=DeadlineNotice.outcome == VOID,
+        )
+    )
 
 
 def claim_due_notices(now: datetime, limit: int) -> Any:

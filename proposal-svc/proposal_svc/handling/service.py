@@ -38,6 +38,7 @@ from cppcc_common.ids import new_id
 from cppcc_common.pagination import decode_cursor, encode_cursor
 from cppcc_common.transitions import Decision
 from cppcc_common.versioning import IfMatch, check_version
+from proposal_svc.evaluation import service as evaluation
 from proposal_svc.handling import domain, repository
 from proposal_svc.handling.domain import ASSIGNMENTS, AssignmentAction, AssignmentStatus, ReplyFacts, Role
 from proposal_svc.handling.errors import (
@@ -118,7 +119,7 @@ async def assign(
         rows = [_new_assignment(change, facts, unit, role, policy) for unit, role in plan]
         session.add_all(rows)
         for row in rows:
-            arm_deadlines(change, row, policy)
+            await repository.arm_deadlines(change, row, policy)
         event = ProposalAssignedV1(
             proposal_id=facts.id,
             org_id=facts.org_id,
@@ -210,7 +211,7 @@ async def reassign(
     new = _new_assignment(change, facts, unit_id, Role(assignment.role), policy)
     assignment.reassigned_to_id = new.id
     change.session.add(new)
-    arm_deadlines(change, new, policy)
+    await repository.arm_deadlines(change, new, policy)
     await _emit(
         change,
         facts,
@@ -393,6 +394,7 @@ async def reply(
         version=1,
     )
     change.session.add(row)
+    await evaluation.open_window(change, row, policy)  # rule 16: the proposers rate it within the window
     assignment.replied_at = change.now
     _step(change, assignment, A.REPLY)
     completed = domain.replies_complete([(Role(a.role), AssignmentStatus(a.status)) for a in open_rows])
@@ -542,17 +544,6 @@ async def replies(
 # --- Deadlines (rule 12) -------------------------------------------------------------------------
 
 
-def arm_deadlines(change: Change, row: Assignment, policy: ProposalPolicy) -> None:
-    """Arms the due-soon warnings and the overdue of a lead or split unit's reply due date (rows the
-    deadline scanner claims); a co-handler has none. Whatever sets a new `reply_due_on` calls it."""
-    if row.reply_due_on is None:
-        return
-    change.session.add_all(
-        DeadlineNotice(assignment_id=row.id, due_on=row.reply_due_on, kind=kind, fire_at=at)
-        for kind, at in domain.deadline_schedule(row.reply_due_on, change.now, policy)
-    )
-
-
 async def extend_reply(
     change: Change, proposal_id: UUID, assignment_id: UUID, body: ExtensionRequest, expected: IfMatch | None
 ) -> ReplyExtension:
@@ -585,7 +576,7 @@ async def extend_reply(
     change.session.add(row)
     assignment.reply_due_on = body.reply_due_on
     _step(change, assignment, A.EXTEND)
-    arm_deadlines(change, assignment, policy)
+    await repository.arm_deadlines(change, assignment, policy)
     await _emit(
         change,
         facts,
@@ -618,7 +609,7 @@ async def fire_deadline(change: Change, notice: DeadlineNotice) -> None:
     assert assignment is not None
     notice.fired_at = change.now
     live = AssignmentStatus(assignment.status) in AWAITING_REPLY and assignment.reply_due_on == notice.due_on
-    notice.outcome = "fired" if live else "void"
+    notice.outcome = domain.FIRED if live else domain.VOID
     if not live:
         return
     proposal = await change.session.get(Proposal, assignment.proposal_id)

@@ -80,6 +80,7 @@ class Action(StrEnum):
     CONFIRM_COSIGN = "cosign_confirm"
     DECLINE_COSIGN = "cosign_decline"
     DESIGNATE_KEY = "designate_key"
+    REPORT_COMPLETION = "report_completion"  # a unit's completion report concludes (rule 18)
 
 
 # A filed proposal, or one further on, may be designated a key proposal (rule 19); it keeps its status.
@@ -111,6 +112,7 @@ LIFECYCLE: TransitionTable[Status, Action] = TransitionTable(
         (Status.REHANDLING, Action.REPLY): Status.REPLIED,
         (Status.REPLIED, Action.EVALUATE): Status.CONCLUDED,
         (Status.REPLIED, Action.DISSATISFIED): Status.REHANDLING,
+        (Status.REPLIED, Action.REPORT_COMPLETION): Status.CONCLUDED,
         (Status.DRAFT, Action.DELETE): Status.DELETED,
         # Co-signers answer while the proposal is under review (rule 4; the deadline is their own).
         (Status.SUBMITTED, Action.CONFIRM_COSIGN): Status.SUBMITTED,
@@ -131,9 +133,14 @@ OFFICE_ACTIONS = frozenset(
 )
 # What a handling unit (its users, its partner client) does to a proposal assigned to it; the
 # handling context checks which of its assignments may (rules 9, 11).
-UNIT_ACTIONS = frozenset({Action.ACCEPT, Action.REPLY})
-# The proposal's moves that the handling context decides (proposals.service.handle).
-HANDLING_ACTIONS = frozenset({Action.ASSIGN, Action.ACCEPT, Action.REPLY})
+UNIT_ACTIONS = frozenset({Action.ACCEPT, Action.REPLY, Action.REPORT_COMPLETION})
+# What a proposer does to a replied proposal: rate the reply (rules 16, 17). The evaluation context
+# first checks that the caller is a proposer who counts (the first or a confirmed co-signer).
+EVALUATOR_ACTIONS = frozenset({Action.EVALUATE, Action.DISSATISFIED})
+# The proposal's moves that the handling and evaluation contexts decide (proposals.service.handle).
+HANDLING_ACTIONS = frozenset(
+    {Action.ASSIGN, Action.ACCEPT, Action.REPLY, *EVALUATOR_ACTIONS, Action.REPORT_COMPLETION}
+)
 
 
 def may_act(
@@ -154,6 +161,8 @@ def may_act(
         return unit
     if action in COSIGNER_ACTIONS:
         return actor is not None and actor in cosigner_ids
+    if action in EVALUATOR_ACTIONS:
+        return actor is not None and (actor == first_proposer_id or actor in cosigner_ids)
     return action in PROPOSER_ACTIONS and actor == first_proposer_id
 
 

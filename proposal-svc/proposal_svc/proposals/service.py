@@ -232,8 +232,8 @@ async def lock_readable(change: Change, proposal_id: UUID) -> Facts:
 async def handle(
     change: Change, proposal_id: UUID, action: Action, expected: IfMatch | None, decide: Decide
 ) -> Proposal:
-    """The proposal's moves that the handling context decides (assign, accept, reply), on the one
-    write path: `decide` writes the handling rows and returns the proposal's Decision."""
+    """The proposal's moves that the handling context decides (assign, accept, reply) and the
+    evaluation context (evaluate, dissatisfied, report_completion), on the one write path: `decide` writes the handling rows and returns the proposal's Decision."""
     if action not in domain.HANDLING_ACTIONS:
         raise ValueError(f"{action} is not a handling action")
     return await _transition(change, proposal_id, action, expected, decide)

@@ -472,3 +472,68 @@ class ProposalReplyDueExtendedV1(EventData):
     approved_on: date
     reason: str
     extended_at: AwareDatetime
+# --- issue 9, evaluation: the proposers' ratings, re-handling, completion reports, conclusion ------
+
+
+@register("cppcc.proposal.evaluated.v1")
+class ProposalEvaluatedV1(EventData):
+    """proposal-svc, when a proposer rates a reply (rule 16): the rating code of the organization's
+    `evaluations` (`dissatisfied` opens re-handling, rule 17)."""
+
+    proposal_id: UUID
+    org_id: UUID
+    evaluation_id: UUID
+    reply_id: UUID
+    assignment_id: UUID
+    unit_id: UUID
+    proposer_id: UUID
+    rating: str
+    evaluated_at: AwareDatetime
+
+
+@register("cppcc.proposal.rehandling_started.v1")
+class ProposalRehandlingStartedV1(EventData):
+    """proposal-svc, when a dissatisfied rating re-opens a unit's assignment for a second reply
+    (rule 17), due on `reply_due_on`."""
+
+    proposal_id: UUID
+    org_id: UUID
+    reply_id: UUID
+    assignment_id: UUID
+    unit_id: UUID
+    proposer_id: UUID
+    first_proposer_id: UUID
+    cosigner_ids: list[UUID] = []
+    reply_due_on: date
+    is_key: bool
+    started_at: AwareDatetime
+
+
+@register("cppcc.proposal.completion_reported.v1")
+class ProposalCompletionReportedV1(EventData):
+    """proposal-svc, when a unit files the completion report of an open-class (B) reply (rule 18)."""
+
+    proposal_id: UUID
+    org_id: UUID
+    report_id: UUID
+    reply_id: UUID
+    assignment_id: UUID
+    unit_id: UUID
+    completed_on: date
+    first_proposer_id: UUID
+    reported_at: AwareDatetime
+
+
+@register("cppcc.proposal.concluded.v1")
+class ProposalConcludedV1(EventData):
+    """proposal-svc, when a proposal is concluded (办结): every proposer rated every current reply
+    without dissatisfaction, and every open-class reply has its completion report (rules 16–18)."""
+
+    proposal_id: UUID
+    org_id: UUID
+    first_proposer_id: UUID
+    cosigner_ids: list[UUID] = []
+    unit_ids: list[UUID] = []
+    ratings: dict[str, int] = {}  # rating code -> how many ratings of the current replies
+    is_key: bool
+    concluded_at: AwareDatetime
