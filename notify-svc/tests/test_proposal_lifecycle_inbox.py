@@ -3,7 +3,7 @@ the consumer path (published on NATS, consumed, read back from the inbox API).""
 
 import asyncio
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import httpx
@@ -12,12 +12,18 @@ import pytest
 
 from cppcc_common.contracts.member import PersonRegisteredV1
 from cppcc_common.contracts.proposal import (
+    AssignedUnit,
+    HandlingRole,
     NotFiledDisposition,
+    ProposalAssignedV1,
     ProposalCosignConfirmedV1,
     ProposalCosignDeclinedV1,
     ProposalCosignExpiredV1,
     ProposalCosignRequestedV1,
+    ProposalDueSoonV1,
+    ProposalFeedbackOverdueV1,
     ProposalFiledV1,
+    ProposalHandledV1,
     ProposalKeyDesignatedV1,
     ProposalMergedV1,
     ProposalNotFiledV1,
@@ -30,6 +36,7 @@ from notify_svc.settings import Settings
 
 ORG = uuid.uuid4()
 FIRST, CO1, CO2, OTHER, STAFF, LEADER, STRANGER = (uuid.uuid4() for _ in range(7))
+UNIT, OTHER_UNIT, UNIT_USER, OTHER_UNIT_USER = (uuid.uuid4() for _ in range(4))
 TITLE = "关于加装电梯的建议"
 AT = datetime(2026, 3, 31, 16, 30, tzinfo=UTC)  # 00:30 on 1 April in Shanghai: the day the reader sees
 PEOPLE = {
@@ -40,7 +47,10 @@ PEOPLE = {
     STAFF: "李静",
     LEADER: "赵主席",
     STRANGER: "路人",
+    UNIT_USER: "孙丽",
+    OTHER_UNIT_USER: "周平",
 }
+UNITS = {UNIT_USER: UNIT, OTHER_UNIT_USER: OTHER_UNIT}
 
 
 async def _publish(settings: Settings, *events: CloudEvent) -> None:
@@ -67,7 +77,12 @@ async def _eventually(probe: Any, timeout: float = 10.0) -> Any:
 
 @pytest.fixture(scope="module")
 async def known(settings: Settings, client: httpx.AsyncClient, issuer: TestIssuer) -> None:
-    roles = {STAFF: (["staff"], ["proposals"]), LEADER: (["leader"], [])}
+    roles = {
+        STAFF: (["staff"], ["proposals"]),
+        LEADER: (["leader"], []),
+        UNIT_USER: (["unit_user"], []),
+        OTHER_UNIT_USER: (["unit_user"], []),
+    }
     await _publish(
         settings,
         *(
@@ -78,6 +93,7 @@ async def known(settings: Settings, client: httpx.AsyncClient, issuer: TestIssue
                     name=name,
                     roles=roles.get(p, (["member"], []))[0],
                     scopes=roles.get(p, (["member"], []))[1],
+                    unit_id=UNITS.get(p),
                 ),
                 source="/member-svc",
                 subject=p,
@@ -296,3 +312,108 @@ async def test_rule_19_a_key_designation_tells_the_proposers_and_the_supervising
     leader = _one(told, LEADER)
     assert leader["category"] == "proposal.key_supervision"
     assert leader["body"] == "经 2026-04-01 主席会议确定，您督办一件重点提案，请在督办列表中查看。"
+
+
+# ---- handling and deadlines (rules 9, 12, 15) -----------------------------------------------------
+
+
+async def test_rule_9_an_assignment_tells_each_units_people_their_part_and_the_proposers_the_due_date(
+    client: httpx.AsyncClient, issuer: TestIssuer, settings: Settings, known: None
+) -> None:
+    pid = uuid.uuid4()
+    data = ProposalAssignedV1(
+        proposal_id=pid,
+        org_id=ORG,
+        title=TITLE,
+        first_proposer_id=FIRST,
+        cosigner_ids=[CO1],
+        units=[
+            AssignedUnit(
+                assignment_id=uuid.uuid4(),
+                unit_id=UNIT,
+                role=HandlingRole.LEAD,
+                reply_due_on=date(2026, 6, 30),
+            ),
+            AssignedUnit(
+                assignment_id=uuid.uuid4(),
+                unit_id=OTHER_UNIT,
+                role=HandlingRole.COHANDLER,
+                reply_due_on=None,
+                views_due_on=date(2026, 4, 30),
+            ),
+        ],
+        reply_due_on=date(2026, 6, 30),
+        is_key=False,
+        assigned_at=AT,
+    )
+    told = await _told(client, issuer, settings, data, pid)
+    assert set(told) == {FIRST, CO1, UNIT_USER, OTHER_UNIT_USER}
+    assert _one(told, UNIT_USER)["body"] == f"提案《{TITLE}》已交由贵单位主办，请于 2026-06-30 前答复。"
+    assert (
+        _one(told, OTHER_UNIT_USER)["body"]
+        == f"提案《{TITLE}》已交由贵单位会办，请于 2026-04-30 前向主办单位提出会办意见。"
+    )
+    assert _one(told, CO1)["body"] == f"您的提案《{TITLE}》已交承办单位办理，答复期限为 2026-06-30。"
+
+
+async def test_rule_15_a_reply_tells_every_proposer_and_asks_for_an_evaluation(
+    client: httpx.AsyncClient, issuer: TestIssuer, settings: Settings, known: None
+) -> None:
+    pid = uuid.uuid4()
+    data = ProposalHandledV1(
+        proposal_id=pid,
+        org_id=ORG,
+        title=TITLE,
+        reply_id=uuid.uuid4(),
+        assignment_id=uuid.uuid4(),
+        unit_id=UNIT,
+        role=HandlingRole.LEAD,
+        result_class="B",
+        signed_by="局长",
+        first_proposer_id=FIRST,
+        cosigner_ids=[CO2],
+        is_key=False,
+        completed=True,
+        replied_at=AT,
+    )
+    told = await _told(client, issuer, settings, data, pid)
+    assert set(told) == {FIRST, CO2}
+    assert _one(told, CO2)["category"] == "proposal.replied" and "答复类别 B" in _one(told, CO2)["body"]
+
+
+def _deadline(pid: uuid.UUID) -> dict[str, Any]:
+    return {
+        "proposal_id": pid,
+        "org_id": ORG,
+        "title": TITLE,
+        "assignment_id": uuid.uuid4(),
+        "unit_id": UNIT,
+        "role": HandlingRole.LEAD,
+        "reply_due_on": date(2026, 6, 30),
+        "is_key": True,
+        "supervisor_ids": [LEADER],
+        "first_proposer_id": FIRST,
+        "cosigner_ids": [CO1],
+    }
+
+
+async def test_rule_12_a_due_soon_warning_tells_the_unit_the_office_and_the_supervisors_not_the_proposers(
+    client: httpx.AsyncClient, issuer: TestIssuer, settings: Settings, known: None
+) -> None:
+    pid = uuid.uuid4()
+    data = ProposalDueSoonV1(**_deadline(pid), days_before=3, warned_at=AT)
+    told = await _told(client, issuer, settings, data, pid)
+    assert set(told) == {UNIT_USER, STAFF, LEADER}
+    assert _one(told, UNIT_USER)["body"] == f"提案《{TITLE}》的答复期限为 2026-06-30，还有 3 天，请按时答复。"
+
+
+async def test_rule_12_overdue_tells_the_office_the_unit_and_the_supervisors(
+    client: httpx.AsyncClient, issuer: TestIssuer, settings: Settings, known: None
+) -> None:
+    pid = uuid.uuid4()
+    data = ProposalFeedbackOverdueV1(**_deadline(pid), overdue_at=AT)
+    told = await _told(client, issuer, settings, data, pid)
+    assert set(told) == {UNIT_USER, STAFF, LEADER}
+    item = _one(told, STAFF)
+    assert item["category"] == "proposal.feedback_overdue"
+    assert item["body"] == f"提案《{TITLE}》的答复期限 2026-06-30 已过，承办单位尚未答复。"

@@ -1,7 +1,7 @@
 """Event handlers: keep the recipients projection, and decide who is told what (DOMAIN.md §6)."""
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import date, datetime
 from uuid import UUID
 
 from cppcc_common.change import Change
@@ -9,11 +9,15 @@ from cppcc_common.clock import SHANGHAI
 from cppcc_common.consumer import ConsumerSpec
 from cppcc_common.contracts.member import MemberExitReviewRequiredV1, PersonRegisteredV1
 from cppcc_common.contracts.proposal import (
+    ProposalAssignedV1,
     ProposalCosignConfirmedV1,
     ProposalCosignDeclinedV1,
     ProposalCosignExpiredV1,
     ProposalCosignRequestedV1,
+    ProposalDueSoonV1,
+    ProposalFeedbackOverdueV1,
     ProposalFiledV1,
+    ProposalHandledV1,
     ProposalKeyDesignatedV1,
     ProposalMergedV1,
     ProposalNotFiledV1,
@@ -25,12 +29,17 @@ from cppcc_common.events import CloudEvent, EventData
 from cppcc_common.ids import new_id
 from notify_svc.inbox import repository
 from notify_svc.inbox.templates import (
+    ASSIGNED_PROPOSER,
+    ASSIGNED_UNIT,
     COSIGN_CONFIRMED,
     COSIGN_DECLINED,
     COSIGN_EXPIRED,
     COSIGN_REQUESTED,
     DISPOSITIONS,
+    DUE_SOON,
     EXIT_REVIEW_REQUIRED,
+    FEEDBACK_OVERDUE,
+    HANDLING_ROLES,
     KEY_DESIGNATED_PROPOSER,
     KEY_DESIGNATED_SUPERVISOR,
     PROPOSAL_FILED,
@@ -40,6 +49,7 @@ from notify_svc.inbox.templates import (
     PROPOSAL_SUBMITTED_OFFICE,
     PROPOSAL_SUBMITTED_RECEIPT,
     PROPOSAL_WITHDRAWN,
+    REPLIED_PROPOSER,
     THRESHOLD_NAMES,
     Template,
 )
@@ -230,6 +240,79 @@ async def on_key_designated(change: Change, envelope: CloudEvent, data: EventDat
     )
 
 
+# ---- handling and deadlines (rules 9, 12, 15) ---------------------------------------------------
+
+
+def _day(day: date) -> str:
+    return day.isoformat()
+
+
+async def _unit_people(change: Change, org_id: UUID, unit_ids: Iterable[UUID]) -> list[UUID]:
+    return [r.person_id for r in await repository.recipients_of_units(change.session, org_id, list(unit_ids))]
+
+
+async def _office(change: Change, org_id: UUID) -> list[UUID]:
+    staff = await repository.recipients_with_scope(change.session, org_id, "staff", "proposals")
+    return [s.person_id for s in staff]
+
+
+async def on_assigned(change: Change, envelope: CloudEvent, data: EventData) -> None:
+    """Rule 9: each unit's people learn their part and its due date; the proposers, the earliest due date."""
+    assert isinstance(data, ProposalAssignedV1)
+    for unit in data.units:
+        due = (
+            f"请于 {_day(unit.reply_due_on)} 前答复"
+            if unit.reply_due_on
+            else f"请于 {_day(unit.views_due_on)} 前向主办单位提出会办意见"
+            if unit.views_due_on
+            else "请及时办理"
+        )
+        people = await _unit_people(change, data.org_id, [unit.unit_id])
+        role = HANDLING_ROLES.get(str(unit.role), str(unit.role))
+        await _tell(change, envelope, people, ASSIGNED_UNIT, title=data.title, role=role, due=due)
+    proposers = [data.first_proposer_id, *data.cosigner_ids]
+    await _tell(change, envelope, proposers, ASSIGNED_PROPOSER, title=data.title, due=_day(data.reply_due_on))
+
+
+async def on_handled(change: Change, envelope: CloudEvent, data: EventData) -> None:
+    """Rule 15/16: every proposer learns of a unit's reply and is asked to evaluate it."""
+    assert isinstance(data, ProposalHandledV1)
+    proposers = [data.first_proposer_id, *data.cosigner_ids]
+    await _tell(
+        change, envelope, proposers, REPLIED_PROPOSER, title=data.title, result_class=data.result_class
+    )
+
+
+async def on_due_soon(change: Change, envelope: CloudEvent, data: EventData) -> None:
+    """Rule 12's warnings: the unit's people, the proposals office and a key proposal's supervisors."""
+    assert isinstance(data, ProposalDueSoonV1)
+    people = [
+        *await _unit_people(change, data.org_id, [data.unit_id]),
+        *await _office(change, data.org_id),
+        *data.supervisor_ids,
+    ]
+    await _tell(
+        change,
+        envelope,
+        people,
+        DUE_SOON,
+        title=data.title,
+        due=_day(data.reply_due_on),
+        days=data.days_before,
+    )
+
+
+async def on_feedback_overdue(change: Change, envelope: CloudEvent, data: EventData) -> None:
+    """Rule 12: overdue — the proposals office, the unit's people and a key proposal's supervisors."""
+    assert isinstance(data, ProposalFeedbackOverdueV1)
+    people = [
+        *await _office(change, data.org_id),
+        *await _unit_people(change, data.org_id, [data.unit_id]),
+        *data.supervisor_ids,
+    ]
+    await _tell(change, envelope, people, FEEDBACK_OVERDUE, title=data.title, due=_day(data.reply_due_on))
+
+
 async def on_exit_review_required(change: Change, envelope: CloudEvent, data: EventData) -> None:
     """Exit-review alerts go to the staff with the `members` scope (DOMAIN.md §6)."""
     assert isinstance(data, MemberExitReviewRequiredV1)
@@ -277,6 +360,10 @@ CONSUMERS = [
             ProposalMergedV1.event_type: on_merged,
             ProposalFiledV1.event_type: on_filed,
             ProposalKeyDesignatedV1.event_type: on_key_designated,
+            ProposalAssignedV1.event_type: on_assigned,
+            ProposalHandledV1.event_type: on_handled,
+            ProposalDueSoonV1.event_type: on_due_soon,
+            ProposalFeedbackOverdueV1.event_type: on_feedback_overdue,
         },
     ),
 ]

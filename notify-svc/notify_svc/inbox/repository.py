@@ -31,6 +31,14 @@ async def recipients_with_scope(
     return list((await session.execute(query)).scalars())
 
 
+async def recipients_of_units(session: AsyncSession, org_id: UUID, unit_ids: list[UUID]) -> list[Recipient]:
+    """The people of these handling units (unit users; a partner client is told by webhook, issue 10)."""
+    if not unit_ids:
+        return []
+    query = select(Recipient).where(Recipient.org_id == org_id, Recipient.unit_id.in_(unit_ids))
+    return list((await session.execute(query)).scalars())
+
+
 async def recipient(session: AsyncSession, person_id: UUID) -> Recipient | None:
     return await session.get(Recipient, person_id)
 

@@ -95,3 +95,31 @@ THRESHOLD_NAMES = {
     "unexcused_plenary_absences": "无故缺席全体会议",
     "unexcused_standing_committee_absences": "无故缺席常委会议",
 }
+
+# Handling and deadlines (issue 9, rules 9, 12, 15): who is told what is in handlers.py.
+HANDLING_ROLES = {"lead": "主办", "cohandler": "会办", "split": "分办"}
+ASSIGNED_UNIT = Template(
+    "proposal.assigned_to_unit",
+    "新交办提案：{title}",
+    "提案《{title}》已交由贵单位{role}，{due}。",
+)
+ASSIGNED_PROPOSER = Template(
+    "proposal.assigned",
+    "提案已交办：{title}",
+    "您的提案《{title}》已交承办单位办理，答复期限为 {due}。",
+)
+REPLIED_PROPOSER = Template(
+    "proposal.replied",
+    "提案已答复：{title}",
+    "承办单位已答复您的提案《{title}》（答复类别 {result_class}），请查看答复并评价办理结果。",
+)
+DUE_SOON = Template(
+    "proposal.due_soon",
+    "提案答复即将到期：{title}",
+    "提案《{title}》的答复期限为 {due}，还有 {days} 天，请按时答复。",
+)
+FEEDBACK_OVERDUE = Template(
+    "proposal.feedback_overdue",
+    "提案答复已逾期：{title}",
+    "提案《{title}》的答复期限 {due} 已过，承办单位尚未答复。",
+)
