@@ -472,6 +472,8 @@ class ProposalReplyDueExtendedV1(EventData):
     approved_on: date
     reason: str
     extended_at: AwareDatetime
+
+
 # --- issue 9, evaluation: the proposers' ratings, re-handling, completion reports, conclusion ------
 
 
