@@ -29,7 +29,7 @@ from cppcc_common.db import ReadPool
 from cppcc_common.scanner import due_rows
 from proposal_svc.handling.domain import AssignmentStatus
 from proposal_svc.handling.models import Assignment
-from proposal_svc.proposals.domain import InvitationStatus, Plenary, Role, SessionWindow, Status
+from proposal_svc.proposals.domain import InvitationStatus, Plenary, Role, SessionWindow, Status, number_label
 from proposal_svc.proposals.models import (
     NumberCounter,
     Proposal,
@@ -158,8 +158,9 @@ _READ_ORDER = tuple(_READ_VISIBLE.positiontup or ())
 _READ_CONSTANTS = {name: value for name, value in _READ_VISIBLE.params.items() if value is not None}
 
 
-async def read_readable(conn: ReadPool, principal: Principal, proposal_id: UUID) -> Proposal | None:
-    """The proposal if `principal` may read it, on the driver connection: one fetchrow."""
+async def read_readable(conn: ReadPool, principal: Principal, proposal_id: UUID) -> dict[str, Any] | None:
+    """The proposal if `principal` may read it, on the driver connection: one fetchrow, answered as
+    the row's values (no ORM instances on the hot read: the response model reads the mapping)."""
     params = {
         **_READ_CONSTANTS,
         "id": proposal_id,
@@ -174,22 +175,10 @@ async def read_readable(conn: ReadPool, principal: Principal, proposal_id: UUID)
     values = dict(row)
     if isinstance(values["suggestions"], str):  # jsonb arrives as text on these connections
         values["suggestions"] = json.loads(values["suggestions"])
-    proposers = values.pop("proposers")
-    if isinstance(proposers, str):  # as the jsonb above, unless the connection decodes json itself
-        proposers = json.loads(proposers)
-    return Proposal(**values, proposers=[_proposer(proposal_id, p) for p in proposers])
-
-
-def _proposer(proposal_id: UUID, value: dict[str, Any]) -> ProposalProposer:
-    respond_by = value["respond_by"]
-    return ProposalProposer(
-        proposal_id=proposal_id,
-        person_id=UUID(value["person_id"]),
-        role=value["role"],
-        position=value["position"],
-        status=value["status"],
-        respond_by=datetime.fromisoformat(respond_by) if respond_by else None,
-    )
+    if isinstance(values["proposers"], str):  # as the jsonb above, unless the connection decodes json itself
+        values["proposers"] = json.loads(values["proposers"])
+    values["number"] = number_label(values["filing_number"]) if values["filing_number"] is not None else None
+    return values
 
 
 async def policy_for(session: AsyncSession, org_id: UUID) -> ProposalPolicy:

@@ -134,8 +134,8 @@ async def list_visible(
     return page_of(rows, limit)
 
 
-async def read_visible(conn: ReadPool, principal: Principal, proposal_id: UUID) -> Proposal:
-    """A proposal the principal may read (rule 28), read outside any transaction; else 404."""
+async def read_visible(conn: ReadPool, principal: Principal, proposal_id: UUID) -> dict[str, Any]:
+    """A proposal the principal may read (rule 28), read outside any transaction, as its values; else 404."""
     proposal = await repository.read_readable(conn, principal, proposal_id)
     if proposal is None:
         raise ProposalNotFound()
