@@ -625,11 +625,7 @@ async def fire_deadline(change: Change, notice: DeadlineNotice) -> None:
         is_key=proposal.is_key,
         supervisor_ids=list(proposal.key_supervisor_ids or []),
         first_proposer_id=proposal.first_proposer_id,
-        cosigner_ids=[
-            p
-            for p in await proposals.confirmed_proposers(change.session, proposal.id)
-            if p != proposal.first_proposer_id
-        ],
+        cosigner_ids=confirmed_cosigner_ids(proposal_service.facts_of(proposal).proposers),
     ).model_dump()
     event: EventData
     if notice.kind == domain.OVERDUE:

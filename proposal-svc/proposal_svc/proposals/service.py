@@ -64,7 +64,8 @@ def _proposer(row: ProposalProposer) -> Proposer:
     )
 
 
-def _facts(p: Proposal) -> Facts:
+def facts_of(p: Proposal) -> Facts:
+    """What the rules read of a stored proposal (its proposers loaded with it)."""
     content = Content(title=p.title, situation=p.situation, suggestions=tuple(p.suggestions))
     proposers = tuple(_proposer(row) for row in p.proposers)
     return Facts(
@@ -195,7 +196,7 @@ async def _transition(
     proposal = await repository.get_readable(change.session, principal, proposal_id)
     if proposal is None:
         raise ProposalNotFound()
-    facts = _facts(proposal)
+    facts = facts_of(proposal)
     cosigners = {p.person_id for p in facts.proposers if p.role == Role.COSIGNER}
     if not domain.may_act(
         action,
@@ -226,7 +227,7 @@ async def lock_readable(change: Change, proposal_id: UUID) -> Facts:
     proposal = await repository.get_readable(change.session, change.person, proposal_id)
     if proposal is None:
         raise ProposalNotFound()
-    return _facts(proposal)
+    return facts_of(proposal)
 
 
 async def handle(
@@ -317,7 +318,7 @@ async def expire_cosign(change: Change, proposal_id: UUID, person_id: UUID) -> N
     version and history stay: its proposers did not change, one of them only never joined."""
     proposal = await change.session.get(Proposal, proposal_id)
     assert proposal is not None  # the claim joined it
-    decision = domain.expire_cosign(_facts(proposal), person_id, now=change.now)
+    decision = domain.expire_cosign(facts_of(proposal), person_id, now=change.now)
     row = next(r for r in proposal.proposers if r.person_id == person_id)
     row.status = decision.status
     for event in decision.events:
@@ -380,7 +381,7 @@ async def merge(change: Change, proposal_id: UUID, into_id: UUID, expected: IfMa
         target_proposers = await repository.confirmed_proposers(change.session, target.id)
         decision = domain.merge(
             proposal,
-            _facts(target),
+            facts_of(target),
             source_proposers=source_proposers,
             target_proposers=target_proposers,
             now=change.now,
