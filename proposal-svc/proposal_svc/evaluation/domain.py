@@ -22,11 +22,11 @@ from proposal_svc.evaluation.errors import (
     ReportRequired,
     UnknownRating,
 )
+from proposal_svc.policies.domain import DISSATISFIED
 from proposal_svc.proposals.domain import InvitationStatus, Proposer
 from proposal_svc.proposals.policy import ProposalPolicy
 
 # The one rating every organization keeps (policies.domain checks it): it opens re-handling (rule 17).
-DISSATISFIED = "dissatisfied"
 
 
 @dataclass(frozen=True)

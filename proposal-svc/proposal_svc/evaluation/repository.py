@@ -31,11 +31,6 @@ def current_replies(assignments: list[Assignment], replies: list[Reply]) -> list
     return [(a, latest[a.id]) for a in parts if a.id in latest]
 
 
-async def replies_of_assignment(session: AsyncSession, assignment_id: UUID) -> list[Reply]:
-    query = select(Reply).where(Reply.assignment_id == assignment_id).order_by(Reply.replied_at, Reply.id)
-    return list((await session.execute(query)).scalars())
-
-
 async def evaluations_of(session: AsyncSession, reply_ids: list[UUID]) -> list[Evaluation]:
     if not reply_ids:
         return []

@@ -98,7 +98,7 @@ async def evaluate(
         now=change.now,
         policy=policy,
     )
-    comment = body.comment.strip() if body.comment else None
+    comment = (body.comment or "").strip() or None
     row = Evaluation(
         id=new_id(),
         proposal_id=facts.id,
@@ -107,7 +107,7 @@ async def evaluate(
         unit_id=reply.unit_id,
         person_id=person,
         rating=body.rating,
-        comment=comment or None,
+        comment=comment,
         evaluated_at=change.now,
     )
     session.add(row)
@@ -137,11 +137,9 @@ async def _reopen(
     change: Change, facts: Facts, part: Assignment, reply: Reply, person: UUID, policy: ProposalPolicy
 ) -> Status:
     """Rule 17: the rated part re-opens (accepted again, a new due date) and the proposal is re-handled."""
-    part.status = ASSIGNMENTS.check(AssignmentStatus(part.status), AssignmentAction.REOPEN)
+    assignments.step(change, part, AssignmentAction.REOPEN)
     part.reply_due_on = domain.rehandling_due_on(change.now, policy)
     await assignments.arm_deadlines(change, part, policy)  # rule 12 watches the new due date too
-    part.version += 1
-    part.updated_at = change.now
     event = ProposalRehandlingStartedV1(
         proposal_id=facts.id,
         org_id=facts.org_id,
@@ -250,9 +248,7 @@ async def report_completion(
         reported_at=change.now,
     )
     session.add(row)
-    part.status = ASSIGNMENTS.check(AssignmentStatus(part.status), action)
-    part.version += 1
-    part.updated_at = change.now
+    assignments.step(change, part, action)
     await change.emit(
         ProposalCompletionReportedV1(
             proposal_id=facts.id,

@@ -13,7 +13,14 @@ from cppcc_common.auth import Principal
 from cppcc_common.change import Change
 from cppcc_common.contracts.member import UnitRegisteredV1, UnitUserAddedV1
 from cppcc_common.scanner import due_rows
-from proposal_svc.handling.domain import VOID, AssignmentStatus, CommunicationKind, deadline_schedule
+from proposal_svc.handling.domain import (
+    ASSIGNMENTS,
+    VOID,
+    AssignmentAction,
+    AssignmentStatus,
+    CommunicationKind,
+    deadline_schedule,
+)
 from proposal_svc.handling.models import (
     Assignment,
     Communication,
@@ -113,6 +120,13 @@ async def corrections_of(session: AsyncSession, reply_ids: list[UUID]) -> list[R
         .order_by(ReplyClassCorrection.at, ReplyClassCorrection.id)
     )
     return list((await session.execute(query)).scalars())
+
+
+def step(change: Change, assignment: Assignment, action: AssignmentAction) -> None:
+    """An assignment's own step: its table's next status, a new version, the change's time."""
+    assignment.status = ASSIGNMENTS.check(AssignmentStatus(assignment.status), action)
+    assignment.version += 1
+    assignment.updated_at = change.now
 
 
 async def arm_deadlines(change: Change, row: Assignment, policy: ProposalPolicy) -> None:

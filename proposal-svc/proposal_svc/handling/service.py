@@ -161,12 +161,6 @@ async def _locate(
     return facts, assignment, rows
 
 
-def _step(change: Change, assignment: Assignment, action: AssignmentAction) -> None:
-    assignment.status = ASSIGNMENTS.check(AssignmentStatus(assignment.status), action)
-    assignment.version += 1
-    assignment.updated_at = change.now
-
-
 async def _emit(change: Change, facts: Facts, event: EventData) -> None:
     await change.emit(event, subject=facts.id, orgid=facts.org_id)
 
@@ -181,7 +175,7 @@ async def request_reassignment(
     domain.check_reassignment_window(assignment.assigned_at, change.now, policy)
     assignment.reassignment_reason = reason
     assignment.reassignment_requested_at = change.now
-    _step(change, assignment, A.REQUEST_REASSIGNMENT)
+    repository.step(change, assignment, A.REQUEST_REASSIGNMENT)
     await _emit(
         change,
         facts,
@@ -207,7 +201,7 @@ async def reassign(
     if unit_id in held or not await repository.units_of(change.session, facts.org_id, [unit_id]):
         raise ReassignToSameUnit()
     policy = await proposals.policy_for(change.session, facts.org_id)
-    _step(change, assignment, A.REASSIGN)
+    repository.step(change, assignment, A.REASSIGN)
     new = _new_assignment(change, facts, unit_id, Role(assignment.role), policy)
     assignment.reassigned_to_id = new.id
     change.session.add(new)
@@ -235,7 +229,7 @@ async def refuse_reassignment(
 ) -> Assignment:
     """The office refuses a unit's request: the unit keeps its part and its due date."""
     facts, assignment, _ = await _locate(change, proposal_id, assignment_id, A.REFUSE_REASSIGNMENT, expected)
-    _step(change, assignment, A.REFUSE_REASSIGNMENT)
+    repository.step(change, assignment, A.REFUSE_REASSIGNMENT)
     await _emit(
         change,
         facts,
@@ -257,7 +251,7 @@ async def accept(
     """The lead unit, or a split unit, accepts; the first acceptance puts the proposal in `handling`."""
     facts, assignment, _ = await _locate(change, proposal_id, assignment_id, A.ACCEPT, expected)
     assignment.accepted_at = change.now
-    _step(change, assignment, A.ACCEPT)
+    repository.step(change, assignment, A.ACCEPT)
     event = ProposalAcceptedV1(
         proposal_id=facts.id,
         org_id=facts.org_id,
@@ -286,7 +280,7 @@ async def send_views(
     facts, assignment, rows = await _locate(change, proposal_id, assignment_id, A.SEND_VIEWS, expected)
     assignment.views = domain.required(views, "views")
     assignment.views_sent_at = change.now
-    _step(change, assignment, A.SEND_VIEWS)
+    repository.step(change, assignment, A.SEND_VIEWS)
     lead = next((a.unit_id for a in repository.open_assignments(rows) if a.role == Role.LEAD), None)
     await _emit(
         change,
@@ -309,7 +303,7 @@ async def countersign(
     """Rule 14: a co-handler countersigns (会签), after sending its views; the lead replies after all have."""
     facts, assignment, _ = await _locate(change, proposal_id, assignment_id, A.COUNTERSIGN, expected)
     assignment.countersigned_at = change.now
-    _step(change, assignment, A.COUNTERSIGN)
+    repository.step(change, assignment, A.COUNTERSIGN)
     await _emit(
         change,
         facts,
@@ -346,7 +340,7 @@ async def record_communication(
         recorded_at=change.now,
     )
     change.session.add(row)
-    _step(change, assignment, A.COMMUNICATE)
+    repository.step(change, assignment, A.COMMUNICATE)
     await _emit(
         change,
         facts,
@@ -396,7 +390,7 @@ async def reply(
     change.session.add(row)
     await evaluation.open_window(change, row, policy)  # rule 16: the proposers rate it within the window
     assignment.replied_at = change.now
-    _step(change, assignment, A.REPLY)
+    repository.step(change, assignment, A.REPLY)
     completed = domain.replies_complete([(Role(a.role), AssignmentStatus(a.status)) for a in open_rows])
     event = ProposalHandledV1(
         proposal_id=facts.id,
@@ -461,7 +455,7 @@ async def correct_class(
     )
     row.result_class = result_class
     row.version += 1
-    _step(change, assignment, A.CORRECT_CLASS)
+    repository.step(change, assignment, A.CORRECT_CLASS)
     await _emit(
         change,
         facts,
@@ -575,7 +569,7 @@ async def extend_reply(
     )
     change.session.add(row)
     assignment.reply_due_on = body.reply_due_on
-    _step(change, assignment, A.EXTEND)
+    repository.step(change, assignment, A.EXTEND)
     await repository.arm_deadlines(change, assignment, policy)
     await _emit(
         change,
