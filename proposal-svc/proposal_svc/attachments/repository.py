@@ -5,17 +5,8 @@ from uuid import UUID
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from cppcc_common.auth import Principal
 from proposal_svc.attachments.domain import OwnerType, Purpose
 from proposal_svc.attachments.models import Attachment
-from proposal_svc.proposals.models import Proposal
-from proposal_svc.proposals.repository import readable
-
-
-async def proposal_is_readable(session: AsyncSession, principal: Principal, proposal_id: UUID) -> bool:
-    """Rule 28 for a proposal's attachments: exactly the proposal's own `readable(principal)`."""
-    query = select(Proposal.id).where(Proposal.id == proposal_id, readable(principal))
-    return (await session.execute(query)).first() is not None
 
 
 async def count(

@@ -89,7 +89,7 @@ async def remove_from_proposal(
 
 
 async def _readable(session: AsyncSession, principal: Principal, proposal_id: UUID) -> None:
-    if not await repository.proposal_is_readable(session, principal, proposal_id):
+    if not await proposal_repository.readable_exists(session, principal, proposal_id):
         raise ProposalNotFound()
 
 

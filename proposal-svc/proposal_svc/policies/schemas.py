@@ -6,6 +6,7 @@ from typing import Annotated
 from pydantic import Field, StringConstraints
 
 from cppcc_common.validation import CleanStr, RequestModel
+from proposal_svc.proposals.policy import DEFAULT_POLICY
 
 MIB = 1024 * 1024
 Reason = Annotated[CleanStr, Field(min_length=1, max_length=200)]
@@ -43,6 +44,8 @@ class ProposalPolicyValues(RequestModel):
     rehandling_due_months: int = Field(ge=1, le=12, description="重新办理期限（月，默认 3）")
     publication_working_days: int = Field(ge=1, le=120, description="公开期限（工作日，默认 20）")
     # The gateway's transport cap for uploads is 24 MiB: an organization may lower the default only.
-    attachment_max_bytes: int = Field(ge=1024, le=20 * MIB, description="附件大小上限（字节，默认 20 MiB）")
+    attachment_max_bytes: int = Field(
+        ge=1024, le=DEFAULT_POLICY.attachment_max_bytes, description="附件大小上限（字节，默认 20 MiB）"
+    )
     attachment_max_count: int = Field(ge=1, le=50, description="附件个数上限（默认 10）")
     attachment_types: list[MediaType] = Field(min_length=1, max_length=30, description="允许的附件类型")

@@ -15,7 +15,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from cppcc_common.auth import Principal
 from cppcc_common.change import Change
-from cppcc_common.clock import SHANGHAI
 from cppcc_common.contracts.proposal import NotFiledDisposition
 from cppcc_common.db import ReadPool
 from cppcc_common.errors import Forbidden
@@ -23,6 +22,7 @@ from cppcc_common.ids import new_id
 from cppcc_common.pagination import decode_cursor, page_of
 from cppcc_common.transitions import Decision
 from cppcc_common.versioning import IfMatch, check_version
+from cppcc_common.workdays import local_date
 from proposal_svc.attachments import repository as attachments
 from proposal_svc.attachments.domain import OwnerType, Purpose
 from proposal_svc.proposals import domain, members, repository
@@ -35,6 +35,7 @@ from proposal_svc.proposals.domain import (
     Facts,
     InvitationStatus,
     Kind,
+    Plenary,
     Proposer,
     Role,
     Status,
@@ -106,9 +107,15 @@ def _apply(proposal: Proposal, changes: dict[str, Any]) -> None:
             setattr(proposal, name, value)
 
 
+async def _plenaries_if_needed(change: Change, org_id: UUID, author: AuthorKind) -> list[Plenary]:
+    """The plenary sessions, read only for an author that rule 3 limits to them (a member's
+    proposal, the common case, costs no query)."""
+    return await repository.plenaries(change.session, org_id) if author.only_in_session else []
+
+
 async def _current_members(change: Change, org_id: UUID, fields: dict[str, Any]) -> set[UUID]:
     """Which of the co-signers named in `fields` are current members of the organization today."""
-    today: date = change.now.astimezone(SHANGHAI).date()
+    today: date = local_date(change.now)
     named = list(fields.get("cosigner_ids") or [])
     return await members.current_among(change.session, org_id=org_id, person_ids=named, on=today)
 
@@ -168,7 +175,7 @@ async def create_draft(change: Change, draft: ProposalDraft) -> Proposal:
         first_proposer_id=principal.sub,
         now=change.now,
         members=await _current_members(change, principal.org, fields),
-        plenaries=await repository.plenaries(change.session, principal.org),
+        plenaries=await _plenaries_if_needed(change, principal.org, draft.author_kind),
     )
     proposal = Proposal(
         id=new_id(),
@@ -264,15 +271,19 @@ async def submit(change: Change, proposal_id: UUID, expected: IfMatch | None) ->
     """Rule 2 and rule 1 enforced; the state change and `proposal.submitted` commit together."""
 
     async def decide(proposal: Facts) -> Decision[Status]:
-        today = change.now.astimezone(SHANGHAI).date()
+        today = local_date(change.now)
         if not await members.is_current_member(
             change.session, org_id=proposal.org_id, person_id=proposal.first_proposer_id, on=today
         ):
             raise NotACurrentMember()
         policy = await repository.policy_for(change.session, proposal.org_id)
         windows = await repository.session_windows(change.session, proposal.org_id, change.now)
-        plenaries = await repository.plenaries(change.session, proposal.org_id)
-        seals = await attachments.count(change.session, OwnerType.PROPOSAL, proposal.id, purpose=Purpose.SEAL)
+        plenaries = await _plenaries_if_needed(change, proposal.org_id, proposal.author_kind)
+        seals = (
+            await attachments.count(change.session, OwnerType.PROPOSAL, proposal.id, purpose=Purpose.SEAL)
+            if proposal.author_kind.is_organization  # rule 2 asks only an organization's for its seal
+            else 0
+        )
         return domain.submit(
             proposal, policy, now=change.now, windows=windows, plenaries=plenaries, seals=seals
         )
