@@ -11,6 +11,7 @@ from proposal_svc.evaluation.router import router as evaluation_router
 from proposal_svc.handling.consumers import CONSUMERS as HANDLING_CONSUMERS
 from proposal_svc.handling.router import router as handling_router
 from proposal_svc.handling.scanners import reply_deadlines
+from proposal_svc.policies.router import MANAGE_WORKING_CALENDAR
 from proposal_svc.policies.router import router as policies_router
 from proposal_svc.proposals.consumers import CONSUMERS
 from proposal_svc.proposals.router import router as proposals_router
@@ -28,7 +29,7 @@ def create_app(
         description="提案与社情民意信息 / proposals and public-opinion reports",
         # The policy's fixed path before the proposals' /{proposal_id}, which would take it for an id.
         routers=[
-            working_calendar_router("/api/v1/proposals"),
+            working_calendar_router("/api/v1/proposals", permission=MANAGE_WORKING_CALENDAR),
             policies_router,
             proposals_router,
             attachments_router,

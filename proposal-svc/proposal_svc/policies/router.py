@@ -17,6 +17,8 @@ router = APIRouter(prefix="/api/v1/proposals", tags=["proposal-policy"])
 
 READ_POLICY = Permission("proposal.policy.read", roles={"staff", "admin"})
 SET_POLICY = Permission("proposal.policy.set", roles={"admin"})
+# The national working-day calendar (cppcc_common.workdays_router, mounted by main.py): administrators.
+MANAGE_WORKING_CALENDAR = Permission("working_calendar.manage", roles={"admin"})
 
 PolicyReader = Annotated[Principal, Depends(READ_POLICY)]
 SettingPolicy = Annotated[Change, Changing(SET_POLICY)]

@@ -8,7 +8,6 @@ from pydantic import Field, StringConstraints
 from cppcc_common.validation import CleanStr, RequestModel
 from proposal_svc.proposals.policy import DEFAULT_POLICY
 
-MIB = 1024 * 1024
 Reason = Annotated[CleanStr, Field(min_length=1, max_length=200)]
 Label = Annotated[CleanStr, Field(min_length=1, max_length=50)]
 ClassCode = Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z0-9_]{0,9}$")]

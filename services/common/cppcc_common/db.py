@@ -183,29 +183,21 @@ class ReadPool:
         self._in_use = 0
 
     async def fetch(self, query: str, *args: Any) -> list[asyncpg.Record]:
-        conn = await self._acquire()
-        try:
-            return list(await conn.fetch(query, *args))
-        except _DRIVER_ERRORS as error:
-            _raise_if_gone(conn, error)
-            raise
-        finally:
-            await self._release(conn)
+        rows: list[asyncpg.Record] = await self._run("fetch", query, args)
+        return rows
 
     async def fetchrow(self, query: str, *args: Any) -> asyncpg.Record | None:
-        conn = await self._acquire()
-        try:
-            return await conn.fetchrow(query, *args)
-        except _DRIVER_ERRORS as error:
-            _raise_if_gone(conn, error)
-            raise
-        finally:
-            await self._release(conn)
+        row: asyncpg.Record | None = await self._run("fetchrow", query, args)
+        return row
 
     async def fetchval(self, query: str, *args: Any) -> Any:
+        return await self._run("fetchval", query, args)
+
+    async def _run(self, method: str, query: str, args: tuple[Any, ...]) -> Any:
+        """One statement on a connection of the pool, given back after; a lost connection is 503."""
         conn = await self._acquire()
         try:
-            return await conn.fetchval(query, *args)
+            return await getattr(conn, method)(query, *args)
         except _DRIVER_ERRORS as error:
             _raise_if_gone(conn, error)
             raise
@@ -228,9 +220,11 @@ class ReadPool:
     async def _release(self, conn: asyncpg.Connection) -> None:
         # A connection that fails its reset on the way back is terminated by the pool and replaced
         # on a later draw; the statement's answer stands.
-        self._in_use -= 1
-        with contextlib.suppress(*_DRIVER_ERRORS):
-            await self.pool.release(conn)
+        try:
+            with contextlib.suppress(*_DRIVER_ERRORS):
+                await self.pool.release(conn)
+        finally:
+            self._in_use -= 1  # after the release: a connection on its way back is not yet free
 
     async def close(self) -> None:
         await self.pool.close()

@@ -376,28 +376,6 @@ def _joined_header(scope: Scope, name: bytes) -> str | None:
     return ",".join(values) if values else None
 
 
-class SecurityHeadersMiddleware:
-    """Adds nosniff, a frame policy and a referrer policy to every response, each exactly once."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = list(message.get("headers", []))
-                present = {k.lower() for k, _ in headers}
-                headers += [(k, v) for k, v in SECURITY_HEADERS if k not in present]
-                message["headers"] = headers
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
-
-
 class OperationalAccess:
     """Production: `/metrics` answers only with the metrics bearer token, and the private paths
     (a service's `/docs`) not at all; both look like any unknown path (404)."""
@@ -414,20 +392,6 @@ class OperationalAccess:
             given = next((v for k, v in scope.get("headers", ()) if k == b"authorization"), b"")
             return self.expected is not None and hmac.compare_digest(given, self.expected)
         return True
-
-
-class OperationalAccessMiddleware(OperationalAccess):
-    """`OperationalAccess` as a middleware of its own (the edge does it for services and the gateway)."""
-
-    def __init__(self, app: ASGIApp, metrics_token: str | None, private_paths: Sequence[str] = ()) -> None:
-        super().__init__(metrics_token, private_paths)
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and not self.allowed(scope):
-            await send_problem(scope, send, NotFound())
-            return
-        await self.app(scope, receive, send)
 
 
 def install_common_middleware(

@@ -259,3 +259,9 @@ def package_schedules() -> tuple[YearSchedule, ...]:
         YearSchedule.of(year, sorted(holidays[year]), sorted(workdays.get(year, ())), Source.PACKAGE)
         for year in sorted(holidays)
     )
+
+
+@cache
+def package_calendar() -> "WorkingCalendar":
+    """The calendar of the package's years alone, built once per process."""
+    return WorkingCalendar(package_schedules())

@@ -13,16 +13,13 @@ from pydantic import BaseModel, Field
 
 from cppcc_common.auth import Permission, Principal
 from cppcc_common.change import Change, Changing
-from cppcc_common.db import SessionDep
+from cppcc_common.db import ReadSessionDep
 from cppcc_common.openapi import problems
 from cppcc_common.validation import BoundedDate, CleanStr, RequestModel
 from cppcc_common.versioning import ExpectedVersion, etag
 from cppcc_common.workdays import FIRST_YEAR, LAST_YEAR, MAX_HOLIDAYS, MAX_WORKDAYS, ScheduleInvalid, Source
 from cppcc_common.workdays_store import CalendarVersionMismatch, YearView, set_year, year_view
 
-MANAGE = Permission("working_calendar.manage", roles={"admin"})
-Admin = Annotated[Principal, Depends(MANAGE)]
-Managing = Annotated[Change, Changing(MANAGE)]
 Year = Annotated[int, Path(ge=FIRST_YEAR, le=LAST_YEAR, description="公历年份 / the year", examples=[2027])]
 
 
@@ -76,9 +73,14 @@ def _respond(view: YearView, response: Response) -> WorkingCalendarYear:
     )
 
 
-def working_calendar_router(prefix: str, *, tag: str = "working-calendar") -> APIRouter:
-    """The two routes under `prefix` (e.g. `/api/v1/proposals`), described by `tag`."""
+def working_calendar_router(
+    prefix: str, *, permission: Permission, tag: str = "working-calendar"
+) -> APIRouter:
+    """The two routes under `prefix` (e.g. `/api/v1/proposals`), described by `tag`; who may read
+    and enter the calendar is the mounting service's `permission` (its roles named there)."""
     router = APIRouter(prefix=prefix, tags=[tag])
+    Admin = Annotated[Principal, Depends(permission)]
+    Managing = Annotated[Change, Changing(permission)]
 
     @router.get(
         "/working-calendar/{year}",
@@ -86,7 +88,7 @@ def working_calendar_router(prefix: str, *, tag: str = "working-calendar") -> AP
         summary="A year's holidays and make-up workdays, and their source (admin)",
     )
     async def get_year(
-        year: Year, principal: Admin, session: SessionDep, response: Response
+        year: Year, principal: Admin, session: ReadSessionDep, response: Response
     ) -> WorkingCalendarYear:
         return _respond(await year_view(session, year), response)
 

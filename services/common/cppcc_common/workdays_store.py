@@ -30,7 +30,7 @@ from cppcc_common.change import Change
 from cppcc_common.errors import PreconditionFailed
 from cppcc_common.text import Text
 from cppcc_common.versioning import IfMatch, check_version
-from cppcc_common.workdays import Source, WorkingCalendar, YearSchedule, package_schedules
+from cppcc_common.workdays import Source, WorkingCalendar, YearSchedule, package_calendar, package_schedules
 
 TABLE = "working_calendar_years"
 RELOAD_AFTER = timedelta(seconds=60)
@@ -155,18 +155,13 @@ async def calendar_for(session: AsyncSession, *, now: datetime) -> WorkingCalend
     return cached.calendar
 
 
-def forget_calendar(session: AsyncSession) -> None:
-    """Drops this process's copy of the session's database calendar (the next use reloads)."""
-    _CACHE.pop(_pool(session), None)
-
-
 async def year_view(session: AsyncSession, year: int) -> YearView:
     row = (await session.execute(sa.select(_T).where(_T.c.year == year))).one_or_none()
     if row is not None:
         s = _stored(row)
         view = YearView(year, Source.ADMINISTRATOR, s.holidays, s.workdays, s.notice, s.version)
         return replace(view, updated_at=s.updated_at, updated_by=s.updated_by)
-    package = WorkingCalendar(package_schedules()).schedule(year)
+    package = package_calendar().schedule(year)
     if package is None:
         return YearView(year, Source.UNKNOWN, [], [])
     return YearView(year, Source.PACKAGE, sorted(package.holidays), sorted(package.workdays))
