@@ -181,8 +181,7 @@ async def on_withdrawn(change: Change, envelope: CloudEvent, data: EventData) ->
     """The confirmed co-signers, and the proposals office (it was under their review), learn of a
     withdrawal; the first proposer made it."""
     assert isinstance(data, ProposalWithdrawnV1)
-    office = await repository.recipients_with_scope(change.session, data.org_id, "staff", "proposals")
-    people = [*data.cosigner_ids, *(s.person_id for s in office)]
+    people = [*data.cosigner_ids, *await _office(change, data.org_id)]
     reason = f"理由：{data.reason}" if data.reason else ""
     proposer = await _name(change, data.first_proposer_id)
     await _tell(
@@ -259,6 +258,8 @@ async def _office(change: Change, org_id: UUID) -> list[UUID]:
 async def on_assigned(change: Change, envelope: CloudEvent, data: EventData) -> None:
     """Rule 9: each unit's people learn their part and its due date; the proposers, the earliest due date."""
     assert isinstance(data, ProposalAssignedV1)
+    # Every assigned unit's people in one query, then each unit's told its own part.
+    known = await repository.recipients_of_units(change.session, data.org_id, [u.unit_id for u in data.units])
     for unit in data.units:
         due = (
             f"请于 {_day(unit.reply_due_on)} 前答复"
@@ -267,7 +268,7 @@ async def on_assigned(change: Change, envelope: CloudEvent, data: EventData) -> 
             if unit.views_due_on
             else "请及时办理"
         )
-        people = await _unit_people(change, data.org_id, [unit.unit_id])
+        people = [r.person_id for r in known if r.unit_id == unit.unit_id]
         role = HANDLING_ROLES.get(str(unit.role), str(unit.role))
         await _tell(change, envelope, people, ASSIGNED_UNIT, title=data.title, role=role, due=due)
     proposers = [data.first_proposer_id, *data.cosigner_ids]
