@@ -16,6 +16,23 @@ from cppcc_devstack.stack import SERVICES, Stack
 # The e2e stack's JWKS cache time in every process (production: 300 s).
 JWKS_CACHE_SECONDS = 3
 
+# The environment prefix of every process of a stack.
+PREFIXES = [svc.prefix for svc in SERVICES] + ["GATEWAY_"]
+
+# The settings of an e2e stack.
+E2E_ENV = {
+    "GATEWAY_LOGIN_PER_MINUTE_PER_IP": "30",
+    "GATEWAY_REQUESTS_PER_SECOND_PER_PRINCIPAL": "1000",
+    "GATEWAY_REQUESTS_BURST_PER_PRINCIPAL": "2000",
+    "MEMBER_LOGIN_MAX_FAILURES_PER_IP": "1000",
+    # The test clients on 127.0.0.1 play the ingress (gateway_client names a client address of
+    # its own); a client on another loopback address is an ordinary one.
+    "GATEWAY_TRUSTED_PROXIES": '["127.0.0.1"]',
+    # A short JWKS cache time, so that test_key_retirement.py sees a retired key stop working
+    # everywhere within seconds (production: 300 s).
+    **{f"{prefix}JWKS_CACHE_SECONDS": str(JWKS_CACHE_SECONDS) for prefix in PREFIXES},
+}
+
 _client_numbers = itertools.count(1)
 
 

@@ -4,6 +4,7 @@ from fastapi import FastAPI
 
 from cppcc_common.app import Runtime, create_service_app
 from cppcc_common.clock import Clock
+from cppcc_common.settings import process_clock
 from member_svc import tables  # noqa: F401 (every table on the metadata before the first query)
 from member_svc.directory.router import router as directory_router
 from member_svc.duty.consumers import CONSUMERS as DUTY_CONSUMERS
@@ -24,6 +25,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             "`make run` generates one for development."
         )
     cipher = KeyCipher(settings.key_encryption_key.get_secret_value())
+    clock = clock or process_clock(settings)
 
     async def keep_cipher_and_sms(runtime: Runtime) -> None:
         runtime.extras["cipher"] = cipher

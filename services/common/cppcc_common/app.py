@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from cppcc_common import bus, contracts  # noqa: F401  (registers every event contract)
 from cppcc_common.auth import JwksKeySource, KeySource, TokenVerifier
-from cppcc_common.clock import Clock, SystemClock
+from cppcc_common.clock import Clock
 from cppcc_common.consumer import Consumer, ConsumerSpec
 from cppcc_common.db import (
     ReadPool,
@@ -40,7 +40,7 @@ from cppcc_common.openapi import install_openapi
 from cppcc_common.outbox import OutboxRelay
 from cppcc_common.query import reject_unknown_query_parameters
 from cppcc_common.scanner import DeadlineScanner
-from cppcc_common.settings import ServiceSettings
+from cppcc_common.settings import ServiceSettings, process_clock
 
 log = logging.getLogger("cppcc.app")
 
@@ -114,7 +114,7 @@ async def start_runtime(
     sessionmaker = create_sessionmaker(engine)
     if callable(key_source):
         key_source = key_source(sessionmaker)
-    clock = clock or SystemClock()
+    clock = clock or process_clock(settings)
     verifier = TokenVerifier(
         key_source or JwksKeySource(settings.jwks_url, ttl=settings.jwks_cache_seconds, clock=clock),
         issuer=settings.jwt_issuer,

@@ -10,10 +10,13 @@ A service subclasses `ServiceSettings` and sets its prefix, e.g. ``PROPOSAL_``::
 Defaults work on a developer's machine; nothing secret has a default.
 """
 
-from typing import Any, Literal
+from pathlib import Path
+from typing import Any, Literal, Self
 
-from pydantic import SecretStr
+from pydantic import SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from cppcc_common.clock import Clock, OffsetClock, SystemClock
 
 
 def service_config(prefix: str) -> SettingsConfigDict:
@@ -58,11 +61,27 @@ class ServiceSettings(BaseSettings):
     # production: /docs of a service is not served and /metrics needs `metrics_token`.
     environment: Literal["development", "production"] = "development"
     metrics_token: SecretStr | None = None
+    # A file of seconds by which this process's clock runs ahead (cppcc_common.clock.OffsetClock):
+    # the end-to-end tests move a whole stack's time with it. Refused in production.
+    clock_offset_file: Path | None = None
+
+    @model_validator(mode="after")
+    def _no_moved_clock_in_production(self) -> Self:
+        if self.environment == "production" and self.clock_offset_file is not None:
+            raise ValueError("clock_offset_file moves the clock: it is for development and tests only")
+        return self
 
     @property
     def source(self) -> str:
         """The CloudEvents `source` of this service's events."""
         return f"/{self.service_name}"
+
+
+def process_clock(settings: ServiceSettings) -> Clock:
+    """The clock of a process: the wall clock, or one moved by `clock_offset_file` (tests)."""
+    if settings.clock_offset_file is not None:
+        return OffsetClock(settings.clock_offset_file)
+    return SystemClock()
 
 
 def uvicorn_options(settings: ServiceSettings) -> dict[str, Any]:

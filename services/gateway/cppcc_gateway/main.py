@@ -18,6 +18,7 @@ from cppcc_common.error_handlers import install_error_handlers
 from cppcc_common.errors import NotFound
 from cppcc_common.logging import configure_logging
 from cppcc_common.middleware import NO_OPENTELEMETRY, BodySizeLimitMiddleware, install_common_middleware
+from cppcc_common.settings import process_clock
 from cppcc_gateway.openapi import MergedOpenAPI
 from cppcc_gateway.proxy import UPSTREAMS, Forwarder, GatewayAccess, ProxyMiddleware
 from cppcc_gateway.ratelimit import TokenBuckets
@@ -146,12 +147,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         forwarder = Forwarder(settings)
         await forwarder.start()
         jwks_client = httpx.AsyncClient(timeout=5.0)
+        clock = process_clock(settings)
         app.state.runtime = GatewayRuntime(
             settings=settings,
             verifier=TokenVerifier(
-                JwksKeySource(settings.jwks_url, ttl=settings.jwks_cache_seconds, client=jwks_client),
+                JwksKeySource(
+                    settings.jwks_url, ttl=settings.jwks_cache_seconds, client=jwks_client, clock=clock
+                ),
                 issuer=settings.jwt_issuer,
                 audience=settings.jwt_audience,
+                clock=clock,
             ),
             clients=clients,
             forwarder=forwarder,

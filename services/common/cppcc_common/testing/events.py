@@ -44,3 +44,30 @@ async def wait_for_event(
 async def count_messages(js: JetStreamContext, stream: str) -> int:
     info = await js.stream_info(stream)
     return int(info.state.messages)
+
+
+async def events_on(
+    js: JetStreamContext, subject: str, predicate: Callable[[CloudEvent], bool] = lambda _: True
+) -> list[CloudEvent]:
+    """Every event on `subject` now in its stream that matches `predicate`, oldest first."""
+    stream = stream_for_subject(subject).name
+    pending = (await js.stream_info(stream, subjects_filter=subject)).state.subjects or {}
+    wanted = pending.get(subject, 0)
+    sub = await js.pull_subscribe(
+        subject,
+        stream=stream,
+        config=ConsumerConfig(deliver_policy=DeliverPolicy.ALL, inactive_threshold=30.0),
+    )
+    found: list[CloudEvent] = []
+    seen = 0
+    try:
+        while seen < wanted:
+            for msg in await sub.fetch(100, timeout=5.0):
+                await msg.ack()
+                seen += 1
+                event = CloudEvent.model_validate_json(msg.data)
+                if predicate(event):
+                    found.append(event)
+        return found
+    finally:
+        await sub.unsubscribe()

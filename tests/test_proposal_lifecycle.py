@@ -1,0 +1,244 @@
+"""A joint proposal's whole life through the gateway, on a stack whose clock the test moves
+(issue 9's end-to-end test): draft with a co-signer, submission, confirmation, filing,
+assignment to the demo partner system's unit, which accepts, talks with the proposer and is
+warned — the clock moved to each warning's day — then is overdue exactly once; it replies late,
+one proposer is dissatisfied, the unit handles it again and replies a second time, the
+proposers are satisfied, and the proposal is concluded.
+
+Every process is real and reads the moved time from one file (`cppcc_common.clock.OffsetClock`,
+`*_CLOCK_OFFSET_FILE`): the scanners, the token checks and the rules all live in the moved time.
+The events are counted on the bus itself (JetStream), the notices read in the office's inbox."""
+
+import asyncio
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as day_time
+from pathlib import Path
+from typing import Any
+
+import nats
+import pytest
+from e2e_support import E2E_ENV, PREFIXES, demo_stack, gateway_client
+
+from cppcc_common.clock import SHANGHAI, OffsetClock
+from cppcc_common.events import CloudEvent
+from cppcc_common.testing.events import events_on
+from cppcc_devstack.demo import DEMO_ACCOUNTS, login, partner_credentials, partner_token
+from cppcc_devstack.stack import Stack
+
+pytestmark = pytest.mark.e2e
+
+
+class World:
+    """The moved stack and its people, signed in anew after each move of the clock (a token is
+    judged by the moved time too)."""
+
+    def __init__(self, stack: Stack, clock: OffsetClock) -> None:
+        self.stack = stack
+        self.clock = clock
+        self.client = gateway_client(stack)
+        self._tokens: dict[str, str] = {}
+
+    def headers(self, who: str, **extra: str) -> dict[str, str]:
+        if who not in self._tokens:
+            if who == "partner":
+                self._tokens[who] = partner_token(self.client, partner_credentials(self.stack))
+            else:
+                self._tokens[who] = login(self.client, DEMO_ACCOUNTS[who])
+        return {"Authorization": f"Bearer {self._tokens[who]}", **extra}
+
+    def move_to(self, when: datetime) -> None:
+        """Moves every process's clock to `when` (from now on, as the wall clock runs)."""
+        self.clock.move(when - self.clock.now())
+        self._tokens.clear()
+
+    def call(self, method: str, path: str, who: str, body: Any = None, expect: int = 200) -> Any:
+        response = self.client.request(method, path, headers=self.headers(who), json=body)
+        assert response.status_code == expect, (method, path, who, response.status_code, response.text)
+        return response.json() if response.content else None
+
+    def proposal(self, pid: str, who: str = "member") -> dict[str, Any]:
+        return dict(self.call("GET", f"/api/v1/proposals/{pid}", who))
+
+    def events(self, event_type: str, predicate: Callable[[CloudEvent], bool]) -> list[CloudEvent]:
+        async def read() -> list[CloudEvent]:
+            nc = await nats.connect(self.stack.nats_url)
+            try:
+                return await events_on(nc.jetstream(), event_type, predicate)
+            finally:
+                await nc.close()
+
+        return asyncio.run(read())
+
+
+@pytest.fixture(scope="module")
+def world(pg_server_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    folder = tmp_path_factory.mktemp("lifecycle")
+    offset = folder / "clock-offset"
+    env = {
+        **E2E_ENV,
+        **{f"{prefix}CLOCK_OFFSET_FILE": str(offset) for prefix in PREFIXES},
+        # The deadline scanners look often, so a moved clock's deadline fires within a second.
+        "PROPOSAL_SCANNER_INTERVAL_SECONDS": "0.2",
+    }
+    with demo_stack(pg_server_url, folder, "lifecycle", env) as stack:
+        world = World(stack, OffsetClock(Path(offset)))
+        yield world
+        world.client.close()
+
+
+def _wait(what: str, found: Callable[[], Any], timeout: float = 20.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        result = found()
+        if result:
+            return result
+        assert time.monotonic() < deadline, f"not within {timeout}s: {what}"
+        time.sleep(0.2)
+
+
+def _shanghai_midnight(day: date) -> datetime:
+    return datetime.combine(day, day_time(0), SHANGHAI).astimezone(UTC)
+
+
+def _of(pid: str) -> Callable[[CloudEvent], bool]:
+    return lambda event: str(event.data.get("proposal_id")) == pid
+
+
+def _inbox_categories(world: World, who: str, pid: str) -> list[str]:
+    page = world.call("GET", "/api/v1/inbox", who)
+    return [item["category"] for item in page["items"] if str(item.get("object_id")) == pid]
+
+
+def test_a_joint_proposal_lives_from_draft_to_conclusion_with_a_partner_system_and_a_moved_clock(
+    world: World,
+) -> None:
+    member_2 = world.call("GET", "/api/v1/me", "member_2")["id"]
+
+    # Draft with a co-signer, submitted; the co-signer confirms (rule 4).
+    draft = world.call(
+        "POST",
+        "/api/v1/proposals",
+        "member",
+        {
+            "title": "关于加强中小学校园心理健康服务的建议",
+            "situation": "中小学专职心理教师配备不足，学生心理问题发现和干预不及时。",
+            "suggestions": ["按师生比配齐专职心理教师", "建立学校与医院的转介机制"],
+            "cosigner_ids": [member_2],
+        },
+        expect=201,
+    )
+    pid = draft["id"]
+    world.call("POST", f"/api/v1/proposals/{pid}/submit", "member")
+    world.call("POST", f"/api/v1/proposals/{pid}/cosign", "member_2", {"answer": "confirm"})
+
+    # The office files it (a number of its session) and assigns it to the partner system's unit.
+    filed = world.call("POST", f"/api/v1/proposals/{pid}/file", "staff_proposals")
+    assert filed["status"] == "filed" and filed["number"]
+    unit_id = partner_credentials(world.stack).unit_id
+    assigned = world.call(
+        "POST",
+        f"/api/v1/proposals/{pid}/assignments",
+        "staff_proposals",
+        {"lead_unit_id": unit_id},
+        expect=201,
+    )
+    lead = assigned["assignments"][0]
+    aid, due = lead["id"], date.fromisoformat(lead["reply_due_on"])
+    steps = f"/api/v1/proposals/{pid}/assignments/{aid}"
+
+    # The unit's own system accepts and records a visit, through the same API.
+    world.call("POST", f"{steps}/accept", "partner")
+    today = world.clock.now().astimezone(SHANGHAI).date().isoformat()
+    world.call(
+        "POST",
+        f"{steps}/communications",
+        "partner",
+        {
+            "kind": "visit",
+            "communicated_on": today,
+            "summary": "到学校与提案人座谈，听取心理健康服务的意见。",
+        },
+        expect=201,
+    )
+    assert world.proposal(pid)["status"] == "handling"
+
+    # The clock moves to each warning's day: 15 and 3 days before the due day, one each (rule 12).
+    for days in (15, 3):
+        world.move_to(_shanghai_midnight(due - timedelta(days=days)) + timedelta(minutes=1))
+        warned = _wait(
+            f"due_soon {days}",
+            lambda days=days: [
+                e
+                for e in world.events("cppcc.proposal.due_soon.v1", _of(pid))
+                if e.data["days_before"] == days
+            ],
+        )
+        assert len(warned) == 1
+
+    # The due day itself is on time; from 00:00 the day after, overdue — once.
+    world.move_to(_shanghai_midnight(due) + timedelta(hours=23, minutes=59))
+    time.sleep(1.0)  # five scans of the moved clock
+    assert world.events("cppcc.proposal.feedback_overdue.v1", _of(pid)) == []
+    world.move_to(_shanghai_midnight(due + timedelta(days=1)) + timedelta(minutes=1))
+    overdue = _wait("feedback_overdue", lambda: world.events("cppcc.proposal.feedback_overdue.v1", _of(pid)))
+    world.move_to(_shanghai_midnight(due + timedelta(days=2)))
+    time.sleep(1.0)  # more scans, a day later
+    assert len(world.events("cppcc.proposal.feedback_overdue.v1", _of(pid))) == 1
+    assert overdue[0].data["unit_id"] == unit_id
+    assert overdue[0].data["first_proposer_id"] == world.call("GET", "/api/v1/me", "member")["id"]
+    assert overdue[0].data["cosigner_ids"] == [member_2]
+    # The office is told (notify-svc consumes the event).
+    _wait(
+        "the office's overdue notice",
+        lambda: "proposal.feedback_overdue" in _inbox_categories(world, "staff_proposals", pid),
+    )
+
+    # The unit replies (late); the first proposer is dissatisfied, which re-opens handling (rule 17).
+    reply = world.call(
+        "POST",
+        f"{steps}/replies",
+        "partner",
+        {
+            "letter": "经研究，我局将在两个区试点配备专职心理教师。",
+            "signed_by": "市教育局局长",
+            "result_class": "C",
+        },
+        expect=201,
+    )
+    assert world.proposal(pid)["status"] == "replied"
+    evaluations = f"/api/v1/proposals/{pid}/replies/{reply['id']}/evaluations"
+    world.call(
+        "POST", evaluations, "member", {"rating": "dissatisfied", "comment": "试点范围太小。"}, expect=201
+    )
+    assert world.proposal(pid)["status"] == "rehandling"
+    assert world.events("cppcc.proposal.rehandling_started.v1", _of(pid))
+    # A unit never rates (rule 16).
+    world.call("POST", evaluations, "partner", {"rating": "satisfied"}, expect=403)
+
+    # The second reply; both proposers rate it; the proposal is concluded.
+    second = world.call(
+        "POST",
+        f"{steps}/replies",
+        "partner",
+        {
+            "letter": "我局决定明年起全市中小学按师生比配齐专职心理教师。",
+            "signed_by": "市教育局局长",
+            "result_class": "A",
+        },
+        expect=201,
+    )
+    assert second["id"] != reply["id"]
+    again = f"/api/v1/proposals/{pid}/replies/{second['id']}/evaluations"
+    world.call("POST", again, "member", {"rating": "satisfied"}, expect=201)
+    rated = world.call("POST", again, "member_2", {"rating": "basically_satisfied"}, expect=201)
+    assert rated["proposal_status"] == "concluded"
+    assert len(world.events("cppcc.proposal.concluded.v1", _of(pid))) == 1
+
+    # The proposers' timeline shows the way it went.
+    actions = [
+        step["action"] for step in world.call("GET", f"/api/v1/proposals/{pid}/timeline", "member")["items"]
+    ]
+    for action in ("submit", "file", "assign", "accept", "reply", "dissatisfied", "evaluate"):
+        assert action in actions, (action, actions)
