@@ -4,6 +4,7 @@ holding its role, and a partner client whose credentials the seed wrote to the d
 import base64
 import json
 import re
+import time
 from typing import Any
 
 import httpx
@@ -84,19 +85,24 @@ def _all(gw: httpx.Client, role: str, path: str = "/api/v1/proposals") -> list[d
         params["cursor"] = page.json()["next_cursor"]
 
 
-def test_the_demo_shows_proposals_in_every_state_of_review_made_by_the_roles_that_make_them(
+def test_the_demo_shows_proposals_in_every_state_made_by_the_roles_that_make_them(
     gw: httpx.Client,
 ) -> None:
-    """A joint key proposal filed with its number and supervised by the demo leader, one replied to
-    by the demo unit user's unit (the only one that unit sees), a not-filed one, one merged into the
-    key proposal, a withdrawn one, and the proposers' drafts (one returned for revision with the
-    office's note)."""
+    """A joint key proposal filed with its number and supervised by the demo leader; one assigned
+    to a lead unit with a co-handler; three of the demo unit user's unit (the only ones that unit
+    sees): one replied, rated and concluded, one its partner system handled twice after a
+    dissatisfied rating, one assigned a hundred days ago (the demo moved the stack's clock back)
+    and now overdue; a not-filed one, one merged into the key proposal, a withdrawn one, and the
+    proposers' drafts (one returned for revision with the office's note)."""
     by_title = {p["title"]: p for p in _all(gw, "staff_proposals")}
     titles = {proposal.title: proposal.key for proposal in DEMO_PROPOSALS}
     office = {titles[t]: p for t, p in by_title.items() if t in titles}
     assert {key: p["status"] for key, p in office.items()} == {
         "lift": "filed",
-        "after_school": "replied",
+        "waterlogging": "assigned",
+        "after_school": "concluded",
+        "school_meals": "replied",
+        "school_bus": "handling",
         "personal": "not_filed",
         "lift_subsidy": "merged",
         "night_market": "withdrawn",
@@ -107,11 +113,32 @@ def test_the_demo_shows_proposals_in_every_state_of_review_made_by_the_roles_tha
     assert [(p["person_id"], p["status"]) for p in lift["proposers"]][1:] == [(member_2, "confirmed")]
     assert office["lift_subsidy"]["merged_into_id"] == lift["id"]
     assert lift["id"] in {p["id"] for p in _all(gw, "leader", "/api/v1/proposals/supervised")}
-    assert [p["id"] for p in _all(gw, "unit_user")] == [office["after_school"]["id"]]
-    replies = gw.get(
-        f"/api/v1/proposals/{office['after_school']['id']}/replies", headers=auth_headers(gw, "member")
-    )
-    assert [r["result_class"] for r in replies.json()] == ["A"]
+    staff = auth_headers(gw, "staff_proposals")
+    roles = gw.get(f"/api/v1/proposals/{office['waterlogging']['id']}/assignments", headers=staff)
+    assert sorted(a["role"] for a in roles.json()["assignments"]) == ["cohandler", "lead"]
+    unit_sees = {p["id"] for p in _all(gw, "unit_user")}
+    assert unit_sees == {office[key]["id"] for key in ("after_school", "school_meals", "school_bus")}
+
+    def classes(key: str) -> list[str]:
+        replies = gw.get(f"/api/v1/proposals/{office[key]['id']}/replies", headers=staff)
+        return sorted(r["result_class"] for r in _items(replies))
+
+    assert classes("after_school") == ["A"]
+    assert classes("school_meals") == ["A", "C"]  # the first reply, rated dissatisfied, and the second
+    timeline = gw.get(f"/api/v1/proposals/{office['school_meals']['id']}/timeline", headers=staff)
+    assert "dissatisfied" in [s["action"] for s in timeline.json()["items"]]
+    school_bus = office["school_bus"]["id"]
+
+    def overdue_notice() -> bool:
+        inbox = _items(gw.get("/api/v1/inbox", params={"limit": "100"}, headers=staff))
+        return any(
+            i["category"] == "proposal.feedback_overdue" and i["object_id"] == school_bus for i in inbox
+        )
+
+    deadline = time.monotonic() + 30  # the scanner looks every 5 s
+    while not overdue_notice():
+        assert time.monotonic() < deadline, "the overdue demo proposal was not reported overdue"
+        time.sleep(0.5)
     drafts = {p["title"]: p for p in _all(gw, "member_2") if p["status"] == "draft"}
     parking = next(p for p in DEMO_PROPOSALS if p.key == "parking")
     returned = drafts[parking.title]

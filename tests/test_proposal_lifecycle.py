@@ -6,7 +6,7 @@ one proposer is dissatisfied, the unit handles it again and replies a second tim
 proposers are satisfied, and the proposal is concluded.
 
 Every process is real and reads the moved time from one file (`cppcc_common.clock.OffsetClock`,
-`*_CLOCK_OFFSET_FILE`): the scanners, the token checks and the rules all live in the moved time.
+`Stack.clock_file`): the scanners, the token checks and the rules all live in the moved time.
 The events are counted on the bus itself (JetStream), the notices read in the office's inbox."""
 
 import asyncio
@@ -14,12 +14,11 @@ import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as day_time
-from pathlib import Path
 from typing import Any
 
 import nats
 import pytest
-from e2e_support import E2E_ENV, PREFIXES, demo_stack, gateway_client
+from e2e_support import E2E_ENV, demo_stack, gateway_client
 
 from cppcc_common.clock import SHANGHAI, OffsetClock
 from cppcc_common.events import CloudEvent
@@ -74,16 +73,10 @@ class World:
 
 @pytest.fixture(scope="module")
 def world(pg_server_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    folder = tmp_path_factory.mktemp("lifecycle")
-    offset = folder / "clock-offset"
-    env = {
-        **E2E_ENV,
-        **{f"{prefix}CLOCK_OFFSET_FILE": str(offset) for prefix in PREFIXES},
-        # The deadline scanners look often, so a moved clock's deadline fires within a second.
-        "PROPOSAL_SCANNER_INTERVAL_SECONDS": "0.2",
-    }
-    with demo_stack(pg_server_url, folder, "lifecycle", env) as stack:
-        world = World(stack, OffsetClock(Path(offset)))
+    # The deadline scanners look often, so a moved clock's deadline fires within a second.
+    env = {**E2E_ENV, "PROPOSAL_SCANNER_INTERVAL_SECONDS": "0.2"}
+    with demo_stack(pg_server_url, tmp_path_factory.mktemp("lifecycle"), "lifecycle", env) as stack:
+        world = World(stack, OffsetClock(stack.clock_file))
         yield world
         world.client.close()
 

@@ -7,11 +7,12 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import httpx
 
-from cppcc_common.clock import SHANGHAI, SystemClock
+from cppcc_common.clock import SHANGHAI, OffsetClock
 from cppcc_devstack.stack import SERVICES, Stack, StartupFailed
 from member_svc.demo_data.accounts import ACCOUNTS, DEMO_PASSWORD
 
@@ -51,11 +52,16 @@ class DemoProposal:
     suggestions: tuple[str, ...]
     cosigners: tuple[str, ...] = ()  # demo accounts invited to co-sign
     steps: tuple[str, ...] = ()
+    # Taken that many days ago: the stack's clock is moved back for them (`Stack.clock_file`), so
+    # a deadline passed since then fires by itself once the clock is back.
+    days_ago: int = 0
 
 
-# A draft; a joint key proposal, filed; one assigned to the demo unit user's unit (市教育局), which
-# accepted it, talked with the proposer and replied; one returned for revision, one not filed,
-# one merged into the key proposal, one withdrawn.
+# A draft; a joint key proposal, filed; one assigned to a lead unit with a co-handler; one assigned
+# to the demo unit user's unit (市教育局), which accepted it, talked with the proposer and replied,
+# rated satisfied and so concluded; one the unit's partner system handled, rated dissatisfied,
+# handled again and replied a second time; one assigned a hundred days ago and now overdue; one
+# returned for revision, one not filed, one merged into the key proposal, one withdrawn.
 DEMO_PROPOSALS = (
     DemoProposal(
         "lift",
@@ -65,6 +71,14 @@ DEMO_PROPOSALS = (
         ("简化加装电梯审批流程，推行“一窗受理”", "设立专项补贴，对低收入家庭给予倾斜"),
         cosigners=("member_2",),
         steps=("submit", "confirm", "file", "key"),
+    ),
+    DemoProposal(
+        "waterlogging",
+        "member",
+        "关于加快城市易涝点改造的建议",
+        "每逢暴雨，城区多处下穿通道和老旧小区严重积水，影响出行安全。",
+        ("编制易涝点改造清单并限期完成", "市级财政设立排水设施改造专项资金"),
+        steps=("submit", "file", "assign_with_cohandler"),
     ),
     DemoProposal(
         "elderly",
@@ -79,7 +93,24 @@ DEMO_PROPOSALS = (
         "关于规范中小学课后服务的建议",
         "课后服务内容单一、收费标准不一，家长反映较多。",
         ("制定课后服务内容清单", "统一收费标准并公开"),
-        steps=("submit", "file", "assign", "accept", "communicate", "reply"),
+        steps=("submit", "file", "assign", "accept", "communicate", "reply", "satisfied"),
+    ),
+    DemoProposal(
+        "school_meals",
+        "member_2",
+        "关于提升中小学校园配餐质量的建议",
+        "部分学校配餐企业资质参差不齐，家长对饭菜质量和价格意见较大。",
+        ("建立配餐企业准入和退出机制", "推行家长代表陪餐制度"),
+        steps=(
+            "submit",
+            "file",
+            "assign",
+            "partner_accept",
+            "partner_communicate",
+            "partner_reply_c",
+            "dissatisfied",
+            "partner_reply_again",
+        ),
     ),
     DemoProposal(
         "parking",
@@ -113,6 +144,15 @@ DEMO_PROPOSALS = (
         ("明确夜市管理主体", "设定经营时段"),
         steps=("submit", "withdraw"),
     ),
+    DemoProposal(
+        "school_bus",
+        "member",
+        "关于开通农村中小学校车线路的建议",
+        "农村学生上学路途远，部分家长骑电动车接送，存在安全隐患。",
+        ("按学区开通定制校车线路", "落实校车运营补贴"),
+        steps=("submit", "file", "assign", "accept"),
+        days_ago=100,
+    ),
 )
 
 
@@ -138,85 +178,183 @@ def seed(stack: Stack) -> None:
         raise StartupFailed(f"demo data of member-svc failed:\n{result.stderr[-3000:]}")
     stack.say(f"  委员名单已导入 / roster loaded ({time.monotonic() - started:.1f}s)")
     with httpx.Client(base_url=stack.gateway_url, timeout=10.0) as client:
-        stack.say("  示例提案 / demo proposals …")
-        _proposals(client)
         stack.say("  对接系统 / demo partner client …")
         _partner(stack, client)
+        stack.say("  示例提案 / demo proposals …")
+        _proposals(stack, client)
 
 
-def _proposals(client: httpx.Client) -> None:
-    # One sign-in per demo account: the gateway limits logins per address, and tests share it.
-    roles = ("member", "member_2", "staff_proposals", "leader", "unit_user")
-    headers = {key: auth_headers(client, key) for key in roles}
-    mine = client.get("/api/v1/proposals", params={"mine": "true"}, headers=headers["member"])
+def _proposals(stack: Stack, client: httpx.Client) -> None:
+    clock = OffsetClock(stack.clock_file)
+    people = _People(stack, client)
+    mine = client.get("/api/v1/proposals", params={"mine": "true"}, headers=people["member"])
     mine.raise_for_status()
     if mine.json()["items"]:
         return  # loaded before: data survives restarts
-    ids = {key: _person_id(client, headers[key]) for key in ("member_2", "leader")}
-    ids["unit"] = _me(client, headers["unit_user"])["unit_id"]
+    ids = {key: _person_id(client, people[key]) for key in ("member_2", "leader")}
+    ids["unit"] = _me(client, people["unit_user"])["unit_id"]
+    units = client.get("/api/v1/units", params={"limit": "100"}, headers=people["staff_proposals"])
+    ids |= {f"unit:{u['name']}": u["id"] for u in _items(units)}
     made: dict[str, str] = {}
     for proposal in DEMO_PROPOSALS:
-        body = {
-            "title": proposal.title,
-            "situation": proposal.situation,
-            "suggestions": list(proposal.suggestions),
-            "cosigner_ids": [ids[key] for key in proposal.cosigners],
-        }
-        created = _when_known(client, "POST", "/api/v1/proposals", headers[proposal.author], body)
-        made[proposal.key] = created["id"]
-        for step in proposal.steps:
-            role, action, step_body = _STEPS[step](ids, made, proposal.key)
-            who = headers[proposal.author if role == "author" else role]
-            path = f"/api/v1/proposals/{made[proposal.key]}/{action}"
-            answer = _when_known(client, "POST", path, who, step_body)
-            if "assignments" in answer:  # the assignment the unit's steps act on
-                made[f"{proposal.key}:lead"] = answer["assignments"][0]["id"]
+        if proposal.days_ago:
+            clock.move(-timedelta(days=proposal.days_ago))
+            people.forget()
+        try:
+            _make(client, proposal, people, ids, made, clock.now().astimezone(SHANGHAI).date().isoformat())
+        finally:
+            if proposal.days_ago:
+                clock.move(timedelta(days=proposal.days_ago))
+                people.forget()
 
 
-def _today() -> str:
-    """Today in Asia/Shanghai: the key proposal's approving meeting took place today."""
-    return SystemClock().now().astimezone(SHANGHAI).date().isoformat()
+class _People:
+    """The demo accounts' (and the partner client's) authorization headers, each signed in when
+    first needed and again after a move of the clock (a token is judged by the moved time): the
+    gateway limits sign-ins per address, and tests share it."""
+
+    def __init__(self, stack: Stack, client: httpx.Client) -> None:
+        self.stack, self.client = stack, client
+        self._headers: dict[str, dict[str, str]] = {}
+
+    def __getitem__(self, who: str) -> dict[str, str]:
+        if who not in self._headers:
+            token = (
+                partner_token(self.client, partner_credentials(self.stack))
+                if who == "partner"
+                else login_as(self.client, who)
+            )
+            self._headers[who] = {"Authorization": f"Bearer {token}"}
+        return self._headers[who]
+
+    def forget(self) -> None:
+        self._headers.clear()
 
 
-# step -> (who takes it: a demo account, or "author"; the route after /proposals/{id}/; its body),
-# from the people's ids, the proposals made so far and the key of the proposal taking the step.
+def _make(
+    client: httpx.Client,
+    proposal: DemoProposal,
+    people: _People,
+    ids: dict[str, str],
+    made: dict[str, str],
+    today: str,
+) -> None:
+    """The proposal, and each of its steps taken by its role, through the gateway."""
+    body = {
+        "title": proposal.title,
+        "situation": proposal.situation,
+        "suggestions": list(proposal.suggestions),
+        "cosigner_ids": [ids[key] for key in proposal.cosigners],
+    }
+    created = _when_known(client, "POST", "/api/v1/proposals", people[proposal.author], body)
+    key = made[proposal.key] = created["id"]
+    for step in proposal.steps:
+        role, action, step_body = _STEPS[step](Steps(ids, made, proposal.key, today))
+        who = people[proposal.author if role == "author" else role]
+        answer = _when_known(client, "POST", f"/api/v1/proposals/{key}/{action}", who, step_body)
+        if "assignments" in answer:  # the assignment the unit's steps act on
+            made[f"{proposal.key}:lead"] = answer["assignments"][0]["id"]
+        if action.endswith("/replies"):  # the reply the proposers rate
+            made[f"{proposal.key}:reply"] = answer["id"]
+
+
+@dataclass(frozen=True)
+class Steps:
+    """What a step's body is made from: the people's and units' ids, what was made so far, the
+    proposal taking the step, and today (Asia/Shanghai, in the stack's clock)."""
+
+    ids: dict[str, str]
+    made: dict[str, str]
+    key: str
+    today: str
+
+    @property
+    def lead(self) -> str:
+        return f"assignments/{self.made[self.key + ':lead']}"
+
+    @property
+    def reply(self) -> str:
+        return f"replies/{self.made[self.key + ':reply']}"
+
+
+# step -> (who takes it: a demo account, "partner" or "author"; the route after /proposals/{id}/;
+# its body).
 _STEPS: dict[str, Any] = {
-    "submit": lambda ids, made, key: ("author", "submit", None),
-    "confirm": lambda ids, made, key: ("member_2", "cosign", {"answer": "confirm"}),
-    "file": lambda ids, made, key: ("staff_proposals", "file", None),
-    "key": lambda ids, made, key: (
+    "submit": lambda s: ("author", "submit", None),
+    "confirm": lambda s: ("member_2", "cosign", {"answer": "confirm"}),
+    "file": lambda s: ("staff_proposals", "file", None),
+    "key": lambda s: (
         "staff_proposals",
         "key",
-        {"meeting": "市政协主席会议", "meeting_on": _today(), "supervisor_ids": [ids["leader"]]},
+        {"meeting": "市政协主席会议", "meeting_on": s.today, "supervisor_ids": [s.ids["leader"]]},
     ),
-    "return": lambda ids, made, key: (
+    "return": lambda s: (
         "staff_proposals",
         "return",
         {"note": "请补充具体路段和停车缺口数据后再提交。"},
     ),
-    "not_file": lambda ids, made, key: (
+    "not_file": lambda s: (
         "staff_proposals",
         "not-file",
         {"reason": "属于个人或亲属的事项", "disposition": "forward_as_letter"},
     ),
-    "merge": lambda ids, made, key: ("staff_proposals", "merge", {"into_id": made["lift"]}),
-    "withdraw": lambda ids, made, key: ("author", "withdraw", {"reason": "已与有关部门沟通解决。"}),
-    "assign": lambda ids, made, key: ("staff_proposals", "assignments", {"lead_unit_id": ids["unit"]}),
-    "accept": lambda ids, made, key: ("unit_user", f"assignments/{made[key + ':lead']}/accept", None),
-    "communicate": lambda ids, made, key: (
+    "merge": lambda s: ("staff_proposals", "merge", {"into_id": s.made["lift"]}),
+    "withdraw": lambda s: ("author", "withdraw", {"reason": "已与有关部门沟通解决。"}),
+    "assign": lambda s: ("staff_proposals", "assignments", {"lead_unit_id": s.ids["unit"]}),
+    "assign_with_cohandler": lambda s: (
+        "staff_proposals",
+        "assignments",
+        {"lead_unit_id": s.ids["unit:市住房和城乡建设局"], "cohandler_unit_ids": [s.ids["unit:市财政局"]]},
+    ),
+    "accept": lambda s: ("unit_user", f"{s.lead}/accept", None),
+    "communicate": lambda s: (
         "unit_user",
-        f"assignments/{made[key + ':lead']}/communications",
+        f"{s.lead}/communications",
         {
             "kind": "visit",
-            "communicated_on": _today(),
+            "communicated_on": s.today,
             "summary": "上门走访提案人，听取对课后服务收费的意见。",
         },
     ),
-    "reply": lambda ids, made, key: (
+    "reply": lambda s: (
         "unit_user",
-        f"assignments/{made[key + ':lead']}/replies",
+        f"{s.lead}/replies",
         {
             "letter": "您提出的关于规范中小学课后服务的建议收悉。我局已制定课后服务内容清单，收费标准将于下学期统一公开。",
+            "signed_by": "市教育局局长",
+            "result_class": "A",
+        },
+    ),
+    "satisfied": lambda s: (
+        "author",
+        f"{s.reply}/evaluations",
+        {"rating": "satisfied", "comment": "答复具体，措施可行。"},
+    ),
+    "partner_accept": lambda s: ("partner", f"{s.lead}/accept", None),
+    "partner_communicate": lambda s: (
+        "partner",
+        f"{s.lead}/communications",
+        {"kind": "phone", "communicated_on": s.today, "summary": "电话联系提案人，了解配餐企业存在的问题。"},
+    ),
+    "partner_reply_c": lambda s: (
+        "partner",
+        f"{s.lead}/replies",
+        {
+            "letter": "您的建议已收悉。配餐企业准入办法正在研究中，将在条件成熟时出台。",
+            "signed_by": "市教育局局长",
+            "result_class": "C",
+        },
+    ),
+    "dissatisfied": lambda s: (
+        "author",
+        f"{s.reply}/evaluations",
+        {"rating": "dissatisfied", "comment": "答复没有时间表，请明确准入办法出台时间。"},
+    ),
+    "partner_reply_again": lambda s: (
+        "partner",
+        f"{s.lead}/replies",
+        {
+            "letter": "经再次研究，我局将于明年春季学期前出台配餐企业准入和退出办法，并在全市推行家长陪餐制度。",
             "signed_by": "市教育局局长",
             "result_class": "A",
         },

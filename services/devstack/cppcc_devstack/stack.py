@@ -124,6 +124,13 @@ class Stack:
     def service_url(self, svc: ServiceDef) -> str:
         return f"http://127.0.0.1:{self.base_port + svc.offset}"
 
+    @property
+    def clock_file(self) -> Path:
+        """The file of seconds by which every process's clock is moved (`OffsetClock`): the demo
+        takes some proposals' steps in the past this way, and tests move the stack's time. The
+        stack starts at the wall-clock time (`start` removes it)."""
+        return self.data_dir / "clock-offset"
+
     def check_ports(self) -> None:
         wanted = [self.base_port + s.offset for s in SERVICES] + [self.base_port]
         if not self.external_nats:
@@ -179,6 +186,7 @@ class Stack:
                 f"{p}HOST": "127.0.0.1",
                 # The gateway runs on this host: its X-Forwarded-For names the client.
                 f"{p}TRUSTED_PROXIES": '["127.0.0.1"]',
+                f"{p}CLOCK_OFFSET_FILE": str(self.clock_file),
             }
         )
         return env
@@ -226,6 +234,7 @@ class Stack:
                 "GATEWAY_HOST": "127.0.0.1",
                 "GATEWAY_JWKS_URL": f"{self.service_url(SERVICES[0])}/.well-known/jwks.json",
                 "GATEWAY_PUBLIC_BASE_URL": self.gateway_url,
+                "GATEWAY_CLOCK_OFFSET_FILE": str(self.clock_file),
             }
         )
         self._spawn("gateway", [sys.executable, "-m", "cppcc_gateway", "serve"], env)
@@ -336,6 +345,7 @@ class Stack:
         self.check_ports()
         try:
             self.start_infrastructure()
+            self.clock_file.unlink(missing_ok=True)
             self.migrate()
             self.start_services()
         except BaseException:
