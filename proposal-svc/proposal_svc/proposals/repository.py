@@ -181,9 +181,8 @@ _READ_ORDER = tuple(_READ_VISIBLE.positiontup or ())
 _READ_CONSTANTS = {name: value for name, value in _READ_VISIBLE.params.items() if value is not None}
 
 
-async def read_readable(conn: ReadPool, principal: Principal, proposal_id: UUID) -> dict[str, Any] | None:
-    """The proposal if `principal` may read it, on the driver connection: one fetchrow, answered as
-    the row's values (no ORM instances on the hot read: the response model reads the mapping)."""
+def read_statement(principal: Principal, proposal_id: UUID) -> tuple[str, ...]:
+    """The hot read's SQL and its arguments for `principal` (the bench's baseline runs the same)."""
     params = {
         **_READ_CONSTANTS,
         "id": proposal_id,
@@ -192,7 +191,13 @@ async def read_readable(conn: ReadPool, principal: Principal, proposal_id: UUID)
         "office": sees_organization_proposals(principal),
         "unit": acts_for_unit(principal),
     }
-    row = await conn.fetchrow(_READ_SQL, *[params[name] for name in _READ_ORDER])
+    return (_READ_SQL, *[params[name] for name in _READ_ORDER])
+
+
+async def read_readable(conn: ReadPool, principal: Principal, proposal_id: UUID) -> dict[str, Any] | None:
+    """The proposal if `principal` may read it, on the driver connection: one fetchrow, answered as
+    the row's values (no ORM instances on the hot read: the response model reads the mapping)."""
+    row = await conn.fetchrow(*read_statement(principal, proposal_id))
     if row is None:
         return None
     values = dict(row)
@@ -709,6 +714,7 @@ __all__ = [
     "plenaries",
     "policy_for",
     "read_readable",
+    "read_statement",
     "readable",
     "record",
     "sees_organization_proposals",

@@ -234,6 +234,13 @@ class Bench:
             me.raise_for_status()
             return str(me.json()["id"])
 
+    def proposer_of(self, proposal_id: str, auth: dict[str, str]) -> str:
+        """The query that tells the bare app whose read of the proposal to run (its proposer's)."""
+        with httpx.Client(base_url=self.urls["proposal"], timeout=10) as client:
+            read = client.get(f"/api/v1/proposals/{proposal_id}", headers=auth)
+            read.raise_for_status()
+            return f"person={read.json()['first_proposer_id']}&org={read.json()['org_id']}"
+
     def load(self, proposals: int) -> None:
         """Submits `proposals` through the gateway; the proposals office's inbox fills up by events."""
         member = {"Authorization": f"Bearer {self.token(MEMBER_PHONE)}"}
@@ -365,7 +372,7 @@ class Bench:
                 "proposal",
                 f"/api/v1/proposals/{pid}",
                 auth_member,
-                f"/api/v1/proposals/{pid}",
+                f"/api/v1/proposals/{pid}?{self.proposer_of(pid, auth_member)}",
             ),
             (
                 "an inbox page",
