@@ -15,6 +15,8 @@ from typing import Any, Literal
 from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from cppcc_common.server import CorkedHttpToolsProtocol
+
 
 def service_config(prefix: str) -> SettingsConfigDict:
     """The settings config every service uses, with its own environment prefix."""
@@ -71,8 +73,10 @@ def uvicorn_options(settings: ServiceSettings) -> dict[str, Any]:
     uvicorn's own proxy headers are off: `TrustedProxyMiddleware` takes the client address from
     `X-Forwarded-For` only when the peer is one of `settings.trusted_proxies`. No `server` header
     (it names the software); the gateway passes no upstream `date`/`server` on, so each is sent once.
+    An answer's head and a small body leave in one write (`CorkedHttpToolsProtocol`).
     """
     return {
+        "http": CorkedHttpToolsProtocol,  # one write per small answer (cppcc_common.server)
         "proxy_headers": False,
         "server_header": False,
         "date_header": True,
