@@ -163,6 +163,32 @@ async def test_rule_4_the_cosign_deadline_follows_the_organizations_policy_value
     assert respond_by == CLOCK.now() + timedelta(days=4)
 
 
+async def test_a_changed_policy_holds_from_the_next_request_on(
+    client: httpx.AsyncClient, issuer: TestIssuer, settings: Settings
+) -> None:
+    """The transition reads the policy with the proposal's lock, and parses a stored policy once per
+    distinct value: each change (and a change back) rules the very next submission."""
+    org, first, co = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    for person in (first, co):
+        await enrol(settings, person_id=person, org_id=org)
+    at = int(CLOCK.now().timestamp())
+    member = issuer.headers(sub=first, org=org, roles=["member"], iat=at - 60, exp=at + 86400)
+    draft = {
+        "title": "关于加装电梯的建议",
+        "situation": "没有电梯。",
+        "suggestions": ["补贴"],
+        "cosigner_ids": [str(co)],
+    }
+    for days in (4, 9, 4, DEFAULT_POLICY.cosign_days):
+        body = DEFAULT_POLICY.model_dump(mode="json") | {"cosign_days": days}
+        assert (await client.put(URL, json=body, headers=_h(issuer, org, "admin"))).status_code == 200
+        pid = (await client.post("/api/v1/proposals", json=draft, headers=member)).json()["id"]
+        submitted = await client.post(f"/api/v1/proposals/{pid}/submit", headers=member)
+        assert submitted.status_code == 200, submitted.text
+        respond_by = datetime.fromisoformat(submitted.json()["proposers"][1]["respond_by"])
+        assert respond_by == CLOCK.now() + timedelta(days=days)
+
+
 def _errors(r: httpx.Response) -> list[tuple[str, str]]:
     assert r.status_code == 422, r.text
     return [(e["field"], e["code"]) for e in r.json()["errors"]]

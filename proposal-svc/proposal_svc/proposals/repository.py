@@ -1,13 +1,18 @@
 """Every query of the proposals context, and who may read what (rule 28) as one SQL condition."""
 
 import json
-from datetime import datetime
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
 from sqlalchemy import (
     Boolean,
     ColumnElement,
+    Date,
+    DateTime,
+    Text,
     Uuid,
     and_,
     bindparam,
@@ -20,16 +25,34 @@ from sqlalchemy import (
     true,
     tuple_,
 )
-from sqlalchemy.dialects.postgresql import aggregate_order_by, insert
+from sqlalchemy.dialects.postgresql import JSONB, aggregate_order_by, insert
 from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.util import identity_key
 
 from cppcc_common.auth import Principal
-from cppcc_common.db import ReadPool
+from cppcc_common.db import ReadPool, driver_connection, unit_cache
+from cppcc_common.ids import new_id
 from cppcc_common.scanner import due_rows
+from cppcc_common.workdays import local_date
 from proposal_svc.handling.domain import AssignmentStatus
 from proposal_svc.handling.models import Assignment
-from proposal_svc.proposals.domain import InvitationStatus, Plenary, Role, SessionWindow, Status, number_label
+from proposal_svc.proposals import members
+from proposal_svc.proposals.domain import (
+    PROPOSERS,
+    AuthorKind,
+    Content,
+    Facts,
+    InvitationStatus,
+    Kind,
+    Plenary,
+    Proposer,
+    Role,
+    SessionWindow,
+    Status,
+    number_label,
+)
+from proposal_svc.proposals.members import PROPOSING_STATUSES, MemberProjection
 from proposal_svc.proposals.models import (
     NumberCounter,
     Proposal,
@@ -38,7 +61,7 @@ from proposal_svc.proposals.models import (
     ProposalProposer,
     SessionWindowRow,
 )
-from proposal_svc.proposals.policy import ProposalPolicy
+from proposal_svc.proposals.policy import DEFAULT_POLICY, ProposalPolicy
 
 # Who acts for a handling unit, bound to it by the token's `unit` claim (DESIGN.md §6).
 UNIT_ROLES = ("unit_user", "partner")
@@ -158,9 +181,8 @@ _READ_ORDER = tuple(_READ_VISIBLE.positiontup or ())
 _READ_CONSTANTS = {name: value for name, value in _READ_VISIBLE.params.items() if value is not None}
 
 
-async def read_readable(conn: ReadPool, principal: Principal, proposal_id: UUID) -> dict[str, Any] | None:
-    """The proposal if `principal` may read it, on the driver connection: one fetchrow, answered as
-    the row's values (no ORM instances on the hot read: the response model reads the mapping)."""
+def read_statement(principal: Principal, proposal_id: UUID) -> tuple[str, ...]:
+    """The hot read's SQL and its arguments for `principal` (the bench's baseline runs the same)."""
     params = {
         **_READ_CONSTANTS,
         "id": proposal_id,
@@ -169,7 +191,13 @@ async def read_readable(conn: ReadPool, principal: Principal, proposal_id: UUID)
         "office": sees_organization_proposals(principal),
         "unit": acts_for_unit(principal),
     }
-    row = await conn.fetchrow(_READ_SQL, *[params[name] for name in _READ_ORDER])
+    return (_READ_SQL, *[params[name] for name in _READ_ORDER])
+
+
+async def read_readable(conn: ReadPool, principal: Principal, proposal_id: UUID) -> dict[str, Any] | None:
+    """The proposal if `principal` may read it, on the driver connection: one fetchrow, answered as
+    the row's values (no ORM instances on the hot read: the response model reads the mapping)."""
+    row = await conn.fetchrow(*read_statement(principal, proposal_id))
     if row is None:
         return None
     values = dict(row)
@@ -182,8 +210,305 @@ async def read_readable(conn: ReadPool, principal: Principal, proposal_id: UUID)
 
 
 async def policy_for(session: AsyncSession, org_id: UUID) -> ProposalPolicy:
+    """The organization's policy as stored now; read with the proposal when a transition locked one
+    in this unit of work (`lock_readable`), else one query."""
+    rules: RuleReads | None = unit_cache(session).get((_RULES, org_id))
+    if rules is not None:
+        return rules.policy
     row = await session.get(ProposalPolicyRow, org_id)
     return ProposalPolicy.from_stored(row.values if row else None)
+
+
+# --- The transition's statements: on the driver connection, compiled once ------------------------
+#
+# The one write path (service._transition) runs its reads and writes as these prepared statements on
+# the session's own connection, in its transaction: SQLAlchemy's ORM path cost ~250 µs of CPU per
+# statement, more than the statement's own work. The rules' reads that depend only on the
+# organization and the time (its policy, the session windows, the plenaries, whether the first
+# proposer is a current member) ride on the statement that locks the proposal: never cached across
+# requests, so a changed policy holds from the next request on (docs/proposals.md), at no round trip.
+
+_RULES = "proposals.rules"
+_LOCKED = "proposals.locked"
+_P = Proposal.__table__
+_W = SessionWindowRow.__table__
+_M = MemberProjection.__table__
+
+
+@dataclass(frozen=True)
+class RuleReads:
+    """What the rules read besides the proposal, as of the transition's lock: the organization's
+    policy, the session windows containing `at`, its plenaries, and whether the first proposer is a
+    current member on `on` (rule 2)."""
+
+    at: datetime
+    on: date
+    policy: ProposalPolicy
+    windows: tuple[SessionWindow, ...]
+    plenaries: tuple[Plenary, ...]
+    members: dict[UUID, bool]
+
+
+def _array_of(column: Any, *where: ColumnElement[bool], order: tuple[Any, ...]) -> Any:
+    """One column of the rows `where` as an array (NULL for none), in `order`: two such arrays pair up."""
+    return select(func.array_agg(aggregate_order_by(column, *order))).where(*where).scalar_subquery()
+
+
+_IN_WINDOW = (
+    _W.c.org_id == _P.c.org_id,
+    _W.c.opens_at <= bindparam("at", type_=DateTime(timezone=True)),
+    _W.c.closes_at >= bindparam("at", type_=DateTime(timezone=True)),
+)
+_PLENARY = (_W.c.org_id == _P.c.org_id, _W.c.opens_on.is_not(None), _W.c.closes_on.is_not(None))
+_PLENARY_ORDER = (_W.c.opens_on, _W.c.session_id)
+_WINDOW_ORDER = (_W.c.opens_at, _W.c.session_id)
+_LOCK_VISIBLE = (
+    select(
+        *_P.columns,
+        select(func.cast(ProposalPolicyRow.__table__.c["values"], Text))
+        .where(ProposalPolicyRow.__table__.c.org_id == _P.c.org_id)
+        .scalar_subquery()
+        .label("policy_values"),
+        _array_of(_W.c.opens_at, *_IN_WINDOW, order=_WINDOW_ORDER).label("window_opens"),
+        _array_of(_W.c.closes_at, *_IN_WINDOW, order=_WINDOW_ORDER).label("window_closes"),
+        _array_of(_W.c.opens_on, *_PLENARY, order=_PLENARY_ORDER).label("plenary_opens"),
+        _array_of(_W.c.closes_on, *_PLENARY, order=_PLENARY_ORDER).label("plenary_closes"),
+        exists()
+        .where(
+            _M.c.org_id == _P.c.org_id,
+            _M.c.person_id == _P.c.first_proposer_id,
+            or_(*(_M.c.status == status for status in PROPOSING_STATUSES)),  # (no expanding IN: see _cosigns)
+            _M.c.term_starts_on <= bindparam("on", type_=Date),
+            _M.c.term_ends_on >= bindparam("on", type_=Date),
+        )
+        .label("first_proposer_is_member"),
+    )
+    .where(
+        _P.c.id == bindparam("id"),
+        _rule_28(
+            bindparam("org"),
+            bindparam("sub"),
+            bindparam("office", type_=Boolean),
+            bindparam("unit", type_=Uuid),
+        ),
+    )
+    .with_for_update(of=_P)
+    .compile(dialect=asyncpg_dialect())  # type: ignore[no-untyped-call]
+)
+_LOCK_SQL = str(_LOCK_VISIBLE)
+_LOCK_ORDER = tuple(_LOCK_VISIBLE.positiontup or ())
+_LOCK_CONSTANTS = {name: value for name, value in _LOCK_VISIBLE.params.items() if value is not None}
+_PROPOSER_COLUMNS = (
+    "person_id",
+    "role",
+    "position",
+    "status",
+    "invited_at",
+    "respond_by",
+    "responded_at",
+    "merged_from_id",
+)
+# After the lock, in a statement of its own: a change of the proposers commits under the proposal's
+# lock, so only a read that starts once the lock is held sees the last one.
+_PROPOSERS_SQL = (
+    f"SELECT {', '.join(_PROPOSER_COLUMNS)} FROM proposal_proposers WHERE proposal_id = $1 ORDER BY position"
+)
+_SET_PROPOSERS_SQL = (
+    "WITH gone AS (DELETE FROM proposal_proposers WHERE proposal_id = $1 AND NOT (person_id = ANY($2::uuid[])))"
+    f" INSERT INTO proposal_proposers (proposal_id, {', '.join(_PROPOSER_COLUMNS)})"
+    " SELECT $1::uuid, u.* FROM unnest($2::uuid[], $3::text[], $4::int[], $5::text[],"
+    " $6::timestamptz[], $7::timestamptz[], $8::timestamptz[], $9::uuid[]) AS u"
+    " ON CONFLICT (proposal_id, person_id) DO UPDATE SET "
+    + ", ".join(f"{name} = excluded.{name}" for name in _PROPOSER_COLUMNS[1:])
+)
+_COLUMNS = frozenset(_P.columns.keys())
+_JSON_COLUMNS = frozenset(name for name, column in _P.columns.items() if isinstance(column.type, JSONB))
+_POLICIES: dict[str, ProposalPolicy] = {}  # parsed policies by their stored text (bounded below)
+_POLICIES_MAX = 256
+
+
+def _policy_of(stored: str | None) -> ProposalPolicy:
+    """The policy of its stored text: parsed once per distinct text (a change is a new text)."""
+    if stored is None:
+        return DEFAULT_POLICY
+    policy = _POLICIES.get(stored)
+    if policy is None:
+        if len(_POLICIES) >= _POLICIES_MAX:
+            _POLICIES.clear()
+        policy = _POLICIES[stored] = ProposalPolicy.from_stored(json.loads(stored))
+    return policy
+
+
+def _proposer_of(row: Any) -> Proposer:
+    return Proposer(
+        person_id=row["person_id"],
+        role=Role(row["role"]),
+        position=row["position"],
+        status=InvitationStatus(row["status"]),
+        invited_at=row["invited_at"],
+        respond_by=row["respond_by"],
+        responded_at=row["responded_at"],
+        merged_from_id=row["merged_from_id"],
+    )
+
+
+def facts_from(values: Any, proposers: tuple[Proposer, ...]) -> Facts:
+    """What the rules read of a stored proposal: its columns (a row or a `Proposal`) and proposers."""
+    get = values.__getitem__ if isinstance(values, Mapping) else values.__getattribute__
+    suggestions = get("suggestions")
+    content = Content(title=get("title"), situation=get("situation"), suggestions=tuple(suggestions))
+    kind = get("kind")
+    return Facts(
+        get("id"),
+        get("org_id"),
+        Status(get("status")),
+        content,
+        get("first_proposer_id"),
+        get("version"),
+        proposers,
+        kind=Kind(kind) if kind else None,
+        submitted_at=get("submitted_at"),
+        is_key=get("is_key"),
+        filing_number=get("filing_number"),
+        author_kind=AuthorKind(get("author_kind")),
+        author_name=get("author_name"),
+    )
+
+
+def _visibility(principal: Principal) -> tuple[UUID, UUID, bool, UUID | None]:
+    return (principal.org, principal.sub, sees_organization_proposals(principal), acts_for_unit(principal))
+
+
+async def lock_readable(
+    session: AsyncSession, principal: Principal, proposal_id: UUID, *, at: datetime
+) -> Facts | None:
+    """The proposal locked for update if `principal` may read it (rule 28), with what its rules read
+    (see `RuleReads`), on the driver; a second call in the same unit of work reuses the locked row."""
+    org, sub, office, unit = visibility = _visibility(principal)
+    cache = unit_cache(session)
+    key = (_LOCKED, proposal_id, visibility)
+    if key in cache:
+        facts: Facts = cache[key]
+        return facts
+    conn = await driver_connection(session)
+    on = local_date(at)
+    params = {
+        **_LOCK_CONSTANTS,
+        "id": proposal_id,
+        "org": org,
+        "sub": sub,
+        "office": office,
+        "unit": unit,
+        "at": at,
+        "on": on,
+    }
+    row = await conn.fetchrow(_LOCK_SQL, *[params[name] for name in _LOCK_ORDER])
+    if row is None:
+        return None
+    proposers = tuple(_proposer_of(r) for r in await conn.fetch(_PROPOSERS_SQL, proposal_id))
+    values = dict(row)
+    if isinstance(values["suggestions"], str):  # jsonb as text, should the connection not decode it
+        values["suggestions"] = json.loads(values["suggestions"])
+    facts = facts_from(values, proposers)
+    cache[key] = facts
+    cache[(_RULES, facts.org_id)] = RuleReads(
+        at=at,
+        on=on,
+        policy=_policy_of(values["policy_values"]),
+        windows=tuple(map(SessionWindow, values["window_opens"] or (), values["window_closes"] or ())),
+        plenaries=tuple(map(Plenary, values["plenary_opens"] or (), values["plenary_closes"] or ())),
+        members={facts.first_proposer_id: values["first_proposer_is_member"]},
+    )
+    return facts
+
+
+def _rules_at(session: AsyncSession, org_id: UUID, at: datetime) -> RuleReads | None:
+    rules: RuleReads | None = unit_cache(session).get((_RULES, org_id))
+    return rules if rules is not None and rules.at == at else None
+
+
+async def is_current_member(session: AsyncSession, *, org_id: UUID, person_id: UUID, at: datetime) -> bool:
+    """Rule 2 for `person_id` on the business day of `at` (read with the lock when it is the first proposer)."""
+    rules = _rules_at(session, org_id, at)
+    if rules is not None and person_id in rules.members:
+        return rules.members[person_id]
+    return await members.is_current_member(session, org_id=org_id, person_id=person_id, on=local_date(at))
+
+
+_UPDATES: dict[tuple[str, ...], str] = {}
+
+
+def _update_sql(columns: tuple[str, ...]) -> str:
+    """The history row and the proposal's update in one statement (`columns` set from $9 on)."""
+    sql = _UPDATES.get(columns)
+    if sql is None:
+        sets = "".join(
+            f", {name} = ${n}" + ("::jsonb" if name in _JSON_COLUMNS else "")
+            for n, name in enumerate(columns, start=9)
+        )
+        sql = _UPDATES[columns] = (
+            "WITH history AS (INSERT INTO proposal_history"
+            " (id, proposal_id, action, from_status, to_status, actor_id, reason, at)"
+            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8))"
+            f" UPDATE proposals SET status = $5, version = version + 1, updated_at = $8{sets}"
+            " WHERE id = $2 RETURNING *"
+        )
+    return sql
+
+
+async def write_transition(
+    session: AsyncSession,
+    facts: Facts,
+    *,
+    action: str,
+    status: str,
+    changes: Mapping[str, Any],
+    actor: UUID | None,
+    note: str | None,
+    at: datetime,
+) -> Proposal:
+    """Persists a transition of the locked proposal: its `changes` (columns and proposers), its
+    status, the version bump and the history row, in two statements at most; answers the proposal
+    as it now stands (not added to the session: a later read of it in this unit of work queries)."""
+    conn = await driver_connection(session)
+    columns = tuple(sorted(name for name in changes if name in _COLUMNS))
+    values = [
+        json.dumps(list(changes[n]), ensure_ascii=False) if n in _JSON_COLUMNS else changes[n]
+        for n in columns
+    ]
+    row = await conn.fetchrow(
+        _update_sql(columns), new_id(), facts.id, action, facts.status, status, actor, note, at, *values
+    )
+    assert row is not None  # the row is locked by this transaction
+    proposers = facts.proposers
+    if PROPOSERS in changes and tuple(changes[PROPOSERS]) != proposers:
+        proposers = tuple(changes[PROPOSERS])
+        await conn.execute(
+            _SET_PROPOSERS_SQL,
+            facts.id,
+            *([getattr(p, name) for p in proposers] for name in _PROPOSER_COLUMNS),
+        )
+    cache = unit_cache(session)
+    for key in [k for k in cache if k[0] == _LOCKED and k[1] == facts.id]:
+        del cache[key]  # its visibility may have changed with it: the next lock reads it again
+    return _as_proposal(session, dict(row), proposers)
+
+
+def _as_proposal(session: AsyncSession, values: dict[str, Any], proposers: tuple[Proposer, ...]) -> Proposal:
+    """A `Proposal` of the stored values for the caller to read; one the session already holds
+    is brought up to date without a query (or let go, when its proposers changed)."""
+    if isinstance(values["suggestions"], str):
+        values["suggestions"] = json.loads(values["suggestions"])
+    held = session.sync_session.identity_map.get(identity_key(Proposal, values["id"]))
+    if held is not None:
+        session.expunge(held)
+    return Proposal(
+        **values,
+        proposers=[
+            ProposalProposer(proposal_id=values["id"], **{n: getattr(p, n) for n in _PROPOSER_COLUMNS})
+            for p in proposers
+        ],
+    )
 
 
 async def list_readable(
@@ -212,7 +537,10 @@ async def list_readable(
 
 
 async def session_windows(session: AsyncSession, org_id: UUID, at: datetime) -> list[SessionWindow]:
-    """The organization's session windows that contain `at`."""
+    """The organization's session windows that contain `at` (read with the lock, if any)."""
+    rules = _rules_at(session, org_id, at)
+    if rules is not None:
+        return list(rules.windows)
     rows = (
         await session.execute(
             select(SessionWindowRow).where(
@@ -226,7 +554,10 @@ async def session_windows(session: AsyncSession, org_id: UUID, at: datetime) -> 
 
 
 async def plenaries(session: AsyncSession, org_id: UUID) -> list[Plenary]:
-    """The organization's plenary sessions whose days are known (rule 3)."""
+    """The organization's plenary sessions whose days are known (rule 3; read with the lock, if any)."""
+    rules: RuleReads | None = unit_cache(session).get((_RULES, org_id))
+    if rules is not None:
+        return list(rules.plenaries)
     rows = await session.execute(
         select(SessionWindowRow.opens_on, SessionWindowRow.closes_on).where(
             SessionWindowRow.org_id == org_id,
@@ -370,7 +701,10 @@ __all__ = [
     "claim_due_invitations",
     "confirmed_cosigners",
     "confirmed_proposers",
+    "facts_from",
     "get_readable",
+    "is_current_member",
+    "lock_readable",
     "history_of",
     "list_supervised",
     "next_number",
@@ -380,8 +714,10 @@ __all__ = [
     "plenaries",
     "policy_for",
     "read_readable",
+    "read_statement",
     "readable",
     "record",
     "sees_organization_proposals",
     "session_windows",
+    "write_transition",
 ]

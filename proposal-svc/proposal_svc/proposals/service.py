@@ -31,10 +31,8 @@ from proposal_svc.proposals.domain import (
     PROPOSERS,
     Action,
     AuthorKind,
-    Content,
     Facts,
     InvitationStatus,
-    Kind,
     Plenary,
     Proposer,
     Role,
@@ -67,23 +65,7 @@ def _proposer(row: ProposalProposer) -> Proposer:
 
 def facts_of(p: Proposal) -> Facts:
     """What the rules read of a stored proposal (its proposers loaded with it)."""
-    content = Content(title=p.title, situation=p.situation, suggestions=tuple(p.suggestions))
-    proposers = tuple(_proposer(row) for row in p.proposers)
-    return Facts(
-        p.id,
-        p.org_id,
-        Status(p.status),
-        content,
-        p.first_proposer_id,
-        p.version,
-        proposers,
-        kind=Kind(p.kind) if p.kind else None,
-        submitted_at=p.submitted_at,
-        is_key=p.is_key,
-        filing_number=p.filing_number,
-        author_kind=AuthorKind(p.author_kind),
-        author_name=p.author_name,
-    )
+    return repository.facts_from(p, tuple(_proposer(row) for row in p.proposers))
 
 
 def _set_proposers(proposal: Proposal, proposers: Sequence[Proposer]) -> None:
@@ -198,31 +180,36 @@ async def create_draft(change: Change, draft: ProposalDraft) -> Proposal:
 async def _transition(
     change: Change, proposal_id: UUID, action: Action, expected: IfMatch | None, decide: Decide
 ) -> Proposal:
-    """The proposal machine's one write path (see the module docstring)."""
+    """The proposal machine's one write path (see the module docstring), on the driver connection:
+    the lock (with what the rules read), the proposers, then the update with its history row, and
+    the proposers only when the decision changed them (repository.lock_readable, write_transition)."""
     principal = change.person
-    proposal = await repository.get_readable(change.session, principal, proposal_id)
-    if proposal is None:
+    facts = await repository.lock_readable(change.session, principal, proposal_id, at=change.now)
+    if facts is None:
         raise ProposalNotFound()
-    facts = facts_of(proposal)
     cosigners = {p.person_id for p in facts.proposers if p.role == Role.COSIGNER}
     if not domain.may_act(
         action,
         actor=principal.sub,
-        first_proposer_id=proposal.first_proposer_id,
+        first_proposer_id=facts.first_proposer_id,
         cosigner_ids=cosigners,
         office=repository.acts_as_office(principal),
         unit=repository.acts_as_unit(principal),
     ):
         raise Forbidden()
-    LIFECYCLE.check(Status(proposal.status), action)
-    check_version(proposal.version, expected, error=ProposalVersionMismatch)
+    LIFECYCLE.check(facts.status, action)
+    check_version(facts.version, expected, error=ProposalVersionMismatch)
     decision = await decide(facts)
-    from_status = proposal.status
-    _apply(proposal, dict(decision.changes))
-    proposal.status = decision.status
-    _record(change, proposal, action, from_status, decision.note)
-    proposal.version += 1
-    proposal.updated_at = change.now
+    proposal = await repository.write_transition(
+        change.session,
+        facts,
+        action=action,
+        status=decision.status,
+        changes=decision.changes,
+        actor=change.actor,
+        note=decision.note,
+        at=change.now,
+    )
     for event in decision.events:
         await change.emit(event, subject=proposal.id, orgid=proposal.org_id)
     return proposal
@@ -230,11 +217,12 @@ async def _transition(
 
 async def lock_readable(change: Change, proposal_id: UUID) -> Facts:
     """The proposal locked for update if the caller may read it (else 404): the handling context's
-    first step on a proposal, before its own rows (every handling step queues on this lock)."""
-    proposal = await repository.get_readable(change.session, change.person, proposal_id)
-    if proposal is None:
+    first step on a proposal, before its own rows (every handling step queues on this lock). The
+    transition that follows in the same unit of work reuses the locked row (no second load)."""
+    facts = await repository.lock_readable(change.session, change.person, proposal_id, at=change.now)
+    if facts is None:
         raise ProposalNotFound()
-    return facts_of(proposal)
+    return facts
 
 
 async def handle(
@@ -271,9 +259,8 @@ async def submit(change: Change, proposal_id: UUID, expected: IfMatch | None) ->
     """Rule 2 and rule 1 enforced; the state change and `proposal.submitted` commit together."""
 
     async def decide(proposal: Facts) -> Decision[Status]:
-        today = local_date(change.now)
-        if not await members.is_current_member(
-            change.session, org_id=proposal.org_id, person_id=proposal.first_proposer_id, on=today
+        if not await repository.is_current_member(
+            change.session, org_id=proposal.org_id, person_id=proposal.first_proposer_id, at=change.now
         ):
             raise NotACurrentMember()
         policy = await repository.policy_for(change.session, proposal.org_id)

@@ -2,7 +2,7 @@
 
 - `bare_asgi`: a raw ASGI callable answering a fixed JSON body (the floor of the server itself).
 - `bare_fastapi()`: FastAPI with one asyncpg pool, no middleware, no auth, running the same SQL
-  as the services' hot reads. It also answers under the gateway's paths, so a gateway can use it
+  as the services' hot reads (a proposal by id: proposal-svc's own statement, `read_statement`). It also answers under the gateway's paths, so a gateway can use it
   as an upstream (the fair test of the hop's own cost).
 
 The DSNs come from BENCH_NOTIFY_DSN and BENCH_PROPOSAL_DSN.
@@ -15,17 +15,20 @@ from typing import Any
 from uuid import UUID
 
 import asyncpg
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 from fastapi.responses import JSONResponse, Response
 
+from cppcc_common.auth import Principal
+from proposal_svc.proposals.repository import read_statement
+
 _OK = b'{"status":"ok"}'
+_MEMBER = frozenset({"member"})
 
 UNREAD_SQL = "SELECT count(*) FROM inbox_items WHERE person_id = $1 AND read_at IS NULL"
 INBOX_SQL = (
     "SELECT id, category, title, body, object_type, object_id, created_at, read_at FROM inbox_items"
     " WHERE person_id = $1 ORDER BY created_at DESC, id DESC LIMIT 21"
 )
-PROPOSAL_SQL = "SELECT * FROM proposals WHERE id = $1"
 
 
 async def bare_asgi(scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -82,8 +85,10 @@ def bare_fastapi() -> FastAPI:
         return {"items": [_jsonable(r) for r in rows[:20]], "next_cursor": None}
 
     @app.get("/api/v1/proposals/{proposal_id}")
-    async def proposal(proposal_id: UUID, request: Request) -> JSONResponse:
-        row = await pools["proposal"].fetchrow(PROPOSAL_SQL, proposal_id)
+    async def proposal(proposal_id: UUID, person: UUID, org: UUID) -> JSONResponse:
+        # The service's own statement (visibility, proposers), for its proposer: like with like.
+        reader = Principal(sub=person, org=org, roles=_MEMBER)
+        row = await pools["proposal"].fetchrow(*read_statement(reader, proposal_id))
         if row is None:
             return JSONResponse({"status": 404}, status_code=404)
         return JSONResponse(_jsonable(row))

@@ -144,8 +144,15 @@ def markdown(data: dict[str, Any], profile: str | None) -> str:
             "",
             "## Event latency, commit to effect (target p50 ≤ 10 ms, p99 ≤ 50 ms at 200 events/s)",
             "",
-            _event_line(ev),
         ]
+        drained = f.get("event_backlog_drained_s")
+        if drained is not None:
+            lines += [
+                f"Measured once the events of the figures above were handled (waited {drained:.1f} s for"
+                " notify-svc's consumers to drain their backlog).",
+                "",
+            ]
+        lines += [_event_line(ev)]
         light = f.get("event_latency_light")
         if light is not None:
             lines += [

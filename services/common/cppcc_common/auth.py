@@ -131,15 +131,18 @@ class JwksKeySource(KeySource):
     def _now(self) -> float:
         return self.clock.now().timestamp()
 
-    def _age(self, since: float | None) -> float:
+    def _age(self, since: float | None, now: float | None = None) -> float:
         """Seconds since `since`; never, or a clock set back before it, counts as long ago."""
-        age = self._now() - since if since is not None else -1.0
+        age = (self._now() if now is None else now) - since if since is not None else -1.0
         return age if age >= 0 else float("inf")
 
     @property
     def loaded(self) -> bool:
         """Whether keys fetched within `ttl` are held (readiness: this process can verify tokens)."""
-        return self._age(self.fetched_at) < self.ttl
+        return self._loaded_at(self._now())
+
+    def _loaded_at(self, now: float) -> bool:
+        return self._age(self.fetched_at, now) < self.ttl
 
     async def _fetch(self) -> dict[str, Any]:
         client = self.client or httpx.AsyncClient(timeout=5.0)
@@ -166,26 +169,30 @@ class JwksKeySource(KeySource):
         self.keys, self.revoked_subjects = keys, revoked
         self.fetched_at, self.last_failed = self.attempted_at, False
 
-    def _wants_refresh(self, kid: str | None) -> bool:
+    def _wants_refresh(self, kid: str | None, now: float | None = None) -> bool:
         # Attempts are spaced by `min_refresh`, but never so far apart that the keys expire (ttl)
         # before the periodic refetch (ttl / 2) had a second chance: a short cache time still works.
-        if self._age(self.attempted_at) < min(self.min_refresh, self.ttl / 4):
+        now = self._now() if now is None else now
+        if self._age(self.attempted_at, now) < min(self.min_refresh, self.ttl / 4):
             return False
-        if self._age(self.fetched_at) >= self.ttl / 2:
+        if self._age(self.fetched_at, now) >= self.ttl / 2:
             return True
         return kid is not None and kid not in self.keys
 
     async def _current(self, kid: str | None) -> dict[str, PyJWK]:
         """The trusted keys, refreshed if due; raises KeysUnavailable when none can be trusted."""
+        # The clock is read once on the common path (every request asks): it was read four times.
+        now = self._now()
         # While another request refetches, one whose key is already trusted need not wait for it.
-        usable = self.loaded and (kid is None or kid in self.keys)
+        usable = self._loaded_at(now) and (kid is None or kid in self.keys)
         # Without a usable key, wait for a refetch in flight (it may bring the keys) rather than
         # answer 503 while it runs; with one, only a due refetch is started, and never waited for.
-        if not usable or (self._wants_refresh(kid) and not self._lock.locked()):
+        if not usable or (self._wants_refresh(kid, now) and not self._lock.locked()):
             async with self._lock:
                 if self._wants_refresh(kid):
                     await self._refresh()
-        if not self.loaded:
+            now = self._now()
+        if not self._loaded_at(now):
             raise KeysUnavailable()
         return self.keys
 

@@ -8,8 +8,9 @@ For each message:
    trace continues the event's: the handler's log lines and the events it emits carry the
    producer's trace id.
 3. Commit, then ack. A crash between commit and ack redelivers the message; step 2 skips it.
-   A fetched batch shares one transaction, each event under its own savepoint (`handle_batch`):
-   one commit per batch, and a failing handler undoes only its own event.
+   A fetched batch shares one transaction (`handle_batch`): one commit per batch, no savepoint
+   unless a handler fails; then the others run again, each under its own savepoint, and the
+   failing event alone is retried.
 4. On failure: NAK with backoff; at the last allowed delivery the message goes to the
    dead-letter table (and is acked), where operators list it and `replay_dead_letter` re-runs it.
 """
@@ -32,6 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from cppcc_common.change import Change, system_change
 from cppcc_common.clock import Clock, SystemClock
+from cppcc_common.db import unit_cache
 from cppcc_common.events import CloudEvent, EventData, MalformedEvent, UnknownEventType, parse_event
 from cppcc_common.ids import new_id
 from cppcc_common.logging import trace_id_var
@@ -151,12 +153,14 @@ class Consumer:
         await self.handle_batch([msg])
 
     async def handle_batch(self, msgs: Sequence[Msg]) -> None:
-        """Applies a fetched batch in ONE transaction, each event under a savepoint of its own.
+        """Applies a fetched batch in ONE transaction: one commit for the batch instead of one per
+        event (what bounds a busy consumer).
 
-        One commit for the batch instead of one per event (what bounds a busy consumer); an event
-        whose handler fails rolls back only its savepoint and is NAKed or dead-lettered alone.
-        Acks follow the commit. If the commit itself fails, nothing was applied: every event of
-        the batch is NAKed (counted as a failed delivery) and comes back.
+        The batch first runs with no savepoint at all (each costs two round trips per event). If a
+        handler fails, that transaction is rolled back, the failing event is NAKed or dead-lettered
+        alone, and the others run again, each under a savepoint of its own so that another failure
+        undoes only its event. Acks follow the commit. If the commit itself fails, nothing was
+        applied: every event of the batch is NAKed (counted as a failed delivery) and comes back.
         """
         work: list[_Delivery] = []
         for msg in msgs:
@@ -170,18 +174,30 @@ class Consumer:
             work.append(_Delivery(msg, envelope, data, deliveries))
         if not work:
             return
-        # A lone event needs no savepoint (two round trips): its failure rolls the transaction back.
-        isolate = len(work) > 1
+        failed = await self._transact(work, isolate=False)
+        if failed is not None and len(work) > 1:
+            others = [delivery for delivery in work if delivery is not failed]
+            for delivery in others:
+                delivery.applied, delivery.error = None, None  # rolled back with the failed one
+            await self._transact(others, isolate=True)
+        for delivery in work:
+            await self._settle(delivery)
+
+    async def _transact(self, work: list[_Delivery], *, isolate: bool) -> _Delivery | None:
+        """Runs `work` in one transaction and commits it; answers the delivery whose handler failed
+        when not `isolate` (the transaction is then rolled back). Any failure that leaves the
+        transaction uncommitted marks every delivery failed."""
         try:
             async with self.sessionmaker() as session, session.begin():
                 for delivery in work:
                     await self._apply(session, delivery, isolate=isolate)
-        except Exception as exc:  # the commit (or the connection) failed: nothing of the batch holds
+        except Exception as exc:  # a handler (not isolated), the commit or the connection failed
+            failed = next((delivery for delivery in work if delivery.error is not None), None)
             for delivery in work:
                 delivery.error = delivery.error or exc
                 delivery.applied = None
-        for delivery in work:
-            await self._settle(delivery)
+            return failed
+        return None
 
     async def _apply(self, session: AsyncSession, delivery: _Delivery, *, isolate: bool) -> None:
         """Runs one event's handler; `isolate`: under a savepoint, so its failure undoes only it."""
@@ -189,6 +205,9 @@ class Consumer:
         trace_token = trace_id_var.set(trace_id_of(delivery.envelope.traceparent))
         try:
             if isolate:
+                # What a handler kept for the unit of work (a row it locked) may not outlive a
+                # savepoint that is rolled back: each isolated event starts without it.
+                unit_cache(session).clear()
                 async with session.begin_nested():
                     await self._run(session, delivery)
             else:

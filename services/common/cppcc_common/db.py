@@ -166,6 +166,33 @@ async def _read_session(request: Request) -> AsyncIterator[AsyncSession]:
 ReadSessionDep = Annotated[AsyncSession, Depends(_read_session, scope="function")]
 
 
+async def driver_connection(session: AsyncSession) -> asyncpg.Connection:
+    """The asyncpg connection under `session`, its transaction begun: for a write path's hand-written
+    statements (`$1` parameters), which then commit or roll back with the session's unit of work.
+
+    SQLAlchemy's statement path (cache key, execution context, result processing, greenlet hops)
+    costs several times a statement's own client-side work; the driver runs a prepared statement
+    directly. Its jsonb columns go in as text and come out decoded (SQLAlchemy's codecs).
+    """
+    raw = await (await session.connection()).get_raw_connection()
+    adapted: Any = raw.dbapi_connection
+    if adapted is None:  # pragma: no cover (a checked-out connection always has one)
+        raise RuntimeError("the session's connection is closed")
+    if adapted._transaction is None and not adapted.autocommit:
+        # SQLAlchemy's adapter begins lazily, at its first statement; one sent straight to the driver
+        # before that would run outside the transaction. Begun here exactly as the adapter does it.
+        await adapted._start_transaction()
+    driver: asyncpg.Connection = raw.driver_connection
+    return driver
+
+
+def unit_cache(session: AsyncSession) -> dict[Any, Any]:
+    """Values a service keeps for the rest of this unit of work (rows it locked, what it read with
+    them). A consumer clears it at each event's savepoint, so nothing outlives a rollback."""
+    cache: dict[Any, Any] = session.info.setdefault("cppcc.unit_cache", {})
+    return cache
+
+
 class ReadPool:
     """A plain asyncpg pool for the hottest single-statement reads: each `fetch`, `fetchrow` or
     `fetchval` draws a connection for one statement and gives it back (parameters as $1, $2 …).

@@ -20,10 +20,10 @@ from typing import Any
 
 from nats.js import JetStreamContext
 from prometheus_client import Counter, Gauge
-from sqlalchemy import ARRAY, Text, bindparam, text
-from sqlalchemy.dialects.postgresql import UUID as PG_UUID
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from cppcc_common.db import driver_connection
 from cppcc_common.events import CloudEvent
 
 log = logging.getLogger("cppcc.outbox")
@@ -41,13 +41,6 @@ _STAGE = (
     " RETURNING 1)"
     " SELECT pg_notify('cppcc_outbox', '')"
 )
-_STAGE_TEXT = text(
-    _STAGE.replace("$1", ":ids").replace("$2", ":subjects").replace("$3", ":payloads")
-).bindparams(
-    bindparam("ids", type_=ARRAY(PG_UUID(as_uuid=True))),
-    bindparam("subjects", type_=ARRAY(Text())),
-    bindparam("payloads", type_=ARRAY(Text())),
-)
 _CLAIM = text(
     "SELECT id, subject, payload FROM outbox WHERE sent_at IS NULL "
     "ORDER BY created_at LIMIT :limit FOR UPDATE SKIP LOCKED"
@@ -64,13 +57,9 @@ async def stage(session: AsyncSession, *events: CloudEvent) -> None:
     ids = [e.id for e in events]
     subjects = [e.type for e in events]
     payloads = [e.to_json().decode() for e in events]
-    driver = (await (await session.connection()).get_raw_connection()).driver_connection
-    if driver is not None and driver.is_in_transaction():
-        # The transaction has begun on this connection: the statement goes straight to the driver
-        # (SQLAlchemy's statement path cost several times the round trip itself on every write).
-        await driver.execute(_STAGE, ids, subjects, payloads)
-    else:  # nothing sent yet: SQLAlchemy's execute begins the transaction first
-        await session.execute(_STAGE_TEXT, {"ids": ids, "subjects": subjects, "payloads": payloads})
+    # The statement goes straight to the driver (SQLAlchemy's statement path cost several times
+    # the round trip itself on every write), in the session's transaction.
+    await (await driver_connection(session)).execute(_STAGE, ids, subjects, payloads)
 
 
 PublishedHook = Callable[[Sequence[Any]], Awaitable[None] | None]

@@ -17,6 +17,7 @@ from pydantic import SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from cppcc_common.clock import Clock, OffsetClock, SystemClock
+from cppcc_common.server import CorkedHttpToolsProtocol
 
 
 def service_config(prefix: str) -> SettingsConfigDict:
@@ -90,8 +91,10 @@ def uvicorn_options(settings: ServiceSettings) -> dict[str, Any]:
     uvicorn's own proxy headers are off: `TrustedProxyMiddleware` takes the client address from
     `X-Forwarded-For` only when the peer is one of `settings.trusted_proxies`. No `server` header
     (it names the software); the gateway passes no upstream `date`/`server` on, so each is sent once.
+    An answer's head and a small body leave in one write (`CorkedHttpToolsProtocol`).
     """
     return {
+        "http": CorkedHttpToolsProtocol,  # one write per small answer (cppcc_common.server)
         "proxy_headers": False,
         "server_header": False,
         "date_header": True,

@@ -90,13 +90,25 @@ _QUERY = re.compile(rb"[\x21-\x7e]*")
 _SEGMENT_SAFE = "!$&'()*+,;=:@-._~"
 
 
+# A path of plain segments (no escape, no dot segment, nothing empty) is its own canonical form.
+_PLAIN_PATH = re.compile(rb"(?:/[A-Za-z0-9!$&'()*+,;=:@\-._~]+)+")
+_DOT_SEGMENT = re.compile(rb"/\.\.?(?=/|$)")
+
+
 def canonical_path(raw: bytes) -> tuple[str, bytes]:
     """The decoded path and its canonical encoding, for a raw request path.
 
     Each segment is percent-decoded exactly once. Dot segments (also encoded), encoded slashes and
     backslashes, control characters, malformed escapes and invalid UTF-8 are `MalformedPath` (400);
-    empty segments (`//`, a trailing `/`) name nothing we serve (404).
+    empty segments (`//`, a trailing `/`) name nothing we serve (404). A plain path (every request
+    of the API) is answered as it is, without decoding and re-encoding each segment.
     """
+    if _PLAIN_PATH.fullmatch(raw) and not _DOT_SEGMENT.search(raw):
+        return raw.decode("ascii"), raw
+    return _decoded(raw)
+
+
+def _decoded(raw: bytes) -> tuple[str, bytes]:
     if raw == b"/":
         return "/", b"/"
     if not raw.startswith(b"/"):

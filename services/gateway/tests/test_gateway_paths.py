@@ -1,7 +1,7 @@
 """The gateway routes on one decoded, normalised path and forwards exactly that path; headers are
 bytes and pass through unchanged; what cannot be parsed is 400, never 500."""
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from urllib.parse import quote
 
 import httpx
@@ -9,8 +9,10 @@ from gateway_support import RawResponse, Upstream, raw_request
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from cppcc_common.errors import NotFound
 from cppcc_common.testing.tokens import TestIssuer
-from cppcc_gateway.routing import ROUTES, upstream_for
+from cppcc_gateway import routing
+from cppcc_gateway.routing import ROUTES, MalformedPath, canonical_path, upstream_for
 
 OPERATIONAL = ("/metrics", "/healthz", "/readyz", "/docs", "/openapi.json")
 HYPO = settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck), database=None)
@@ -230,3 +232,23 @@ async def test_large_bodies_stream_through_whole_both_ways(gateway: str, issuer:
         large = await client.get("/api/v1/proposals/large")
         assert large.status_code == 200
         assert large.content == b"".join(bytes([i]) * 65536 for i in range(16))
+
+
+@given(
+    path=st.lists(
+        st.one_of(SEGMENTS, st.text(alphabet="abcXYZ019.-_~!$&'()*+,;=:@%/\\", max_size=6)), max_size=6
+    ).map(lambda parts: "/" + "/".join(parts))
+)
+@HYPO
+def test_the_plain_path_shortcut_answers_exactly_what_the_full_decoding_does(path: str) -> None:
+    """A plain path skips the per-segment decoding; for any path the answer (or the refusal) is
+    the full decoding's."""
+    raw = path.encode()
+
+    def outcome(decode: Callable[[bytes], tuple[str, bytes]]) -> object:
+        try:
+            return decode(raw)
+        except (MalformedPath, NotFound) as error:
+            return type(error)
+
+    assert outcome(canonical_path) == outcome(routing._decoded)
