@@ -8,6 +8,7 @@ from cppcc_common.clock import Clock
 from cppcc_common.workdays_router import working_calendar_router
 from proposal_svc.attachments.router import router as attachments_router
 from proposal_svc.evaluation.router import router as evaluation_router
+from proposal_svc.evaluation.scanners import evaluation_windows
 from proposal_svc.handling.consumers import CONSUMERS as HANDLING_CONSUMERS
 from proposal_svc.handling.router import router as handling_router
 from proposal_svc.handling.scanners import reply_deadlines
@@ -40,7 +41,7 @@ def create_app(
         clock=clock,
         streams=["PROPOSAL", "MEMBER"],
         consumers=[*CONSUMERS, *HANDLING_CONSUMERS],
-        scanners=[cosign_deadlines, reply_deadlines],
+        scanners=[cosign_deadlines, reply_deadlines, evaluation_windows],
         tags={
             "proposals": "提案：起草、修改、提交、查阅 / proposals: draft, edit, submit, read",
             "proposal-policy": "提案规则：查看（工作人员）、设置（管理员）/ proposal policy: read (staff), set (admin)",

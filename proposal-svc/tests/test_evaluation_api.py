@@ -355,8 +355,8 @@ async def test_rule_18_a_report_before_the_ratings_waits_for_them_and_an_a_class
     assert twice.status_code == 409 and twice.json()["code"] == "evaluation.completion_already_reported"
     assert (await _rate(client, who, pid, rid, "member", "satisfied")).json()["proposal_status"] == "replied"
     # The co-signer stays silent: once the window closed, the office's rule counts that as no
-    # objection — but only an event re-checks it; here the B part's report came first, so a late
-    # rating is refused and the proposal waits for the deadline scanner (not built yet).
+    # objection; here the B part's report came first, so a late rating is refused and the window
+    # scanner concludes the proposal (tests/test_evaluation_windows.py).
     CLOCK.set(WINDOW_CLOSES)
     assert (await _rate(client, who, pid, rid, "cosigner", "satisfied")).status_code == 409
     a_class, a_parts, _ = await _replied(client, who, db, "A")

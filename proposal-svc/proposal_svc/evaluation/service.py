@@ -42,7 +42,14 @@ from proposal_svc.handling.errors import AssignmentNotFound, AssignmentVersionMi
 from proposal_svc.handling.models import Assignment, Reply
 from proposal_svc.proposals import repository as proposals
 from proposal_svc.proposals import service as proposal_service
-from proposal_svc.proposals.domain import LIFECYCLE, Action, Facts, Status, confirmed_cosigner_ids
+from proposal_svc.proposals.domain import (
+    LIFECYCLE,
+    SYSTEM_ACTIONS,
+    Action,
+    Facts,
+    Status,
+    confirmed_cosigner_ids,
+)
 from proposal_svc.proposals.errors import ProposalNotFound
 from proposal_svc.proposals.policy import ProposalPolicy
 
@@ -173,9 +180,10 @@ async def _conclude_if_done(
     """Rules 16–18: concludes the proposal (its `action`) when `domain.concluded` says so."""
     ids = [r.id for _, r in current]
     reported = reported | {c.reply_id for c in await repository.reports_of(change.session, ids)}
+    windows = await repository.windows_of(change.session, ids)
     views = []
     for _, reply in current:
-        window = await open_window(change, reply, policy)
+        window = windows.get(reply.id) or await open_window(change, reply, policy)
         views.append(
             CurrentReply(
                 reply_id=reply.id,
@@ -202,8 +210,28 @@ async def _conclude_if_done(
     async def decide(_: Facts) -> Decision[Status]:
         return Decision(Status.CONCLUDED, {}, (event,))
 
-    proposal = await proposal_service.handle(change, facts.id, action, None, decide)
+    if action in SYSTEM_ACTIONS:  # the window scanner's, with no principal
+        proposal = await proposal_service.handle_due(change, facts.id, action, decide)
+    else:
+        proposal = await proposal_service.handle(change, facts.id, action, None, decide)
     return Status(proposal.status)
+
+
+async def settle_window(change: Change, window: EvaluationWindow) -> None:
+    """Rules 16–18 at a window's close (the scanner's path; the window claimed and locked): the
+    window is settled once, and a replied proposal concludes when every part's current reply is
+    heard (rated by all, or its window closed: silence is no objection) and no open-class (B) reply
+    still awaits its completion report — the same conclusion, and the same `concluded`, as a rating's."""
+    window.settled_at = change.now
+    facts = await proposal_service.lock_for_system(change, window.proposal_id)
+    if facts is None or not LIFECYCLE.allows(facts.status, Action.CONCLUDE):
+        return  # re-handled, still handled by another part, or concluded already
+    session = change.session
+    rows = await assignments.assignments_of(session, facts.id, lock=True)
+    current = repository.current_replies(rows, await assignments.replies_of(session, facts.id))
+    policy = await proposals.policy_for(session, facts.org_id)
+    evaluations = await repository.evaluations_of(session, [r.id for _, r in current])
+    await _conclude_if_done(change, facts, current, evaluations, Action.CONCLUDE, policy)
 
 
 async def report_completion(

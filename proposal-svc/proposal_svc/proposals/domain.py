@@ -81,6 +81,7 @@ class Action(StrEnum):
     DECLINE_COSIGN = "cosign_decline"
     DESIGNATE_KEY = "designate_key"
     REPORT_COMPLETION = "report_completion"  # a unit's completion report concludes (rule 18)
+    CONCLUDE = "conclude"  # the last evaluation window closed: silence is no objection (rules 16, 18)
 
 
 # A filed proposal, or one further on, may be designated a key proposal (rule 19); it keeps its status.
@@ -113,6 +114,7 @@ LIFECYCLE: TransitionTable[Status, Action] = TransitionTable(
         (Status.REPLIED, Action.EVALUATE): Status.CONCLUDED,
         (Status.REPLIED, Action.DISSATISFIED): Status.REHANDLING,
         (Status.REPLIED, Action.REPORT_COMPLETION): Status.CONCLUDED,
+        (Status.REPLIED, Action.CONCLUDE): Status.CONCLUDED,
         (Status.DRAFT, Action.DELETE): Status.DELETED,
         # Co-signers answer while the proposal is under review (rule 4; the deadline is their own).
         (Status.SUBMITTED, Action.CONFIRM_COSIGN): Status.SUBMITTED,
@@ -141,6 +143,8 @@ EVALUATOR_ACTIONS = frozenset({Action.EVALUATE, Action.DISSATISFIED})
 HANDLING_ACTIONS = frozenset(
     {Action.ASSIGN, Action.ACCEPT, Action.REPLY, *EVALUATOR_ACTIONS, Action.REPORT_COMPLETION}
 )
+# The proposal's moves that a deadline scanner makes, with no principal (proposals.service.handle_due).
+SYSTEM_ACTIONS = frozenset({Action.CONCLUDE})
 
 
 def may_act(

@@ -216,6 +216,13 @@ async def _transition(
         raise Forbidden()
     LIFECYCLE.check(Status(proposal.status), action)
     check_version(proposal.version, expected, error=ProposalVersionMismatch)
+    return await _decide(change, proposal, facts, action, decide)
+
+
+async def _decide(
+    change: Change, proposal: Proposal, facts: Facts, action: Action, decide: Decide
+) -> Proposal:
+    """Steps 5–9 of the one write path, on a locked proposal the action may move."""
     decision = await decide(facts)
     from_status = proposal.status
     _apply(proposal, dict(decision.changes))
@@ -245,6 +252,23 @@ async def handle(
     if action not in domain.HANDLING_ACTIONS:
         raise ValueError(f"{action} is not a handling action")
     return await _transition(change, proposal_id, action, expected, decide)
+
+
+async def lock_for_system(change: Change, proposal_id: UUID) -> Facts | None:
+    """The proposal locked for update, for a deadline scanner (the system sees every proposal)."""
+    proposal = await repository.get_for_update(change.session, proposal_id)
+    return facts_of(proposal) if proposal is not None else None
+
+
+async def handle_due(change: Change, proposal_id: UUID, action: Action, decide: Decide) -> Proposal:
+    """A proposal's move that a deadline makes (a scanner's system change, no principal): the same
+    write path without its who-may-act step — the table (409), the decision, history, version, events."""
+    if action not in domain.SYSTEM_ACTIONS:
+        raise ValueError(f"{action} is not a system action")
+    proposal = await repository.get_for_update(change.session, proposal_id)
+    assert proposal is not None  # the scanner's claim found it
+    LIFECYCLE.check(Status(proposal.status), action)
+    return await _decide(change, proposal, facts_of(proposal), action, decide)
 
 
 async def update_draft(
