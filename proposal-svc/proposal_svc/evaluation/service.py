@@ -87,11 +87,13 @@ async def evaluate(
     if reply is None:
         raise EvaluationReplyNotFound()
     person = domain.check_evaluator(change.actor, domain.evaluators(facts.proposers))
-    LIFECYCLE.check(facts.status, Action.EVALUATE)
     rows = await assignments.assignments_of(session, proposal_id, lock=True)
     replies = await assignments.replies_of(session, proposal_id)
     current = repository.current_replies(rows, replies)
     part = next((a for a, r in current if r.id == reply.id), None)
+    if part is not None:
+        domain.check_not_reopened(AssignmentStatus(part.status))  # rule 17: before the table's 409
+    LIFECYCLE.check(facts.status, Action.EVALUATE)
     if part is None:
         raise ReplySuperseded()
     policy = await proposals.policy_for(session, facts.org_id)
