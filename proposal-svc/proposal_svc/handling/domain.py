@@ -24,6 +24,7 @@ from proposal_svc.handling.errors import (
     CountersignMissing,
     ExtensionInvalid,
     FaceToFaceRequired,
+    MergedLettersInvalid,
     ReassignmentWindowClosed,
     TextRequired,
     UnknownReplyClass,
@@ -200,6 +201,25 @@ def replies_complete(replying: Sequence[tuple[HandlingRole, AssignmentStatus]]) 
     """Whether every required reply is in: the lead's, or each split unit's (co-handlers never reply)."""
     required = [status for role, status in replying if role != Role.COHANDLER]
     return bool(required) and all(status == S.REPLIED for status in required)
+
+
+def merged_sources(merged_from: Sequence[UUID | None]) -> frozenset[UUID]:
+    """Rule 8: the proposals merged into this one whose proposers joined it (their `merged_from_id`)."""
+    return frozenset(m for m in merged_from if m is not None)
+
+
+def check_merged_letters(sources: Collection[UUID], letters: Sequence[tuple[UUID, str]]) -> dict[UUID, str]:
+    """Rule 8: one letter, not blank, for each proposal merged in (422 naming the missing and the
+    unknown ones). The letters by merged proposal, trimmed."""
+    given = [m for m, _ in letters]
+    missing = sorted(set(sources) - set(given), key=str)
+    unknown = sorted({m for m in given if m not in sources}, key=str)
+    twice = [m for m, n in Counter(given).items() if n > 1]
+    if missing or unknown or twice:
+        raise MergedLettersInvalid(
+            missing=", ".join(map(str, missing)) or "-", unknown=", ".join(map(str, unknown + twice)) or "-"
+        )
+    return {m: required(text, "merged_letters.letter") for m, text in letters}
 
 
 def required(value: str, field: str) -> str:

@@ -112,6 +112,17 @@ class Reply(Base):
     version: Mapped[int] = mapped_column(default=1)
 
 
+class ReplyLetter(Base):
+    """A reply's letter to the proposers of a proposal merged into the replied one (rule 8: each
+    proposer receives a reply): one per merged-in proposal, written with the reply."""
+
+    __tablename__ = "reply_letters"
+
+    reply_id: Mapped[UUID] = mapped_column(ForeignKey("replies.id"), primary_key=True)
+    merged_proposal_id: Mapped[UUID] = mapped_column(ForeignKey("proposals.id"), primary_key=True)
+    letter: Mapped[str] = mapped_column(Text)
+
+
 class ReplyClassCorrection(Base):
     """The audit of a result class corrected by the office (rule 15): who, when, before, after, why."""
 

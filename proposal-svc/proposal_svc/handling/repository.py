@@ -27,6 +27,7 @@ from proposal_svc.handling.models import (
     DeadlineNotice,
     Reply,
     ReplyClassCorrection,
+    ReplyLetter,
     Unit,
     UnitUser,
 )
@@ -109,6 +110,14 @@ async def replies_of(session: AsyncSession, proposal_id: UUID) -> list[Reply]:
 async def reply_for_update(session: AsyncSession, proposal_id: UUID, reply_id: UUID) -> Reply | None:
     query = select(Reply).where(Reply.id == reply_id, Reply.proposal_id == proposal_id).with_for_update()
     return (await session.execute(query)).scalar_one_or_none()
+
+
+async def letters_of(session: AsyncSession, reply_ids: list[UUID]) -> list[ReplyLetter]:
+    """The replies' letters to the proposals merged in (rule 8)."""
+    if not reply_ids:
+        return []
+    query = select(ReplyLetter).where(ReplyLetter.reply_id.in_(reply_ids))
+    return list((await session.execute(query.order_by(ReplyLetter.merged_proposal_id))).scalars())
 
 
 async def corrections_of(session: AsyncSession, reply_ids: list[UUID]) -> list[ReplyClassCorrection]:

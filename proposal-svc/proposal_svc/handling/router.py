@@ -28,6 +28,7 @@ from proposal_svc.handling.errors import (
     CountersignMissing,
     ExtensionInvalid,
     FaceToFaceRequired,
+    MergedLettersInvalid,
     ReassignmentWindowClosed,
     ReassignToSameUnit,
     ReplyNotFound,
@@ -35,7 +36,7 @@ from proposal_svc.handling.errors import (
     TextRequired,
     UnknownReplyClass,
 )
-from proposal_svc.handling.models import Assignment, Reply, ReplyClassCorrection
+from proposal_svc.handling.models import Assignment, Reply, ReplyClassCorrection, ReplyLetter
 from proposal_svc.handling.schemas import (
     AssignmentRead,
     AssignRequest,
@@ -47,6 +48,7 @@ from proposal_svc.handling.schemas import (
     ExtensionRead,
     ExtensionRequest,
     Handling,
+    MergedLetterRead,
     ReassignmentRequest,
     ReassignRequest,
     RefuseReassignment,
@@ -97,10 +99,15 @@ def _handling(proposal: Proposal, rows: list[Assignment], internal: bool) -> Han
     )
 
 
-def _reply(row: Reply, corrections: list[ReplyClassCorrection]) -> ReplyRead:
+def _reply(
+    row: Reply, corrections: list[ReplyClassCorrection], letters: list[ReplyLetter] | None = None
+) -> ReplyRead:
     read = ReplyRead.model_validate(row)
     return read.model_copy(
-        update={"corrections": [ClassCorrectionRead.model_validate(c) for c in corrections]}
+        update={
+            "corrections": [ClassCorrectionRead.model_validate(c) for c in corrections],
+            "merged_letters": [MergedLetterRead.model_validate(x) for x in letters or []],
+        }
     )
 
 
@@ -293,6 +300,7 @@ async def list_communications(
         FaceToFaceRequired,
         CountersignMissing,
         UnknownReplyClass,
+        MergedLettersInvalid,
         TextRequired,
     ),
     summary="Reply to the proposer for my unit (lead or split unit; rules 13–15)",
@@ -304,8 +312,8 @@ async def reply(
     change: Handling_,
     expected: OptionalExpectedVersion,
 ) -> ReplyRead:
-    row = await service.reply(change, proposal_id, assignment_id, body, expected)
-    return _reply(row, [])
+    row, letters = await service.reply(change, proposal_id, assignment_id, body, expected)
+    return _reply(row, [], letters)
 
 
 @router.get(
@@ -315,7 +323,10 @@ async def reply(
     summary="The proposal's replies (a unit sees its own; the office also the class corrections)",
 )
 async def list_replies(proposal_id: UUID, principal: Reader, session: SessionDep) -> list[ReplyRead]:
-    return [_reply(r, audit) for r, audit in await service.replies(session, principal, proposal_id)]
+    return [
+        _reply(r, audit, letters)
+        for r, letters, audit in await service.replies(session, principal, proposal_id)
+    ]
 
 
 @router.patch(

@@ -55,6 +55,7 @@ from proposal_svc.handling.models import (
     Reply,
     ReplyClassCorrection,
     ReplyExtension,
+    ReplyLetter,
 )
 from proposal_svc.handling.schemas import AssignRequest, CommunicationRequest, ExtensionRequest, ReplyRequest
 from proposal_svc.proposals import repository as proposals
@@ -361,9 +362,10 @@ async def record_communication(
 
 async def reply(
     change: Change, proposal_id: UUID, assignment_id: UUID, body: ReplyRequest, expected: IfMatch | None
-) -> Reply:
-    """Rule 15 after rules 13 and 14: the lead or a split unit replies; when every required reply is
-    in, the proposal is `replied` (its one transition). `proposal.handled` names the reply."""
+) -> tuple[Reply, list[ReplyLetter]]:
+    """Rule 15 after rules 13 and 14: the lead or a split unit replies, with a letter for each
+    proposal merged in (rule 8); when every required reply is in, the proposal is `replied` (its one
+    transition). `proposal.handled` names the reply. Answers the reply and its merged letters."""
     facts, assignment, rows = await _locate(change, proposal_id, assignment_id, A.REPLY, expected)
     policy = await proposals.policy_for(change.session, facts.org_id)
     open_rows = repository.open_assignments(rows)
@@ -375,6 +377,10 @@ async def reply(
         cohandler_statuses=tuple(AssignmentStatus(a.status) for a in cohandlers),
     )
     domain.check_reply(checked, body.result_class, policy)
+    letters = domain.check_merged_letters(
+        domain.merged_sources([p.merged_from_id for p in facts.proposers]),
+        [(m.merged_proposal_id, m.letter) for m in body.merged_letters],
+    )
     row = Reply(
         id=new_id(),
         proposal_id=facts.id,
@@ -388,6 +394,9 @@ async def reply(
         version=1,
     )
     change.session.add(row)
+    await change.session.flush()  # the letters refer to the reply
+    merged = [ReplyLetter(reply_id=row.id, merged_proposal_id=m, letter=text) for m, text in letters.items()]
+    change.session.add_all(merged)
     await evaluation.open_window(change, row, policy)  # rule 16: the proposers rate it within the window
     assignment.replied_at = change.now
     repository.step(change, assignment, A.REPLY)
@@ -416,7 +425,7 @@ async def reply(
         await proposal_service.handle(change, proposal_id, Action.REPLY, None, decide)
     else:
         await _emit(change, facts, event)
-    return row
+    return row, merged
 
 
 async def correct_class(
@@ -521,18 +530,19 @@ async def communications(
 
 async def replies(
     session: AsyncSession, principal: Principal, proposal_id: UUID
-) -> list[tuple[Reply, list[ReplyClassCorrection]]]:
-    """The replies of a proposal the caller may read (a unit its own); the office also sees each
-    reply's class corrections (the audit)."""
+) -> list[tuple[Reply, list[ReplyLetter], list[ReplyClassCorrection]]]:
+    """The replies of a proposal the caller may read (a unit its own), each with its letters to the
+    proposals merged in (rule 8); the office also sees each reply's class corrections (the audit)."""
     await _visible(session, principal, proposal_id)
     unit = proposals.acts_for_unit(principal)
     rows = [r for r in await repository.replies_of(session, proposal_id) if unit is None or r.unit_id == unit]
-    audit = (
-        await repository.corrections_of(session, [r.id for r in rows])
-        if proposals.acts_as_office(principal)
-        else []
-    )
-    return [(r, [c for c in audit if c.reply_id == r.id]) for r in rows]
+    ids = [r.id for r in rows]
+    letters = await repository.letters_of(session, ids)
+    audit = await repository.corrections_of(session, ids) if proposals.acts_as_office(principal) else []
+    return [
+        (r, [x for x in letters if x.reply_id == r.id], [c for c in audit if c.reply_id == r.id])
+        for r in rows
+    ]
 
 
 # --- Deadlines (rule 12) -------------------------------------------------------------------------

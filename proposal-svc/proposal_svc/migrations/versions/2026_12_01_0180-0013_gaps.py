@@ -1,5 +1,6 @@
 """Issue 9, gaps: the evaluation window is a deadline row (rule 16: the scanner settles it once);
-a step of a proposal's history may be the system's (no actor).
+a step of a proposal's history may be the system's (no actor); a reply's letters to the proposals
+merged in (rule 8).
 
 Revision ID: 0013
 Revises: 0011
@@ -29,8 +30,23 @@ def upgrade() -> None:
         postgresql_where=sa.text("settled_at IS NULL"),
     )
 
+    op.create_table(
+        "reply_letters",
+        sa.Column("reply_id", sa.Uuid(), nullable=False),
+        sa.Column("merged_proposal_id", sa.Uuid(), nullable=False),
+        sa.Column("letter", sa.Text(), nullable=False),
+        sa.ForeignKeyConstraint(["reply_id"], ["replies.id"], name=op.f("fk_reply_letters_reply_id_replies")),
+        sa.ForeignKeyConstraint(
+            ["merged_proposal_id"],
+            ["proposals.id"],
+            name=op.f("fk_reply_letters_merged_proposal_id_proposals"),
+        ),
+        sa.PrimaryKeyConstraint("reply_id", "merged_proposal_id", name=op.f("pk_reply_letters")),
+    )
+
 
 def downgrade() -> None:
+    op.drop_table("reply_letters")
     op.drop_index("ix_evaluation_windows_due", table_name="evaluation_windows")
     op.create_index("ix_evaluation_windows_closes_at", "evaluation_windows", ["closes_at"])
     op.drop_column("evaluation_windows", "settled_at")
