@@ -233,6 +233,7 @@ def required(value: str, field: str) -> str:
 # --- Deadlines (rule 12) -------------------------------------------------------------------------
 
 OVERDUE = "overdue"
+VIEWS_OVERDUE = "views_overdue"  # a co-handler's views to the lead unit (rule 11)
 # What became of a notice the scanner claimed: sent, or void (the part had replied, moved or been extended).
 FIRED, VOID = "fired", "void"
 
@@ -262,6 +263,15 @@ def deadline_schedule(due_on: date, now: datetime, policy: ProposalPolicy) -> li
     return [(kind, at) for kind, at in sorted(warnings, key=lambda w: w[1]) if at > now] + [
         (OVERDUE, overdue_at(due_on))
     ]
+
+
+def views_schedule(views_due_on: date) -> list[tuple[str, datetime]]:
+    """Rule 11: a co-handler's views are overdue from the start of the day after their due day."""
+    return [(VIEWS_OVERDUE, overdue_at(views_due_on))]
+
+
+# A co-handler whose views are still awaited (reassignment asked: still its part until decided).
+AWAITING_VIEWS = frozenset({AssignmentStatus.ASSIGNED, AssignmentStatus.REASSIGNMENT_REQUESTED})
 
 
 def latest_reply_due_on(assigned_at: datetime, policy: ProposalPolicy) -> date:

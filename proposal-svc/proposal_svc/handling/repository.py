@@ -20,6 +20,7 @@ from proposal_svc.handling.domain import (
     AssignmentStatus,
     CommunicationKind,
     deadline_schedule,
+    views_schedule,
 )
 from proposal_svc.handling.models import (
     Assignment,
@@ -139,17 +140,24 @@ def step(change: Change, assignment: Assignment, action: AssignmentAction) -> No
 
 
 async def arm_deadlines(change: Change, row: Assignment, policy: ProposalPolicy) -> None:
-    """Arms the due-soon warnings and the overdue of a lead or split unit's reply due date (rows the
-    deadline scanner claims); a co-handler has none. Whatever sets a new `reply_due_on` calls it:
-    assignment, reassignment, an extension, re-handling. A notice of the same assignment, date and
+    """Arms the due-soon warnings and the overdue of a lead or split unit's reply due date, and the
+    views overdue of a co-handler's `views_due_on` (rule 11) — rows the deadline scanner claims.
+    Whatever sets a new due date calls it: assignment, reassignment, an extension, re-handling. A notice of the same assignment, date and
     kind that already fired stays fired (rule 12: once per assignment and due date); one that came
     up void (the part had replied) is armed again, for the new round of handling."""
-    if row.reply_due_on is None:
-        return
     values = [
-        {"assignment_id": row.id, "due_on": row.reply_due_on, "kind": kind, "fire_at": at}
-        for kind, at in deadline_schedule(row.reply_due_on, change.now, policy)
+        {"assignment_id": row.id, "due_on": due, "kind": kind, "fire_at": at}
+        for due, schedule in (
+            (
+                row.reply_due_on,
+                deadline_schedule(row.reply_due_on, change.now, policy) if row.reply_due_on else [],
+            ),
+            (row.views_due_on, views_schedule(row.views_due_on) if row.views_due_on else []),
+        )
+        for kind, at in schedule
     ]
+    if not values:
+        return
     stmt = insert(DeadlineNotice).values(values)
     await change.session.execute(
         stmt.on_conflict_do_update(

@@ -9,6 +9,7 @@ proposals context's one transition (`proposals.service.handle`), which writes th
 history and version and emits the event.
 """
 
+from datetime import date
 from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,6 +21,7 @@ from cppcc_common.contracts.proposal import (
     DeadlineFacts,
     ProposalAcceptedV1,
     ProposalAssignedV1,
+    ProposalCohandlerViewsOverdueV1,
     ProposalCohandlerViewsSentV1,
     ProposalCommunicationRecordedV1,
     ProposalCountersignedV1,
@@ -606,18 +608,30 @@ AWAITING_REPLY = frozenset(
 )
 
 
+def _live(notice: DeadlineNotice, assignment: Assignment) -> bool:
+    """Whether the assignment still awaits, by the notice's date, what the notice is about: a
+    co-handler its views (rule 11), a lead or split unit its reply (rule 12)."""
+    status = AssignmentStatus(assignment.status)
+    if notice.kind == domain.VIEWS_OVERDUE:
+        return status in domain.AWAITING_VIEWS and assignment.views_due_on == notice.due_on
+    return status in AWAITING_REPLY and assignment.reply_due_on == notice.due_on
+
+
 async def fire_deadline(change: Change, notice: DeadlineNotice) -> None:
-    """A claimed notice fires once: its event when the assignment still awaits its reply by that
-    date, else it is void (replied, reassigned, or extended to a later date)."""
+    """A claimed notice fires once: its event when the assignment still awaits its reply (or, a
+    co-handler, its views) by that date, else it is void (done, reassigned, or extended)."""
     assignment = await change.session.get(Assignment, notice.assignment_id)
     assert assignment is not None
     notice.fired_at = change.now
-    live = AssignmentStatus(assignment.status) in AWAITING_REPLY and assignment.reply_due_on == notice.due_on
+    live = _live(notice, assignment)
     notice.outcome = domain.FIRED if live else domain.VOID
     if not live:
         return
     proposal = await change.session.get(Proposal, assignment.proposal_id)
     assert proposal is not None
+    if notice.kind == domain.VIEWS_OVERDUE:
+        await _views_overdue(change, proposal, assignment, notice.due_on)
+        return
     base = DeadlineFacts(
         proposal_id=proposal.id,
         org_id=proposal.org_id,
@@ -636,4 +650,22 @@ async def fire_deadline(change: Change, notice: DeadlineNotice) -> None:
         event = ProposalFeedbackOverdueV1(**base, overdue_at=change.now)
     else:
         event = ProposalDueSoonV1(**base, days_before=domain.days_before(notice.kind), warned_at=change.now)
+    await change.emit(event, subject=proposal.id, orgid=proposal.org_id)
+
+
+async def _views_overdue(change: Change, proposal: Proposal, assignment: Assignment, due_on: date) -> None:
+    """Rule 11: the co-handler's views are late; the lead unit (named) and the office are told."""
+    rows = repository.open_assignments(await repository.assignments_of(change.session, proposal.id))
+    lead = next((a.unit_id for a in rows if a.role == Role.LEAD), None)
+    event = ProposalCohandlerViewsOverdueV1(
+        proposal_id=proposal.id,
+        org_id=proposal.org_id,
+        title=proposal.title,
+        assignment_id=assignment.id,
+        unit_id=assignment.unit_id,
+        lead_unit_id=lead,
+        views_due_on=due_on,
+        is_key=proposal.is_key,
+        overdue_at=change.now,
+    )
     await change.emit(event, subject=proposal.id, orgid=proposal.org_id)

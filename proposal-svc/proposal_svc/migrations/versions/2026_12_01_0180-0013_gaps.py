@@ -1,6 +1,6 @@
 """Issue 9, gaps: the evaluation window is a deadline row (rule 16: the scanner settles it once);
 a step of a proposal's history may be the system's (no actor); a reply's letters to the proposals
-merged in (rule 8).
+merged in (rule 8); co-handlers' views are watched (rule 11: a `views_overdue` notice).
 
 Revision ID: 0013
 Revises: 0011
@@ -43,9 +43,22 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("reply_id", "merged_proposal_id", name=op.f("pk_reply_letters")),
     )
+    # Co-handlers made before this revision still owing their views (rule 11): arm their views
+    # overdue (00:00 in Shanghai of the day after the views due day), as the service arms it now.
+    op.execute(
+        """
+        INSERT INTO deadline_notices (assignment_id, due_on, kind, fire_at)
+        SELECT a.id, a.views_due_on, 'views_overdue',
+               ((a.views_due_on + 1)::timestamp AT TIME ZONE 'Asia/Shanghai')
+        FROM assignments a
+        WHERE a.views_due_on IS NOT NULL AND a.status IN ('assigned', 'reassignment_requested')
+        ON CONFLICT DO NOTHING
+        """
+    )
 
 
 def downgrade() -> None:
+    op.execute("DELETE FROM deadline_notices WHERE kind = 'views_overdue'")
     op.drop_table("reply_letters")
     op.drop_index("ix_evaluation_windows_due", table_name="evaluation_windows")
     op.create_index("ix_evaluation_windows_closes_at", "evaluation_windows", ["closes_at"])
