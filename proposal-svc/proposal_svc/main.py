@@ -9,6 +9,7 @@ from cppcc_common.workdays_router import working_calendar_router
 from proposal_svc.attachments.router import router as attachments_router
 from proposal_svc.evaluation.router import router as evaluation_router
 from proposal_svc.evaluation.scanners import evaluation_windows
+from proposal_svc.evaluation.service import recount_provisional_windows
 from proposal_svc.handling.consumers import CONSUMERS as HANDLING_CONSUMERS
 from proposal_svc.handling.router import router as handling_router
 from proposal_svc.handling.scanners import reply_deadlines
@@ -30,7 +31,11 @@ def create_app(
         description="提案与社情民意信息 / proposals and public-opinion reports",
         # The policy's fixed path before the proposals' /{proposal_id}, which would take it for an id.
         routers=[
-            working_calendar_router("/api/v1/proposals", permission=MANAGE_WORKING_CALENDAR),
+            working_calendar_router(
+                "/api/v1/proposals",
+                permission=MANAGE_WORKING_CALENDAR,
+                on_entered=recount_provisional_windows,
+            ),
             policies_router,
             proposals_router,
             attachments_router,

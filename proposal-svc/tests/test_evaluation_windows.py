@@ -95,8 +95,9 @@ def who(issuer: TestIssuer) -> Headers:
         "staff": {"sub": uuid.uuid4(), "org": ORG, "roles": ["staff"], "scopes": ["proposals"]},
         "unit1": {"sub": uuid.uuid4(), "org": ORG, "roles": ["unit_user"], "unit": U1},
         "unit2": {"sub": uuid.uuid4(), "org": ORG, "roles": ["unit_user"], "unit": U2},
+        "admin": {"sub": uuid.uuid4(), "org": ORG, "roles": ["admin"]},
     }
-    made = {name: issuer.headers(iat=at - 60, exp=at + 400 * 86400, **kw) for name, kw in callers.items()}
+    made = {name: issuer.headers(iat=at - 60, exp=at + 800 * 86400, **kw) for name, kw in callers.items()}
     return lambda name: made[name]
 
 
@@ -228,4 +229,42 @@ async def test_rule_18_a_closed_window_never_concludes_a_b_class_reply_before_it
         headers=who("unit1"),
     )
     assert r.status_code == 201 and r.json()["proposal_status"] == "concluded"
+    assert len(await _concluded(db, pid)) == 1
+
+
+# 10:00 in Shanghai on Thursday 17 December 2026. The package does not know 2027: 15 working days
+# counted over its weekends only end on Thursday 7 January 2027, provisionally; with 2027 entered
+# (1–3 January off) they end on Friday 8 January, and the window closes at 00:00 on 9 January.
+REPLIED_LATE_2026 = datetime(2026, 12, 17, 2, 0, tzinfo=UTC)
+ENTERED_2027 = {
+    "holidays": ["2027-01-01", "2027-01-02", "2027-01-03"] + [f"2027-02-{d:02}" for d in range(5, 12)],
+    "workdays": ["2027-01-30", "2027-02-20"],
+    "notice": "国务院办公厅关于2027年部分节假日安排的通知",
+}
+
+
+async def test_rule_16_entering_an_unknown_year_recounts_provisional_windows_and_the_scanner_follows(
+    client: httpx.AsyncClient, who: Headers, db: AsyncEngine, settings: Settings, clock: FakeClock
+) -> None:
+    clock.set(REPLIED_LATE_2026)
+    pid, _, replies = await _replied(client, who, db)
+    url = f"/api/v1/proposals/{pid}/replies/{replies[str(U1)]}/evaluations"
+    window = (await client.get(url, headers=who("member"))).json()
+    assert (window["due_on"], window["provisional"]) == ("2027-01-07", True)
+    r = await client.put(
+        "/api/v1/proposals/working-calendar/2027",
+        json=ENTERED_2027,
+        headers={**who("admin"), "If-Match": '"0"'},
+    )
+    assert r.status_code == 200, r.text
+    window = (await client.get(url, headers=who("member"))).json()
+    assert (window["due_on"], window["provisional"]) == ("2027-01-08", False)
+    closes = start_of_day(date(2027, 1, 9))
+    assert datetime.fromisoformat(window["closes_at"]) == closes
+    for at in (start_of_day(date(2027, 1, 8)), closes - US):  # the provisional close, 1 µs before the new
+        clock.set(at)
+        await _scan(settings, clock)
+        assert await _concluded(db, pid) == []
+    clock.set(closes)
+    await _scan(settings, clock)
     assert len(await _concluded(db, pid)) == 1

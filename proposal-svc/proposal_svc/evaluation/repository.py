@@ -1,7 +1,7 @@
 """Every query of the evaluation context. Which proposals a caller sees is the proposals context's
 `readable(principal)` (rule 28); within a visible proposal a unit sees its own replies only."""
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
@@ -13,6 +13,7 @@ from proposal_svc.evaluation.models import CompletionReport, Evaluation, Evaluat
 from proposal_svc.handling.domain import Role
 from proposal_svc.handling.models import Assignment, Reply
 from proposal_svc.handling.repository import open_assignments
+from proposal_svc.proposals.models import Proposal
 
 
 async def reply_of(session: AsyncSession, proposal_id: UUID, reply_id: UUID) -> Reply | None:
@@ -44,6 +45,24 @@ async def window_for_update(session: AsyncSession, reply_id: UUID) -> Evaluation
     row = await session.get(EvaluationWindow, reply_id)
     assert row is not None
     return row
+
+
+async def provisional_windows(session: AsyncSession, year: int) -> list[tuple[EvaluationWindow, Reply, UUID]]:
+    """The windows still open to the scanner that were counted into an unknown year and end in
+    `year` or later, locked, with their replies and organizations."""
+    query = (
+        select(EvaluationWindow, Reply, Proposal.org_id)
+        .join(Reply, Reply.id == EvaluationWindow.reply_id)
+        .join(Proposal, Proposal.id == EvaluationWindow.proposal_id)
+        .where(
+            EvaluationWindow.provisional.is_(True),
+            EvaluationWindow.settled_at.is_(None),
+            EvaluationWindow.due_on >= date(year, 1, 1),
+        )
+        .order_by(EvaluationWindow.reply_id)
+        .with_for_update(of=EvaluationWindow)
+    )
+    return [(w, r, org) for w, r, org in (await session.execute(query)).all()]
 
 
 def current_replies(assignments: list[Assignment], replies: list[Reply]) -> list[tuple[Assignment, Reply]]:

@@ -25,7 +25,7 @@ from cppcc_common.errors import Forbidden
 from cppcc_common.ids import new_id
 from cppcc_common.transitions import Decision
 from cppcc_common.versioning import IfMatch, check_version
-from cppcc_common.workdays_store import calendar_for
+from cppcc_common.workdays_store import calendar_for, calendar_in
 from proposal_svc.evaluation import domain, repository
 from proposal_svc.evaluation.domain import CurrentReply, Window
 from proposal_svc.evaluation.errors import (
@@ -61,6 +61,8 @@ async def open_window(change: Change, reply: Reply, policy: ProposalPolicy) -> E
     if row is None:
         cal = await calendar_for(change.session, now=change.now)
         window = domain.window(reply.replied_at, policy, cal)
+        if window.provisional:  # this process's copy may predate a year just entered elsewhere
+            window = domain.window(reply.replied_at, policy, await calendar_in(change.session))
         row = EvaluationWindow(
             reply_id=reply.id,
             proposal_id=reply.proposal_id,
@@ -71,6 +73,21 @@ async def open_window(change: Change, reply: Reply, policy: ProposalPolicy) -> E
         )
         change.session.add(row)
     return row
+
+
+async def recount_provisional_windows(change: Change, year: int) -> None:
+    """docs/calendar.md: once an administrator enters `year`, every evaluation window counted
+    provisionally into it is counted again on the calendar this transaction sees (rule 16: the
+    organization's working days from the reply's day), its flag cleared when nothing unknown is left;
+    the window is its own deadline row, so the scanner claims it at its new close."""
+    session = change.session
+    cal = await calendar_in(session)
+    policies: dict[UUID, ProposalPolicy] = {}
+    for row, reply, org_id in await repository.provisional_windows(session, year):
+        policy = policies.get(org_id) or await proposals.policy_for(session, org_id)
+        policies[org_id] = policy
+        window = domain.window(reply.replied_at, policy, cal)
+        row.due_on, row.provisional, row.closes_at = window.due_on, window.provisional, window.closes_at
 
 
 def _window(row: EvaluationWindow) -> Window:
