@@ -224,6 +224,21 @@ MATRIX: dict[tuple[str, str], Case] = {
         },
         assignment=("lead", "assigned"),
     ),
+    # Rule 12: an assignment's extensions are read by the office and the assigned unit.
+    ("GET", "/api/v1/proposals/{proposal_id}/assignments/{assignment_id}/extensions"): Case(
+        "assigned",
+        answers(
+            403,
+            staff=THROUGH,
+            unit_user=THROUGH,
+            partner=THROUGH,
+            other_unit_user=404,
+            other_partner=404,
+            staff_without_scope=404,
+            other_org_staff=404,
+        ),
+        assignment=("lead", "assigned"),
+    ),
     # Evaluation (rules 16–18): the proposers who count rate a reply (an invited co-signer is a
     # reader but not a proposer: 403); a unit never rates (403) and files its completion report.
     ("POST", "/api/v1/proposals/{proposal_id}/replies/{reply_id}/evaluations"): Case(

@@ -365,3 +365,28 @@ async def test_rule_11_a_co_handlers_late_views_are_reported_to_the_lead_unit_ex
     await _scan(settings, clock, replicas=2)
     assert len(await _events(db, "cppcc.proposal.cohandler_views_overdue.v1", late)) == 1
     assert await _events(db, "cppcc.proposal.feedback_overdue.v1", late) == []  # the lead is not late
+
+
+async def test_rule_12_an_assignments_extensions_are_listed_for_the_office_and_its_unit_only(
+    client: httpx.AsyncClient, who: Headers, db: AsyncEngine, clock: FakeClock
+) -> None:
+    """Who approved, when, why, from → to, oldest first; another unit's caller gets 404, a proposer 403."""
+    clock.set(BASE)
+    pid, aid = await _assigned(client, who, db, lead_unit_id=U1, cohandler_unit_ids=[U2])
+    url = f"/api/v1/proposals/{pid}/assignments/{aid}/extensions"
+    first, second = date(2027, 3, 20), date(2027, 4, 10)
+    assert (await client.get(url, headers=who("unit1"))).json() == []
+    assert (await client.post(url, json=_extension(first), headers=who("staff"))).status_code == 201
+    clock.advance(timedelta(hours=1))
+    later = _extension(second, approved_by="李主任", reason="等待预算批复")
+    assert (await client.post(url, json=later, headers=who("staff"))).status_code == 201
+    for caller in ("staff", "unit1"):
+        r = await client.get(url, headers=who(caller))
+        assert r.status_code == 200, r.text
+        assert [(e["from_due_on"], e["to_due_on"], e["approved_by"], e["reason"]) for e in r.json()] == [
+            (str(DUE), str(first), "王秘书长", "需跨部门协调"),
+            (str(first), str(second), "李主任", "等待预算批复"),
+        ]
+        assert r.json()[0]["approved_on"] == "2026-11-30"
+    assert (await client.get(url, headers=who("unit2"))).status_code == 404  # the co-handler's own only
+    assert (await client.get(url, headers=who("member"))).status_code == 403

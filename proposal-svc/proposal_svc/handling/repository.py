@@ -28,6 +28,7 @@ from proposal_svc.handling.models import (
     DeadlineNotice,
     Reply,
     ReplyClassCorrection,
+    ReplyExtension,
     ReplyLetter,
     Unit,
     UnitUser,
@@ -111,6 +112,16 @@ async def replies_of(session: AsyncSession, proposal_id: UUID) -> list[Reply]:
 async def reply_for_update(session: AsyncSession, proposal_id: UUID, reply_id: UUID) -> Reply | None:
     query = select(Reply).where(Reply.id == reply_id, Reply.proposal_id == proposal_id).with_for_update()
     return (await session.execute(query)).scalar_one_or_none()
+
+
+async def extensions_of(session: AsyncSession, assignment_id: UUID) -> list[ReplyExtension]:
+    """An assignment's approved extensions (rule 12), oldest first."""
+    query = (
+        select(ReplyExtension)
+        .where(ReplyExtension.assignment_id == assignment_id)
+        .order_by(ReplyExtension.recorded_at, ReplyExtension.id)
+    )
+    return list((await session.execute(query)).scalars())
 
 
 async def letters_of(session: AsyncSession, reply_ids: list[UUID]) -> list[ReplyLetter]:

@@ -73,6 +73,9 @@ HANDLING_READ = Permission(
 Assigning = Annotated[Change, Changing(ASSIGN)]
 Handling_ = Annotated[Change, Changing(HANDLE)]
 Reader = Annotated[Principal, Depends(HANDLING_READ)]
+# Rule 12: an assignment's extensions are read by the office and the assigned unit only.
+EXTENSIONS_READ = Permission("proposal.extension.read", roles={"staff", "unit_user", "partner"})
+ExtensionReader = Annotated[Principal, Depends(EXTENSIONS_READ)]
 
 # What every step on an assignment may answer besides its own rule's errors.
 _STEP: tuple[type[AppError], ...] = (
@@ -371,3 +374,16 @@ async def extend_reply(
 ) -> ExtensionRead:
     row = await service.extend_reply(change, proposal_id, assignment_id, body, expected)
     return ExtensionRead.model_validate(row)
+
+
+@router.get(
+    "/{proposal_id}/assignments/{assignment_id}/extensions",
+    response_model=list[ExtensionRead],
+    responses=problems(ProposalNotFound, AssignmentNotFound),
+    summary="An assignment's approved extensions: who approved, when, why, from → to (office, the unit; rule 12)",
+)
+async def list_extensions(
+    proposal_id: UUID, assignment_id: UUID, principal: ExtensionReader, session: SessionDep
+) -> list[ExtensionRead]:
+    rows = await service.extensions(session, principal, proposal_id, assignment_id)
+    return [ExtensionRead.model_validate(r) for r in rows]

@@ -176,4 +176,5 @@ class ExtensionRead(BaseModel):
     approved_by: str
     approved_on: date
     reason: str
+    recorded_by: UUID | None
     recorded_at: datetime

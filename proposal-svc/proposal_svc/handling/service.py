@@ -512,6 +512,22 @@ async def handling_of(
     return proposal, shown, True
 
 
+async def extensions(
+    session: AsyncSession, principal: Principal, proposal_id: UUID, assignment_id: UUID
+) -> list[ReplyExtension]:
+    """Rule 12: an assignment's approved extensions (who approved, when, why, from → to), for the
+    office and the assigned unit (another unit's assignment is 404)."""
+    await _visible(session, principal, proposal_id)
+    assignment = await session.get(Assignment, assignment_id)
+    if (
+        assignment is None
+        or assignment.proposal_id != proposal_id
+        or not repository.sees_assignment(principal, assignment)
+    ):
+        raise AssignmentNotFound()
+    return await repository.extensions_of(session, assignment.id)
+
+
 async def communications(
     session: AsyncSession, principal: Principal, proposal_id: UUID, *, cursor: str | None, limit: int
 ) -> tuple[list[Communication], str | None]:
