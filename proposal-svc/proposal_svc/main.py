@@ -6,6 +6,7 @@ from cppcc_common.app import create_service_app
 from cppcc_common.auth import KeySource
 from cppcc_common.clock import Clock
 from cppcc_common.workdays_router import working_calendar_router
+from proposal_svc.attachments.router import reply_router as reply_attachments_router
 from proposal_svc.attachments.router import router as attachments_router
 from proposal_svc.evaluation.router import router as evaluation_router
 from proposal_svc.evaluation.scanners import evaluation_windows
@@ -39,6 +40,7 @@ def create_app(
             policies_router,
             proposals_router,
             attachments_router,
+            reply_attachments_router,
             handling_router,
             evaluation_router,
         ],

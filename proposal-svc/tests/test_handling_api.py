@@ -704,3 +704,44 @@ async def test_rule_8_a_proposal_nothing_was_merged_into_takes_no_merged_letters
     assert r.status_code == 422 and r.json()["code"] == "handling.merged_letters_invalid"
     r = await client.post(_step(pid, aid, "replies"), json=REPLY, headers=who("unit1"))
     assert r.status_code == 201 and r.json()["merged_letters"] == []
+
+
+# --- Rule 15: the reply letter's file -------------------------------------------------------------
+
+LETTER_PDF = b"%PDF-1.7\n1 0 obj\n<<>>\nendobj\n%%EOF\n"
+
+
+async def test_rule_15_the_unit_attaches_its_reply_letter_and_it_is_downloaded_like_the_reply(
+    client: httpx.AsyncClient, who: Headers, db: AsyncEngine
+) -> None:
+    """The unit that replied (its user or partner client) uploads the letter's file, checked by the
+    organization's policy; the proposers, the office, leaders and the unit download it; another unit
+    sees neither the reply nor its file (404), a member cannot upload (403)."""
+    pid, parts = await _assigned(client, who, db, lead_unit_id=U1)
+    aid = parts[str(U1)]
+    assert (await client.post(_step(pid, aid, "accept"), headers=who("unit1"))).status_code == 200
+    await client.post(_step(pid, aid, "communications"), json=COMMUNICATION, headers=who("unit1"))
+    rid = (await client.post(_step(pid, aid, "replies"), json=REPLY, headers=who("unit1"))).json()["id"]
+    url = f"/api/v1/proposals/{pid}/replies/{rid}/attachments"
+    file = {"Content-Type": "application/pdf", "X-Filename": "%E7%AD%94%E5%A4%8D%E5%87%BD.pdf"}
+    wrong = await client.post(
+        url, content=b"MZ", headers=who("partner1", **{**file, "Content-Type": "application/x-msdownload"})
+    )
+    assert wrong.status_code == 415
+    assert (await client.post(url, content=LETTER_PDF, headers=who("unit2", **file))).status_code == 404
+    assert (await client.post(url, content=LETTER_PDF, headers=who("member", **file))).status_code == 403
+    r = await client.post(url, content=LETTER_PDF, headers=who("partner1", **file))
+    assert r.status_code == 201, r.text
+    added = r.json()
+    assert (added["owner_type"], added["owner_id"], added["file_name"]) == ("reply", rid, "答复函.pdf")
+    for caller in ("member", "cosigner", "staff", "leader", "unit1"):
+        listed = await client.get(url, headers=who(caller))
+        assert [a["id"] for a in listed.json()] == [added["id"]], caller
+        got = await client.get(f"{url}/{added['id']}", headers=who(caller))
+        assert got.status_code == 200 and got.content == LETTER_PDF, caller
+    assert (await client.get(url, headers=who("unit2"))).status_code == 404
+    assert (await client.get(f"{url}/{added['id']}", headers=who("unit2"))).status_code == 404
+    # A proposal's attachment id is not a reply's (and the reverse).
+    assert (
+        await client.get(f"/api/v1/proposals/{pid}/attachments/{added['id']}", headers=who("member"))
+    ).status_code == 404
