@@ -16,7 +16,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from cppcc_common.clock import FakeClock
-from cppcc_common.contracts.member import UnitRegisteredV1, UnitUserAddedV1
+from cppcc_common.contracts.member import PersonRegisteredV1, UnitRegisteredV1, UnitUserAddedV1
 from cppcc_common.db import create_engine
 from cppcc_common.events import make_event
 from cppcc_common.testing.app import serve_app
@@ -65,16 +65,20 @@ async def units(settings: Settings, client: httpx.AsyncClient, db: AsyncEngine) 
         UnitRegisteredV1(unit_id=FOREIGN_UNIT, org_id=OTHER_ORG, name="外单位", kind="government"),
         UnitUserAddedV1(unit_id=U1, org_id=ORG, person_id=uuid.uuid4(), name="张三"),
     ]
+    leader = PersonRegisteredV1(person_id=LEADER, org_id=ORG, name="王主席", roles=["leader"])  # rule 19
     nc = await nats.connect(settings.nats_url)
     for data in events:
         event = make_event(data, source="/member-svc", subject=data.unit_id, orgid=data.org_id)
         await nc.jetstream().publish(event.type, event.to_json(), headers={"Nats-Msg-Id": str(event.id)})
+    event = make_event(leader, source="/member-svc", subject=LEADER, orgid=ORG)
+    await nc.jetstream().publish(event.type, event.to_json(), headers={"Nats-Msg-Id": str(event.id)})
     await nc.close()
     for _ in range(200):
         async with db.connect() as conn:
             kept = (await conn.execute(text("SELECT count(*) FROM units"))).scalar_one()
             users = (await conn.execute(text("SELECT count(*) FROM unit_users"))).scalar_one()
-        if kept == 5 and users == 1:
+            leaders = (await conn.execute(text("SELECT count(*) FROM leaders"))).scalar_one()
+        if kept == 5 and users == 1 and leaders == 1:
             return
         await asyncio.sleep(0.05)
     raise AssertionError("the units never arrived")

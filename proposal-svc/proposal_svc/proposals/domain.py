@@ -43,6 +43,7 @@ from proposal_svc.proposals.errors import (
     ProposalIncomplete,
     ProposalInvalidTransition,
     SealRequired,
+    SupervisorNotALeader,
     UnknownRefusalReason,
 )
 from proposal_svc.proposals.policy import ProposalPolicy
@@ -762,6 +763,13 @@ def merge(
     note = number_label(into.filing_number) if into.filing_number is not None else None
     changes = {"merged_into_id": into.id, **close_invitations(proposal, now)}
     return Decision(status, changes, events=(merged,), note=note)
+
+
+def check_supervisors(supervisor_ids: Sequence[UUID], leaders: Collection[UUID]) -> None:
+    """Rule 19: every supervising leader named is a leader of the organization (422 naming the others)."""
+    others = [str(p) for p in dict.fromkeys(supervisor_ids) if p not in leaders]
+    if others:
+        raise SupervisorNotALeader(ids=", ".join(others))
 
 
 def designate_key(

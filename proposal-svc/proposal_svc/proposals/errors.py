@@ -234,6 +234,19 @@ class MeetingRequired(AppError):
     detail = Text("请填写确定重点提案的会议名称。", "Name the meeting that approved the key proposal.")
 
 
+class SupervisorNotALeader(AppError):
+    """Rule 19: a key proposal's supervisors are leaders of its organization (as member-svc announced
+    their accounts)."""
+
+    status = 422
+    code = "proposal.supervisor_not_a_leader"
+    title = Text("督办领导须为本组织的领导", "A supervisor is not a leader of the organization")
+    detail = Text(
+        "以下人员不是本组织具有领导角色的人员：{ids}。",
+        "These people are not leaders of the organization: {ids}.",
+    )
+
+
 class SealRequired(AppError):
     """Rule 2: an organization's proposal is submitted with its seal or signature attached."""
 

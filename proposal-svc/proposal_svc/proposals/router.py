@@ -28,6 +28,7 @@ from proposal_svc.proposals.errors import (
     ProposalInvalidTransition,
     ProposalNotFound,
     ProposalVersionMismatch,
+    SupervisorNotALeader,
     UnknownRefusalReason,
 )
 from proposal_svc.proposals.schemas import (
@@ -287,7 +288,9 @@ async def merge(
 @router.post(
     "/{proposal_id}/key",
     response_model=ProposalRead,
-    responses=problems(*_REVIEW_PROBLEMS, ProposalAlreadyKey, MeetingRequired, MeetingInTheFuture),
+    responses=problems(
+        *_REVIEW_PROBLEMS, ProposalAlreadyKey, MeetingRequired, MeetingInTheFuture, SupervisorNotALeader
+    ),
     summary="Designate a key proposal: the approving meeting and the supervising leaders (重点提案)",
 )
 async def designate_key(

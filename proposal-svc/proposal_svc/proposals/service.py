@@ -442,13 +442,14 @@ async def designate_key(
     supervisor_ids: list[UUID],
     expected: IfMatch | None,
 ) -> Proposal:
-    """Designates a filed (or later) proposal a key proposal (rule 19).
-
-    The supervisors are person ids as the office gives them: proposal-svc keeps no projection of
-    roles (member-svc announces a person's roles only when the account is created), so it cannot
-    check that each is a leader; a wrong id only lists the proposal in nobody's supervision view."""
+    """Designates a filed (or later) proposal a key proposal (rule 19): each supervisor is a leader
+    of the organization, as member-svc announced the account (`members.leaders_among`; 422 else)."""
 
     async def decide(proposal: Facts) -> Decision[Status]:
+        leaders = await members.leaders_among(
+            change.session, org_id=proposal.org_id, person_ids=supervisor_ids
+        )
+        domain.check_supervisors(supervisor_ids, leaders)
         cosigners = domain.confirmed_cosigner_ids(proposal.proposers)
         return domain.designate_key(
             proposal,

@@ -1,6 +1,7 @@
 """Issue 9, gaps: the evaluation window is a deadline row (rule 16: the scanner settles it once);
 a step of a proposal's history may be the system's (no actor); a reply's letters to the proposals
-merged in (rule 8); co-handlers' views are watched (rule 11: a `views_overdue` notice).
+merged in (rule 8); co-handlers' views are watched (rule 11: a `views_overdue` notice); the organization's leaders
+(rule 19).
 
 Revision ID: 0013
 Revises: 0011
@@ -55,9 +56,17 @@ def upgrade() -> None:
         ON CONFLICT DO NOTHING
         """
     )
+    # Rule 19: the organization's leaders, from member-svc's person_registered events.
+    op.create_table(
+        "leaders",
+        sa.Column("person_id", sa.Uuid(), nullable=False),
+        sa.Column("org_id", sa.Uuid(), nullable=False),
+        sa.PrimaryKeyConstraint("person_id", name=op.f("pk_leaders")),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("leaders")
     op.execute("DELETE FROM deadline_notices WHERE kind = 'views_overdue'")
     op.drop_table("reply_letters")
     op.drop_index("ix_evaluation_windows_due", table_name="evaluation_windows")
