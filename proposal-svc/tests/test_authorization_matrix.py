@@ -123,7 +123,9 @@ MATRIX: dict[tuple[str, str], Case] = {
     ),
     ("DELETE", "/api/v1/proposals/{proposal_id}"): Case("draft", OWN_DRAFT),
     ("POST", "/api/v1/proposals/{proposal_id}/submit"): Case("draft", OWN_DRAFT),
-    ("POST", "/api/v1/proposals/{proposal_id}/withdraw"): Case("submitted", OWN_SUBMITTED, body={}),
+    ("POST", "/api/v1/proposals/{proposal_id}/withdraw"): Case(
+        "submitted", OWN_SUBMITTED, body={"reason": "已解决"}
+    ),
     ("POST", "/api/v1/proposals/{proposal_id}/cosign"): Case(
         "submitted",
         {**OWN_SUBMITTED, "first_proposer": 403, "confirmed_cosigner": THROUGH, "invited_cosigner": THROUGH},

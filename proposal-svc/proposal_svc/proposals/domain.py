@@ -45,6 +45,7 @@ from proposal_svc.proposals.errors import (
     SealRequired,
     SupervisorNotALeader,
     UnknownRefusalReason,
+    WithdrawReasonRequired,
 )
 from proposal_svc.proposals.policy import ProposalPolicy
 
@@ -606,8 +607,11 @@ def close_invitations(proposal: Facts, now: datetime, *, redraft: bool = False) 
 
 
 def withdraw(proposal: Facts, *, reason: str | None, now: datetime) -> Decision[Status]:
-    """The first proposer withdraws before assignment (submitted or filed), with an optional reason."""
+    """The first proposer withdraws before assignment (submitted or filed), saying why (422 if blank)."""
     status = LIFECYCLE.check(proposal.status, Action.WITHDRAW)
+    reason = (reason or "").strip()
+    if not reason:
+        raise WithdrawReasonRequired()
     withdrawn = ProposalWithdrawnV1(
         proposal_id=proposal.id,
         org_id=proposal.org_id,

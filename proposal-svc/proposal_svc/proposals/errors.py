@@ -225,6 +225,15 @@ class MeetingInTheFuture(AppError):
     )
 
 
+class WithdrawReasonRequired(AppError):
+    """A withdrawal says why, as every other reason does (the history and the proposers read it)."""
+
+    status = 422
+    code = "proposal.withdraw_reason_required"
+    title = Text("请填写撤回理由", "A reason for the withdrawal is required")
+    detail = Text("撤回提案时必须写明理由。", "Withdrawing a proposal needs a reason.")
+
+
 class MeetingRequired(AppError):
     """Rule 19: a key designation names its approving meeting."""
 

@@ -29,6 +29,7 @@ from proposal_svc.proposals.errors import (
     ProposalNotFound,
     ProposalVersionMismatch,
     SupervisorNotALeader,
+    WithdrawReasonRequired,
     UnknownRefusalReason,
 )
 from proposal_svc.proposals.schemas import (
@@ -188,7 +189,9 @@ async def cosign(
 @router.post(
     "/{proposal_id}/withdraw",
     response_model=ProposalRead,
-    responses=problems(ProposalNotFound, ProposalInvalidTransition, ProposalVersionMismatch),
+    responses=problems(
+        ProposalNotFound, ProposalInvalidTransition, ProposalVersionMismatch, WithdrawReasonRequired
+    ),
     summary="Withdraw my proposal before it is assigned",
 )
 async def withdraw(
