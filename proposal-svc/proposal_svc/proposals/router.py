@@ -29,8 +29,8 @@ from proposal_svc.proposals.errors import (
     ProposalNotFound,
     ProposalVersionMismatch,
     SupervisorNotALeader,
-    WithdrawReasonRequired,
     UnknownRefusalReason,
+    WithdrawReasonRequired,
 )
 from proposal_svc.proposals.schemas import (
     CosignRequest,
