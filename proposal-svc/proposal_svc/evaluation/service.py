@@ -194,11 +194,13 @@ async def _conclude_if_done(
     evaluations: Sequence[Evaluation],
     action: Action,
     policy: ProposalPolicy,
-    reported: frozenset[UUID] = frozenset(),
+    reported: frozenset[UUID] | None = None,
 ) -> Status:
-    """Rules 16–18: concludes the proposal (its `action`) when `domain.concluded` says so."""
+    """Rules 16–18: concludes the proposal (its `action`) when `domain.concluded` says so;
+    `reported`: the current replies with a completion report, when the caller read them already."""
     ids = [r.id for _, r in current]
-    reported = reported | {c.reply_id for c in await repository.reports_of(change.session, ids)}
+    if reported is None:
+        reported = frozenset(c.reply_id for c in await repository.reports_of(change.session, ids))
     windows = await repository.windows_of(change.session, ids)
     views = []
     for _, reply in current:
@@ -281,7 +283,8 @@ async def report_completion(
     reply = next(r for a, r in current if a.id == part.id)  # a replied part has its reply
     policy = await proposals.policy_for(session, facts.org_id)
     text = domain.check_completion(reply.result_class, body.completed_on, body.report, change.now, policy)
-    if await repository.reports_of(session, [reply.id]):
+    reported = {c.reply_id for c in await repository.reports_of(session, [r.id for _, r in current])}
+    if reply.id in reported:
         raise CompletionAlreadyReported()
     row = CompletionReport(
         id=new_id(),
@@ -313,7 +316,13 @@ async def report_completion(
     )
     evaluations = await repository.evaluations_of(session, [r.id for _, r in current])
     status = await _conclude_if_done(
-        change, facts, current, evaluations, Action.REPORT_COMPLETION, policy, frozenset({reply.id})
+        change,
+        facts,
+        current,
+        evaluations,
+        Action.REPORT_COMPLETION,
+        policy,
+        frozenset({*reported, reply.id}),
     )
     return row, status
 

@@ -46,7 +46,6 @@ class Assignment(Base):
             postgresql_where=text("status <> 'reassigned'"),
         ),
         Index("ix_assignments_unit", "unit_id", "proposal_id"),
-        Index("ix_assignments_reply_due", "reply_due_on"),
     )
 
     id: Mapped[UUID] = mapped_column(primary_key=True)
@@ -57,7 +56,7 @@ class Assignment(Base):
     status: Mapped[str] = mapped_column(String(30))
     assigned_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     assigned_by: Mapped[UUID | None]
-    # Lead and split units reply by this day (Asia/Shanghai); the deadline scanners claim it.
+    # Lead and split units reply by this day (Asia/Shanghai); its deadline_notices are what the scanner claims.
     reply_due_on: Mapped[date | None] = mapped_column(Date)
     views_due_on: Mapped[date | None] = mapped_column(Date)  # a co-handler's views (rule 11)
     accepted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -104,9 +104,11 @@ def _new_assignment(
 
 async def assign(
     change: Change, proposal_id: UUID, body: AssignRequest, expected: IfMatch | None
-) -> Proposal:
+) -> tuple[Proposal, list[Assignment]]:
     """Assigns (交办) a filed proposal (rule 9): the units' rows with their due dates, the proposal
-    `assigned`, `proposal.assigned` — on the proposal's one transition."""
+    `assigned`, `proposal.assigned` — on the proposal's one transition. Answers the proposal and
+    the rows written (a filed proposal has no other assignment)."""
+    made: list[Assignment] = []
 
     async def decide(facts: Facts) -> Decision[Status]:
         session = change.session
@@ -121,6 +123,7 @@ async def assign(
         )
         rows = [_new_assignment(change, facts, unit, role, policy) for unit, role in plan]
         session.add_all(rows)
+        made.extend(rows)
         for row in rows:
             await repository.arm_deadlines(change, row, policy)
         event = ProposalAssignedV1(
@@ -137,7 +140,8 @@ async def assign(
         note = ", ".join(f"{role}:{unit}" for unit, role in plan)
         return Decision(Status.ASSIGNED, {}, (event,), note=note)
 
-    return await proposal_service.handle(change, proposal_id, Action.ASSIGN, expected, decide)
+    proposal = await proposal_service.handle(change, proposal_id, Action.ASSIGN, expected, decide)
+    return proposal, made
 
 
 async def _locate(
