@@ -84,7 +84,7 @@ def test_every_action_outside_the_lifecycle_table_is_an_invalid_transition(
     actions = {
         Action.EDIT: lambda: edit(_facts(status), {"title": "新案由"}, POLICY),
         Action.SUBMIT: lambda: submit(_facts(status), POLICY, now=NOW, windows=[]),
-        Action.WITHDRAW: lambda: withdraw(_facts(status), reason=None, now=NOW),
+        Action.WITHDRAW: lambda: withdraw(_facts(status), reason="已解决", now=NOW),
         Action.DELETE: lambda: delete(_facts(status)),
         Action.CONFIRM_COSIGN: lambda: answer_cosign(
             _joint(status, _invited(0, NOW + timedelta(days=1))), CO[0], action, now=NOW
