@@ -6,8 +6,11 @@ from cppcc_common.app import create_service_app
 from cppcc_common.auth import KeySource
 from cppcc_common.clock import Clock
 from cppcc_common.workdays_router import working_calendar_router
+from proposal_svc.attachments.router import reply_router as reply_attachments_router
 from proposal_svc.attachments.router import router as attachments_router
 from proposal_svc.evaluation.router import router as evaluation_router
+from proposal_svc.evaluation.scanners import evaluation_windows
+from proposal_svc.evaluation.service import recount_provisional_windows
 from proposal_svc.handling.consumers import CONSUMERS as HANDLING_CONSUMERS
 from proposal_svc.handling.router import router as handling_router
 from proposal_svc.handling.scanners import reply_deadlines
@@ -29,10 +32,15 @@ def create_app(
         description="提案与社情民意信息 / proposals and public-opinion reports",
         # The policy's fixed path before the proposals' /{proposal_id}, which would take it for an id.
         routers=[
-            working_calendar_router("/api/v1/proposals", permission=MANAGE_WORKING_CALENDAR),
+            working_calendar_router(
+                "/api/v1/proposals",
+                permission=MANAGE_WORKING_CALENDAR,
+                on_entered=recount_provisional_windows,
+            ),
             policies_router,
             proposals_router,
             attachments_router,
+            reply_attachments_router,
             handling_router,
             evaluation_router,
         ],
@@ -40,7 +48,7 @@ def create_app(
         clock=clock,
         streams=["PROPOSAL", "MEMBER"],
         consumers=[*CONSUMERS, *HANDLING_CONSUMERS],
-        scanners=[cosign_deadlines, reply_deadlines],
+        scanners=[cosign_deadlines, reply_deadlines, evaluation_windows],
         tags={
             "proposals": "提案：起草、修改、提交、查阅 / proposals: draft, edit, submit, read",
             "proposal-policy": "提案规则：查看（工作人员）、设置（管理员）/ proposal policy: read (staff), set (admin)",

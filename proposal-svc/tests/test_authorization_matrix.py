@@ -107,6 +107,7 @@ class Case:
     attachment: bool = False  # the proposal has an attachment and the path names it
     assignment: tuple[str, str] | None = None  # UNIT's assignment (role, status), named by the path
     reply: bool = False  # UNIT's assignment has a reply, named by the path
+    reply_attachment: bool = False  # the reply has an attachment (its unit's), named by the path
 
 
 # (method, the route's path) -> its case. {id} is the proposal, {aid} its attachment.
@@ -122,7 +123,9 @@ MATRIX: dict[tuple[str, str], Case] = {
     ),
     ("DELETE", "/api/v1/proposals/{proposal_id}"): Case("draft", OWN_DRAFT),
     ("POST", "/api/v1/proposals/{proposal_id}/submit"): Case("draft", OWN_DRAFT),
-    ("POST", "/api/v1/proposals/{proposal_id}/withdraw"): Case("submitted", OWN_SUBMITTED, body={}),
+    ("POST", "/api/v1/proposals/{proposal_id}/withdraw"): Case(
+        "submitted", OWN_SUBMITTED, body={"reason": "已解决"}
+    ),
     ("POST", "/api/v1/proposals/{proposal_id}/cosign"): Case(
         "submitted",
         {**OWN_SUBMITTED, "first_proposer": 403, "confirmed_cosigner": THROUGH, "invited_cosigner": THROUGH},
@@ -222,6 +225,36 @@ MATRIX: dict[tuple[str, str], Case] = {
             "approved_on": "2000-01-01",
             "reason": "协调",
         },
+        assignment=("lead", "assigned"),
+    ),
+    # Rule 15: the letter's file, added by the unit that replied, read like the reply.
+    ("POST", "/api/v1/proposals/{proposal_id}/replies/{reply_id}/attachments"): Case(
+        "replied",
+        UNIT_STEP,
+        body=PDF,
+        headers={"Content-Type": "application/pdf", "X-Filename": "reply.pdf"},
+        assignment=("lead", "replied"),
+        reply=True,
+    ),
+    ("GET", "/api/v1/proposals/{proposal_id}/replies/{reply_id}/attachments"): Case(
+        "replied", ASSIGNED_READERS, assignment=("lead", "replied"), reply=True
+    ),
+    ("GET", "/api/v1/proposals/{proposal_id}/replies/{reply_id}/attachments/{attachment_id}"): Case(
+        "replied", ASSIGNED_READERS, assignment=("lead", "replied"), reply=True, reply_attachment=True
+    ),
+    # Rule 12: an assignment's extensions are read by the office and the assigned unit.
+    ("GET", "/api/v1/proposals/{proposal_id}/assignments/{assignment_id}/extensions"): Case(
+        "assigned",
+        answers(
+            403,
+            staff=THROUGH,
+            unit_user=THROUGH,
+            partner=THROUGH,
+            other_unit_user=404,
+            other_partner=404,
+            staff_without_scope=404,
+            other_org_staff=404,
+        ),
         assignment=("lead", "assigned"),
     ),
     # Evaluation (rules 16–18): the proposers who count rate a reply (an invited co-signer is a
@@ -347,6 +380,21 @@ async def _attach(
     return str(uploaded.json()["id"])
 
 
+async def _attach_to_reply(client: httpx.AsyncClient, issuer: TestIssuer, pid: str, rid: str) -> str:
+    """The reply letter's file, uploaded by UNIT's user."""
+    uploaded = await client.post(
+        f"/api/v1/proposals/{pid}/replies/{rid}/attachments",
+        content=PDF,
+        headers={
+            **issuer.headers(**CALLERS["unit_user"]),  # type: ignore[arg-type]
+            "Content-Type": "application/pdf",
+            "X-Filename": "reply.pdf",
+        },
+    )
+    assert uploaded.status_code == 201, uploaded.text
+    return str(uploaded.json()["id"])
+
+
 async def _assignment(db: AsyncEngine, pid: str, role: str, status: str, reply: bool) -> tuple[str, str]:
     """UNIT's assignment of the proposal in `status` (and its reply), as the earlier steps leave it."""
     aid, rid, now = uuid.uuid4(), uuid.uuid4(), SystemClock().now()
@@ -408,6 +456,8 @@ async def test_every_caller_gets_its_answer_from_every_route(
             if case.assignment:
                 aid, rid = await _assignment(db, pid, *case.assignment, reply=case.reply)
                 url = url.replace("{assignment_id}", aid).replace("{reply_id}", rid)
+            if case.reply_attachment:
+                url = url.replace("{attachment_id}", await _attach_to_reply(client, issuer, pid, rid))
         headers = {**case.headers, **(issuer.headers(**claims) if claims is not None else {})}
         body = {"into_id": target} if case.body == "merge" else case.body
         if isinstance(body, bytes):

@@ -94,6 +94,7 @@ async def who(settings: Settings, issuer: TestIssuer, client: httpx.AsyncClient,
         "member": {"sub": MEMBER, "org": ORG, "roles": ["member"]},
         "staff": {"sub": uuid.uuid4(), "org": ORG, "roles": ["staff"], "scopes": ["proposals"]},
         "unit1": {"sub": uuid.uuid4(), "org": ORG, "roles": ["unit_user"], "unit": U1},
+        "unit2": {"sub": uuid.uuid4(), "org": ORG, "roles": ["unit_user"], "unit": U2},
     }
     made = {name: issuer.headers(iat=at - 60, exp=at + 400 * 86400, **kw) for name, kw in callers.items()}
     return lambda name, **extra: {**made[name], **extra}
@@ -325,3 +326,67 @@ async def test_rule_12_a_reassigned_part_is_overdue_only_on_the_new_units_date(
         str(U2),
         "2027-03-01",
     )
+
+
+# Co-handlers' views are due a month after the assignment (policy): 30 December 2026, late from
+# 31 December 00:00 in Shanghai.
+VIEWS_LATE_AT = start_of_day(date(2026, 12, 31))
+
+
+async def test_rule_11_a_co_handlers_late_views_are_reported_to_the_lead_unit_exactly_once_with_two_scanners(
+    client: httpx.AsyncClient, who: Headers, db: AsyncEngine, settings: Settings, clock: FakeClock
+) -> None:
+    """Nothing 1 µs before the day after the views due day; at that instant two racing replicas
+    report the silent co-handler once (naming the lead unit), never one that sent its views."""
+    clock.set(BASE)
+    late, _ = await _assigned(client, who, db, lead_unit_id=U1, cohandler_unit_ids=[U2])
+    sent, _ = await _assigned(client, who, db, lead_unit_id=U1, cohandler_unit_ids=[U2])
+    rows = (await client.get(f"/api/v1/proposals/{sent}/assignments", headers=who("staff"))).json()
+    cohandler = next(a["id"] for a in rows["assignments"] if a["role"] == "cohandler")
+    r = await client.post(
+        f"/api/v1/proposals/{sent}/assignments/{cohandler}/views",
+        json={"views": "同意"},
+        headers=who("unit2"),
+    )
+    assert r.status_code == 200, r.text
+    clock.set(VIEWS_LATE_AT - US)
+    await _scan(settings, clock, replicas=2)
+    assert await _events(db, "cppcc.proposal.cohandler_views_overdue.v1", late) == []
+    clock.set(VIEWS_LATE_AT)
+    await _scan(settings, clock, replicas=2)
+    [event] = await _events(db, "cppcc.proposal.cohandler_views_overdue.v1", late)
+    assert (event["unit_id"], event["lead_unit_id"], event["views_due_on"]) == (
+        str(U2),
+        str(U1),
+        "2026-12-30",
+    )
+    assert await _events(db, "cppcc.proposal.cohandler_views_overdue.v1", sent) == []
+    clock.advance(timedelta(days=3))
+    await _scan(settings, clock, replicas=2)
+    assert len(await _events(db, "cppcc.proposal.cohandler_views_overdue.v1", late)) == 1
+    assert await _events(db, "cppcc.proposal.feedback_overdue.v1", late) == []  # the lead is not late
+
+
+async def test_rule_12_an_assignments_extensions_are_listed_for_the_office_and_its_unit_only(
+    client: httpx.AsyncClient, who: Headers, db: AsyncEngine, clock: FakeClock
+) -> None:
+    """Who approved, when, why, from → to, oldest first; another unit's caller gets 404, a proposer 403."""
+    clock.set(BASE)
+    pid, aid = await _assigned(client, who, db, lead_unit_id=U1, cohandler_unit_ids=[U2])
+    url = f"/api/v1/proposals/{pid}/assignments/{aid}/extensions"
+    first, second = date(2027, 3, 20), date(2027, 4, 10)
+    assert (await client.get(url, headers=who("unit1"))).json() == []
+    assert (await client.post(url, json=_extension(first), headers=who("staff"))).status_code == 201
+    clock.advance(timedelta(hours=1))
+    later = _extension(second, approved_by="李主任", reason="等待预算批复")
+    assert (await client.post(url, json=later, headers=who("staff"))).status_code == 201
+    for caller in ("staff", "unit1"):
+        r = await client.get(url, headers=who(caller))
+        assert r.status_code == 200, r.text
+        assert [(e["from_due_on"], e["to_due_on"], e["approved_by"], e["reason"]) for e in r.json()] == [
+            (str(DUE), str(first), "王秘书长", "需跨部门协调"),
+            (str(first), str(second), "李主任", "等待预算批复"),
+        ]
+        assert r.json()[0]["approved_on"] == "2026-11-30"
+    assert (await client.get(url, headers=who("unit2"))).status_code == 404  # the co-handler's own only
+    assert (await client.get(url, headers=who("member"))).status_code == 403

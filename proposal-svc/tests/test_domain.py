@@ -84,7 +84,7 @@ def test_every_action_outside_the_lifecycle_table_is_an_invalid_transition(
     actions = {
         Action.EDIT: lambda: edit(_facts(status), {"title": "新案由"}, POLICY),
         Action.SUBMIT: lambda: submit(_facts(status), POLICY, now=NOW, windows=[]),
-        Action.WITHDRAW: lambda: withdraw(_facts(status), reason=None, now=NOW),
+        Action.WITHDRAW: lambda: withdraw(_facts(status), reason="已解决", now=NOW),
         Action.DELETE: lambda: delete(_facts(status)),
         Action.CONFIRM_COSIGN: lambda: answer_cosign(
             _joint(status, _invited(0, NOW + timedelta(days=1))), CO[0], action, now=NOW
@@ -763,7 +763,7 @@ def test_rule_4_leaving_review_closes_the_open_invitations_at_that_instant() -> 
         "merge": domain.merge(
             proposal, target, source_proposers=[FIRST, CO[0]], target_proposers=[], now=now
         ),
-        "withdraw": withdraw(proposal, reason=None, now=now),
+        "withdraw": withdraw(proposal, reason="已解决", now=now),
     }
     for action, decision in leaving.items():
         statuses = [p.status for p in decision.changes[PROPOSERS]]
@@ -781,7 +781,7 @@ def test_rule_4_leaving_review_closes_the_open_invitations_at_that_instant() -> 
     assert isinstance(requested, ProposalCosignRequestedV1) and requested.invited_ids == [CO[1]]
     # Due exactly now (respond_by): the scanner's to expire, with its event; leaving review does not touch it.
     for due in (
-        withdraw(proposal, reason=None, now=respond_by),
+        withdraw(proposal, reason="已解决", now=respond_by),
         domain.return_for_revision(proposal, "请补充数据", cosigner_ids=[CO[0]], now=respond_by),
     ):
         assert PROPOSERS not in due.changes

@@ -265,7 +265,7 @@ async def test_rule_17_a_dissatisfied_evaluation_reopens_the_lead_unit_for_a_sec
         ).scalars()
         assert "overdue" in set(armed)
     late = await _rate(client, who, pid, first_reply, "member", "satisfied")  # re-handled: not now
-    assert late.status_code == 409 and late.json()["code"] == "proposal.invalid_transition"
+    assert late.status_code == 409 and late.json()["code"] == "evaluation.part_being_rehandled"
     second_reply = await _reply(client, who, pid, aid, "unit1", "A")  # handling's own reply path
     assert await _status(client, who, pid) == "replied"
     superseded = await _rate(client, who, pid, first_reply, "member", "satisfied")
@@ -297,6 +297,24 @@ async def test_rule_17_in_split_handling_only_the_rated_unit_replies_again(
     assert (await _rate(client, who, pid, again, "member", "satisfied")).status_code == 201
     last = await _rate(client, who, pid, again, "cosigner", "satisfied")
     assert last.json()["proposal_status"] == "concluded"  # U1's ratings still count
+
+
+async def test_rule_17_a_split_part_being_re_handled_is_not_rated_again_before_its_second_reply(
+    client: httpx.AsyncClient, who: Headers, db: AsyncEngine
+) -> None:
+    """U2's part re-opened by a dissatisfied rating: rating its first reply again (by the other
+    proposer too) is a clear 409 until U2 replies a second time; the second reply is rated."""
+    pid, parts, replies = await _replied(client, who, db, split=True)
+    r = await _rate(client, who, pid, replies[str(U2)], "member", "dissatisfied")
+    assert r.json()["proposal_status"] == "rehandling"
+    for caller in ("cosigner", "member"):
+        again = await _rate(client, who, pid, replies[str(U2)], caller, "satisfied")
+        assert again.status_code == 409 and again.json()["code"] == "evaluation.part_being_rehandled"
+        assert "second reply" in again.json()["detail"] or "重新办理" in again.json()["detail"]
+    assert await _events(db, "cppcc.proposal.evaluated.v1", pid) != []
+    assert len(await _events(db, "cppcc.proposal.evaluated.v1", pid)) == 1
+    second = await _reply(client, who, pid, parts[str(U2)], "unit2", "A")
+    assert (await _rate(client, who, pid, second, "cosigner", "satisfied")).status_code == 201
 
 
 # --- Rule 18 -------------------------------------------------------------------------------------
@@ -355,8 +373,8 @@ async def test_rule_18_a_report_before_the_ratings_waits_for_them_and_an_a_class
     assert twice.status_code == 409 and twice.json()["code"] == "evaluation.completion_already_reported"
     assert (await _rate(client, who, pid, rid, "member", "satisfied")).json()["proposal_status"] == "replied"
     # The co-signer stays silent: once the window closed, the office's rule counts that as no
-    # objection — but only an event re-checks it; here the B part's report came first, so a late
-    # rating is refused and the proposal waits for the deadline scanner (not built yet).
+    # objection; here the B part's report came first, so a late rating is refused and the window
+    # scanner concludes the proposal (tests/test_evaluation_windows.py).
     CLOCK.set(WINDOW_CLOSES)
     assert (await _rate(client, who, pid, rid, "cosigner", "satisfied")).status_code == 409
     a_class, a_parts, _ = await _replied(client, who, db, "A")

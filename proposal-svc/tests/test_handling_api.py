@@ -16,7 +16,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from cppcc_common.clock import FakeClock
-from cppcc_common.contracts.member import UnitRegisteredV1, UnitUserAddedV1
+from cppcc_common.contracts.member import PersonRegisteredV1, UnitRegisteredV1, UnitUserAddedV1
 from cppcc_common.db import create_engine
 from cppcc_common.events import make_event
 from cppcc_common.testing.app import serve_app
@@ -30,7 +30,7 @@ from .conftest import enrol
 BASE = datetime(2026, 11, 30, 2, 0, tzinfo=UTC)
 CLOCK = FakeClock(BASE)
 ORG, OTHER_ORG = uuid.uuid4(), uuid.uuid4()
-MEMBER, COSIGNER, STAFF, LEADER = (uuid.uuid4() for _ in range(4))
+MEMBER, COSIGNER, STAFF, LEADER, MERGER = (uuid.uuid4() for _ in range(5))
 U1, U2, U3, U4 = (uuid.uuid4() for _ in range(4))  # handling units of ORG
 FOREIGN_UNIT = uuid.uuid4()  # a unit of another organization
 GOOD = {
@@ -65,16 +65,20 @@ async def units(settings: Settings, client: httpx.AsyncClient, db: AsyncEngine) 
         UnitRegisteredV1(unit_id=FOREIGN_UNIT, org_id=OTHER_ORG, name="外单位", kind="government"),
         UnitUserAddedV1(unit_id=U1, org_id=ORG, person_id=uuid.uuid4(), name="张三"),
     ]
+    leader = PersonRegisteredV1(person_id=LEADER, org_id=ORG, name="王主席", roles=["leader"])  # rule 19
     nc = await nats.connect(settings.nats_url)
     for data in events:
         event = make_event(data, source="/member-svc", subject=data.unit_id, orgid=data.org_id)
         await nc.jetstream().publish(event.type, event.to_json(), headers={"Nats-Msg-Id": str(event.id)})
+    event = make_event(leader, source="/member-svc", subject=LEADER, orgid=ORG)
+    await nc.jetstream().publish(event.type, event.to_json(), headers={"Nats-Msg-Id": str(event.id)})
     await nc.close()
     for _ in range(200):
         async with db.connect() as conn:
             kept = (await conn.execute(text("SELECT count(*) FROM units"))).scalar_one()
             users = (await conn.execute(text("SELECT count(*) FROM unit_users"))).scalar_one()
-        if kept == 5 and users == 1:
+            leaders = (await conn.execute(text("SELECT count(*) FROM leaders"))).scalar_one()
+        if kept == 5 and users == 1 and leaders == 1:
             return
         await asyncio.sleep(0.05)
     raise AssertionError("the units never arrived")
@@ -83,11 +87,12 @@ async def units(settings: Settings, client: httpx.AsyncClient, db: AsyncEngine) 
 @pytest.fixture(scope="module")
 async def who(issuer: TestIssuer, settings: Settings, units: None) -> Headers:
     """Headers for a caller by name (tokens valid across every instant the tests set)."""
-    for person in (MEMBER, COSIGNER):
+    for person in (MEMBER, COSIGNER, MERGER):
         await enrol(settings, person_id=person, org_id=ORG)
     at = int(BASE.timestamp())
     callers: dict[str, dict[str, Any]] = {
         "member": {"sub": MEMBER, "org": ORG, "roles": ["member"]},
+        "merger": {"sub": MERGER, "org": ORG, "roles": ["member"]},
         "cosigner": {"sub": COSIGNER, "org": ORG, "roles": ["member"]},
         "staff": {"sub": STAFF, "org": ORG, "roles": ["staff"], "scopes": ["proposals"]},
         "staff_no_scope": {"sub": uuid.uuid4(), "org": ORG, "roles": ["staff"], "scopes": ["consultation"]},
@@ -632,3 +637,115 @@ async def test_the_units_projection_keeps_a_rename(
             return
         await asyncio.sleep(0.05)
     raise AssertionError("the rename never arrived")
+
+
+# --- Rule 8: a merged proposal still gets one reply per proposer ---------------------------------
+
+
+async def test_rule_8_a_reply_to_a_merged_proposal_answers_every_merged_in_proposals_proposers(
+    client: httpx.AsyncClient, who: Headers, db: AsyncEngine
+) -> None:
+    """A proposal merged into a filed one keeps its proposer; the lead's reply carries one letter for
+    it, or is 422 naming what is missing (or not merged here); the merged-in proposer reads it."""
+    target = await _filed(client, who, db)
+    r = await client.post("/api/v1/proposals", json=GOOD, headers=who("merger"))
+    source = r.json()["id"]
+    assert (await client.post(f"/api/v1/proposals/{source}/submit", headers=who("merger"))).status_code == 200
+    merged = await client.post(
+        f"/api/v1/proposals/{source}/merge", json={"into_id": target}, headers=who("staff")
+    )
+    assert merged.status_code == 200, merged.text
+    r = await client.post(
+        f"/api/v1/proposals/{target}/assignments", json=_json({"lead_unit_id": U1}), headers=who("staff")
+    )
+    aid = r.json()["assignments"][0]["id"]
+    assert (await client.post(_step(target, aid, "accept"), headers=who("unit1"))).status_code == 200
+    r = await client.post(_step(target, aid, "communications"), json=COMMUNICATION, headers=who("unit1"))
+    assert r.status_code == 201
+    missing = await client.post(_step(target, aid, "replies"), json=REPLY, headers=who("unit1"))
+    assert missing.status_code == 422 and missing.json()["code"] == "handling.merged_letters_invalid"
+    assert source in missing.json()["detail"]
+    stranger = str(uuid.uuid4())
+    wrong = [
+        {"merged_proposal_id": source, "letter": "答复"},
+        {"merged_proposal_id": stranger, "letter": "答复"},
+    ]
+    r = await client.post(
+        _step(target, aid, "replies"), json={**REPLY, "merged_letters": wrong}, headers=who("unit1")
+    )
+    assert r.status_code == 422 and stranger in r.json()["detail"]
+    blank = [{"merged_proposal_id": source, "letter": "  "}]
+    r = await client.post(
+        _step(target, aid, "replies"), json={**REPLY, "merged_letters": blank}, headers=who("unit1")
+    )
+    assert r.status_code == 422 and r.json()["code"] == "handling.text_required"
+    assert (await client.get(f"/api/v1/proposals/{target}", headers=who("member"))).json()[
+        "status"
+    ] == "handling"
+    letters = [{"merged_proposal_id": source, "letter": "关于您并案提案的答复……"}]
+    r = await client.post(
+        _step(target, aid, "replies"), json={**REPLY, "merged_letters": letters}, headers=who("unit1")
+    )
+    assert r.status_code == 201, r.text
+    assert r.json()["merged_letters"] == letters
+    read = await client.get(f"/api/v1/proposals/{target}/replies", headers=who("merger"))
+    assert read.status_code == 200 and read.json()[0]["merged_letters"] == letters
+    [handled] = await _events(db, "cppcc.proposal.handled.v1", target)
+    assert str(MERGER) in handled["cosigner_ids"]  # told, and a proposer who rates it (rule 16)
+
+
+async def test_rule_8_a_proposal_nothing_was_merged_into_takes_no_merged_letters(
+    client: httpx.AsyncClient, who: Headers, db: AsyncEngine
+) -> None:
+    pid, parts = await _assigned(client, who, db, lead_unit_id=U1)
+    aid = parts[str(U1)]
+    assert (await client.post(_step(pid, aid, "accept"), headers=who("unit1"))).status_code == 200
+    await client.post(_step(pid, aid, "communications"), json=COMMUNICATION, headers=who("unit1"))
+    extra = [{"merged_proposal_id": pid, "letter": "答复"}]
+    r = await client.post(
+        _step(pid, aid, "replies"), json={**REPLY, "merged_letters": extra}, headers=who("unit1")
+    )
+    assert r.status_code == 422 and r.json()["code"] == "handling.merged_letters_invalid"
+    r = await client.post(_step(pid, aid, "replies"), json=REPLY, headers=who("unit1"))
+    assert r.status_code == 201 and r.json()["merged_letters"] == []
+
+
+# --- Rule 15: the reply letter's file -------------------------------------------------------------
+
+LETTER_PDF = b"%PDF-1.7\n1 0 obj\n<<>>\nendobj\n%%EOF\n"
+
+
+async def test_rule_15_the_unit_attaches_its_reply_letter_and_it_is_downloaded_like_the_reply(
+    client: httpx.AsyncClient, who: Headers, db: AsyncEngine
+) -> None:
+    """The unit that replied (its user or partner client) uploads the letter's file, checked by the
+    organization's policy; the proposers, the office, leaders and the unit download it; another unit
+    sees neither the reply nor its file (404), a member cannot upload (403)."""
+    pid, parts = await _assigned(client, who, db, lead_unit_id=U1)
+    aid = parts[str(U1)]
+    assert (await client.post(_step(pid, aid, "accept"), headers=who("unit1"))).status_code == 200
+    await client.post(_step(pid, aid, "communications"), json=COMMUNICATION, headers=who("unit1"))
+    rid = (await client.post(_step(pid, aid, "replies"), json=REPLY, headers=who("unit1"))).json()["id"]
+    url = f"/api/v1/proposals/{pid}/replies/{rid}/attachments"
+    file = {"Content-Type": "application/pdf", "X-Filename": "%E7%AD%94%E5%A4%8D%E5%87%BD.pdf"}
+    wrong = await client.post(
+        url, content=b"MZ", headers=who("partner1", **{**file, "Content-Type": "application/x-msdownload"})
+    )
+    assert wrong.status_code == 415
+    assert (await client.post(url, content=LETTER_PDF, headers=who("unit2", **file))).status_code == 404
+    assert (await client.post(url, content=LETTER_PDF, headers=who("member", **file))).status_code == 403
+    r = await client.post(url, content=LETTER_PDF, headers=who("partner1", **file))
+    assert r.status_code == 201, r.text
+    added = r.json()
+    assert (added["owner_type"], added["owner_id"], added["file_name"]) == ("reply", rid, "答复函.pdf")
+    for caller in ("member", "cosigner", "staff", "leader", "unit1"):
+        listed = await client.get(url, headers=who(caller))
+        assert [a["id"] for a in listed.json()] == [added["id"]], caller
+        got = await client.get(f"{url}/{added['id']}", headers=who(caller))
+        assert got.status_code == 200 and got.content == LETTER_PDF, caller
+    assert (await client.get(url, headers=who("unit2"))).status_code == 404
+    assert (await client.get(f"{url}/{added['id']}", headers=who("unit2"))).status_code == 404
+    # A proposal's attachment id is not a reply's (and the reverse).
+    assert (
+        await client.get(f"/api/v1/proposals/{pid}/attachments/{added['id']}", headers=who("member"))
+    ).status_code == 404

@@ -347,7 +347,9 @@ async def test_cosign_answers_worst_inputs(client: httpx.AsyncClient, people: An
     again = await _answer(client, proposal, people["co1"], "decline")
     assert again.status_code == 409 and again.json()["code"] == "proposal.cosign_invalid_transition"
     withdrawn = await client.post(
-        f"/api/v1/proposals/{proposal['id']}/withdraw", json={}, headers=people["first"]
+        f"/api/v1/proposals/{proposal['id']}/withdraw",
+        json={"reason": "已由部门解决"},
+        headers=people["first"],
     )
     assert withdrawn.status_code == 200, withdrawn.text
     # A confirmed co-signer still reads it: 409 from the lifecycle; the invitation still open at the
@@ -356,6 +358,9 @@ async def test_cosign_answers_worst_inputs(client: httpx.AsyncClient, people: An
     assert closed.status_code == 409 and closed.json()["code"] == "proposal.invalid_transition"
     gone = await _answer(client, proposal, people["co2"], "confirm")
     assert gone.status_code == 404 and gone.json()["code"] == "proposal.not_found"
+
+
+WHY = {"reason": "问题已另行解决"}
 
 
 async def test_the_first_proposer_withdraws_before_assignment_with_a_reason(
@@ -367,17 +372,17 @@ async def test_the_first_proposer_withdraws_before_assignment_with_a_reason(
     clock.set(T0 + timedelta(days=62))
     proposal = await _joint(client, people, [CO1])
     url = f"/api/v1/proposals/{proposal['id']}/withdraw"
-    assert (await client.post(url, json={}, headers=people["co1"])).status_code == 403
+    assert (await client.post(url, json=WHY, headers=people["co1"])).status_code == 403
     for who in ("stranger", "foreign"):
-        assert (await client.post(url, json={}, headers=people[who])).status_code == 404
+        assert (await client.post(url, json=WHY, headers=people[who])).status_code == 404
     too_long = await client.post(url, json={"reason": "理" * 501}, headers=people["first"])
     assert too_long.status_code == 422 and too_long.json()["errors"][0]["field"] == "reason"
     assert (await client.post(url, json={"reason": "a\x00b"}, headers=people["first"])).status_code == 422
-    stale = await client.post(url, json={}, headers={**people["first"], "If-Match": '"1"'})
+    stale = await client.post(url, json=WHY, headers={**people["first"], "If-Match": '"1"'})
     assert stale.status_code == 412
     r = await client.post(url, json={"reason": "问题已由部门解决"}, headers=people["first"])
     assert r.status_code == 200 and r.json()["status"] == "withdrawn"
-    assert (await client.post(url, json={}, headers=people["first"])).status_code == 409
+    assert (await client.post(url, json=WHY, headers=people["first"])).status_code == 409
     (event,) = await _events(db, "cppcc.proposal.withdrawn.v1", proposal["id"])
     assert event.data["reason"] == "问题已由部门解决" and event.data["from_status"] == "submitted"
     assert event.data["cosigner_ids"] == []  # invited, never confirmed
@@ -393,7 +398,9 @@ async def test_the_first_proposer_withdraws_before_assignment_with_a_reason(
     assert tuple(history) == ("withdraw", "submitted", "withdrawn", "问题已由部门解决")
 
     draft = await _draft(client, people, [])
-    refused = await client.post(f"/api/v1/proposals/{draft['id']}/withdraw", json={}, headers=people["first"])
+    refused = await client.post(
+        f"/api/v1/proposals/{draft['id']}/withdraw", json={"reason": "不需要了"}, headers=people["first"]
+    )
     assert refused.status_code == 409 and refused.json()["code"] == "proposal.invalid_transition"
     for status, expected in (("filed", 200), ("assigned", 409)):
         other = await _joint(client, people, [])
@@ -401,8 +408,23 @@ async def test_the_first_proposer_withdraws_before_assignment_with_a_reason(
             await session.execute(
                 text("UPDATE proposals SET status = :s WHERE id = :p"), {"s": status, "p": other["id"]}
             )
-        r = await client.post(f"/api/v1/proposals/{other['id']}/withdraw", json={}, headers=people["first"])
+        r = await client.post(f"/api/v1/proposals/{other['id']}/withdraw", json=WHY, headers=people["first"])
         assert r.status_code == expected, (status, r.text)
+
+
+async def test_a_withdrawal_without_a_reason_or_with_a_blank_one_is_422(
+    client: httpx.AsyncClient, people: Any, clock: FakeClock
+) -> None:
+    """The reason is required like every other reason: absent, empty or only blanks (ASCII or the
+    ideographic space) is 422 and the proposal stays submitted."""
+    clock.set(T0 + timedelta(days=62))
+    proposal = await _joint(client, people, [CO1])
+    url = f"/api/v1/proposals/{proposal['id']}/withdraw"
+    for body in ({}, {"reason": ""}, {"reason": "   "}, {"reason": "\u3000\t"}, {"reason": None}):
+        r = await client.post(url, json=body, headers=people["first"])
+        assert r.status_code == 422, (body, r.text)
+    got = await client.get(f"/api/v1/proposals/{proposal['id']}", headers=people["first"])
+    assert got.json()["status"] == "submitted"
 
 
 async def test_deleting_a_draft_leaves_a_tombstone_nobody_reads(
@@ -497,7 +519,7 @@ async def test_rule_4_invitations_close_when_the_proposal_leaves_review_and_the_
             {"reason": "属于学术探讨", "disposition": "none"},
             staff,
         ),
-        (f"/api/v1/proposals/{withdrawn['id']}/withdraw", {}, people["first"]),
+        (f"/api/v1/proposals/{withdrawn['id']}/withdraw", WHY, people["first"]),
         (f"/api/v1/proposals/{returned['id']}/return", {"note": "请补充数据"}, staff),
     ):
         r = await client.post(url, json=body, headers=who)

@@ -83,3 +83,45 @@ async def test_rule_12_migration_0011_arms_the_deadlines_of_assignments_made_bef
             (open_, far, "overdue", datetime(2099, 3, 1, tzinfo=shanghai)),
         ]
     )
+
+
+async def test_rule_11_migration_0013_arms_the_views_overdue_of_co_handlers_still_owing_their_views(
+    databases: Any,
+) -> None:
+    """A co-handler assigned before revision 0013 and still owing its views gets its views overdue
+    (00:00 Shanghai after the views due day); one that sent its views gets none."""
+    url = databases.empty("views")
+    await asyncio.to_thread(upgrade, MIGRATIONS, url, "0011")
+    engine = create_engine(url, pool_size=1)
+    pid, owing, sent = (uuid.uuid4() for _ in range(3))
+    due = date(2099, 1, 31)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(
+                text(
+                    "INSERT INTO proposals (id, org_id, status, title, situation, suggestions, first_proposer_id,"
+                    " created_at, updated_at, version) VALUES (:p, :o, 'handling', 't', 's', '[\"x\"]', :o,"
+                    " now(), now(), 1)"
+                ),
+                {"p": pid, "o": uuid.uuid4()},
+            )
+            for aid, status in ((owing, "assigned"), (sent, "views_sent")):
+                await conn.execute(
+                    text(
+                        "INSERT INTO assignments (id, proposal_id, org_id, unit_id, role, status, assigned_at,"
+                        " views_due_on, updated_at, version)"
+                        " VALUES (:a, :p, :p, :a, 'cohandler', :s, now(), :d, now(), 1)"
+                    ),
+                    {"a": aid, "p": pid, "s": status, "d": due},
+                )
+        await asyncio.to_thread(upgrade, MIGRATIONS, url, "0013")
+        async with engine.connect() as conn:
+            rows = (
+                await conn.execute(text("SELECT assignment_id, due_on, kind, fire_at FROM deadline_notices"))
+            ).all()
+    finally:
+        await engine.dispose()
+    shanghai = ZoneInfo("Asia/Shanghai")
+    assert [(r.assignment_id, r.due_on, r.kind, r.fire_at) for r in rows] == [
+        (owing, due, "views_overdue", datetime(2099, 2, 1, tzinfo=shanghai))
+    ]

@@ -11,6 +11,9 @@ from proposal_svc.main import create_app
 BOUNDED: set[str] = {
     "/api/v1/proposals/{proposal_id}/attachments",  # attachment_max_count
     "/api/v1/proposals/{proposal_id}/replies",  # one per assigned unit
+    "/api/v1/proposals/{proposal_id}/replies/{reply_id}/attachments",  # attachment_max_count
+    # Each extension moves the date at least a day later and never past max_reply_months (rule 12).
+    "/api/v1/proposals/{proposal_id}/assignments/{assignment_id}/extensions",
 }
 
 
@@ -38,6 +41,11 @@ PARTNER_ROUTES = {
     # Issue 9, evaluation: it reads its own reply's ratings and files its completion report (rule 18).
     "['GET'] /api/v1/proposals/{proposal_id}/replies/{reply_id}/evaluations",
     "['POST'] /api/v1/proposals/{proposal_id}/assignments/{assignment_id}/completion-report",
+    # Issue 9, gaps: the reply letter's file (rule 15) and its assignment's extensions (rule 12).
+    "['POST'] /api/v1/proposals/{proposal_id}/replies/{reply_id}/attachments",
+    "['GET'] /api/v1/proposals/{proposal_id}/replies/{reply_id}/attachments",
+    "['GET'] /api/v1/proposals/{proposal_id}/replies/{reply_id}/attachments/{attachment_id}",
+    "['GET'] /api/v1/proposals/{proposal_id}/assignments/{assignment_id}/extensions",
 }
 
 

@@ -31,7 +31,7 @@ MAX_FILE_NAME_CHARS = 255
 
 class OwnerType(StrEnum):
     PROPOSAL = "proposal"
-    REPLY = "reply"  # the reply letter's attachment (handling, not built yet)
+    REPLY = "reply"  # the reply letter's attachment, added by the unit that replied
 
 
 class Purpose(StrEnum):

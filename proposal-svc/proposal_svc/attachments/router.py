@@ -29,8 +29,9 @@ from proposal_svc.attachments.errors import (
 )
 from proposal_svc.attachments.models import Attachment
 from proposal_svc.attachments.schemas import AttachmentAdded, AttachmentRead
+from proposal_svc.handling.errors import ReplyNotFound
 from proposal_svc.proposals.errors import ProposalInvalidTransition, ProposalNotFound, ProposalVersionMismatch
-from proposal_svc.proposals.policy import DEFAULT_POLICY
+from proposal_svc.proposals.policy import DEFAULT_POLICY, ProposalPolicy
 
 router = APIRouter(prefix="/api/v1/proposals/{proposal_id}/attachments", tags=["attachments"])
 
@@ -41,6 +42,19 @@ READ = Permission("proposal.attachment.read", roles={"member", "staff", "leader"
 
 Attaching = Annotated[Change, Changing(WRITE)]
 Reader = Annotated[Principal, Depends(READ)]
+# A reply letter's file: added by the unit that replied (its users, its partner client); read like the reply.
+REPLY_WRITE = Permission("proposal.reply_attachment.write", roles={"unit_user", "partner"})
+ReplyAttaching = Annotated[Change, Changing(REPLY_WRITE)]
+FileName = Annotated[
+    HeaderText,
+    Header(
+        alias="X-Filename",
+        max_length=1200,
+        description="文件名，UTF-8 百分号编码 / the file name, percent-encoded UTF-8",
+        examples=["%E7%AD%94%E5%A4%8D%E5%87%BD.pdf"],
+    ),
+]
+ContentType = Annotated[str, Header(alias="Content-Type", max_length=200)]
 
 _BINARY = {"schema": {"type": "string", "format": "binary"}}
 _DOWNLOAD_HEADERS = {
@@ -53,6 +67,17 @@ _DOWNLOAD_HEADERS = {
 
 def _header_doc(description: str) -> dict[str, Any]:
     return {"description": description, "schema": {"type": "string"}}
+
+
+async def _upload(
+    change: Change, request: Request, content_type: str, file_name: str, purpose: Purpose
+) -> tuple[ProposalPolicy, Upload]:
+    """The caller's organization's policy (read once) and the upload: 415 before a byte is read,
+    413 while the bytes stream in beyond the policy's size."""
+    policy = await service.policy(change)
+    domain.admitted_type(content_type, policy)
+    content = await read_limited_body(request, policy.attachment_max_bytes, domain.size_limit(policy))
+    return policy, Upload(file_name=file_name, content_type=content_type, purpose=purpose, content=content)
 
 
 @router.post(
@@ -102,11 +127,8 @@ async def add_attachment(
         Purpose.MATERIAL
     ),
 ) -> AttachmentAdded:
-    policy = await service.policy(change)
-    domain.admitted_type(content_type, policy)  # 415 before a byte is read
-    content = await read_limited_body(request, policy.attachment_max_bytes, domain.size_limit(policy))
-    upload = Upload(file_name=file_name, content_type=content_type, purpose=purpose, content=content)
-    attachment, proposal = await service.add_to_proposal(change, proposal_id, upload, expected)
+    policy, upload = await _upload(change, request, content_type, file_name, purpose)
+    attachment, proposal = await service.add_to_proposal(change, proposal_id, upload, expected, policy)
     response.headers["Location"] = f"/api/v1/proposals/{proposal_id}/attachments/{attachment.id}"
     read = AttachmentRead.model_validate(attachment).model_dump()
     return AttachmentAdded(**read, proposal_version=proposal.version)
@@ -176,3 +198,84 @@ async def remove_attachment(
 ) -> Response:
     await service.remove_from_proposal(change, proposal_id, attachment_id, expected)
     return Response(status_code=204)
+
+
+reply_router = APIRouter(
+    prefix="/api/v1/proposals/{proposal_id}/replies/{reply_id}/attachments", tags=["attachments"]
+)
+
+
+@reply_router.post(
+    "",
+    status_code=201,
+    response_model=AttachmentRead,
+    responses={
+        201: {"headers": {"Location": _header_doc("the attachment")}},
+        **problems(
+            ProposalNotFound,
+            ReplyNotFound,
+            AttachmentTooLarge,
+            UnsupportedAttachmentType,
+            AttachmentContentMismatch,
+            AttachmentEmpty,
+            InvalidFileName,
+            TooManyAttachments,
+        ),
+    },
+    openapi_extra=raw_body(*DEFAULT_POLICY.attachment_types),
+    summary="Attach the letter's file to my unit's reply (raw file body; rule 15)",
+    description=(
+        "答复函附件：承办单位（用户或其对接系统）在提交答复后上传，请求体为文件，Content-Type 为文件类型，"
+        "X-Filename 为文件名；大小、类型、数量以组织策略为准。提案人、提案委员会和本单位可下载。"
+    ),
+)
+async def add_reply_attachment(
+    proposal_id: UUID,
+    reply_id: UUID,
+    change: ReplyAttaching,
+    request: Request,
+    response: Response,
+    content_type: ContentType,
+    file_name: FileName,
+) -> AttachmentRead:
+    policy, upload = await _upload(change, request, content_type, file_name, Purpose.MATERIAL)
+    attachment = await service.add_to_reply(change, proposal_id, reply_id, upload, policy)
+    response.headers["Location"] = (
+        f"/api/v1/proposals/{proposal_id}/replies/{reply_id}/attachments/{attachment.id}"
+    )
+    return AttachmentRead.model_validate(attachment)
+
+
+@reply_router.get(
+    "",
+    response_model=list[AttachmentRead],
+    responses=problems(ProposalNotFound, ReplyNotFound),
+    summary="The attachments of a reply I may read (a unit: its own reply's)",
+)
+async def list_reply_attachments(
+    proposal_id: UUID, reply_id: UUID, principal: Reader, session: SessionDep
+) -> list[AttachmentRead]:
+    rows = await service.list_for_reply(session, principal, proposal_id, reply_id)
+    return [AttachmentRead.model_validate(a) for a in rows]
+
+
+@reply_router.get(
+    "/{attachment_id}",
+    response_class=Response,
+    responses={
+        200: {
+            "description": "the file as uploaded",
+            "content": {t: _BINARY for t in DEFAULT_POLICY.attachment_types},
+            "headers": {name: _header_doc(text) for name, text in _DOWNLOAD_HEADERS.items()},
+        },
+        **problems(ProposalNotFound, ReplyNotFound, AttachmentNotFound),
+    },
+    summary="Download an attachment of a reply I may read",
+)
+async def download_reply_attachment(
+    proposal_id: UUID, reply_id: UUID, attachment_id: UUID, principal: Reader, session: SessionDep
+) -> Response:
+    attachment, content = await service.read_from_reply(
+        session, principal, proposal_id, reply_id, attachment_id
+    )
+    return Response(content, media_type=attachment.content_type, headers=_download_headers(attachment))

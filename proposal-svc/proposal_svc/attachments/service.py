@@ -1,7 +1,9 @@
 """Attachment use cases. A proposal's attachments change only as an EDIT of its draft, on the
 proposal's own write path (`proposals.service.edit_draft`): the first proposer, a draft, If-Match
 checked, the version bumped and a history row written, under the proposal's row lock (so the
-policy's count holds however many uploads race). Reading follows the proposal's `readable`."""
+policy's count holds however many uploads race). Reading follows the proposal's `readable`.
+A reply's attachments (the letter's file) are added by the unit that replied, under the same lock,
+and read like the reply."""
 
 import dataclasses
 from uuid import UUID
@@ -18,6 +20,8 @@ from proposal_svc.attachments.domain import OwnerType, Upload
 from proposal_svc.attachments.errors import AttachmentNotFound
 from proposal_svc.attachments.models import Attachment
 from proposal_svc.attachments.store import store_for
+from proposal_svc.handling.errors import ReplyNotFound
+from proposal_svc.handling.models import Reply
 from proposal_svc.proposals import domain as proposals
 from proposal_svc.proposals import repository as proposal_repository
 from proposal_svc.proposals import service as proposal_service
@@ -28,46 +32,89 @@ from proposal_svc.proposals.policy import ProposalPolicy
 
 
 async def policy(change: Change) -> ProposalPolicy:
-    """The caller's organization's policy (a proposal they may change is of their organization)."""
+    """The caller's organization's policy (a proposal they may change is of their organization):
+    read once per upload, before any byte (415), and passed on to the rules."""
     return await proposal_repository.policy_for(change.session, change.person.org)
 
 
+async def _store(
+    change: Change,
+    owner: tuple[OwnerType, UUID],
+    org_id: UUID,
+    upload: Upload,
+    rules: ProposalPolicy,
+    *,
+    organization: bool,
+) -> Attachment:
+    """Admits the file (`domain.admit`, against what the owner holds), puts its bytes in the store and
+    adds its row; the caller holds the owner's lock (so the policy's count holds under races)."""
+    owner_type, owner_id = owner
+    held = await repository.count(change.session, owner_type, owner_id)
+    name = domain.clean_file_name(upload.file_name)
+    domain.admit(upload, rules, held=held, organization=organization)
+    kind = domain.media_type(upload.content_type)
+    key = await store_for(change.session).put(
+        upload.content, org_id=org_id, content_type=kind, sha256=upload.sha256
+    )
+    attachment = Attachment(
+        id=new_id(),
+        org_id=org_id,
+        owner_type=owner_type,
+        owner_id=owner_id,
+        purpose=upload.purpose,
+        file_name=name,
+        content_type=kind,
+        size=len(upload.content),
+        sha256=upload.sha256,
+        storage_key=key,
+        uploaded_by=change.person.sub,
+        uploaded_at=change.now,
+    )
+    repository.add(change.session, attachment)
+    return attachment
+
+
 async def add_to_proposal(
-    change: Change, proposal_id: UUID, upload: Upload, expected: IfMatch | None
+    change: Change, proposal_id: UUID, upload: Upload, expected: IfMatch | None, rules: ProposalPolicy
 ) -> tuple[Attachment, Proposal]:
-    """Adds the file to the draft, once every rule of `domain.admit` holds; its bytes to the store."""
+    """Adds the file to the draft, once every rule of `domain.admit` holds (`rules`: the caller's
+    organization's policy, the draft's own); its bytes to the store."""
     added: list[Attachment] = []
 
     async def decide(proposal: Facts) -> Decision[Status]:
-        rules = await proposal_repository.policy_for(change.session, proposal.org_id)
-        held = await repository.count(change.session, OwnerType.PROPOSAL, proposal.id)
-        name = domain.clean_file_name(upload.file_name)
-        domain.admit(upload, rules, held=held, organization=proposal.author_kind.is_organization)
-        kind = domain.media_type(upload.content_type)
-        key = await store_for(change.session).put(
-            upload.content, org_id=proposal.org_id, content_type=kind, sha256=upload.sha256
-        )
-        attachment = Attachment(
-            id=new_id(),
-            org_id=proposal.org_id,
-            owner_type=OwnerType.PROPOSAL,
-            owner_id=proposal.id,
-            purpose=upload.purpose,
-            file_name=name,
-            content_type=kind,
-            size=len(upload.content),
-            sha256=upload.sha256,
-            storage_key=key,
-            uploaded_by=change.person.sub,
-            uploaded_at=change.now,
-        )
-        repository.add(change.session, attachment)
+        owner = (OwnerType.PROPOSAL, proposal.id)
+        organization = proposal.author_kind.is_organization
+        attachment = await _store(change, owner, proposal.org_id, upload, rules, organization=organization)
         added.append(attachment)
         edit = proposals.edit(proposal, {}, rules)
-        return dataclasses.replace(edit, note=f"attachment added: {attachment.id} {name}")
+        return dataclasses.replace(edit, note=f"attachment added: {attachment.id} {attachment.file_name}")
 
     proposal = await proposal_service.edit_draft(change, proposal_id, expected, decide)
     return added[0], proposal
+
+
+async def add_to_reply(
+    change: Change, proposal_id: UUID, reply_id: UUID, upload: Upload, rules: ProposalPolicy
+) -> Attachment:
+    """The reply letter's attachment (rule 15: the letter's text and attachment), added by the unit
+    that replied (its users, its partner client), under the proposal's lock; another unit's reply
+    is 404. Admitted by the same rules as a proposal's (material only: a seal is an organization
+    proposal's)."""
+    facts = await proposal_service.lock_readable(change, proposal_id)
+    reply = await _reply_seen(change.session, change.person, proposal_id, reply_id)
+    owner = (OwnerType.REPLY, reply.id)
+    return await _store(change, owner, facts.org_id, upload, rules, organization=False)
+
+
+async def _reply_seen(
+    session: AsyncSession, principal: Principal, proposal_id: UUID, reply_id: UUID
+) -> Reply:
+    """The proposal's reply as the caller may see it: a unit its own only (else 404)."""
+    reply = await session.get(Reply, reply_id)
+    unit = proposal_repository.acts_for_unit(principal)
+    if reply is None or reply.proposal_id != proposal_id or (unit is not None and reply.unit_id != unit):
+        raise ReplyNotFound()
+    return reply
 
 
 async def remove_from_proposal(
@@ -107,6 +154,28 @@ async def read_from_proposal(
     """One attachment and its bytes, for whoever may read the proposal (else 404)."""
     await _readable(session, principal, proposal_id)
     attachment = await repository.get(session, OwnerType.PROPOSAL, proposal_id, attachment_id)
+    content = await store_for(session).get(attachment.storage_key) if attachment else None
+    if attachment is None or content is None:
+        raise AttachmentNotFound()
+    return attachment, content
+
+
+async def list_for_reply(
+    session: AsyncSession, principal: Principal, proposal_id: UUID, reply_id: UUID
+) -> list[Attachment]:
+    """A reply's attachments, read like the reply: whoever may read the proposal, a unit its own."""
+    await _readable(session, principal, proposal_id)
+    reply = await _reply_seen(session, principal, proposal_id, reply_id)
+    return await repository.list_for(session, OwnerType.REPLY, reply.id)
+
+
+async def read_from_reply(
+    session: AsyncSession, principal: Principal, proposal_id: UUID, reply_id: UUID, attachment_id: UUID
+) -> tuple[Attachment, bytes]:
+    """One attachment of a reply and its bytes, read like the reply (else 404)."""
+    await _readable(session, principal, proposal_id)
+    reply = await _reply_seen(session, principal, proposal_id, reply_id)
+    attachment = await repository.get(session, OwnerType.REPLY, reply.id, attachment_id)
     content = await store_for(session).get(attachment.storage_key) if attachment else None
     if attachment is None or content is None:
         raise AttachmentNotFound()

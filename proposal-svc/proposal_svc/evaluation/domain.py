@@ -19,14 +19,20 @@ from proposal_svc.evaluation.errors import (
     CompletionReportNotRequired,
     EvaluationWindowClosed,
     NotAnEvaluator,
+    PartBeingRehandled,
     ReportRequired,
     UnknownRating,
 )
+from proposal_svc.handling.domain import ASSIGNMENTS, AssignmentAction, AssignmentStatus
 from proposal_svc.policies.domain import DISSATISFIED
 from proposal_svc.proposals.domain import InvitationStatus, Proposer
 from proposal_svc.proposals.policy import ProposalPolicy
 
 # The one rating every organization keeps (policies.domain checks it): it opens re-handling (rule 17).
+
+# The status of a replied part that a dissatisfied rating re-opened (handling's `reopen` leads back
+# to it): the part is handled again until its second reply.
+REOPENED = ASSIGNMENTS.check(AssignmentStatus.REPLIED, AssignmentAction.REOPEN)
 
 
 @dataclass(frozen=True)
@@ -83,6 +89,13 @@ def reopens(rating: str, *, second_reply: bool) -> bool:
     A part is re-handled once: a dissatisfied rating of the second reply is recorded (it counts in
     the satisfaction rate) and is final."""
     return rating == DISSATISFIED and not second_reply
+
+
+def check_not_reopened(part_status: AssignmentStatus) -> None:
+    """Rule 17: a part whose reply a dissatisfied rating re-opened (its assignment back at
+    `accepted`) awaits its second reply; its first is not rated again meanwhile (409)."""
+    if part_status == REOPENED:
+        raise PartBeingRehandled()
 
 
 def rehandling_due_on(now: datetime, policy: ProposalPolicy) -> date:

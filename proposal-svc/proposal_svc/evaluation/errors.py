@@ -50,6 +50,18 @@ class ReplySuperseded(AppError):
     detail = Text("请评价承办单位重新办理后的答复。", "Evaluate the unit's second reply instead.")
 
 
+class PartBeingRehandled(AppError):
+    """Rule 17: a part re-opened by a dissatisfied rating is rated again only on its second reply."""
+
+    status = 409
+    code = "evaluation.part_being_rehandled"
+    title = Text("该答复正在重新办理", "This part is being handled again")
+    detail = Text(
+        "承办单位正在重新办理，请在第二次答复后评价。",
+        "The unit is handling this part again; evaluate its second reply once it is made.",
+    )
+
+
 class UnknownRating(AppError):
     """Rule 16: a rating from the organization's evaluation options."""
 

@@ -4,17 +4,21 @@ the units' completion reports."""
 from datetime import date, datetime
 from uuid import UUID
 
-from sqlalchemy import Date, DateTime, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import Date, DateTime, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from proposal_svc.models import Base
 
 
 class EvaluationWindow(Base):
-    """A reply's evaluation window (rule 16): opened with the reply, closed at the end of `due_on`."""
+    """A reply's evaluation window (rule 16): opened with the reply, closed at the end of `due_on`.
+    The row is also the deadline (DESIGN.md §9): the window scanner claims it at `closes_at` and
+    records `settled_at` once it has checked whether the proposal concludes."""
 
     __tablename__ = "evaluation_windows"
-    __table_args__ = (Index("ix_evaluation_windows_closes_at", "closes_at"),)
+    __table_args__ = (
+        Index("ix_evaluation_windows_due", "closes_at", postgresql_where=text("settled_at IS NULL")),
+    )
 
     reply_id: Mapped[UUID] = mapped_column(ForeignKey("replies.id"), primary_key=True)
     proposal_id: Mapped[UUID] = mapped_column(ForeignKey("proposals.id"))
@@ -23,6 +27,7 @@ class EvaluationWindow(Base):
     provisional: Mapped[bool]
     closes_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     opened_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    settled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class Evaluation(Base):

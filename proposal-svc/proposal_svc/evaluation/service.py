@@ -25,7 +25,7 @@ from cppcc_common.errors import Forbidden
 from cppcc_common.ids import new_id
 from cppcc_common.transitions import Decision
 from cppcc_common.versioning import IfMatch, check_version
-from cppcc_common.workdays_store import calendar_for
+from cppcc_common.workdays_store import calendar_for, calendar_in
 from proposal_svc.evaluation import domain, repository
 from proposal_svc.evaluation.domain import CurrentReply, Window
 from proposal_svc.evaluation.errors import (
@@ -42,7 +42,14 @@ from proposal_svc.handling.errors import AssignmentNotFound, AssignmentVersionMi
 from proposal_svc.handling.models import Assignment, Reply
 from proposal_svc.proposals import repository as proposals
 from proposal_svc.proposals import service as proposal_service
-from proposal_svc.proposals.domain import LIFECYCLE, Action, Facts, Status, confirmed_cosigner_ids
+from proposal_svc.proposals.domain import (
+    LIFECYCLE,
+    SYSTEM_ACTIONS,
+    Action,
+    Facts,
+    Status,
+    confirmed_cosigner_ids,
+)
 from proposal_svc.proposals.errors import ProposalNotFound
 from proposal_svc.proposals.policy import ProposalPolicy
 
@@ -54,6 +61,8 @@ async def open_window(change: Change, reply: Reply, policy: ProposalPolicy) -> E
     if row is None:
         cal = await calendar_for(change.session, now=change.now)
         window = domain.window(reply.replied_at, policy, cal)
+        if window.provisional:  # this process's copy may predate a year just entered elsewhere
+            window = domain.window(reply.replied_at, policy, await calendar_in(change.session))
         row = EvaluationWindow(
             reply_id=reply.id,
             proposal_id=reply.proposal_id,
@@ -64,6 +73,21 @@ async def open_window(change: Change, reply: Reply, policy: ProposalPolicy) -> E
         )
         change.session.add(row)
     return row
+
+
+async def recount_provisional_windows(change: Change, year: int) -> None:
+    """docs/calendar.md: once an administrator enters `year`, every evaluation window counted
+    provisionally into it is counted again on the calendar this transaction sees (rule 16: the
+    organization's working days from the reply's day), its flag cleared when nothing unknown is left;
+    the window is its own deadline row, so the scanner claims it at its new close."""
+    session = change.session
+    cal = await calendar_in(session)
+    policies: dict[UUID, ProposalPolicy] = {}
+    for row, reply, org_id in await repository.provisional_windows(session, year):
+        policy = policies.get(org_id) or await proposals.policy_for(session, org_id)
+        policies[org_id] = policy
+        window = domain.window(reply.replied_at, policy, cal)
+        row.due_on, row.provisional, row.closes_at = window.due_on, window.provisional, window.closes_at
 
 
 def _window(row: EvaluationWindow) -> Window:
@@ -80,11 +104,13 @@ async def evaluate(
     if reply is None:
         raise EvaluationReplyNotFound()
     person = domain.check_evaluator(change.actor, domain.evaluators(facts.proposers))
-    LIFECYCLE.check(facts.status, Action.EVALUATE)
     rows = await assignments.assignments_of(session, proposal_id, lock=True)
     replies = await assignments.replies_of(session, proposal_id)
     current = repository.current_replies(rows, replies)
     part = next((a for a, r in current if r.id == reply.id), None)
+    if part is not None:
+        domain.check_not_reopened(AssignmentStatus(part.status))  # rule 17: before the table's 409
+    LIFECYCLE.check(facts.status, Action.EVALUATE)
     if part is None:
         raise ReplySuperseded()
     policy = await proposals.policy_for(session, facts.org_id)
@@ -168,14 +194,17 @@ async def _conclude_if_done(
     evaluations: Sequence[Evaluation],
     action: Action,
     policy: ProposalPolicy,
-    reported: frozenset[UUID] = frozenset(),
+    reported: frozenset[UUID] | None = None,
 ) -> Status:
-    """Rules 16–18: concludes the proposal (its `action`) when `domain.concluded` says so."""
+    """Rules 16–18: concludes the proposal (its `action`) when `domain.concluded` says so;
+    `reported`: the current replies with a completion report, when the caller read them already."""
     ids = [r.id for _, r in current]
-    reported = reported | {c.reply_id for c in await repository.reports_of(change.session, ids)}
+    if reported is None:
+        reported = frozenset(c.reply_id for c in await repository.reports_of(change.session, ids))
+    windows = await repository.windows_of(change.session, ids)
     views = []
     for _, reply in current:
-        window = await open_window(change, reply, policy)
+        window = windows.get(reply.id) or await open_window(change, reply, policy)
         views.append(
             CurrentReply(
                 reply_id=reply.id,
@@ -202,8 +231,28 @@ async def _conclude_if_done(
     async def decide(_: Facts) -> Decision[Status]:
         return Decision(Status.CONCLUDED, {}, (event,))
 
-    proposal = await proposal_service.handle(change, facts.id, action, None, decide)
+    if action in SYSTEM_ACTIONS:  # the window scanner's, with no principal
+        proposal = await proposal_service.handle_due(change, facts.id, action, decide)
+    else:
+        proposal = await proposal_service.handle(change, facts.id, action, None, decide)
     return Status(proposal.status)
+
+
+async def settle_window(change: Change, window: EvaluationWindow) -> None:
+    """Rules 16–18 at a window's close (the scanner's path; the window claimed and locked): the
+    window is settled once, and a replied proposal concludes when every part's current reply is
+    heard (rated by all, or its window closed: silence is no objection) and no open-class (B) reply
+    still awaits its completion report — the same conclusion, and the same `concluded`, as a rating's."""
+    window.settled_at = change.now
+    facts = await proposal_service.lock_for_system(change, window.proposal_id)
+    if facts is None or not LIFECYCLE.allows(facts.status, Action.CONCLUDE):
+        return  # re-handled, still handled by another part, or concluded already
+    session = change.session
+    rows = await assignments.assignments_of(session, facts.id, lock=True)
+    current = repository.current_replies(rows, await assignments.replies_of(session, facts.id))
+    policy = await proposals.policy_for(session, facts.org_id)
+    evaluations = await repository.evaluations_of(session, [r.id for _, r in current])
+    await _conclude_if_done(change, facts, current, evaluations, Action.CONCLUDE, policy)
 
 
 async def report_completion(
@@ -234,7 +283,8 @@ async def report_completion(
     reply = next(r for a, r in current if a.id == part.id)  # a replied part has its reply
     policy = await proposals.policy_for(session, facts.org_id)
     text = domain.check_completion(reply.result_class, body.completed_on, body.report, change.now, policy)
-    if await repository.reports_of(session, [reply.id]):
+    reported = {c.reply_id for c in await repository.reports_of(session, [r.id for _, r in current])}
+    if reply.id in reported:
         raise CompletionAlreadyReported()
     row = CompletionReport(
         id=new_id(),
@@ -266,7 +316,13 @@ async def report_completion(
     )
     evaluations = await repository.evaluations_of(session, [r.id for _, r in current])
     status = await _conclude_if_done(
-        change, facts, current, evaluations, Action.REPORT_COMPLETION, policy, frozenset({reply.id})
+        change,
+        facts,
+        current,
+        evaluations,
+        Action.REPORT_COMPLETION,
+        policy,
+        frozenset({*reported, reply.id}),
     )
     return row, status
 

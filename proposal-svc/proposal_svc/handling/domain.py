@@ -24,6 +24,7 @@ from proposal_svc.handling.errors import (
     CountersignMissing,
     ExtensionInvalid,
     FaceToFaceRequired,
+    MergedLettersInvalid,
     ReassignmentWindowClosed,
     TextRequired,
     UnknownReplyClass,
@@ -202,6 +203,25 @@ def replies_complete(replying: Sequence[tuple[HandlingRole, AssignmentStatus]]) 
     return bool(required) and all(status == S.REPLIED for status in required)
 
 
+def merged_sources(merged_from: Sequence[UUID | None]) -> frozenset[UUID]:
+    """Rule 8: the proposals merged into this one whose proposers joined it (their `merged_from_id`)."""
+    return frozenset(m for m in merged_from if m is not None)
+
+
+def check_merged_letters(sources: Collection[UUID], letters: Sequence[tuple[UUID, str]]) -> dict[UUID, str]:
+    """Rule 8: one letter, not blank, for each proposal merged in (422 naming the missing and the
+    unknown ones). The letters by merged proposal, trimmed."""
+    given = [m for m, _ in letters]
+    missing = sorted(set(sources) - set(given), key=str)
+    unknown = sorted({m for m in given if m not in sources}, key=str)
+    twice = [m for m, n in Counter(given).items() if n > 1]
+    if missing or unknown or twice:
+        raise MergedLettersInvalid(
+            missing=", ".join(map(str, missing)) or "-", unknown=", ".join(map(str, unknown + twice)) or "-"
+        )
+    return {m: required(text, "merged_letters.letter") for m, text in letters}
+
+
 def required(value: str, field: str) -> str:
     """The text trimmed, or 422 when it is blank (a reason, views, a summary, the letter, the signer)."""
     trimmed = value.strip()
@@ -213,6 +233,7 @@ def required(value: str, field: str) -> str:
 # --- Deadlines (rule 12) -------------------------------------------------------------------------
 
 OVERDUE = "overdue"
+VIEWS_OVERDUE = "views_overdue"  # a co-handler's views to the lead unit (rule 11)
 # What became of a notice the scanner claimed: sent, or void (the part had replied, moved or been extended).
 FIRED, VOID = "fired", "void"
 
@@ -242,6 +263,15 @@ def deadline_schedule(due_on: date, now: datetime, policy: ProposalPolicy) -> li
     return [(kind, at) for kind, at in sorted(warnings, key=lambda w: w[1]) if at > now] + [
         (OVERDUE, overdue_at(due_on))
     ]
+
+
+def views_schedule(views_due_on: date) -> list[tuple[str, datetime]]:
+    """Rule 11: a co-handler's views are overdue from the start of the day after their due day."""
+    return [(VIEWS_OVERDUE, overdue_at(views_due_on))]
+
+
+# A co-handler whose views are still awaited (reassignment asked: still its part until decided).
+AWAITING_VIEWS = frozenset({AssignmentStatus.ASSIGNED, AssignmentStatus.REASSIGNMENT_REQUESTED})
 
 
 def latest_reply_due_on(assigned_at: datetime, policy: ProposalPolicy) -> date:

@@ -170,6 +170,19 @@ class TextRequired(AppError):
     detail = Text("“{field}”不能为空。", "'{field}' must not be blank.")
 
 
+class MergedLettersInvalid(AppError):
+    """Rule 8: a merged proposal's proposers each receive a reply — the reply carries one letter for
+    every proposal merged into this one, and none for another."""
+
+    status = 422
+    code = "handling.merged_letters_invalid"
+    title = Text("并案提案的答复不完整", "The reply does not answer every merged proposal")
+    detail = Text(
+        "须为每件并入的提案各附一份答复：缺少 {missing}；不应有 {unknown}。",
+        "The reply needs one letter per merged-in proposal: missing {missing}; not merged here {unknown}.",
+    )
+
+
 EXTENSION_MESSAGES = {
     "no_reply_due": Text(
         "会办单位不答复，无答复期限可延长", "A co-handler does not reply: no reply due date to extend"

@@ -46,7 +46,6 @@ class Assignment(Base):
             postgresql_where=text("status <> 'reassigned'"),
         ),
         Index("ix_assignments_unit", "unit_id", "proposal_id"),
-        Index("ix_assignments_reply_due", "reply_due_on"),
     )
 
     id: Mapped[UUID] = mapped_column(primary_key=True)
@@ -57,7 +56,7 @@ class Assignment(Base):
     status: Mapped[str] = mapped_column(String(30))
     assigned_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     assigned_by: Mapped[UUID | None]
-    # Lead and split units reply by this day (Asia/Shanghai); the deadline scanners claim it.
+    # Lead and split units reply by this day (Asia/Shanghai); its deadline_notices are what the scanner claims.
     reply_due_on: Mapped[date | None] = mapped_column(Date)
     views_due_on: Mapped[date | None] = mapped_column(Date)  # a co-handler's views (rule 11)
     accepted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -110,6 +109,17 @@ class Reply(Base):
     replied_by: Mapped[UUID | None]
     replied_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     version: Mapped[int] = mapped_column(default=1)
+
+
+class ReplyLetter(Base):
+    """A reply's letter to the proposers of a proposal merged into the replied one (rule 8: each
+    proposer receives a reply): one per merged-in proposal, written with the reply."""
+
+    __tablename__ = "reply_letters"
+
+    reply_id: Mapped[UUID] = mapped_column(ForeignKey("replies.id"), primary_key=True)
+    merged_proposal_id: Mapped[UUID] = mapped_column(ForeignKey("proposals.id"), primary_key=True)
+    letter: Mapped[str] = mapped_column(Text)
 
 
 class ReplyClassCorrection(Base):

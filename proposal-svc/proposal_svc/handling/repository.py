@@ -20,6 +20,7 @@ from proposal_svc.handling.domain import (
     AssignmentStatus,
     CommunicationKind,
     deadline_schedule,
+    views_schedule,
 )
 from proposal_svc.handling.models import (
     Assignment,
@@ -27,6 +28,8 @@ from proposal_svc.handling.models import (
     DeadlineNotice,
     Reply,
     ReplyClassCorrection,
+    ReplyExtension,
+    ReplyLetter,
     Unit,
     UnitUser,
 )
@@ -111,6 +114,24 @@ async def reply_for_update(session: AsyncSession, proposal_id: UUID, reply_id: U
     return (await session.execute(query)).scalar_one_or_none()
 
 
+async def extensions_of(session: AsyncSession, assignment_id: UUID) -> list[ReplyExtension]:
+    """An assignment's approved extensions (rule 12), oldest first."""
+    query = (
+        select(ReplyExtension)
+        .where(ReplyExtension.assignment_id == assignment_id)
+        .order_by(ReplyExtension.recorded_at, ReplyExtension.id)
+    )
+    return list((await session.execute(query)).scalars())
+
+
+async def letters_of(session: AsyncSession, reply_ids: list[UUID]) -> list[ReplyLetter]:
+    """The replies' letters to the proposals merged in (rule 8)."""
+    if not reply_ids:
+        return []
+    query = select(ReplyLetter).where(ReplyLetter.reply_id.in_(reply_ids))
+    return list((await session.execute(query.order_by(ReplyLetter.merged_proposal_id))).scalars())
+
+
 async def corrections_of(session: AsyncSession, reply_ids: list[UUID]) -> list[ReplyClassCorrection]:
     if not reply_ids:
         return []
@@ -130,17 +151,24 @@ def step(change: Change, assignment: Assignment, action: AssignmentAction) -> No
 
 
 async def arm_deadlines(change: Change, row: Assignment, policy: ProposalPolicy) -> None:
-    """Arms the due-soon warnings and the overdue of a lead or split unit's reply due date (rows the
-    deadline scanner claims); a co-handler has none. Whatever sets a new `reply_due_on` calls it:
-    assignment, reassignment, an extension, re-handling. A notice of the same assignment, date and
+    """Arms the due-soon warnings and the overdue of a lead or split unit's reply due date, and the
+    views overdue of a co-handler's `views_due_on` (rule 11) — rows the deadline scanner claims.
+    Whatever sets a new due date calls it: assignment, reassignment, an extension, re-handling. A notice of the same assignment, date and
     kind that already fired stays fired (rule 12: once per assignment and due date); one that came
     up void (the part had replied) is armed again, for the new round of handling."""
-    if row.reply_due_on is None:
-        return
     values = [
-        {"assignment_id": row.id, "due_on": row.reply_due_on, "kind": kind, "fire_at": at}
-        for kind, at in deadline_schedule(row.reply_due_on, change.now, policy)
+        {"assignment_id": row.id, "due_on": due, "kind": kind, "fire_at": at}
+        for due, schedule in (
+            (
+                row.reply_due_on,
+                deadline_schedule(row.reply_due_on, change.now, policy) if row.reply_due_on else [],
+            ),
+            (row.views_due_on, views_schedule(row.views_due_on) if row.views_due_on else []),
+        )
+        for kind, at in schedule
     ]
+    if not values:
+        return
     stmt = insert(DeadlineNotice).values(values)
     await change.session.execute(
         stmt.on_conflict_do_update(

@@ -28,6 +28,7 @@ from proposal_svc.handling.errors import (
     CountersignMissing,
     ExtensionInvalid,
     FaceToFaceRequired,
+    MergedLettersInvalid,
     ReassignmentWindowClosed,
     ReassignToSameUnit,
     ReplyNotFound,
@@ -35,7 +36,7 @@ from proposal_svc.handling.errors import (
     TextRequired,
     UnknownReplyClass,
 )
-from proposal_svc.handling.models import Assignment, Reply, ReplyClassCorrection
+from proposal_svc.handling.models import Assignment, Reply, ReplyClassCorrection, ReplyLetter
 from proposal_svc.handling.schemas import (
     AssignmentRead,
     AssignRequest,
@@ -47,6 +48,7 @@ from proposal_svc.handling.schemas import (
     ExtensionRead,
     ExtensionRequest,
     Handling,
+    MergedLetterRead,
     ReassignmentRequest,
     ReassignRequest,
     RefuseReassignment,
@@ -71,6 +73,9 @@ HANDLING_READ = Permission(
 Assigning = Annotated[Change, Changing(ASSIGN)]
 Handling_ = Annotated[Change, Changing(HANDLE)]
 Reader = Annotated[Principal, Depends(HANDLING_READ)]
+# Rule 12: an assignment's extensions are read by the office and the assigned unit only.
+EXTENSIONS_READ = Permission("proposal.extension.read", roles={"staff", "unit_user", "partner"})
+ExtensionReader = Annotated[Principal, Depends(EXTENSIONS_READ)]
 
 # What every step on an assignment may answer besides its own rule's errors.
 _STEP: tuple[type[AppError], ...] = (
@@ -97,10 +102,15 @@ def _handling(proposal: Proposal, rows: list[Assignment], internal: bool) -> Han
     )
 
 
-def _reply(row: Reply, corrections: list[ReplyClassCorrection]) -> ReplyRead:
+def _reply(
+    row: Reply, corrections: list[ReplyClassCorrection], letters: list[ReplyLetter] | None = None
+) -> ReplyRead:
     read = ReplyRead.model_validate(row)
     return read.model_copy(
-        update={"corrections": [ClassCorrectionRead.model_validate(c) for c in corrections]}
+        update={
+            "corrections": [ClassCorrectionRead.model_validate(c) for c in corrections],
+            "merged_letters": [MergedLetterRead.model_validate(x) for x in letters or []],
+        }
     )
 
 
@@ -120,10 +130,9 @@ async def assign(
     response: Response,
     expected: OptionalExpectedVersion,
 ) -> Handling:
-    proposal = await service.assign(change, proposal_id, body, expected)
-    _, rows, internal = await service.handling_of(change.session, change.person, proposal_id)
+    proposal, rows = await service.assign(change, proposal_id, body, expected)
     response.headers["ETag"] = etag(proposal.version)
-    return _handling(proposal, rows, internal)
+    return _handling(proposal, rows, True)  # the office, which sees every assignment
 
 
 @router.get(
@@ -293,6 +302,7 @@ async def list_communications(
         FaceToFaceRequired,
         CountersignMissing,
         UnknownReplyClass,
+        MergedLettersInvalid,
         TextRequired,
     ),
     summary="Reply to the proposer for my unit (lead or split unit; rules 13–15)",
@@ -304,8 +314,8 @@ async def reply(
     change: Handling_,
     expected: OptionalExpectedVersion,
 ) -> ReplyRead:
-    row = await service.reply(change, proposal_id, assignment_id, body, expected)
-    return _reply(row, [])
+    row, letters = await service.reply(change, proposal_id, assignment_id, body, expected)
+    return _reply(row, [], letters)
 
 
 @router.get(
@@ -315,7 +325,10 @@ async def reply(
     summary="The proposal's replies (a unit sees its own; the office also the class corrections)",
 )
 async def list_replies(proposal_id: UUID, principal: Reader, session: SessionDep) -> list[ReplyRead]:
-    return [_reply(r, audit) for r, audit in await service.replies(session, principal, proposal_id)]
+    return [
+        _reply(r, audit, letters)
+        for r, letters, audit in await service.replies(session, principal, proposal_id)
+    ]
 
 
 @router.patch(
@@ -360,3 +373,16 @@ async def extend_reply(
 ) -> ExtensionRead:
     row = await service.extend_reply(change, proposal_id, assignment_id, body, expected)
     return ExtensionRead.model_validate(row)
+
+
+@router.get(
+    "/{proposal_id}/assignments/{assignment_id}/extensions",
+    response_model=list[ExtensionRead],
+    responses=problems(ProposalNotFound, AssignmentNotFound),
+    summary="An assignment's approved extensions: who approved, when, why, from → to (office, the unit; rule 12)",
+)
+async def list_extensions(
+    proposal_id: UUID, assignment_id: UUID, principal: ExtensionReader, session: SessionDep
+) -> list[ExtensionRead]:
+    rows = await service.extensions(session, principal, proposal_id, assignment_id)
+    return [ExtensionRead.model_validate(r) for r in rows]

@@ -46,8 +46,20 @@ class CommunicationRequest(RequestModel):
     summary: str = Field(min_length=1, max_length=5000)
 
 
+class MergedLetter(RequestModel):
+    """Rule 8: the reply's letter to the proposers of one proposal merged into this one."""
+
+    merged_proposal_id: UUID
+    letter: str = Field(min_length=1, max_length=50000, description="答复函正文 to that proposal's proposers")
+
+
 class ReplyRequest(RequestModel):
     letter: str = Field(min_length=1, max_length=50000, description="答复函正文")
+    merged_letters: list[MergedLetter] = Field(
+        default_factory=list,
+        max_length=200,
+        description="one letter per proposal merged into this one (rule 8); required when there are any",
+    )
     signed_by: str = Field(min_length=1, max_length=100, description="the unit's responsible person (签发人)")
     result_class: str = Field(
         min_length=1, max_length=20, description="one of the organization's reply classes"
@@ -119,6 +131,13 @@ class ClassCorrectionRead(BaseModel):
     at: datetime
 
 
+class MergedLetterRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    merged_proposal_id: UUID
+    letter: str
+
+
 class ReplyRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -130,6 +149,9 @@ class ReplyRead(BaseModel):
     result_class: str
     replied_at: datetime
     version: int
+    merged_letters: list[MergedLetterRead] = Field(
+        default_factory=list, description="the letters to the proposers of the proposals merged in (rule 8)"
+    )
     corrections: list[ClassCorrectionRead] = Field(default_factory=list, description="the office only")
 
 
@@ -154,4 +176,5 @@ class ExtensionRead(BaseModel):
     approved_by: str
     approved_on: date
     reason: str
+    recorded_by: UUID | None
     recorded_at: datetime

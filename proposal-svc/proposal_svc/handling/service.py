@@ -9,6 +9,7 @@ proposals context's one transition (`proposals.service.handle`), which writes th
 history and version and emits the event.
 """
 
+from datetime import date
 from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,6 +21,7 @@ from cppcc_common.contracts.proposal import (
     DeadlineFacts,
     ProposalAcceptedV1,
     ProposalAssignedV1,
+    ProposalCohandlerViewsOverdueV1,
     ProposalCohandlerViewsSentV1,
     ProposalCommunicationRecordedV1,
     ProposalCountersignedV1,
@@ -55,6 +57,7 @@ from proposal_svc.handling.models import (
     Reply,
     ReplyClassCorrection,
     ReplyExtension,
+    ReplyLetter,
 )
 from proposal_svc.handling.schemas import AssignRequest, CommunicationRequest, ExtensionRequest, ReplyRequest
 from proposal_svc.proposals import repository as proposals
@@ -101,9 +104,11 @@ def _new_assignment(
 
 async def assign(
     change: Change, proposal_id: UUID, body: AssignRequest, expected: IfMatch | None
-) -> Proposal:
+) -> tuple[Proposal, list[Assignment]]:
     """Assigns (交办) a filed proposal (rule 9): the units' rows with their due dates, the proposal
-    `assigned`, `proposal.assigned` — on the proposal's one transition."""
+    `assigned`, `proposal.assigned` — on the proposal's one transition. Answers the proposal and
+    the rows written (a filed proposal has no other assignment)."""
+    made: list[Assignment] = []
 
     async def decide(facts: Facts) -> Decision[Status]:
         session = change.session
@@ -118,6 +123,7 @@ async def assign(
         )
         rows = [_new_assignment(change, facts, unit, role, policy) for unit, role in plan]
         session.add_all(rows)
+        made.extend(rows)
         for row in rows:
             await repository.arm_deadlines(change, row, policy)
         event = ProposalAssignedV1(
@@ -134,7 +140,8 @@ async def assign(
         note = ", ".join(f"{role}:{unit}" for unit, role in plan)
         return Decision(Status.ASSIGNED, {}, (event,), note=note)
 
-    return await proposal_service.handle(change, proposal_id, Action.ASSIGN, expected, decide)
+    proposal = await proposal_service.handle(change, proposal_id, Action.ASSIGN, expected, decide)
+    return proposal, made
 
 
 async def _locate(
@@ -361,9 +368,10 @@ async def record_communication(
 
 async def reply(
     change: Change, proposal_id: UUID, assignment_id: UUID, body: ReplyRequest, expected: IfMatch | None
-) -> Reply:
-    """Rule 15 after rules 13 and 14: the lead or a split unit replies; when every required reply is
-    in, the proposal is `replied` (its one transition). `proposal.handled` names the reply."""
+) -> tuple[Reply, list[ReplyLetter]]:
+    """Rule 15 after rules 13 and 14: the lead or a split unit replies, with a letter for each
+    proposal merged in (rule 8); when every required reply is in, the proposal is `replied` (its one
+    transition). `proposal.handled` names the reply. Answers the reply and its merged letters."""
     facts, assignment, rows = await _locate(change, proposal_id, assignment_id, A.REPLY, expected)
     policy = await proposals.policy_for(change.session, facts.org_id)
     open_rows = repository.open_assignments(rows)
@@ -375,6 +383,10 @@ async def reply(
         cohandler_statuses=tuple(AssignmentStatus(a.status) for a in cohandlers),
     )
     domain.check_reply(checked, body.result_class, policy)
+    letters = domain.check_merged_letters(
+        domain.merged_sources([p.merged_from_id for p in facts.proposers]),
+        [(m.merged_proposal_id, m.letter) for m in body.merged_letters],
+    )
     row = Reply(
         id=new_id(),
         proposal_id=facts.id,
@@ -388,6 +400,9 @@ async def reply(
         version=1,
     )
     change.session.add(row)
+    await change.session.flush()  # the letters refer to the reply
+    merged = [ReplyLetter(reply_id=row.id, merged_proposal_id=m, letter=text) for m, text in letters.items()]
+    change.session.add_all(merged)
     await evaluation.open_window(change, row, policy)  # rule 16: the proposers rate it within the window
     assignment.replied_at = change.now
     repository.step(change, assignment, A.REPLY)
@@ -416,7 +431,7 @@ async def reply(
         await proposal_service.handle(change, proposal_id, Action.REPLY, None, decide)
     else:
         await _emit(change, facts, event)
-    return row
+    return row, merged
 
 
 async def correct_class(
@@ -501,6 +516,22 @@ async def handling_of(
     return proposal, shown, True
 
 
+async def extensions(
+    session: AsyncSession, principal: Principal, proposal_id: UUID, assignment_id: UUID
+) -> list[ReplyExtension]:
+    """Rule 12: an assignment's approved extensions (who approved, when, why, from → to), for the
+    office and the assigned unit (another unit's assignment is 404)."""
+    await _visible(session, principal, proposal_id)
+    assignment = await session.get(Assignment, assignment_id)
+    if (
+        assignment is None
+        or assignment.proposal_id != proposal_id
+        or not repository.sees_assignment(principal, assignment)
+    ):
+        raise AssignmentNotFound()
+    return await repository.extensions_of(session, assignment.id)
+
+
 async def communications(
     session: AsyncSession, principal: Principal, proposal_id: UUID, *, cursor: str | None, limit: int
 ) -> tuple[list[Communication], str | None]:
@@ -521,18 +552,19 @@ async def communications(
 
 async def replies(
     session: AsyncSession, principal: Principal, proposal_id: UUID
-) -> list[tuple[Reply, list[ReplyClassCorrection]]]:
-    """The replies of a proposal the caller may read (a unit its own); the office also sees each
-    reply's class corrections (the audit)."""
+) -> list[tuple[Reply, list[ReplyLetter], list[ReplyClassCorrection]]]:
+    """The replies of a proposal the caller may read (a unit its own), each with its letters to the
+    proposals merged in (rule 8); the office also sees each reply's class corrections (the audit)."""
     await _visible(session, principal, proposal_id)
     unit = proposals.acts_for_unit(principal)
     rows = [r for r in await repository.replies_of(session, proposal_id) if unit is None or r.unit_id == unit]
-    audit = (
-        await repository.corrections_of(session, [r.id for r in rows])
-        if proposals.acts_as_office(principal)
-        else []
-    )
-    return [(r, [c for c in audit if c.reply_id == r.id]) for r in rows]
+    ids = [r.id for r in rows]
+    letters = await repository.letters_of(session, ids)
+    audit = await repository.corrections_of(session, ids) if proposals.acts_as_office(principal) else []
+    return [
+        (r, [x for x in letters if x.reply_id == r.id], [c for c in audit if c.reply_id == r.id])
+        for r in rows
+    ]
 
 
 # --- Deadlines (rule 12) -------------------------------------------------------------------------
@@ -596,18 +628,30 @@ AWAITING_REPLY = frozenset(
 )
 
 
+def _live(notice: DeadlineNotice, assignment: Assignment) -> bool:
+    """Whether the assignment still awaits, by the notice's date, what the notice is about: a
+    co-handler its views (rule 11), a lead or split unit its reply (rule 12)."""
+    status = AssignmentStatus(assignment.status)
+    if notice.kind == domain.VIEWS_OVERDUE:
+        return status in domain.AWAITING_VIEWS and assignment.views_due_on == notice.due_on
+    return status in AWAITING_REPLY and assignment.reply_due_on == notice.due_on
+
+
 async def fire_deadline(change: Change, notice: DeadlineNotice) -> None:
-    """A claimed notice fires once: its event when the assignment still awaits its reply by that
-    date, else it is void (replied, reassigned, or extended to a later date)."""
+    """A claimed notice fires once: its event when the assignment still awaits its reply (or, a
+    co-handler, its views) by that date, else it is void (done, reassigned, or extended)."""
     assignment = await change.session.get(Assignment, notice.assignment_id)
     assert assignment is not None
     notice.fired_at = change.now
-    live = AssignmentStatus(assignment.status) in AWAITING_REPLY and assignment.reply_due_on == notice.due_on
+    live = _live(notice, assignment)
     notice.outcome = domain.FIRED if live else domain.VOID
     if not live:
         return
     proposal = await change.session.get(Proposal, assignment.proposal_id)
     assert proposal is not None
+    if notice.kind == domain.VIEWS_OVERDUE:
+        await _views_overdue(change, proposal, assignment, notice.due_on)
+        return
     base = DeadlineFacts(
         proposal_id=proposal.id,
         org_id=proposal.org_id,
@@ -626,4 +670,22 @@ async def fire_deadline(change: Change, notice: DeadlineNotice) -> None:
         event = ProposalFeedbackOverdueV1(**base, overdue_at=change.now)
     else:
         event = ProposalDueSoonV1(**base, days_before=domain.days_before(notice.kind), warned_at=change.now)
+    await change.emit(event, subject=proposal.id, orgid=proposal.org_id)
+
+
+async def _views_overdue(change: Change, proposal: Proposal, assignment: Assignment, due_on: date) -> None:
+    """Rule 11: the co-handler's views are late; the lead unit (named) and the office are told."""
+    rows = repository.open_assignments(await repository.assignments_of(change.session, proposal.id))
+    lead = next((a.unit_id for a in rows if a.role == Role.LEAD), None)
+    event = ProposalCohandlerViewsOverdueV1(
+        proposal_id=proposal.id,
+        org_id=proposal.org_id,
+        title=proposal.title,
+        assignment_id=assignment.id,
+        unit_id=assignment.unit_id,
+        lead_unit_id=lead,
+        views_due_on=due_on,
+        is_key=proposal.is_key,
+        overdue_at=change.now,
+    )
     await change.emit(event, subject=proposal.id, orgid=proposal.org_id)

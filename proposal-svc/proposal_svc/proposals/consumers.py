@@ -9,6 +9,7 @@ from cppcc_common.contracts.member import (
     MemberSnapshot,
     MemberStatusChangedV1,
     MemberUpdatedV1,
+    PersonRegisteredV1,
     PlenarySessionScheduledV1,
 )
 from cppcc_common.events import CloudEvent, EventData
@@ -39,6 +40,12 @@ async def on_member_changed(change: Change, envelope: CloudEvent, data: EventDat
     await members.keep(change.session, data)
 
 
+async def on_person_registered(change: Change, envelope: CloudEvent, data: EventData) -> None:
+    """Keeps who leads the organization (rule 19: a key proposal's supervisors)."""
+    assert isinstance(data, PersonRegisteredV1)
+    await members.keep_person(change.session, data)
+
+
 CONSUMERS = [
     ConsumerSpec(
         name="proposal-org",
@@ -54,5 +61,11 @@ CONSUMERS = [
             (MemberRegisteredV1.event_type, MemberUpdatedV1.event_type, MemberStatusChangedV1.event_type),
             on_member_changed,
         ),
+    ),
+    ConsumerSpec(
+        name="proposal-people",
+        stream="MEMBER",
+        subjects=["cppcc.member.person_registered.v1"],
+        handlers={PersonRegisteredV1.event_type: on_person_registered},
     ),
 ]

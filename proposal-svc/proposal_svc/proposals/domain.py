@@ -43,7 +43,9 @@ from proposal_svc.proposals.errors import (
     ProposalIncomplete,
     ProposalInvalidTransition,
     SealRequired,
+    SupervisorNotALeader,
     UnknownRefusalReason,
+    WithdrawReasonRequired,
 )
 from proposal_svc.proposals.policy import ProposalPolicy
 
@@ -81,6 +83,7 @@ class Action(StrEnum):
     DECLINE_COSIGN = "cosign_decline"
     DESIGNATE_KEY = "designate_key"
     REPORT_COMPLETION = "report_completion"  # a unit's completion report concludes (rule 18)
+    CONCLUDE = "conclude"  # the last evaluation window closed: silence is no objection (rules 16, 18)
 
 
 # A filed proposal, or one further on, may be designated a key proposal (rule 19); it keeps its status.
@@ -113,6 +116,7 @@ LIFECYCLE: TransitionTable[Status, Action] = TransitionTable(
         (Status.REPLIED, Action.EVALUATE): Status.CONCLUDED,
         (Status.REPLIED, Action.DISSATISFIED): Status.REHANDLING,
         (Status.REPLIED, Action.REPORT_COMPLETION): Status.CONCLUDED,
+        (Status.REPLIED, Action.CONCLUDE): Status.CONCLUDED,
         (Status.DRAFT, Action.DELETE): Status.DELETED,
         # Co-signers answer while the proposal is under review (rule 4; the deadline is their own).
         (Status.SUBMITTED, Action.CONFIRM_COSIGN): Status.SUBMITTED,
@@ -141,6 +145,8 @@ EVALUATOR_ACTIONS = frozenset({Action.EVALUATE, Action.DISSATISFIED})
 HANDLING_ACTIONS = frozenset(
     {Action.ASSIGN, Action.ACCEPT, Action.REPLY, *EVALUATOR_ACTIONS, Action.REPORT_COMPLETION}
 )
+# The proposal's moves that a deadline scanner makes, with no principal (proposals.service.handle_due).
+SYSTEM_ACTIONS = frozenset({Action.CONCLUDE})
 
 
 def may_act(
@@ -601,8 +607,11 @@ def close_invitations(proposal: Facts, now: datetime, *, redraft: bool = False) 
 
 
 def withdraw(proposal: Facts, *, reason: str | None, now: datetime) -> Decision[Status]:
-    """The first proposer withdraws before assignment (submitted or filed), with an optional reason."""
+    """The first proposer withdraws before assignment (submitted or filed), saying why (422 if blank)."""
     status = LIFECYCLE.check(proposal.status, Action.WITHDRAW)
+    reason = (reason or "").strip()
+    if not reason:
+        raise WithdrawReasonRequired()
     withdrawn = ProposalWithdrawnV1(
         proposal_id=proposal.id,
         org_id=proposal.org_id,
@@ -758,6 +767,13 @@ def merge(
     note = number_label(into.filing_number) if into.filing_number is not None else None
     changes = {"merged_into_id": into.id, **close_invitations(proposal, now)}
     return Decision(status, changes, events=(merged,), note=note)
+
+
+def check_supervisors(supervisor_ids: Sequence[UUID], leaders: Collection[UUID]) -> None:
+    """Rule 19: every supervising leader named is a leader of the organization (422 naming the others)."""
+    others = [str(p) for p in dict.fromkeys(supervisor_ids) if p not in leaders]
+    if others:
+        raise SupervisorNotALeader(ids=", ".join(others))
 
 
 def designate_key(

@@ -225,6 +225,15 @@ class MeetingInTheFuture(AppError):
     )
 
 
+class WithdrawReasonRequired(AppError):
+    """A withdrawal says why, as every other reason does (the history and the proposers read it)."""
+
+    status = 422
+    code = "proposal.withdraw_reason_required"
+    title = Text("请填写撤回理由", "A reason for the withdrawal is required")
+    detail = Text("撤回提案时必须写明理由。", "Withdrawing a proposal needs a reason.")
+
+
 class MeetingRequired(AppError):
     """Rule 19: a key designation names its approving meeting."""
 
@@ -232,6 +241,19 @@ class MeetingRequired(AppError):
     code = "proposal.meeting_required"
     title = Text("请填写确定重点提案的会议", "The approving meeting is required")
     detail = Text("请填写确定重点提案的会议名称。", "Name the meeting that approved the key proposal.")
+
+
+class SupervisorNotALeader(AppError):
+    """Rule 19: a key proposal's supervisors are leaders of its organization (as member-svc announced
+    their accounts)."""
+
+    status = 422
+    code = "proposal.supervisor_not_a_leader"
+    title = Text("督办领导须为本组织的领导", "A supervisor is not a leader of the organization")
+    detail = Text(
+        "以下人员不是本组织具有领导角色的人员：{ids}。",
+        "These people are not leaders of the organization: {ids}.",
+    )
 
 
 class SealRequired(AppError):

@@ -1,4 +1,5 @@
-"""proposal-svc's projection of member records (from member-svc's events), for rule 2."""
+"""proposal-svc's projections of member-svc's people: member records (rule 2) and the
+organization's leaders (rule 19: who may supervise a key proposal)."""
 
 from datetime import date, datetime
 from uuid import UUID
@@ -8,7 +9,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from cppcc_common.contracts.member import MemberSnapshot
+from cppcc_common.contracts.member import MemberSnapshot, PersonRegisteredV1
 from proposal_svc.models import Base
 
 # Statuses in which a member may still propose; resigned and revoked members may not.
@@ -28,6 +29,38 @@ class MemberProjection(Base):
     status: Mapped[str] = mapped_column(String(20))
     version: Mapped[int]
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class LeaderProjection(Base):
+    """A person whose account has the `leader` role, as member-svc announced it (rule 19)."""
+
+    __tablename__ = "leaders"
+
+    person_id: Mapped[UUID] = mapped_column(primary_key=True)
+    org_id: Mapped[UUID]
+
+
+LEADER_ROLE = "leader"
+
+
+async def keep_person(session: AsyncSession, data: PersonRegisteredV1) -> None:
+    """Keeps a person registered with the leader role (idempotent: a redelivery changes nothing)."""
+    if LEADER_ROLE not in data.roles:
+        return
+    stmt = insert(LeaderProjection).values(person_id=data.person_id, org_id=data.org_id)
+    await session.execute(
+        stmt.on_conflict_do_update(index_elements=[LeaderProjection.person_id], set_={"org_id": data.org_id})
+    )
+
+
+async def leaders_among(session: AsyncSession, *, org_id: UUID, person_ids: list[UUID]) -> set[UUID]:
+    """Those of `person_ids` who are leaders of the organization (rule 19)."""
+    if not person_ids:
+        return set()
+    query = select(LeaderProjection.person_id).where(
+        LeaderProjection.org_id == org_id, LeaderProjection.person_id.in_(person_ids)
+    )
+    return set((await session.execute(query)).scalars())
 
 
 async def keep(session: AsyncSession, data: MemberSnapshot) -> None:

@@ -113,7 +113,7 @@ class ProposalHistory(Base):
     action: Mapped[str] = mapped_column(String(30))
     from_status: Mapped[str | None] = mapped_column(String(20))
     to_status: Mapped[str] = mapped_column(String(20))
-    actor_id: Mapped[UUID]
+    actor_id: Mapped[UUID | None]  # None: the system (a deadline scanner concluded it)
     reason: Mapped[str | None] = mapped_column(Text)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 

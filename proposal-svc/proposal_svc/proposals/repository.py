@@ -138,6 +138,12 @@ async def get_readable(session: AsyncSession, principal: Principal, proposal_id:
     return (await session.execute(query)).scalar_one_or_none()
 
 
+async def get_for_update(session: AsyncSession, proposal_id: UUID) -> Proposal | None:
+    """The proposal, locked for update, whoever may read it (a deadline scanner's system change)."""
+    query = select(Proposal).where(Proposal.id == proposal_id).with_for_update()
+    return (await session.execute(query)).scalar_one_or_none()
+
+
 # The hot read: `readable` over bind parameters, compiled once to asyncpg's `$n` SQL at import, so a
 # request only orders its values (no SQLAlchemy statement path; see cppcc_common.db.ReadConnectionDep).
 _PROPOSER_FIELDS = ("person_id", "role", "position", "status", "respond_by")
@@ -703,6 +709,7 @@ __all__ = [
     "confirmed_proposers",
     "facts_from",
     "get_readable",
+    "get_for_update",
     "is_current_member",
     "lock_readable",
     "history_of",

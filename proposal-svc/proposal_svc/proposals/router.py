@@ -28,7 +28,9 @@ from proposal_svc.proposals.errors import (
     ProposalInvalidTransition,
     ProposalNotFound,
     ProposalVersionMismatch,
+    SupervisorNotALeader,
     UnknownRefusalReason,
+    WithdrawReasonRequired,
 )
 from proposal_svc.proposals.schemas import (
     CosignRequest,
@@ -187,7 +189,9 @@ async def cosign(
 @router.post(
     "/{proposal_id}/withdraw",
     response_model=ProposalRead,
-    responses=problems(ProposalNotFound, ProposalInvalidTransition, ProposalVersionMismatch),
+    responses=problems(
+        ProposalNotFound, ProposalInvalidTransition, ProposalVersionMismatch, WithdrawReasonRequired
+    ),
     summary="Withdraw my proposal before it is assigned",
 )
 async def withdraw(
@@ -287,7 +291,9 @@ async def merge(
 @router.post(
     "/{proposal_id}/key",
     response_model=ProposalRead,
-    responses=problems(*_REVIEW_PROBLEMS, ProposalAlreadyKey, MeetingRequired, MeetingInTheFuture),
+    responses=problems(
+        *_REVIEW_PROBLEMS, ProposalAlreadyKey, MeetingRequired, MeetingInTheFuture, SupervisorNotALeader
+    ),
     summary="Designate a key proposal: the approving meeting and the supervising leaders (重点提案)",
 )
 async def designate_key(

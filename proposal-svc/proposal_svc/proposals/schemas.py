@@ -102,7 +102,7 @@ class CosignRequest(RequestModel):
 
 
 class WithdrawRequest(RequestModel):
-    reason: str | None = Field(default=None, max_length=500, description="撤回理由（可选）")
+    reason: str = Field(min_length=1, max_length=500, description="撤回理由（必填，不可为空白）")
 
 
 class ReturnRequest(RequestModel):

@@ -199,6 +199,11 @@ async def _transition(
         raise Forbidden()
     LIFECYCLE.check(facts.status, action)
     check_version(facts.version, expected, error=ProposalVersionMismatch)
+    return await _decide(change, facts, action, decide)
+
+
+async def _decide(change: Change, facts: Facts, action: Action, decide: Decide) -> Proposal:
+    """Steps 5–9 of the one write path, on a locked proposal the action may move."""
     decision = await decide(facts)
     proposal = await repository.write_transition(
         change.session,
@@ -233,6 +238,23 @@ async def handle(
     if action not in domain.HANDLING_ACTIONS:
         raise ValueError(f"{action} is not a handling action")
     return await _transition(change, proposal_id, action, expected, decide)
+
+
+async def lock_for_system(change: Change, proposal_id: UUID) -> Facts | None:
+    """The proposal locked for update, for a deadline scanner (the system sees every proposal)."""
+    proposal = await repository.get_for_update(change.session, proposal_id)
+    return facts_of(proposal) if proposal is not None else None
+
+
+async def handle_due(change: Change, proposal_id: UUID, action: Action, decide: Decide) -> Proposal:
+    """A proposal's move that a deadline makes (a scanner's system change, no principal): the same
+    write path without its who-may-act step — the table (409), the decision, history, version, events."""
+    if action not in domain.SYSTEM_ACTIONS:
+        raise ValueError(f"{action} is not a system action")
+    proposal = await repository.get_for_update(change.session, proposal_id)
+    assert proposal is not None  # the scanner's claim found it
+    LIFECYCLE.check(Status(proposal.status), action)
+    return await _decide(change, facts_of(proposal), action, decide)
 
 
 async def update_draft(
@@ -405,13 +427,14 @@ async def designate_key(
     supervisor_ids: list[UUID],
     expected: IfMatch | None,
 ) -> Proposal:
-    """Designates a filed (or later) proposal a key proposal (rule 19).
-
-    The supervisors are person ids as the office gives them: proposal-svc keeps no projection of
-    roles (member-svc announces a person's roles only when the account is created), so it cannot
-    check that each is a leader; a wrong id only lists the proposal in nobody's supervision view."""
+    """Designates a filed (or later) proposal a key proposal (rule 19): each supervisor is a leader
+    of the organization, as member-svc announced the account (`members.leaders_among`; 422 else)."""
 
     async def decide(proposal: Facts) -> Decision[Status]:
+        leaders = await members.leaders_among(
+            change.session, org_id=proposal.org_id, person_ids=supervisor_ids
+        )
+        domain.check_supervisors(supervisor_ids, leaders)
         cosigners = domain.confirmed_cosigner_ids(proposal.proposers)
         return domain.designate_key(
             proposal,

@@ -5,6 +5,7 @@ The schedule is the national one, so any organization's administrator may enter 
 that counts working days keeps its own copy in its own database (DESIGN.md §9).
 """
 
+from collections.abc import Awaitable, Callable
 from datetime import date, datetime
 from typing import Annotated
 
@@ -73,11 +74,21 @@ def _respond(view: YearView, response: Response) -> WorkingCalendarYear:
     )
 
 
+# What a service does, in the administrator's transaction, once a year's schedule is entered: count
+# again the deadlines it stored as provisional (the year is known now).
+YearEntered = Callable[[Change, int], Awaitable[None]]
+
+
 def working_calendar_router(
-    prefix: str, *, permission: Permission, tag: str = "working-calendar"
+    prefix: str,
+    *,
+    permission: Permission,
+    tag: str = "working-calendar",
+    on_entered: YearEntered | None = None,
 ) -> APIRouter:
     """The two routes under `prefix` (e.g. `/api/v1/proposals`), described by `tag`; who may read
-    and enter the calendar is the mounting service's `permission` (its roles named there)."""
+    and enter the calendar is the mounting service's `permission` (its roles named there);
+    `on_entered(change, year)` runs after a year is entered, in the same transaction."""
     router = APIRouter(prefix=prefix, tags=[tag])
     Admin = Annotated[Principal, Depends(permission)]
     Managing = Annotated[Change, Changing(permission)]
@@ -113,6 +124,8 @@ def working_calendar_router(
             notice=body.notice,
             expected=expected,
         )
+        if on_entered is not None:
+            await on_entered(change, year)
         return _respond(view, response)
 
     return router

@@ -127,6 +127,12 @@ def build_calendar(stored: list[StoredYear]) -> WorkingCalendar:
     return WorkingCalendar([*package_schedules(), *(s.schedule for s in stored)])
 
 
+async def calendar_in(session: AsyncSession) -> WorkingCalendar:
+    """The calendar as this transaction sees it, uncached: a year entered in it counts at once (what
+    recounts provisional deadlines in the administrator's change uses)."""
+    return build_calendar(await stored_years(session))
+
+
 @dataclass(frozen=True)
 class _Cached:
     calendar: WorkingCalendar

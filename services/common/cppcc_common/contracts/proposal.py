@@ -539,3 +539,23 @@ class ProposalConcludedV1(EventData):
     ratings: dict[str, int] = {}  # rating code -> how many ratings of the current replies
     is_key: bool
     concluded_at: AwareDatetime
+
+
+# --- issue 9, gaps: a co-handler's views overdue (rule 11) ----------------------------------------
+
+
+@register("cppcc.proposal.cohandler_views_overdue.v1")
+class ProposalCohandlerViewsOverdueV1(EventData):
+    """proposal-svc, when a co-handler has not sent its views to the lead unit by the end of its
+    views due day (rule 11): exactly once per co-handler assignment and due date. The lead unit and
+    the proposals office are told."""
+
+    proposal_id: UUID
+    org_id: UUID
+    title: str
+    assignment_id: UUID
+    unit_id: UUID  # the co-handler
+    lead_unit_id: UUID | None
+    views_due_on: date
+    is_key: bool
+    overdue_at: AwareDatetime
