@@ -16,6 +16,8 @@ from proposal_svc.policies.router import router as policies_router
 from proposal_svc.proposals.consumers import CONSUMERS
 from proposal_svc.proposals.router import router as proposals_router
 from proposal_svc.proposals.scanners import cosign_deadlines
+from proposal_svc.publication.router import router as publication_router
+from proposal_svc.publication.scanners import publication_windows
 from proposal_svc.settings import Settings
 
 
@@ -31,6 +33,7 @@ def create_app(
         routers=[
             working_calendar_router("/api/v1/proposals", permission=MANAGE_WORKING_CALENDAR),
             policies_router,
+            publication_router,  # /published before the proposals' /{proposal_id}
             proposals_router,
             attachments_router,
             handling_router,
@@ -40,7 +43,7 @@ def create_app(
         clock=clock,
         streams=["PROPOSAL", "MEMBER"],
         consumers=[*CONSUMERS, *HANDLING_CONSUMERS],
-        scanners=[cosign_deadlines, reply_deadlines],
+        scanners=[cosign_deadlines, reply_deadlines, publication_windows],
         tags={
             "proposals": "提案：起草、修改、提交、查阅 / proposals: draft, edit, submit, read",
             "proposal-policy": "提案规则：查看（工作人员）、设置（管理员）/ proposal policy: read (staff), set (admin)",
@@ -48,6 +51,8 @@ def create_app(
             "acceptance, communication, co-handling, countersign, reply",
             "evaluation": "提案评价：评价答复、二次办理、办结报告、办结 / evaluation: ratings, re-handling, "
             "completion reports, conclusion",
+            "publication": "提案公开：提案人同意、公开、撤回公开、公众查阅 / publication: consent, publish, "
+            "withdraw, public reading",
             "attachments": "提案附件：上传、列出、下载、删除 / proposal attachments: upload, list, download, remove",
             "working-calendar": "工作日安排：节假日与调休（管理员）/ working days: holidays and make-up workdays (admin)",
         },

@@ -5,12 +5,13 @@ Every change of an existing proposal goes through `_transition`: load for update
 pure domain action → its changes, the history row, the version bump → its events, emitted.
 """
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
+from pydantic_core import to_jsonable_python
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cppcc_common.auth import Principal
@@ -151,9 +152,17 @@ async def read_visible(conn: ReadPool, principal: Principal, proposal_id: UUID) 
 
 
 def _record(
-    change: Change, proposal: Proposal, action: str, from_status: str | None, note: str | None = None
+    change: Change,
+    proposal: Proposal,
+    action: str,
+    from_status: str | None,
+    note: str | None = None,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
 ) -> None:
     entry = ProposalHistory(
+        before=before or None,
+        after=after or None,
         id=new_id(),
         proposal_id=proposal.id,
         action=action,
@@ -164,6 +173,16 @@ def _record(
         at=change.now,
     )
     repository.record(change.session, entry)
+
+
+def _values(proposal: Proposal, changes: Mapping[str, Any]) -> dict[str, Any]:
+    """The proposal's values of the fields a decision changes, as JSON (the audit's before/after)."""
+    return {name: to_jsonable_python(getattr(proposal, name)) for name in changes if name != PROPOSERS}
+
+
+def _changed(before: dict[str, Any], after: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    names = [name for name in before if before[name] != after[name]]
+    return {n: before[n] for n in names}, {n: after[n] for n in names}
 
 
 async def create_draft(change: Change, draft: ProposalDraft) -> Proposal:
@@ -218,9 +237,13 @@ async def _transition(
     check_version(proposal.version, expected, error=ProposalVersionMismatch)
     decision = await decide(facts)
     from_status = proposal.status
+    before = _values(proposal, decision.changes)
     _apply(proposal, dict(decision.changes))
     proposal.status = decision.status
-    _record(change, proposal, action, from_status, decision.note)
+    before, after = _changed(before, _values(proposal, decision.changes))
+    before.update(to_jsonable_python(decision.before))
+    after.update(to_jsonable_python(decision.after))
+    _record(change, proposal, action, from_status, decision.note, before, after)
     proposal.version += 1
     proposal.updated_at = change.now
     for event in decision.events:
