@@ -34,7 +34,9 @@ _NO_DIGIT_AFTER = rf"(?!{_D})"
 # Order matters: an e-mail address may hold a phone number, an ID number holds 11-digit runs.
 _CONTACTS = (
     # e-mail address (also with a full-width ＠)
-    re.compile(rf"[{_W}][{_W}._%+\-]*\s?[@＠]\s?[{_W}][{_W}\-]*(?:[.．][{_W}\-]+)*[.．][A-Za-zＡ-Ｚａ-ｚ]{{2,}}"),
+    re.compile(
+        rf"[{_W}][{_W}._%+\-]*\s?[@＠]\s?[{_W}][{_W}\-]*(?:[.．][{_W}\-]+)*[.．][A-Za-zＡ-Ｚａ-ｚ]{{2,}}"
+    ),
     # resident ID number: 18 characters (the last may be X) or the old 15 digits
     re.compile(
         rf"{_NO_DIGIT_BEFORE}{_D}{{17}}[0-9０-９Xx]{_NO_DIGIT_AFTER}|{_NO_DIGIT_BEFORE}{_D}{{15}}{_NO_DIGIT_AFTER}"
