@@ -11,6 +11,7 @@ from proposal_svc.evaluation.router import router as evaluation_router
 from proposal_svc.handling.consumers import CONSUMERS as HANDLING_CONSUMERS
 from proposal_svc.handling.router import router as handling_router
 from proposal_svc.handling.scanners import reply_deadlines
+from proposal_svc.history.router import router as history_router
 from proposal_svc.policies.router import MANAGE_WORKING_CALENDAR
 from proposal_svc.policies.router import router as policies_router
 from proposal_svc.proposals.consumers import CONSUMERS
@@ -38,6 +39,7 @@ def create_app(
             attachments_router,
             handling_router,
             evaluation_router,
+            history_router,
         ],
         key_source=key_source,
         clock=clock,

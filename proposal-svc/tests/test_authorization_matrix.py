@@ -129,6 +129,8 @@ MATRIX: dict[tuple[str, str], Case] = {
         body={"answer": "confirm"},
     ),
     ("GET", "/api/v1/proposals/{proposal_id}/timeline"): Case("submitted", READERS),
+    # The audit trail: the office only (staff of another organization: 404).
+    ("GET", "/api/v1/proposals/{proposal_id}/audit"): Case("submitted", OFFICE),
     ("POST", "/api/v1/proposals/{proposal_id}/file"): Case("submitted", OFFICE),
     ("POST", "/api/v1/proposals/{proposal_id}/return"): Case(
         "submitted", OFFICE, body={"note": "请补充数据"}
@@ -254,7 +256,9 @@ MATRIX: dict[tuple[str, str], Case] = {
     # answer everyone alike — an unpublished proposal is 404 to all, the office included.
     ("GET", "/api/v1/proposals/published"): Case("none", dict.fromkeys(CALLERS, THROUGH)),
     ("GET", "/api/v1/proposals/published/{proposal_id}"): Case("submitted", dict.fromkeys(CALLERS, 404)),
-    ("GET", "/api/v1/proposals/{proposal_id}/publication"): Case("submitted", READERS),
+    ("GET", "/api/v1/proposals/{proposal_id}/publication"): Case(
+        "submitted", {**READERS, **dict.fromkeys(UNITS, 403)}
+    ),
     ("PUT", "/api/v1/proposals/{proposal_id}/publication/consent"): Case(
         "submitted",
         answers(

@@ -324,3 +324,86 @@ async def test_the_public_list_is_cursor_paginated_newest_first(
     assert len(seen) == len(set(seen))
     full = (await client.get("/api/v1/proposals/published", params={"org_id": str(ORG), "limit": 100})).json()
     assert [p["id"] for p in full["items"]] == seen
+
+
+# --- The timeline and the audit trail ---------------------------------------------------------------
+
+
+async def test_the_timeline_shows_every_handling_step_in_the_apps_words_and_the_audit_trail_what_was_corrected(
+    client: httpx.AsyncClient, who: Headers, db: AsyncEngine
+) -> None:
+    pid = await _replied(client, who, db)
+    [reply] = (await client.get(f"/api/v1/proposals/{pid}/replies", headers=who("staff"))).json()
+    corrected = await client.patch(
+        f"/api/v1/proposals/{pid}/replies/{reply['id']}/class",
+        json={"result_class": "B", "reason": "尚需列入明年计划"},
+        headers={**who("staff"), "If-Match": '"1"'},
+    )
+    assert corrected.status_code == 200, corrected.text
+    leader = str(uuid.uuid4())
+    key = {"meeting": "主席会议", "meeting_on": "2025-09-26", "supervisor_ids": [leader]}
+    assert (
+        await client.post(f"/api/v1/proposals/{pid}/key", json=key, headers=who("staff"))
+    ).status_code == 200
+    for caller in ("member", "cosigner"):
+        assert (await _consent(client, who, pid, caller)).status_code == 200
+    assert (await _publish(client, who, pid)).status_code == 201
+
+    mine = (await client.get(f"/api/v1/proposals/{pid}/timeline", headers=who("member"))).json()["items"]
+    labels = [s["label"] for s in mine]
+    for expected in (
+        "提交提案",
+        "立案",
+        "交办承办单位",
+        "市住建局（主办）已接收",
+        "市住建局（主办）与提案人沟通（电话，2025-09-26）",
+        "市住建局（主办）答复（B 列入计划拟解决）",  # the reply as it stands, after the correction
+        "承办单位已全部答复",
+        "市住建局（主办）的答复类别由A更正为B",
+        "列为重点提案",
+        "同意公开",
+        "答复已公开",
+    ):
+        assert expected in labels, (expected, "|".join(labels))
+    by_label = {s["label"]: s for s in mine}
+    talk = by_label["市住建局（主办）与提案人沟通（电话，2025-09-26）"]
+    assert talk["note"] == "电话沟通了办理思路" and talk["unit_id"] == str(UNIT) and talk["to_status"] is None
+    correction = by_label["市住建局（主办）的答复类别由A更正为B"]
+    assert (
+        correction["note"] is None and correction["actor_name"] == "政协提案委员会"
+    )  # the reason: office only
+    assert by_label["答复已公开"]["actor_name"] == "政协提案委员会"
+    assert [s["actor_id"] for s in mine if s["label"] == "同意公开"] == [str(MEMBER), str(COSIGNER)]
+    office = (await client.get(f"/api/v1/proposals/{pid}/timeline", headers=who("staff"))).json()["items"]
+    assert {s["label"]: s for s in office}["市住建局（主办）的答复类别由A更正为B"][
+        "note"
+    ] == "尚需列入明年计划"
+    unit = (await client.get(f"/api/v1/proposals/{pid}/timeline", headers=who("unit"))).json()["items"]
+    assert {s["unit_id"] for s in unit} <= {str(UNIT), None}
+
+    trail = await client.get(f"/api/v1/proposals/{pid}/audit", headers=who("staff"))
+    assert trail.status_code == 200, trail.text
+    entries = {e["action"]: e for e in trail.json()["items"]}
+    corrected_entry = entries["reply_class_corrected"]
+    assert (
+        corrected_entry["before"]["result_class"] == "A" and corrected_entry["after"]["result_class"] == "B"
+    )
+    assert corrected_entry["reason"] == "尚需列入明年计划" and corrected_entry["actor_id"] is not None
+    designated = entries["designate_key"]
+    assert designated["before"]["is_key"] is False and designated["after"]["is_key"] is True
+    assert (
+        designated["after"]["key_supervisor_ids"] == [leader]
+        and designated["after"]["key_meeting"] == "主席会议"
+    )
+    filed = entries["file"]
+    assert filed["before"]["filing_number"] is None and filed["after"]["filing_number"] >= 1
+    consents = [e for e in trail.json()["items"] if e["action"] == "publication_consent"]
+    assert [(e["actor_id"], e["before"], e["after"]) for e in consents] == [
+        (str(MEMBER), {"publication_consent": None}, {"publication_consent": True}),
+        (str(COSIGNER), {"publication_consent": None}, {"publication_consent": True}),
+    ]
+    assert entries["publish"]["after"] == {"published_at": (BASE).isoformat()}
+    assert (await client.get(f"/api/v1/proposals/{pid}/audit", headers=who("member"))).status_code == 403
+    assert (
+        await client.get(f"/api/v1/proposals/{pid}/audit", headers=who("other_org_staff"))
+    ).status_code == 404

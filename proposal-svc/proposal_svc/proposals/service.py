@@ -6,8 +6,7 @@ pure domain action → its changes, the history row, the version bump → its ev
 """
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 from uuid import UUID
 
@@ -459,37 +458,6 @@ async def designate_key(
         )
 
     return await _transition(change, proposal_id, Action.DESIGNATE_KEY, expected, decide)
-
-
-@dataclass(frozen=True)
-class Step:
-    """One step of a proposal's timeline as its viewer may see it."""
-
-    action: str
-    from_status: str | None
-    to_status: str
-    at: datetime
-    note: str | None
-    actor_id: UUID | None
-    actor_name: str | None
-
-
-async def timeline(session: AsyncSession, principal: Principal, proposal_id: UUID) -> list[Step]:
-    """Every step of a proposal the principal may read (办理进度); the office's staff are named only to
-    the office."""
-    if not await repository.readable_exists(session, principal, proposal_id):
-        raise ProposalNotFound()
-    office = repository.acts_as_office(principal)
-    proposers = frozenset(await repository.confirmed_proposers(session, proposal_id))
-    steps = []
-    for row in await repository.history_of(session, proposal_id):
-        actor_id, actor_name = domain.shown_actor(
-            row.action, row.actor_id, viewer_is_office=office, proposer_ids=proposers
-        )
-        steps.append(
-            Step(row.action, row.from_status, row.to_status, row.at, row.reason, actor_id, actor_name)
-        )
-    return steps
 
 
 async def list_supervised(

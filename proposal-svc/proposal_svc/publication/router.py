@@ -42,9 +42,8 @@ router = APIRouter(prefix="/api/v1/proposals", tags=["publication"])
 CONSENT = Permission("proposal.publication_consent", roles={"member"})
 # The proposals office publishes and withdraws.
 PUBLISH = Permission("proposal.publish", roles={"staff"}, scopes={"proposals"})
-PUBLICATION_READ = Permission(
-    "proposal.publication.read", roles={"member", "staff", "leader", "unit_user", "partner"}
-)
+# Where a proposal stands on publication: its proposers, the office, leaders (not its units).
+PUBLICATION_READ = Permission("proposal.publication.read", roles={"member", "staff", "leader"})
 Reader = Annotated[Principal, Depends(PUBLICATION_READ)]
 Publishing = Annotated[Change, Changing(PUBLISH)]
 _WRITE_PROBLEMS = (ProposalNotFound, ProposalInvalidTransition, ProposalVersionMismatch)
