@@ -407,3 +407,26 @@ async def test_the_timeline_shows_every_handling_step_in_the_apps_words_and_the_
     assert (
         await client.get(f"/api/v1/proposals/{pid}/audit", headers=who("other_org_staff"))
     ).status_code == 404
+
+
+async def test_rule_28_the_audit_keeps_no_drafts_text_so_a_deleted_draft_leaves_none_behind(
+    client: httpx.AsyncClient, who: Headers, db: AsyncEngine
+) -> None:
+    pid = (await client.post("/api/v1/proposals", json=PROPOSAL, headers=who("member"))).json()["id"]
+    edited = await client.patch(
+        f"/api/v1/proposals/{pid}",
+        json={"title": "关于设立社区食堂的建议"},
+        headers={**who("member"), "If-Match": '"1"'},
+    )
+    assert edited.status_code == 200, edited.text
+    assert (await client.delete(f"/api/v1/proposals/{pid}", headers=who("member"))).status_code == 204
+    async with db.connect() as conn:
+        rows = (
+            await conn.execute(
+                text(
+                    "SELECT action, before, after FROM proposal_history WHERE proposal_id = :p ORDER BY at, id"
+                ),
+                {"p": pid},
+            )
+        ).all()
+    assert [tuple(r) for r in rows] == [("create", None, None), ("edit", None, None), ("delete", None, None)]

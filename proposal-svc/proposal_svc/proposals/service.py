@@ -236,10 +236,13 @@ async def _transition(
     check_version(proposal.version, expected, error=ProposalVersionMismatch)
     decision = await decide(facts)
     from_status = proposal.status
-    before = _values(proposal, decision.changes)
+    # The audit keeps no draft's values: a draft is its proposer's alone (rule 28), and a deleted
+    # draft's text must not outlive it in the history.
+    audited = {} if from_status == Status.DRAFT else decision.changes
+    before = _values(proposal, audited)
     _apply(proposal, dict(decision.changes))
     proposal.status = decision.status
-    before, after = _changed(before, _values(proposal, decision.changes))
+    before, after = _changed(before, _values(proposal, audited))
     before.update(to_jsonable_python(decision.before))
     after.update(to_jsonable_python(decision.after))
     _record(change, proposal, action, from_status, decision.note, before, after)
