@@ -14,11 +14,14 @@ from proposal_svc.evaluation.service import recount_provisional_windows
 from proposal_svc.handling.consumers import CONSUMERS as HANDLING_CONSUMERS
 from proposal_svc.handling.router import router as handling_router
 from proposal_svc.handling.scanners import reply_deadlines
+from proposal_svc.history.router import router as history_router
 from proposal_svc.policies.router import MANAGE_WORKING_CALENDAR
 from proposal_svc.policies.router import router as policies_router
 from proposal_svc.proposals.consumers import CONSUMERS
 from proposal_svc.proposals.router import router as proposals_router
 from proposal_svc.proposals.scanners import cosign_deadlines
+from proposal_svc.publication.router import router as publication_router
+from proposal_svc.publication.scanners import publication_windows
 from proposal_svc.settings import Settings
 
 
@@ -38,17 +41,19 @@ def create_app(
                 on_entered=recount_provisional_windows,
             ),
             policies_router,
+            publication_router,  # /published before the proposals' /{proposal_id}
             proposals_router,
             attachments_router,
             reply_attachments_router,
             handling_router,
             evaluation_router,
+            history_router,
         ],
         key_source=key_source,
         clock=clock,
         streams=["PROPOSAL", "MEMBER"],
         consumers=[*CONSUMERS, *HANDLING_CONSUMERS],
-        scanners=[cosign_deadlines, reply_deadlines, evaluation_windows],
+        scanners=[cosign_deadlines, reply_deadlines, evaluation_windows, publication_windows],
         tags={
             "proposals": "提案：起草、修改、提交、查阅 / proposals: draft, edit, submit, read",
             "proposal-policy": "提案规则：查看（工作人员）、设置（管理员）/ proposal policy: read (staff), set (admin)",
@@ -56,6 +61,8 @@ def create_app(
             "acceptance, communication, co-handling, countersign, reply",
             "evaluation": "提案评价：评价答复、二次办理、办结报告、办结 / evaluation: ratings, re-handling, "
             "completion reports, conclusion",
+            "publication": "提案公开：提案人同意、公开、撤回公开、公众查阅 / publication: consent, publish, "
+            "withdraw, public reading",
             "attachments": "提案附件：上传、列出、下载、删除 / proposal attachments: upload, list, download, remove",
             "working-calendar": "工作日安排：节假日与调休（管理员）/ working days: holidays and make-up workdays (admin)",
         },

@@ -132,6 +132,8 @@ MATRIX: dict[tuple[str, str], Case] = {
         body={"answer": "confirm"},
     ),
     ("GET", "/api/v1/proposals/{proposal_id}/timeline"): Case("submitted", READERS),
+    # The audit trail: the office only (staff of another organization: 404).
+    ("GET", "/api/v1/proposals/{proposal_id}/audit"): Case("submitted", OFFICE),
     ("POST", "/api/v1/proposals/{proposal_id}/file"): Case("submitted", OFFICE),
     ("POST", "/api/v1/proposals/{proposal_id}/return"): Case(
         "submitted", OFFICE, body={"note": "请补充数据"}
@@ -281,6 +283,31 @@ MATRIX: dict[tuple[str, str], Case] = {
         body={"report": "已完成改造", "completed_on": "2026-01-05"},
         assignment=("lead", "replied"),
         reply=True,
+    ),
+    # Publication (rule 20): each proposer who counts consents (an invited co-signer reads but does
+    # not count: 403); the office publishes and withdraws; the public routes need no token and
+    # answer everyone alike — an unpublished proposal is 404 to all, the office included.
+    ("GET", "/api/v1/proposals/published"): Case("none", dict.fromkeys(CALLERS, THROUGH)),
+    ("GET", "/api/v1/proposals/published/{proposal_id}"): Case("submitted", dict.fromkeys(CALLERS, 404)),
+    ("GET", "/api/v1/proposals/{proposal_id}/publication"): Case(
+        "submitted", {**READERS, **dict.fromkeys(UNITS, 403)}
+    ),
+    ("PUT", "/api/v1/proposals/{proposal_id}/publication/consent"): Case(
+        "submitted",
+        answers(
+            403,
+            first_proposer=THROUGH,
+            confirmed_cosigner=THROUGH,
+            other_member=404,
+            other_org_member=404,
+        ),
+        body={"consent": True},
+    ),
+    ("POST", "/api/v1/proposals/{proposal_id}/publication"): Case(
+        "replied", OFFICE, body={}, assignment=("lead", "replied"), reply=True
+    ),
+    ("POST", "/api/v1/proposals/{proposal_id}/publication/withdraw"): Case(
+        "replied", OFFICE, body={"reason": "提案人申请撤回"}
     ),
     # The national working-day calendar: administrators only.
     ("GET", "/api/v1/proposals/working-calendar/{year}"): Case("none", answers(403, admin=THROUGH)),

@@ -136,7 +136,8 @@ def test_every_action_outside_the_lifecycle_table_is_an_invalid_transition(
 
 def test_editing_a_draft_is_allowed_by_the_lifecycle_table() -> None:
     assert LIFECYCLE.check(Status.DRAFT, Action.EDIT) == Status.DRAFT
-    assert LIFECYCLE.actions_from(Status.DRAFT) == [Action.EDIT, Action.SUBMIT, Action.DELETE]
+    # Rule 20: the first proposer may consent to publication with the draft.
+    assert LIFECYCLE.actions_from(Status.DRAFT) == [Action.EDIT, Action.SUBMIT, Action.DELETE, Action.CONSENT]
     decision = edit(_facts(Status.DRAFT), {"title": "  新案由  ", "suggested_unit": None}, POLICY)
     assert decision.status == Status.DRAFT
     assert decision.changes == {"title": "新案由", "suggested_unit": None} and decision.events == ()
@@ -539,8 +540,8 @@ def test_the_office_acts_on_review_and_key_actions_and_the_first_proposer_on_the
     allowed = domain.may_act(action, actor=actor, first_proposer_id=proposer, office=office)
     if action in domain.OFFICE_ACTIONS:
         assert allowed is office  # a proposer never files their own proposal
-    else:  # rule 16: a proposer rates the reply (the evaluation context checks they count)
-        own = domain.PROPOSER_ACTIONS | domain.EVALUATOR_ACTIONS
+    else:  # rules 16, 20: a proposer rates the reply and consents to publication (they must count)
+        own = domain.PROPOSER_ACTIONS | domain.EVALUATOR_ACTIONS | domain.CONSENTING_ACTIONS
         assert allowed is (action in own and is_proposer)
 
 

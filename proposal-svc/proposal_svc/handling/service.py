@@ -66,6 +66,7 @@ from proposal_svc.proposals.domain import Action, Facts, Kind, Status, confirmed
 from proposal_svc.proposals.errors import ProposalNotFound
 from proposal_svc.proposals.models import Proposal
 from proposal_svc.proposals.policy import ProposalPolicy
+from proposal_svc.publication import service as publication
 
 A = AssignmentAction
 
@@ -429,6 +430,7 @@ async def reply(
             return Decision(Status.REPLIED, {}, (event,), note=row.result_class)
 
         await proposal_service.handle(change, proposal_id, Action.REPLY, None, decide)
+        await publication.open_window(change, facts.id, facts.org_id, policy)  # rule 20: from this reply
     else:
         await _emit(change, facts, event)
     return row, merged

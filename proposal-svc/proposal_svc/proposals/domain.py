@@ -84,6 +84,9 @@ class Action(StrEnum):
     DESIGNATE_KEY = "designate_key"
     REPORT_COMPLETION = "report_completion"  # a unit's completion report concludes (rule 18)
     CONCLUDE = "conclude"  # the last evaluation window closed: silence is no objection (rules 16, 18)
+    CONSENT = "publication_consent"  # a proposer gives or refuses consent to publish (rule 20)
+    PUBLISH = "publish"  # the office publishes the proposal and its replies (rule 20)
+    UNPUBLISH = "unpublish"  # the office withdraws a publication, with a reason
 
 
 # A filed proposal, or one further on, may be designated a key proposal (rule 19); it keeps its status.
@@ -95,6 +98,9 @@ _KEY_STATUSES = (
     Status.REHANDLING,
     Status.CONCLUDED,
 )
+
+# A proposal that may still be published someday: consent to it may be given or refused (rule 20).
+_CONSENT_STATUSES = (Status.DRAFT, Status.SUBMITTED, *_KEY_STATUSES)
 
 
 # (from status, action) -> to status: the lifecycle of DOMAIN.md §2. Editing is an action too, so
@@ -122,6 +128,15 @@ LIFECYCLE: TransitionTable[Status, Action] = TransitionTable(
         (Status.SUBMITTED, Action.CONFIRM_COSIGN): Status.SUBMITTED,
         (Status.SUBMITTED, Action.DECLINE_COSIGN): Status.SUBMITTED,
         **{(status, Action.DESIGNATE_KEY): status for status in _KEY_STATUSES},
+        # Rule 20: consent is given (or refused) from the draft on, until published; the office
+        # publishes a replied or concluded proposal (the publication context checks the rest).
+        **{(status, Action.CONSENT): status for status in _CONSENT_STATUSES},
+        (Status.REPLIED, Action.PUBLISH): Status.REPLIED,
+        (Status.CONCLUDED, Action.PUBLISH): Status.CONCLUDED,
+        **{
+            (status, Action.UNPUBLISH): status
+            for status in (Status.REPLIED, Status.REHANDLING, Status.CONCLUDED)
+        },
     },
     error=ProposalInvalidTransition,
 )
@@ -133,7 +148,16 @@ COSIGNER_ACTIONS = frozenset({Action.CONFIRM_COSIGN, Action.DECLINE_COSIGN})
 # What the proposals office (staff with the `proposals` scope) does: review, key designation and
 # assignment (交办, rule 9; the handling context decides it).
 OFFICE_ACTIONS = frozenset(
-    {Action.RETURN, Action.FILE, Action.NOT_FILE, Action.MERGE, Action.DESIGNATE_KEY, Action.ASSIGN}
+    {
+        Action.RETURN,
+        Action.FILE,
+        Action.NOT_FILE,
+        Action.MERGE,
+        Action.DESIGNATE_KEY,
+        Action.ASSIGN,
+        Action.PUBLISH,
+        Action.UNPUBLISH,
+    }
 )
 # What a handling unit (its users, its partner client) does to a proposal assigned to it; the
 # handling context checks which of its assignments may (rules 9, 11).
@@ -141,9 +165,22 @@ UNIT_ACTIONS = frozenset({Action.ACCEPT, Action.REPLY, Action.REPORT_COMPLETION}
 # What a proposer does to a replied proposal: rate the reply (rules 16, 17). The evaluation context
 # first checks that the caller is a proposer who counts (the first or a confirmed co-signer).
 EVALUATOR_ACTIONS = frozenset({Action.EVALUATE, Action.DISSATISFIED})
-# The proposal's moves that the handling and evaluation contexts decide (proposals.service.handle).
+# What each proposer who counts does for themself: consent to publication (rule 20; the
+# publication context checks the caller counts).
+CONSENTING_ACTIONS = frozenset({Action.CONSENT})
+# The proposal's moves that the handling, evaluation and publication contexts decide
+# (proposals.service.handle).
 HANDLING_ACTIONS = frozenset(
-    {Action.ASSIGN, Action.ACCEPT, Action.REPLY, *EVALUATOR_ACTIONS, Action.REPORT_COMPLETION}
+    {
+        Action.ASSIGN,
+        Action.ACCEPT,
+        Action.REPLY,
+        *EVALUATOR_ACTIONS,
+        Action.REPORT_COMPLETION,
+        *CONSENTING_ACTIONS,
+        Action.PUBLISH,
+        Action.UNPUBLISH,
+    }
 )
 # The proposal's moves that a deadline scanner makes, with no principal (proposals.service.handle_due).
 SYSTEM_ACTIONS = frozenset({Action.CONCLUDE})
@@ -167,7 +204,7 @@ def may_act(
         return unit
     if action in COSIGNER_ACTIONS:
         return actor is not None and actor in cosigner_ids
-    if action in EVALUATOR_ACTIONS:
+    if action in EVALUATOR_ACTIONS or action in CONSENTING_ACTIONS:
         return actor is not None and (actor == first_proposer_id or actor in cosigner_ids)
     return action in PROPOSER_ACTIONS and actor == first_proposer_id
 

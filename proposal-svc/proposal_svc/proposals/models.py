@@ -116,6 +116,9 @@ class ProposalHistory(Base):
     actor_id: Mapped[UUID | None]  # None: the system (a deadline scanner concluded it)
     reason: Mapped[str | None] = mapped_column(Text)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    # The fields a step corrected, before and after (the staff's audit trail; migration 0012).
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
 
 
 class NumberCounter(Base):

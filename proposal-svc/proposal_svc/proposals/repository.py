@@ -236,6 +236,7 @@ async def policy_for(session: AsyncSession, org_id: UUID) -> ProposalPolicy:
 
 _RULES = "proposals.rules"
 _LOCKED = "proposals.locked"
+_ROW = "proposals.row"  # the locked row's stored values (the audit's `before`)
 _P = Proposal.__table__
 _W = SessionWindowRow.__table__
 _M = MemberProjection.__table__
@@ -417,6 +418,7 @@ async def lock_readable(
         values["suggestions"] = json.loads(values["suggestions"])
     facts = facts_from(values, proposers)
     cache[key] = facts
+    cache[(_ROW, proposal_id)] = values
     cache[(_RULES, facts.org_id)] = RuleReads(
         at=at,
         on=on,
@@ -444,18 +446,24 @@ async def is_current_member(session: AsyncSession, *, org_id: UUID, person_id: U
 _UPDATES: dict[tuple[str, ...], str] = {}
 
 
+def locked_row(session: AsyncSession, proposal_id: UUID) -> Mapping[str, Any]:
+    """The stored values of the proposal `lock_readable` locked in this unit of work (none else)."""
+    row: Mapping[str, Any] = unit_cache(session).get((_ROW, proposal_id), {})
+    return row
+
+
 def _update_sql(columns: tuple[str, ...]) -> str:
-    """The history row and the proposal's update in one statement (`columns` set from $9 on)."""
+    """The history row and the proposal's update in one statement (`columns` set from $11 on)."""
     sql = _UPDATES.get(columns)
     if sql is None:
         sets = "".join(
             f", {name} = ${n}" + ("::jsonb" if name in _JSON_COLUMNS else "")
-            for n, name in enumerate(columns, start=9)
+            for n, name in enumerate(columns, start=11)
         )
         sql = _UPDATES[columns] = (
             "WITH history AS (INSERT INTO proposal_history"
-            " (id, proposal_id, action, from_status, to_status, actor_id, reason, at)"
-            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8))"
+            " (id, proposal_id, action, from_status, to_status, actor_id, reason, at, before, after)"
+            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10::jsonb))"
             f" UPDATE proposals SET status = $5, version = version + 1, updated_at = $8{sets}"
             " WHERE id = $2 RETURNING *"
         )
@@ -472,9 +480,12 @@ async def write_transition(
     actor: UUID | None,
     note: str | None,
     at: datetime,
+    before: Mapping[str, Any] | None = None,
+    after: Mapping[str, Any] | None = None,
 ) -> Proposal:
     """Persists a transition of the locked proposal: its `changes` (columns and proposers), its
-    status, the version bump and the history row, in two statements at most; answers the proposal
+    status, the version bump and the history row (with the audit's `before` and `after`, JSON
+    values), in two statements at most; answers the proposal
     as it now stands (not added to the session: a later read of it in this unit of work queries)."""
     conn = await driver_connection(session)
     columns = tuple(sorted(name for name in changes if name in _COLUMNS))
@@ -482,8 +493,19 @@ async def write_transition(
         json.dumps(list(changes[n]), ensure_ascii=False) if n in _JSON_COLUMNS else changes[n]
         for n in columns
     ]
+    audit = [json.dumps(dict(v), ensure_ascii=False) if v else None for v in (before, after)]
     row = await conn.fetchrow(
-        _update_sql(columns), new_id(), facts.id, action, facts.status, status, actor, note, at, *values
+        _update_sql(columns),
+        new_id(),
+        facts.id,
+        action,
+        facts.status,
+        status,
+        actor,
+        note,
+        at,
+        *audit,
+        *values,
     )
     assert row is not None  # the row is locked by this transaction
     proposers = facts.proposers
@@ -495,7 +517,7 @@ async def write_transition(
             *([getattr(p, name) for p in proposers] for name in _PROPOSER_COLUMNS),
         )
     cache = unit_cache(session)
-    for key in [k for k in cache if k[0] == _LOCKED and k[1] == facts.id]:
+    for key in [k for k in cache if k[0] in (_LOCKED, _ROW) and k[1] == facts.id]:
         del cache[key]  # its visibility may have changed with it: the next lock reads it again
     return _as_proposal(session, dict(row), proposers)
 
@@ -712,6 +734,7 @@ __all__ = [
     "get_for_update",
     "is_current_member",
     "lock_readable",
+    "locked_row",
     "history_of",
     "list_supervised",
     "next_number",

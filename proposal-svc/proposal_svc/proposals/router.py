@@ -42,8 +42,6 @@ from proposal_svc.proposals.schemas import (
     ProposalRead,
     ProposalUpdate,
     ReturnRequest,
-    Timeline,
-    TimelineStep,
     WithdrawRequest,
 )
 
@@ -214,17 +212,6 @@ async def withdraw(
 async def delete_draft(proposal_id: UUID, change: Drafting, expected: OptionalExpectedVersion) -> Response:
     await service.delete_draft(change, proposal_id, expected)
     return Response(status_code=204)
-
-
-@router.get(
-    "/{proposal_id}/timeline",
-    response_model=Timeline,
-    responses=problems(ProposalNotFound),
-    summary="The steps of a proposal (办理进度)",
-)
-async def timeline(proposal_id: UUID, principal: Reader, session: SessionDep) -> Timeline:
-    steps = await service.timeline(session, principal, proposal_id)
-    return Timeline(items=[TimelineStep.model_validate(s) for s in steps])
 
 
 @router.post(

@@ -122,24 +122,3 @@ class KeyDesignation(RequestModel):
     meeting: str = Field(min_length=1, max_length=200, description="the approving meeting (主席会议)")
     meeting_on: BoundedDate = Field(description="the meeting's date, not after today")
     supervisor_ids: list[UUID] = Field(min_length=1, max_length=20, description="the supervising leaders")
-
-
-class TimelineStep(BaseModel):
-    action: str
-    from_status: Status | None
-    to_status: Status
-    at: datetime
-    note: str | None = Field(description="the office's note or reason, when the step has one")
-    actor_id: UUID | None = Field(
-        description="who took the step: every actor for the office, else only proposers"
-    )
-    actor_name: str | None = Field(description="政协提案委员会 for the office's steps, seen by anyone else")
-
-    model_config = ConfigDict(from_attributes=True)
-
-
-class Timeline(BaseModel):
-    """Every step of a proposal, oldest first (bounded by its history: one page)."""
-
-    items: list[TimelineStep]
-    next_cursor: str | None = None

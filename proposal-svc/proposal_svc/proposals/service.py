@@ -5,12 +5,12 @@ Every change of an existing proposal goes through `_transition`: load for update
 pure domain action → its changes, the history row, the version bump → its events, emitted.
 """
 
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
-from datetime import date, datetime
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from datetime import date
 from typing import Any
 from uuid import UUID
 
+from pydantic_core import to_jsonable_python
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cppcc_common.auth import Principal
@@ -133,9 +133,17 @@ async def read_visible(conn: ReadPool, principal: Principal, proposal_id: UUID) 
 
 
 def _record(
-    change: Change, proposal: Proposal, action: str, from_status: str | None, note: str | None = None
+    change: Change,
+    proposal: Proposal,
+    action: str,
+    from_status: str | None,
+    note: str | None = None,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
 ) -> None:
     entry = ProposalHistory(
+        before=before or None,
+        after=after or None,
         id=new_id(),
         proposal_id=proposal.id,
         action=action,
@@ -146,6 +154,16 @@ def _record(
         at=change.now,
     )
     repository.record(change.session, entry)
+
+
+def _values(values: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
+    """The values of the fields a decision changes, as JSON (the audit's before/after)."""
+    return {name: to_jsonable_python(values.get(name)) for name in changes if name != PROPOSERS}
+
+
+def _changed(before: dict[str, Any], after: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    names = [name for name in before if before[name] != after[name]]
+    return {n: before[n] for n in names}, {n: after[n] for n in names}
 
 
 async def create_draft(change: Change, draft: ProposalDraft) -> Proposal:
@@ -199,12 +217,21 @@ async def _transition(
         raise Forbidden()
     LIFECYCLE.check(facts.status, action)
     check_version(facts.version, expected, error=ProposalVersionMismatch)
-    return await _decide(change, facts, action, decide)
+    return await _decide(change, facts, action, decide, repository.locked_row(change.session, facts.id))
 
 
-async def _decide(change: Change, facts: Facts, action: Action, decide: Decide) -> Proposal:
-    """Steps 5–9 of the one write path, on a locked proposal the action may move."""
+async def _decide(
+    change: Change, facts: Facts, action: Action, decide: Decide, stored: Mapping[str, Any]
+) -> Proposal:
+    """Steps 5–9 of the one write path, on a locked proposal the action may move (`stored`: its
+    row's values, the audit's `before`)."""
     decision = await decide(facts)
+    # The audit keeps no draft's values: a draft is its proposer's alone (rule 28), and a deleted
+    # draft's text must not outlive it in the history.
+    audited = {} if facts.status == Status.DRAFT else decision.changes
+    before, after = _changed(_values(stored, audited), _values(audited, audited))
+    before.update(to_jsonable_python(decision.before))
+    after.update(to_jsonable_python(decision.after))
     proposal = await repository.write_transition(
         change.session,
         facts,
@@ -214,6 +241,8 @@ async def _decide(change: Change, facts: Facts, action: Action, decide: Decide) 
         actor=change.actor,
         note=decision.note,
         at=change.now,
+        before=before,
+        after=after,
     )
     for event in decision.events:
         await change.emit(event, subject=proposal.id, orgid=proposal.org_id)
@@ -254,7 +283,8 @@ async def handle_due(change: Change, proposal_id: UUID, action: Action, decide: 
     proposal = await repository.get_for_update(change.session, proposal_id)
     assert proposal is not None  # the scanner's claim found it
     LIFECYCLE.check(Status(proposal.status), action)
-    return await _decide(change, facts_of(proposal), action, decide)
+    stored = {column.key: getattr(proposal, column.key) for column in Proposal.__table__.columns}
+    return await _decide(change, facts_of(proposal), action, decide, stored)
 
 
 async def update_draft(
@@ -446,37 +476,6 @@ async def designate_key(
         )
 
     return await _transition(change, proposal_id, Action.DESIGNATE_KEY, expected, decide)
-
-
-@dataclass(frozen=True)
-class Step:
-    """One step of a proposal's timeline as its viewer may see it."""
-
-    action: str
-    from_status: str | None
-    to_status: str
-    at: datetime
-    note: str | None
-    actor_id: UUID | None
-    actor_name: str | None
-
-
-async def timeline(session: AsyncSession, principal: Principal, proposal_id: UUID) -> list[Step]:
-    """Every step of a proposal the principal may read (办理进度); the office's staff are named only to
-    the office."""
-    if not await repository.readable_exists(session, principal, proposal_id):
-        raise ProposalNotFound()
-    office = repository.acts_as_office(principal)
-    proposers = frozenset(await repository.confirmed_proposers(session, proposal_id))
-    steps = []
-    for row in await repository.history_of(session, proposal_id):
-        actor_id, actor_name = domain.shown_actor(
-            row.action, row.actor_id, viewer_is_office=office, proposer_ids=proposers
-        )
-        steps.append(
-            Step(row.action, row.from_status, row.to_status, row.at, row.reason, actor_id, actor_name)
-        )
-    return steps
 
 
 async def list_supervised(

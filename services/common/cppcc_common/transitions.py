@@ -55,10 +55,13 @@ class Decision(Generic[S]):
     """What a pure domain action decided: the new status, the fields to set, and the events.
 
     The transition function applies `changes` to the row, writes the history row, bumps the
-    version and emits `events` with the row as their subject.
+    version and emits `events` with the row as their subject. `before` and `after` name what the
+    step changed outside the row's own columns (another table's values), for the audit trail.
     """
 
     status: S
     changes: Mapping[str, Any] = field(default_factory=dict)
     events: tuple[EventData, ...] = ()
     note: str | None = None
+    before: Mapping[str, Any] = field(default_factory=dict)
+    after: Mapping[str, Any] = field(default_factory=dict)

@@ -36,6 +36,7 @@ class GatewayRuntime:
     openapi: MergedOpenAPI
     login_limits: TokenBuckets
     principal_limits: TokenBuckets
+    public_limits: TokenBuckets
     extras: dict[str, Any] = field(default_factory=dict)
 
 
@@ -178,6 +179,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             ),
             principal_limits=TokenBuckets(
                 settings.requests_per_second_per_principal, settings.requests_burst_per_principal
+            ),
+            public_limits=TokenBuckets(
+                settings.public_requests_per_second_per_ip, settings.public_requests_burst_per_ip
             ),
             extras={"jwks_client": jwks_client},
         )

@@ -15,7 +15,7 @@ import httpx
 
 from cppcc_common.errors import PROBLEM_JSON, RateLimited
 from cppcc_common.openapi_components import PROBLEM_REF, PROBLEM_SCHEMAS, SECURITY_SCHEMES
-from cppcc_gateway.routing import LOGIN_PATHS, MalformedPath
+from cppcc_gateway.routing import LOGIN_PATHS, MalformedPath, is_public_read
 
 _SKIP_PATHS = ("/healthz", "/readyz", "/metrics")
 _METHODS = frozenset({"get", "put", "post", "delete", "options", "head", "patch", "trace"})
@@ -34,7 +34,7 @@ _MALFORMED: dict[str, Any] = {
 
 def _add_gateway_answers(path: str, item: dict[str, Any]) -> None:
     """400 on every operation (a path or query the gateway will not route), and 429 where it
-    limits: every authenticated operation, and the login paths."""
+    limits: every authenticated operation, the login paths and the public reads."""
     for method, operation in item.items():
         if method not in _METHODS:
             continue
@@ -43,7 +43,7 @@ def _add_gateway_answers(path: str, item: dict[str, Any]) -> None:
             responses["400"]["description"] += "; " + _MALFORMED["description"]
         else:
             responses["400"] = copy.deepcopy(_MALFORMED)
-        if operation.get("security") != [] or path in LOGIN_PATHS:
+        if operation.get("security") != [] or path in LOGIN_PATHS or is_public_read(path):
             operation.setdefault("responses", {}).setdefault("429", copy.deepcopy(_RATE_LIMITED))
 
 

@@ -22,7 +22,7 @@ from cppcc_common.auth import ROLES, Permission, Principal, bearer_token
 from cppcc_common.errors import AppError, NotFound, RateLimited, Unauthenticated
 from cppcc_common.middleware import send_problem
 from cppcc_common.text import Text
-from cppcc_gateway.routing import LOGIN_PATHS, PUBLIC_PATHS, upstream_for
+from cppcc_gateway.routing import LOGIN_PATHS, PUBLIC_PATHS, is_public_read, upstream_for
 from cppcc_gateway.settings import Settings
 
 UPSTREAMS = ("member", "proposal", "consultation", "notify")
@@ -84,8 +84,9 @@ def _client_ip(request: Request) -> str:
 
 
 class GatewayAccess(Permission):
-    """The gateway's one permission: public paths pass (logins rate-limited per IP); every other
-    path needs a valid token, and each principal is rate-limited. Services check roles again."""
+    """The gateway's one permission: public paths pass (logins and public reads rate-limited per
+    IP); every other path needs a valid token, and each principal is rate-limited. Services check
+    roles again."""
 
     def __init__(self) -> None:
         super().__init__("gateway.forward", roles=ROLES)  # any verified token; services check roles
@@ -98,6 +99,9 @@ class GatewayAccess(Permission):
         if path in PUBLIC_PATHS:
             if path in LOGIN_PATHS:
                 _limit(runtime.login_limits.take(_client_ip(request)))
+            return None
+        if is_public_read(path):  # no principal to limit: the client's address is
+            _limit(runtime.public_limits.take(_client_ip(request)))
             return None
         token = bearer_token(request)
         if token is None:

@@ -50,6 +50,9 @@ PUBLIC_PATHS = frozenset(
         "/.well-known/jwks.json",
     }
 )
+# What the public reads without signing in (rule 20: published proposals and their replies): every
+# path under these prefixes passes without a token, rate-limited per client IP instead.
+PUBLIC_READ_PREFIXES = ("/api/v1/proposals/published",)
 # Credential-guessing surfaces: rate-limited per client IP at the gateway.
 LOGIN_PATHS = frozenset(
     {
@@ -60,6 +63,11 @@ LOGIN_PATHS = frozenset(
         "/api/v1/auth/token",
     }
 )
+
+
+def is_public_read(path: str) -> bool:
+    """A path under a public-read prefix (whole segments only)."""
+    return any(path == prefix or path.startswith(prefix + "/") for prefix in PUBLIC_READ_PREFIXES)
 
 
 def upstream_for(path: str) -> str | None:

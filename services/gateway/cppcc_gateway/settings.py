@@ -18,6 +18,9 @@ class Settings(ServiceSettings):
     login_per_minute_per_ip: int = 20
     requests_per_second_per_principal: float = 50.0
     requests_burst_per_principal: int = 100
+    # The public reads (PUBLIC_READ_PREFIXES), per client address: no token, no principal.
+    public_requests_per_second_per_ip: float = 10.0
+    public_requests_burst_per_ip: int = 30
     public_base_url: str = "http://127.0.0.1:8000"
     upload_limits: dict[str, int] = {
         "/api/v1/members/imports": 16

@@ -150,3 +150,29 @@ async def test_the_gateway_metrics_need_the_metrics_token_in_production(upstream
         ok = await client.get("/metrics", headers={"Authorization": "Bearer s3cret-token"})
         assert ok.status_code == 200 and b"http_requests_total" in ok.content
         assert (await client.get("/docs")).status_code == 200  # the merged docs page is public
+
+
+async def test_published_proposals_pass_without_a_token_and_are_rate_limited_per_client_address(
+    upstream: Upstream,
+) -> None:
+    """Rule 20: the public reads published proposals with no login; with no principal to limit, the
+    gateway limits each client address; every other proposal path still needs a token."""
+    settings = settings_for(
+        upstream.url,
+        public_requests_per_second_per_ip=0.001,
+        public_requests_burst_per_ip=3,
+        trusted_proxies=["127.0.0.5"],  # the ingress, which names each client
+    )
+    async with running_gateway(settings) as gateway:
+
+        async def read(target: bytes, client: str) -> int:
+            headers = [(b"x-forwarded-for", client.encode())]
+            return (await raw_request(gateway, target, headers=headers, local_address="127.0.0.5")).status
+
+        one = b"/api/v1/proposals/published/01a23034-ddf3-76cd-80be-fa962d02747f"
+        listed = b"/api/v1/proposals/published?org_id=01a23034-ddf3-76cd-80be-fa962d02747f"
+        statuses = [await read(t, "198.51.100.7") for t in (listed, one, listed, one, listed)]
+        assert statuses == [200, 200, 200, 429, 429]
+        assert await read(one, "198.51.100.8") == 200  # another client's own budget
+        assert await read(b"/api/v1/proposals/01a23034-ddf3-76cd-80be-fa962d02747f", "198.51.100.9") == 401
+        assert await read(b"/api/v1/proposals/publishedX", "198.51.100.9") == 401  # whole segments only

@@ -559,3 +559,34 @@ class ProposalCohandlerViewsOverdueV1(EventData):
     views_due_on: date
     is_key: bool
     overdue_at: AwareDatetime
+
+
+# --- issue 9, publication (rule 20) ------------------------------------------------------------
+
+
+@register("cppcc.proposal.published.v1")
+class ProposalPublishedV1(EventData):
+    """proposal-svc, when the office publishes a replied proposal and its replies (rule 20): every
+    proposer who counts consented, within the window; the public copy has its contact details removed."""
+
+    proposal_id: UUID
+    org_id: UUID
+    first_proposer_id: UUID
+    cosigner_ids: list[UUID] = []
+    reply_ids: list[UUID] = []
+    published_at: AwareDatetime
+
+
+@register("cppcc.proposal.publication_window_closed.v1")
+class ProposalPublicationWindowClosedV1(EventData):
+    """proposal-svc's deadline scanner, once, when a replied proposal's publication window closed
+    without its publication (rule 20): the proposals office is told."""
+
+    proposal_id: UUID
+    org_id: UUID
+    title: str
+    first_proposer_id: UUID
+    cosigner_ids: list[UUID] = []
+    due_on: date  # the window's last working day (Asia/Shanghai)
+    consented: bool  # whether every proposer who counts had consented
+    closed_at: AwareDatetime

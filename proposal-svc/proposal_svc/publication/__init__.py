@@ -1,0 +1,1 @@
+"""Publication (公开) of replied proposals and their replies (rule 20)."""
