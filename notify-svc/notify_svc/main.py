@@ -5,8 +5,8 @@ from fastapi import FastAPI
 from cppcc_common.app import create_service_app
 from cppcc_common.auth import KeySource
 from cppcc_common.clock import Clock
-from notify_svc.inbox.handlers import CONSUMERS
-from notify_svc.inbox.router import router as inbox_router
+from notify_svc.channels.inbox.router import router as inbox_router
+from notify_svc.consumers import CONSUMERS
 from notify_svc.settings import Settings
 
 
@@ -21,7 +21,7 @@ def create_app(
         routers=[inbox_router],
         key_source=key_source,
         clock=clock,
-        streams=["NOTIFY", "MEMBER", "PROPOSAL"],
+        streams=["NOTIFY", "MEMBER", "PROPOSAL", "CONSULTATION"],
         consumers=CONSUMERS,
         tags={"inbox": "我的消息：列表、未读数、已读 / my inbox: list, unread count, mark read"},
     )

@@ -9,8 +9,8 @@ from cppcc_common.auth import PEOPLE, Permission, Principal
 from cppcc_common.db import ReadConnectionDep, SessionDep
 from cppcc_common.errors import NotFound
 from cppcc_common.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, decode_cursor, page_of
-from notify_svc.inbox import repository
-from notify_svc.inbox.schemas import InboxItemRead, InboxPage, MarkedRead, UnreadCount
+from notify_svc.channels.inbox import repository
+from notify_svc.channels.inbox.schemas import InboxItemRead, InboxPage, MarkedRead, UnreadCount
 
 router = APIRouter(prefix="/api/v1/inbox", tags=["inbox"])
 

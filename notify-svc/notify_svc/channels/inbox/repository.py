@@ -4,43 +4,12 @@ from datetime import datetime
 from uuid import UUID
 
 import asyncpg
-from sqlalchemy import any_, select, update
+from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cppcc_common.db import ReadPool
-from notify_svc.models import InboxItem, Recipient
-
-
-async def upsert_recipient(session: AsyncSession, values: dict[str, object]) -> None:
-    stmt = insert(Recipient).values(**values)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[Recipient.person_id], set_={k: stmt.excluded[k] for k in values if k != "person_id"}
-    )
-    await session.execute(stmt)
-
-
-async def recipients_with_scope(
-    session: AsyncSession, org_id: UUID, role: str, scope: str
-) -> list[Recipient]:
-    query = select(Recipient).where(
-        Recipient.org_id == org_id,
-        role == any_(Recipient.roles),  # type: ignore[arg-type]  # str == any_() is SQL; stubs say bool
-        scope == any_(Recipient.scopes),  # type: ignore[arg-type]
-    )
-    return list((await session.execute(query)).scalars())
-
-
-async def recipients_of_units(session: AsyncSession, org_id: UUID, unit_ids: list[UUID]) -> list[Recipient]:
-    """The people of these handling units (unit users; a partner client is told by webhook, issue 10)."""
-    if not unit_ids:
-        return []
-    query = select(Recipient).where(Recipient.org_id == org_id, Recipient.unit_id.in_(unit_ids))
-    return list((await session.execute(query)).scalars())
-
-
-async def recipient(session: AsyncSession, person_id: UUID) -> Recipient | None:
-    return await session.get(Recipient, person_id)
+from notify_svc.models import InboxItem
 
 
 async def add_items(session: AsyncSession, items: list[dict[str, object]]) -> None:
