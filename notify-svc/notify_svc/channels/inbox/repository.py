@@ -4,7 +4,7 @@ from datetime import datetime
 from uuid import UUID
 
 import asyncpg
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -22,7 +22,7 @@ async def add_items(session: AsyncSession, items: list[dict[str, object]]) -> No
 
 # The two hottest reads run on the driver connection (cppcc_common.db.ReadConnectionDep). One text
 # per filter combination: each is a prepared statement whose plan can use the matching index.
-_COLUMNS = "id, category, title, body, object_type, object_id, created_at, read_at"
+_COLUMNS = "id, category, title, body, object_type, object_id, created_at, read_at, seq"
 
 
 def _page_sql(unread_only: bool, after: bool) -> str:
@@ -72,3 +72,24 @@ async def mark_all_read(session: AsyncSession, person_id: UUID, now: datetime) -
         .values(read_at=now)
     )
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def delete_item(session: AsyncSession, person_id: UUID, item_id: UUID) -> bool:
+    """Deletes one of the person's items; False when they have no such item."""
+    result = await session.execute(
+        delete(InboxItem).where(InboxItem.id == item_id, InboxItem.person_id == person_id)
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
+# The live stream's two reads, in the order items were written (`seq`).
+_LATEST = "SELECT coalesce(max(seq), 0) FROM inbox_items WHERE person_id = $1"
+_AFTER = f"SELECT {_COLUMNS} FROM inbox_items WHERE person_id = $1 AND seq > $2 ORDER BY seq LIMIT $3"
+
+
+async def latest_seq(conn: ReadPool, person_id: UUID) -> int:
+    return int(await conn.fetchval(_LATEST, person_id))
+
+
+async def written_after(conn: ReadPool, person_id: UUID, seq: int, limit: int) -> list[asyncpg.Record]:
+    return list(await conn.fetch(_AFTER, person_id, seq, limit))
