@@ -15,11 +15,13 @@ import httpx
 import nats
 import pytest
 import uvicorn
+from starlette.requests import ClientDisconnect
 
 from cppcc_common.contracts.proposal import ProposalReturnedV1
 from cppcc_common.events import make_event
 from cppcc_common.testing.servers import free_port
 from cppcc_common.testing.tokens import TestIssuer
+from notify_svc.channels.inbox.stream import EventStream, InboxHub
 from notify_svc.main import create_app
 from notify_svc.settings import Settings
 
@@ -186,3 +188,26 @@ async def test_partner_clients_and_strangers_get_no_stream(stream_url: str, issu
             "/api/v1/inbox/stream", headers=_h(issuer, uuid.uuid4(), **{"Last-Event-ID": "x"})
         )
         assert bad.status_code == 422
+
+
+async def test_a_stream_gone_before_its_first_byte_frees_its_place() -> None:
+    """The client went away before the body started (the body never ran): the place is freed."""
+    hub = InboxHub("postgresql://unused", max_per_person=1)
+    me = uuid.uuid4()
+    wake = hub.open(me)
+
+    async def body() -> AsyncIterator[str]:
+        yield ": never sent\n\n"
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.disconnect"}
+
+    async def gone(message: dict[str, Any]) -> None:
+        raise OSError("client gone")
+
+    response = EventStream(body(), release=lambda: hub.close(me, wake))
+    scope = {"type": "http", "asgi": {"spec_version": "2.4"}}
+    with pytest.raises(ClientDisconnect):
+        await response(scope, receive, gone)
+    assert hub.listeners == {}
+    hub.open(me)  # the place is free again

@@ -15,7 +15,7 @@ from cppcc_common.openapi import problems
 from cppcc_common.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, decode_cursor, page_of
 from notify_svc.channels.inbox import repository
 from notify_svc.channels.inbox.schemas import InboxItemRead, InboxPage, MarkedRead, UnreadCount
-from notify_svc.channels.inbox.stream import InboxHub, TooManyStreams, events
+from notify_svc.channels.inbox.stream import EventStream, InboxHub, TooManyStreams, events
 
 router = APIRouter(prefix="/api/v1/inbox", tags=["inbox"])
 
@@ -68,24 +68,18 @@ async def stream(
     principal: Me,
     request: Request,
     last_event_id: Annotated[int | None, Header(ge=0, le=2**63 - 1)] = None,
-) -> StreamingResponse:
+) -> EventStream:
     runtime = request.app.state.runtime
     hub: InboxHub = runtime.extras["inbox_hub"]
     wake = hub.open(principal.sub)
     body = events(
-        hub,
         runtime.read_pool,
         principal.sub,
         wake,
         last_event_id=last_event_id,
         heartbeat=runtime.settings.inbox_stream_heartbeat_seconds,
     )
-    return StreamingResponse(
-        body,
-        media_type="text/event-stream",
-        # Proxies must pass each event on as it comes (X-Accel-Buffering: nginx's switch).
-        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
-    )
+    return EventStream(body, release=lambda: hub.close(principal.sub, wake))
 
 
 @router.post(

@@ -10,11 +10,13 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 from uuid import UUID
 
 import asyncpg
+from starlette.responses import StreamingResponse
+from starlette.types import Receive, Scope, Send
 
 from cppcc_common.db import ReadPool
 from cppcc_common.errors import AppError
@@ -95,13 +97,36 @@ class InboxHub:
                     await self._conn.close()
 
 
+class EventStream(StreamingResponse):
+    """A `text/event-stream` response that frees its stream's place however it ends: finished,
+    the client gone mid-stream, or gone before the body ever ran (then its generator never starts,
+    and its own `finally` would never run)."""
+
+    def __init__(self, body: AsyncIterator[str], *, release: Callable[[], None]) -> None:
+        # Proxies must pass each event on as it comes (X-Accel-Buffering: nginx's switch).
+        super().__init__(
+            body,
+            media_type="text/event-stream",
+            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+        )
+        self.release = release
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            self.release()
+            aclose = getattr(self.body_iterator, "aclose", None)
+            if aclose is not None:
+                await aclose()
+
+
 def _message(row: asyncpg.Record) -> str:
     item = InboxItemRead.model_validate(dict(row)).model_dump(mode="json")
     return f"id: {row['seq']}\nevent: item\ndata: {json.dumps(item, ensure_ascii=False)}\n\n"
 
 
 async def events(
-    hub: InboxHub,
     pool: ReadPool,
     person_id: UUID,
     wake: asyncio.Event,
@@ -110,22 +135,19 @@ async def events(
     heartbeat: float,
 ) -> AsyncIterator[str]:
     """The stream's body: missed items after `last_event_id`, then each new one, with heartbeats."""
-    try:
-        # A fresh stream starts at the newest item (the app lists the inbox itself); a resumed one
-        # sends what it missed first.
-        last = last_event_id if last_event_id is not None else await repository.latest_seq(pool, person_id)
-        yield f"retry: 3000\n: connected, after {last}\n\n"
-        while True:
-            wake.clear()  # before the read: a commit during it wakes the next round
-            rows = await repository.written_after(pool, person_id, last, BATCH)
-            for row in rows:
-                yield _message(row)
-                last = row["seq"]
-            if len(rows) == BATCH:
-                continue
-            try:
-                await asyncio.wait_for(wake.wait(), heartbeat)
-            except TimeoutError:
-                yield ": heartbeat\n\n"
-    finally:
-        hub.close(person_id, wake)
+    # A fresh stream starts at the newest item (the app lists the inbox itself); a resumed one
+    # sends what it missed first.
+    last = last_event_id if last_event_id is not None else await repository.latest_seq(pool, person_id)
+    yield f"retry: 3000\n: connected, after {last}\n\n"
+    while True:
+        wake.clear()  # before the read: a commit during it wakes the next round
+        rows = await repository.written_after(pool, person_id, last, BATCH)
+        for row in rows:
+            yield _message(row)
+            last = row["seq"]
+        if len(rows) == BATCH:
+            continue
+        try:
+            await asyncio.wait_for(wake.wait(), heartbeat)
+        except TimeoutError:
+            yield ": heartbeat\n\n"
