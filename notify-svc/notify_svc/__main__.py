@@ -1,7 +1,7 @@
 from pathlib import Path
 
 from cppcc_common.cli import run_cli
-from notify_svc.inbox.handlers import CONSUMERS
+from notify_svc.consumers import CONSUMERS
 from notify_svc.settings import Settings
 
 run_cli(

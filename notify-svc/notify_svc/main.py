@@ -1,13 +1,30 @@
 """Composition root of notify-svc."""
 
-from fastapi import FastAPI
+import asyncio
 
-from cppcc_common.app import create_service_app
+from fastapi import FastAPI
+from sqlalchemy import make_url
+
+from cppcc_common.app import Runtime, create_service_app
 from cppcc_common.auth import KeySource
 from cppcc_common.clock import Clock
-from notify_svc.inbox.handlers import CONSUMERS
-from notify_svc.inbox.router import router as inbox_router
+from notify_svc.channels.inbox.router import router as inbox_router
+from notify_svc.channels.inbox.stream import InboxHub
+from notify_svc.consumers import CONSUMERS
 from notify_svc.settings import Settings
+
+
+async def start_inbox_hub(runtime: Runtime) -> None:
+    """The live stream's LISTEN connection, listening before the first request is served."""
+    settings = runtime.settings
+    assert isinstance(settings, Settings)
+    dsn = make_url(settings.database_url).set(drivername="postgresql").render_as_string(hide_password=False)
+    hub = InboxHub(dsn, max_per_person=settings.inbox_stream_max_per_person)
+    await hub.connect()
+    runtime.extras["inbox_hub"] = hub
+    task = asyncio.ensure_future(hub.run())
+    task.set_name("inbox-listen")
+    runtime.tasks.append(task)  # cancelled, and its connection closed, when the runtime stops
 
 
 def create_app(
@@ -21,7 +38,10 @@ def create_app(
         routers=[inbox_router],
         key_source=key_source,
         clock=clock,
-        streams=["NOTIFY", "MEMBER", "PROPOSAL"],
+        streams=["NOTIFY", "MEMBER", "PROPOSAL", "CONSULTATION"],
         consumers=CONSUMERS,
-        tags={"inbox": "我的消息：列表、未读数、已读 / my inbox: list, unread count, mark read"},
+        on_startup=[start_inbox_hub],
+        tags={
+            "inbox": "我的消息：列表、未读数、已读、删除、实时推送 / my inbox: list, unread count, mark read, delete, live stream"
+        },
     )

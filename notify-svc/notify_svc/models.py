@@ -3,7 +3,7 @@
 from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import ARRAY, DateTime, Index, String, Text, UniqueConstraint, func
+from sqlalchemy import ARRAY, BigInteger, DateTime, Identity, Index, String, Text, UniqueConstraint, func
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from cppcc_common.db import make_metadata
@@ -42,6 +42,7 @@ class InboxItem(Base):
     __table_args__ = (
         Index("ix_inbox_items_person_created", "person_id", "created_at"),
         Index("ix_inbox_items_unread", "person_id", postgresql_where="read_at IS NULL"),
+        Index("ix_inbox_items_person_seq", "person_id", "seq", unique=True),
         UniqueConstraint("person_id", "source_event_id", "category", name="uq_inbox_items_event"),
     )
 
@@ -56,3 +57,5 @@ class InboxItem(Base):
     source_event_id: Mapped[UUID]
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The order items were written in: the live stream's event id (`Last-Event-ID` resumes after it).
+    seq: Mapped[int] = mapped_column(BigInteger, Identity(always=True))

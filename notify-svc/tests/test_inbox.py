@@ -236,3 +236,23 @@ async def test_paging_through_my_inbox_yields_every_item_once_newest_first(
     assert [i["id"] for i in await _walk(client, staff_h, unread="true")] == [
         i["id"] for i in everything if i["id"] != first and i["read_at"] is None
     ]
+
+
+async def test_deleting_an_item_removes_it_for_its_owner_only(
+    client: httpx.AsyncClient, settings: Settings, issuer: TestIssuer, known_people: None
+) -> None:
+    staff_h = _h(issuer, STAFF, ["staff"])
+    await _eventually(lambda: _staff_is_known(settings))
+    await _publish(settings, _submitted(uuid.uuid4()))
+    items = await _eventually(lambda: _inbox(client, staff_h))
+    mine = items[0]["id"]
+    # Someone else's item does not exist for me: 404, and it stays.
+    assert (
+        await client.delete(f"/api/v1/inbox/{mine}", headers=_h(issuer, MEMBER, ["member"]))
+    ).status_code == 404
+    assert (await client.delete(f"/api/v1/inbox/{mine}", headers=staff_h)).status_code == 204
+    assert mine not in [i["id"] for i in await _inbox(client, staff_h)]
+    assert (await client.delete(f"/api/v1/inbox/{mine}", headers=staff_h)).status_code == 404
+    assert (await client.post(f"/api/v1/inbox/{mine}/read", headers=staff_h)).status_code == 404
+    partner = await client.delete(f"/api/v1/inbox/{mine}", headers=issuer.headers(roles=["partner"]))
+    assert partner.status_code == 403

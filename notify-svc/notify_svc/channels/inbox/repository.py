@@ -4,43 +4,12 @@ from datetime import datetime
 from uuid import UUID
 
 import asyncpg
-from sqlalchemy import any_, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cppcc_common.db import ReadPool
-from notify_svc.models import InboxItem, Recipient
-
-
-async def upsert_recipient(session: AsyncSession, values: dict[str, object]) -> None:
-    stmt = insert(Recipient).values(**values)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[Recipient.person_id], set_={k: stmt.excluded[k] for k in values if k != "person_id"}
-    )
-    await session.execute(stmt)
-
-
-async def recipients_with_scope(
-    session: AsyncSession, org_id: UUID, role: str, scope: str
-) -> list[Recipient]:
-    query = select(Recipient).where(
-        Recipient.org_id == org_id,
-        role == any_(Recipient.roles),  # type: ignore[arg-type]  # str == any_() is SQL; stubs say bool
-        scope == any_(Recipient.scopes),  # type: ignore[arg-type]
-    )
-    return list((await session.execute(query)).scalars())
-
-
-async def recipients_of_units(session: AsyncSession, org_id: UUID, unit_ids: list[UUID]) -> list[Recipient]:
-    """The people of these handling units (unit users; a partner client is told by webhook, issue 10)."""
-    if not unit_ids:
-        return []
-    query = select(Recipient).where(Recipient.org_id == org_id, Recipient.unit_id.in_(unit_ids))
-    return list((await session.execute(query)).scalars())
-
-
-async def recipient(session: AsyncSession, person_id: UUID) -> Recipient | None:
-    return await session.get(Recipient, person_id)
+from notify_svc.models import InboxItem
 
 
 async def add_items(session: AsyncSession, items: list[dict[str, object]]) -> None:
@@ -53,7 +22,7 @@ async def add_items(session: AsyncSession, items: list[dict[str, object]]) -> No
 
 # The two hottest reads run on the driver connection (cppcc_common.db.ReadConnectionDep). One text
 # per filter combination: each is a prepared statement whose plan can use the matching index.
-_COLUMNS = "id, category, title, body, object_type, object_id, created_at, read_at"
+_COLUMNS = "id, category, title, body, object_type, object_id, created_at, read_at, seq"
 
 
 def _page_sql(unread_only: bool, after: bool) -> str:
@@ -103,3 +72,24 @@ async def mark_all_read(session: AsyncSession, person_id: UUID, now: datetime) -
         .values(read_at=now)
     )
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def delete_item(session: AsyncSession, person_id: UUID, item_id: UUID) -> bool:
+    """Deletes one of the person's items; False when they have no such item."""
+    result = await session.execute(
+        delete(InboxItem).where(InboxItem.id == item_id, InboxItem.person_id == person_id)
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
+# The live stream's two reads, in the order items were written (`seq`).
+_LATEST = "SELECT coalesce(max(seq), 0) FROM inbox_items WHERE person_id = $1"
+_AFTER = f"SELECT {_COLUMNS} FROM inbox_items WHERE person_id = $1 AND seq > $2 ORDER BY seq LIMIT $3"
+
+
+async def latest_seq(conn: ReadPool, person_id: UUID) -> int:
+    return int(await conn.fetchval(_LATEST, person_id))
+
+
+async def written_after(conn: ReadPool, person_id: UUID, seq: int, limit: int) -> list[asyncpg.Record]:
+    return list(await conn.fetch(_AFTER, person_id, seq, limit))

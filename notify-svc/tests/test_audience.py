@@ -1,0 +1,365 @@
+"""Who is told what (DOMAIN.md §6), row by row, without a database: `audience.notices` over the
+events the services publish (built from the contracts, so a contract change breaks these tests),
+and every template rendered with a real event."""
+
+import json
+import uuid
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from cppcc_common.contracts.consultation import (
+    ActivityKind,
+    AttendanceRecordedV1,
+    LeaveApprovedV1,
+    LeaveRefusedV1,
+)
+from cppcc_common.contracts.member import MemberExitReviewRequiredV1
+from cppcc_common.contracts.proposal import (
+    AssignedUnit,
+    HandlingRole,
+    NotFiledDisposition,
+    ProposalAssignedV1,
+    ProposalCosignConfirmedV1,
+    ProposalCosignDeclinedV1,
+    ProposalCosignExpiredV1,
+    ProposalCosignRequestedV1,
+    ProposalDueSoonV1,
+    ProposalFeedbackOverdueV1,
+    ProposalFiledV1,
+    ProposalHandledV1,
+    ProposalKeyDesignatedV1,
+    ProposalMergedV1,
+    ProposalNotFiledV1,
+    ProposalReassignedV1,
+    ProposalRehandlingStartedV1,
+    ProposalReturnedV1,
+    ProposalSubmittedV1,
+    ProposalWithdrawnV1,
+)
+from cppcc_common.events import CloudEvent, EventData, make_event
+from notify_svc.audience import RULES, Notice, Person, Projections, Urgency, notices
+from notify_svc.rendering import render, render_notice, template_names
+
+CATALOG = Path(__file__).resolve().parents[2] / "docs" / "events" / "asyncapi.json"
+
+ORG, FOREIGN_ORG = uuid.uuid4(), uuid.uuid4()
+FIRST, CO1, CO2, STAFF, MEMBERS_STAFF, LEADER, FOREIGN_STAFF = (uuid.uuid4() for _ in range(7))
+UNIT, OTHER_UNIT, NEW_UNIT = (uuid.uuid4() for _ in range(3))
+UNIT_USER, OTHER_UNIT_USER, NEW_UNIT_USER = (uuid.uuid4() for _ in range(3))
+PROPOSAL, OTHER_PROPOSAL, ASSIGNMENT, ACTIVITY = (uuid.uuid4() for _ in range(4))
+AT = datetime(2026, 3, 31, 16, 30, tzinfo=UTC)  # 00:30 on 1 April in Shanghai
+DUE = date(2026, 6, 1)
+TITLE = "关于加装电梯的建议"
+
+
+def _person(
+    pid: uuid.UUID, name: str, roles: tuple[str, ...], scopes: tuple[str, ...] = (), **kw: Any
+) -> Person:
+    return Person(pid, kw.pop("org_id", ORG), name, roles, scopes, **kw)
+
+
+PEOPLE = Projections(
+    {
+        p.person_id: p
+        for p in (
+            _person(FIRST, "张明", ("member",)),
+            _person(CO1, "王芳", ("member",)),
+            _person(CO2, "刘强", ("member",)),
+            _person(STAFF, "李静", ("staff",), ("proposals",)),
+            _person(MEMBERS_STAFF, "委员工作室", ("staff",), ("members",)),
+            _person(LEADER, "赵主席", ("leader",)),
+            _person(FOREIGN_STAFF, "外市", ("staff",), ("proposals", "members"), org_id=FOREIGN_ORG),
+            _person(UNIT_USER, "孙丽", ("unit_user",), unit_id=UNIT),
+            _person(OTHER_UNIT_USER, "周平", ("unit_user",), unit_id=OTHER_UNIT),
+            _person(NEW_UNIT_USER, "吴新", ("unit_user",), unit_id=NEW_UNIT),
+        )
+    }
+)
+
+_PROPOSERS = {"first_proposer_id": FIRST, "cosigner_ids": [CO1, CO2]}
+_LEAD = AssignedUnit(assignment_id=ASSIGNMENT, unit_id=UNIT, role=HandlingRole.LEAD, reply_due_on=DUE)
+_COHANDLER = AssignedUnit(
+    assignment_id=uuid.uuid4(), unit_id=OTHER_UNIT, role=HandlingRole.COHANDLER, reply_due_on=None,
+    views_due_on=date(2026, 5, 1),
+)  # fmt: skip
+_DEADLINE: dict[str, Any] = {
+    "proposal_id": PROPOSAL, "org_id": ORG, "title": TITLE, "assignment_id": ASSIGNMENT, "unit_id": UNIT,
+    "role": HandlingRole.LEAD, "reply_due_on": DUE, "is_key": True, "supervisor_ids": [LEADER], **_PROPOSERS,
+}  # fmt: skip
+_HANDLER = {"assignment_id": ASSIGNMENT, "unit_id": UNIT, "proposal_id": PROPOSAL, "org_id": ORG}
+_EVERY_PROPOSER = {FIRST, CO1, CO2}
+_OFFICE = {STAFF}
+
+# (DOMAIN.md §6 row, the event, {category: who is told}). Rows marked "+" tell more than §6 names.
+ROWS: list[tuple[str, EventData, dict[str, set[uuid.UUID]]]] = [
+    (
+        "proposal submitted: the proposals office (+ a receipt to the first proposer)",
+        ProposalSubmittedV1(
+            proposal_id=PROPOSAL, org_id=ORG, title=TITLE, kind="ordinary", first_proposer_id=FIRST,
+            submitted_at=AT, version=2,
+        ),
+        {"proposal.review_needed": _OFFICE, "proposal.submitted": {FIRST}},
+    ),
+    (
+        "co-sign requested: the co-signers",
+        ProposalCosignRequestedV1(
+            proposal_id=PROPOSAL, org_id=ORG, title=TITLE, first_proposer_id=FIRST, invited_ids=[CO1, CO2],
+            respond_by=AT, version=2,
+        ),
+        {"proposal.cosign_requested": {CO1, CO2}},
+    ),
+    (
+        "+ co-sign confirmed: the first proposer",
+        ProposalCosignConfirmedV1(
+            proposal_id=PROPOSAL, org_id=ORG, first_proposer_id=FIRST, cosigner_id=CO1, position=1,
+            confirmed_at=AT, version=3,
+        ),
+        {"proposal.cosign_confirmed": {FIRST}},
+    ),
+    (
+        "+ co-sign declined: the first proposer",
+        ProposalCosignDeclinedV1(
+            proposal_id=PROPOSAL, org_id=ORG, first_proposer_id=FIRST, cosigner_id=CO2, declined_at=AT, version=3
+        ),
+        {"proposal.cosign_declined": {FIRST}},
+    ),
+    (
+        "+ co-sign expired: the first proposer",
+        ProposalCosignExpiredV1(
+            proposal_id=PROPOSAL, org_id=ORG, first_proposer_id=FIRST, cosigner_id=CO2, respond_by=AT
+        ),
+        {"proposal.cosign_expired": {FIRST}},
+    ),
+    (
+        "+ withdrawn: the co-signers and the proposals office",
+        ProposalWithdrawnV1(
+            proposal_id=PROPOSAL, org_id=ORG, title=TITLE, from_status="submitted", reason="重复",
+            withdrawn_at=AT, version=4, **_PROPOSERS,
+        ),
+        {"proposal.withdrawn": {CO1, CO2, STAFF}},
+    ),
+    (
+        "proposal filed: every proposer",
+        ProposalFiledV1(
+            proposal_id=PROPOSAL, org_id=ORG, title=TITLE, is_joint=True, filed_at=AT, version=5,
+            number="第0123号", **_PROPOSERS,
+        ),
+        {"proposal.filed": _EVERY_PROPOSER},
+    ),
+    (
+        "proposal not filed: every proposer",
+        ProposalNotFiledV1(
+            proposal_id=PROPOSAL, org_id=ORG, title=TITLE, reason="不属于提案范围",
+            disposition=NotFiledDisposition.CONVERT_TO_OPINION, not_filed_at=AT, version=5, **_PROPOSERS,
+        ),
+        {"proposal.not_filed": _EVERY_PROPOSER},
+    ),
+    (
+        "proposal merged: every proposer (of both)",
+        ProposalMergedV1(
+            proposal_id=PROPOSAL, into_proposal_id=OTHER_PROPOSAL, org_id=ORG, title=TITLE, into_title="另一件",
+            merged_proposer_ids=[CO1], proposer_ids=[FIRST, CO1, CO2], merged_at=AT, version=5,
+        ),
+        {"proposal.merged": _EVERY_PROPOSER},
+    ),
+    (
+        "proposal returned: every proposer",
+        ProposalReturnedV1(
+            proposal_id=PROPOSAL, org_id=ORG, title=TITLE, note="请补充", returned_at=AT, version=5, **_PROPOSERS
+        ),
+        {"proposal.returned": _EVERY_PROPOSER},
+    ),
+    (
+        "+ key designated: the proposers and the supervising leaders",
+        ProposalKeyDesignatedV1(
+            proposal_id=PROPOSAL, org_id=ORG, designated_at=AT, supervisor_ids=[LEADER], version=6,
+            meeting="主席会议", **_PROPOSERS,
+        ),
+        {"proposal.key_designated": _EVERY_PROPOSER, "proposal.key_supervision": {LEADER}},
+    ),
+    (
+        "proposal assigned: each unit's users (+ every proposer)",
+        ProposalAssignedV1(
+            proposal_id=PROPOSAL, org_id=ORG, title=TITLE, units=[_LEAD, _COHANDLER], reply_due_on=DUE,
+            is_key=False, assigned_at=AT, **_PROPOSERS,
+        ),
+        {"proposal.assigned_to_unit": {UNIT_USER, OTHER_UNIT_USER}, "proposal.assigned": _EVERY_PROPOSER},
+    ),
+    (
+        "proposal reassigned: the new unit's users (+ the previous unit's)",
+        ProposalReassignedV1(
+            proposal_id=PROPOSAL, org_id=ORG, previous_assignment_id=ASSIGNMENT, previous_unit_id=UNIT,
+            unit=AssignedUnit(assignment_id=uuid.uuid4(), unit_id=NEW_UNIT, role=HandlingRole.LEAD, reply_due_on=DUE),
+            is_key=False, reassigned_at=AT, **_PROPOSERS,
+        ),
+        {"proposal.reassigned_to_unit": {NEW_UNIT_USER}, "proposal.reassigned_away": {UNIT_USER}},
+    ),
+    (
+        "reply due soon: the unit; the proposals office; supervising leaders (key)",
+        ProposalDueSoonV1(**_DEADLINE, days_before=3, warned_at=AT),
+        {"proposal.due_soon": {UNIT_USER, STAFF, LEADER}},
+    ),
+    (
+        "feedback overdue: the unit; the proposals office; supervising leaders (key)",
+        ProposalFeedbackOverdueV1(**_DEADLINE, overdue_at=AT),
+        {"proposal.feedback_overdue": {UNIT_USER, STAFF, LEADER}},
+    ),
+    (
+        "proposal handled (reply submitted): every proposer",
+        ProposalHandledV1(
+            title=TITLE, reply_id=uuid.uuid4(), role=HandlingRole.LEAD, result_class="A", signed_by="王局长",
+            is_key=False, completed=True, replied_at=AT, **_HANDLER, **_PROPOSERS,
+        ),
+        {"proposal.replied": _EVERY_PROPOSER},
+    ),
+    (
+        "evaluated dissatisfied / re-handling: the unit; the proposals office",
+        ProposalRehandlingStartedV1(
+            reply_id=uuid.uuid4(), proposer_id=CO1, reply_due_on=DUE, is_key=False, started_at=AT,
+            **_HANDLER, **_PROPOSERS,
+        ),
+        {"proposal.rehandling": {UNIT_USER, STAFF}},
+    ),
+    (
+        "leave approved: the member",
+        LeaveApprovedV1(
+            leave_id=uuid.uuid4(), activity_id=ACTIVITY, org_id=ORG, person_id=CO1,
+            activity_kind=ActivityKind.MEETING, occurred_at=AT, decided_at=AT,
+        ),
+        {"activity.leave_approved": {CO1}},
+    ),
+    (
+        "leave refused: the member",
+        LeaveRefusedV1(
+            leave_id=uuid.uuid4(), activity_id=ACTIVITY, org_id=ORG, person_id=CO1,
+            activity_kind=ActivityKind.MEETING, occurred_at=AT, decided_at=AT, reason="会议重要",
+        ),
+        {"activity.leave_refused": {CO1}},
+    ),
+    (
+        "exit-review alert: staff with the members scope",
+        MemberExitReviewRequiredV1(
+            person_id=FIRST, org_id=ORG, term_id=uuid.uuid4(), name="张明",
+            threshold="unexcused_plenary_absences", unexcused_absences=2,
+        ),
+        {"member.exit_review_required": {MEMBERS_STAFF}},
+    ),
+]  # fmt: skip
+
+
+def _envelope(data: EventData) -> CloudEvent:
+    subject = getattr(data, "proposal_id", None) or getattr(data, "activity_id", None) or data.person_id  # type: ignore[attr-defined]
+    return make_event(data, source="/test", subject=subject, orgid=ORG)
+
+
+def _told(found: list[Notice]) -> dict[str, set[uuid.UUID]]:
+    told: dict[str, set[uuid.UUID]] = {}
+    for n in found:
+        told.setdefault(n.category, set()).add(n.recipient)
+    return told
+
+
+@pytest.mark.parametrize(("row", "data", "expected"), ROWS, ids=[r[0] for r in ROWS])
+def test_every_row_of_domain_6_tells_exactly_its_people(
+    row: str, data: EventData, expected: dict[str, set[uuid.UUID]]
+) -> None:
+    found = notices(_envelope(data), data, PEOPLE)
+    assert _told(found) == expected
+    assert FOREIGN_STAFF not in {n.recipient for n in found}  # another organization's office
+    assert len({(n.recipient, n.category) for n in found}) == len(found)  # once each
+
+
+def test_every_event_told_is_one_the_services_publish() -> None:
+    published = {c["address"] for c in json.loads(CATALOG.read_text())["channels"].values()}
+    assert {t.event_type for t in RULES} <= published
+
+
+def test_every_rule_has_its_row() -> None:
+    assert {type(d) for _, d, _ in ROWS} == set(RULES)
+
+
+def test_an_event_no_row_names_makes_no_notice() -> None:
+    data = AttendanceRecordedV1(
+        activity_id=ACTIVITY, org_id=ORG, person_id=CO1, activity_kind=ActivityKind.MEETING, occurred_at=AT,
+        scheduled_minutes=60, attended_minutes=60,
+    )  # fmt: skip
+    assert notices(_envelope(data), data, PEOPLE) == []
+
+
+def test_feedback_overdue_is_urgent_and_the_rest_are_not() -> None:
+    for _, data, _ in ROWS:
+        for n in notices(_envelope(data), data, PEOPLE):
+            assert n.urgency == (
+                Urgency.URGENT if n.category == "proposal.feedback_overdue" else Urgency.NORMAL
+            )
+
+
+def test_every_inbox_template_renders_with_a_real_event() -> None:
+    used: set[str] = set()
+    for _, data, _ in ROWS:
+        for n in notices(_envelope(data), data, PEOPLE):
+            text = render_notice("inbox", n)
+            assert text.title and text.body and "{" not in text.title + text.body, n.template
+            used.add(n.template)
+    assert used == set(template_names("inbox"))  # no template left unrendered, none missing
+
+
+def test_rendered_texts_read_as_before() -> None:
+    """The texts the app shows: times in Asia/Shanghai, names from the projection, enums in Chinese."""
+    by_category = {
+        n.category: render_notice("inbox", n)
+        for _, data, _ in ROWS
+        for n in notices(_envelope(data), data, PEOPLE)
+    }
+    assert by_category["proposal.submitted"].body == (
+        f"您的提案《{TITLE}》已于 2026-04-01 00:30 提交，等待提案委员会审查立案。"
+    )
+    assert by_category["proposal.review_needed"].body == f"张明 提交了提案《{TITLE}》，请及时审查立案。"
+    assert by_category["proposal.filed"].body == (
+        f"提案《{TITLE}》已于 2026-04-01 00:30 立案，编号第0123号，将交承办单位办理。"
+    )
+    assert by_category["proposal.not_filed"].body.endswith("该提案将转为社情民意信息。")
+    assert "主席会议" in by_category["proposal.key_supervision"].body
+    assert "2026-04-01" in by_category["proposal.key_designated"].body
+    assert by_category["member.exit_review_required"].body.startswith(
+        "张明 本届无故缺席已达退出机制标准（无故缺席全体会议"
+    )
+
+
+def test_a_cohandler_is_told_its_views_date_and_a_lead_its_reply_date() -> None:
+    data = ROWS[11][1]
+    texts = {n.recipient: render_notice("inbox", n).body for n in notices(_envelope(data), data, PEOPLE)}
+    assert texts[UNIT_USER] == f"提案《{TITLE}》已交由贵单位主办，请于 2026-06-01 前答复。"
+    assert (
+        texts[OTHER_UNIT_USER]
+        == f"提案《{TITLE}》已交由贵单位会办，请于 2026-05-01 前向主办单位提出会办意见。"
+    )
+
+
+def test_a_template_missing_a_variable_fails_to_render() -> None:
+    with pytest.raises(jinja2.UndefinedError):
+        render("inbox", "proposal.submitted", {"title": TITLE})
+
+
+def test_a_person_without_a_locale_template_reads_chinese() -> None:
+    data = ROWS[0][1]
+    n = notices(_envelope(data), data, PEOPLE)[0]
+    assert render_notice("inbox", n, "en") == render_notice("inbox", n)
+
+
+@given(st.lists(st.sampled_from([FIRST, CO1, CO2, STAFF]), min_size=1, max_size=8))
+def test_nobody_is_told_twice_of_one_event_however_often_the_event_names_them(
+    invited: list[uuid.UUID],
+) -> None:
+    data = ProposalCosignRequestedV1(
+        proposal_id=PROPOSAL, org_id=ORG, title=TITLE, first_proposer_id=FIRST, invited_ids=invited,
+        respond_by=AT, version=2,
+    )  # fmt: skip
+    found = notices(_envelope(data), data, PEOPLE)
+    assert [n.recipient for n in found] == list(dict.fromkeys(invited))
