@@ -90,7 +90,7 @@ def test_the_demo_shows_proposals_in_every_state_made_by_the_roles_that_make_the
 ) -> None:
     """A joint key proposal filed with its number and supervised by the demo leader; one assigned
     to a lead unit with a co-handler; three of the demo unit user's unit (the only ones that unit
-    sees): one replied, rated and concluded, one its partner system handled twice after a
+    sees): one replied, rated, concluded and published, one its partner system handled twice after a
     dissatisfied rating, one assigned a hundred days ago (the demo moved the stack's clock back)
     and now overdue; a not-filed one, one merged into the key proposal, a withdrawn one, and the
     proposers' drafts (one returned for revision with the office's note)."""
@@ -127,6 +127,8 @@ def test_the_demo_shows_proposals_in_every_state_made_by_the_roles_that_make_the
     assert classes("school_meals") == ["A", "C"]  # the first reply, rated dissatisfied, and the second
     timeline = gw.get(f"/api/v1/proposals/{office['school_meals']['id']}/timeline", headers=staff)
     assert "dissatisfied" in [s["action"] for s in timeline.json()["items"]]
+    published = gw.get("/api/v1/proposals/published", params={"org_id": office["after_school"]["org_id"]})
+    assert [p["id"] for p in published.json()["items"]] == [office["after_school"]["id"]]  # no token
     school_bus = office["school_bus"]["id"]
 
     def overdue_notice() -> bool:

@@ -3,7 +3,8 @@
 assignment to the demo partner system's unit, which accepts, talks with the proposer and is
 warned — the clock moved to each warning's day — then is overdue exactly once; it replies late,
 one proposer is dissatisfied, the unit handles it again and replies a second time, the
-proposers are satisfied, and the proposal is concluded.
+proposers are satisfied, and the proposal is concluded; both proposers consent, the office
+publishes it, and anyone reads it without signing in, with the phone number in its text removed.
 
 Every process is real and reads the moved time from one file (`cppcc_common.clock.OffsetClock`,
 `Stack.clock_file`): the scanners, the token checks and the rules all live in the moved time.
@@ -116,7 +117,7 @@ def test_a_joint_proposal_lives_from_draft_to_conclusion_with_a_partner_system_a
         "member",
         {
             "title": "关于加强中小学校园心理健康服务的建议",
-            "situation": "中小学专职心理教师配备不足，学生心理问题发现和干预不及时。",
+            "situation": "中小学专职心理教师配备不足，学生心理问题发现和干预不及时。联系电话 13812345678。",
             "suggestions": ["按师生比配齐专职心理教师", "建立学校与医院的转介机制"],
             "cosigner_ids": [member_2],
         },
@@ -229,9 +230,21 @@ def test_a_joint_proposal_lives_from_draft_to_conclusion_with_a_partner_system_a
     assert rated["proposal_status"] == "concluded"
     assert len(world.events("cppcc.proposal.concluded.v1", _of(pid))) == 1
 
+    # Publication (rule 20): not without every proposer's consent; then public, without a login.
+    world.call("PUT", f"/api/v1/proposals/{pid}/publication/consent", "member", {"consent": True})
+    world.call("POST", f"/api/v1/proposals/{pid}/publication", "staff_proposals", {}, expect=409)
+    world.call("PUT", f"/api/v1/proposals/{pid}/publication/consent", "member_2", {"consent": True})
+    world.call("POST", f"/api/v1/proposals/{pid}/publication", "staff_proposals", {}, expect=201)
+    assert len(world.events("cppcc.proposal.published.v1", _of(pid))) == 1
+    public = world.client.get(f"/api/v1/proposals/published/{pid}")  # no token
+    assert public.status_code == 200, public.text
+    text = public.text
+    assert "中小学专职心理教师配备不足" in text and "13812345678" not in text
+    assert "我局决定明年起全市中小学按师生比配齐专职心理教师" in text
+
     # The proposers' timeline shows the way it went.
     actions = [
         step["action"] for step in world.call("GET", f"/api/v1/proposals/{pid}/timeline", "member")["items"]
     ]
-    for action in ("submit", "file", "assign", "accept", "reply", "dissatisfied", "evaluate"):
+    for action in ("submit", "file", "assign", "accept", "reply", "dissatisfied", "evaluate", "publish"):
         assert action in actions, (action, actions)

@@ -59,7 +59,7 @@ class DemoProposal:
 
 # A draft; a joint key proposal, filed; one assigned to a lead unit with a co-handler; one assigned
 # to the demo unit user's unit (市教育局), which accepted it, talked with the proposer and replied,
-# rated satisfied and so concluded; one the unit's partner system handled, rated dissatisfied,
+# rated satisfied and so concluded, and published with the proposer's consent; one the unit's partner system handled, rated dissatisfied,
 # handled again and replied a second time; one assigned a hundred days ago and now overdue; one
 # returned for revision, one not filed, one merged into the key proposal, one withdrawn.
 DEMO_PROPOSALS = (
@@ -93,7 +93,17 @@ DEMO_PROPOSALS = (
         "关于规范中小学课后服务的建议",
         "课后服务内容单一、收费标准不一，家长反映较多。",
         ("制定课后服务内容清单", "统一收费标准并公开"),
-        steps=("submit", "file", "assign", "accept", "communicate", "reply", "satisfied"),
+        steps=(
+            "submit",
+            "file",
+            "assign",
+            "accept",
+            "communicate",
+            "reply",
+            "satisfied",
+            "consent",
+            "publish",
+        ),
     ),
     DemoProposal(
         "school_meals",
@@ -249,9 +259,10 @@ def _make(
     created = _when_known(client, "POST", "/api/v1/proposals", people[proposal.author], body)
     key = made[proposal.key] = created["id"]
     for step in proposal.steps:
-        role, action, step_body = _STEPS[step](Steps(ids, made, proposal.key, today))
+        role, action, step_body, *method = _STEPS[step](Steps(ids, made, proposal.key, today))
         who = people[proposal.author if role == "author" else role]
-        answer = _when_known(client, "POST", f"/api/v1/proposals/{key}/{action}", who, step_body)
+        verb = method[0] if method else "POST"
+        answer = _when_known(client, verb, f"/api/v1/proposals/{key}/{action}", who, step_body)
         if "assignments" in answer:  # the assignment the unit's steps act on
             made[f"{proposal.key}:lead"] = answer["assignments"][0]["id"]
         if action.endswith("/replies"):  # the reply the proposers rate
@@ -278,7 +289,7 @@ class Steps:
 
 
 # step -> (who takes it: a demo account, "partner" or "author"; the route after /proposals/{id}/;
-# its body).
+# its body; the method when not POST).
 _STEPS: dict[str, Any] = {
     "submit": lambda s: ("author", "submit", None),
     "confirm": lambda s: ("member_2", "cosign", {"answer": "confirm"}),
@@ -330,6 +341,8 @@ _STEPS: dict[str, Any] = {
         f"{s.reply}/evaluations",
         {"rating": "satisfied", "comment": "答复具体，措施可行。"},
     ),
+    "consent": lambda s: ("author", "publication/consent", {"consent": True}, "PUT"),
+    "publish": lambda s: ("staff_proposals", "publication", {}),
     "partner_accept": lambda s: ("partner", f"{s.lead}/accept", None),
     "partner_communicate": lambda s: (
         "partner",
