@@ -16,6 +16,7 @@ from cppcc_common.contracts.proposal import (
     ProposalCosignConfirmedV1,
     ProposalCosignDeclinedV1,
     ProposalCosignExpiredV1,
+    ProposalCohandlerViewsOverdueV1,
     ProposalCosignRequestedV1,
     ProposalDueSoonV1,
     ProposalFeedbackOverdueV1,
@@ -24,6 +25,8 @@ from cppcc_common.contracts.proposal import (
     ProposalKeyDesignatedV1,
     ProposalMergedV1,
     ProposalNotFiledV1,
+    ProposalPublicationWindowClosedV1,
+    ProposalPublishedV1,
     ProposalReassignedV1,
     ProposalRehandlingStartedV1,
     ProposalReturnedV1,
@@ -236,6 +239,20 @@ def _rehandling(e: CloudEvent, d: ProposalRehandlingStartedV1, p: Projections) -
     return _tell(people, "proposal.rehandling", d, e)
 
 
+def _views_overdue(e: CloudEvent, d: ProposalCohandlerViewsOverdueV1, p: Projections) -> list[Notice]:
+    """Rule 11: a co-handler's views are late: the co-handler's users, the lead unit's, the office."""
+    lead = p.unit_people(d.org_id, d.lead_unit_id) if d.lead_unit_id else []
+    people = [*p.unit_people(d.org_id, d.unit_id), *lead, *_office(d, p)]
+    return _tell(people, "proposal.cohandler_views_overdue", d, e)
+
+
+def _publication_window_closed(
+    e: CloudEvent, d: ProposalPublicationWindowClosedV1, p: Projections
+) -> list[Notice]:
+    """Rule 20: the window to publish a reply closed unpublished: the proposals office."""
+    return _tell(_office(d, p), "proposal.publication_window_closed", d, e)
+
+
 def _leave(category: str) -> Callable[[CloudEvent, Any, Projections], list[Notice]]:
     def rule(e: CloudEvent, d: Any, p: Projections) -> list[Notice]:
         """The member who asked for leave learns the decision."""
@@ -268,6 +285,9 @@ RULES: dict[type[EventData], Rule] = {
     ProposalDueSoonV1: _deadline("proposal.due_soon"),
     ProposalFeedbackOverdueV1: _deadline("proposal.feedback_overdue"),
     ProposalRehandlingStartedV1: _rehandling,
+    ProposalCohandlerViewsOverdueV1: _views_overdue,
+    ProposalPublishedV1: _every_proposer("proposal.published"),
+    ProposalPublicationWindowClosedV1: _publication_window_closed,
     LeaveApprovedV1: _leave("activity.leave_approved"),
     LeaveRefusedV1: _leave("activity.leave_refused"),
     MemberExitReviewRequiredV1: _exit_review,

@@ -25,6 +25,7 @@ from cppcc_common.contracts.proposal import (
     HandlingRole,
     NotFiledDisposition,
     ProposalAssignedV1,
+    ProposalCohandlerViewsOverdueV1,
     ProposalCosignConfirmedV1,
     ProposalCosignDeclinedV1,
     ProposalCosignExpiredV1,
@@ -36,6 +37,8 @@ from cppcc_common.contracts.proposal import (
     ProposalKeyDesignatedV1,
     ProposalMergedV1,
     ProposalNotFiledV1,
+    ProposalPublicationWindowClosedV1,
+    ProposalPublishedV1,
     ProposalReassignedV1,
     ProposalRehandlingStartedV1,
     ProposalReturnedV1,
@@ -227,6 +230,30 @@ ROWS: list[tuple[str, EventData, dict[str, set[uuid.UUID]]]] = [
         {"proposal.rehandling": {UNIT_USER, STAFF}},
     ),
     (
+        "+ co-handler's views overdue (rule 11): the co-handler, the lead unit, the proposals office",
+        ProposalCohandlerViewsOverdueV1(
+            proposal_id=PROPOSAL, org_id=ORG, title=TITLE, assignment_id=uuid.uuid4(), unit_id=OTHER_UNIT,
+            lead_unit_id=UNIT, views_due_on=date(2026, 5, 1), is_key=False, overdue_at=AT,
+        ),
+        {"proposal.cohandler_views_overdue": {OTHER_UNIT_USER, UNIT_USER, STAFF}},
+    ),
+    (
+        "+ published (rule 20): every proposer",
+        ProposalPublishedV1(
+            proposal_id=PROPOSAL, org_id=ORG, title=TITLE, reply_ids=[uuid.uuid4()], published_at=AT,
+            **_PROPOSERS,
+        ),
+        {"proposal.published": _EVERY_PROPOSER},
+    ),
+    (
+        "+ publication window closed unpublished (rule 20): the proposals office",
+        ProposalPublicationWindowClosedV1(
+            proposal_id=PROPOSAL, org_id=ORG, title=TITLE, due_on=DUE, consented=False, closed_at=AT,
+            **_PROPOSERS,
+        ),
+        {"proposal.publication_window_closed": _OFFICE},
+    ),
+    (
         "leave approved: the member",
         LeaveApprovedV1(
             leave_id=uuid.uuid4(), activity_id=ACTIVITY, org_id=ORG, person_id=CO1,
@@ -327,6 +354,12 @@ def test_rendered_texts_read_as_before() -> None:
     assert by_category["proposal.not_filed"].body.endswith("该提案将转为社情民意信息。")
     assert "主席会议" in by_category["proposal.key_supervision"].body
     assert "2026-04-01" in by_category["proposal.key_designated"].body
+    assert by_category["proposal.published"].body == (
+        f"经您同意，您的提案《{TITLE}》及其答复已于 2026-04-01 00:30 向社会公开（联系方式已隐去）。"
+    )
+    assert by_category["proposal.publication_window_closed"].body.endswith(
+        "尚未公开（提案人未全部同意公开）。"
+    )
     assert by_category["member.exit_review_required"].body.startswith(
         "张明 本届无故缺席已达退出机制标准（无故缺席全体会议"
     )

@@ -125,6 +125,7 @@ async def publish(
         event = ProposalPublishedV1(
             proposal_id=facts.id,
             org_id=facts.org_id,
+            title=facts.content.title,
             first_proposer_id=facts.first_proposer_id,
             cosigner_ids=confirmed_cosigner_ids(facts.proposers),
             reply_ids=[r.id for _, r in current],

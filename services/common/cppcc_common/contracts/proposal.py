@@ -571,6 +571,7 @@ class ProposalPublishedV1(EventData):
 
     proposal_id: UUID
     org_id: UUID
+    title: str
     first_proposer_id: UUID
     cosigner_ids: list[UUID] = []
     reply_ids: list[UUID] = []
