@@ -1,11 +1,18 @@
+import asyncio
+import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import httpx
+import nats
 import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 import proposal_svc
+from cppcc_common.contracts.member import PersonRegisteredV1
+from cppcc_common.events import make_event
 from cppcc_common.testing.app import serve_app
 from cppcc_common.testing.tokens import TestIssuer
 from proposal_svc.main import create_app
@@ -64,3 +71,22 @@ async def enrol(
             },
         )
     await engine.dispose()
+
+
+async def announce(
+    settings: Settings, db: AsyncEngine, person_id: uuid.UUID, roles: list[str], org: uuid.UUID
+) -> None:
+    """member-svc's announcement of a new account (e.g. a leader, whom rule 19 asks of a supervisor),
+    through NATS; waits for proposal-svc's consumer to have handled it."""
+    data = PersonRegisteredV1(person_id=person_id, org_id=org, name="某某", roles=roles)
+    event = make_event(data, source="/member-svc", subject=person_id, orgid=org)
+    nc = await nats.connect(settings.nats_url)
+    await nc.jetstream().publish(event.type, event.to_json(), headers={"Nats-Msg-Id": str(event.id)})
+    await nc.close()
+    for _ in range(200):
+        async with db.connect() as conn:
+            query = text("SELECT count(*) FROM inbox WHERE event_id = :e")
+            if (await conn.execute(query, {"e": event.id})).scalar_one():
+                return
+        await asyncio.sleep(0.05)
+    raise AssertionError("the announcement never arrived")

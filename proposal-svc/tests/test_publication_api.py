@@ -24,7 +24,7 @@ from proposal_svc.main import create_app
 from proposal_svc.publication.scanners import PublicationWindows
 from proposal_svc.settings import Settings
 
-from .conftest import enrol
+from .conftest import announce, enrol
 
 # 10:00 in Shanghai on Friday 26 September 2025: 20 working days over National Day (1–8 October;
 # Sunday 28 September and Saturday 11 October are make-up workdays) end on Thursday 30 October, so
@@ -330,7 +330,7 @@ async def test_the_public_list_is_cursor_paginated_newest_first(
 
 
 async def test_the_timeline_shows_every_handling_step_in_the_apps_words_and_the_audit_trail_what_was_corrected(
-    client: httpx.AsyncClient, who: Headers, db: AsyncEngine
+    client: httpx.AsyncClient, who: Headers, db: AsyncEngine, settings: Settings
 ) -> None:
     pid = await _replied(client, who, db)
     [reply] = (await client.get(f"/api/v1/proposals/{pid}/replies", headers=who("staff"))).json()
@@ -341,6 +341,7 @@ async def test_the_timeline_shows_every_handling_step_in_the_apps_words_and_the_
     )
     assert corrected.status_code == 200, corrected.text
     leader = str(uuid.uuid4())
+    await announce(settings, db, uuid.UUID(leader), ["leader"], org=ORG)  # rule 19: a leader supervises
     key = {"meeting": "主席会议", "meeting_on": "2025-09-26", "supervisor_ids": [leader]}
     assert (
         await client.post(f"/api/v1/proposals/{pid}/key", json=key, headers=who("staff"))

@@ -18,9 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from cppcc_common.auth import Principal
 from cppcc_common.change import Change, new_traceparent, trace_id_of
 from cppcc_common.clock import FakeClock
-from cppcc_common.contracts.member import PersonRegisteredV1
 from cppcc_common.db import create_engine, create_sessionmaker
-from cppcc_common.events import make_event
 from cppcc_common.testing.app import serve_app
 from cppcc_common.testing.events import wait_for_event
 from cppcc_common.testing.tokens import TestIssuer
@@ -30,7 +28,7 @@ from proposal_svc.proposals.domain import LIFECYCLE, Action, Status
 from proposal_svc.proposals.policy import DEFAULT_REFUSAL_REASONS
 from proposal_svc.settings import Settings
 
-from .conftest import enrol
+from .conftest import announce, enrol
 
 # 09:00 in Shanghai on 2 March 2026.
 CLOCK = FakeClock(datetime(2026, 3, 2, 1, 0, tzinfo=UTC))
@@ -63,24 +61,6 @@ async def db(settings: Settings) -> AsyncIterator[AsyncEngine]:
     await engine.dispose()
 
 
-async def _announce(
-    settings: Settings, db: AsyncEngine, person_id: uuid.UUID, roles: list[str], org: uuid.UUID = ORG
-) -> None:
-    """member-svc's announcement of a new account, through NATS; waits for proposal-svc's consumer."""
-    data = PersonRegisteredV1(person_id=person_id, org_id=org, name="某某", roles=roles)
-    event = make_event(data, source="/member-svc", subject=person_id, orgid=org)
-    nc = await nats.connect(settings.nats_url)
-    await nc.jetstream().publish(event.type, event.to_json(), headers={"Nats-Msg-Id": str(event.id)})
-    await nc.close()
-    for _ in range(200):
-        async with db.connect() as conn:
-            query = text("SELECT count(*) FROM inbox WHERE event_id = :e")
-            if (await conn.execute(query, {"e": event.id})).scalar_one():
-                return
-        await asyncio.sleep(0.05)
-    raise AssertionError("the announcement never arrived")
-
-
 @pytest.fixture(scope="module")
 async def people(
     issuer: TestIssuer, settings: Settings, client: httpx.AsyncClient, db: AsyncEngine
@@ -88,7 +68,7 @@ async def people(
     for person in (MEMBER, MEMBER_2):
         await enrol(settings, person_id=person, org_id=ORG)
     for leader in (LEADER, LEADER_2):  # rule 19: the supervisors are the organization's leaders
-        await _announce(settings, db, leader, ["leader"])
+        await announce(settings, db, leader, ["leader"], org=ORG)
 
     def h(**kw: Any) -> dict[str, str]:
         return _h(issuer, **kw)
@@ -509,8 +489,8 @@ async def test_rule_19_every_supervisor_is_a_leader_of_the_organization(
     """A member, a person announced without the leader role, another organization's leader and an
     unknown id are each refused (422 naming them); nothing is recorded; the leaders alone pass."""
     plain, foreign = uuid.uuid4(), uuid.uuid4()
-    await _announce(settings, db, plain, ["member", "staff"])
-    await _announce(settings, db, foreign, ["leader"], org=OTHER_ORG)
+    await announce(settings, db, plain, ["member", "staff"], org=ORG)
+    await announce(settings, db, foreign, ["leader"], org=OTHER_ORG)
     filed = await _filed(client, people)
     url = f"/api/v1/proposals/{filed['id']}/key"
     for stranger in (MEMBER, plain, foreign, uuid.uuid4()):
@@ -533,7 +513,7 @@ async def test_a_leaders_supervision_list_has_only_their_key_proposals_page_by_p
     client: httpx.AsyncClient, issuer: TestIssuer, people: Any, settings: Settings, db: AsyncEngine
 ) -> None:
     leader = uuid.uuid4()
-    await _announce(settings, db, leader, ["leader", "member"])
+    await announce(settings, db, leader, ["leader", "member"], org=ORG)
     headers = _h(issuer, sub=leader, org=ORG, roles=["leader"])
     other_org_leader = _h(issuer, sub=leader, org=OTHER_ORG, roles=["leader"])
     mine = set()
