@@ -8,6 +8,9 @@ from cppcc_common.clock import Clock
 from notify_svc.inbox.handlers import CONSUMERS
 from notify_svc.inbox.router import router as inbox_router
 from notify_svc.settings import Settings
+from notify_svc.webhooks.consumers import CONSUMERS as WEBHOOK_CONSUMERS
+from notify_svc.webhooks.delivery import start_worker
+from notify_svc.webhooks.router import router as webhooks_router
 
 
 def create_app(
@@ -18,10 +21,14 @@ def create_app(
         settings,
         title="notify-svc",
         description="消息中心、推送、短信、Webhook / inbox, push, SMS, webhooks",
-        routers=[inbox_router],
+        routers=[inbox_router, webhooks_router],
         key_source=key_source,
         clock=clock,
         streams=["NOTIFY", "MEMBER", "PROPOSAL"],
-        consumers=CONSUMERS,
-        tags={"inbox": "我的消息：列表、未读数、已读 / my inbox: list, unread count, mark read"},
+        consumers=[*CONSUMERS, *WEBHOOK_CONSUMERS],
+        scanners=[start_worker] if settings.webhook_worker_enabled else [],
+        tags={
+            "inbox": "我的消息：列表、未读数、已读 / my inbox: list, unread count, mark read",
+            "webhooks": "合作系统的 Webhook 端点 / partner systems' webhook endpoints",
+        },
     )
