@@ -2,6 +2,7 @@
 
 import asyncio
 import random
+import socket
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -25,6 +26,7 @@ from cppcc_common.testing.tokens import TestIssuer
 from notify_svc.main import create_app
 from notify_svc.models import InboxItem
 from notify_svc.settings import Settings
+from notify_svc.webhooks import ssrf
 from notify_svc.webhooks.delivery import DeliveryWorker
 from notify_svc.webhooks.domain import JITTER, RETRY_SCHEDULE
 from notify_svc.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
@@ -473,3 +475,64 @@ async def test_the_attempt_log_is_bounded_to_a_kibibyte_of_response(
         )
     assert [a.status_code for a in attempts] == [200]
     assert all(len(a.response_body) <= 1024 and a.latency_ms >= 0 for a in attempts)
+
+
+async def _one_attempt(app: FastAPI, endpoint_id: str) -> WebhookAttempt:
+    async with app.state.runtime.sessionmaker() as s:
+        query = (
+            select(WebhookAttempt)
+            .join(WebhookDelivery)
+            .where(WebhookDelivery.endpoint_id == uuid.UUID(endpoint_id))
+        )
+        (attempt,) = (await s.execute(query)).scalars().all()
+        return attempt
+
+
+def _resolving(names: dict[str, str]) -> Any:
+    async def lookup(host: str, port: int, family: socket.AddressFamily) -> list[Any]:
+        return [ssrf.result(host, names[host], port)]
+
+    return lookup
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "[::ffff:127.0.0.1]", "localhost.test"])
+async def test_loopback_is_refused_at_connect_time_without_the_allow_list(
+    app: FastAPI, client: httpx.AsyncClient, issuer: TestIssuer, wh_settings: Settings, host: str
+) -> None:
+    strict = wh_settings.model_copy(update={"webhook_allow_networks": []})
+    worker = DeliveryWorker(
+        app.state.runtime.sessionmaker, strict, CLOCK, lookup=_resolving({"localhost.test": "127.0.0.1"})
+    )
+    unit = uuid.uuid4()
+    async with Receiver(CLOCK) as receiver:
+        url = receiver.url.replace("127.0.0.1", host)
+        endpoint = await make_endpoint(client, issuer, unit, url)
+        await publish(wh_settings.nats_url, assigned(ORG, unit))
+        await queued(app, endpoint["id"])
+        await advance_to_due(app, endpoint["id"])
+        await worker.deliver_due()
+        await worker.aclose()
+    assert receiver.received == []
+    attempt = await _one_attempt(app, endpoint["id"])
+    assert (attempt.status_code, attempt.error_class) == (None, "address_refused")
+
+
+async def test_a_name_resolving_to_a_private_address_is_refused_and_an_allow_listed_one_is_reached(
+    app: FastAPI, client: httpx.AsyncClient, issuer: TestIssuer, wh_settings: Settings
+) -> None:
+    names = {"partner.example.cn": "10.20.30.40", "intranet.example.cn": "127.0.0.1"}
+    worker = DeliveryWorker(app.state.runtime.sessionmaker, wh_settings, CLOCK, lookup=_resolving(names))
+    private_unit, allowed_unit = uuid.uuid4(), uuid.uuid4()
+    async with Receiver(CLOCK) as receiver:
+        port = receiver.url.split(":")[2].split("/")[0]
+        private = await make_endpoint(client, issuer, private_unit, f"http://partner.example.cn:{port}/hook")
+        allowed = await make_endpoint(client, issuer, allowed_unit, f"http://intranet.example.cn:{port}/hook")
+        await publish(wh_settings.nats_url, assigned(ORG, private_unit), assigned(ORG, allowed_unit))
+        await queued(app, private["id"])
+        await queued(app, allowed["id"])
+        await advance_to_due(app, private["id"])
+        await worker.deliver_due()
+        await worker.aclose()
+    assert (await _one_attempt(app, private["id"])).error_class == "address_refused"
+    assert (await _one_attempt(app, allowed["id"])).status_code == 200
+    assert len(receiver.received) == 1
