@@ -536,3 +536,26 @@ async def test_a_name_resolving_to_a_private_address_is_refused_and_an_allow_lis
     assert (await _one_attempt(app, private["id"])).error_class == "address_refused"
     assert (await _one_attempt(app, allowed["id"])).status_code == 200
     assert len(receiver.received) == 1
+
+
+async def test_a_queued_delivery_wakes_the_worker_without_waiting_for_its_interval(
+    app: FastAPI, client: httpx.AsyncClient, issuer: TestIssuer, wh_settings: Settings
+) -> None:
+    slow_polling = wh_settings.model_copy(update={"webhook_worker_interval_seconds": 3600.0})
+    worker = DeliveryWorker(app.state.runtime.sessionmaker, slow_polling, CLOCK)
+    running = asyncio.create_task(worker.run())
+    unit = uuid.uuid4()
+    try:
+        async with Receiver(CLOCK) as receiver:
+            endpoint = await make_endpoint(client, issuer, unit, receiver.url)
+            await asyncio.sleep(
+                0.3
+            )  # the worker's first look (and its LISTEN) happened: it now waits an hour
+            await publish(wh_settings.nats_url, assigned(ORG, unit))
+            await asyncio.wait_for(receiver.arrived.wait(), 5)
+        assert receiver.received[0].verified_by(endpoint["secret"])["data"]["units"][0]["unit_id"] == str(
+            unit
+        )
+    finally:
+        running.cancel()
+        await asyncio.gather(running, return_exceptions=True)

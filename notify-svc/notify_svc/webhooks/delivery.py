@@ -17,7 +17,9 @@ from datetime import datetime, timedelta
 from uuid import UUID
 
 import aiohttp
+import asyncpg
 from sqlalchemy import func, select, true
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from yarl import URL
 
@@ -39,7 +41,7 @@ from notify_svc.webhooks.domain import (
     parse_retry_after,
 )
 from notify_svc.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookMessage
-from notify_svc.webhooks.service import Config
+from notify_svc.webhooks.service import WAKE_CHANNEL, Config
 from notify_svc.webhooks.ssrf import (
     AddressRefused,
     GuardedResolver,
@@ -105,6 +107,7 @@ class DeliveryWorker(DeadlineScanner):
             sessionmaker, clock, interval=settings.webhook_worker_interval_seconds, source=settings.source
         )
         self.config = Config.of(settings)
+        self.database_url = settings.database_url
         self.timeout = settings.webhook_timeout_seconds
         self.retry_after_cap = settings.webhook_retry_after_cap_seconds
         self.total = settings.webhook_concurrency
@@ -221,7 +224,27 @@ class DeliveryWorker(DeadlineScanner):
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
+    async def _listen(self) -> None:
+        """Wakes the worker on NOTIFY cppcc_webhooks (a delivery queued anywhere); polling every
+        `interval` stays the source of truth if this connection drops."""
+        dsn = make_url(self.database_url).set(drivername="postgresql").render_as_string(hide_password=False)
+        while True:
+            try:
+                conn = await asyncpg.connect(dsn)
+                try:
+                    await conn.add_listener(WAKE_CHANNEL, lambda *_: self._wake.set())
+                    while not conn.is_closed():
+                        await asyncio.sleep(5)
+                finally:
+                    with contextlib.suppress(Exception):
+                        await conn.close()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                await asyncio.sleep(2)
+
     async def run(self) -> None:
+        listener = asyncio.create_task(self._listen())
         try:
             while True:
                 try:
@@ -234,9 +257,10 @@ class DeliveryWorker(DeadlineScanner):
                     await asyncio.wait_for(self._wake.wait(), self.interval)
                 self._wake.clear()
         finally:
+            listener.cancel()
             for task in list(self._tasks):
                 task.cancel()
-            await asyncio.gather(*self._tasks, return_exceptions=True)
+            await asyncio.gather(listener, *self._tasks, return_exceptions=True)
             await self.aclose()
 
     async def aclose(self) -> None:

@@ -4,7 +4,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, and_, any_, false, select, update
+from sqlalchemy import ColumnElement, and_, any_, false, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -95,6 +95,7 @@ async def requeue(session: AsyncSession, where: ColumnElement[bool], now: dateti
         .where(where)
         .values(status=DeliveryStatus.PENDING, attempts=0, next_attempt_at=now, updated_at=now)
     )
+    await session.execute(text("SELECT pg_notify('cppcc_webhooks', '')"))  # wakes the workers at commit
     return int(getattr(result, "rowcount", 0) or 0)
 
 

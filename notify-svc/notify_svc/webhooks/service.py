@@ -7,6 +7,7 @@ from datetime import datetime
 from urllib.parse import urlsplit
 from uuid import UUID
 
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cppcc_common.auth import Principal
@@ -26,6 +27,8 @@ from notify_svc.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookE
 from notify_svc.webhooks.schemas import EndpointCreate, EndpointUpdate
 
 TEST_EVENT_TYPE = "cppcc.webhook.test.v1"
+WAKE_CHANNEL = "cppcc_webhooks"
+_WAKE = text(f"SELECT pg_notify('{WAKE_CHANNEL}', '')")
 
 
 @dataclass(frozen=True)
@@ -198,6 +201,7 @@ async def queue_message(
             for endpoint_id in endpoint_ids
         ],
     )
+    await change.session.execute(_WAKE)  # delivered at commit: every replica's worker looks at once
     return message_id
 
 
