@@ -8,16 +8,14 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-import httpx
 import pytest
 from e2e_support import gateway_client
 from standardwebhooks.webhooks import Webhook
 
 from cppcc_devstack.demo import auth_headers, partner_credentials, partner_token
-from cppcc_devstack.stack import SERVICES, Stack
+from cppcc_devstack.stack import Stack
 
 pytestmark = pytest.mark.e2e
-NOTIFY = next(s for s in SERVICES if s.name == "notify")
 
 
 class Receiver:
@@ -67,10 +65,9 @@ def test_a_proposal_assignment_reaches_the_assigned_units_partner_signed_within_
     stack: Stack, receiver: Receiver
 ) -> None:
     credentials = partner_credentials(stack)
-    with gateway_client(stack) as gw, httpx.Client(base_url=stack.service_url(NOTIFY), timeout=10) as notify:
+    with gateway_client(stack) as gw:
         partner = {"Authorization": f"Bearer {partner_token(gw, credentials)}"}
-        # The gateway does not route /api/v1/webhooks yet: the partner reaches notify-svc directly.
-        made = notify.post(
+        made = gw.post(
             "/api/v1/webhooks/endpoints",
             json={"url": receiver.url, "event_types": ["cppcc.proposal.assigned"], "description": "e2e"},
             headers=partner,
