@@ -12,7 +12,7 @@ import pytest
 from e2e_support import gateway_client
 from standardwebhooks.webhooks import Webhook
 
-from cppcc_devstack.demo import auth_headers, partner_credentials, partner_token
+from cppcc_devstack.demo import auth_headers, login, partner_credentials, partner_token
 from cppcc_devstack.stack import Stack
 
 pytestmark = pytest.mark.e2e
@@ -76,7 +76,9 @@ def test_a_proposal_assignment_reaches_the_assigned_units_partner_signed_within_
         endpoint = made.json()
         assert endpoint["unit_id"] == credentials.unit_id
 
-        member, staff = auth_headers(gw, "member"), auth_headers(gw, "staff_proposals")
+        # A member of the roster, not a demo account: the demo accounts' proposals are counted elsewhere.
+        member = {"Authorization": f"Bearer {login(gw, '13800000003')}"}
+        staff = auth_headers(gw, "staff_proposals")
         draft = gw.post(
             "/api/v1/proposals",
             json={

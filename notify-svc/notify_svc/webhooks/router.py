@@ -42,7 +42,7 @@ Managing = Annotated[Change, Changing(MANAGE)]
 Manager = Annotated[Principal, Depends(MANAGE)]
 
 
-def _config(request: Request) -> service.Config:
+async def _config(request: Request) -> service.Config:
     return service.Config.of(request.app.state.runtime.settings)
 
 
