@@ -31,6 +31,10 @@ E2E_ENV = {
     # A short JWKS cache time, so that test_key_retirement.py sees a retired key stop working
     # everywhere within seconds (production: 300 s).
     **{f"{prefix}JWKS_CACHE_SECONDS": str(JWKS_CACHE_SECONDS) for prefix in PREFIXES},
+    # Webhooks reach the tests' receivers on 127.0.0.1, and the queue is looked at often
+    # (test_notify_webhooks_e2e.py: an assignment reaches the partner within a second).
+    "NOTIFY_WEBHOOK_ALLOW_NETWORKS": '["127.0.0.1/32"]',
+    "NOTIFY_WEBHOOK_WORKER_INTERVAL_SECONDS": "0.05",
 }
 
 _client_numbers = itertools.count(1)

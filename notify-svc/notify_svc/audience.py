@@ -13,10 +13,10 @@ from cppcc_common.contracts.member import MemberExitReviewRequiredV1
 from cppcc_common.contracts.proposal import (
     DeadlineFacts,
     ProposalAssignedV1,
+    ProposalCohandlerViewsOverdueV1,
     ProposalCosignConfirmedV1,
     ProposalCosignDeclinedV1,
     ProposalCosignExpiredV1,
-    ProposalCohandlerViewsOverdueV1,
     ProposalCosignRequestedV1,
     ProposalDueSoonV1,
     ProposalFeedbackOverdueV1,

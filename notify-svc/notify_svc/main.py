@@ -12,6 +12,9 @@ from notify_svc.channels.inbox.router import router as inbox_router
 from notify_svc.channels.inbox.stream import InboxHub
 from notify_svc.consumers import CONSUMERS
 from notify_svc.settings import Settings
+from notify_svc.webhooks.consumers import CONSUMERS as WEBHOOK_CONSUMERS
+from notify_svc.webhooks.delivery import start_worker
+from notify_svc.webhooks.router import router as webhooks_router
 
 
 async def start_inbox_hub(runtime: Runtime) -> None:
@@ -35,13 +38,15 @@ def create_app(
         settings,
         title="notify-svc",
         description="消息中心、推送、短信、Webhook / inbox, push, SMS, webhooks",
-        routers=[inbox_router],
+        routers=[inbox_router, webhooks_router],
         key_source=key_source,
         clock=clock,
         streams=["NOTIFY", "MEMBER", "PROPOSAL", "CONSULTATION"],
-        consumers=CONSUMERS,
+        consumers=[*CONSUMERS, *WEBHOOK_CONSUMERS],
         on_startup=[start_inbox_hub],
+        scanners=[start_worker] if settings.webhook_worker_enabled else [],
         tags={
-            "inbox": "我的消息：列表、未读数、已读、删除、实时推送 / my inbox: list, unread count, mark read, delete, live stream"
+            "inbox": "我的消息：列表、未读数、已读、删除、实时推送 / my inbox: list, unread count, mark read, delete, live stream",
+            "webhooks": "合作系统的 Webhook 端点 / partner systems' webhook endpoints",
         },
     )

@@ -146,11 +146,15 @@ class Stack:
     def secrets(self) -> dict[str, str]:
         """Development secrets, generated once per data folder and never committed."""
         path = self.data_dir / "dev-secrets.json"
-        if not path.exists():
-            kek = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode().rstrip("=")
-            path.write_text(json.dumps({"MEMBER_KEY_ENCRYPTION_KEY": kek}))
+        kept = dict(json.loads(path.read_text())) if path.exists() else {}
+        # A data folder of an earlier version gets the keys it lacks; the ones it has are kept.
+        wanted = {"MEMBER_KEY_ENCRYPTION_KEY", "NOTIFY_WEBHOOK_KEY"}  # notify-svc: webhook secrets at rest
+        if not wanted <= kept.keys():
+            for name in wanted - kept.keys():
+                kept[name] = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode().rstrip("=")
+            path.write_text(json.dumps(kept))
             path.chmod(0o600)
-        return dict(json.loads(path.read_text()))
+        return kept
 
     # infrastructure ----------------------------------------------------------------------
     def start_infrastructure(self) -> None:

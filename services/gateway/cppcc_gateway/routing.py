@@ -35,6 +35,7 @@ ROUTES: tuple[Route, ...] = (
     Route("/api/v1/proposals", "proposal"),
     Route("/api/v1/consultations", "consultation"),
     Route("/api/v1/inbox", "notify"),
+    Route("/api/v1/webhooks", "notify"),  # partner systems' webhook endpoints (docs/webhooks.md)
 )
 
 # Paths a caller reaches without an access token (each service still declares them PUBLIC itself).

@@ -19,6 +19,7 @@ from cppcc_gateway.routing import PUBLIC_PATHS, upstream_for
         ("/api/v1/parties", "member"),
         ("/api/v1/consultations/forms", "consultation"),
         ("/api/v1/inbox/unread-count", "notify"),
+        ("/api/v1/webhooks/endpoints", "notify"),
         ("/api/v1/proposalsX", None),  # whole segments only
         ("/api/v1/meeting", None),
         ("/admin", None),

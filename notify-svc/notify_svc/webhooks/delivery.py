@@ -1,0 +1,403 @@
+"""The delivery worker: claims due deliveries from the PostgreSQL queue (FOR UPDATE SKIP LOCKED,
+so replicas share it), POSTs each signed message, and records every attempt.
+
+A claimed delivery is leased (its `next_attempt_at` moves past the POST's timeout) and the claim
+commits before the POST, so no lock is held while a partner answers and a crashed replica's lease
+simply falls due again. Concurrency is bounded overall and per endpoint, and each POST runs as
+its own task: a slow or dead partner holds at most its own share, never another's.
+"""
+
+import asyncio
+import contextlib
+import logging
+import random
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from uuid import UUID
+
+import aiohttp
+import asyncpg
+from sqlalchemy import func, select, true
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from yarl import URL
+
+from cppcc_common.app import Runtime
+from cppcc_common.clock import Clock
+from cppcc_common.ids import new_id
+from cppcc_common.scanner import DeadlineScanner
+from notify_svc.inbox import repository as inbox
+from notify_svc.settings import Settings
+from notify_svc.webhooks import repository, signing
+from notify_svc.webhooks.domain import (
+    RESPONSE_BODY_LIMIT,
+    DeliveryStatus,
+    DisabledReason,
+    Outcome,
+    failing_too_long,
+    next_attempt,
+    outcome_of,
+    parse_retry_after,
+)
+from notify_svc.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookMessage
+from notify_svc.webhooks.service import WAKE_CHANNEL, Config
+from notify_svc.webhooks.ssrf import (
+    AddressRefused,
+    GuardedResolver,
+    Lookup,
+    check_address,
+    literal_address,
+    networks,
+)
+
+log = logging.getLogger("cppcc.webhooks")
+
+
+@dataclass(frozen=True)
+class Job:
+    """One claimed delivery, with what its POST needs."""
+
+    delivery_id: UUID
+    endpoint_id: UUID
+    message_id: UUID
+    url: str
+    body: bytes
+    secrets: list[str]
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What one POST gave: the partner's status, or the class of the error that prevented one."""
+
+    status_code: int | None
+    body: str
+    latency_ms: int
+    error_class: str | None
+    retry_after: str | None = None
+
+
+def _error_class(exc: BaseException) -> str:
+    if isinstance(exc, AddressRefused) or isinstance(getattr(exc, "os_error", None), AddressRefused):
+        return "address_refused"
+    if isinstance(exc, TimeoutError):
+        return "timeout"
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        return (
+            "connection_refused" if isinstance(exc.os_error, ConnectionRefusedError) else "connection_error"
+        )
+    if isinstance(exc, aiohttp.InvalidURL):
+        return "invalid_url"
+    return type(exc).__name__[:40]
+
+
+class DeliveryWorker(DeadlineScanner):
+    name = "webhooks"
+
+    def __init__(
+        self,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        settings: Settings,
+        clock: Clock,
+        *,
+        rng: random.Random | None = None,
+        lookup: Lookup | None = None,
+    ) -> None:
+        super().__init__(
+            sessionmaker, clock, interval=settings.webhook_worker_interval_seconds, source=settings.source
+        )
+        self.config = Config.of(settings)
+        self.database_url = settings.database_url
+        self.timeout = settings.webhook_timeout_seconds
+        self.retry_after_cap = settings.webhook_retry_after_cap_seconds
+        self.total = settings.webhook_concurrency
+        self.per_endpoint = settings.webhook_concurrency_per_endpoint
+        self.allow = networks(settings.webhook_allow_networks)
+        self.rng = rng or random.Random()
+        self.lookup = lookup
+        # Past the POST's timeout: a delivery in flight is not due again unless its replica died.
+        self.lease = timedelta(seconds=self.timeout + 60)
+        self._inflight: dict[UUID, int] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._wake = asyncio.Event()
+        self._http: aiohttp.ClientSession | None = None
+
+    def http(self) -> aiohttp.ClientSession:
+        if self._http is None:
+            connector = aiohttp.TCPConnector(
+                resolver=GuardedResolver(self.allow, self.lookup), limit=self.total, use_dns_cache=False
+            )
+            self._http = aiohttp.ClientSession(connector=connector, trust_env=False)
+        return self._http
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def _claim(self) -> list[Job]:
+        room = self.total - len(self._tasks)
+        if room <= 0:
+            return []
+        now = self.clock.now()
+        busy = [e for e, n in self._inflight.items() if n >= self.per_endpoint]
+        rank = (
+            func.row_number()
+            .over(partition_by=WebhookDelivery.endpoint_id, order_by=WebhookDelivery.next_attempt_at)
+            .label("rank")
+        )
+        ranked = (
+            select(WebhookDelivery.id, rank)
+            .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
+            .where(
+                WebhookDelivery.status == DeliveryStatus.PENDING,
+                WebhookDelivery.next_attempt_at <= now,
+                WebhookEndpoint.enabled.is_(True),
+                WebhookDelivery.endpoint_id.not_in(busy) if busy else true(),
+            )
+            .subquery()
+        )
+        # At most `per_endpoint` rows of one endpoint per claim: a backlog of one partner leaves
+        # room for everybody else's.
+        query = (
+            select(WebhookDelivery)
+            .where(
+                WebhookDelivery.id.in_(select(ranked.c.id).where(ranked.c.rank <= self.per_endpoint)),
+                WebhookDelivery.status == DeliveryStatus.PENDING,
+                WebhookDelivery.next_attempt_at <= now,
+            )
+            .order_by(WebhookDelivery.next_attempt_at)
+            .limit(room)
+            .with_for_update(skip_locked=True)
+        )
+        jobs: list[Job] = []
+        async with self.sessionmaker() as session, session.begin():
+            for delivery in (await session.execute(query)).scalars():
+                if self._inflight.get(delivery.endpoint_id, 0) >= self.per_endpoint:
+                    continue
+                job = await self._job(session, delivery, now)
+                if job is None:
+                    continue
+                delivery.next_attempt_at = now + self.lease
+                self._inflight[delivery.endpoint_id] = self._inflight.get(delivery.endpoint_id, 0) + 1
+                jobs.append(job)
+        return jobs
+
+    async def _job(self, session: AsyncSession, delivery: WebhookDelivery, now: datetime) -> Job | None:
+        endpoint = await session.get(WebhookEndpoint, delivery.endpoint_id)
+        message = await session.get(WebhookMessage, delivery.message_id)
+        if endpoint is None or message is None or self.config.key is None:
+            return None
+        key = self.config.key
+        secrets = [signing.decrypt(key, endpoint.id, endpoint.secret)]
+        if (
+            endpoint.previous_secret
+            and endpoint.previous_secret_until
+            and endpoint.previous_secret_until > now
+        ):
+            secrets.append(signing.decrypt(key, endpoint.id, endpoint.previous_secret))
+        return Job(delivery.id, endpoint.id, message.id, endpoint.url, message.body.encode(), secrets)
+
+    def _release(self, job: Job) -> None:
+        left = self._inflight.get(job.endpoint_id, 1) - 1
+        if left > 0:
+            self._inflight[job.endpoint_id] = left
+        else:
+            self._inflight.pop(job.endpoint_id, None)
+        self._wake.set()
+
+    async def scan_once(self) -> int:
+        """Claims what is due and starts each POST as a task of its own; returns how many started."""
+        jobs = await self._claim()
+        for job in jobs:
+            task = asyncio.create_task(self._run(job))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        return len(jobs)
+
+    async def deliver_due(self) -> int:
+        """Claims what is due and waits for every POST (tests, operators)."""
+        jobs = await self._claim()
+        await asyncio.gather(*(self._run(job) for job in jobs))
+        return len(jobs)
+
+    async def idle(self) -> None:
+        """Waits for the POSTs in flight (tests)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    async def _listen(self) -> None:
+        """Wakes the worker on NOTIFY cppcc_webhooks (a delivery queued anywhere); polling every
+        `interval` stays the source of truth if this connection drops."""
+        dsn = make_url(self.database_url).set(drivername="postgresql").render_as_string(hide_password=False)
+        while True:
+            try:
+                conn = await asyncpg.connect(dsn)
+                try:
+                    await conn.add_listener(WAKE_CHANNEL, lambda *_: self._wake.set())
+                    while not conn.is_closed():
+                        await asyncio.sleep(5)
+                finally:
+                    with contextlib.suppress(Exception):
+                        await conn.close()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                await asyncio.sleep(2)
+
+    async def run(self) -> None:
+        listener = asyncio.create_task(self._listen())
+        try:
+            while True:
+                try:
+                    await self.scan_once()
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:
+                    log.warning("webhook claim failed", extra={"error": repr(exc)})
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), self.interval)
+                self._wake.clear()
+        finally:
+            listener.cancel()
+            for task in list(self._tasks):
+                task.cancel()
+            await asyncio.gather(listener, *self._tasks, return_exceptions=True)
+            await self.aclose()
+
+    async def aclose(self) -> None:
+        """Closes the HTTP client (its connections and resolver)."""
+        if self._http is not None:
+            await self._http.close()
+            self._http = None
+
+    async def _run(self, job: Job) -> None:
+        try:
+            answer = await self.post(job)
+            await self._record(job, answer)
+        except Exception as exc:  # the record failed: the lease lets the delivery fall due again
+            log.warning("webhook record failed", extra={"delivery": str(job.delivery_id), "error": repr(exc)})
+        finally:
+            self._release(job)
+
+    async def post(self, job: Job) -> Answer:
+        """One signed POST: a fresh timestamp and signature, no redirects, the timeout of the settings."""
+        timestamp = int(self.clock.now().timestamp())
+        msg_id = str(job.message_id)
+        headers = {
+            "webhook-id": msg_id,
+            "webhook-timestamp": str(timestamp),
+            "webhook-signature": signing.signature_header(job.secrets, msg_id, timestamp, job.body),
+            "content-type": "application/json",
+        }
+        started = time.perf_counter()
+        try:
+            url = URL(job.url)
+            if url.host and literal_address(url.host):
+                check_address(url.host.strip("[]"), self.allow)  # a literal address skips the resolver
+            async with self.http().post(
+                url,
+                data=job.body,
+                headers=headers,
+                allow_redirects=False,
+                timeout=aiohttp.ClientTimeout(total=self.timeout),
+            ) as response:
+                raw = await response.content.read(RESPONSE_BODY_LIMIT)
+                return Answer(
+                    response.status,
+                    raw.decode(errors="replace")[:RESPONSE_BODY_LIMIT],
+                    int((time.perf_counter() - started) * 1000),
+                    None if 200 <= response.status < 300 else f"http_{response.status}",
+                    response.headers.get("Retry-After"),
+                )
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            return Answer(None, "", int((time.perf_counter() - started) * 1000), _error_class(exc))
+
+    async def _record(self, job: Job, answer: Answer) -> None:
+        now = self.clock.now()
+        async with self.sessionmaker() as session, session.begin():
+            delivery = await session.get(WebhookDelivery, job.delivery_id, with_for_update=True)
+            endpoint = await session.get(WebhookEndpoint, job.endpoint_id, with_for_update=True)
+            if delivery is None or endpoint is None:
+                return  # deleted meanwhile
+            session.add(
+                WebhookAttempt(
+                    id=new_id(),
+                    delivery_id=delivery.id,
+                    attempted_at=now,
+                    status_code=answer.status_code,
+                    latency_ms=answer.latency_ms,
+                    response_body=answer.body[:RESPONSE_BODY_LIMIT],
+                    error_class=answer.error_class,
+                )
+            )
+            delivery.attempts += 1
+            delivery.updated_at = now
+            outcome = outcome_of(answer.status_code)
+            if outcome is Outcome.DELIVERED:
+                delivery.status, delivery.next_attempt_at = DeliveryStatus.DELIVERED, None
+                endpoint.failing_since = None
+                return
+            if outcome is Outcome.GONE:
+                delivery.status, delivery.next_attempt_at = DeliveryStatus.FAILED, None
+                await self._disable(session, endpoint, DisabledReason.GONE, now)
+                return
+            retry_after = parse_retry_after(answer.retry_after, now)
+            following = next_attempt(delivery.attempts, now, self.rng, retry_after, self.retry_after_cap)
+            if following.at is None:
+                delivery.status, delivery.next_attempt_at = DeliveryStatus.FAILED, None
+            else:
+                delivery.next_attempt_at = following.at
+            if endpoint.failing_since is None:
+                endpoint.failing_since = now
+            elif failing_too_long(endpoint.failing_since, now):
+                await self._disable(session, endpoint, DisabledReason.FAILING, now)
+
+    async def _disable(
+        self, session: AsyncSession, endpoint: WebhookEndpoint, reason: DisabledReason, now: datetime
+    ) -> None:
+        if not endpoint.enabled:
+            return
+        endpoint.enabled, endpoint.disabled_reason, endpoint.updated_at = False, reason, now
+        log.warning("webhook endpoint disabled", extra={"endpoint": str(endpoint.id), "reason": str(reason)})
+        await tell_owner(session, endpoint, reason, now)
+
+
+_REASONS = {
+    DisabledReason.GONE: ("对方系统答复 410（已不存在）", "the partner answered 410 Gone"),
+    DisabledReason.FAILING: ("连续 5 天投递失败", "deliveries failed for 5 days"),
+}
+
+
+async def tell_owner(
+    session: AsyncSession, endpoint: WebhookEndpoint, reason: DisabledReason, now: datetime
+) -> None:
+    """The organization's administrators find the disabled endpoint in their inbox."""
+    zh, en = _REASONS.get(reason, ("已停用", "disabled"))
+    event_id = new_id()
+    await inbox.add_items(
+        session,
+        [
+            {
+                "id": new_id(),
+                "org_id": endpoint.org_id,
+                "person_id": person_id,
+                "category": "webhook_disabled",
+                "title": "Webhook 端点已停用 / webhook endpoint disabled",
+                "body": f"{endpoint.url}：{zh}。/ {endpoint.url}: {en}.",
+                "object_type": "webhook_endpoint",
+                "object_id": endpoint.id,
+                "source_event_id": event_id,
+                "created_at": now,
+            }
+            for person_id in await repository.administrators(session, endpoint.org_id)
+        ],
+    )
+
+
+def start_worker(runtime: Runtime) -> DeliveryWorker:
+    """The scanner factory create_service_app runs: the worker, reachable as runtime.extras["webhooks"]."""
+    assert isinstance(runtime.settings, Settings)
+    worker = DeliveryWorker(runtime.sessionmaker, runtime.settings, runtime.clock)
+    runtime.extras["webhooks"] = worker
+    return worker

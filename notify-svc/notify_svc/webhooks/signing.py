@@ -1,0 +1,54 @@
+"""Standard Webhooks signing and the secrets: `whsec_` secrets, v1 HMAC-SHA256 signatures, and
+AES-GCM encryption of the secrets at rest."""
+
+import base64
+import hashlib
+import hmac
+import secrets
+from uuid import UUID
+
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+SECRET_PREFIX = "whsec_"
+SECRET_BYTES = 32  # Standard Webhooks: 24 to 64 random bytes
+_NONCE = 12
+
+
+def new_secret() -> str:
+    """A fresh `whsec_` secret: the prefix and the base64 of 32 random bytes."""
+    return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(SECRET_BYTES)).decode()
+
+
+def secret_bytes(secret: str) -> bytes:
+    """The key a `whsec_` secret stands for (what HMAC signs with)."""
+    return base64.b64decode(secret.removeprefix(SECRET_PREFIX))
+
+
+def sign(secret: str, msg_id: str, timestamp: int, body: bytes) -> str:
+    """One `v1,<signature>`: base64 HMAC-SHA256 of "{id}.{timestamp}.{body}" with the secret's bytes."""
+    content = f"{msg_id}.{timestamp}.".encode() + body
+    digest = hmac.new(secret_bytes(secret), content, hashlib.sha256).digest()
+    return "v1," + base64.b64encode(digest).decode()
+
+
+def signature_header(secrets_in_use: list[str], msg_id: str, timestamp: int, body: bytes) -> str:
+    """The `webhook-signature` header: one signature per secret in use, space separated."""
+    return " ".join(sign(s, msg_id, timestamp, body) for s in secrets_in_use)
+
+
+def decode_key(key: str) -> bytes:
+    """The 32-byte AES key from its base64url text (padding optional)."""
+    raw = base64.urlsafe_b64decode(key + "=" * (-len(key) % 4))
+    if len(raw) != 32:
+        raise ValueError("the webhook key must be 32 bytes, base64url")
+    return raw
+
+
+def encrypt(key: bytes, endpoint_id: UUID, secret: str) -> bytes:
+    """nonce + AES-GCM ciphertext, bound to its endpoint (a ciphertext copied to another row fails)."""
+    nonce = secrets.token_bytes(_NONCE)
+    return nonce + AESGCM(key).encrypt(nonce, secret.encode(), endpoint_id.bytes)
+
+
+def decrypt(key: bytes, endpoint_id: UUID, blob: bytes) -> str:
+    return AESGCM(key).decrypt(blob[:_NONCE], blob[_NONCE:], endpoint_id.bytes).decode()
