@@ -27,7 +27,7 @@ from cppcc_common.app import Runtime
 from cppcc_common.clock import Clock
 from cppcc_common.ids import new_id
 from cppcc_common.scanner import DeadlineScanner
-from notify_svc.inbox import repository as inbox
+from notify_svc.channels.inbox import repository as inbox
 from notify_svc.settings import Settings
 from notify_svc.webhooks import repository, signing
 from notify_svc.webhooks.domain import (
