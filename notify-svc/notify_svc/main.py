@@ -3,11 +3,11 @@
 import asyncio
 
 from fastapi import FastAPI
-from sqlalchemy import make_url
 
 from cppcc_common.app import Runtime, create_service_app
 from cppcc_common.auth import KeySource
 from cppcc_common.clock import Clock
+from cppcc_common.db import driver_dsn
 from notify_svc.channels.inbox.router import router as inbox_router
 from notify_svc.channels.inbox.stream import InboxHub
 from notify_svc.consumers import CONSUMERS
@@ -21,8 +21,7 @@ async def start_inbox_hub(runtime: Runtime) -> None:
     """The live stream's LISTEN connection, listening before the first request is served."""
     settings = runtime.settings
     assert isinstance(settings, Settings)
-    dsn = make_url(settings.database_url).set(drivername="postgresql").render_as_string(hide_password=False)
-    hub = InboxHub(dsn, max_per_person=settings.inbox_stream_max_per_person)
+    hub = InboxHub(driver_dsn(settings.database_url), max_per_person=settings.inbox_stream_max_per_person)
     await hub.connect()
     runtime.extras["inbox_hub"] = hub
     task = asyncio.ensure_future(hub.run())

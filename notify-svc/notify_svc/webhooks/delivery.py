@@ -17,14 +17,13 @@ from datetime import datetime, timedelta
 from uuid import UUID
 
 import aiohttp
-import asyncpg
 from sqlalchemy import func, select, true
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from yarl import URL
 
 from cppcc_common.app import Runtime
 from cppcc_common.clock import Clock
+from cppcc_common.db import listen
 from cppcc_common.ids import new_id
 from cppcc_common.scanner import DeadlineScanner
 from notify_svc.channels.inbox import repository as inbox
@@ -227,21 +226,7 @@ class DeliveryWorker(DeadlineScanner):
     async def _listen(self) -> None:
         """Wakes the worker on NOTIFY cppcc_webhooks (a delivery queued anywhere); polling every
         `interval` stays the source of truth if this connection drops."""
-        dsn = make_url(self.database_url).set(drivername="postgresql").render_as_string(hide_password=False)
-        while True:
-            try:
-                conn = await asyncpg.connect(dsn)
-                try:
-                    await conn.add_listener(WAKE_CHANNEL, lambda *_: self._wake.set())
-                    while not conn.is_closed():
-                        await asyncio.sleep(5)
-                finally:
-                    with contextlib.suppress(Exception):
-                        await conn.close()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                await asyncio.sleep(2)
+        await listen(self.database_url, WAKE_CHANNEL, self._wake.set)
 
     async def run(self) -> None:
         listener = asyncio.create_task(self._listen())

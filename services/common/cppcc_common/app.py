@@ -11,11 +11,9 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequenc
 from dataclasses import dataclass, field
 from typing import Any
 
-import asyncpg
 from fastapi import APIRouter, Depends, FastAPI
 from nats.aio.client import Client as NATS
 from nats.js import JetStreamContext
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from cppcc_common import bus, contracts  # noqa: F401  (registers every event contract)
@@ -28,6 +26,7 @@ from cppcc_common.db import (
     create_read_pool,
     create_read_sessionmaker,
     create_sessionmaker,
+    listen,
 )
 from cppcc_common.docs import docs_router
 from cppcc_common.error_handlers import install_error_handlers
@@ -70,28 +69,10 @@ KeySourceArg = KeySource | Callable[[async_sessionmaker[AsyncSession]], KeySourc
 ScannerFactory = Callable[[Runtime], DeadlineScanner]
 
 
-def _asyncpg_dsn(url: str) -> str:
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-
-
 async def _listen_for_outbox(runtime: Runtime) -> None:
     """Wakes the relay on NOTIFY; polling stays the source of truth if this connection drops."""
     assert runtime.relay is not None
-    relay = runtime.relay
-    while True:
-        try:
-            conn = await asyncpg.connect(_asyncpg_dsn(runtime.settings.database_url))
-            try:
-                await conn.add_listener("cppcc_outbox", lambda *_: relay.wake())
-                while not conn.is_closed():
-                    await asyncio.sleep(5)
-            finally:
-                with contextlib.suppress(Exception):
-                    await conn.close()
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            await asyncio.sleep(2)
+    await listen(runtime.settings.database_url, "cppcc_outbox", runtime.relay.wake)
 
 
 def _spawn(runtime: Runtime, coro: Awaitable[Any], name: str) -> None:

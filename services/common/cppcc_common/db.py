@@ -10,9 +10,10 @@ pool (`ReadPool`) for one hand-written statement — SQLAlchemy's statement path
 times the query's own client-side work, and its pool checkout about as much again.
 """
 
+import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
@@ -272,10 +273,35 @@ def _raise_if_gone(conn: asyncpg.Connection, error: BaseException) -> None:
         raise DependencyUnavailable() from error
 
 
+def driver_dsn(url: str) -> str:
+    """The URL as asyncpg itself takes it (no SQLAlchemy driver name)."""
+    return make_url(async_url(url)).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+async def listen(url: str, channel: str, on_notify: Callable[[], None]) -> None:
+    """Calls `on_notify` at each NOTIFY on `channel`, for ever, on a connection of its own that is
+    opened again when lost (every 2 s while the database is away). A wake-up only: whoever listens
+    also polls, so a notification missed while the connection was down costs a poll interval."""
+    while True:
+        try:
+            conn = await asyncpg.connect(driver_dsn(url))
+            try:
+                await conn.add_listener(channel, lambda *_: on_notify())
+                while not conn.is_closed():
+                    await asyncio.sleep(5)
+            finally:
+                with contextlib.suppress(Exception):
+                    await conn.close()
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            await asyncio.sleep(2)
+
+
 async def create_read_pool(url: str, *, size: int = 10) -> ReadPool:
     """The read pool of a service: up to `size` connections, opened on demand and kept."""
     pool = await asyncpg.create_pool(
-        make_url(async_url(url)).set(drivername="postgresql").render_as_string(hide_password=False),
+        driver_dsn(url),
         min_size=0,
         max_size=size,
         timeout=CONNECT_TIMEOUT_SECONDS,
