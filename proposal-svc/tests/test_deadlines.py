@@ -17,10 +17,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from cppcc_common.clock import FakeClock
 from cppcc_common.contracts.member import UnitRegisteredV1
-from cppcc_common.db import create_engine, create_sessionmaker
+from cppcc_common.db import create_engine
 from cppcc_common.events import make_event
-from cppcc_common.scanner import DeadlineScanner
 from cppcc_common.testing.app import serve_app
+from cppcc_common.testing.scanners import race
 from cppcc_common.testing.tokens import TestIssuer
 from cppcc_common.workdays import start_of_day
 from proposal_svc.handling.scanners import ReplyDeadlines
@@ -132,21 +132,9 @@ async def _events(db: AsyncEngine, event_type: str, proposal_id: str) -> list[di
 
 async def _scan(settings: Settings, clock: FakeClock, replicas: int = 1) -> int:
     """Every due notice fired by `replicas` scanner instances racing on the same database."""
-    engine = create_engine(settings.database_url, pool_size=4)
-    scanners = [
-        ReplyDeadlines(create_sessionmaker(engine), clock, source=settings.source) for _ in range(replicas)
-    ]
-
-    async def drain(scanner: DeadlineScanner) -> int:
-        total = 0
-        while fired := await scanner.scan_once():
-            total += fired
-        return total
-
-    try:
-        return sum(await asyncio.gather(*(drain(s) for s in scanners)))
-    finally:
-        await engine.dispose()
+    return await race(
+        settings.database_url, lambda s: ReplyDeadlines(s, clock, source=settings.source), replicas
+    )
 
 
 def _extension(to: date, **over: Any) -> dict[str, Any]:

@@ -3,7 +3,6 @@ whose last window closed concludes with the same `concluded` event as a rating's
 two scanner replicas racing, never 1 µs before the close, never while a B-class reply awaits its
 completion report; on a real database and NATS, the clock moved (FakeClock), never slept."""
 
-import asyncio
 import json
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -16,9 +15,9 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from cppcc_common.clock import FakeClock
-from cppcc_common.db import create_engine, create_sessionmaker
-from cppcc_common.scanner import DeadlineScanner
+from cppcc_common.db import create_engine
 from cppcc_common.testing.app import serve_app
+from cppcc_common.testing.scanners import race
 from cppcc_common.testing.tokens import TestIssuer
 from cppcc_common.workdays import start_of_day
 from proposal_svc.evaluation.scanners import EvaluationWindows
@@ -162,21 +161,9 @@ async def _status(client: httpx.AsyncClient, who: Headers, pid: str) -> str:
 
 async def _scan(settings: Settings, clock: FakeClock, replicas: int = 2) -> int:
     """Every closed window settled by `replicas` scanner instances racing on the same database."""
-    engine = create_engine(settings.database_url, pool_size=4)
-    scanners = [
-        EvaluationWindows(create_sessionmaker(engine), clock, source=settings.source) for _ in range(replicas)
-    ]
-
-    async def drain(scanner: DeadlineScanner) -> int:
-        total = 0
-        while fired := await scanner.scan_once():
-            total += fired
-        return total
-
-    try:
-        return sum(await asyncio.gather(*(drain(s) for s in scanners)))
-    finally:
-        await engine.dispose()
+    return await race(
+        settings.database_url, lambda s: EvaluationWindows(s, clock, source=settings.source), replicas
+    )
 
 
 async def test_rule_16_the_window_closing_concludes_a_silent_co_signers_proposal_exactly_once_with_two_scanners(

@@ -3,7 +3,6 @@ publishes within the window a copy without contact details, the public reads onl
 published, and a window that closes unpublished tells the office once, with two racing scanners;
 on a real database and NATS with the service's clock fixed (FakeClock)."""
 
-import asyncio
 import json
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -16,9 +15,9 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from cppcc_common.clock import FakeClock
-from cppcc_common.db import create_engine, create_sessionmaker
-from cppcc_common.scanner import DeadlineScanner
+from cppcc_common.db import create_engine
 from cppcc_common.testing.app import serve_app
+from cppcc_common.testing.scanners import race
 from cppcc_common.testing.tokens import TestIssuer
 from proposal_svc.main import create_app
 from proposal_svc.publication.scanners import PublicationWindows
@@ -150,20 +149,9 @@ async def _events(db: AsyncEngine, event_type: str, proposal_id: str) -> list[di
 
 async def _scan(settings: Settings, replicas: int) -> None:
     """Every closed window claimed by `replicas` scanner instances racing on the same database."""
-    engine = create_engine(settings.database_url, pool_size=4)
-    scanners = [
-        PublicationWindows(create_sessionmaker(engine), CLOCK, source=settings.source)
-        for _ in range(replicas)
-    ]
-
-    async def drain(scanner: DeadlineScanner) -> None:
-        while await scanner.scan_once():
-            pass
-
-    try:
-        await asyncio.gather(*(drain(s) for s in scanners))
-    finally:
-        await engine.dispose()
+    await race(
+        settings.database_url, lambda s: PublicationWindows(s, CLOCK, source=settings.source), replicas
+    )
 
 
 def _has_contact(body: str) -> bool:
