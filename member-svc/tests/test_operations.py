@@ -1,12 +1,16 @@
 """Operators bootstrap a new organization (tenant) and its first administrator from the command line."""
 
 import asyncio
+import base64
 import os
 import sys
+from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
 from sqlalchemy.engine import make_url
+
+from member_svc.identity.keys import KeyCipher, new_signing_key
 
 from .conftest import MIGRATIONS
 
@@ -58,3 +62,13 @@ async def test_create_org_makes_a_tenant_with_an_administrator(databases: Any) -
     assert row["password_hash"].startswith("$argon2id$")
     again = await _run(url, *args, stdin=b"Adm1n-password\n")
     assert again[0] != 0 and "already has an account" in again[2]
+
+
+def test_a_signing_key_id_never_reads_as_a_command_line_option() -> None:
+    """`retire-signing-key <kid>` takes the id as an argument: one starting with "-" (1 in 64 of
+    random base64url ids) would be read as an option and the key could not be retired."""
+    cipher = KeyCipher(base64.urlsafe_b64encode(os.urandom(32)).decode())
+    now = datetime(2026, 12, 1, tzinfo=UTC)
+    kids = [new_signing_key(cipher, now, days=90).kid for _ in range(600)]
+    assert not [kid for kid in kids if kid.startswith("-")]
+    assert len(set(kids)) == len(kids)

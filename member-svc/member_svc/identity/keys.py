@@ -47,7 +47,9 @@ def _b64(raw: bytes) -> str:
 def new_signing_key(cipher: KeyCipher, now: datetime, days: int) -> SigningKey:
     private = Ed25519PrivateKey.generate()
     public_raw = private.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-    kid = _b64(os.urandom(12))
+    # "k" first: a base64url id may start with "-", which the operator's command line
+    # (`retire-signing-key <kid>`) would read as an option.
+    kid = "k" + _b64(os.urandom(12))
     pem = private.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
