@@ -6,7 +6,7 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from cppcc_common.workdays import WorkingCalendar, package_schedules, start_of_day
@@ -63,6 +63,7 @@ CONTACTS = st.one_of(MOBILES, LANDLINES, EMAILS, ID_CARDS)
 
 
 @given(PROSE, CONTACTS, PROSE, st.booleans())
+@example("", "010-1300000-8001", "", False)  # a fixed line whose number and extension look like a mobile
 def test_rule_20_no_phone_email_or_id_number_survives_in_published_text(
     before: str, contact: str, after: str, fullwidth: bool
 ) -> None:

@@ -31,7 +31,8 @@ _SEP = "[-－ \u3000]?"  # one optional separator inside a number: hyphen or spa
 _W = "A-Za-z0-9Ａ-Ｚａ-ｚ０-９"  # a letter or digit of an address, ASCII or full-width
 _NO_DIGIT_BEFORE = rf"(?<!{_D})"
 _NO_DIGIT_AFTER = rf"(?!{_D})"
-# Order matters: an e-mail address may hold a phone number, an ID number holds 11-digit runs.
+# Order matters: an e-mail address may hold a phone number, an ID number holds 11-digit runs, and
+# a fixed line's number with its extension may hold a mobile-like run (010-1300000-8001).
 _CONTACTS = (
     # e-mail address (also with a full-width ＠)
     re.compile(
@@ -41,16 +42,16 @@ _CONTACTS = (
     re.compile(
         rf"{_NO_DIGIT_BEFORE}{_D}{{17}}[0-9０-９Xx]{_NO_DIGIT_AFTER}|{_NO_DIGIT_BEFORE}{_D}{{15}}{_NO_DIGIT_AFTER}"
     ),
-    # mobile number, optionally +86: 13812345678, 138-1234-5678, 138 1234 5678
-    re.compile(
-        rf"{_NO_DIGIT_BEFORE}(?:(?:\+|＋)?(?:86|８６){_SEP})?[1１][3-9３-９]{_D}{_SEP}{_D}{{4}}{_SEP}{_D}{{4}}{_NO_DIGIT_AFTER}"
-    ),
     # fixed line with its area code, optionally in brackets and with an extension: 0571-87654321,
     # (010)12345678, 0571 8765 4321 转 123; and the 400/800 service numbers
     re.compile(
         rf"{_NO_DIGIT_BEFORE}(?:[(（][0０]{_D}{{2,3}}[)）]|[0０]{_D}{{2,3}}){_SEP}{_D}{{3,4}}{_SEP}{_D}{{4}}"
         rf"(?:\s?(?:转|分机|-|#|＃|ext\.?)\s?{_D}{{1,6}})?{_NO_DIGIT_AFTER}"
         rf"|{_NO_DIGIT_BEFORE}[48４８][0０]{{2}}{_SEP}{_D}{{3}}{_SEP}{_D}{{4}}{_NO_DIGIT_AFTER}"
+    ),
+    # mobile number, optionally +86: 13812345678, 138-1234-5678, 138 1234 5678
+    re.compile(
+        rf"{_NO_DIGIT_BEFORE}(?:(?:\+|＋)?(?:86|８６){_SEP})?[1１][3-9３-９]{_D}{_SEP}{_D}{{4}}{_SEP}{_D}{{4}}{_NO_DIGIT_AFTER}"
     ),
 )
 
