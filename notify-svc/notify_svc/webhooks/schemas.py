@@ -4,14 +4,13 @@ from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
-from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from cppcc_common.validation import BoundedDatetime, CleanStr, PatchModel, RequestModel
 from notify_svc.webhooks.domain import PATTERN, DeliveryStatus, DisabledReason
 
 EventPattern = Annotated[str, StringConstraints(pattern=PATTERN, max_length=100)]
 EventPatterns = Annotated[list[EventPattern], Field(min_length=1, max_length=50)]
-Url = Annotated[AnyHttpUrl, Field(description="https (http only in development)")]
 Description = Annotated[CleanStr, Field(max_length=500)]
 
 
