@@ -1,4 +1,4 @@
-from pydantic import SecretStr
+from pydantic import Field, SecretStr
 
 from cppcc_common.settings import ServiceSettings, service_config
 
@@ -27,3 +27,7 @@ class Settings(ServiceSettings):
     # The longest `Retry-After` a partner can ask for (seconds).
     webhook_retry_after_cap_seconds: float = 86_400.0
     webhook_worker_enabled: bool = True
+    # Settled messages (with their deliveries and attempt log) are kept this long, then removed by
+    # a sweep the worker runs every `webhook_retention_sweep_seconds`.
+    webhook_retention_days: int = Field(default=30, ge=1, le=3650)
+    webhook_retention_sweep_seconds: float = Field(default=3600.0, gt=0)

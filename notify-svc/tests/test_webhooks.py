@@ -1,6 +1,7 @@
 """Webhooks to partner systems on real NATS, PostgreSQL and local HTTP receivers (DESIGN.md §8)."""
 
 import asyncio
+import base64
 import random
 import socket
 import uuid
@@ -12,10 +13,12 @@ from typing import Any
 import httpx
 import nats
 import pytest
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from fastapi import FastAPI
 from pydantic import SecretStr
 from sqlalchemy import select, text
-from webhook_support import Receiver, assigned, eventually, new_key, publish
+from webhook_support import Received, Receiver, assigned, eventually, new_key, publish
 
 import notify_svc
 from cppcc_common.clock import FakeClock
@@ -406,7 +409,9 @@ async def test_endpoints_are_managed_by_their_units_partner_and_the_organization
     assert (await client.get(path, headers=partner(issuer, unit, OTHER_ORG))).status_code == 404
     assert (await client.get(path, headers=admin(issuer, OTHER_ORG))).status_code == 404
     assert (
-        await client.patch(path, json={"description": "x"}, headers=partner(issuer, other_unit))
+        await client.patch(
+            path, json={"description": "x"}, headers={**partner(issuer, other_unit), "If-Match": "*"}
+        )
     ).status_code == 404
     assert (
         await client.get(path, headers=issuer.headers(org=ORG, roles=["staff"], **at_clock()))
@@ -429,7 +434,9 @@ async def test_endpoints_are_managed_by_their_units_partner_and_the_organization
         headers=admin(issuer),
     )
     assert r.status_code == 422 and r.json()["code"] == "webhook.unit_required"
-    r = await client.patch(path, json={"event_types": ["cppcc.proposal.assigned"]}, headers=admin(issuer))
+    r = await client.patch(
+        path, json={"event_types": ["cppcc.proposal.assigned"]}, headers={**admin(issuer), "If-Match": "*"}
+    )
     assert r.json()["event_types"] == ["cppcc.proposal.assigned"]
     assert (await client.post(f"{path}/disable", headers=partner(issuer, unit))).json()[
         "disabled_reason"
@@ -559,3 +566,130 @@ async def test_a_queued_delivery_wakes_the_worker_without_waiting_for_its_interv
     finally:
         running.cancel()
         await asyncio.gather(running, return_exceptions=True)
+
+
+def _v1a_verified_by(received: Any, public_key: str) -> bool:
+    """Whether one `v1a,` signature of the header verifies with the `whpk_` key (cryptography)."""
+    content = f"{received.headers['webhook-id']}.{received.headers['webhook-timestamp']}.".encode()
+    key = Ed25519PublicKey.from_public_bytes(base64.b64decode(public_key.removeprefix("whpk_")))
+    for part in received.headers["webhook-signature"].split(" "):
+        version, signature = part.split(",")
+        if version != "v1a":
+            continue
+        try:
+            key.verify(base64.b64decode(signature), content + received.body)
+            return True
+        except InvalidSignature:
+            continue
+    return False
+
+
+async def test_an_asymmetric_endpoint_gets_v1a_signatures_its_public_key_verifies_also_across_a_rotation(
+    app: FastAPI, client: httpx.AsyncClient, issuer: TestIssuer, worker: DeliveryWorker, wh_settings: Settings
+) -> None:
+    unit = uuid.uuid4()
+    async with Receiver(CLOCK) as receiver:
+        r = await client.post(
+            "/api/v1/webhooks/endpoints",
+            json={"url": receiver.url, "event_types": ["cppcc.proposal.*"], "asymmetric": True},
+            headers=partner(issuer, unit),
+        )
+        assert r.status_code == 201, r.text
+        endpoint = r.json()
+        first_key = endpoint["public_key"]
+        assert first_key.startswith("whpk_") and len(base64.b64decode(first_key[5:])) == 32
+        path = f"/api/v1/webhooks/endpoints/{endpoint['id']}"
+        assert (await client.get(path, headers=partner(issuer, unit))).json()["public_key"] == first_key
+        async with app.state.runtime.sessionmaker() as s:  # the private key is stored encrypted
+            row = await s.get(WebhookEndpoint, uuid.UUID(endpoint["id"]))
+            assert row is not None and row.signing_key is not None and b"whsk_" not in row.signing_key
+
+        await publish(wh_settings.nats_url, assigned(ORG, unit))
+        await queued(app, endpoint["id"])
+        await worker.deliver_due()
+        rotated = (await client.post(f"{path}/rotate-secret", headers=partner(issuer, unit))).json()
+        second_key = rotated["public_key"]
+        assert second_key != first_key
+        await publish(wh_settings.nats_url, assigned(ORG, unit))
+        await queued(app, endpoint["id"], 2)
+        await worker.deliver_due()
+    before, during = receiver.received
+    assert [p.split(",")[0] for p in before.headers["webhook-signature"].split(" ")] == ["v1", "v1a"]
+    before.verified_by(endpoint["secret"])  # the reference library checks v1 and skips v1a
+    assert _v1a_verified_by(before, first_key)
+    assert sorted(p.split(",")[0] for p in during.headers["webhook-signature"].split(" ")) == [
+        "v1",
+        "v1",
+        "v1a",
+        "v1a",
+    ]
+    assert _v1a_verified_by(during, second_key) and _v1a_verified_by(during, first_key)
+    forged = Received({**during.headers}, during.body + b" ", during.at)
+    assert not _v1a_verified_by(forged, second_key)
+
+
+async def test_a_symmetric_endpoint_has_no_public_key_and_sends_only_v1(
+    app: FastAPI, client: httpx.AsyncClient, issuer: TestIssuer, worker: DeliveryWorker, wh_settings: Settings
+) -> None:
+    unit = uuid.uuid4()
+    async with Receiver(CLOCK) as receiver:
+        endpoint = await make_endpoint(client, issuer, unit, receiver.url)
+        assert endpoint["public_key"] is None
+        await publish(wh_settings.nats_url, assigned(ORG, unit))
+        await queued(app, endpoint["id"])
+        await worker.deliver_due()
+    (only,) = receiver.received
+    assert (
+        only.headers["webhook-signature"].startswith("v1,") and " " not in only.headers["webhook-signature"]
+    )
+
+
+async def test_changing_an_endpoint_needs_the_etag_it_was_read_with(
+    app: FastAPI, client: httpx.AsyncClient, issuer: TestIssuer
+) -> None:
+    unit = uuid.uuid4()
+    endpoint = await make_endpoint(client, issuer, unit, "https://partner.example.cn/hook")
+    path = f"/api/v1/webhooks/endpoints/{endpoint['id']}"
+    read = await client.get(path, headers=partner(issuer, unit))
+    assert read.headers["etag"] == '"1"' and read.json()["version"] == 1
+    r = await client.patch(path, json={"description": "新"}, headers=partner(issuer, unit))
+    assert r.status_code == 428 and r.json()["code"] == "precondition_required"
+    r = await client.patch(
+        path, json={"description": "新"}, headers={**partner(issuer, unit), "If-Match": read.headers["etag"]}
+    )
+    assert r.status_code == 200 and r.headers["etag"] == '"2"' and r.json()["description"] == "新"
+    r = await client.patch(
+        path, json={"description": "旧"}, headers={**partner(issuer, unit), "If-Match": read.headers["etag"]}
+    )
+    assert r.status_code == 412 and r.json()["code"] == "webhook.version_mismatch"
+    disabled = await client.post(f"{path}/disable", headers=partner(issuer, unit))
+    assert disabled.headers["etag"] == '"3"'
+
+
+async def test_settled_messages_past_the_retention_are_removed_and_pending_ones_kept(
+    app: FastAPI, client: httpx.AsyncClient, issuer: TestIssuer, worker: DeliveryWorker, wh_settings: Settings
+) -> None:
+    unit, dead_unit = uuid.uuid4(), uuid.uuid4()
+    async with Receiver(CLOCK, [200]) as ok:
+        delivered = await make_endpoint(client, issuer, unit, ok.url)
+        dead = await make_endpoint(client, issuer, dead_unit, "http://127.0.0.1:9/hook")
+        await publish(wh_settings.nats_url, assigned(ORG, unit), assigned(ORG, dead_unit))
+        await queued(app, delivered["id"])
+        await queued(app, dead["id"])
+        await worker.deliver_due()
+    (done,) = await deliveries_of(app, delivered["id"])
+    (waiting,) = await deliveries_of(app, dead["id"])
+    assert (done.status, waiting.status) == ("delivered", "pending")
+
+    async def exists(message_id: uuid.UUID) -> bool:
+        async with app.state.runtime.sessionmaker() as s:
+            found = await s.execute(text("SELECT 1 FROM webhook_messages WHERE id = :id"), {"id": message_id})
+            return found.first() is not None
+
+    await worker.sweep()
+    assert await exists(done.message_id)  # not old yet
+    CLOCK.advance(timedelta(days=wh_settings.webhook_retention_days, seconds=1))
+    assert await worker.sweep() >= 1
+    assert not await exists(done.message_id)
+    assert await deliveries_of(app, delivered["id"]) == []  # its delivery and attempts went with it
+    assert await exists(waiting.message_id)  # a delivery still pending keeps its message

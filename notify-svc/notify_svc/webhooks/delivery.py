@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from uuid import UUID
 
 import aiohttp
-from sqlalchemy import func, select, true
+from sqlalchemy import func, select, text, true
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from yarl import URL
 
@@ -53,6 +53,25 @@ from notify_svc.webhooks.ssrf import (
 log = logging.getLogger("cppcc.webhooks")
 
 
+# Messages past the retention whose deliveries are all settled (delivered or failed) go, in batches,
+# with their deliveries and attempts (ON DELETE CASCADE); a pending one is kept however old.
+_SWEEP = text(
+    """
+    DELETE FROM webhook_messages WHERE id IN (
+        SELECT m.id FROM webhook_messages m
+        WHERE m.created_at < :cutoff
+          AND NOT EXISTS (
+              SELECT 1 FROM webhook_deliveries d WHERE d.message_id = m.id AND d.status = 'pending'
+          )
+        ORDER BY m.created_at
+        LIMIT :batch
+        FOR UPDATE SKIP LOCKED
+    )
+    """
+)
+SWEEP_BATCH = 1000
+
+
 @dataclass(frozen=True)
 class Job:
     """One claimed delivery, with what its POST needs."""
@@ -62,7 +81,7 @@ class Job:
     message_id: UUID
     url: str
     body: bytes
-    secrets: list[str]
+    secrets: list[str]  # `whsec_` secrets (v1) and `whsk_` keys (v1a) in use, current first
 
 
 @dataclass(frozen=True)
@@ -116,6 +135,9 @@ class DeliveryWorker(DeadlineScanner):
         self.lookup = lookup
         # Past the POST's timeout: a delivery in flight is not due again unless its replica died.
         self.lease = timedelta(seconds=self.timeout + 60)
+        self.retention = timedelta(days=settings.webhook_retention_days)
+        self.sweep_every = timedelta(seconds=settings.webhook_retention_sweep_seconds)
+        self._swept_at: datetime | None = None
         self._inflight: dict[UUID, int] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._wake = asyncio.Event()
@@ -186,13 +208,17 @@ class DeliveryWorker(DeadlineScanner):
         if endpoint is None or message is None or self.config.key is None:
             return None
         key = self.config.key
-        secrets = [signing.decrypt(key, endpoint.id, endpoint.secret)]
-        if (
-            endpoint.previous_secret
-            and endpoint.previous_secret_until
-            and endpoint.previous_secret_until > now
-        ):
-            secrets.append(signing.decrypt(key, endpoint.id, endpoint.previous_secret))
+        overlapping = endpoint.previous_secret_until is not None and endpoint.previous_secret_until > now
+        secrets = [
+            signing.decrypt(key, endpoint.id, blob)
+            for blob in (
+                endpoint.secret,
+                endpoint.previous_secret if overlapping else None,
+                endpoint.signing_key,
+                endpoint.previous_signing_key if overlapping else None,
+            )
+            if blob
+        ]
         return Job(delivery.id, endpoint.id, message.id, endpoint.url, message.body.encode(), secrets)
 
     def _release(self, job: Job) -> None:
@@ -223,6 +249,32 @@ class DeliveryWorker(DeadlineScanner):
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
+    async def sweep(self) -> int:
+        """Forgets the messages older than the retention (`NOTIFY_WEBHOOK_RETENTION_DAYS`) whose
+        deliveries are all settled; returns how many went. Replicas may sweep at once (SKIP LOCKED)."""
+        cutoff = self.clock.now() - self.retention
+        total = 0
+        while True:
+            async with self.sessionmaker() as session, session.begin():
+                result = await session.execute(_SWEEP, {"cutoff": cutoff, "batch": SWEEP_BATCH})
+            deleted = int(getattr(result, "rowcount", 0) or 0)
+            total += deleted
+            if deleted < SWEEP_BATCH:
+                return total
+
+    async def _sweep_when_due(self) -> None:
+        now = self.clock.now()
+        if self._swept_at is not None and now - self._swept_at < self.sweep_every:
+            return
+        self._swept_at = now
+        try:
+            if gone := await self.sweep():
+                log.info("webhook messages past their retention removed", extra={"count": gone})
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.warning("webhook retention sweep failed", extra={"error": repr(exc)})
+
     async def _listen(self) -> None:
         """Wakes the worker on NOTIFY cppcc_webhooks (a delivery queued anywhere); polling every
         `interval` stays the source of truth if this connection drops."""
@@ -232,6 +284,7 @@ class DeliveryWorker(DeadlineScanner):
         listener = asyncio.create_task(self._listen())
         try:
             while True:
+                await self._sweep_when_due()
                 try:
                     await self.scan_once()
                 except asyncio.CancelledError:
@@ -321,7 +374,8 @@ class DeliveryWorker(DeadlineScanner):
             outcome = outcome_of(answer.status_code)
             if outcome is Outcome.DELIVERED:
                 delivery.status, delivery.next_attempt_at = DeliveryStatus.DELIVERED, None
-                endpoint.failing_since = None
+                if endpoint.failing_since is not None:
+                    endpoint.failing_since, endpoint.version = None, endpoint.version + 1
                 return
             if outcome is Outcome.GONE:
                 delivery.status, delivery.next_attempt_at = DeliveryStatus.FAILED, None
@@ -334,7 +388,7 @@ class DeliveryWorker(DeadlineScanner):
             else:
                 delivery.next_attempt_at = following.at
             if endpoint.failing_since is None:
-                endpoint.failing_since = now
+                endpoint.failing_since, endpoint.version = now, endpoint.version + 1
             elif failing_too_long(endpoint.failing_since, now):
                 await self._disable(session, endpoint, DisabledReason.FAILING, now)
 
@@ -344,6 +398,7 @@ class DeliveryWorker(DeadlineScanner):
         if not endpoint.enabled:
             return
         endpoint.enabled, endpoint.disabled_reason, endpoint.updated_at = False, reason, now
+        endpoint.version += 1
         log.warning("webhook endpoint disabled", extra={"endpoint": str(endpoint.id), "reason": str(reason)})
         await tell_owner(session, endpoint, reason, now)
 

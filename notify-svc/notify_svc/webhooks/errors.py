@@ -1,6 +1,6 @@
 """The webhook context's errors (codes `webhook.<what>`)."""
 
-from cppcc_common.errors import AppError, NotFound, ServiceUnavailable
+from cppcc_common.errors import AppError, NotFound, PreconditionFailed, ServiceUnavailable
 from cppcc_common.text import Text
 
 
@@ -37,3 +37,12 @@ class WebhooksNotConfigured(ServiceUnavailable):
 
     code = "webhook.not_configured"
     detail = Text("Webhook 加密密钥未配置。", "The webhook encryption key is not configured.")
+
+
+class EndpointVersionMismatch(PreconditionFailed):
+    code = "webhook.version_mismatch"
+    title = Text("端点已被修改", "Endpoint changed")
+    detail = Text(
+        "该端点已被他人修改，请重新读取后再试。",
+        "The endpoint changed since you read it; read it again and retry.",
+    )

@@ -39,6 +39,12 @@ class WebhookEndpoint(Base):
     secret: Mapped[bytes] = mapped_column(LargeBinary)
     previous_secret: Mapped[bytes | None] = mapped_column(LargeBinary)
     previous_secret_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Where the endpoint asked for v1a: its Ed25519 `whsk_` key (encrypted like the secret), the
+    # previous one during the same overlap, and the `whpk_` public key partners verify with.
+    signing_key: Mapped[bytes | None] = mapped_column(LargeBinary)
+    previous_signing_key: Mapped[bytes | None] = mapped_column(LargeBinary)
+    public_key: Mapped[str | None] = mapped_column(String(100))
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     # Set at the first failure after a success; an endpoint failing for 5 days is disabled.
     failing_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_by: Mapped[UUID | None]
@@ -50,7 +56,10 @@ class WebhookMessage(Base):
     """One event as partners receive it: its `webhook-id` is this id, the body is the CloudEvent."""
 
     __tablename__ = "webhook_messages"
-    __table_args__ = (UniqueConstraint("event_id", name="uq_webhook_messages_event"),)
+    __table_args__ = (
+        UniqueConstraint("event_id", name="uq_webhook_messages_event"),
+        Index("ix_webhook_messages_created", "created_at"),
+    )
 
     id: Mapped[UUID] = mapped_column(primary_key=True)
     org_id: Mapped[UUID]

@@ -14,9 +14,11 @@ from cppcc_common.change import Change, Changing
 from cppcc_common.db import SessionDep
 from cppcc_common.openapi import problems
 from cppcc_common.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery, decode_id_cursor, page_after
+from cppcc_common.versioning import ExpectedVersion, etag
 from notify_svc.webhooks import service
 from notify_svc.webhooks.errors import (
     EndpointNotFound,
+    EndpointVersionMismatch,
     InsecureUrl,
     MessageNotFound,
     UnitRequired,
@@ -49,10 +51,15 @@ async def _config(request: Request) -> service.Config:
 ConfigDep = Annotated[service.Config, Depends(_config)]
 
 
-def _with_secret(endpoint: object, secret: str) -> EndpointWithSecret:
-    return EndpointWithSecret.model_validate(
-        {**EndpointRead.model_validate(endpoint).model_dump(), "secret": secret}
-    )
+def _read(endpoint: object, response: Response) -> EndpointRead:
+    """The endpoint as read, its version as the ETag (PATCH takes it back as If-Match)."""
+    read = EndpointRead.model_validate(endpoint)
+    response.headers["ETag"] = etag(read.version)
+    return read
+
+
+def _with_secret(endpoint: object, secret: str, response: Response) -> EndpointWithSecret:
+    return EndpointWithSecret.model_validate({**_read(endpoint, response).model_dump(), "secret": secret})
 
 
 @router.post(
@@ -67,7 +74,7 @@ async def create_endpoint(
 ) -> EndpointWithSecret:
     endpoint, secret = await service.create_endpoint(change, body, config)
     response.headers["Location"] = f"{router.prefix}/{endpoint.id}"
-    return _with_secret(endpoint, secret)
+    return _with_secret(endpoint, secret, response)
 
 
 @router.get("", response_model=EndpointPage, summary="The endpoints I manage, newest first")
@@ -86,20 +93,27 @@ async def list_endpoints(
     responses=problems(EndpointNotFound),
     summary="One endpoint",
 )
-async def get_endpoint(endpoint_id: UUID, principal: Manager, session: SessionDep) -> EndpointRead:
-    return EndpointRead.model_validate(await service.get_endpoint(session, principal, endpoint_id))
+async def get_endpoint(
+    endpoint_id: UUID, principal: Manager, session: SessionDep, response: Response
+) -> EndpointRead:
+    return _read(await service.get_endpoint(session, principal, endpoint_id), response)
 
 
 @router.patch(
     "/{endpoint_id}",
     response_model=EndpointRead,
-    responses=problems(EndpointNotFound, InsecureUrl),
-    summary="Change an endpoint's URL, event types or description",
+    responses=problems(EndpointNotFound, InsecureUrl, EndpointVersionMismatch),
+    summary="Change an endpoint's URL, event types or description (If-Match: its ETag)",
 )
 async def update_endpoint(
-    endpoint_id: UUID, body: EndpointUpdate, change: Managing, config: ConfigDep
+    endpoint_id: UUID,
+    body: EndpointUpdate,
+    change: Managing,
+    config: ConfigDep,
+    expected: ExpectedVersion,
+    response: Response,
 ) -> EndpointRead:
-    return EndpointRead.model_validate(await service.update_endpoint(change, endpoint_id, body, config))
+    return _read(await service.update_endpoint(change, endpoint_id, body, config, expected), response)
 
 
 @router.delete(
@@ -116,8 +130,8 @@ async def delete_endpoint(endpoint_id: UUID, change: Managing) -> Response:
     responses=problems(EndpointNotFound),
     summary="Enable",
 )
-async def enable_endpoint(endpoint_id: UUID, change: Managing) -> EndpointRead:
-    return EndpointRead.model_validate(await service.set_enabled(change, endpoint_id, True))
+async def enable_endpoint(endpoint_id: UUID, change: Managing, response: Response) -> EndpointRead:
+    return _read(await service.set_enabled(change, endpoint_id, True), response)
 
 
 @router.post(
@@ -126,8 +140,8 @@ async def enable_endpoint(endpoint_id: UUID, change: Managing) -> EndpointRead:
     responses=problems(EndpointNotFound),
     summary="Disable",
 )
-async def disable_endpoint(endpoint_id: UUID, change: Managing) -> EndpointRead:
-    return EndpointRead.model_validate(await service.set_enabled(change, endpoint_id, False))
+async def disable_endpoint(endpoint_id: UUID, change: Managing, response: Response) -> EndpointRead:
+    return _read(await service.set_enabled(change, endpoint_id, False), response)
 
 
 @router.post(
@@ -136,9 +150,11 @@ async def disable_endpoint(endpoint_id: UUID, change: Managing) -> EndpointRead:
     responses=problems(EndpointNotFound, WebhooksNotConfigured),
     summary="A new secret (shown this once); the old one keeps signing for 24 hours",
 )
-async def rotate_secret(endpoint_id: UUID, change: Managing, config: ConfigDep) -> EndpointWithSecret:
+async def rotate_secret(
+    endpoint_id: UUID, change: Managing, config: ConfigDep, response: Response
+) -> EndpointWithSecret:
     endpoint, secret = await service.rotate_secret(change, endpoint_id, config)
-    return _with_secret(endpoint, secret)
+    return _with_secret(endpoint, secret, response)
 
 
 @router.post(

@@ -19,6 +19,10 @@ class EndpointCreate(RequestModel):
     event_types: EventPatterns = Field(examples=[["cppcc.proposal.*"]])
     description: Description = ""
     unit_id: UUID | None = Field(default=None, description="administrators only: the unit served")
+    asymmetric: bool = Field(
+        default=False,
+        description="also sign with an Ed25519 key (`v1a`); the answer's `public_key` verifies it",
+    )
 
 
 class EndpointUpdate(PatchModel):
@@ -43,6 +47,10 @@ class EndpointRead(BaseModel):
     enabled: bool
     disabled_reason: DisabledReason | None
     failing_since: datetime | None
+    public_key: str | None = Field(
+        description="`whpk_…`: verifies the `v1a` signatures (endpoints made with `asymmetric`)"
+    )
+    version: int
     created_at: datetime
     updated_at: datetime
 

@@ -13,11 +13,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from cppcc_common.auth import Principal
 from cppcc_common.change import Change
 from cppcc_common.ids import new_id
+from cppcc_common.versioning import IfMatch, check_version
 from notify_svc.settings import Settings
 from notify_svc.webhooks import repository, signing
 from notify_svc.webhooks.domain import SECRET_OVERLAP, DeliveryStatus, DisabledReason
 from notify_svc.webhooks.errors import (
     EndpointNotFound,
+    EndpointVersionMismatch,
     InsecureUrl,
     MessageNotFound,
     UnitRequired,
@@ -64,6 +66,12 @@ async def _load(change: Change, endpoint_id: UUID) -> WebhookEndpoint:
     return found
 
 
+def _changed(endpoint: WebhookEndpoint, change: Change) -> WebhookEndpoint:
+    endpoint.version += 1
+    endpoint.updated_at = change.now
+    return endpoint
+
+
 async def create_endpoint(
     change: Change, body: EndpointCreate, config: Config
 ) -> tuple[WebhookEndpoint, str]:
@@ -83,10 +91,15 @@ async def create_endpoint(
         event_types=list(dict.fromkeys(body.event_types)),
         enabled=True,
         secret=signing.encrypt(key, endpoint_id, secret),
+        version=1,
         created_by=principal.sub,
         created_at=change.now,
         updated_at=change.now,
     )
+    if body.asymmetric:
+        signing_key = signing.new_signing_key()
+        endpoint.signing_key = signing.encrypt(key, endpoint_id, signing_key)
+        endpoint.public_key = signing.public_key(signing_key)
     change.session.add(endpoint)
     await change.session.flush()
     return endpoint, secret
@@ -106,9 +119,10 @@ async def get_endpoint(session: AsyncSession, principal: Principal, endpoint_id:
 
 
 async def update_endpoint(
-    change: Change, endpoint_id: UUID, body: EndpointUpdate, config: Config
+    change: Change, endpoint_id: UUID, body: EndpointUpdate, config: Config, expected: IfMatch
 ) -> WebhookEndpoint:
     endpoint = await _load(change, endpoint_id)
+    check_version(endpoint.version, expected, error=EndpointVersionMismatch)
     values = body.model_dump(exclude_unset=True)
     if "url" in values:
         endpoint.url = _check_url(values["url"], config)
@@ -116,8 +130,7 @@ async def update_endpoint(
         endpoint.event_types = list(dict.fromkeys(values["event_types"]))
     if "description" in values:
         endpoint.description = values["description"]
-    endpoint.updated_at = change.now
-    return endpoint
+    return _changed(endpoint, change)
 
 
 async def delete_endpoint(change: Change, endpoint_id: UUID) -> None:
@@ -131,20 +144,24 @@ async def set_enabled(change: Change, endpoint_id: UUID, enabled: bool) -> Webho
     endpoint.disabled_reason = None if enabled else DisabledReason.BY_OWNER
     if enabled:
         endpoint.failing_since = None
-    endpoint.updated_at = change.now
-    return endpoint
+    return _changed(endpoint, change)
 
 
 async def rotate_secret(change: Change, endpoint_id: UUID, config: Config) -> tuple[WebhookEndpoint, str]:
-    """A new secret; the current one keeps signing beside it for 24 hours."""
+    """A new secret (and a new Ed25519 key where the endpoint signs v1a); the current ones keep
+    signing beside them for 24 hours."""
     key = config.require_key()
     endpoint = await _load(change, endpoint_id)
     secret = signing.new_secret()
     endpoint.previous_secret = endpoint.secret
     endpoint.previous_secret_until = change.now + SECRET_OVERLAP
     endpoint.secret = signing.encrypt(key, endpoint.id, secret)
-    endpoint.updated_at = change.now
-    return endpoint, secret
+    if endpoint.signing_key is not None:
+        signing_key = signing.new_signing_key()
+        endpoint.previous_signing_key = endpoint.signing_key
+        endpoint.signing_key = signing.encrypt(key, endpoint.id, signing_key)
+        endpoint.public_key = signing.public_key(signing_key)
+    return _changed(endpoint, change), secret
 
 
 async def send_test(change: Change, endpoint_id: UUID) -> WebhookDelivery:
