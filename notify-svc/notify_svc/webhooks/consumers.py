@@ -38,4 +38,12 @@ CONSUMERS = [
         subjects=["cppcc.proposal.>", "cppcc.opinion.>"],
         handlers=_handlers("cppcc.proposal.", "cppcc.opinion."),
     ),
+    # A consultation outcome's responsible department (`unit_id`) is a unit too: its feedback due
+    # and overdue reach the department's own system.
+    ConsumerSpec(
+        name="notify-webhooks-consultation",
+        stream="CONSULTATION",
+        subjects=["cppcc.consultation.>"],
+        handlers=_handlers("cppcc.consultation."),
+    ),
 ]
