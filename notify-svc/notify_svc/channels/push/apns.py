@@ -81,14 +81,14 @@ class ApnsProvider:
         clock: Clock,
         url: str = "https://api.push.apple.com",
         timeout: float = 10.0,
-        http2: bool = True,
-        transport: httpx.AsyncBaseTransport | None = None,
+        client: httpx.AsyncClient | None = None,
     ) -> None:
         self.key_id, self.team_id, self.topic = key_id, team_id, topic
         self._key = private_key_pem
         self.clock = clock
         self.url = url.rstrip("/")
-        self._http = httpx.AsyncClient(http2=http2, timeout=timeout, trust_env=False, transport=transport)
+        # HTTP/2 (ALPN over TLS) as Apple requires; `client` for tests (h2c to a local server).
+        self._http = client or httpx.AsyncClient(http2=True, timeout=timeout, trust_env=False)
         self._token: tuple[str, datetime] | None = None
 
     def token(self) -> str:
