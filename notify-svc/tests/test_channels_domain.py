@@ -24,6 +24,7 @@ from notify_svc.audience import Notice, notices
 from notify_svc.channels.providers import Message, Outcome
 from notify_svc.channels.push import apns, jpush
 from notify_svc.channels.queue.domain import JITTER, MAX_ATTEMPTS, RETRY_DELAYS, next_attempt
+from notify_svc.channels.setup import build_providers
 from notify_svc.channels.sms import aliyun
 from notify_svc.devices.domain import Platform, Vendor, serves
 from notify_svc.preferences.domain import (
@@ -365,13 +366,29 @@ def test_apns_answers_map_to_outcomes(status: int, reason: str | None, outcome: 
 # ---- settings -----------------------------------------------------------------------------------
 
 
-def test_real_providers_need_their_credentials_and_production_needs_real_providers() -> None:
+def test_real_providers_need_their_credentials_and_development_in_production_says_so(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     with pytest.raises(ValueError, match="jpush_app_key"):
         Settings(push_provider="vendors")
     with pytest.raises(ValueError, match="aliyun_access_key_id"):
         Settings(sms_provider="aliyun")
-    with pytest.raises(ValueError, match="production"):
-        Settings(environment="production")
+    build_providers(Settings(environment="production"))
+    assert "recorded, not sent" in caplog.text
+
+
+def test_settings_choose_the_real_provider_per_channel() -> None:
+    settings = Settings(
+        push_provider="vendors",
+        jpush_app_key="app",
+        jpush_master_secret="master",  # type: ignore[arg-type]
+        apns_key_id="K",
+        apns_team_id="T",
+        apns_private_key="pem",  # type: ignore[arg-type]
+        apns_topic="cn.gov.cppcc",
+    )
+    chosen = build_providers(settings)
+    assert (chosen["jpush"].name, chosen["apns"].name, chosen["sms"].name) == ("jpush", "apns", "development")
 
 
 def test_secrets_never_show_in_the_settings_repr() -> None:

@@ -1,6 +1,8 @@
 """Which provider sends what, from the settings: a delivery's `route` (the device's vendor, or
 "sms") names it. Development by default: one recording provider for everything."""
 
+import logging
+
 from cppcc_common.clock import Clock, SystemClock
 from notify_svc.channels.providers import DevelopmentProvider, Provider
 from notify_svc.channels.push.apns import ApnsProvider
@@ -8,12 +10,22 @@ from notify_svc.channels.push.jpush import JPushProvider
 from notify_svc.channels.sms.aliyun import AliyunSmsProvider
 from notify_svc.settings import Settings
 
+log = logging.getLogger("cppcc.channels")
+
 
 def build_providers(settings: Settings, clock: Clock | None = None) -> dict[str, Provider]:
     clock = clock or SystemClock()
     development = DevelopmentProvider()
     providers: dict[str, Provider] = {"development": development, "apns": development, "jpush": development}
     providers["sms"] = development
+    if settings.environment == "production" and "development" in (
+        settings.push_provider,
+        settings.sms_provider,
+    ):
+        log.warning(
+            "push or SMS uses the development provider in production: messages are recorded, not sent",
+            extra={"push_provider": settings.push_provider, "sms_provider": settings.sms_provider},
+        )
     timeout = settings.channel_provider_timeout_seconds
     if settings.push_provider == "vendors":
         assert settings.jpush_app_key and settings.jpush_master_secret  # the settings check it
