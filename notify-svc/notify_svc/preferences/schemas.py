@@ -20,19 +20,23 @@ def _mobile(value: str) -> str:
 Mobile = Annotated[str, Field(max_length=20), AfterValidator(_mobile)]
 
 
-def _local(value: time) -> time:
-    if value.tzinfo is not None:
-        raise ValueError("a local time of Asia/Shanghai, without an offset")
-    return value
+# A local time of Asia/Shanghai, hours and minutes ("22:00"): JSON Schema's `time` format would
+# need an offset, and a quiet window is a wall-clock window, not an instant.
+LocalTime = Annotated[
+    str, Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$", examples=["22:00"], max_length=5)
+]
 
 
-LocalTime = Annotated[time, AfterValidator(_local)]
+def hhmm(value: time) -> str:
+    return value.strftime("%H:%M")
 
 
 class QuietHours(RequestModel):
     enabled: bool
-    start: LocalTime = Field(description="Asia/Shanghai local time, e.g. 22:00")
-    end: LocalTime = Field(description="Asia/Shanghai local time, e.g. 08:00; before start: wraps midnight")
+    start: LocalTime = Field(description="Asia/Shanghai local time, HH:MM, e.g. 22:00")
+    end: LocalTime = Field(
+        description="Asia/Shanghai local time, HH:MM, e.g. 08:00; before start: wraps midnight"
+    )
 
 
 class ChannelChoice(RequestModel):
@@ -53,8 +57,8 @@ class PreferencesWrite(RequestModel):
 
 class QuietHoursRead(BaseModel):
     enabled: bool
-    start: time
-    end: time
+    start: str = Field(examples=["22:00"])
+    end: str = Field(examples=["08:00"])
     timezone: str
 
 

@@ -1,5 +1,6 @@
 """Use cases of my preferences: read them (the policy's defaults until I change anything), replace them."""
 
+from datetime import time
 from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -12,7 +13,13 @@ from notify_svc.preferences.domain import Preferences, default_preferences
 from notify_svc.preferences.errors import PreferencesVersionMismatch, UnknownCategory
 from notify_svc.preferences.models import PreferenceRow
 from notify_svc.preferences.policy import DEFAULT_POLICY
-from notify_svc.preferences.schemas import CategoryRead, PreferencesRead, PreferencesWrite, QuietHoursRead
+from notify_svc.preferences.schemas import (
+    CategoryRead,
+    PreferencesRead,
+    PreferencesWrite,
+    QuietHoursRead,
+    hhmm,
+)
 from notify_svc.rendering import template_names
 
 
@@ -38,8 +45,8 @@ async def replace_own(change: Change, body: PreferencesWrite, expected: IfMatch)
     values = {
         "locale": body.locale,
         "quiet_enabled": body.quiet_hours.enabled,
-        "quiet_start": body.quiet_hours.start,
-        "quiet_end": body.quiet_hours.end,
+        "quiet_start": time.fromisoformat(body.quiet_hours.start),
+        "quiet_end": time.fromisoformat(body.quiet_hours.end),
         "sms_phone": body.sms_phone,
         "categories": {c: v.model_dump() for c, v in sorted(body.categories.items())},
         "updated_at": change.now,
@@ -59,7 +66,10 @@ def read(p: Preferences) -> PreferencesRead:
     return PreferencesRead(
         locale=p.locale,
         quiet_hours=QuietHoursRead(
-            enabled=p.quiet_enabled, start=p.quiet_start, end=p.quiet_end, timezone=DEFAULT_POLICY.timezone
+            enabled=p.quiet_enabled,
+            start=hhmm(p.quiet_start),
+            end=hhmm(p.quiet_end),
+            timezone=DEFAULT_POLICY.timezone,
         ),
         sms_phone=p.sms_phone,
         categories=[
