@@ -42,6 +42,8 @@ class Settings(ServiceSettings):
     # Calls in flight per provider: a dead vendor holds at most these, never another's.
     channel_concurrency_per_provider: int = 8
     channel_provider_timeout_seconds: float = 10.0
+    # Finished deliveries (sent, failed, pruned, cancelled) and their attempts are kept this long.
+    channel_retention_days: int = 30
     # JPush REST API v3 (极光推送): the app's AppKey and Master Secret.
     jpush_app_key: str | None = None
     jpush_master_secret: SecretStr | None = None

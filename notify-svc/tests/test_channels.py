@@ -706,6 +706,39 @@ async def test_partner_clients_have_no_devices_or_preferences(
     assert (await client.get("/api/v1/devices")).status_code == 401
 
 
+async def test_finished_deliveries_are_forgotten_after_the_retention_period(
+    app: FastAPI, client: httpx.AsyncClient, ch_settings: Settings, issuer: TestIssuer
+) -> None:
+    daytime()
+    member = await person(app, ch_settings, ["member"])
+    await device(client, issuer, member, "development")
+    await device(client, issuer, member)
+    await publish(ch_settings.nats_url, submitted(member))
+    await deliveries(app, member, 2)
+    worker = _worker(app, ch_settings, providers(DevelopmentProvider(), jpush=_Failing()))
+    await worker.deliver_due()
+    by_route = {d.route: d for d in await deliveries(app, member)}
+    assert by_route["development"].status == Status.SENT and by_route["jpush"].status == Status.FAILED
+    CLOCK.advance(timedelta(days=ch_settings.channel_retention_days) - timedelta(minutes=1))
+    await worker.purge()
+    assert len(await deliveries(app, member)) == 2
+    CLOCK.advance(timedelta(minutes=2))
+    await worker.purge()
+    assert await deliveries(app, member) == []
+
+
+class _Failing:
+    name = "failing"
+
+    async def send(self, message: Message) -> Any:
+        from notify_svc.channels.providers import Result
+
+        return Result(Outcome.PERMANENT, "refused")
+
+    async def aclose(self) -> None:
+        return None
+
+
 async def test_deliveries_count(app: FastAPI) -> None:
     """Every delivery written by these tests has a provider route (nothing was queued unroutable)."""
     async with app.state.runtime.sessionmaker() as s:

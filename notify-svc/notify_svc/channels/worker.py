@@ -14,10 +14,10 @@ import random
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from uuid import UUID
 
-from sqlalchemy import func, select, true
+from sqlalchemy import delete, func, select, true
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from cppcc_common.app import Runtime
@@ -73,6 +73,8 @@ class ChannelWorker(DeadlineScanner):
         self._inflight: dict[str, int] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._wake = asyncio.Event()
+        self.retention = timedelta(days=settings.channel_retention_days)
+        self._purged_at: datetime | None = None
 
     def wake(self) -> None:
         self._wake.set()
@@ -176,12 +178,30 @@ class ChannelWorker(DeadlineScanner):
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
+    async def purge(self) -> int:
+        """Forgets finished deliveries (and their attempts) older than the retention period."""
+        now = self.clock.now()
+        async with self.sessionmaker() as session, session.begin():
+            result = await session.execute(
+                delete(Delivery).where(
+                    Delivery.status != Status.PENDING, Delivery.updated_at < now - self.retention
+                )
+            )
+        self._purged_at = now
+        return int(getattr(result, "rowcount", 0) or 0)
+
+    async def _purge_hourly(self) -> None:
+        now = self.clock.now()
+        if self._purged_at is None or now - self._purged_at >= timedelta(hours=1):
+            await self.purge()
+
     async def run(self) -> None:
         listener = asyncio.create_task(listen(self.database_url, WAKE_CHANNEL, self._wake.set))
         try:
             while True:
                 try:
                     await self.scan_once()
+                    await self._purge_hourly()
                 except asyncio.CancelledError:
                     raise
                 except Exception as exc:
