@@ -55,7 +55,7 @@ class Person:
     roles: tuple[str, ...] = ()
     scopes: tuple[str, ...] = ()
     unit_id: UUID | None = None
-    # member-svc publishes no language preference yet: everyone reads Chinese until it does.
+    # The person's own choice (notify-svc's preferences); Chinese until they choose.
     locale: str = DEFAULT_LOCALE
 
 
@@ -98,7 +98,8 @@ class Notice:
     params: Mapping[str, Any]
 
 
-# Categories policy marks urgent: they reach a person even in quiet hours (issue 10).
+# Categories policy marks urgent: push and SMS reach a person with them even in quiet hours (issue
+# 10). Activity check-in opening joins them when consultation-svc publishes such an event.
 URGENT = frozenset({"proposal.feedback_overdue"})
 
 Rule = Callable[[CloudEvent, Any, Projections], list[Notice]]

@@ -10,7 +10,10 @@ from cppcc_common.clock import Clock
 from cppcc_common.db import driver_dsn
 from notify_svc.channels.inbox.router import router as inbox_router
 from notify_svc.channels.inbox.stream import InboxHub
+from notify_svc.channels.worker import start_worker as start_channel_worker
 from notify_svc.consumers import CONSUMERS
+from notify_svc.devices.router import router as devices_router
+from notify_svc.preferences.router import router as preferences_router
 from notify_svc.settings import Settings
 from notify_svc.webhooks.consumers import CONSUMERS as WEBHOOK_CONSUMERS
 from notify_svc.webhooks.delivery import start_worker
@@ -37,15 +40,20 @@ def create_app(
         settings,
         title="notify-svc",
         description="消息中心、推送、短信、Webhook / inbox, push, SMS, webhooks",
-        routers=[inbox_router, webhooks_router],
+        routers=[inbox_router, devices_router, preferences_router, webhooks_router],
         key_source=key_source,
         clock=clock,
         streams=["NOTIFY", "MEMBER", "PROPOSAL", "CONSULTATION"],
         consumers=[*CONSUMERS, *WEBHOOK_CONSUMERS],
         on_startup=[start_inbox_hub],
-        scanners=[start_worker] if settings.webhook_worker_enabled else [],
+        scanners=[
+            *([start_worker] if settings.webhook_worker_enabled else []),
+            *([start_channel_worker] if settings.channel_worker_enabled else []),
+        ],
         tags={
             "inbox": "我的消息：列表、未读数、已读、删除、实时推送 / my inbox: list, unread count, mark read, delete, live stream",
+            "devices": "我的推送设备：登记、列表、移除、退出登录 / my push devices: register, list, remove, sign out",
+            "preferences": "我的通知偏好：渠道、语言、免打扰时段 / my notification preferences: channels, language, quiet hours",
             "webhooks": "合作系统的 Webhook 端点 / partner systems' webhook endpoints",
         },
     )

@@ -11,8 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from cppcc_common.change import Change
 from cppcc_common.contracts.member import PersonRegisteredV1
 from cppcc_common.events import CloudEvent, EventData
-from notify_svc.audience import Person, Projections
+from notify_svc.audience import DEFAULT_LOCALE, Person, Projections
 from notify_svc.models import Recipient
+from notify_svc.preferences.models import PreferenceRow
 
 
 async def on_person_registered(change: Change, envelope: CloudEvent, data: EventData) -> None:
@@ -53,18 +54,30 @@ async def load(session: AsyncSession, envelope: CloudEvent, data: EventData) -> 
     if org_id is None:
         return Projections()
     ids = list(dict.fromkeys(_uuids(data.model_dump(mode="python"))))
-    query = select(Recipient).where(
-        Recipient.org_id == org_id,
-        or_(
-            Recipient.person_id.in_(ids),
-            Recipient.unit_id.in_(ids),
-            any_(Recipient.roles) == "staff",
-        ),
+    query = (
+        select(Recipient, PreferenceRow.locale)
+        .outerjoin(PreferenceRow, PreferenceRow.person_id == Recipient.person_id)
+        .where(
+            Recipient.org_id == org_id,
+            or_(
+                Recipient.person_id.in_(ids),
+                Recipient.unit_id.in_(ids),
+                any_(Recipient.roles) == "staff",
+            ),
+        )
     )
-    rows = (await session.execute(query)).scalars()
+    rows = (await session.execute(query)).all()
     return Projections(
         {
-            r.person_id: Person(r.person_id, r.org_id, r.name, tuple(r.roles), tuple(r.scopes), r.unit_id)
-            for r in rows
+            r.person_id: Person(
+                r.person_id,
+                r.org_id,
+                r.name,
+                tuple(r.roles),
+                tuple(r.scopes),
+                r.unit_id,
+                locale or DEFAULT_LOCALE,
+            )
+            for r, locale in rows
         }
     )

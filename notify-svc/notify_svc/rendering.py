@@ -31,6 +31,12 @@ def _day(value: date | datetime) -> str:
     return _shanghai(value, "%Y-%m-%d") if isinstance(value, datetime) else value.isoformat()
 
 
+def _clip(text: str, length: int) -> str:
+    """At most `length` characters: a longer text is cut and ends with an ellipsis (push, SMS)."""
+    text = str(text)
+    return text if len(text) <= length else text[: max(length - 1, 0)] + "…"
+
+
 @cache
 def environment() -> jinja2.Environment:
     env = jinja2.Environment(
@@ -43,6 +49,7 @@ def environment() -> jinja2.Environment:
     )
     env.filters["shanghai"] = _shanghai
     env.filters["day"] = _day
+    env.filters["clip"] = _clip
     return env
 
 

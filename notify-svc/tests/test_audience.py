@@ -380,10 +380,11 @@ def test_a_template_missing_a_variable_fails_to_render() -> None:
         render("inbox", "proposal.submitted", {"title": TITLE})
 
 
-def test_a_person_without_a_locale_template_reads_chinese() -> None:
+def test_a_locale_without_its_template_reads_chinese() -> None:
     data = ROWS[0][1]
     n = notices(_envelope(data), data, PEOPLE)[0]
-    assert render_notice("inbox", n, "en") == render_notice("inbox", n)
+    assert render_notice("inbox", n, "fr") == render_notice("inbox", n)
+    assert render_notice("inbox", n, "en") != render_notice("inbox", n)
 
 
 @given(st.lists(st.sampled_from([FIRST, CO1, CO2, STAFF]), min_size=1, max_size=8))

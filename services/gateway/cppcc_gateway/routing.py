@@ -35,6 +35,8 @@ ROUTES: tuple[Route, ...] = (
     Route("/api/v1/proposals", "proposal"),
     Route("/api/v1/consultations", "consultation"),
     Route("/api/v1/inbox", "notify"),
+    Route("/api/v1/devices", "notify"),  # push devices (docs/notify.md)
+    Route("/api/v1/preferences", "notify"),  # notification channels, language, quiet hours
     Route("/api/v1/webhooks", "notify"),  # partner systems' webhook endpoints (docs/webhooks.md)
 )
 

@@ -1,16 +1,16 @@
 """Webhook endpoints: Ed25519 keys for v1a signatures, a version for If-Match, and an index for
 the retention sweep.
 
-Revision ID: 0010
-Revises: 0004
+Revision ID: 0006
+Revises: 0005
 Create Date: 2026-12-01
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0010"
-down_revision = "0004"
+revision = "0006"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 

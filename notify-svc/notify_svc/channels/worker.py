@@ -1,0 +1,293 @@
+"""The push and SMS worker: claims due deliveries from the PostgreSQL queue (FOR UPDATE SKIP LOCKED,
+so replicas share it), calls each one's provider outside any transaction, and records the attempt.
+
+A claimed delivery is leased (its `next_attempt_at` moves past the provider's timeout) and the claim
+commits before the call, so no lock is held while a vendor answers and a crashed replica's lease
+falls due again. Concurrency is bounded overall and per provider, each call its own task: a slow
+or dead vendor (APNs down, say) holds only its own share, never JPush's or the SMS gateway's.
+"""
+
+import asyncio
+import contextlib
+import logging
+import random
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from uuid import UUID
+
+from sqlalchemy import delete, func, select, true
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from cppcc_common.app import Runtime
+from cppcc_common.clock import Clock
+from cppcc_common.db import listen
+from cppcc_common.ids import new_id
+from cppcc_common.scanner import DeadlineScanner
+from notify_svc.channels.providers import Message, Outcome, Provider, Result
+from notify_svc.channels.queue.domain import Status, next_attempt
+from notify_svc.channels.queue.models import Delivery, DeliveryAttempt
+from notify_svc.channels.queue.repository import WAKE_CHANNEL
+from notify_svc.channels.setup import build_providers
+from notify_svc.devices import repository as devices
+from notify_svc.devices.models import Device
+from notify_svc.preferences.models import PreferenceRow
+from notify_svc.settings import Settings
+
+log = logging.getLogger("cppcc.channels")
+
+
+@dataclass(frozen=True)
+class Job:
+    delivery_id: UUID
+    route: str
+    message: Message
+    device_id: UUID | None
+
+
+class ChannelWorker(DeadlineScanner):
+    name = "channels"
+
+    def __init__(
+        self,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        settings: Settings,
+        clock: Clock,
+        *,
+        providers: Mapping[str, Provider] | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        super().__init__(
+            sessionmaker, clock, interval=settings.channel_worker_interval_seconds, source=settings.source
+        )
+        self.providers: dict[str, Provider] = dict(
+            providers if providers is not None else build_providers(settings, clock)
+        )
+        self.database_url = settings.database_url
+        self.timeout = settings.channel_provider_timeout_seconds
+        self.total = settings.channel_concurrency
+        self.per_route = settings.channel_concurrency_per_provider
+        self.rng = rng or random.Random()
+        self.lease = timedelta(seconds=self.timeout + 60)
+        self._inflight: dict[str, int] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._wake = asyncio.Event()
+        self.retention = timedelta(days=settings.channel_retention_days)
+        self._purged_at: datetime | None = None
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def _claim(self) -> list[Job]:
+        room = self.total - len(self._tasks)
+        if room <= 0:
+            return []
+        now = self.clock.now()
+        busy = [r for r, n in self._inflight.items() if n >= self.per_route]
+        rank = (
+            func.row_number()
+            .over(partition_by=Delivery.route, order_by=Delivery.next_attempt_at)
+            .label("rank")
+        )
+        ranked = (
+            select(Delivery.id, rank)
+            .where(
+                Delivery.status == Status.PENDING,
+                Delivery.next_attempt_at <= now,
+                Delivery.route.not_in(busy) if busy else true(),
+            )
+            .subquery()
+        )
+        # At most `per_route` rows of one provider per claim: one vendor's backlog leaves room.
+        query = (
+            select(Delivery)
+            .where(
+                Delivery.id.in_(select(ranked.c.id).where(ranked.c.rank <= self.per_route)),
+                Delivery.status == Status.PENDING,
+                Delivery.next_attempt_at <= now,
+            )
+            .order_by(Delivery.next_attempt_at)
+            .limit(room)
+            .with_for_update(skip_locked=True)
+        )
+        jobs: list[Job] = []
+        async with self.sessionmaker() as session, session.begin():
+            for d in (await session.execute(query)).scalars():
+                if self._inflight.get(d.route, 0) >= self.per_route:
+                    continue
+                address, platform = await self._address(session, d)
+                if address is None:
+                    d.status, d.next_attempt_at, d.updated_at = Status.CANCELLED, None, now
+                    continue
+                d.next_attempt_at = now + self.lease
+                self._inflight[d.route] = self._inflight.get(d.route, 0) + 1
+                data = {"category": d.category, "delivery_id": str(d.id)}
+                if d.object_type and d.object_id:
+                    data |= {"object_type": d.object_type, "object_id": str(d.object_id)}
+                message = Message(
+                    delivery_id=d.id,
+                    channel=d.channel,
+                    address=address,
+                    platform=platform,
+                    title=d.title,
+                    body=d.body,
+                    urgent=d.urgent,
+                    category=d.category,
+                    data=data,
+                    locale=d.locale,
+                )
+                jobs.append(Job(d.id, d.route, message, d.device_id))
+        return jobs
+
+    async def _address(self, session: AsyncSession, d: Delivery) -> tuple[str | None, str | None]:
+        """Where it goes now: the device's token, or the person's number; None once removed."""
+        if d.device_id is not None:
+            device = await session.get(Device, d.device_id)
+            if device is None or device.person_id != d.person_id:
+                return None, None  # removed, or signed in to by someone else since
+            return device.token, device.platform
+        prefs = await session.get(PreferenceRow, d.person_id)
+        return (prefs.sms_phone if prefs else None), None
+
+    def _release(self, job: Job) -> None:
+        left = self._inflight.get(job.route, 1) - 1
+        if left > 0:
+            self._inflight[job.route] = left
+        else:
+            self._inflight.pop(job.route, None)
+        self._wake.set()
+
+    async def scan_once(self) -> int:
+        """Claims what is due and starts each call as a task of its own; returns how many started."""
+        jobs = await self._claim()
+        for job in jobs:
+            task = asyncio.create_task(self._run(job))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        return len(jobs)
+
+    async def deliver_due(self) -> int:
+        """Claims what is due and waits for every call (tests, operators)."""
+        jobs = await self._claim()
+        await asyncio.gather(*(self._run(job) for job in jobs))
+        return len(jobs)
+
+    async def idle(self) -> None:
+        """Waits for the calls in flight (tests)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    async def purge(self) -> int:
+        """Forgets finished deliveries (and their attempts) older than the retention period."""
+        now = self.clock.now()
+        async with self.sessionmaker() as session, session.begin():
+            result = await session.execute(
+                delete(Delivery).where(
+                    Delivery.status != Status.PENDING, Delivery.updated_at < now - self.retention
+                )
+            )
+        self._purged_at = now
+        return int(getattr(result, "rowcount", 0) or 0)
+
+    async def _purge_hourly(self) -> None:
+        now = self.clock.now()
+        if self._purged_at is None or now - self._purged_at >= timedelta(hours=1):
+            await self.purge()
+
+    async def run(self) -> None:
+        listener = asyncio.create_task(listen(self.database_url, WAKE_CHANNEL, self._wake.set))
+        try:
+            while True:
+                try:
+                    await self.scan_once()
+                    await self._purge_hourly()
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:
+                    log.warning("delivery claim failed", extra={"error": repr(exc)})
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), self.interval)
+                self._wake.clear()
+        finally:
+            listener.cancel()
+            for task in list(self._tasks):
+                task.cancel()
+            await asyncio.gather(listener, *self._tasks, return_exceptions=True)
+            await self.aclose()
+
+    async def aclose(self) -> None:
+        for provider in {id(p): p for p in self.providers.values()}.values():
+            with contextlib.suppress(Exception):
+                await provider.aclose()
+
+    async def call(self, job: Job) -> tuple[Result, str, int]:
+        """One provider call, never raising: an exception or a hang is a retryable failure."""
+        provider = self.providers.get(job.route)
+        started = time.perf_counter()
+        if provider is None:
+            return Result(Outcome.PERMANENT, f"no provider for {job.route}"), job.route, 0
+        try:
+            result = await asyncio.wait_for(provider.send(job.message), self.timeout + 5)
+        except asyncio.CancelledError:
+            raise
+        except TimeoutError:
+            result = Result(Outcome.RETRYABLE, "timeout")
+        except Exception as exc:
+            result = Result(Outcome.RETRYABLE, type(exc).__name__[:100])
+        return result, provider.name, int((time.perf_counter() - started) * 1000)
+
+    async def _run(self, job: Job) -> None:
+        try:
+            result, provider, latency = await self.call(job)
+            await self._record(job, result, provider, latency)
+        except Exception as exc:  # the record failed: the lease lets the delivery fall due again
+            log.warning(
+                "delivery record failed", extra={"delivery": str(job.delivery_id), "error": repr(exc)}
+            )
+        finally:
+            self._release(job)
+
+    async def _record(self, job: Job, result: Result, provider: str, latency: int) -> None:
+        now = self.clock.now()
+        async with self.sessionmaker() as session, session.begin():
+            d = await session.get(Delivery, job.delivery_id, with_for_update=True)
+            if d is None:
+                return
+            session.add(
+                DeliveryAttempt(
+                    id=new_id(),
+                    delivery_id=d.id,
+                    attempted_at=now,
+                    provider=provider,
+                    outcome=result.outcome.value,
+                    detail=result.detail[:500],
+                    latency_ms=latency,
+                )
+            )
+            d.attempts += 1
+            d.updated_at = now
+            d.last_error = None if result.outcome is Outcome.SENT else result.detail[:200]
+            if result.outcome is Outcome.SENT:
+                d.status, d.next_attempt_at, d.sent_at = Status.SENT, None, now
+            elif result.outcome is Outcome.INVALID_TOKEN:
+                d.status, d.next_attempt_at = Status.PRUNED, None
+                if job.device_id is not None:
+                    await devices.prune(session, job.device_id, job.message.address, now)
+                    log.info("device pruned", extra={"device": str(job.device_id), "provider": provider})
+            elif result.outcome is Outcome.PERMANENT:
+                d.status, d.next_attempt_at = Status.FAILED, None
+            else:
+                following = next_attempt(d.attempts, now, self.rng, result.retry_after)
+                if following is None:
+                    d.status, d.next_attempt_at = Status.FAILED, None
+                else:
+                    d.next_attempt_at = following
+
+
+def start_worker(runtime: Runtime) -> ChannelWorker:
+    """The scanner factory create_service_app runs: the worker, reachable as runtime.extras["channels"]."""
+    assert isinstance(runtime.settings, Settings)
+    worker = ChannelWorker(runtime.sessionmaker, runtime.settings, runtime.clock)
+    runtime.extras["channels"] = worker
+    return worker

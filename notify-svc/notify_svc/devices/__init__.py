@@ -1,0 +1,1 @@
+"""The devices a person's push notices go to (issue 10)."""

@@ -1,0 +1,1 @@
+"""A person's notification preferences: channels per category, language, quiet hours (issue 10)."""
