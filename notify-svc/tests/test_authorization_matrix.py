@@ -83,7 +83,7 @@ MATRIX: list[tuple[str, str, Any, dict[str, str], dict[str, str | int]]] = [
     ),
     ("GET", "/api/v1/webhooks/endpoints", None, {}, ENDPOINTS),
     ("GET", "/api/v1/webhooks/endpoints/{endpoint}", None, {}, AN_ENDPOINT),
-    ("PATCH", "/api/v1/webhooks/endpoints/{endpoint}", {"description": "y"}, {}, AN_ENDPOINT),
+    ("PATCH", "/api/v1/webhooks/endpoints/{endpoint}", {"description": "y"}, {"If-Match": "*"}, AN_ENDPOINT),
     ("POST", "/api/v1/webhooks/endpoints/{endpoint}/enable", None, {}, AN_ENDPOINT),
     ("POST", "/api/v1/webhooks/endpoints/{endpoint}/disable", None, {}, AN_ENDPOINT),
     ("POST", "/api/v1/webhooks/endpoints/{endpoint}/rotate-secret", None, {}, AN_ENDPOINT),
