@@ -342,3 +342,71 @@ async def test_hostile_text_is_refused_or_answered_never_a_server_error(
         headers={**people["staff"], "Content-Type": "application/json"},
     )
     assert raw.status_code == 422
+
+
+LIBRARY = {
+    "title": "关于推进城市书房建设的建议",
+    "situation": "市图书馆座位紧张，农家书屋图书陈旧、开放时间不固定。",
+    "suggestions": ["在商圈和社区建设城市书房，实行自助借阅"],
+}
+
+
+async def test_the_office_searches_titles_and_bodies_in_chinese_newest_first(
+    client: httpx.AsyncClient, db: AsyncEngine, people: Any
+) -> None:
+    """Full-text search (the office's list): a term of the body or of the title, every term of the
+    query, newest first, cursor-paginated, a status filter; never a draft, never another
+    organization's."""
+    first = await _stored(db, LIBRARY)
+    second = await _stored(db, LIBRARY, status="filed")
+    draft = await _stored(db, LIBRARY, status="draft")
+    foreign = await _stored(db, LIBRARY, org=OTHER_ORG)
+    staff = people["staff"]
+
+    def ids(r: httpx.Response) -> list[str]:
+        assert r.status_code == 200, r.text
+        return [p["id"] for p in r.json()["items"]]
+
+    found = ids(await client.get("/api/v1/proposals/search", params={"q": "农家书屋"}, headers=staff))
+    assert first in found and second in found and draft not in found and foreign not in found
+    both = ids(await client.get("/api/v1/proposals/search", params={"q": "城市书房 自助借阅"}, headers=staff))
+    assert {first, second} <= set(both)
+    assert (
+        ids(await client.get("/api/v1/proposals/search", params={"q": "城市书房 加装电梯"}, headers=staff))
+        == []
+    )
+    assert ids(
+        await client.get(
+            "/api/v1/proposals/search", params={"q": "农家书屋", "status": "filed"}, headers=staff
+        )
+    ) == [second]
+    page = await client.get("/api/v1/proposals/search", params={"q": "农家书屋", "limit": 1}, headers=staff)
+    assert len(ids(page)) == 1 and page.json()["next_cursor"]
+    rest = await client.get(
+        "/api/v1/proposals/search",
+        params={"q": "农家书屋", "limit": 1, "cursor": page.json()["next_cursor"]},
+        headers=staff,
+    )
+    assert ids(rest) and ids(rest)[0] != ids(page)[0]
+    # Title text that is no segmented term is found too (pg_trgm's index serves the ILIKE).
+    assert first in ids(
+        await client.get("/api/v1/proposals/search", params={"q": "推进城市书"}, headers=staff)
+    )
+
+
+async def test_search_is_the_offices_and_hostile_queries_are_4xx_or_empty(
+    client: httpx.AsyncClient, people: Any
+) -> None:
+    for who in ("author", "other_member", "staff_no_scope", "leader", "unit_user"):
+        r = await client.get("/api/v1/proposals/search", params={"q": "电梯"}, headers=people[who])
+        assert r.status_code == 403, who
+    for q in ("", "电梯\x00", "电梯\x1b", "梯" * 101):
+        r = await client.get("/api/v1/proposals/search", params={"q": q}, headers=people["staff"])
+        assert r.status_code == 422, repr(q)
+    for q in ("%", "_", "\\", "' | '", "a & !b:*", "％"):
+        r = await client.get("/api/v1/proposals/search", params={"q": q}, headers=people["staff"])
+        assert r.status_code == 200, (q, r.text)
+    bad_cursor = await client.get(
+        "/api/v1/proposals/search", params={"q": "电梯", "cursor": "not-a-cursor"}, headers=people["staff"]
+    )
+    assert bad_cursor.status_code == 422

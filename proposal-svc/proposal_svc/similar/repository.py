@@ -3,10 +3,11 @@
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, Row, and_, cast, false, func, literal, or_, select
+from sqlalchemy import ColumnElement, Row, and_, cast, false, func, literal, or_, select, tuple_
 from sqlalchemy.dialects.postgresql import TSQUERY, TSVECTOR, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -176,3 +177,38 @@ async def publications_of(session: AsyncSession, proposal_ids: Sequence[UUID]) -
 async def source_of(session: AsyncSession, proposal_id: UUID) -> Proposal | None:
     """The proposal as it is now (the consumer indexes the text it holds)."""
     return await session.get(Proposal, proposal_id)
+
+
+def _like_pattern(q: str) -> str:
+    escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+async def search(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    every_term: str | None,
+    q: str,
+    status: str | None,
+    after: tuple[datetime, UUID] | None,
+    limit: int,
+) -> list[Proposal]:
+    """The office's full-text search, newest first like the staff list: the proposals holding every
+    term of the query (GIN on the tsvector) or the query itself in their title (pg_trgm's GIN
+    serves ILIKE), that the caller may read (rule 28), never drafts."""
+    matches: ColumnElement[bool] = ProposalText.title.ilike(_like_pattern(q), escape="\\")
+    if every_term:
+        matches = or_(ProposalText.document.bool_op("@@")(cast(every_term, TSQUERY)), matches)
+    query = (
+        select(Proposal)
+        .join(ProposalText, ProposalText.proposal_id == Proposal.id)
+        .where(ProposalText.org_id == principal.org, readable(principal), matches)
+        .where(Proposal.status.not_in(NOT_INDEXED))
+    )
+    if status is not None:
+        query = query.where(Proposal.status == status)
+    if after is not None:
+        query = query.where(tuple_(Proposal.created_at, Proposal.id) < tuple_(*after))
+    query = query.order_by(Proposal.created_at.desc(), Proposal.id.desc()).limit(limit)
+    return list((await session.execute(query)).scalars())

@@ -8,8 +8,12 @@ from fastapi import APIRouter, Depends, Query
 from cppcc_common.auth import Permission, Principal
 from cppcc_common.db import SessionDep
 from cppcc_common.openapi import problems
+from cppcc_common.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery
+from cppcc_common.validation import CleanStr
+from proposal_svc.proposals.domain import Status
 from proposal_svc.proposals.errors import ProposalNotFound
 from proposal_svc.proposals.repository import acts_as_office
+from proposal_svc.proposals.schemas import ProposalPage, ProposalRead
 from proposal_svc.similar import service
 from proposal_svc.similar.domain import MAX_RESULTS
 from proposal_svc.similar.schemas import SimilarPage, SimilarQuery
@@ -23,11 +27,30 @@ SUGGEST = Permission(
     roles={"member", "staff"},
     rule=lambda p: p.has_role("member") or acts_as_office(p),
 )
-# The proposals office at review (rule 8: merging is theirs).
+# The proposals office at review (rule 8: merging is theirs), and its full-text search.
 MERGE_CANDIDATES = Permission("proposal.merge_candidates", roles={"staff"}, scopes={"proposals"})
 
 Suggesting = Annotated[Principal, Depends(SUGGEST)]
 Reviewing = Annotated[Principal, Depends(MERGE_CANDIDATES)]
+
+
+@router.get(
+    "/search",
+    response_model=ProposalPage,
+    summary="Full-text search of the organization's proposals (the office), newest first",
+)
+async def search(
+    principal: Reviewing,
+    session: SessionDep,
+    q: Annotated[CleanStr, Query(min_length=1, max_length=100, description="检索词（案由、正文）")],
+    status: Annotated[Status | None, Query()] = None,
+    limit: LimitQuery = DEFAULT_LIMIT,
+    cursor: CursorQuery = None,
+) -> ProposalPage:
+    rows, next_cursor = await service.search(
+        session, principal, q=q, status=status, cursor=cursor, limit=limit
+    )
+    return ProposalPage(items=[ProposalRead.model_validate(p) for p in rows], next_cursor=next_cursor)
 
 
 @router.post(

@@ -102,3 +102,8 @@ def query_terms(title_terms: Sequence[str], body_terms: Sequence[str]) -> list[s
 def tsquery_literal(query: Sequence[str]) -> str:
     """A `tsquery` literal matching any of the terms (OR); empty when there are none."""
     return " | ".join(f"'{term}'" for term in query)
+
+
+def tsquery_all(query: Sequence[str]) -> str:
+    """A `tsquery` literal matching only documents with every term (AND); empty when none."""
+    return " & ".join(f"'{term}'" for term in dict.fromkeys(query))

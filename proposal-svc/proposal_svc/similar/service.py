@@ -9,9 +9,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from cppcc_common.auth import Principal
 from cppcc_common.change import Change
+from cppcc_common.pagination import decode_cursor, page_of
 from proposal_svc.proposals import repository as proposals
 from proposal_svc.proposals.domain import Status, number_label
 from proposal_svc.proposals.errors import ProposalNotFound
+from proposal_svc.proposals.models import Proposal
 from proposal_svc.similar import domain, repository, segmenter
 from proposal_svc.similar.indexing import row_values, series_of
 from proposal_svc.similar.schemas import ReplySummary, SimilarProposal
@@ -168,3 +170,27 @@ async def merge_candidates(
         series=series,
         statuses=repository.MERGEABLE,
     )
+
+
+async def search(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    q: str,
+    status: Status | None,
+    cursor: str | None,
+    limit: int,
+) -> tuple[list[Proposal], str | None]:
+    """The office's full-text search over titles and bodies (Chinese, segmented as indexed)."""
+    q = q.strip()
+    every_term = segmenter.tsquery_all(segmenter.terms(q))
+    rows = await repository.search(
+        session,
+        principal,
+        every_term=every_term or None,
+        q=q,
+        status=status,
+        after=decode_cursor(cursor) if cursor else None,
+        limit=limit + 1,
+    )
+    return page_of(rows, limit)
