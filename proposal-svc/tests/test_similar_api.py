@@ -276,9 +276,9 @@ async def test_rule_8_merge_candidates_are_submitted_or_filed_proposals_of_the_s
     for absent in (at_review, merged, withdrawn, other_year, foreign):
         assert absent not in ids
     assert all(item["score"] >= 0.3 for item in r.json()["items"])
-    assert (
-        await client.get(f"/api/v1/proposals/{at_review}/similar?limit=1", headers=people["staff"])
-    ).json()["items"][0]["id"] in (filed, submitted)
+    assert (await client.get(f"/api/v1/proposals/{at_review}/similar?top=1", headers=people["staff"])).json()[
+        "items"
+    ][0]["id"] in (filed, submitted)
 
 
 async def test_merge_candidates_of_a_proposal_not_yet_indexed_are_computed_from_its_text(
@@ -307,10 +307,10 @@ async def test_merge_candidates_are_the_offices_and_another_organizations_propos
     missing = await client.get(f"/api/v1/proposals/{uuid.uuid4()}/similar", headers=people["staff"])
     assert missing.status_code == 404 and missing.json()["code"] == "proposal.not_found"
     assert (
-        await client.get(f"/api/v1/proposals/{pid}/similar?limit=0", headers=people["staff"])
+        await client.get(f"/api/v1/proposals/{pid}/similar?top=0", headers=people["staff"])
     ).status_code == 422
     assert (
-        await client.get(f"/api/v1/proposals/{pid}/similar?limit=11", headers=people["staff"])
+        await client.get(f"/api/v1/proposals/{pid}/similar?top=11", headers=people["staff"])
     ).status_code == 422
 
 
@@ -326,9 +326,9 @@ async def test_hostile_text_is_refused_or_answered_never_a_server_error(
         {"title": "电" * 201},
         {"body": "梯" * 20001},
         {"title": 5},
-        {"limit": 0},
-        {"limit": 11},
-        {"limit": 10**30},
+        {"top": 0},
+        {"top": 11},
+        {"top": 10**30},
         [],
     ):
         r = await client.post("/api/v1/proposals/similar", json=body, headers=people["staff"])
@@ -403,6 +403,8 @@ async def test_search_is_the_offices_and_hostile_queries_are_4xx_or_empty(
     for q in ("", "电梯\x00", "电梯\x1b", "梯" * 101):
         r = await client.get("/api/v1/proposals/search", params={"q": q}, headers=people["staff"])
         assert r.status_code == 422, repr(q)
+    blank = await client.get("/api/v1/proposals/search", params={"q": "   "}, headers=people["staff"])
+    assert blank.status_code in (200, 422) and (blank.status_code == 422 or blank.json()["items"] == [])
     for q in ("%", "_", "\\", "' | '", "a & !b:*", "％"):
         r = await client.get("/api/v1/proposals/search", params={"q": q}, headers=people["staff"])
         assert r.status_code == 200, (q, r.text)

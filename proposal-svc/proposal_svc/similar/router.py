@@ -59,7 +59,7 @@ async def search(
     summary="Similar proposals while a title and body are typed (own, co-signed and published; the office all)",
 )
 async def suggest(body: SimilarQuery, principal: Suggesting, session: SessionDep) -> SimilarPage:
-    items = await service.suggest(session, principal, title=body.title, body=body.body, limit=body.limit)
+    items = await service.suggest(session, principal, title=body.title, body=body.body, limit=body.top)
     return SimilarPage(items=items)
 
 
@@ -73,6 +73,7 @@ async def merge_candidates(
     proposal_id: UUID,
     principal: Reviewing,
     session: SessionDep,
-    limit: Annotated[int, Query(ge=1, le=MAX_RESULTS)] = 5,
+    top: Annotated[int, Query(ge=1, le=MAX_RESULTS, description="最多返回几条（按相似度）")] = 5,
 ) -> SimilarPage:
-    return SimilarPage(items=await service.merge_candidates(session, principal, proposal_id, limit=limit))
+    # `top`, not `limit`: a ranked top-k (at most MAX_RESULTS), not a page of a collection.
+    return SimilarPage(items=await service.merge_candidates(session, principal, proposal_id, limit=top))

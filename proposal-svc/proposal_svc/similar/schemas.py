@@ -15,7 +15,7 @@ class SimilarQuery(RequestModel):
 
     title: str = Field(default="", max_length=200, description="案由")
     body: str = Field(default="", max_length=20000, description="情况与分析、建议")
-    limit: int = Field(default=5, ge=1, le=MAX_RESULTS, description="最多返回几条")
+    top: int = Field(default=5, ge=1, le=MAX_RESULTS, description="最多返回几条（按相似度）")
 
 
 class ReplySummary(BaseModel):

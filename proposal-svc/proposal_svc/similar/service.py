@@ -183,6 +183,8 @@ async def search(
 ) -> tuple[list[Proposal], str | None]:
     """The office's full-text search over titles and bodies (Chinese, segmented as indexed)."""
     q = q.strip()
+    if not q:
+        return [], None  # only spaces: nothing asked for (an empty ILIKE would match everything)
     every_term = segmenter.tsquery_all(segmenter.terms(q))
     rows = await repository.search(
         session,
