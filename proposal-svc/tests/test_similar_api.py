@@ -182,7 +182,7 @@ async def test_a_submitted_proposal_is_indexed_by_the_consumer_and_suggested_to_
     client: httpx.AsyncClient, db: AsyncEngine, people: Any
 ) -> None:
     """The real path: submitted through the API, indexed by the consumer of `submitted`, suggested
-    while its author types a proposal on the same matter; a redelivery writes the same row."""
+    while its author types a proposal on the same matter."""
     pid = await _submit(client, people["author"], ELEVATOR)
     await _indexed(db, pid)
     found = await _similar(client, people["author"], ELEVATOR_AGAIN)
@@ -412,3 +412,35 @@ async def test_search_is_the_offices_and_hostile_queries_are_4xx_or_empty(
         "/api/v1/proposals/search", params={"q": "电梯", "cursor": "not-a-cursor"}, headers=people["staff"]
     )
     assert bad_cursor.status_code == 422
+
+
+async def test_indexing_is_idempotent_and_an_older_version_never_replaces_a_newer(db: AsyncEngine) -> None:
+    """The consumer's handler again for the same event (a redelivery) writes the same row; a late
+    event of an older submission leaves the newer text."""
+    from cppcc_common.change import system_change
+    from cppcc_common.db import create_sessionmaker
+    from proposal_svc.similar import service
+
+    pid = uuid.UUID(await _stored(db, PARKING))
+
+    async def index_again() -> None:
+        async with create_sessionmaker(db)() as session, session.begin():
+            await service.index_submitted(system_change(session, now=NOW, source="/proposal-svc"), pid)
+
+    async def row() -> Any:
+        async with db.connect() as conn:
+            query = text(
+                "SELECT version, title_terms, count(*) OVER () AS n FROM proposal_texts WHERE proposal_id = :p"
+            )
+            return (await conn.execute(query, {"p": pid})).one()
+
+    before = await row()
+    await index_again()
+    assert await row() == before and before.n == 1
+    async with db.begin() as conn:  # a newer submission's text, indexed already
+        await conn.execute(
+            text("UPDATE proposal_texts SET version = 9, title_terms = 'newer' WHERE proposal_id = :p"),
+            {"p": pid},
+        )
+    await index_again()  # the proposal row is at version 2
+    assert (await row()).title_terms == "newer"
