@@ -103,7 +103,8 @@ async def _ranked(
             title_shown, status = c.title, Status(c.status)
         else:
             # Only published (rule 28: the public's copy, contact details removed): nothing else.
-            assert copy is not None
+            if copy is None:  # withdrawn from publication between the two reads: not visible now
+                continue
             summaries = [
                 ReplySummary(
                     unit_name=r.get("unit_name"),
