@@ -23,6 +23,8 @@ from proposal_svc.proposals.scanners import cosign_deadlines
 from proposal_svc.publication.router import router as publication_router
 from proposal_svc.publication.scanners import publication_windows
 from proposal_svc.settings import Settings
+from proposal_svc.similar.consumers import CONSUMERS as SIMILAR_CONSUMERS
+from proposal_svc.similar.router import router as similar_router
 
 
 def create_app(
@@ -42,6 +44,7 @@ def create_app(
             ),
             policies_router,
             publication_router,  # /published before the proposals' /{proposal_id}
+            similar_router,
             proposals_router,
             attachments_router,
             reply_attachments_router,
@@ -52,7 +55,7 @@ def create_app(
         key_source=key_source,
         clock=clock,
         streams=["PROPOSAL", "MEMBER"],
-        consumers=[*CONSUMERS, *HANDLING_CONSUMERS],
+        consumers=[*CONSUMERS, *HANDLING_CONSUMERS, *SIMILAR_CONSUMERS],
         scanners=[cosign_deadlines, reply_deadlines, evaluation_windows, publication_windows],
         tags={
             "proposals": "提案：起草、修改、提交、查阅 / proposals: draft, edit, submit, read",
@@ -64,6 +67,7 @@ def create_app(
             "publication": "提案公开：提案人同意、公开、撤回公开、公众查阅 / publication: consent, publish, "
             "withdraw, public reading",
             "attachments": "提案附件：上传、列出、下载、删除 / proposal attachments: upload, list, download, remove",
+            "similar": "相似提案：撰写时提示、审查时并案候选 / similar proposals: hints while typing, merge candidates at review",
             "working-calendar": "工作日安排：节假日与调休（管理员）/ working days: holidays and make-up workdays (admin)",
         },
     )

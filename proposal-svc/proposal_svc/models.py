@@ -23,3 +23,4 @@ from proposal_svc.handling import models as _handling_models  # noqa: E402,F401
 from proposal_svc.proposals import members as _member_projection  # noqa: E402,F401  (registers tables)
 from proposal_svc.proposals import models as _proposal_models  # noqa: E402,F401
 from proposal_svc.publication import models as _publication_models  # noqa: E402,F401
+from proposal_svc.similar import models as _similar_models  # noqa: E402,F401

@@ -309,6 +309,17 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("POST", "/api/v1/proposals/{proposal_id}/publication/withdraw"): Case(
         "replied", OFFICE, body={"reason": "提案人申请撤回"}
     ),
+    # Similar proposals: a member typing (own, co-signed and published only) and the office; the
+    # merge candidates of a proposal at review are the office's (another organization's: 404).
+    ("POST", "/api/v1/proposals/similar"): Case(
+        "none",
+        answers(403, **dict.fromkeys(MEMBERS, THROUGH), staff=THROUGH, other_org_staff=THROUGH),
+        body={"title": "关于加装电梯的建议", "body": "老旧小区加装电梯"},
+    ),
+    ("GET", "/api/v1/proposals/{proposal_id}/similar"): Case("submitted", OFFICE),
+    # The office's full-text search: its own organization's (another organization's staff search
+    # their own, so they pass the route and find nothing of ORG's).
+    ("GET", "/api/v1/proposals/search"): Case("none", answers(403, staff=THROUGH, other_org_staff=THROUGH)),
     # The national working-day calendar: administrators only.
     ("GET", "/api/v1/proposals/working-calendar/{year}"): Case("none", answers(403, admin=THROUGH)),
     ("PUT", "/api/v1/proposals/working-calendar/{year}"): Case(
