@@ -526,7 +526,9 @@ async def test_members_propose_topics_only_in_the_window_and_staff_accept_them_i
         headers=who("staff"),
     )
     assert r.status_code == 200 and r.json()["accepting"] is True
-    assert (await client.post("/api/v1/consultations/topics", json=topic, headers=who("member"))).status_code == 201
+    assert (
+        await client.post("/api/v1/consultations/topics", json=topic, headers=who("member"))
+    ).status_code == 201
     clock.set(BASE)
 
 
