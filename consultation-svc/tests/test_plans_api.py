@@ -199,11 +199,7 @@ async def test_a_plan_is_drafted_approved_and_published_to_the_members(
     r = await client.post(f"/api/v1/consultations/plans/{pid}/publish", headers=who("staff"))
     assert r.status_code == 200 and r.json()["status"] == "published"
     r = await client.get(f"/api/v1/consultations/plans/{pid}", headers=who("member"))
-    assert (
-        r.status_code == 200
-        and len(r.json()["entries"]) == 2
-        and r.json()["actions"] == ["revise", "supersede"]
-    )
+    assert r.status_code == 200 and len(r.json()["entries"]) == 2 and r.json()["actions"] == ["revise"]
     (event,) = await _events(db, "cppcc.consultation.plan_published.v1", pid)
     assert event["orgid"] == str(ORG)
     assert (
@@ -218,6 +214,71 @@ async def test_a_plan_is_drafted_approved_and_published_to_the_members(
     steps = [(h["action"], h["to_status"]) for h in r.json()["items"]]
     assert steps[0] == ("create", "draft") and steps[-1] == ("publish", "published")
     assert ("return", "draft") in steps
+
+
+async def test_rule_28_each_caller_lists_only_the_plans_and_topics_they_may_see(
+    client: httpx.AsyncClient, who: Headers, clock: FakeClock
+) -> None:
+    year = 2035
+    published = await _published_plan(client, who, year, entries=1)
+    r = await client.post(
+        f"/api/v1/consultations/plans/{published['id']}/revise", json={"reason": "调整"}, headers=who("staff")
+    )
+    draft = r.json()
+    r = await client.post(
+        "/api/v1/consultations/plans", json={"year": year + 1, "title": "草稿"}, headers=who("staff")
+    )
+    other_draft = r.json()
+    await client.post(
+        f"/api/v1/consultations/plans/{other_draft['id']}/entries", json=ENTRY, headers=who("staff")
+    )
+    await client.post(f"/api/v1/consultations/plans/{other_draft['id']}/submit", headers=who("staff"))
+
+    async def listed(caller: str, route: str = "/api/v1/consultations/plans") -> set[str]:
+        items: set[str] = set()
+        for y in (year, year + 1):
+            r = await client.get(route, params={"year": y}, headers=who(caller))
+            assert r.status_code == 200, r.text
+            items |= {p["id"] for p in r.json()["items"]}
+        return items
+
+    assert await listed("staff") == {published["id"], draft["id"], other_draft["id"]}
+    assert await listed("staff_proposals") == {published["id"], draft["id"], other_draft["id"]}
+    assert await listed("leader") == {published["id"], other_draft["id"]}  # submitted, not the draft
+    assert await listed("member") == {published["id"]}
+    assert await listed("other_staff") == set() and await listed("other_member") == set()
+    # Topics: a member lists their own and the accepted ones; another organization lists none.
+    await client.post(
+        "/api/v1/consultations/topic-windows",
+        json={"year": year, "closes_at": (BASE + timedelta(days=3)).isoformat()},
+        headers=who("staff"),
+    )
+    body = {"year": year, "title": "议题", "description": "说明", "source_kind": "member"}
+    own = (await client.post("/api/v1/consultations/topics", json=body, headers=who("member"))).json()
+    others = (await client.post("/api/v1/consultations/topics", json=body, headers=who("member_2"))).json()
+    recorded = {**body, "source_kind": "government", "source_name": "市政府办公室"}
+    gov = (
+        await client.post("/api/v1/consultations/topics/recorded", json=recorded, headers=who("staff"))
+    ).json()
+    accept = {
+        "plan_id": draft["id"],
+        "form": "talk",
+        "planned_month": 3,
+        "participants": {"scope": "all"},
+        "lead_department": "市政府办公室",
+    }
+    assert (
+        await client.post(
+            f"/api/v1/consultations/topics/{gov['id']}/accept", json=accept, headers=who("staff")
+        )
+    ).status_code == 200
+    assert await listed("member", "/api/v1/consultations/topics") == {own["id"], gov["id"]}
+    assert await listed("leader", "/api/v1/consultations/topics") == {own["id"], others["id"], gov["id"]}
+    assert await listed("other_member", "/api/v1/consultations/topics") == set()
+    r = await client.get(
+        "/api/v1/consultations/topics", params={"mine": "true", "year": year}, headers=who("member_2")
+    )
+    assert [t["id"] for t in r.json()["items"]] == [others["id"]]
 
 
 async def test_a_change_after_publication_is_a_new_version_approved_again_and_announced(

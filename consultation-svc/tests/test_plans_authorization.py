@@ -255,7 +255,7 @@ def _verdict(response: httpx.Response) -> str | int:
 
 
 @pytest.mark.parametrize(("method", "path"), list(MATRIX), ids=[f"{m} {p}" for m, p in MATRIX])
-async def test_every_caller_gets_its_answer_from_every_plan_and_topic_route(
+async def test_rule_28_every_caller_gets_its_answer_from_every_plan_and_topic_route(
     client: httpx.AsyncClient, issuer: TestIssuer, db: AsyncEngine, method: str, path: str
 ) -> None:
     case = MATRIX[(method, path)]

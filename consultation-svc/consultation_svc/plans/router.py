@@ -12,7 +12,7 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Query, Response
 
 from consultation_svc.plans import service
-from consultation_svc.plans.domain import PLAN_LIFECYCLE, PlanStatus
+from consultation_svc.plans.domain import PLAN_LIFECYCLE, PlanAction, PlanStatus
 from consultation_svc.plans.errors import (
     ApprovalRequired,
     EntryInvalid,
@@ -81,8 +81,16 @@ def _read(plan: Plan, entries: list[PlanEntry]) -> PlanRead:
         superseded_at=plan.superseded_at,
         superseded_by=plan.superseded_by,
         entries=[EntryRead.model_validate(e) for e in entries],
-        actions=PLAN_LIFECYCLE.actions_from(PlanStatus(plan.status)),
+        actions=_actions(plan),
     )
+
+
+def _actions(plan: Plan) -> list[PlanAction]:
+    """What a client may offer next: the table's actions but the system's (supersede), and no
+    publishing of a first version's draft (it is approved first)."""
+    actions = PLAN_LIFECYCLE.actions_from(PlanStatus(plan.status))
+    hidden = {PlanAction.SUPERSEDE} | ({PlanAction.PUBLISH} if plan.version_no == 1 else set())
+    return [a for a in actions if a not in hidden]
 
 
 async def _respond(change: Change, plan: Plan, response: Response) -> PlanRead:
