@@ -201,6 +201,19 @@ def check_approver(caller: Caller, plan: PlanFacts, policy: PlanPolicy) -> None:
         raise NotAnApprover(approver=zh, approver_en=en)
 
 
+def edit(
+    plan: PlanFacts,
+    changes: dict[str, Any] | None = None,
+    *,
+    note: str | None = None,
+    entry: UUID | None = None,
+) -> Decision[PlanStatus]:
+    """A draft's title, preamble, revision note or one of its entries changed (the entry by key)."""
+    return Decision(
+        S.DRAFT, changes=changes or {}, note=note, after={"entry_key": str(entry)} if entry else {}
+    )
+
+
 def is_office(caller: Caller) -> bool:
     return "staff" in caller.roles and "consultation" in caller.scopes
 

@@ -223,7 +223,7 @@ async def create(change: Change, body: PlanCreate) -> Plan:
 
 async def update(change: Change, plan_id: UUID, patch: PlanPatch, expected: IfMatch | None) -> Plan:
     async def decide(plan: Plan) -> Decision[PlanStatus]:
-        return Decision(PlanStatus.DRAFT, changes=patch.model_dump(exclude_unset=True))
+        return domain.edit(facts_of(plan), patch.model_dump(exclude_unset=True))
 
     return await _transition(change, plan_id, PlanAction.EDIT, expected, decide)
 
@@ -253,9 +253,7 @@ async def add_entry(
         _apply(entry, values)
         change.session.add(entry)
         added.append(entry)
-        return Decision(
-            PlanStatus.DRAFT, note=f"新增条目：{values.topic}", after={"entry_added": str(entry.entry_key)}
-        )
+        return domain.edit(facts_of(plan), note=f"新增条目：{values.topic}", entry=entry.entry_key)
 
     plan = await _transition(change, plan_id, PlanAction.EDIT, expected, decide)
     return plan, added[0]
@@ -269,9 +267,7 @@ async def replace_entry(
         if entry is None:
             raise EntryNotFound()
         _apply(entry, _checked(values, plan.year))
-        return Decision(
-            PlanStatus.DRAFT, note=f"修改条目：{values.topic}", after={"entry_changed": str(entry.entry_key)}
-        )
+        return domain.edit(facts_of(plan), note=f"修改条目：{values.topic}", entry=entry.entry_key)
 
     return await _transition(change, plan_id, PlanAction.EDIT, expected, decide)
 
@@ -282,9 +278,7 @@ async def remove_entry(change: Change, plan_id: UUID, entry_id: UUID, expected: 
         if entry is None:
             raise EntryNotFound()
         await change.session.delete(entry)
-        return Decision(
-            PlanStatus.DRAFT, note=f"删除条目：{entry.topic}", after={"entry_removed": str(entry.entry_key)}
-        )
+        return domain.edit(facts_of(plan), note=f"删除条目：{entry.topic}", entry=entry.entry_key)
 
     return await _transition(change, plan_id, PlanAction.EDIT, expected, decide)
 
