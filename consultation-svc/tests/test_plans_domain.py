@@ -12,23 +12,23 @@ from consultation_svc.plans.domain import (
     EntryValues,
     Group,
     Participants,
-    ParticipantScope,
     PlanAction,
     PlanFacts,
+    PlanParticipantScope,
     PlanStatus,
 )
 from consultation_svc.plans.errors import ApprovalRequired, NotAnApprover, PlanEmpty, PlanInvalidTransition
-from consultation_svc.plans.policy import Approver, PlanPolicy
+from consultation_svc.plans.policy import PlanApprover, PlanPolicy
 from consultation_svc.topics import domain as topics
 from consultation_svc.topics.domain import (
     TOPICS,
     WINDOWS,
-    SourceKind,
     TopicAction,
+    TopicSourceKind,
     TopicStatus,
+    TopicWindowStatus,
     WindowAction,
     WindowFacts,
-    WindowStatus,
 )
 from consultation_svc.topics.errors import (
     ClosesInThePast,
@@ -83,7 +83,7 @@ def _entry(**kw: object) -> EntryValues:
         "form": "bimonthly_forum",
         "planned_month": 5,
         "planned_on": None,
-        "participants": Participants(ParticipantScope.ALL),
+        "participants": Participants(PlanParticipantScope.ALL),
         "lead_unit_id": None,
         "lead_department": "市住建局",
     }
@@ -106,29 +106,29 @@ M1 = uuid.uuid4()
         (_entry(planned_month=5, planned_on=date(2027, 6, 3)), [("planned_on", "month_mismatch")]),
         (_entry(planned_on=date(2028, 5, 3)), [("planned_on", "year_mismatch")]),
         (
-            _entry(participants=Participants(ParticipantScope.SECTORS)),
+            _entry(participants=Participants(PlanParticipantScope.SECTORS)),
             [("participants.groups", "groups_required")],
         ),
-        (_entry(participants=Participants(ParticipantScope.SECTORS, groups=(SECTOR,))), []),
+        (_entry(participants=Participants(PlanParticipantScope.SECTORS, groups=(SECTOR,))), []),
         (
-            _entry(participants=Participants(ParticipantScope.COMMITTEES, groups=(SECTOR, SECTOR))),
+            _entry(participants=Participants(PlanParticipantScope.COMMITTEES, groups=(SECTOR, SECTOR))),
             [("participants.groups.1", "duplicate")],
         ),
         (
-            _entry(participants=Participants(ParticipantScope.MEMBERS)),
+            _entry(participants=Participants(PlanParticipantScope.MEMBERS)),
             [("participants.member_ids", "members_required")],
         ),
-        (_entry(participants=Participants(ParticipantScope.MEMBERS, member_ids=(M1,))), []),
+        (_entry(participants=Participants(PlanParticipantScope.MEMBERS, member_ids=(M1,))), []),
         (
-            _entry(participants=Participants(ParticipantScope.MEMBERS, member_ids=(M1, M1))),
+            _entry(participants=Participants(PlanParticipantScope.MEMBERS, member_ids=(M1, M1))),
             [("participants.member_ids", "duplicate")],
         ),
         (
-            _entry(participants=Participants(ParticipantScope.STANDING, groups=(SECTOR,))),
+            _entry(participants=Participants(PlanParticipantScope.STANDING, groups=(SECTOR,))),
             [("participants.groups", "not_for_scope")],
         ),
         (
-            _entry(participants=Participants(ParticipantScope.ALL, member_ids=(M1,))),
+            _entry(participants=Participants(PlanParticipantScope.ALL, member_ids=(M1,))),
             [("participants.member_ids", "not_for_scope")],
         ),
         (_entry(lead_department=None), [("lead_department", "lead_required")]),
@@ -169,7 +169,7 @@ def _caller(sub: uuid.UUID, *roles: str, scopes: tuple[str, ...] = ()) -> plans.
     return plans.Caller(sub, frozenset(roles), frozenset(scopes))
 
 
-LEADER_POLICY, OFFICE_POLICY = PlanPolicy(), PlanPolicy(approver=Approver.OFFICE)
+LEADER_POLICY, OFFICE_POLICY = PlanPolicy(), PlanPolicy(approver=PlanApprover.OFFICE)
 
 
 @pytest.mark.parametrize(
@@ -282,13 +282,15 @@ def test_the_topic_lifecycle_allows_exactly_its_table(status: TopicStatus, actio
         assert TOPICS.check(status, action) is expected
 
 
-W, WA = WindowStatus, WindowAction
+W, WA = TopicWindowStatus, WindowAction
 WINDOW_ALLOWED = {(W.OPEN, WA.EXTEND): W.OPEN, (W.OPEN, WA.CLOSE): W.CLOSED, (W.CLOSED, WA.REOPEN): W.OPEN}
 
 
-@pytest.mark.parametrize("status", list(WindowStatus))
+@pytest.mark.parametrize("status", list(TopicWindowStatus))
 @pytest.mark.parametrize("action", list(WindowAction))
-def test_the_collection_window_allows_exactly_its_table(status: WindowStatus, action: WindowAction) -> None:
+def test_the_collection_window_allows_exactly_its_table(
+    status: TopicWindowStatus, action: WindowAction
+) -> None:
     expected = WINDOW_ALLOWED.get((status, action))
     if expected is None:
         with pytest.raises(WindowInvalidTransition):
@@ -329,30 +331,30 @@ def test_a_window_closes_in_the_future() -> None:
     assert topics.reopen(NOW + HOUR, NOW).changes["closes_at"] == NOW + HOUR
 
 
-def _proposal(kind: SourceKind, name: str | None = None, title: str = "托育服务") -> topics.Proposal:
+def _proposal(kind: TopicSourceKind, name: str | None = None, title: str = "托育服务") -> topics.Proposal:
     return topics.Proposal(title=title, description="说明", reason=None, source_kind=kind, source_name=name)
 
 
 @pytest.mark.parametrize(
     ("kind", "name", "by_staff", "error"),
     [
-        (SourceKind.MEMBER, None, False, None),
-        (SourceKind.SECTOR, "经济界", False, None),
-        (SourceKind.SECTOR, None, False, SourceNameRequired),
-        (SourceKind.PARTY, " ", False, SourceNameRequired),
-        (SourceKind.COMMITTEE, "经济委员会", False, None),
-        (SourceKind.PARTY_COMMITTEE, None, False, SourceNotAllowed),
-        (SourceKind.GOVERNMENT, "市政府", False, SourceNotAllowed),
-        (SourceKind.PUBLIC_CALL, None, False, SourceNotAllowed),
-        (SourceKind.PARTY_COMMITTEE, None, True, None),
-        (SourceKind.GOVERNMENT, "市发展改革委", True, None),
-        (SourceKind.PUBLIC_CALL, "政协网站", True, None),
-        (SourceKind.SECTOR, "农业界", True, None),
-        (SourceKind.MEMBER, None, True, SourceNotAllowed),
+        (TopicSourceKind.MEMBER, None, False, None),
+        (TopicSourceKind.SECTOR, "经济界", False, None),
+        (TopicSourceKind.SECTOR, None, False, SourceNameRequired),
+        (TopicSourceKind.PARTY, " ", False, SourceNameRequired),
+        (TopicSourceKind.COMMITTEE, "经济委员会", False, None),
+        (TopicSourceKind.PARTY_COMMITTEE, None, False, SourceNotAllowed),
+        (TopicSourceKind.GOVERNMENT, "市政府", False, SourceNotAllowed),
+        (TopicSourceKind.PUBLIC_CALL, None, False, SourceNotAllowed),
+        (TopicSourceKind.PARTY_COMMITTEE, None, True, None),
+        (TopicSourceKind.GOVERNMENT, "市发展改革委", True, None),
+        (TopicSourceKind.PUBLIC_CALL, "政协网站", True, None),
+        (TopicSourceKind.SECTOR, "农业界", True, None),
+        (TopicSourceKind.MEMBER, None, True, SourceNotAllowed),
     ],
 )
 def test_each_topic_keeps_a_source_its_caller_may_give(
-    kind: SourceKind, name: str | None, by_staff: bool, error: type[Exception] | None
+    kind: TopicSourceKind, name: str | None, by_staff: bool, error: type[Exception] | None
 ) -> None:
     if error is None:
         topics.check_proposal(_proposal(kind, name), PlanPolicy(), by_staff=by_staff)
@@ -364,7 +366,7 @@ def test_each_topic_keeps_a_source_its_caller_may_give(
 def test_topic_texts_and_counts_follow_the_policy() -> None:
     policy = PlanPolicy(topic_title_max_chars=10, max_topics_per_member=2)
     with pytest.raises(TextTooLong):
-        topics.check_proposal(_proposal(SourceKind.MEMBER, title="长" * 11), policy, by_staff=False)
+        topics.check_proposal(_proposal(TopicSourceKind.MEMBER, title="长" * 11), policy, by_staff=False)
     topics.check_member_quota(1, policy)
     with pytest.raises(TopicLimitReached):
         topics.check_member_quota(2, policy)

@@ -25,7 +25,7 @@ from consultation_svc.plans.errors import (
     TooManyEntries,
 )
 from consultation_svc.plans.form_codes import FORM_CODES
-from consultation_svc.plans.policy import Approver, PlanPolicy
+from consultation_svc.plans.policy import PlanApprover, PlanPolicy
 from cppcc_common.contracts.consultation import PlanPublishedV1
 from cppcc_common.transitions import Decision, TransitionTable
 
@@ -75,7 +75,7 @@ MEMBER_STATUSES = frozenset({S.PUBLISHED, S.SUPERSEDED})
 LEADER_STATUSES = frozenset({S.SUBMITTED, S.APPROVED, S.PUBLISHED, S.SUPERSEDED})
 
 
-class ParticipantScope(StrEnum):
+class PlanParticipantScope(StrEnum):
     """Who takes part (出席协商活动的人员范围)."""
 
     ALL = "all"  # 全体委员
@@ -95,7 +95,7 @@ class Group:
 
 @dataclass(frozen=True)
 class Participants:
-    scope: ParticipantScope
+    scope: PlanParticipantScope
     groups: tuple[Group, ...] = ()
     member_ids: tuple[UUID, ...] = ()
     note: str | None = None  # also invited: officials, experts, public representatives
@@ -129,14 +129,14 @@ def entry_problems(values: EntryValues, year: int) -> list[tuple[str, str]]:
         elif values.planned_month is not None and values.planned_on.month != values.planned_month:
             problems.append(("planned_on", "month_mismatch"))
     p = values.participants
-    grouped = p.scope in (ParticipantScope.SECTORS, ParticipantScope.COMMITTEES)
+    grouped = p.scope in (PlanParticipantScope.SECTORS, PlanParticipantScope.COMMITTEES)
     if grouped and not p.groups:
         problems.append(("participants.groups", "groups_required"))
-    if p.scope is ParticipantScope.MEMBERS and not p.member_ids:
+    if p.scope is PlanParticipantScope.MEMBERS and not p.member_ids:
         problems.append(("participants.member_ids", "members_required"))
     if p.groups and not grouped:
         problems.append(("participants.groups", "not_for_scope"))
-    if p.member_ids and p.scope is not ParticipantScope.MEMBERS:
+    if p.member_ids and p.scope is not PlanParticipantScope.MEMBERS:
         problems.append(("participants.member_ids", "not_for_scope"))
     seen: set[Any] = set()
     for n, g in enumerate(p.groups):
@@ -188,15 +188,15 @@ class Caller:
 
 
 APPROVER_NAMES = {
-    Approver.LEADER: ("主席会议成员", "a leader"),
-    Approver.OFFICE: ("政协办公室", "the office"),
+    PlanApprover.LEADER: ("主席会议成员", "a leader"),
+    PlanApprover.OFFICE: ("政协办公室", "the office"),
 }
 
 
 def check_approver(caller: Caller, plan: PlanFacts, policy: PlanPolicy) -> None:
     """The policy's approver, and never whoever submitted the plan (403)."""
     zh, en = APPROVER_NAMES[policy.approver]
-    allowed = "leader" in caller.roles if policy.approver is Approver.LEADER else is_office(caller)
+    allowed = "leader" in caller.roles if policy.approver is PlanApprover.LEADER else is_office(caller)
     if not allowed or caller.sub == plan.submitted_by:
         raise NotAnApprover(approver=zh, approver_en=en)
 
@@ -220,7 +220,7 @@ def is_office(caller: Caller) -> bool:
 
 def check_returner(caller: Caller, policy: PlanPolicy) -> None:
     """The policy's approver sends a plan back; the office may take back its own before publishing."""
-    if is_office(caller) or (policy.approver is Approver.LEADER and "leader" in caller.roles):
+    if is_office(caller) or (policy.approver is PlanApprover.LEADER and "leader" in caller.roles):
         return
     zh, en = APPROVER_NAMES[policy.approver]
     raise NotAnApprover(approver=zh, approver_en=en)

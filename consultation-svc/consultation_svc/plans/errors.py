@@ -76,7 +76,7 @@ class TooManyEntries(Conflict):
 
 
 class NotAnApprover(Forbidden):
-    """The policy names who approves the plan (plans.policy.Approver)."""
+    """The policy names who approves the plan (plans.policy.PlanApprover)."""
 
     code = "plan.not_an_approver"
     detail = Text(

@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 
-class Approver(StrEnum):
+class PlanApprover(StrEnum):
     """Who approves the annual plan before it is published.
 
     The plan is settled by the Party committee together with the government and the CPPCC
@@ -27,7 +27,7 @@ class PlanPolicy(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="ignore")
 
-    approver: Approver = Approver.LEADER
+    approver: PlanApprover = PlanApprover.LEADER
     # A change after publication is a new version; by default it is approved again before it is
     # published. False: staff publish a revision straight from its draft (it is still announced).
     revision_needs_approval: bool = True

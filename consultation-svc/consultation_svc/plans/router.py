@@ -30,18 +30,18 @@ from consultation_svc.plans.errors import (
 from consultation_svc.plans.models import Plan, PlanEntry
 from consultation_svc.plans.policy import PlanPolicy
 from consultation_svc.plans.schemas import (
-    ApproveBody,
-    EntryBody,
-    EntryRead,
-    HistoryPage,
-    HistoryRead,
+    PlanApproveBody,
     PlanCreate,
+    PlanEntryBody,
+    PlanEntryRead,
+    PlanHistoryPage,
+    PlanHistoryRead,
     PlanPage,
     PlanPatch,
     PlanPolicyValues,
     PlanRead,
+    PlanReasonBody,
     PlanSummary,
-    ReasonBody,
 )
 from cppcc_common.auth import Permission, Principal
 from cppcc_common.change import Change, Changing
@@ -80,7 +80,7 @@ def _read(plan: Plan, entries: list[PlanEntry]) -> PlanRead:
         approval_record=plan.approval_record,
         superseded_at=plan.superseded_at,
         superseded_by=plan.superseded_by,
-        entries=[EntryRead.model_validate(e) for e in entries],
+        entries=[PlanEntryRead.model_validate(e) for e in entries],
         actions=_actions(plan),
     )
 
@@ -174,7 +174,7 @@ async def update_plan(
 
 @router.get(
     "/plans/{plan_id}/history",
-    response_model=HistoryPage,
+    response_model=PlanHistoryPage,
     responses=problems(PlanNotFound),
     summary="Every step of a plan version: who, when, why (oldest first)",
 )
@@ -184,9 +184,9 @@ async def plan_history(
     session: SessionDep,
     cursor: CursorQuery = None,
     limit: LimitQuery = DEFAULT_LIMIT,
-) -> HistoryPage:
+) -> PlanHistoryPage:
     rows, next_cursor = await service.history(session, principal, plan_id, cursor=cursor, limit=limit)
-    return HistoryPage(items=[HistoryRead.model_validate(h) for h in rows], next_cursor=next_cursor)
+    return PlanHistoryPage(items=[PlanHistoryRead.model_validate(h) for h in rows], next_cursor=next_cursor)
 
 
 @router.post(
@@ -197,7 +197,11 @@ async def plan_history(
     summary="Add an entry to a draft: topic, form, month or date, participants, lead department",
 )
 async def add_entry(
-    plan_id: UUID, body: EntryBody, change: Drafting, expected: OptionalExpectedVersion, response: Response
+    plan_id: UUID,
+    body: PlanEntryBody,
+    change: Drafting,
+    expected: OptionalExpectedVersion,
+    response: Response,
 ) -> PlanRead:
     plan, _ = await service.add_entry(change, plan_id, service.values_of(body), expected)
     return await _respond(change, plan, response)
@@ -212,7 +216,7 @@ async def add_entry(
 async def replace_entry(
     plan_id: UUID,
     entry_id: UUID,
-    body: EntryBody,
+    body: PlanEntryBody,
     change: Drafting,
     expected: OptionalExpectedVersion,
     response: Response,
@@ -252,7 +256,11 @@ async def submit_plan(
     summary="Send a submitted or approved plan back to a draft, with a reason",
 )
 async def return_plan(
-    plan_id: UUID, body: ReasonBody, change: Deciding, expected: OptionalExpectedVersion, response: Response
+    plan_id: UUID,
+    body: PlanReasonBody,
+    change: Deciding,
+    expected: OptionalExpectedVersion,
+    response: Response,
 ) -> PlanRead:
     return await _respond(change, await service.return_(change, plan_id, body.reason, expected), response)
 
@@ -264,7 +272,11 @@ async def return_plan(
     summary="Approve a submitted plan, with the record of the approval (the policy's approver)",
 )
 async def approve_plan(
-    plan_id: UUID, body: ApproveBody, change: Deciding, expected: OptionalExpectedVersion, response: Response
+    plan_id: UUID,
+    body: PlanApproveBody,
+    change: Deciding,
+    expected: OptionalExpectedVersion,
+    response: Response,
 ) -> PlanRead:
     return await _respond(change, await service.approve(change, plan_id, body.record, expected), response)
 
@@ -289,7 +301,11 @@ async def publish_plan(
     summary="Change a published plan: a new draft version with the published entries, and a reason",
 )
 async def revise_plan(
-    plan_id: UUID, body: ReasonBody, change: Drafting, expected: OptionalExpectedVersion, response: Response
+    plan_id: UUID,
+    body: PlanReasonBody,
+    change: Drafting,
+    expected: OptionalExpectedVersion,
+    response: Response,
 ) -> PlanRead:
     plan = await service.revise(change, plan_id, body.reason, expected)
     response.headers["Location"] = f"/api/v1/consultations/plans/{plan.id}"
@@ -303,6 +319,10 @@ async def revise_plan(
     summary="Discard a draft that was never published, with a reason",
 )
 async def discard_plan(
-    plan_id: UUID, body: ReasonBody, change: Drafting, expected: OptionalExpectedVersion, response: Response
+    plan_id: UUID,
+    body: PlanReasonBody,
+    change: Drafting,
+    expected: OptionalExpectedVersion,
+    response: Response,
 ) -> PlanRead:
     return await _respond(change, await service.discard(change, plan_id, body.reason, expected), response)

@@ -6,8 +6,8 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from consultation_svc.plans.domain import ParticipantScope, PlanAction, PlanStatus
-from consultation_svc.plans.policy import Approver
+from consultation_svc.plans.domain import PlanAction, PlanParticipantScope, PlanStatus
+from consultation_svc.plans.policy import PlanApprover
 from cppcc_common.validation import CleanStr, PatchModel, RequestModel
 
 Title = Annotated[CleanStr, Field(min_length=1, max_length=200)]
@@ -28,22 +28,24 @@ class PlanPatch(PatchModel):
     change_note: Reason | None = Field(default=None, description="a revision's reason (shown when announced)")
 
 
-class GroupBody(RequestModel):
+class PlanGroupBody(RequestModel):
     id: UUID | None = Field(default=None, description="member-svc's sector or committee id, when known")
     name: Annotated[CleanStr, Field(min_length=1, max_length=100)]
 
 
-class ParticipantsBody(RequestModel):
+class PlanParticipantsBody(RequestModel):
     """出席协商活动的人员范围: all members, the standing members, some sectors or committees, or
     named members; `note` names who else is invited (officials, experts, public representatives)."""
 
-    scope: ParticipantScope
-    groups: list[GroupBody] = Field(default_factory=list, max_length=100, description="sectors or committees")
+    scope: PlanParticipantScope
+    groups: list[PlanGroupBody] = Field(
+        default_factory=list, max_length=100, description="sectors or committees"
+    )
     member_ids: list[UUID] = Field(default_factory=list, max_length=1000)
     note: Annotated[CleanStr, Field(max_length=1000)] | None = None
 
 
-class EntryBody(RequestModel):
+class PlanEntryBody(RequestModel):
     """协商议题、形式、时间安排、人员范围、牵头部门 (the seeds' five parts of an entry)."""
 
     topic: Title
@@ -53,36 +55,36 @@ class EntryBody(RequestModel):
     ]
     planned_month: int | None = Field(default=None, ge=1, le=12)
     planned_on: date | None = Field(default=None, description="a date in the plan's year, when fixed")
-    participants: ParticipantsBody
+    participants: PlanParticipantsBody
     lead_unit_id: UUID | None = Field(default=None, description="the lead department's unit id")
     lead_department: Annotated[CleanStr, Field(max_length=200)] | None = Field(
         default=None, description="the lead department's name (牵头部门), e.g. 市发展改革委、政协经济委"
     )
 
 
-class ReasonBody(RequestModel):
+class PlanReasonBody(RequestModel):
     reason: Reason
 
 
-class ApproveBody(RequestModel):
+class PlanApproveBody(RequestModel):
     record: Annotated[CleanStr, Field(min_length=1, max_length=500)] = Field(
         description="the approval's record, e.g. 经2027年1月8日主席会议审议、报市委同意"
     )
 
 
-class GroupRead(BaseModel):
+class PlanGroupRead(BaseModel):
     id: UUID | None
     name: str
 
 
-class ParticipantsRead(BaseModel):
-    scope: ParticipantScope
-    groups: list[GroupRead]
+class PlanParticipantsRead(BaseModel):
+    scope: PlanParticipantScope
+    groups: list[PlanGroupRead]
     member_ids: list[UUID]
     note: str | None
 
 
-class EntryRead(BaseModel):
+class PlanEntryRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: UUID
@@ -93,7 +95,7 @@ class EntryRead(BaseModel):
     form: str
     planned_month: int
     planned_on: date | None
-    participants: ParticipantsRead
+    participants: PlanParticipantsRead
     lead_unit_id: UUID | None
     lead_department: str | None
     topic_id: UUID | None = Field(description="the collected topic accepted into this entry")
@@ -125,7 +127,7 @@ class PlanRead(PlanSummary):
     approval_record: str | None
     superseded_at: datetime | None
     superseded_by: UUID | None
-    entries: list[EntryRead]
+    entries: list[PlanEntryRead]
     actions: list[PlanAction] = Field(description="what the plan's status allows next")
 
 
@@ -134,7 +136,7 @@ class PlanPage(BaseModel):
     next_cursor: str | None = None
 
 
-class HistoryRead(BaseModel):
+class PlanHistoryRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     action: str = Field(description="create, or an action of the plan's lifecycle")
@@ -145,15 +147,15 @@ class HistoryRead(BaseModel):
     at: datetime
 
 
-class HistoryPage(BaseModel):
-    items: list[HistoryRead]
+class PlanHistoryPage(BaseModel):
+    items: list[PlanHistoryRead]
     next_cursor: str | None = None
 
 
 class PlanPolicyValues(RequestModel):
     """本组织年度协商计划与议题征集规则 / the organization's plan and topic rule values."""
 
-    approver: Approver = Field(description="leader 主席会议成员审定 (default) | office 政协办公室审定")
+    approver: PlanApprover = Field(description="leader 主席会议成员审定 (default) | office 政协办公室审定")
     revision_needs_approval: bool = Field(description="发布后的修订版本须重新审定（默认 是）")
     max_entries: int = Field(ge=1, le=1000, description="计划条目上限（默认 200）")
     max_topics_per_member: int = Field(ge=1, le=100, description="每位委员每年度议题上限（默认 5）")

@@ -33,7 +33,7 @@ from consultation_svc.plans.errors import (
 )
 from consultation_svc.plans.models import Plan, PlanEntry, PlanHistory
 from consultation_svc.plans.policy import PlanPolicy
-from consultation_svc.plans.schemas import EntryBody, ParticipantsBody, PlanCreate, PlanPatch
+from consultation_svc.plans.schemas import PlanCreate, PlanEntryBody, PlanParticipantsBody, PlanPatch
 from cppcc_common.auth import Principal
 from cppcc_common.change import Change
 from cppcc_common.ids import new_id
@@ -112,7 +112,7 @@ async def _year_lock(session: AsyncSession, org_id: UUID, year: int) -> None:
     )
 
 
-def values_of(body: EntryBody) -> EntryValues:
+def values_of(body: PlanEntryBody) -> EntryValues:
     return EntryValues(
         topic=body.topic,
         form=body.form,
@@ -125,7 +125,7 @@ def values_of(body: EntryBody) -> EntryValues:
     )
 
 
-def participants_of(body: ParticipantsBody) -> Participants:
+def participants_of(body: PlanParticipantsBody) -> Participants:
     return Participants(
         scope=body.scope,
         groups=tuple(Group(name=g.name, id=g.id) for g in body.groups),
@@ -142,7 +142,7 @@ def stored_values(entry: PlanEntry) -> EntryValues:
         planned_month=entry.planned_month,
         planned_on=entry.planned_on,
         participants=Participants(
-            scope=domain.ParticipantScope(p["scope"]),
+            scope=domain.PlanParticipantScope(p["scope"]),
             groups=tuple(
                 Group(name=g["name"], id=UUID(g["id"]) if g.get("id") else None) for g in p["groups"]
             ),

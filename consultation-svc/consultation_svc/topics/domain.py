@@ -31,7 +31,7 @@ from cppcc_common.contracts.consultation import TopicAcceptedV1, TopicDeclinedV1
 from cppcc_common.transitions import Decision, TransitionTable
 
 
-class SourceKind(StrEnum):
+class TopicSourceKind(StrEnum):
     PARTY_COMMITTEE = "party_committee"  # 党委点题
     GOVERNMENT = "government"  # 政府（部门）提出
     MEMBER = "member"  # 委员
@@ -42,12 +42,14 @@ class SourceKind(StrEnum):
 
 
 # A member proposes for themself or on behalf of a group they name; staff record the others'.
-MEMBER_SOURCES = frozenset({SourceKind.MEMBER, SourceKind.SECTOR, SourceKind.PARTY, SourceKind.COMMITTEE})
-STAFF_SOURCES = frozenset(SourceKind) - {SourceKind.MEMBER}
-NAMED_SOURCES = frozenset({SourceKind.SECTOR, SourceKind.PARTY, SourceKind.COMMITTEE})
+MEMBER_SOURCES = frozenset(
+    {TopicSourceKind.MEMBER, TopicSourceKind.SECTOR, TopicSourceKind.PARTY, TopicSourceKind.COMMITTEE}
+)
+STAFF_SOURCES = frozenset(TopicSourceKind) - {TopicSourceKind.MEMBER}
+NAMED_SOURCES = frozenset({TopicSourceKind.SECTOR, TopicSourceKind.PARTY, TopicSourceKind.COMMITTEE})
 
 
-class WindowStatus(StrEnum):
+class TopicWindowStatus(StrEnum):
     OPEN = "open"
     CLOSED = "closed"
 
@@ -58,11 +60,11 @@ class WindowAction(StrEnum):
     REOPEN = "reopen"
 
 
-WINDOWS: TransitionTable[WindowStatus, WindowAction] = TransitionTable(
+WINDOWS: TransitionTable[TopicWindowStatus, WindowAction] = TransitionTable(
     {
-        (WindowStatus.OPEN, WindowAction.EXTEND): WindowStatus.OPEN,
-        (WindowStatus.OPEN, WindowAction.CLOSE): WindowStatus.CLOSED,
-        (WindowStatus.CLOSED, WindowAction.REOPEN): WindowStatus.OPEN,
+        (TopicWindowStatus.OPEN, WindowAction.EXTEND): TopicWindowStatus.OPEN,
+        (TopicWindowStatus.OPEN, WindowAction.CLOSE): TopicWindowStatus.CLOSED,
+        (TopicWindowStatus.CLOSED, WindowAction.REOPEN): TopicWindowStatus.OPEN,
     },
     error=WindowInvalidTransition,
 )
@@ -94,7 +96,7 @@ TOPICS: TransitionTable[TopicStatus, TopicAction] = TransitionTable(
 @dataclass(frozen=True)
 class WindowFacts:
     year: int
-    status: WindowStatus
+    status: TopicWindowStatus
     opened_at: datetime
     closes_at: datetime
 
@@ -103,7 +105,7 @@ def accepting(window: WindowFacts | None, now: datetime) -> bool:
     """Open, and `now` before its closing time."""
     return (
         window is not None
-        and window.status is WindowStatus.OPEN
+        and window.status is TopicWindowStatus.OPEN
         and window.opened_at <= now < window.closes_at
     )
 
@@ -115,7 +117,7 @@ def check_accepting(window: WindowFacts | None, year: int, now: datetime) -> Non
         return
     if window is None:
         raise WindowClosed(year=year, when="尚未开启", when_en="has not been opened")
-    if window.status is WindowStatus.CLOSED or now >= window.closes_at:
+    if window.status is TopicWindowStatus.CLOSED or now >= window.closes_at:
         at = window.closes_at.isoformat(timespec="minutes")
         raise WindowClosed(year=year, when=f"已于{at}截止", when_en=f"closed at {at}")
     raise WindowClosed(year=year, when="尚未开始", when_en="has not started")
@@ -126,18 +128,20 @@ def check_closes_at(closes_at: datetime, now: datetime) -> None:
         raise ClosesInThePast()
 
 
-def extend(closes_at: datetime, now: datetime) -> Decision[WindowStatus]:
+def extend(closes_at: datetime, now: datetime) -> Decision[TopicWindowStatus]:
     check_closes_at(closes_at, now)
-    return Decision(WindowStatus.OPEN, changes={"closes_at": closes_at})
+    return Decision(TopicWindowStatus.OPEN, changes={"closes_at": closes_at})
 
 
-def close(now: datetime, actor: UUID | None) -> Decision[WindowStatus]:
-    return Decision(WindowStatus.CLOSED, changes={"closed_at": now, "closed_by": actor})
+def close(now: datetime, actor: UUID | None) -> Decision[TopicWindowStatus]:
+    return Decision(TopicWindowStatus.CLOSED, changes={"closed_at": now, "closed_by": actor})
 
 
-def reopen(closes_at: datetime, now: datetime) -> Decision[WindowStatus]:
+def reopen(closes_at: datetime, now: datetime) -> Decision[TopicWindowStatus]:
     check_closes_at(closes_at, now)
-    return Decision(WindowStatus.OPEN, changes={"closes_at": closes_at, "closed_at": None, "closed_by": None})
+    return Decision(
+        TopicWindowStatus.OPEN, changes={"closes_at": closes_at, "closed_at": None, "closed_by": None}
+    )
 
 
 @dataclass(frozen=True)
@@ -147,7 +151,7 @@ class Proposal:
     title: str
     description: str
     reason: str | None
-    source_kind: SourceKind
+    source_kind: TopicSourceKind
     source_name: str | None
 
 

@@ -19,7 +19,7 @@ from consultation_svc.plans.errors import (
     TooManyEntries,
 )
 from consultation_svc.topics import service
-from consultation_svc.topics.domain import SourceKind, TopicStatus, accepting
+from consultation_svc.topics.domain import TopicSourceKind, TopicStatus, accepting
 from consultation_svc.topics.errors import (
     ClosesInThePast,
     NotTheProposer,
@@ -39,15 +39,15 @@ from consultation_svc.topics.errors import (
 )
 from consultation_svc.topics.models import TopicWindow
 from consultation_svc.topics.schemas import (
-    AcceptBody,
-    DeclineBody,
+    TopicAcceptBody,
     TopicBody,
+    TopicDeclineBody,
     TopicPage,
     TopicRead,
-    WindowOpen,
-    WindowPage,
-    WindowRead,
-    WindowTime,
+    TopicWindowOpen,
+    TopicWindowPage,
+    TopicWindowRead,
+    TopicWindowTime,
 )
 from cppcc_common.auth import Permission, Principal
 from cppcc_common.change import Change, Changing
@@ -81,10 +81,10 @@ async def _now(request: Request) -> datetime:
 Now = Annotated[datetime, Depends(_now)]
 
 
-def _window(w: TopicWindow, now: datetime, response: Response | None = None) -> WindowRead:
+def _window(w: TopicWindow, now: datetime, response: Response | None = None) -> TopicWindowRead:
     if response is not None:
         response.headers["ETag"] = etag(w.version)
-    return WindowRead(
+    return TopicWindowRead(
         id=w.id,
         org_id=w.org_id,
         year=w.year,
@@ -98,7 +98,9 @@ def _window(w: TopicWindow, now: datetime, response: Response | None = None) -> 
     )
 
 
-@router.get("/topic-windows", response_model=WindowPage, summary="Topic collection windows (征集协商议题)")
+@router.get(
+    "/topic-windows", response_model=TopicWindowPage, summary="Topic collection windows (征集协商议题)"
+)
 async def list_windows(
     principal: Reader,
     session: SessionDep,
@@ -106,19 +108,19 @@ async def list_windows(
     year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
     cursor: CursorQuery = None,
     limit: LimitQuery = DEFAULT_LIMIT,
-) -> WindowPage:
+) -> TopicWindowPage:
     rows, next_cursor = await service.list_windows(session, principal, year=year, cursor=cursor, limit=limit)
-    return WindowPage(items=[_window(w, now) for w in rows], next_cursor=next_cursor)
+    return TopicWindowPage(items=[_window(w, now) for w in rows], next_cursor=next_cursor)
 
 
 @router.post(
     "/topic-windows",
     status_code=201,
-    response_model=WindowRead,
+    response_model=TopicWindowRead,
     responses=problems(WindowExists, ClosesInThePast),
     summary="Open the year's topic collection window until a closing time",
 )
-async def open_window(body: WindowOpen, change: Managing, response: Response) -> WindowRead:
+async def open_window(body: TopicWindowOpen, change: Managing, response: Response) -> TopicWindowRead:
     window = await service.open_window(change, body)
     response.headers["Location"] = f"/api/v1/consultations/topic-windows/{window.id}"
     return _window(window, change.now, response)
@@ -126,50 +128,58 @@ async def open_window(body: WindowOpen, change: Managing, response: Response) ->
 
 @router.get(
     "/topic-windows/{window_id}",
-    response_model=WindowRead,
+    response_model=TopicWindowRead,
     responses=problems(WindowNotFound),
     summary="A topic collection window",
 )
 async def read_window(
     window_id: UUID, principal: Reader, session: SessionDep, now: Now, response: Response
-) -> WindowRead:
+) -> TopicWindowRead:
     return _window(await service.read_window(session, principal, window_id), now, response)
 
 
 @router.post(
     "/topic-windows/{window_id}/extend",
-    response_model=WindowRead,
+    response_model=TopicWindowRead,
     responses=problems(*_WINDOW_WRITE, ClosesInThePast),
     summary="Move an open window's closing time",
 )
 async def extend_window(
-    window_id: UUID, body: WindowTime, change: Managing, expected: OptionalExpectedVersion, response: Response
-) -> WindowRead:
+    window_id: UUID,
+    body: TopicWindowTime,
+    change: Managing,
+    expected: OptionalExpectedVersion,
+    response: Response,
+) -> TopicWindowRead:
     window = await service.extend_window(change, window_id, body.closes_at, expected)
     return _window(window, change.now, response)
 
 
 @router.post(
     "/topic-windows/{window_id}/close",
-    response_model=WindowRead,
+    response_model=TopicWindowRead,
     responses=problems(*_WINDOW_WRITE),
     summary="Close the window now",
 )
 async def close_window(
     window_id: UUID, change: Managing, expected: OptionalExpectedVersion, response: Response
-) -> WindowRead:
+) -> TopicWindowRead:
     return _window(await service.close_window(change, window_id, expected), change.now, response)
 
 
 @router.post(
     "/topic-windows/{window_id}/reopen",
-    response_model=WindowRead,
+    response_model=TopicWindowRead,
     responses=problems(*_WINDOW_WRITE, ClosesInThePast),
     summary="Reopen a closed window until a new closing time",
 )
 async def reopen_window(
-    window_id: UUID, body: WindowTime, change: Managing, expected: OptionalExpectedVersion, response: Response
-) -> WindowRead:
+    window_id: UUID,
+    body: TopicWindowTime,
+    change: Managing,
+    expected: OptionalExpectedVersion,
+    response: Response,
+) -> TopicWindowRead:
     window = await service.reopen_window(change, window_id, body.closes_at, expected)
     return _window(window, change.now, response)
 
@@ -180,7 +190,7 @@ async def list_topics(
     session: SessionDep,
     year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
     status: TopicStatus | None = None,
-    source_kind: SourceKind | None = None,
+    source_kind: TopicSourceKind | None = None,
     mine: Annotated[bool, Query(description="only the topics I proposed")] = False,
     cursor: CursorQuery = None,
     limit: LimitQuery = DEFAULT_LIMIT,
@@ -244,7 +254,11 @@ async def read_topic(topic_id: UUID, principal: Reader, session: SessionDep, res
     summary="Accept a topic into a new entry of the year's plan draft",
 )
 async def accept_topic(
-    topic_id: UUID, body: AcceptBody, change: Managing, expected: OptionalExpectedVersion, response: Response
+    topic_id: UUID,
+    body: TopicAcceptBody,
+    change: Managing,
+    expected: OptionalExpectedVersion,
+    response: Response,
 ) -> TopicRead:
     topic = await service.accept(change, topic_id, body, expected)
     response.headers["ETag"] = etag(topic.version)
@@ -258,7 +272,11 @@ async def accept_topic(
     summary="Decline a topic with the reason its proposer reads",
 )
 async def decline_topic(
-    topic_id: UUID, body: DeclineBody, change: Managing, expected: OptionalExpectedVersion, response: Response
+    topic_id: UUID,
+    body: TopicDeclineBody,
+    change: Managing,
+    expected: OptionalExpectedVersion,
+    response: Response,
 ) -> TopicRead:
     topic = await service.decline(change, topic_id, body.reason, expected)
     response.headers["ETag"] = etag(topic.version)

@@ -6,8 +6,8 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from consultation_svc.plans.schemas import ParticipantsBody, Title, Year
-from consultation_svc.topics.domain import SourceKind, TopicStatus, WindowStatus
+from consultation_svc.plans.schemas import PlanParticipantsBody, Title, Year
+from consultation_svc.topics.domain import TopicSourceKind, TopicStatus, TopicWindowStatus
 from cppcc_common.validation import BoundedDatetime, CleanStr, RequestModel
 
 # The texts' own limits are policy (topic_title_max_chars, topic_text_max_chars); these are the caps.
@@ -15,7 +15,7 @@ TopicTitle = Annotated[CleanStr, Field(min_length=1, max_length=500)]
 TopicText = Annotated[CleanStr, Field(max_length=20000)]
 
 
-class WindowOpen(RequestModel):
+class TopicWindowOpen(RequestModel):
     year: Year = Field(description="the plan year the topics are collected for")
     closes_at: BoundedDatetime = Field(description="when the window closes (proposals before this instant)")
     note: Annotated[CleanStr, Field(max_length=2000)] | None = Field(
@@ -23,17 +23,17 @@ class WindowOpen(RequestModel):
     )
 
 
-class WindowTime(RequestModel):
+class TopicWindowTime(RequestModel):
     closes_at: BoundedDatetime
 
 
-class WindowRead(BaseModel):
+class TopicWindowRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: UUID
     org_id: UUID
     year: int
-    status: WindowStatus
+    status: TopicWindowStatus
     opened_at: datetime
     closes_at: datetime
     closed_at: datetime | None
@@ -42,8 +42,8 @@ class WindowRead(BaseModel):
     version: int
 
 
-class WindowPage(BaseModel):
-    items: list[WindowRead]
+class TopicWindowPage(BaseModel):
+    items: list[TopicWindowRead]
     next_cursor: str | None = None
 
 
@@ -56,14 +56,14 @@ class TopicBody(RequestModel):
     title: TopicTitle
     description: TopicText = Field(min_length=1)
     reason: TopicText | None = Field(default=None, description="why it should be consulted on")
-    source_kind: SourceKind
+    source_kind: TopicSourceKind
     source_name: Annotated[CleanStr, Field(max_length=200)] | None = Field(
         default=None,
         description="the sector, party, committee, department or channel, e.g. 经济界、民盟市委会",
     )
 
 
-class AcceptBody(RequestModel):
+class TopicAcceptBody(RequestModel):
     """Accept into a new entry of the year's plan draft: the entry's form, time, participants and
     lead department; its topic and description default to the topic's."""
 
@@ -73,12 +73,12 @@ class AcceptBody(RequestModel):
     form: Annotated[str, Field(pattern=r"^[a-z_]{1,40}$")]
     planned_month: int | None = Field(default=None, ge=1, le=12)
     planned_on: date | None = None
-    participants: ParticipantsBody
+    participants: PlanParticipantsBody
     lead_unit_id: UUID | None = None
     lead_department: Annotated[CleanStr, Field(max_length=200)] | None = None
 
 
-class DeclineBody(RequestModel):
+class TopicDeclineBody(RequestModel):
     reason: Annotated[CleanStr, Field(min_length=1, max_length=2000)]
 
 
@@ -92,7 +92,7 @@ class TopicRead(BaseModel):
     title: str
     description: str
     reason: str | None
-    source_kind: SourceKind
+    source_kind: TopicSourceKind
     source_name: str | None
     proposer_id: UUID | None
     status: TopicStatus

@@ -19,13 +19,13 @@ from consultation_svc.topics import domain, repository
 from consultation_svc.topics.domain import (
     TOPICS,
     WINDOWS,
-    SourceKind,
     TopicAction,
     TopicFacts,
+    TopicSourceKind,
     TopicStatus,
+    TopicWindowStatus,
     WindowAction,
     WindowFacts,
-    WindowStatus,
 )
 from consultation_svc.topics.errors import (
     PlanYearMismatch,
@@ -36,7 +36,7 @@ from consultation_svc.topics.errors import (
     WindowVersionMismatch,
 )
 from consultation_svc.topics.models import Topic, TopicHistory, TopicWindow
-from consultation_svc.topics.schemas import AcceptBody, TopicBody, WindowOpen
+from consultation_svc.topics.schemas import TopicAcceptBody, TopicBody, TopicWindowOpen
 from cppcc_common.auth import Principal
 from cppcc_common.change import Change
 from cppcc_common.contracts.consultation import TopicProposedV1
@@ -48,7 +48,7 @@ from cppcc_common.versioning import IfMatch, check_version
 
 def window_facts(w: TopicWindow) -> WindowFacts:
     return WindowFacts(
-        year=w.year, status=WindowStatus(w.status), opened_at=w.opened_at, closes_at=w.closes_at
+        year=w.year, status=TopicWindowStatus(w.status), opened_at=w.opened_at, closes_at=w.closes_at
     )
 
 
@@ -67,7 +67,7 @@ def topic_facts(t: Topic) -> TopicFacts:
 # --- The collection window ---------------------------------------------------------------------
 
 
-async def open_window(change: Change, body: WindowOpen) -> TopicWindow:
+async def open_window(change: Change, body: TopicWindowOpen) -> TopicWindow:
     """Staff open the year's collection window until `closes_at` (one per organization and year;
     a closed one is reopened, 409 `topic.window_exists`)."""
     org_id = change.person.org
@@ -79,7 +79,7 @@ async def open_window(change: Change, body: WindowOpen) -> TopicWindow:
         id=new_id(),
         org_id=org_id,
         year=body.year,
-        status=str(WindowStatus.OPEN),
+        status=str(TopicWindowStatus.OPEN),
         opened_at=change.now,
         closes_at=body.closes_at,
         note=body.note,
@@ -98,12 +98,12 @@ async def _window_step(
     window_id: UUID,
     action: WindowAction,
     expected: IfMatch | None,
-    decide: Callable[[TopicWindow], Decision[WindowStatus]],
+    decide: Callable[[TopicWindow], Decision[TopicWindowStatus]],
 ) -> TopicWindow:
     window = await repository.lock_window(change.session, change.person, window_id)
     if window is None:
         raise WindowNotFound()
-    WINDOWS.check(WindowStatus(window.status), action)
+    WINDOWS.check(TopicWindowStatus(window.status), action)
     check_version(window.version, expected, error=WindowVersionMismatch)
     decision = decide(window)
     for name, value in decision.changes.items():
@@ -282,7 +282,7 @@ async def _topic_step(
     return topic
 
 
-async def accept(change: Change, topic_id: UUID, body: AcceptBody, expected: IfMatch | None) -> Topic:
+async def accept(change: Change, topic_id: UUID, body: TopicAcceptBody, expected: IfMatch | None) -> Topic:
     """Staff accept a topic into a new entry of the same year's plan draft (the entry links the
     topic); `cppcc.consultation.topic_accepted.v1`."""
 
@@ -344,7 +344,7 @@ async def list_topics(
     *,
     year: int | None,
     status: TopicStatus | None,
-    source_kind: SourceKind | None,
+    source_kind: TopicSourceKind | None,
     mine: bool,
     cursor: str | None,
     limit: int,
