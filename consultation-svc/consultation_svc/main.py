@@ -3,7 +3,9 @@
 from fastapi import FastAPI
 
 from consultation_svc.plans.forms import router as forms_router
+from consultation_svc.plans.router import router as plans_router
 from consultation_svc.settings import Settings
+from consultation_svc.topics.router import router as topics_router
 from cppcc_common.app import create_service_app
 from cppcc_common.auth import KeySource
 from cppcc_common.clock import Clock
@@ -17,9 +19,13 @@ def create_app(
         settings,
         title="consultation-svc",
         description="年度协商计划、协商活动、参与与成果 / plans, activities, participation, outcomes",
-        routers=[forms_router],
+        routers=[forms_router, plans_router, topics_router],
         key_source=key_source,
         clock=clock,
         streams=["CONSULTATION"],
-        tags={"consultations": "协商形式等协商参考数据 / consultation forms and reference data"},
+        tags={
+            "consultations": "协商形式等协商参考数据 / consultation forms and reference data",
+            "consultation-plans": "年度协商计划 / annual consultation plans",
+            "consultation-topics": "协商议题征集 / topic collection",
+        },
     )

@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 
 from cppcc_common.clock import SHANGHAI, OffsetClock
+from cppcc_devstack.demo_plans import plans_demo
 from cppcc_devstack.stack import SERVICES, Stack, StartupFailed
 from member_svc.demo_data.accounts import ACCOUNTS, DEMO_PASSWORD
 
@@ -192,6 +193,7 @@ def seed(stack: Stack) -> None:
         _partner(stack, client)
         stack.say("  示例提案 / demo proposals …")
         _proposals(stack, client)
+        plans_demo(stack, client)
 
 
 def _proposals(stack: Stack, client: httpx.Client) -> None:

@@ -103,3 +103,72 @@ class TrainingAttendedV1(EventData):
     org_id: UUID
     person_id: UUID
     occurred_at: AwareDatetime
+
+
+# --- Plans and topics (年度协商计划, 协商议题; DOMAIN.md §4) -------------------------------------
+
+
+@register("cppcc.consultation.plan_published.v1")
+class PlanPublishedV1(EventData):
+    """consultation-svc, when an annual consultation plan (or a new version of it) is published to
+    the organization's members; a new version supersedes the previous one, which stays readable."""
+
+    plan_id: UUID
+    org_id: UUID
+    year: PositiveInt
+    version: PositiveInt  # 1 for the first publication of the year, 2… for each revision
+    title: str
+    previous_plan_id: UUID | None = None  # the version this one supersedes
+    entries_count: NonNegativeInt
+    # The entries that differ from the previous version, by their stable entry keys (empty lists
+    # for the first version): what a notification of the revision names.
+    added_entry_keys: list[UUID]
+    changed_entry_keys: list[UUID]
+    removed_entry_keys: list[UUID]
+    change_note: str | None = None  # the reason staff gave for the revision
+    published_at: AwareDatetime
+
+
+@register("cppcc.consultation.topic_proposed.v1")
+class TopicProposedV1(EventData):
+    """consultation-svc, when a topic is proposed in the collection window (a member, also on behalf
+    of a sector, party or special committee) or recorded by staff (Party committee, government,
+    public call)."""
+
+    topic_id: UUID
+    org_id: UUID
+    year: PositiveInt
+    title: str
+    source_kind: str  # party_committee | government | member | sector | party | committee | public_call
+    source_name: str | None = None
+    proposer_id: UUID | None = None  # the member who proposed it; None when staff recorded it
+    proposed_at: AwareDatetime
+
+
+@register("cppcc.consultation.topic_accepted.v1")
+class TopicAcceptedV1(EventData):
+    """consultation-svc, when staff accept a topic into an entry of the year's plan."""
+
+    topic_id: UUID
+    org_id: UUID
+    year: PositiveInt
+    title: str
+    source_kind: str
+    proposer_id: UUID | None = None
+    plan_id: UUID
+    entry_key: UUID
+    accepted_at: AwareDatetime
+
+
+@register("cppcc.consultation.topic_declined.v1")
+class TopicDeclinedV1(EventData):
+    """consultation-svc, when staff decline a topic, with the reason its proposer is told."""
+
+    topic_id: UUID
+    org_id: UUID
+    year: PositiveInt
+    title: str
+    source_kind: str
+    proposer_id: UUID | None = None
+    reason: str
+    declined_at: AwareDatetime

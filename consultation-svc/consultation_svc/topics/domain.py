@@ -1,0 +1,235 @@
+"""Topic collection (征集协商议题, DOMAIN.md §4) as data plus pure functions: the collection
+window, the sources a topic comes from and who may give which, and the topic's lifecycle. No I/O.
+
+Decisions (docs/consultation-plans.md): members propose topics only while the year's window is
+open (staff open it with a closing time, may extend, close or reopen it); a member proposes for
+themself or on behalf of a sector, party or special committee, naming it. Staff record the topics
+the Party committee sets (党委点题), the government's and those of public calls, at any time, and
+may record a sector's, party's or committee's received by letter. Every topic keeps its source.
+Staff accept a topic into an entry of that year's plan draft, or decline it with a reason; its
+proposer may withdraw it until then.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from uuid import UUID
+
+from consultation_svc.plans.policy import PlanPolicy
+from consultation_svc.topics.errors import (
+    ClosesInThePast,
+    NotTheProposer,
+    SourceNameRequired,
+    SourceNotAllowed,
+    TextTooLong,
+    TopicInvalidTransition,
+    TopicLimitReached,
+    WindowClosed,
+    WindowInvalidTransition,
+)
+from cppcc_common.contracts.consultation import TopicAcceptedV1, TopicDeclinedV1
+from cppcc_common.transitions import Decision, TransitionTable
+
+
+class TopicSourceKind(StrEnum):
+    PARTY_COMMITTEE = "party_committee"  # 党委点题
+    GOVERNMENT = "government"  # 政府（部门）提出
+    MEMBER = "member"  # 委员
+    SECTOR = "sector"  # 界别
+    PARTY = "party"  # 党派
+    COMMITTEE = "committee"  # 专门委员会
+    PUBLIC_CALL = "public_call"  # 公开征集
+
+
+# A member proposes for themself or on behalf of a group they name; staff record the others'.
+MEMBER_SOURCES = frozenset(
+    {TopicSourceKind.MEMBER, TopicSourceKind.SECTOR, TopicSourceKind.PARTY, TopicSourceKind.COMMITTEE}
+)
+STAFF_SOURCES = frozenset(TopicSourceKind) - {TopicSourceKind.MEMBER}
+NAMED_SOURCES = frozenset({TopicSourceKind.SECTOR, TopicSourceKind.PARTY, TopicSourceKind.COMMITTEE})
+
+
+class TopicWindowStatus(StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class WindowAction(StrEnum):
+    EXTEND = "extend"  # a new closing time
+    CLOSE = "close"
+    REOPEN = "reopen"
+
+
+WINDOWS: TransitionTable[TopicWindowStatus, WindowAction] = TransitionTable(
+    {
+        (TopicWindowStatus.OPEN, WindowAction.EXTEND): TopicWindowStatus.OPEN,
+        (TopicWindowStatus.OPEN, WindowAction.CLOSE): TopicWindowStatus.CLOSED,
+        (TopicWindowStatus.CLOSED, WindowAction.REOPEN): TopicWindowStatus.OPEN,
+    },
+    error=WindowInvalidTransition,
+)
+
+
+class TopicStatus(StrEnum):
+    PROPOSED = "proposed"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    WITHDRAWN = "withdrawn"
+
+
+class TopicAction(StrEnum):
+    ACCEPT = "accept"
+    DECLINE = "decline"
+    WITHDRAW = "withdraw"
+
+
+TOPICS: TransitionTable[TopicStatus, TopicAction] = TransitionTable(
+    {
+        (TopicStatus.PROPOSED, TopicAction.ACCEPT): TopicStatus.ACCEPTED,
+        (TopicStatus.PROPOSED, TopicAction.DECLINE): TopicStatus.DECLINED,
+        (TopicStatus.PROPOSED, TopicAction.WITHDRAW): TopicStatus.WITHDRAWN,
+    },
+    error=TopicInvalidTransition,
+)
+
+
+@dataclass(frozen=True)
+class WindowFacts:
+    year: int
+    status: TopicWindowStatus
+    opened_at: datetime
+    closes_at: datetime
+
+
+def accepting(window: WindowFacts | None, now: datetime) -> bool:
+    """Open, and `now` before its closing time."""
+    return (
+        window is not None
+        and window.status is TopicWindowStatus.OPEN
+        and window.opened_at <= now < window.closes_at
+    )
+
+
+def check_accepting(window: WindowFacts | None, year: int, now: datetime) -> None:
+    """DOMAIN.md §4: members propose topics during the collection window (409 outside it, saying
+    when it closed or that none was opened)."""
+    if accepting(window, now):
+        return
+    if window is None:
+        raise WindowClosed(year=year, when="尚未开启", when_en="has not been opened")
+    if window.status is TopicWindowStatus.CLOSED or now >= window.closes_at:
+        at = window.closes_at.isoformat(timespec="minutes")
+        raise WindowClosed(year=year, when=f"已于{at}截止", when_en=f"closed at {at}")
+    raise WindowClosed(year=year, when="尚未开始", when_en="has not started")
+
+
+def check_closes_at(closes_at: datetime, now: datetime) -> None:
+    if closes_at <= now:
+        raise ClosesInThePast()
+
+
+def extend(closes_at: datetime, now: datetime) -> Decision[TopicWindowStatus]:
+    check_closes_at(closes_at, now)
+    return Decision(TopicWindowStatus.OPEN, changes={"closes_at": closes_at})
+
+
+def close(now: datetime, actor: UUID | None) -> Decision[TopicWindowStatus]:
+    return Decision(TopicWindowStatus.CLOSED, changes={"closed_at": now, "closed_by": actor})
+
+
+def reopen(closes_at: datetime, now: datetime) -> Decision[TopicWindowStatus]:
+    check_closes_at(closes_at, now)
+    return Decision(
+        TopicWindowStatus.OPEN, changes={"closes_at": closes_at, "closed_at": None, "closed_by": None}
+    )
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """A topic as submitted: title, description, reason, source."""
+
+    title: str
+    description: str
+    reason: str | None
+    source_kind: TopicSourceKind
+    source_name: str | None
+
+
+def check_proposal(p: Proposal, policy: PlanPolicy, *, by_staff: bool) -> None:
+    """The source is one the caller may give, a group source names its group, texts within policy."""
+    allowed = STAFF_SOURCES if by_staff else MEMBER_SOURCES
+    if p.source_kind not in allowed:
+        raise SourceNotAllowed(
+            who="工作人员" if by_staff else "委员",
+            who_en="Staff" if by_staff else "A member",
+            source=str(p.source_kind),
+        )
+    if p.source_kind in NAMED_SOURCES and not (p.source_name or "").strip():
+        raise SourceNameRequired()
+    if len(p.title) > policy.topic_title_max_chars:
+        raise TextTooLong(field="议题名称 title", max=policy.topic_title_max_chars)
+    for name, text in (("description", p.description), ("reason", p.reason or "")):
+        if len(text) > policy.topic_text_max_chars:
+            raise TextTooLong(field=name, max=policy.topic_text_max_chars)
+
+
+def check_member_quota(already: int, policy: PlanPolicy) -> None:
+    if already >= policy.max_topics_per_member:
+        raise TopicLimitReached(max=policy.max_topics_per_member)
+
+
+@dataclass(frozen=True)
+class TopicFacts:
+    id: UUID
+    org_id: UUID
+    year: int
+    title: str
+    source_kind: str
+    proposer_id: UUID | None
+    status: TopicStatus
+
+
+def accept(
+    topic: TopicFacts, plan_id: UUID, entry_key: UUID, now: datetime, actor: UUID | None
+) -> Decision[TopicStatus]:
+    """Into an entry of the year's plan: the topic links to it."""
+    event = TopicAcceptedV1(
+        topic_id=topic.id,
+        org_id=topic.org_id,
+        year=topic.year,
+        title=topic.title,
+        source_kind=topic.source_kind,
+        proposer_id=topic.proposer_id,
+        plan_id=plan_id,
+        entry_key=entry_key,
+        accepted_at=now,
+    )
+    changes = {"decided_at": now, "decided_by": actor, "plan_id": plan_id, "entry_key": entry_key}
+    return Decision(TopicStatus.ACCEPTED, changes=changes, events=(event,))
+
+
+def decline(topic: TopicFacts, reason: str, now: datetime, actor: UUID | None) -> Decision[TopicStatus]:
+    """With a reason the proposer reads."""
+    event = TopicDeclinedV1(
+        topic_id=topic.id,
+        org_id=topic.org_id,
+        year=topic.year,
+        title=topic.title,
+        source_kind=topic.source_kind,
+        proposer_id=topic.proposer_id,
+        reason=reason,
+        declined_at=now,
+    )
+    changes = {"decided_at": now, "decided_by": actor, "decline_reason": reason}
+    return Decision(TopicStatus.DECLINED, changes=changes, events=(event,), note=reason)
+
+
+def check_proposer(topic: TopicFacts, caller: UUID) -> None:
+    """Only its proposer withdraws a topic (403 for anyone else who sees it)."""
+    if topic.proposer_id != caller:
+        raise NotTheProposer()
+
+
+def withdraw(topic: TopicFacts, now: datetime) -> Decision[TopicStatus]:
+    """Before a decision; it no longer counts towards the member's limit."""
+    return Decision(TopicStatus.WITHDRAWN, changes={"decided_at": now})
