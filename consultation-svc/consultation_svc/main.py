@@ -2,6 +2,7 @@
 
 from fastapi import FastAPI
 
+from consultation_svc.members.consumers import CONSUMERS as MEMBER_CONSUMERS
 from consultation_svc.plans.forms import router as forms_router
 from consultation_svc.settings import Settings
 from cppcc_common.app import create_service_app
@@ -20,6 +21,7 @@ def create_app(
         routers=[forms_router],
         key_source=key_source,
         clock=clock,
-        streams=["CONSULTATION"],
+        streams=["CONSULTATION", "MEMBER"],
+        consumers=[*MEMBER_CONSUMERS],
         tags={"consultations": "协商形式等协商参考数据 / consultation forms and reference data"},
     )
