@@ -22,6 +22,7 @@ class Activity(Base):
         Index("ix_activities_org_starts", "org_id", "starts_at"),
         Index("ix_activities_remind_at", "remind_at", postgresql_where="remind_at IS NOT NULL"),
         Index("ix_activities_open_ends", "ends_at", postgresql_where="status = 'notified'"),
+        Index("ix_activities_close_at", "close_at", postgresql_where="close_at IS NOT NULL"),
     )
 
     id: Mapped[UUID] = mapped_column(primary_key=True)
@@ -48,6 +49,8 @@ class Activity(Base):
     # The day-before reminder (scanner): due at, cleared once sent; set again by a reschedule.
     remind_at: Mapped[datetime | None] = mapped_column(TS)
     reminded_at: Mapped[datetime | None] = mapped_column(TS)
+    # When the scanner closes a notified activity (its end plus the policy's hours); None once closed.
+    close_at: Mapped[datetime | None] = mapped_column(TS)
     rescheduled_count: Mapped[int] = mapped_column(SmallInteger, default=0, server_default="0")
     reschedule_reason: Mapped[str | None] = mapped_column(Text)
     cancelled_at: Mapped[datetime | None] = mapped_column(TS)

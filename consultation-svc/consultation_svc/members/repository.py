@@ -4,7 +4,7 @@ from datetime import date
 from uuid import UUID
 
 from sqlalchemy import ColumnElement, and_, or_, select
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.dialects.postgresql import distinct_on, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from consultation_svc.members.models import MemberProjection
@@ -78,7 +78,7 @@ async def resolve(
     query = (
         select(MemberProjection.person_id, MemberProjection.name)
         .where(current(org_id, on), or_(*chosen))
-        .distinct(MemberProjection.person_id)
+        .ext(distinct_on(MemberProjection.person_id))
         .order_by(MemberProjection.person_id, MemberProjection.term_starts_on.desc())
     )
     rows = [(row.person_id, row.name) for row in await session.execute(query)]
