@@ -186,8 +186,16 @@ async def leave(
     return (await session.execute(query)).scalar_one_or_none()
 
 
-async def leaves_of(session: AsyncSession, activity_id: UUID) -> list[Leave]:
-    query = select(Leave).where(Leave.activity_id == activity_id).order_by(Leave.requested_at, Leave.id)
+async def leaves_of(
+    session: AsyncSession, activity_id: UUID, *, after: UUID | None = None, limit: int | None = None
+) -> list[Leave]:
+    """The activity's leave requests in the order made (ids are time-ordered); `limit + 1` when paged."""
+    query = select(Leave).where(Leave.activity_id == activity_id)
+    if after is not None:
+        query = query.where(Leave.id > after)
+    query = query.order_by(Leave.id)
+    if limit is not None:
+        query = query.limit(limit + 1)
     return list((await session.execute(query)).scalars())
 
 
@@ -230,19 +238,25 @@ async def attendance_of(
     return (await session.execute(query)).scalar_one_or_none()
 
 
-async def attendances_of(session: AsyncSession, activity_id: UUID) -> list[Attendance]:
-    query = (
-        select(Attendance)
-        .where(Attendance.activity_id == activity_id)
-        .order_by(Attendance.arrived_at, Attendance.id)
-    )
+async def attendances_of(
+    session: AsyncSession, activity_id: UUID, *, after: UUID | None = None, limit: int | None = None
+) -> list[Attendance]:
+    """Who came, in the order first recorded (ids are time-ordered); `limit + 1` when paged."""
+    query = select(Attendance).where(Attendance.activity_id == activity_id)
+    if after is not None:
+        query = query.where(Attendance.id > after)
+    query = query.order_by(Attendance.id)
+    if limit is not None:
+        query = query.limit(limit + 1)
     return list((await session.execute(query)).scalars())
 
 
-async def history_of(session: AsyncSession, activity_id: UUID) -> list[ActivityHistory]:
-    query = (
-        select(ActivityHistory)
-        .where(ActivityHistory.activity_id == activity_id)
-        .order_by(ActivityHistory.at, ActivityHistory.id)
-    )
+async def history_of(
+    session: AsyncSession, activity_id: UUID, *, after: UUID | None, limit: int
+) -> list[ActivityHistory]:
+    """Every step of the activity, oldest first (ids are time-ordered), `limit + 1` of them."""
+    query = select(ActivityHistory).where(ActivityHistory.activity_id == activity_id)
+    if after is not None:
+        query = query.where(ActivityHistory.id > after)
+    query = query.order_by(ActivityHistory.id).limit(limit + 1)
     return list((await session.execute(query)).scalars())

@@ -1,6 +1,7 @@
 """Activity routes: parse → service → respond (a few lines each)."""
 
-from typing import Annotated
+from collections.abc import Sequence
+from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
@@ -42,15 +43,18 @@ from consultation_svc.activities.schemas import (
     ActivityPage,
     ActivityRead,
     AnswerRequest,
+    AttendancePage,
     AttendanceRead,
     AttendanceWrite,
     CancelRequest,
+    HistoryPage,
     HistoryRead,
     InvitationPage,
     InvitationRead,
     InviteRequest,
     InviteResult,
     LateReason,
+    LeavePage,
     LeaveRead,
     LeaveRequest,
     PolicyRead,
@@ -114,6 +118,12 @@ async def _read(
     if response is not None:
         response.headers["ETag"] = etag(row.version)
     return read
+
+
+def _paged(rows: Sequence[Any], limit: int) -> tuple[list[Any], str | None]:
+    """`limit + 1` rows ordered by id → the page and the cursor of its last row."""
+    page = list(rows[:limit])
+    return page, encode_id_cursor(page[-1].id) if len(rows) > limit else None
 
 
 def _written(row: Activity, response: Response) -> ActivityRead:
@@ -231,9 +241,8 @@ async def list_invitees(
 ) -> InvitationPage:
     after = decode_id_cursor(cursor) if cursor else None
     rows = await service.invitations(session, principal, activity_id, after=after, limit=limit)
-    page = rows[:limit]
-    next_cursor = encode_id_cursor(page[-1].id) if len(rows) > limit else None
-    return InvitationPage(items=[InvitationRead.model_validate(r) for r in page], next_cursor=next_cursor)
+    items, next_cursor = _paged(rows, limit)
+    return InvitationPage(items=[InvitationRead.model_validate(r) for r in items], next_cursor=next_cursor)
 
 
 @router.delete(
@@ -438,12 +447,21 @@ async def close(
 
 @router.get(
     _ONE + "/history",
-    response_model=list[HistoryRead],
+    response_model=HistoryPage,
     responses=problems(ActivityNotFound),
-    summary="Every step of the activity (the office and leaders)",
+    summary="Every step of the activity, oldest first (the office and leaders)",
 )
-async def history(activity_id: UUID, principal: Overseer, session: SessionDep) -> list[HistoryRead]:
-    return [HistoryRead.model_validate(h) for h in await service.history(session, principal, activity_id)]
+async def history(
+    activity_id: UUID,
+    principal: Overseer,
+    session: SessionDep,
+    cursor: CursorQuery = None,
+    limit: LimitQuery = DEFAULT_LIMIT,
+) -> HistoryPage:
+    after = decode_id_cursor(cursor) if cursor else None
+    rows = await service.history(session, principal, activity_id, after=after, limit=limit)
+    items, next_cursor = _paged(rows, limit)
+    return HistoryPage(items=[HistoryRead.model_validate(h) for h in items], next_cursor=next_cursor)
 
 
 # ---- answers and leave (rule 24) ----------------------------------------------------------------
@@ -481,12 +499,21 @@ async def request_leave(
 
 @router.get(
     _ONE + "/leaves",
-    response_model=list[LeaveRead],
+    response_model=LeavePage,
     responses=problems(ActivityNotFound),
-    summary="The activity's leave requests (the office and leaders)",
+    summary="The activity's leave requests in the order made (the office and leaders)",
 )
-async def list_leaves(activity_id: UUID, principal: Overseer, session: SessionDep) -> list[LeaveRead]:
-    return [LeaveRead.model_validate(lv) for lv in await service.leaves(session, principal, activity_id)]
+async def list_leaves(
+    activity_id: UUID,
+    principal: Overseer,
+    session: SessionDep,
+    cursor: CursorQuery = None,
+    limit: LimitQuery = DEFAULT_LIMIT,
+) -> LeavePage:
+    after = decode_id_cursor(cursor) if cursor else None
+    rows = await service.leaves(session, principal, activity_id, after=after, limit=limit)
+    items, next_cursor = _paged(rows, limit)
+    return LeavePage(items=[LeaveRead.model_validate(lv) for lv in items], next_cursor=next_cursor)
 
 
 _LEAVE_PROBLEMS = (*_WRITE, LeaveNotFound, LeaveInvalidTransition, LeaveVersionMismatch)
@@ -548,16 +575,21 @@ async def mark_attendance(
 
 @router.get(
     _ONE + "/attendances",
-    response_model=list[AttendanceRead],
+    response_model=AttendancePage,
     responses=problems(ActivityNotFound),
-    summary="Who came and when (the office and leaders)",
+    summary="Who came and when, in the order first recorded (the office and leaders)",
 )
 async def list_attendances(
-    activity_id: UUID, principal: Overseer, session: SessionDep
-) -> list[AttendanceRead]:
-    return [
-        AttendanceRead.model_validate(a) for a in await service.attendances(session, principal, activity_id)
-    ]
+    activity_id: UUID,
+    principal: Overseer,
+    session: SessionDep,
+    cursor: CursorQuery = None,
+    limit: LimitQuery = DEFAULT_LIMIT,
+) -> AttendancePage:
+    after = decode_id_cursor(cursor) if cursor else None
+    rows = await service.attendances(session, principal, activity_id, after=after, limit=limit)
+    items, next_cursor = _paged(rows, limit)
+    return AttendancePage(items=[AttendanceRead.model_validate(a) for a in items], next_cursor=next_cursor)
 
 
 # ---- the policy ----------------------------------------------------------------------------------

@@ -215,15 +215,21 @@ class AttendanceRead(BaseModel):
 
 
 class HistoryRead(BaseModel):
+    """One step of an activity: who (none for the system), when, the action, the statuses, the note."""
+
     id: UUID
     actor: UUID | None
     at: datetime
-    action: str
-    from_status: str | None
-    to_status: str
+    action: str = Field(description="schedule 或状态机的动作（edit、invite、issue_notice …）")
+    from_status: Status | None
+    to_status: Status
     note: str | None
 
     model_config = ConfigDict(from_attributes=True)
+
+
+HistoryPage = Page[HistoryRead]
+AttendancePage = Page[AttendanceRead]
 
 
 class PolicyRead(BaseModel):

@@ -581,9 +581,11 @@ async def decide_leave(
     return decided[0]
 
 
-async def leaves(session: AsyncSession, principal: Principal, activity_id: UUID) -> list[Leave]:
+async def leaves(
+    session: AsyncSession, principal: Principal, activity_id: UUID, *, after: UUID | None, limit: int
+) -> list[Leave]:
     await read(session, principal, activity_id)
-    return await repository.leaves_of(session, activity_id)
+    return await repository.leaves_of(session, activity_id, after=after, limit=limit)
 
 
 # ---- attendance (rule 25) ---------------------------------------------------------------------------
@@ -631,9 +633,11 @@ async def record_attendance(
     return kept[0]
 
 
-async def attendances(session: AsyncSession, principal: Principal, activity_id: UUID) -> list[Attendance]:
+async def attendances(
+    session: AsyncSession, principal: Principal, activity_id: UUID, *, after: UUID | None, limit: int
+) -> list[Attendance]:
     await read(session, principal, activity_id)
-    return await repository.attendances_of(session, activity_id)
+    return await repository.attendances_of(session, activity_id, after=after, limit=limit)
 
 
 # ---- reads ------------------------------------------------------------------------------------------
@@ -672,9 +676,11 @@ async def policy_row(session: AsyncSession, org_id: UUID) -> ConsultationPolicyR
     return await repository.policy_row(session, org_id)
 
 
-async def history(session: AsyncSession, principal: Principal, activity_id: UUID) -> list[ActivityHistory]:
+async def history(
+    session: AsyncSession, principal: Principal, activity_id: UUID, *, after: UUID | None, limit: int
+) -> list[ActivityHistory]:
     await read(session, principal, activity_id)
-    return await repository.history_of(session, activity_id)
+    return await repository.history_of(session, activity_id, after=after, limit=limit)
 
 
 async def my_invitation(
