@@ -49,11 +49,14 @@ from cppcc_common.workdays import WorkingCalendar, local_date
 MAX_ACTIVITY_DAYS = 60
 
 
-class Status(StrEnum):
+class ActivityStatus(StrEnum):
     SCHEDULED = "scheduled"  # being prepared: no invitee told yet
     NOTIFIED = "notified"  # the notice went out to the invitees
     CLOSED = "closed"  # took place; attendance and absences went to the duty ledger
     CANCELLED = "cancelled"
+
+
+Status = ActivityStatus  # the name the context's code uses (the schema's is ActivityStatus)
 
 
 class Action(StrEnum):

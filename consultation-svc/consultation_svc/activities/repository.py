@@ -3,7 +3,7 @@
 from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, and_, exists, false, func, or_, select, text, true, tuple_
+from sqlalchemy import ColumnElement, and_, exists, false, func, or_, select, text, true, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from consultation_svc.activities.domain import LeaveStatus
@@ -167,6 +167,27 @@ async def invitation_of(
 async def invitation(session: AsyncSession, activity_id: UUID, invitation_id: UUID) -> Invitation | None:
     query = select(Invitation).where(Invitation.activity_id == activity_id, Invitation.id == invitation_id)
     return (await session.execute(query)).scalar_one_or_none()
+
+
+async def answers_of(
+    session: AsyncSession, person_id: UUID, activity_ids: list[UUID]
+) -> dict[UUID, tuple[str | None, str | None]]:
+    """The person's answer and leave status on each of the activities they are invited to (one query)."""
+    if not activity_ids:
+        return {}
+    query = (
+        select(Invitation.activity_id, Invitation.answer, Leave.status)
+        .outerjoin(
+            Leave, and_(Leave.activity_id == Invitation.activity_id, Leave.person_id == Invitation.person_id)
+        )
+        .where(Invitation.person_id == person_id, Invitation.activity_id.in_(activity_ids))
+    )
+    return {row.activity_id: (row.answer, row.status) for row in await session.execute(query)}
+
+
+async def move_leave_year(session: AsyncSession, activity_id: UUID, year: int) -> None:
+    """A rescheduled activity's leave requests count in its new year (rule 24's limit)."""
+    await session.execute(update(Leave).where(Leave.activity_id == activity_id).values(year=year))
 
 
 # ---- leave -------------------------------------------------------------------------------------------

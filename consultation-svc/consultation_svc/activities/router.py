@@ -7,7 +7,7 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 
 from consultation_svc.activities import service
-from consultation_svc.activities.domain import AttendanceMethod, LeaveAction, LeaveStatus, Status
+from consultation_svc.activities.domain import AttendanceMethod, LeaveAction, Status
 from consultation_svc.activities.errors import (
     ActivityAlreadyStarted,
     ActivityInvalidTransition,
@@ -63,7 +63,7 @@ from consultation_svc.activities.schemas import (
     RescheduleRequest,
     ScheduleRequest,
 )
-from consultation_svc.attachments.schemas import AttachmentRead
+from consultation_svc.attachments.schemas import ConsultationAttachmentRead
 from cppcc_common.attachments import (
     DOWNLOAD_HEADERS_DOC,
     AttachmentContentMismatch,
@@ -107,17 +107,15 @@ _WRITE = (ActivityNotFound, ActivityInvalidTransition, ActivityVersionMismatch)
 _ONE = "/activities/{activity_id}"
 
 
-async def _read(
-    session: SessionDep, principal: Principal, row: Activity, response: Response | None = None
-) -> ActivityRead:
-    read = ActivityRead.model_validate(row)
-    mine, leave = await service.my_invitation(session, principal, row.id)
-    if mine is not None:
-        read.my_answer = InvitationAnswer(mine.answer) if mine.answer else None
-        read.my_leave_status = LeaveStatus(leave.status) if leave else None
-    if response is not None:
-        response.headers["ETag"] = etag(row.version)
-    return read
+async def _reads(session: SessionDep, principal: Principal, rows: Sequence[Activity]) -> list[ActivityRead]:
+    """The activities as the caller reads them, with their own answer where invited (one query)."""
+    mine = await service.my_answers(session, principal, [r.id for r in rows])
+    reads = []
+    for row in rows:
+        read = ActivityRead.model_validate(row)
+        read.my_answer, read.my_leave_status = mine.get(row.id, (None, None))
+        reads.append(read)
+    return reads
 
 
 def _paged(rows: Sequence[Any], limit: int) -> tuple[list[Any], str | None]:
@@ -174,7 +172,7 @@ async def list_activities(
     )
     page = rows[:limit]
     next_cursor = encode_cursor(page[-1].starts_at, page[-1].id) if len(rows) > limit else None
-    return ActivityPage(items=[await _read(session, principal, r) for r in page], next_cursor=next_cursor)
+    return ActivityPage(items=await _reads(session, principal, page), next_cursor=next_cursor)
 
 
 @router.get(
@@ -186,7 +184,10 @@ async def list_activities(
 async def read_activity(
     activity_id: UUID, principal: Reader, session: SessionDep, response: Response
 ) -> ActivityRead:
-    return await _read(session, principal, await service.read(session, principal, activity_id), response)
+    row = await service.read(session, principal, activity_id)
+    response.headers["ETag"] = etag(row.version)
+    [read] = await _reads(session, principal, [row])
+    return read
 
 
 @router.patch(
@@ -295,7 +296,7 @@ ContentType = Annotated[str, Header(alias="Content-Type", max_length=200)]
 @router.post(
     _ONE + "/materials",
     status_code=201,
-    response_model=AttachmentRead,
+    response_model=ConsultationAttachmentRead,
     responses={
         201: {"headers": {"Location": {"schema": {"type": "string"}}}},
         **problems(
@@ -319,7 +320,7 @@ async def add_material(
     response: Response,
     content_type: ContentType,
     file_name: FileName,
-) -> AttachmentRead:
+) -> ConsultationAttachmentRead:
     rules = await service.policy(change.session, change.person.org)
     admitted_type(content_type, rules)  # 415 before a byte is read
     content = await read_limited_body(request, rules.attachment_max_bytes, size_limit(rules))
@@ -327,18 +328,21 @@ async def add_material(
     attachment, row = await service.add_material(change, activity_id, upload, rules)
     response.headers["Location"] = f"/api/v1/consultations/activities/{activity_id}/materials/{attachment.id}"
     response.headers["ETag"] = etag(row.version)
-    return AttachmentRead.model_validate(attachment)
+    return ConsultationAttachmentRead.model_validate(attachment)
 
 
 @router.get(
     _ONE + "/materials",
-    response_model=list[AttachmentRead],
+    response_model=list[ConsultationAttachmentRead],
     responses=problems(ActivityNotFound, MaterialsNotPublished),
     summary="The activity's materials (invitees once published; at most the policy's count)",
 )
-async def list_materials(activity_id: UUID, principal: Reader, session: SessionDep) -> list[AttachmentRead]:
+async def list_materials(
+    activity_id: UUID, principal: Reader, session: SessionDep
+) -> list[ConsultationAttachmentRead]:
     return [
-        AttachmentRead.model_validate(a) for a in await service.materials(session, principal, activity_id)
+        ConsultationAttachmentRead.model_validate(a)
+        for a in await service.materials(session, principal, activity_id)
     ]
 
 

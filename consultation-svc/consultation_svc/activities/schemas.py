@@ -99,13 +99,13 @@ class CancelRequest(RequestModel):
     reason: Reason
 
 
-class Reply(StrEnum):
+class AnswerChoice(StrEnum):
     ATTEND = "attend"
     DECLINE = "decline"
 
 
 class AnswerRequest(RequestModel):
-    answer: Reply = Field(description="attend 参加；decline 不参加（请假请用 POST …/leave）")
+    answer: AnswerChoice = Field(description="attend 参加；decline 不参加（请假请用 POST …/leave）")
 
 
 class LeaveRequest(RequestModel):

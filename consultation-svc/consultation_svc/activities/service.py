@@ -413,6 +413,7 @@ async def reschedule(
             facts(row), body.starts_at, body.ends_at, venue, link, body.reason, ids, rules, change.now
         )
         row.rescheduled_count += 1
+        await repository.move_leave_year(session, row.id, domain.leave_year(body.starts_at))
         return decision
 
     return await _transition(change, activity_id, Action.RESCHEDULE, expected, decide)
@@ -683,12 +684,15 @@ async def history(
     return await repository.history_of(session, activity_id, after=after, limit=limit)
 
 
-async def my_invitation(
-    session: AsyncSession, principal: Principal, activity_id: UUID
-) -> tuple[Invitation | None, Leave | None]:
-    mine = await repository.invitation_of(session, activity_id, principal.sub)
-    leave = await repository.leave_of(session, activity_id, principal.sub) if mine else None
-    return mine, leave
+async def my_answers(
+    session: AsyncSession, principal: Principal, activity_ids: list[UUID]
+) -> dict[UUID, tuple[InvitationAnswer | None, LeaveStatus | None]]:
+    """The caller's answer and leave status on those of the activities they are invited to."""
+    found = await repository.answers_of(session, principal.sub, activity_ids)
+    return {
+        aid: (InvitationAnswer(answer) if answer else None, LeaveStatus(leave) if leave else None)
+        for aid, (answer, leave) in found.items()
+    }
 
 
 # ---- the policy --------------------------------------------------------------------------------------

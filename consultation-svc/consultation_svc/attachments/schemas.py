@@ -4,7 +4,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field
 
 
-class AttachmentRead(BaseModel):
+class ConsultationAttachmentRead(BaseModel):
     id: UUID
     owner_type: str
     owner_id: UUID
