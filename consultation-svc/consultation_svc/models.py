@@ -1,11 +1,12 @@
-"""consultation-svc's metadata. Its own tables arrive with the consultation issue; the
-messaging tables are here from the start so the outbox and inbox work from day one."""
+"""consultation-svc's metadata: its own tables (each context's models.py, imported below), the
+shared messaging, idempotency and working-calendar tables."""
 
 from sqlalchemy.orm import DeclarativeBase
 
 from cppcc_common.db import make_metadata
 from cppcc_common.idempotency import add_idempotency_table
 from cppcc_common.messaging_schema import add_messaging_tables
+from cppcc_common.workdays_store import add_working_calendar_table
 
 
 class Base(DeclarativeBase):
@@ -15,3 +16,8 @@ class Base(DeclarativeBase):
 metadata = Base.metadata
 add_messaging_tables(metadata)
 add_idempotency_table(metadata)
+add_working_calendar_table(metadata)
+
+from consultation_svc.activities import models as _activity_models  # noqa: E402,F401  (registers tables)
+from consultation_svc.attachments import models as _attachment_models  # noqa: E402,F401
+from consultation_svc.members import models as _member_models  # noqa: E402,F401

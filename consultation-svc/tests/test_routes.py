@@ -7,8 +7,11 @@ from cppcc_common.testing.contract import (
     routes_reading_undocumented_bodies,
 )
 
-# The forms of consultation are a fixed list of thirteen (DOMAIN.md §4), answered whole.
-BOUNDED = {"/api/v1/consultations/forms"}
+BOUNDED = {
+    # The forms of consultation are a fixed list of thirteen (DOMAIN.md §4), answered whole.
+    "/api/v1/consultations/forms",
+    "/api/v1/consultations/activities/{activity_id}/materials",  # attachment_max_count
+}
 
 
 def test_every_route_declares_its_permission() -> None:

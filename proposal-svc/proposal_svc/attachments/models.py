@@ -1,9 +1,10 @@
 from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import BigInteger, DateTime, Index, LargeBinary, String, Text
+from sqlalchemy import BigInteger, DateTime, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from cppcc_common.attachments_store import add_blob_table
 from proposal_svc.models import Base
 
 
@@ -28,11 +29,5 @@ class Attachment(Base):
     uploaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
-class AttachmentBlob(Base):
-    """The bytes of an attachment in the service's own database (`store.DatabaseStore`)."""
-
-    __tablename__ = "attachment_blobs"
-
-    key: Mapped[str] = mapped_column(String(200), primary_key=True)
-    org_id: Mapped[UUID]
-    content: Mapped[bytes] = mapped_column(LargeBinary)
+# The bytes of an attachment in the service's own database (`store.DatabaseStore`): the shared table.
+BLOBS = add_blob_table(Base.metadata)

@@ -1,13 +1,12 @@
 """Attachment routes of a proposal: parse → service → respond. The file is the raw request body
 (its type in Content-Type, its name in X-Filename), as member-svc's uploads take theirs."""
 
-import base64
 from typing import Annotated, Any
-from urllib.parse import quote
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 
+from cppcc_common.attachments import DOWNLOAD_HEADERS_DOC, download_headers
 from cppcc_common.auth import Permission, Principal
 from cppcc_common.change import Change, Changing
 from cppcc_common.db import SessionDep
@@ -57,12 +56,7 @@ FileName = Annotated[
 ContentType = Annotated[str, Header(alias="Content-Type", max_length=200)]
 
 _BINARY = {"schema": {"type": "string", "format": "binary"}}
-_DOWNLOAD_HEADERS = {
-    "Content-Disposition": "attachment; filename*=UTF-8''<上传时的文件名>",
-    "ETag": "内容的 SHA-256 / the SHA-256 of the content",
-    "Repr-Digest": "sha-256=:<base64>: (RFC 9530)",
-    "Digest": "SHA-256=<base64> (RFC 3230, for older clients)",
-}
+_DOWNLOAD_HEADERS = DOWNLOAD_HEADERS_DOC
 
 
 def _header_doc(description: str) -> dict[str, Any]:
@@ -146,22 +140,7 @@ async def list_attachments(proposal_id: UUID, principal: Reader, session: Sessio
 
 
 def _download_headers(attachment: Attachment) -> dict[str, str]:
-    digest = base64.b64encode(bytes.fromhex(attachment.sha256)).decode()
-    fallback = "".join(
-        c if c.isascii() and c.isprintable() and c not in '"\\%' else "_" for c in attachment.file_name
-    )
-    return {
-        "Content-Disposition": (
-            f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(attachment.file_name, safe='')}"
-        ),
-        "ETag": f'"{attachment.sha256}"',
-        "Repr-Digest": f"sha-256=:{digest}:",
-        "Digest": f"SHA-256={digest}",
-        "X-Content-Type-Options": "nosniff",
-        # Opened in a browser anyway, the file runs no script and is framed nowhere.
-        "Content-Security-Policy": "default-src 'none'; sandbox; frame-ancestors 'none'",
-        "Cache-Control": "private, no-cache",
-    }
+    return download_headers(attachment.file_name, attachment.sha256)
 
 
 @router.get(

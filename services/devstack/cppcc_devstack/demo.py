@@ -194,6 +194,14 @@ def seed(stack: Stack) -> None:
         stack.say("  示例提案 / demo proposals …")
         _proposals(stack, client)
         plans_demo(stack, client)
+        _activities(stack, client)
+
+
+def _activities(stack: Stack, client: httpx.Client) -> None:
+    from cppcc_devstack.demo_activities import activities_demo  # imports this module's sign-ins
+
+    stack.say("  协商活动 / demo consultation activities …")
+    activities_demo(stack, client)
 
 
 def _proposals(stack: Stack, client: httpx.Client) -> None:

@@ -65,6 +65,7 @@ class LeaveApprovedV1(EventData):
     activity_kind: ActivityKind
     occurred_at: AwareDatetime  # when the activity takes place: the absence belongs to that year
     decided_at: AwareDatetime
+    title: str | None = None  # the activity's, for the member's notification
 
 
 @register("cppcc.consultation.leave_refused.v1")
@@ -79,6 +80,7 @@ class LeaveRefusedV1(EventData):
     occurred_at: AwareDatetime
     decided_at: AwareDatetime
     reason: str
+    title: str | None = None  # the activity's, for the member's notification
 
 
 @register("cppcc.consultation.speech_delivered.v1")
@@ -172,3 +174,119 @@ class TopicDeclinedV1(EventData):
     proposer_id: UUID | None = None
     reason: str
     declined_at: AwareDatetime
+# ---- activities: scheduling, notices, answers (notify-svc tells the invitees) ---------------------
+#
+# Each carries the person ids notify-svc addresses (`invitee_ids`: the invited members; guests who
+# are not members have no account and are told by the office), so no consumer needs a projection of
+# invitations. Times are timezone-aware instants.
+
+
+class InvitationAnswer(StrEnum):
+    ATTEND = "attend"  # 参加
+    DECLINE = "decline"  # 不参加 (an activity that does not count as a meeting, or a guest)
+    LEAVE = "leave"  # 请假: a leave request with a reason, for the office to decide (rule 24)
+
+
+@register("cppcc.consultation.activity_scheduled.v1")
+class ActivityScheduledV1(EventData):
+    """consultation-svc, when staff schedule an activity (no invitee is told before the notice)."""
+
+    activity_id: UUID
+    form: str  # a code of GET /api/v1/consultations/forms
+    activity_kind: ActivityKind
+    starts_at: AwareDatetime
+    ends_at: AwareDatetime
+    organizer_person_id: UUID | None = None
+    plan_entry_id: UUID | None = None
+
+
+@register("cppcc.consultation.notice_issued.v1")
+class NoticeIssuedV1(EventData):
+    """consultation-svc, when the notice goes out (rule 21: `late` with its recorded reason when it
+    went out after the lead time); again, for them only, when invitees are added after the notice."""
+
+    activity_id: UUID
+    form: str
+    activity_kind: ActivityKind
+    starts_at: AwareDatetime
+    ends_at: AwareDatetime
+    venue: str | None = None
+    online_link: str | None = None
+    invitee_ids: list[UUID]
+    issued_at: AwareDatetime
+    late: bool = False
+    late_reason: str | None = None
+
+
+@register("cppcc.consultation.materials_published.v1")
+class MaterialsPublishedV1(EventData):
+    """consultation-svc, when the activity's materials are published to the invitees (rule 21)."""
+
+    activity_id: UUID
+    starts_at: AwareDatetime
+    invitee_ids: list[UUID]
+    attachment_ids: list[UUID]
+    late: bool = False
+    late_reason: str | None = None
+
+
+@register("cppcc.consultation.activity_rescheduled.v1")
+class ActivityRescheduledV1(EventData):
+    """consultation-svc, when an activity moves (time or place), with the reason; every invitee is
+    told once the notice went out (`invitee_ids` is empty before)."""
+
+    activity_id: UUID
+    previous_starts_at: AwareDatetime
+    starts_at: AwareDatetime
+    ends_at: AwareDatetime
+    venue: str | None = None
+    online_link: str | None = None
+    invitee_ids: list[UUID]
+
+
+@register("cppcc.consultation.activity_cancelled.v1")
+class ActivityCancelledV1(EventData):
+    """consultation-svc, when an activity is cancelled, with the reason; every invitee is told once
+    the notice went out (`invitee_ids` is empty before)."""
+
+    activity_id: UUID
+    starts_at: AwareDatetime
+    invitee_ids: list[UUID]
+
+
+@register("cppcc.consultation.reminder_due.v1")
+class ReminderDueV1(EventData):
+    """consultation-svc, once per start time, the policy's hours (default 24) before the activity:
+    the invitees still expected (not declined, not on approved leave)."""
+
+    activity_id: UUID
+    starts_at: AwareDatetime
+    ends_at: AwareDatetime
+    venue: str | None = None
+    online_link: str | None = None
+    invitee_ids: list[UUID]
+
+
+@register("cppcc.consultation.invitation_answered.v1")
+class InvitationAnsweredV1(EventData):
+    """consultation-svc, when an invitee answers attend or decline (a leave request is its own event)."""
+
+    activity_id: UUID
+    invitation_id: UUID
+    person_id: UUID
+    answer: InvitationAnswer
+    answered_at: AwareDatetime
+    organizer_person_id: UUID | None = None
+
+
+@register("cppcc.consultation.leave_requested.v1")
+class LeaveRequestedV1(EventData):
+    """consultation-svc, when an invitee asks for leave; staff with the `consultation` scope decide it."""
+
+    leave_id: UUID
+    activity_id: UUID
+    person_id: UUID
+    activity_kind: ActivityKind
+    starts_at: AwareDatetime
+    requested_at: AwareDatetime
+    organizer_person_id: UUID | None = None

@@ -1,0 +1,70 @@
+"""The activities' deadline scanners (cppcc_common.scanner, DESIGN.md §9): the day-before reminder
+and the close after the activity ended. Each claims its due rows FOR UPDATE SKIP LOCKED and moves
+them through the activity's one transition function as a system action, so each fires exactly
+once however many replicas scan; a reschedule re-arms both."""
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Table, exists
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from consultation_svc.activities import service
+from consultation_svc.activities.domain import LeaveStatus, Status
+from consultation_svc.activities.models import Activity, Leave
+from cppcc_common.change import Change
+from cppcc_common.scanner import DeadlineScanner, due_rows
+
+if TYPE_CHECKING:
+    from cppcc_common.app import Runtime
+
+_TABLE: Table = Activity.__table__  # type: ignore[assignment]  # a mapped class's table is a Table
+
+
+class Reminders(DeadlineScanner):
+    """`reminder_due` the policy's hours before a notified activity starts, once per start time."""
+
+    name = "activity-reminders"
+
+    async def claim(self, session: AsyncSession, now: datetime, limit: int) -> Sequence[Any]:
+        query = due_rows(_TABLE, _TABLE.c.remind_at, now, limit, _TABLE.c.status == Status.NOTIFIED)
+        return list((await session.execute(query)).all())
+
+    async def fire(self, change: Change, row: Any) -> None:
+        await service.remind(change, row.id)
+
+
+class Closings(DeadlineScanner):
+    """Closes a notified activity the policy's hours after its end (rules 24, 25: attendance and
+    absences go to the duty ledger), unless leave requests still wait for the office's decision."""
+
+    name = "activity-closings"
+
+    async def claim(self, session: AsyncSession, now: datetime, limit: int) -> Sequence[Any]:
+        pending = exists().where(Leave.activity_id == _TABLE.c.id, Leave.status == LeaveStatus.REQUESTED)
+        query = due_rows(_TABLE, _TABLE.c.close_at, now, limit, _TABLE.c.status == Status.NOTIFIED, ~pending)
+        return list((await session.execute(query)).all())
+
+    async def fire(self, change: Change, row: Any) -> None:
+        await service.close(change, row.id, None)
+
+
+def reminders(runtime: "Runtime") -> DeadlineScanner:
+    settings = runtime.settings
+    return Reminders(
+        runtime.sessionmaker,
+        runtime.clock,
+        interval=settings.scanner_interval_seconds,
+        source=settings.source,
+    )
+
+
+def closings(runtime: "Runtime") -> DeadlineScanner:
+    settings = runtime.settings
+    return Closings(
+        runtime.sessionmaker,
+        runtime.clock,
+        interval=settings.scanner_interval_seconds,
+        source=settings.source,
+    )

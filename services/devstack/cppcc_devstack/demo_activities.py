@@ -1,0 +1,147 @@
+"""Demo consultation activities, made through the gateway by the consultation office and the
+members, the way the app makes them: an upcoming bimonthly forum with its notice and materials, an
+upcoming thematic consultation whose notice went out late with a reason (rule 21), one still being
+prepared, one cancelled, and a standing-committee meeting a month ago with a leave approved, the
+member's attendance marked and the meeting closed — so the demo member's duty record shows it."""
+
+import time
+from datetime import datetime, timedelta
+from typing import Any
+
+import httpx
+
+from cppcc_common.clock import OffsetClock
+from cppcc_common.workdays import local_date, start_of_day
+from cppcc_devstack.stack import Stack
+
+ACTIVITIES = "/api/v1/consultations/activities"
+PDF = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
+# What consultation-svc answers until it has learned (by event) the organization's members.
+_NOT_YET = {"consultation.not_current_members"}
+
+
+def activities_demo(stack: Stack, client: httpx.Client) -> None:
+    """Loads the demo activities once (a stack that has them already is left as it is)."""
+    from cppcc_devstack.demo import _People, _person_id  # the demo's sign-ins (imports this module)
+
+    people = _People(stack, client)
+    office = people["staff_consultation"]
+    existing = client.get(ACTIVITIES, headers=office)
+    existing.raise_for_status()
+    if existing.json()["items"]:
+        return
+    members = [_person_id(client, people[key]) for key in ("member", "member_2")]
+    clock = OffsetClock(stack.clock_file)
+    today = local_date(clock.now())
+
+    def at(days: int, hour: int = 9) -> datetime:
+        return start_of_day(today + timedelta(days=days)) + timedelta(hours=hour)
+
+    forum = _schedule(client, office, "bimonthly_forum", "双月协商座谈会：优化营商环境", at(14), hours=3)
+    _invite(
+        client,
+        office,
+        forum,
+        {
+            "person_ids": members,
+            "guests": [{"name": "王局长", "kind": "official", "affiliation": "市发展改革委"}],
+        },
+    )
+    _post(client, office, f"{ACTIVITIES}/{forum}/notice", None)
+    upload = {
+        **office,
+        "Content-Type": "application/pdf",
+        "X-Filename": "%E4%BC%9A%E8%AE%AE%E6%9D%90%E6%96%99.pdf",
+    }
+    client.post(f"{ACTIVITIES}/{forum}/materials", content=PDF, headers=upload).raise_for_status()
+    _post(client, office, f"{ACTIVITIES}/{forum}/materials/publish", None)
+    _put(client, people["member"], f"{ACTIVITIES}/{forum}/answer", {"answer": "attend"})
+
+    thematic = _schedule(
+        client, office, "thematic", "专题协商会：城市更新中的历史街区保护", at(5, 14), hours=2
+    )
+    _invite(client, office, thematic, {"person_ids": members})
+    _post(client, office, f"{ACTIVITIES}/{thematic}/notice", {"late_reason": "市委确定协商议题时间较晚"})
+
+    _schedule(client, office, "inspection", "调研视察：农村饮水安全工程", at(40), hours=6)
+    cancelled = _schedule(client, office, "sector", "界别协商：民营企业融资", at(20), hours=2)
+    _post(
+        client, office, f"{ACTIVITIES}/{cancelled}/cancel", {"reason": "与市政府常务会议时间冲突，另行安排"}
+    )
+
+    _past_meeting(stack, client, clock, members)
+
+
+def _past_meeting(stack: Stack, client: httpx.Client, clock: OffsetClock, members: list[str]) -> None:
+    """A standing-committee meeting 30 days ago: noticed 15 days before it, member_2's leave approved,
+    the member there from the start to 40 minutes before the end, closed by the office."""
+    from cppcc_devstack.demo import _People
+
+    back = timedelta(days=45)
+    clock.move(-back)
+    try:
+        people = _People(stack, client)
+        office = people["staff_consultation"]
+        starts = start_of_day(local_date(clock.now()) + timedelta(days=15)) + timedelta(hours=9)
+        meeting = _schedule(
+            client, office, "thematic_standing", "专题议政性常委会议：营商环境“十五五”规划", starts, hours=3
+        )
+        _invite(client, office, meeting, {"person_ids": members})
+        _post(client, office, f"{ACTIVITIES}/{meeting}/notice", None)
+        leave = _post(
+            client, people["member_2"], f"{ACTIVITIES}/{meeting}/leave", {"reason": "参加全国政协调研活动"}
+        )
+        _post(client, office, f"{ACTIVITIES}/{meeting}/leaves/{leave['id']}/approve", None)
+        held = (starts + timedelta(hours=4)) - clock.now()
+        clock.move(held)
+        back -= held
+        people.forget()
+        office = people["staff_consultation"]
+        came = {
+            "arrived_at": (starts - timedelta(minutes=5)).isoformat(),
+            "left_at": (starts + timedelta(hours=2, minutes=20)).isoformat(),
+        }
+        _put(client, office, f"{ACTIVITIES}/{meeting}/attendances/{members[0]}", came)
+        _post(client, office, f"{ACTIVITIES}/{meeting}/close", None)
+    finally:
+        clock.move(back)
+
+
+def _schedule(
+    client: httpx.Client, office: dict[str, str], form: str, title: str, starts: datetime, *, hours: int
+) -> str:
+    body = {
+        "form": form,
+        "title": title,
+        "starts_at": starts.isoformat(),
+        "ends_at": (starts + timedelta(hours=hours)).isoformat(),
+        "venue": "市政协机关会议室",
+        "organizer_name": "市政协办公室",
+    }
+    return str(_post(client, office, ACTIVITIES, body)["id"])
+
+
+def _invite(
+    client: httpx.Client, office: dict[str, str], activity: str, body: dict[str, Any], timeout: float = 60.0
+) -> None:
+    """Invites, again while consultation-svc does not yet know the members (a fresh stack)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        response = client.post(f"{ACTIVITIES}/{activity}/invitees", json=body, headers=office)
+        not_yet = response.status_code == 422 and response.json().get("code") in _NOT_YET
+        if not not_yet or time.monotonic() > deadline:
+            response.raise_for_status()
+            return
+        time.sleep(0.2)
+
+
+def _post(client: httpx.Client, headers: dict[str, str], path: str, body: Any) -> dict[str, Any]:
+    response = client.post(path, json=body, headers=headers)
+    response.raise_for_status()
+    return dict(response.json())
+
+
+def _put(client: httpx.Client, headers: dict[str, str], path: str, body: Any) -> dict[str, Any]:
+    response = client.put(path, json=body, headers=headers)
+    response.raise_for_status()
+    return dict(response.json())
