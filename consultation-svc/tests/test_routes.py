@@ -8,7 +8,11 @@ from cppcc_common.testing.contract import (
 )
 
 # The forms of consultation are a fixed list of thirteen (DOMAIN.md §4), answered whole.
-BOUNDED = {"/api/v1/consultations/forms"}
+BOUNDED = {
+    "/api/v1/consultations/forms",
+    # A speech holds at most the policy's count of files (participation policy).
+    "/api/v1/consultations/activities/{activity_id}/speeches/{speech_id}/attachments",
+}
 
 
 def test_every_route_declares_its_permission() -> None:
