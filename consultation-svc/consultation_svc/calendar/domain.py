@@ -9,7 +9,7 @@ import hashlib
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from uuid import UUID
 
 from icalendar import Calendar, Event
@@ -59,7 +59,7 @@ def ics(entries: Iterable[Entry], *, name: str, now: datetime) -> bytes:
     cal.add("method", "PUBLISH")
     cal.add("x-wr-calname", name)
     cal.add("x-wr-timezone", "Asia/Shanghai")
-    cal.add("refresh-interval", "PT1H", parameters={"VALUE": "DURATION"})
+    cal.add("refresh-interval", timedelta(hours=1), parameters={"VALUE": "DURATION"})
     for entry in entries:
         event = Event()
         event.add("uid", f"{entry.activity_id}@consultation.cppcc")
