@@ -174,7 +174,7 @@ def test_a_declined_speech_keeps_its_reason() -> None:
 
 def test_the_speaker_and_the_office_take_disjoint_actions() -> None:
     assert speeches.SPEAKER_ACTIONS.isdisjoint(speeches.OFFICE_ACTIONS)
-    assert speeches.SPEAKER_ACTIONS | speeches.OFFICE_ACTIONS == set(Action)
+    assert set(Action) == speeches.SPEAKER_ACTIONS | speeches.OFFICE_ACTIONS
 
 
 # --- online deliberation ------------------------------------------------------------------------------

@@ -49,7 +49,8 @@ async def scan(change: Change, activity_id: UUID, token: str, key: bytes) -> Sca
     """An invitee's scan of the venue code: arrival, departure, or nothing for the same code again.
     The attendance is the caller's own, written by the activities context (`record_attendance`)."""
     person = change.person
-    seen = await access.as_invitee(change.session, person, activity_id)
+    # FOR UPDATE: record_attendance takes the activity's lock; scans of one activity run one by one.
+    seen = await access.as_invitee(change.session, person, activity_id, exclusive=True)
     activity = seen.activity
     access.check_open(activity)
     policy = await participation.policy_for(change.session, activity.org_id)

@@ -31,9 +31,18 @@ class Seen:
         return self.invitation is not None
 
 
-async def see(session: AsyncSession, principal: Principal, activity_id: UUID, *, lock: bool = False) -> Seen:
+async def see(
+    session: AsyncSession,
+    principal: Principal,
+    activity_id: UUID,
+    *,
+    lock: bool = False,
+    exclusive: bool = False,
+) -> Seen:
     """The activity for a reader: the office, a leader, or an invitee."""
-    activity = await repository.activity_of_org(session, principal, activity_id, lock=lock)
+    activity = await repository.activity_of_org(
+        session, principal, activity_id, lock=lock, exclusive=exclusive
+    )
     if activity is None:
         raise ActivityNotFound()
     invitation = None
@@ -45,9 +54,12 @@ async def see(session: AsyncSession, principal: Principal, activity_id: UUID, *,
     return seen
 
 
-async def as_invitee(session: AsyncSession, principal: Principal, activity_id: UUID) -> Seen:
-    """The activity of which the caller is an invitee, locked for share (403 for anyone else)."""
-    seen = await see(session, principal, activity_id, lock=True)
+async def as_invitee(
+    session: AsyncSession, principal: Principal, activity_id: UUID, *, exclusive: bool = False
+) -> Seen:
+    """The activity of which the caller is an invitee, locked for share (or for update, when the
+    activity's own write path follows), 403 for anyone else."""
+    seen = await see(session, principal, activity_id, lock=True, exclusive=exclusive)
     if not seen.invitee:
         raise NotInvited()
     return seen

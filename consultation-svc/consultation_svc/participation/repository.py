@@ -26,14 +26,21 @@ def readable(principal: Principal) -> ColumnElement[bool]:
 
 
 async def activity_of_org(
-    session: AsyncSession, principal: Principal, activity_id: UUID, *, lock: bool = False
+    session: AsyncSession,
+    principal: Principal,
+    activity_id: UUID,
+    *,
+    lock: bool = False,
+    exclusive: bool = False,
 ) -> Activity | None:
     """The activity if it is of the principal's organization (rule 28: nothing of another one);
-    locked FOR SHARE when asked (its status and times stay as read while participation is written).
+    locked FOR SHARE when asked (its status and times stay as read while participation is written),
+    FOR UPDATE when the use case goes on to the activity's own write path (`record_attendance`
+    locks it FOR UPDATE: two scans holding it FOR SHARE would deadlock on that upgrade).
     Who of the organization may take part or read is `access.see`'s question."""
     query = select(Activity).where(Activity.id == activity_id, Activity.org_id == principal.org)
-    if lock:
-        query = query.with_for_update(read=True, of=Activity)
+    if lock or exclusive:
+        query = query.with_for_update(read=not exclusive, of=Activity)
     return (await session.execute(query)).scalar_one_or_none()
 
 
