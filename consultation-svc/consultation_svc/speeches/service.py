@@ -20,7 +20,7 @@ from consultation_svc.speeches.errors import (
     SpeechVersionMismatch,
 )
 from consultation_svc.speeches.models import Speech, SpeechHistory
-from cppcc_common.attachments import AttachmentNotFound, Upload, admit
+from cppcc_common.attachments import AttachmentNotFound, Upload, admit, media_type
 from cppcc_common.attachments_store import store_for
 from cppcc_common.auth import Principal
 from cppcc_common.change import Change
@@ -196,12 +196,9 @@ async def add_file(
     change: Change, activity_id: UUID, speech_id: UUID, upload: Upload, policy: ParticipationPolicy
 ) -> Attachment:
     """A file of the speaker's registered speech: an EDIT (the speech's lock holds the count)."""
-    held = 0
 
     def decide(facts: Facts) -> Decision[Status]:
-        nonlocal held
-        held = facts.files
-        admit(upload, policy, held=held)
+        admit(upload, policy, held=facts.files)
         return domain.edit(facts, {})
 
     speech = await _transition(change, activity_id, speech_id, Action.EDIT, None, decide)
@@ -215,7 +212,7 @@ async def add_file(
         owner_id=speech.id,
         purpose=upload.purpose,
         file_name=upload.file_name,
-        content_type=upload.content_type.split(";", 1)[0].strip().lower(),
+        content_type=media_type(upload.content_type),
         size=len(upload.content),
         sha256=upload.sha256,
         storage_key=key,
