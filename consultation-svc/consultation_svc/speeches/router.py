@@ -19,7 +19,7 @@ from consultation_svc.speeches.errors import (
     WrittenSpeechEmpty,
 )
 from consultation_svc.speeches.schemas import (
-    AttachmentRead,
+    SpeechAttachmentRead,
     SpeechCreate,
     SpeechDecline,
     SpeechPage,
@@ -189,7 +189,7 @@ ContentType = Annotated[str, Header(alias="Content-Type", max_length=200)]
 @router.post(
     "/{speech_id}/attachments",
     status_code=201,
-    response_model=AttachmentRead,
+    response_model=SpeechAttachmentRead,
     responses={
         201: {"headers": {"Location": {"description": "the attachment", "schema": {"type": "string"}}}},
         **problems(
@@ -216,7 +216,7 @@ async def add_attachment(
     response: Response,
     content_type: ContentType,
     file_name: FileName,
-) -> AttachmentRead:
+) -> SpeechAttachmentRead:
     policy = await service.policy_of(change)
     admitted_type(content_type, policy)
     name = clean_file_name(file_name)
@@ -226,20 +226,20 @@ async def add_attachment(
     response.headers["Location"] = (
         f"/api/v1/consultations/activities/{activity_id}/speeches/{speech_id}/attachments/{attachment.id}"
     )
-    return AttachmentRead.model_validate(attachment)
+    return SpeechAttachmentRead.model_validate(attachment)
 
 
 @router.get(
     "/{speech_id}/attachments",
-    response_model=list[AttachmentRead],
+    response_model=list[SpeechAttachmentRead],
     responses=problems(*_SEEN, SpeechNotFound),
     summary="The files of a speech I may read (at most the policy's count)",
 )
 async def list_attachments(
     activity_id: UUID, speech_id: UUID, principal: Reader, session: SessionDep
-) -> list[AttachmentRead]:
+) -> list[SpeechAttachmentRead]:
     return [
-        AttachmentRead.model_validate(a)
+        SpeechAttachmentRead.model_validate(a)
         for a in await service.files(session, principal, activity_id, speech_id)
     ]
 

@@ -47,7 +47,7 @@ class SpeechPage(BaseModel):
     next_cursor: str | None = None
 
 
-class AttachmentRead(BaseModel):
+class SpeechAttachmentRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: UUID
