@@ -20,4 +20,9 @@ add_working_calendar_table(metadata)
 
 from consultation_svc.activities import models as _activity_models  # noqa: E402,F401  (registers tables)
 from consultation_svc.attachments import models as _attachment_models  # noqa: E402,F401
+from consultation_svc.calendar import models as _calendar_models  # noqa: E402,F401
+from consultation_svc.checkin import models as _checkin_models  # noqa: E402,F401
+from consultation_svc.deliberation import models as _deliberation_models  # noqa: E402,F401
 from consultation_svc.members import models as _member_models  # noqa: E402,F401
+from consultation_svc.speeches import models as _speech_models  # noqa: E402,F401
+from consultation_svc.written import models as _written_models  # noqa: E402,F401

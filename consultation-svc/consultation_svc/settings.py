@@ -1,3 +1,5 @@
+from pydantic import SecretStr
+
 from cppcc_common.settings import ServiceSettings, service_config
 
 
@@ -7,8 +9,13 @@ class Settings(ServiceSettings):
     service_name: str = "consultation-svc"
     port: int = 8003
     database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:5432/consultation"
-    # Transport cap for an activity's materials; the organization's `attachment_max_bytes` (20 MiB
-    # by default) answers first, and can be raised up to this cap only.
+    # The key signing the venue's check-in codes (checkin/domain.py): base64url of 32 random bytes,
+    # the same in every replica; no default (the devstack makes one). Without it the check-in
+    # routes answer 503 `checkin.not_configured`. Never logged (SecretStr).
+    checkin_key: SecretStr | None = None
+    # Transport caps of the raw-body upload routes (an activity's materials, a written speech's
+    # files); the organization's policy answers first with its own, usually smaller, limit.
     upload_limits: dict[str, int] = {
-        "/api/v1/consultations/activities/{activity_id}/materials": 24 * 1024 * 1024
+        "/api/v1/consultations/activities/{activity_id}/materials": 24 * 1024 * 1024,
+        "/api/v1/consultations/activities/{activity_id}/speeches/{speech_id}/attachments": 24 * 1024 * 1024
     }

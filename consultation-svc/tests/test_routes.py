@@ -11,6 +11,8 @@ BOUNDED = {
     # The forms of consultation are a fixed list of thirteen (DOMAIN.md §4), answered whole.
     "/api/v1/consultations/forms",
     "/api/v1/consultations/activities/{activity_id}/materials",  # attachment_max_count
+    # A speech holds at most the policy's count of files (participation policy).
+    "/api/v1/consultations/activities/{activity_id}/speeches/{speech_id}/attachments",
 }
 
 

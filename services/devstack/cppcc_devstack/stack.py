@@ -148,7 +148,8 @@ class Stack:
         path = self.data_dir / "dev-secrets.json"
         kept = dict(json.loads(path.read_text())) if path.exists() else {}
         # A data folder of an earlier version gets the keys it lacks; the ones it has are kept.
-        wanted = {"MEMBER_KEY_ENCRYPTION_KEY", "NOTIFY_WEBHOOK_KEY"}  # notify-svc: webhook secrets at rest
+        # notify-svc: webhook secrets at rest; consultation-svc: the venue check-in codes' signing key.
+        wanted = {"MEMBER_KEY_ENCRYPTION_KEY", "NOTIFY_WEBHOOK_KEY", "CONSULTATION_CHECKIN_KEY"}
         if not wanted <= kept.keys():
             for name in wanted - kept.keys():
                 kept[name] = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode().rstrip("=")

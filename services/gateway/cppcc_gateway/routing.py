@@ -53,9 +53,10 @@ PUBLIC_PATHS = frozenset(
         "/.well-known/jwks.json",
     }
 )
-# What the public reads without signing in (rule 20: published proposals and their replies): every
-# path under these prefixes passes without a token, rate-limited per client IP instead.
-PUBLIC_READ_PREFIXES = ("/api/v1/proposals/published",)
+# What the public reads without signing in (rule 20: published proposals and their replies; a
+# member's calendar feed, whose secret link is its credential): every path under these prefixes
+# passes without a token, rate-limited per client IP instead.
+PUBLIC_READ_PREFIXES = ("/api/v1/proposals/published", "/api/v1/consultations/calendar-feeds")
 # Credential-guessing surfaces: rate-limited per client IP at the gateway.
 LOGIN_PATHS = frozenset(
     {

@@ -176,3 +176,27 @@ async def test_published_proposals_pass_without_a_token_and_are_rate_limited_per
         assert await read(one, "198.51.100.8") == 200  # another client's own budget
         assert await read(b"/api/v1/proposals/01a23034-ddf3-76cd-80be-fa962d02747f", "198.51.100.9") == 401
         assert await read(b"/api/v1/proposals/publishedX", "198.51.100.9") == 401  # whole segments only
+
+
+async def test_a_calendar_feed_passes_without_a_token_and_is_rate_limited_per_client_address(
+    upstream: Upstream,
+) -> None:
+    """A member's iCalendar feed: its secret link is the credential (calendar apps send no token);
+    the gateway limits each client address; the member's own calendar routes still need a token."""
+    settings = settings_for(
+        upstream.url,
+        public_requests_per_second_per_ip=0.001,
+        public_requests_burst_per_ip=2,
+        trusted_proxies=["127.0.0.5"],
+    )
+    async with running_gateway(settings) as gateway:
+
+        async def read(target: bytes, client: str) -> int:
+            headers = [(b"x-forwarded-for", client.encode())]
+            return (await raw_request(gateway, target, headers=headers, local_address="127.0.0.5")).status
+
+        feed = b"/api/v1/consultations/calendar-feeds/Xz6z22q6VK7uj-6dcp9JyglwcBn9ZpCUow3bgZfTIxI.ics"
+        assert [await read(feed, "198.51.100.17") for _ in range(3)] == [200, 200, 429]
+        assert await read(feed, "198.51.100.18") == 200
+        assert await read(b"/api/v1/consultations/me/calendar-feed", "198.51.100.19") == 401
+        assert await read(b"/api/v1/consultations/calendar-feedsX/a.ics", "198.51.100.19") == 401

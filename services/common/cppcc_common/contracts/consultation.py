@@ -290,3 +290,30 @@ class LeaveRequestedV1(EventData):
     starts_at: AwareDatetime
     requested_at: AwareDatetime
     organizer_person_id: UUID | None = None
+@register("cppcc.consultation.speech_registered.v1")
+class SpeechRegisteredV1(EventData):
+    """consultation-svc, when a member registers to speak or submits a written speech (staff plan
+    the order of speakers from these; the ledger scores only speech_delivered)."""
+
+    speech_id: UUID
+    mode: SpeechMode
+
+
+@register("cppcc.consultation.opinion_submitted.v1")
+class OpinionSubmittedV1(EventData):
+    """consultation-svc, when an invitee submits (revision 1) or revises their opinion in a written
+    consultation (书面协商) before its due date."""
+
+    opinion_id: UUID
+    revision: PositiveInt
+    occurred_at: AwareDatetime  # when it was submitted
+
+
+@register("cppcc.consultation.deliberation_closed.v1")
+class DeliberationClosedV1(EventData):
+    """consultation-svc, when staff write the summary of an online deliberation (网络议政) that closed."""
+
+    closes_at: AwareDatetime
+    visible_posts: NonNegativeInt
+    hidden_posts: NonNegativeInt
+    participants: list[UUID]  # the invitees with a visible post
