@@ -21,3 +21,4 @@ add_working_calendar_table(metadata)
 from consultation_svc.activities import models as _activity_models  # noqa: E402,F401  (registers tables)
 from consultation_svc.attachments import models as _attachment_models  # noqa: E402,F401
 from consultation_svc.members import models as _member_models  # noqa: E402,F401
+from consultation_svc.outcomes import models as _outcome_models  # noqa: E402,F401

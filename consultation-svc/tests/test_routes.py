@@ -8,7 +8,10 @@ from cppcc_common.testing.contract import (
 )
 
 # The forms of consultation are a fixed list of thirteen (DOMAIN.md §4), answered whole.
-BOUNDED = {"/api/v1/consultations/forms"}
+BOUNDED = {
+    "/api/v1/consultations/forms",
+    "/api/v1/consultations/outcomes/{outcome_id}/attachments",  # attachment_max_count
+}
 
 
 def test_every_route_declares_its_permission() -> None:
