@@ -36,7 +36,14 @@ async def insert_activity(
                 " VALUES (:id, :org, 'bimonthly_forum', 'meeting', :status, :title, :starts, :starts,"
                 " :organizer, '市政协办公室', 0, :starts, :starts, 1)"
             ),
-            {"id": aid, "org": org, "status": status, "title": title, "starts": starts_at, "organizer": organizer},
+            {
+                "id": aid,
+                "org": org,
+                "status": status,
+                "title": title,
+                "starts": starts_at,
+                "organizer": organizer,
+            },
         )
     return str(aid)
 
@@ -55,7 +62,12 @@ def recipients(unit: uuid.UUID | None) -> list[dict[str, Any]]:
     return [
         {"kind": "party_committee", "name": "中共某市委"},
         {"kind": "government", "name": "某市人民政府"},
-        {"kind": "department", "name": "市发展改革委", "unit_id": str(unit) if unit else None, "responsible": True},
+        {
+            "kind": "department",
+            "name": "市发展改革委",
+            "unit_id": str(unit) if unit else None,
+            "responsible": True,
+        },
     ]
 
 
@@ -92,7 +104,8 @@ async def events(db: AsyncEngine, event_type: str, outcome_id: str) -> list[dict
     async with db.connect() as conn:
         rows = (
             await conn.execute(
-                text("SELECT payload FROM outbox WHERE subject = :t ORDER BY created_at, id"), {"t": event_type}
+                text("SELECT payload FROM outbox WHERE subject = :t ORDER BY created_at, id"),
+                {"t": event_type},
             )
         ).scalars()
     return [e["data"] for e in map(json.loads, rows) if e["subject"] == outcome_id]

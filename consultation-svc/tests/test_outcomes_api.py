@@ -75,7 +75,12 @@ def who(issuer: TestIssuer) -> Headers:
         "unit": {"sub": uuid.uuid4(), "org": ORG, "roles": ["unit_user"], "unit": UNIT},
         "partner": {"sub": uuid.uuid4(), "org": ORG, "roles": ["partner"], "unit": UNIT},
         "other_unit": {"sub": uuid.uuid4(), "org": ORG, "roles": ["unit_user"], "unit": OTHER_UNIT},
-        "other_org_staff": {"sub": uuid.uuid4(), "org": OTHER_ORG, "roles": ["staff"], "scopes": ["consultation"]},
+        "other_org_staff": {
+            "sub": uuid.uuid4(),
+            "org": OTHER_ORG,
+            "roles": ["staff"],
+            "scopes": ["consultation"],
+        },
     }
     made = {name: issuer.headers(iat=at - 60, exp=at + 800 * 86400, **kw) for name, kw in callers.items()}
     return lambda name: made[name]
@@ -91,7 +96,9 @@ async def _activity(db: AsyncEngine, **kw: Any) -> str:
 
 
 async def _scan(settings: Settings, replicas: int = 1) -> int:
-    return await race(settings.database_url, lambda s: FeedbackDeadlines(s, CLOCK, source=settings.source), replicas)
+    return await race(
+        settings.database_url, lambda s: FeedbackDeadlines(s, CLOCK, source=settings.source), replicas
+    )
 
 
 def _url(outcome: dict[str, Any], tail: str = "") -> str:
@@ -119,14 +126,18 @@ async def test_the_office_drafts_edits_and_sends_an_outcome_to_its_recipients(
     submitted = await client.post(_url(outcome, "/submit"), headers={**who("staff"), "If-Match": '"2"'})
     assert submitted.status_code == 200, submitted.text
     body = submitted.json()
-    assert body["status"] == "awaiting_feedback" and body["feedback_due_on"] == DUE and body["overdue"] is False
+    assert (
+        body["status"] == "awaiting_feedback" and body["feedback_due_on"] == DUE and body["overdue"] is False
+    )
     assert [r["name"] for r in body["recipients"]] == ["中共某市委", "某市人民政府", "市发展改革委"]
     (event,) = await events(db, "cppcc.consultation.outcome_submitted.v1", outcome["id"])
     assert event["unit_id"] == str(UNIT) and event["organizer_person_id"] == str(ORGANIZER)
     assert event["feedback_due_on"] == DUE and event["responsible"] == "市发展改革委"
     again = await client.post(_url(outcome, "/submit"), headers=who("staff"))
     assert again.status_code == 409 and again.json()["code"] == "outcome.invalid_transition"
-    late_edit = await client.patch(_url(outcome), json={"title": "改"}, headers={**who("staff"), "If-Match": '"3"'})
+    late_edit = await client.patch(
+        _url(outcome), json={"title": "改"}, headers={**who("staff"), "If-Match": '"3"'}
+    )
     assert late_edit.status_code == 409
 
 
@@ -154,7 +165,9 @@ async def test_rule_22_feedback_recorded_by_the_responsible_unit_ends_the_wait(
     outcome = await sent(client, who("staff"), await _activity(db), UNIT)
     CLOCK.advance(timedelta(days=20))
     other = await client.post(
-        _url(outcome, "/feedback"), json={"text": "已研究", "received_on": "2026-12-20"}, headers=who("other_unit")
+        _url(outcome, "/feedback"),
+        json={"text": "已研究", "received_on": "2026-12-20"},
+        headers=who("other_unit"),
     )
     assert other.status_code == 404  # rule 28: another unit does not see it
     future = await client.post(
@@ -177,7 +190,9 @@ async def test_rule_22_feedback_recorded_by_the_responsible_unit_ends_the_wait(
     (event,) = await events(db, "cppcc.consultation.feedback_received.v1", outcome["id"])
     assert event["unit_id"] == str(UNIT) and event["late"] is False and event["received_on"] == "2026-12-18"
     twice = await client.post(
-        _url(outcome, "/feedback"), json={"text": "再次反馈", "received_on": "2026-12-19"}, headers=who("staff")
+        _url(outcome, "/feedback"),
+        json={"text": "再次反馈", "received_on": "2026-12-19"},
+        headers=who("staff"),
     )
     assert twice.status_code == 409
     CLOCK.set(OVERDUE_AT + timedelta(days=1))
@@ -265,7 +280,9 @@ async def test_rule_28_a_unit_sees_only_the_sent_outcomes_it_is_responsible_for(
     drafted = await draft(client, who("staff"), activity, UNIT)
 
     async def listed(caller: str) -> set[str]:
-        r = await client.get("/api/v1/consultations/outcomes", params={"activity_id": activity}, headers=who(caller))
+        r = await client.get(
+            "/api/v1/consultations/outcomes", params={"activity_id": activity}, headers=who(caller)
+        )
         assert r.status_code == 200, r.text
         return {o["id"] for o in r.json()["items"]}
 
@@ -296,13 +313,22 @@ async def test_instructions_and_follow_ups_are_recorded_on_a_sent_outcome(
     CLOCK.advance(timedelta(days=5))
     r = await client.post(
         _url(outcome, "/instructions"),
-        json={"level": "municipal", "leader": "市委书记张某", "text": "请市发改委认真研究吸纳", "instructed_on": "2026-12-02"},
+        json={
+            "level": "municipal",
+            "leader": "市委书记张某",
+            "text": "请市发改委认真研究吸纳",
+            "instructed_on": "2026-12-02",
+        },
         headers=who("staff"),
     )
     assert r.status_code == 201, r.text
     (event,) = await events(db, "cppcc.consultation.instruction_recorded.v1", outcome["id"])
-    assert event["leader"] == "市委书记张某" and event["level"] == "municipal" and event["unit_id"] == str(UNIT)
-    note = await client.post(_url(outcome, "/follow-ups"), json={"note": "电话督促市发改委"}, headers=who("staff"))
+    assert (
+        event["leader"] == "市委书记张某" and event["level"] == "municipal" and event["unit_id"] == str(UNIT)
+    )
+    note = await client.post(
+        _url(outcome, "/follow-ups"), json={"note": "电话督促市发改委"}, headers=who("staff")
+    )
     assert note.status_code == 201, note.text
     leader_note = await client.post(_url(outcome, "/follow-ups"), json={"note": "x"}, headers=who("leader"))
     assert leader_note.status_code == 403
@@ -331,7 +357,12 @@ async def test_an_outcome_belongs_to_an_activity_of_the_organization_that_took_p
     stranger = uuid.uuid4()
     r = await client.post(
         "/api/v1/consultations/outcomes",
-        json={"activity_id": await _activity(db), "kind": "brief", "title": "专报", "recipients": recipients(stranger)},
+        json={
+            "activity_id": await _activity(db),
+            "kind": "brief",
+            "title": "专报",
+            "recipients": recipients(stranger),
+        },
         headers=who("staff"),
     )
     assert r.status_code == 422 and r.json()["code"] == "outcome.unknown_unit"
@@ -341,7 +372,11 @@ async def test_attachments_of_a_draft_are_read_by_whoever_reads_the_outcome(
     client: httpx.AsyncClient, who: Headers, db: AsyncEngine
 ) -> None:
     outcome = await draft(client, who("staff"), await _activity(db), UNIT)
-    upload = {**who("staff"), "Content-Type": "application/pdf", "X-Filename": "%E5%BB%BA%E8%AE%AE%E6%A1%88.pdf"}
+    upload = {
+        **who("staff"),
+        "Content-Type": "application/pdf",
+        "X-Filename": "%E5%BB%BA%E8%AE%AE%E6%A1%88.pdf",
+    }
     r = await client.post(_url(outcome, "/attachments"), content=PDF, headers=upload)
     assert r.status_code == 201, r.text
     attachment = r.json()
@@ -349,7 +384,9 @@ async def test_attachments_of_a_draft_are_read_by_whoever_reads_the_outcome(
     fake = await client.post(_url(outcome, "/attachments"), content=b"not a pdf", headers=upload)
     assert fake.status_code == 422
     exe = await client.post(
-        _url(outcome, "/attachments"), content=b"MZ", headers={**upload, "Content-Type": "application/x-msdownload"}
+        _url(outcome, "/attachments"),
+        content=b"MZ",
+        headers={**upload, "Content-Type": "application/x-msdownload"},
     )
     assert exe.status_code == 415
     await client.post(_url(outcome, "/submit"), headers=who("staff"))
@@ -371,35 +408,57 @@ async def test_the_year_end_tracking_report_lists_every_outcome_with_its_state_a
     unit = uuid.uuid4()
     await insert_unit(db, unit, org, "市住建局")
     at = int(BASE.timestamp())
-    staff = issuer.headers(iat=at - 60, exp=at + 800 * 86400, org=org, roles=["staff"], scopes=["consultation"])
+    staff = issuer.headers(
+        iat=at - 60, exp=at + 800 * 86400, org=org, roles=["staff"], scopes=["consultation"]
+    )
     leader = issuer.headers(iat=at - 60, exp=at + 800 * 86400, org=org, roles=["leader"])
     unit_user = issuer.headers(iat=at - 60, exp=at + 800 * 86400, org=org, roles=["unit_user"], unit=unit)
-    forum = await insert_activity(db, org, datetime(2026, 6, 10, 2, 0, tzinfo=UTC), title="双月协商座谈会：老旧小区改造")
+    forum = await insert_activity(
+        db, org, datetime(2026, 6, 10, 2, 0, tzinfo=UTC), title="双月协商座谈会：老旧小区改造"
+    )
     visit = await insert_activity(db, org, datetime(2026, 9, 1, 2, 0, tzinfo=UTC), title="专题视察：垃圾分类")
-    await insert_activity(db, org, datetime(2025, 12, 31, 15, 0, tzinfo=UTC), title="跨年活动")  # 2025-12-31 23:00
+    await insert_activity(
+        db, org, datetime(2025, 12, 31, 15, 0, tzinfo=UTC), title="跨年活动"
+    )  # 2025-12-31 23:00
     answered = await sent(client, staff, forum, unit)
     overdue = await sent(client, staff, visit, unit)
     drafted = await draft(client, staff, visit, None, kind="minutes", title="=cmd|' /C calc'!A0")
     await client.post(
         _url(answered, "/instructions"),
-        json={"level": "municipal", "leader": "市长李某", "text": "请认真研究", "instructed_on": "2026-11-30"},
+        json={
+            "level": "municipal",
+            "leader": "市长李某",
+            "text": "请认真研究",
+            "instructed_on": "2026-11-30",
+        },
         headers=staff,
     )
     CLOCK.set(datetime(2026, 12, 20, 2, 0, tzinfo=UTC))
-    await client.post(_url(answered, "/feedback"), json={"text": "已采纳", "received_on": "2026-12-20"}, headers=unit_user)
+    await client.post(
+        _url(answered, "/feedback"), json={"text": "已采纳", "received_on": "2026-12-20"}, headers=unit_user
+    )
     CLOCK.set(datetime(2027, 3, 10, 2, 0, tzinfo=UTC))  # ten days past the second's due date
     r = await client.get("/api/v1/consultations/outcome-tracking/2026", headers=leader)
     assert r.status_code == 200, r.text
     report = r.json()
-    assert (report["total"], report["awaiting_feedback"], report["overdue"], report["feedback_received"]) == (3, 1, 1, 1)
+    assert (report["total"], report["awaiting_feedback"], report["overdue"], report["feedback_received"]) == (
+        3,
+        1,
+        1,
+        1,
+    )
     rows = {row["outcome_id"]: row for row in report["outcomes"]}
     assert [row["outcome_id"] for row in report["outcomes"]] == [answered["id"], overdue["id"], drafted["id"]]
     assert rows[answered["id"]]["status"] == "feedback_received" and rows[answered["id"]]["days_overdue"] == 0
     assert rows[answered["id"]]["instructions"][0]["leader"] == "市长李某"
     assert rows[overdue["id"]]["days_overdue"] == 10 and rows[overdue["id"]]["feedback_due_on"] == DUE
     assert rows[drafted["id"]]["status"] == "draft"
-    assert (await client.get("/api/v1/consultations/outcome-tracking/2025", headers=leader)).json()["total"] == 0
-    assert (await client.get("/api/v1/consultations/outcome-tracking/2026", headers=unit_user)).status_code == 403
+    assert (await client.get("/api/v1/consultations/outcome-tracking/2025", headers=leader)).json()[
+        "total"
+    ] == 0
+    assert (
+        await client.get("/api/v1/consultations/outcome-tracking/2026", headers=unit_user)
+    ).status_code == 403
 
     x = await client.get("/api/v1/consultations/outcome-tracking/2026/workbook", headers=staff)
     assert x.status_code == 200, x.text
@@ -407,9 +466,19 @@ async def test_the_year_end_tracking_report_lists_every_outcome_with_its_state_a
     sheet = load_workbook(io.BytesIO(x.content)).active
     assert sheet is not None
     values = [list(row) for row in sheet.iter_rows(values_only=True)]
-    assert tuple(values[0]) == HEADER and HEADER[:5] == ("序号", "协商活动", "活动日期", "成果类型", "成果标题")
+    assert tuple(values[0]) == HEADER and HEADER[:5] == (
+        "序号",
+        "协商活动",
+        "活动日期",
+        "成果类型",
+        "成果标题",
+    )
     assert len(values) == 4
-    assert values[1][1] == "双月协商座谈会：老旧小区改造" and values[1][3] == "建议案" and values[1][12] == "已反馈"
+    assert (
+        values[1][1] == "双月协商座谈会：老旧小区改造"
+        and values[1][3] == "建议案"
+        and values[1][12] == "已反馈"
+    )
     assert "市长李某" in values[1][8] and values[1][11] == "已采纳"
     assert values[2][12] == "待反馈" and values[2][13] == 10 and values[2][9] == DUE
     assert values[3][4] == "=cmd|' /C calc'!A0" and values[3][12] == "起草中"  # text, never a formula

@@ -185,15 +185,27 @@ def test_recipients_are_checked() -> None:
 def test_an_instruction_is_dated_between_the_sending_and_today() -> None:
     facts = _sent()
     decision = domain.record_instruction(
-        facts, uuid.uuid4(), InstructionLevel.MUNICIPAL, "市委书记张某", "请市发改委认真研究", date(2026, 12, 1), NOW
+        facts,
+        uuid.uuid4(),
+        InstructionLevel.MUNICIPAL,
+        "市委书记张某",
+        "请市发改委认真研究",
+        date(2026, 12, 1),
+        NOW,
     )
     assert decision.status == A and decision.events[0].unit_id == UNIT  # type: ignore[attr-defined]
     with pytest.raises(DateInTheFuture):
-        domain.record_instruction(facts, uuid.uuid4(), InstructionLevel.MUNICIPAL, "张某", "批示", date(2026, 12, 11), NOW)
+        domain.record_instruction(
+            facts, uuid.uuid4(), InstructionLevel.MUNICIPAL, "张某", "批示", date(2026, 12, 11), NOW
+        )
     with pytest.raises(DateBeforeSending):
-        domain.record_instruction(facts, uuid.uuid4(), InstructionLevel.MUNICIPAL, "张某", "批示", date(2026, 11, 29), NOW)
+        domain.record_instruction(
+            facts, uuid.uuid4(), InstructionLevel.MUNICIPAL, "张某", "批示", date(2026, 11, 29), NOW
+        )
     with pytest.raises(TextRequired):
-        domain.record_instruction(facts, uuid.uuid4(), InstructionLevel.MUNICIPAL, " ", "批示", date(2026, 12, 1), NOW)
+        domain.record_instruction(
+            facts, uuid.uuid4(), InstructionLevel.MUNICIPAL, " ", "批示", date(2026, 12, 1), NOW
+        )
 
 
 @pytest.mark.parametrize(("received", "late"), [(date(2027, 2, 28), False), (date(2027, 3, 1), True)])
