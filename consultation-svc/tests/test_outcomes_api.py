@@ -417,9 +417,11 @@ async def test_the_year_end_tracking_report_lists_every_outcome_with_its_state_a
         db, org, datetime(2026, 6, 10, 2, 0, tzinfo=UTC), title="双月协商座谈会：老旧小区改造"
     )
     visit = await insert_activity(db, org, datetime(2026, 9, 1, 2, 0, tzinfo=UTC), title="专题视察：垃圾分类")
-    await insert_activity(
-        db, org, datetime(2025, 12, 31, 15, 0, tzinfo=UTC), title="跨年活动"
-    )  # 2025-12-31 23:00
+    # 23:00 on 31 December 2025 and 00:30 on 1 January 2027 in Shanghai: the years of their outcomes.
+    eve = await insert_activity(db, org, datetime(2025, 12, 31, 15, 0, tzinfo=UTC), title="跨年活动")
+    new_year = await insert_activity(db, org, datetime(2026, 12, 31, 16, 30, tzinfo=UTC), title="新年活动")
+    await draft(client, staff, eve, None)
+    await draft(client, staff, new_year, None)
     answered = await sent(client, staff, forum, unit)
     overdue = await sent(client, staff, visit, unit)
     drafted = await draft(client, staff, visit, None, kind="minutes", title="=cmd|' /C calc'!A0")
@@ -438,7 +440,9 @@ async def test_the_year_end_tracking_report_lists_every_outcome_with_its_state_a
         _url(answered, "/feedback"), json={"text": "已采纳", "received_on": "2026-12-20"}, headers=unit_user
     )
     CLOCK.set(datetime(2027, 3, 10, 2, 0, tzinfo=UTC))  # ten days past the second's due date
-    r = await client.get("/api/v1/consultations/outcome-tracking/2026", headers=leader)
+    seen = (await client.get("/api/v1/consultations/outcome-tracking/2026", headers=leader)).json()
+    assert [row["outcome_id"] for row in seen["outcomes"]] == [answered["id"], overdue["id"]]  # no drafts
+    r = await client.get("/api/v1/consultations/outcome-tracking/2026", headers=staff)
     assert r.status_code == 200, r.text
     report = r.json()
     assert (report["total"], report["awaiting_feedback"], report["overdue"], report["feedback_received"]) == (
@@ -453,9 +457,11 @@ async def test_the_year_end_tracking_report_lists_every_outcome_with_its_state_a
     assert rows[answered["id"]]["instructions"][0]["leader"] == "市长李某"
     assert rows[overdue["id"]]["days_overdue"] == 10 and rows[overdue["id"]]["feedback_due_on"] == DUE
     assert rows[drafted["id"]]["status"] == "draft"
-    assert (await client.get("/api/v1/consultations/outcome-tracking/2025", headers=leader)).json()[
-        "total"
-    ] == 0
+    for year in (2025, 2027):
+        other_year = (
+            await client.get(f"/api/v1/consultations/outcome-tracking/{year}", headers=staff)
+        ).json()
+        assert other_year["total"] == 1 and other_year["outcomes"][0]["status"] == "draft"
     assert (
         await client.get("/api/v1/consultations/outcome-tracking/2026", headers=unit_user)
     ).status_code == 403

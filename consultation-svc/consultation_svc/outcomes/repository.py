@@ -138,12 +138,12 @@ async def list_readable(
     return list((await session.execute(query)).scalars())
 
 
-async def of_year(session: AsyncSession, org_id: UUID, year: int) -> list[Outcome]:
-    """Every outcome of the organization's year (the tracking report), drafts included, by activity
-    and creation."""
+async def of_year(session: AsyncSession, principal: Principal, year: int) -> list[Outcome]:
+    """Every outcome of the caller's organization's year that the caller may read (the tracking
+    report: the office's drafts too, a leader's the sent ones), by creation."""
     query = (
         select(Outcome)
-        .where(Outcome.org_id == org_id, Outcome.year == year)
+        .where(Outcome.year == year, readable(principal))
         .order_by(Outcome.created_at, Outcome.id)
     )
     return list((await session.execute(query)).scalars())

@@ -135,7 +135,7 @@ async def _read(change: Change, outcome_id: UUID, response: Response) -> Outcome
     summary="The year-end tracking report: every outcome of the year with its state (office, leaders)",
 )
 async def tracking(year: Year, principal: Tracker, session: SessionDep, request: Request) -> TrackingReport:
-    return await service.tracking_report(session, principal.org, year, _now(request))
+    return await service.tracking_report(session, principal, year, _now(request))
 
 
 @router.get(
@@ -153,7 +153,7 @@ async def tracking(year: Year, principal: Tracker, session: SessionDep, request:
 async def tracking_workbook(
     year: Year, principal: Tracker, session: SessionDep, request: Request
 ) -> Response:
-    content = await service.tracking_workbook(session, principal.org, year, _now(request))
+    content = await service.tracking_workbook(session, principal, year, _now(request))
     name = f"outcome-tracking-{year}.xlsx"
     return Response(
         content,

@@ -499,10 +499,13 @@ async def list_outcomes(
     ) if more else None
 
 
-async def tracking_report(session: AsyncSession, org_id: UUID, year: int, now: datetime) -> TrackingReport:
+async def tracking_report(
+    session: AsyncSession, principal: Principal, year: int, now: datetime
+) -> TrackingReport:
     """The year-end tracking report: every outcome of the organization's year with its state, the
-    instructions, the feedback and the days overdue (as of today in Asia/Shanghai)."""
-    outcomes = await repository.of_year(session, org_id, year)
+    instructions, the feedback and the days overdue (as of today in Asia/Shanghai). The office's
+    report holds its drafts too; a leader's, the sent outcomes (rule 28: `readable`)."""
+    outcomes = await repository.of_year(session, principal, year)
     ids = [o.id for o in outcomes]
     activities = await repository.organizers_of(session, list({o.activity_id for o in outcomes}))
     instructions: dict[UUID, list[InstructionRead]] = {}
@@ -537,7 +540,7 @@ async def tracking_report(session: AsyncSession, org_id: UUID, year: int, now: d
             )
         )
     return TrackingReport(
-        org_id=org_id,
+        org_id=principal.org,
         year=year,
         as_of=today,
         total=len(rows),
@@ -548,7 +551,7 @@ async def tracking_report(session: AsyncSession, org_id: UUID, year: int, now: d
     )
 
 
-async def tracking_workbook(session: AsyncSession, org_id: UUID, year: int, now: datetime) -> bytes:
+async def tracking_workbook(session: AsyncSession, principal: Principal, year: int, now: datetime) -> bytes:
     """The tracking report as `.xlsx` (openpyxl write-only mode, built off the event loop)."""
-    report = await tracking_report(session, org_id, year, now)
+    report = await tracking_report(session, principal, year, now)
     return await asyncio.to_thread(spreadsheet.tracking_workbook, report)
