@@ -47,11 +47,15 @@ KIND_LABELS: dict[OutcomeKind, str] = {
 }
 
 
-class Status(StrEnum):
+class OutcomeStatus(StrEnum):
     DRAFT = "draft"  # being written by the office; only the office sees it
     AWAITING_FEEDBACK = "awaiting_feedback"  # sent; the responsible department's feedback is due
     FEEDBACK_RECEIVED = "feedback_received"  # the feedback is recorded (rule 22 ends here)
 
+
+# Short names inside this context; the classes' own names are the API document's schema names,
+# unique across the services' merged document (proposal-svc has a `Status` of its own).
+Status = OutcomeStatus
 
 STATUS_LABELS: dict[Status, str] = {
     Status.DRAFT: "起草中",
@@ -60,7 +64,7 @@ STATUS_LABELS: dict[Status, str] = {
 }
 
 
-class Action(StrEnum):
+class OutcomeAction(StrEnum):
     EDIT = "edit"  # the draft's text, recipients and attachments
     SUBMIT = "submit"  # sent to the recipients
     RECORD_INSTRUCTION = "record_instruction"
@@ -69,6 +73,8 @@ class Action(StrEnum):
     ADD_FOLLOW_UP = "add_follow_up"
     DECLARE_OVERDUE = "declare_overdue"  # the deadline scanner (system)
 
+
+Action = OutcomeAction
 
 LIFECYCLE: TransitionTable[Status, Action] = TransitionTable(
     {

@@ -30,13 +30,13 @@ from consultation_svc.outcomes.errors import (
 from consultation_svc.outcomes.policy import DEFAULT_POLICY
 from consultation_svc.outcomes.repository import acts_as_office, acts_for_unit
 from consultation_svc.outcomes.schemas import (
-    AttachmentRead,
     DueDateIn,
     FeedbackIn,
     FollowUpIn,
     FollowUpRead,
     InstructionIn,
     InstructionRead,
+    OutcomeAttachmentRead,
     OutcomeCreate,
     OutcomePage,
     OutcomePatch,
@@ -309,7 +309,7 @@ async def add_follow_up(
 @router.post(
     "/outcomes/{outcome_id}/attachments",
     status_code=201,
-    response_model=AttachmentRead,
+    response_model=OutcomeAttachmentRead,
     responses={
         201: {"headers": {"Location": _header_doc("the attachment")}},
         **problems(*_WRITE, *_ATTACHMENT),
@@ -329,25 +329,27 @@ async def add_attachment(
     content_type: ContentType,
     file_name: FileName,
     expected: OptionalExpectedVersion,
-) -> AttachmentRead:
+) -> OutcomeAttachmentRead:
     rules = await service.policy(change)
     admitted_type(content_type, rules)
     content = await read_limited_body(request, rules.attachment_max_bytes, size_limit(rules))
     upload = Upload(file_name=file_name, content_type=content_type, purpose="material", content=content)
     row = await service.add_attachment(change, outcome_id, upload, expected, rules)
     response.headers["Location"] = f"/api/v1/consultations/outcomes/{outcome_id}/attachments/{row.id}"
-    return AttachmentRead.model_validate(row)
+    return OutcomeAttachmentRead.model_validate(row)
 
 
 @router.get(
     "/outcomes/{outcome_id}/attachments",
-    response_model=list[AttachmentRead],
+    response_model=list[OutcomeAttachmentRead],
     responses=problems(OutcomeNotFound),
     summary="The attachments of an outcome I may read (at most the policy's count)",
 )
-async def list_attachments(outcome_id: UUID, principal: Reader, session: SessionDep) -> list[AttachmentRead]:
+async def list_attachments(
+    outcome_id: UUID, principal: Reader, session: SessionDep
+) -> list[OutcomeAttachmentRead]:
     return [
-        AttachmentRead.model_validate(a)
+        OutcomeAttachmentRead.model_validate(a)
         for a in await service.list_attachments(session, principal, outcome_id)
     ]
 

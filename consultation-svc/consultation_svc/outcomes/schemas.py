@@ -101,7 +101,7 @@ class FollowUpRead(BaseModel):
     recorded_at: datetime
 
 
-class AttachmentRead(BaseModel):
+class OutcomeAttachmentRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: UUID
@@ -135,7 +135,7 @@ class OutcomeRead(OutcomeSummary):
     instructions: list[InstructionRead]
     feedback: FeedbackRead | None
     follow_ups: list[FollowUpRead]
-    attachments: list[AttachmentRead]
+    attachments: list[OutcomeAttachmentRead]
     actions: list[Action] = Field(description="what may be done in this status (for which buttons to show)")
 
 

@@ -29,7 +29,6 @@ from consultation_svc.outcomes.models import Feedback, FollowUp, Instruction, Ou
 from consultation_svc.outcomes.policy import OutcomePolicy
 from consultation_svc.outcomes.repository import FIRED, OWNER_TYPE, VOID, acts_as_office, acts_for_unit
 from consultation_svc.outcomes.schemas import (
-    AttachmentRead,
     DueDateIn,
     FeedbackIn,
     FeedbackRead,
@@ -37,6 +36,7 @@ from consultation_svc.outcomes.schemas import (
     FollowUpRead,
     InstructionIn,
     InstructionRead,
+    OutcomeAttachmentRead,
     OutcomeCreate,
     OutcomePatch,
     OutcomeRead,
@@ -467,7 +467,8 @@ async def present(session: AsyncSession, outcome: Outcome, now: datetime) -> Out
         feedback=FeedbackRead.model_validate(feedback) if feedback else None,
         follow_ups=[FollowUpRead.model_validate(f) for f in await repository.follow_ups_of(session, ids)],
         attachments=[
-            AttachmentRead.model_validate(a) for a in await repository.attachments_of(session, outcome.id)
+            OutcomeAttachmentRead.model_validate(a)
+            for a in await repository.attachments_of(session, outcome.id)
         ],
         actions=domain.LIFECYCLE.actions_from(Status(outcome.status)),
     )
