@@ -9,6 +9,9 @@ from consultation_svc.calendar.router import router as calendar_router
 from consultation_svc.checkin.router import router as checkin_router
 from consultation_svc.deliberation.router import router as deliberation_router
 from consultation_svc.members.consumers import CONSUMERS as MEMBER_CONSUMERS
+from consultation_svc.outcomes.consumers import CONSUMERS as UNIT_CONSUMERS
+from consultation_svc.outcomes.router import router as outcomes_router
+from consultation_svc.outcomes.scanners import feedback_deadlines
 from consultation_svc.plans.forms import router as forms_router
 from consultation_svc.plans.router import router as plans_router
 from consultation_svc.settings import Settings
@@ -45,12 +48,13 @@ def create_app(
             working_calendar_router("/api/v1/consultations", permission=MANAGE_WORKING_CALENDAR),
             activities_router,
             *PARTICIPATION_ROUTERS,
+            outcomes_router,
         ],
         key_source=key_source,
         clock=clock,
         streams=["CONSULTATION", "MEMBER"],
-        consumers=[*MEMBER_CONSUMERS],
-        scanners=[reminders, closings],
+        consumers=[*MEMBER_CONSUMERS, *UNIT_CONSUMERS],
+        scanners=[reminders, closings, feedback_deadlines],
         tags={
             "consultations": "协商形式等协商参考数据 / consultation forms and reference data",
             "consultation-plans": "年度协商计划 / annual consultation plans",
@@ -63,5 +67,7 @@ def create_app(
             "written consultation": "书面协商 / written consultation",
             "online deliberation": "网络议政 / online deliberation",
             "calendar": "我的活动日历与订阅链接 / a member's calendar and feed",
+            "outcomes": "协商成果：起草、报送、领导批示、反馈、跟踪、年度跟踪表 / outcomes: drafting, sending, "
+            "instructions, feedback, follow-up, year-end tracking",
         },
     )

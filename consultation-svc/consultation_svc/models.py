@@ -26,3 +26,4 @@ from consultation_svc.deliberation import models as _deliberation_models  # noqa
 from consultation_svc.members import models as _member_models  # noqa: E402,F401
 from consultation_svc.speeches import models as _speech_models  # noqa: E402,F401
 from consultation_svc.written import models as _written_models  # noqa: E402,F401
+from consultation_svc.outcomes import models as _outcome_models  # noqa: E402,F401

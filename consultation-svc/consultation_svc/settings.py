@@ -14,8 +14,9 @@ class Settings(ServiceSettings):
     # routes answer 503 `checkin.not_configured`. Never logged (SecretStr).
     checkin_key: SecretStr | None = None
     # Transport caps of the raw-body upload routes (an activity's materials, a written speech's
-    # files); the organization's policy answers first with its own, usually smaller, limit.
+    # files, an outcome's attachments); the organization's policy answers first with its own, usually smaller, limit.
     upload_limits: dict[str, int] = {
         "/api/v1/consultations/activities/{activity_id}/materials": 24 * 1024 * 1024,
-        "/api/v1/consultations/activities/{activity_id}/speeches/{speech_id}/attachments": 24 * 1024 * 1024
+        "/api/v1/consultations/activities/{activity_id}/speeches/{speech_id}/attachments": 24 * 1024 * 1024,
+        "/api/v1/consultations/outcomes/{outcome_id}/attachments": 24 * 1024 * 1024,
     }

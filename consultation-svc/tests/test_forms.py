@@ -44,5 +44,16 @@ def test_every_route_declares_its_permission() -> None:
     assert_routes_declare_permissions(create_app())
 
 
-def test_partner_clients_reach_no_route() -> None:
-    assert routes_naming(create_app(), "partner") == []
+# A unit's partner system reaches only the outcomes its unit is responsible for, and records the
+# unit's feedback (rule 22; `readable` hides every other outcome).
+PARTNER_ROUTES = {
+    "['GET'] /api/v1/consultations/outcomes",
+    "['GET'] /api/v1/consultations/outcomes/{outcome_id}",
+    "['POST'] /api/v1/consultations/outcomes/{outcome_id}/feedback",
+    "['GET'] /api/v1/consultations/outcomes/{outcome_id}/attachments",
+    "['GET'] /api/v1/consultations/outcomes/{outcome_id}/attachments/{attachment_id}",
+}
+
+
+def test_partner_clients_reach_only_their_units_outcomes() -> None:
+    assert set(routes_naming(create_app(), "partner")) == PARTNER_ROUTES

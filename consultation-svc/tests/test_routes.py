@@ -13,6 +13,7 @@ BOUNDED = {
     "/api/v1/consultations/activities/{activity_id}/materials",  # attachment_max_count
     # A speech holds at most the policy's count of files (participation policy).
     "/api/v1/consultations/activities/{activity_id}/speeches/{speech_id}/attachments",
+    "/api/v1/consultations/outcomes/{outcome_id}/attachments",  # attachment_max_count
 }
 
 

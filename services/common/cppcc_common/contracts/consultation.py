@@ -5,6 +5,7 @@ activity, what kind of meeting it was and when it took place (`occurred_at`, tim
 the duty year is derived in Asia/Shanghai time whatever the producer's clock zone).
 """
 
+from datetime import date
 from enum import StrEnum
 from uuid import UUID
 
@@ -317,3 +318,63 @@ class DeliberationClosedV1(EventData):
     visible_posts: NonNegativeInt
     hidden_posts: NonNegativeInt
     participants: list[UUID]  # the invitees with a visible post
+# --- Outcomes (协商成果, DOMAIN.md §4, rule 22) ---------------------------------------------------
+
+
+class OutcomeKind(StrEnum):
+    MINUTES = "minutes"  # 会议纪要
+    RECOMMENDATION = "recommendation"  # 建议案
+    RESEARCH_REPORT = "research_report"  # 调研报告
+    INSPECTION_REPORT = "inspection_report"  # 视察报告
+    BRIEF = "brief"  # 协商专报
+
+
+@register("cppcc.consultation.outcome_submitted.v1")
+class OutcomeSubmittedV1(EventData):
+    """consultation-svc, when staff send an outcome to its recipients; the responsible department's
+    feedback is due on `feedback_due_on` (Asia/Shanghai). `unit_id` is the responsible department
+    when it is a registered handling unit (None for a Party committee or government recipient)."""
+
+    outcome_id: UUID
+    kind: OutcomeKind
+    recipients: list[str]  # the recipients' names, in the order sent
+    responsible: str  # the responsible recipient's name
+    unit_id: UUID | None = None
+    feedback_due_on: date
+    submitted_at: AwareDatetime
+
+
+@register("cppcc.consultation.instruction_recorded.v1")
+class InstructionRecordedV1(EventData):
+    """consultation-svc, when a leader's written instruction (批示) on an outcome is recorded."""
+
+    instruction_id: UUID
+    outcome_id: UUID
+    level: str  # national | provincial | municipal | county | other
+    leader: str
+    instructed_on: date
+    unit_id: UUID | None = None
+
+
+@register("cppcc.consultation.feedback_received.v1")
+class FeedbackReceivedV1(EventData):
+    """consultation-svc, when the responsible department's feedback on an outcome is recorded (by
+    staff or by the unit itself); `late` when it came after the due date."""
+
+    outcome_id: UUID
+    unit_id: UUID | None = None
+    feedback_due_on: date
+    received_on: date
+    late: bool
+
+
+@register("cppcc.consultation.feedback_overdue.v1")
+class FeedbackOverdueV1(EventData):
+    """consultation-svc, once per outcome and due date, when the responsible department's feedback
+    is still missing after the due date (rule 22): notify-svc tells the unit (`unit_id`), the
+    activity's organizer and the consultation office."""
+
+    outcome_id: UUID
+    unit_id: UUID | None = None
+    responsible: str  # the responsible recipient's name
+    feedback_due_on: date
