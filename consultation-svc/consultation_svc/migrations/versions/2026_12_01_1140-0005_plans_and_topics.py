@@ -2,8 +2,8 @@
 plan versions with their entries and history, the organization's plan policy, the topic
 collection windows, the topics with their sources and history.
 
-Revision ID: 0010
-Revises: 0002
+Revision ID: 0005
+Revises: 0004
 Create Date: 2026-12-01
 """
 
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision = "0010"
-down_revision = "0002"
+revision = "0005"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 

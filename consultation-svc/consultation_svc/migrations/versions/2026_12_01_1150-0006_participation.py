@@ -1,16 +1,16 @@
 """Participation: check-in scans, speeches and their history, written consultations and opinions,
 online deliberations and posts, calendar feed secrets (hashes only).
 
-Revision ID: 0020
-Revises: 0003
+Revision ID: 0006
+Revises: 0005
 Create Date: 2026-12-01
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0020"
-down_revision = "0003"
+revision = "0006"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 

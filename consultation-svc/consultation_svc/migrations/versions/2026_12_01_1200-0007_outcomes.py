@@ -2,8 +2,8 @@
 instructions, the responsible department's feedback, follow-up notes and the feedback deadlines
 (rule 22). Outcome attachments use the shared `attachments` table (owner_type `outcome`).
 
-Revision ID: 0030
-Revises: 0003
+Revision ID: 0007
+Revises: 0006
 Create Date: 2026-12-01
 """
 
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects.postgresql import JSONB
 
-revision = "0030"
-down_revision = "0003"
+revision = "0007"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
