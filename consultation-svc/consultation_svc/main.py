@@ -15,8 +15,8 @@ from consultation_svc.outcomes.scanners import feedback_deadlines
 from consultation_svc.plans.forms import router as forms_router
 from consultation_svc.plans.router import router as plans_router
 from consultation_svc.settings import Settings
-from consultation_svc.topics.router import router as topics_router
 from consultation_svc.speeches.router import router as speeches_router
+from consultation_svc.topics.router import router as topics_router
 from consultation_svc.written.router import router as written_router
 from cppcc_common.app import create_service_app
 from cppcc_common.auth import KeySource

@@ -108,6 +108,144 @@ class TrainingAttendedV1(EventData):
     occurred_at: AwareDatetime
 
 
+# ---- activities: scheduling, notices, answers (notify-svc tells the invitees) ---------------------
+#
+# Each carries the person ids notify-svc addresses (`invitee_ids`: the invited members; guests who
+# are not members have no account and are told by the office), so no consumer needs a projection of
+# invitations. Times are timezone-aware instants.
+
+
+class InvitationAnswer(StrEnum):
+    ATTEND = "attend"  # 参加
+    DECLINE = "decline"  # 不参加 (an activity that does not count as a meeting, or a guest)
+    LEAVE = "leave"  # 请假: a leave request with a reason, for the office to decide (rule 24)
+
+
+@register("cppcc.consultation.activity_scheduled.v1")
+class ActivityScheduledV1(EventData):
+    """consultation-svc, when staff schedule an activity (no invitee is told before the notice)."""
+
+    activity_id: UUID
+    org_id: UUID
+    form: str  # a code of GET /api/v1/consultations/forms
+    activity_kind: ActivityKind
+    title: str
+    starts_at: AwareDatetime
+    ends_at: AwareDatetime
+    organizer_person_id: UUID | None = None
+    plan_entry_id: UUID | None = None
+
+
+@register("cppcc.consultation.notice_issued.v1")
+class NoticeIssuedV1(EventData):
+    """consultation-svc, when the notice goes out (rule 21: `late` with its recorded reason when it
+    went out after the lead time); again, for them only, when invitees are added after the notice."""
+
+    activity_id: UUID
+    org_id: UUID
+    form: str
+    activity_kind: ActivityKind
+    title: str
+    starts_at: AwareDatetime
+    ends_at: AwareDatetime
+    venue: str | None = None
+    online_link: str | None = None
+    invitee_ids: list[UUID]
+    issued_at: AwareDatetime
+    late: bool = False
+    late_reason: str | None = None
+
+
+@register("cppcc.consultation.materials_published.v1")
+class MaterialsPublishedV1(EventData):
+    """consultation-svc, when the activity's materials are published to the invitees (rule 21)."""
+
+    activity_id: UUID
+    org_id: UUID
+    title: str
+    starts_at: AwareDatetime
+    invitee_ids: list[UUID]
+    attachment_ids: list[UUID]
+    published_at: AwareDatetime
+    late: bool = False
+    late_reason: str | None = None
+
+
+@register("cppcc.consultation.activity_rescheduled.v1")
+class ActivityRescheduledV1(EventData):
+    """consultation-svc, when an activity moves (time or place), with the reason; every invitee is
+    told once the notice went out (`invitee_ids` is empty before)."""
+
+    activity_id: UUID
+    org_id: UUID
+    title: str
+    previous_starts_at: AwareDatetime
+    starts_at: AwareDatetime
+    ends_at: AwareDatetime
+    venue: str | None = None
+    online_link: str | None = None
+    reason: str
+    invitee_ids: list[UUID]
+
+
+@register("cppcc.consultation.activity_cancelled.v1")
+class ActivityCancelledV1(EventData):
+    """consultation-svc, when an activity is cancelled, with the reason; every invitee is told once
+    the notice went out (`invitee_ids` is empty before)."""
+
+    activity_id: UUID
+    org_id: UUID
+    title: str
+    starts_at: AwareDatetime
+    reason: str
+    invitee_ids: list[UUID]
+
+
+@register("cppcc.consultation.reminder_due.v1")
+class ReminderDueV1(EventData):
+    """consultation-svc, once per start time, the policy's hours (default 24) before the activity:
+    the invitees still expected (not declined, not on approved leave)."""
+
+    activity_id: UUID
+    org_id: UUID
+    title: str
+    starts_at: AwareDatetime
+    ends_at: AwareDatetime
+    venue: str | None = None
+    online_link: str | None = None
+    invitee_ids: list[UUID]
+
+
+@register("cppcc.consultation.invitation_answered.v1")
+class InvitationAnsweredV1(EventData):
+    """consultation-svc, when an invitee answers attend or decline (a leave request is its own event)."""
+
+    activity_id: UUID
+    org_id: UUID
+    invitation_id: UUID
+    person_id: UUID
+    answer: InvitationAnswer
+    answered_at: AwareDatetime
+    title: str
+    organizer_person_id: UUID | None = None
+
+
+@register("cppcc.consultation.leave_requested.v1")
+class LeaveRequestedV1(EventData):
+    """consultation-svc, when an invitee asks for leave; staff with the `consultation` scope decide it."""
+
+    leave_id: UUID
+    activity_id: UUID
+    org_id: UUID
+    person_id: UUID
+    activity_kind: ActivityKind
+    title: str
+    starts_at: AwareDatetime
+    reason: str
+    requested_at: AwareDatetime
+    organizer_person_id: UUID | None = None
+
+
 # --- Plans and topics (年度协商计划, 协商议题; DOMAIN.md §4) -------------------------------------
 
 
@@ -175,129 +313,19 @@ class TopicDeclinedV1(EventData):
     proposer_id: UUID | None = None
     reason: str
     declined_at: AwareDatetime
-# ---- activities: scheduling, notices, answers (notify-svc tells the invitees) ---------------------
-#
-# Each carries the person ids notify-svc addresses (`invitee_ids`: the invited members; guests who
-# are not members have no account and are told by the office), so no consumer needs a projection of
-# invitations. Times are timezone-aware instants.
 
 
-class InvitationAnswer(StrEnum):
-    ATTEND = "attend"  # 参加
-    DECLINE = "decline"  # 不参加 (an activity that does not count as a meeting, or a guest)
-    LEAVE = "leave"  # 请假: a leave request with a reason, for the office to decide (rule 24)
-
-
-@register("cppcc.consultation.activity_scheduled.v1")
-class ActivityScheduledV1(EventData):
-    """consultation-svc, when staff schedule an activity (no invitee is told before the notice)."""
-
-    activity_id: UUID
-    form: str  # a code of GET /api/v1/consultations/forms
-    activity_kind: ActivityKind
-    starts_at: AwareDatetime
-    ends_at: AwareDatetime
-    organizer_person_id: UUID | None = None
-    plan_entry_id: UUID | None = None
-
-
-@register("cppcc.consultation.notice_issued.v1")
-class NoticeIssuedV1(EventData):
-    """consultation-svc, when the notice goes out (rule 21: `late` with its recorded reason when it
-    went out after the lead time); again, for them only, when invitees are added after the notice."""
-
-    activity_id: UUID
-    form: str
-    activity_kind: ActivityKind
-    starts_at: AwareDatetime
-    ends_at: AwareDatetime
-    venue: str | None = None
-    online_link: str | None = None
-    invitee_ids: list[UUID]
-    issued_at: AwareDatetime
-    late: bool = False
-    late_reason: str | None = None
-
-
-@register("cppcc.consultation.materials_published.v1")
-class MaterialsPublishedV1(EventData):
-    """consultation-svc, when the activity's materials are published to the invitees (rule 21)."""
-
-    activity_id: UUID
-    starts_at: AwareDatetime
-    invitee_ids: list[UUID]
-    attachment_ids: list[UUID]
-    late: bool = False
-    late_reason: str | None = None
-
-
-@register("cppcc.consultation.activity_rescheduled.v1")
-class ActivityRescheduledV1(EventData):
-    """consultation-svc, when an activity moves (time or place), with the reason; every invitee is
-    told once the notice went out (`invitee_ids` is empty before)."""
-
-    activity_id: UUID
-    previous_starts_at: AwareDatetime
-    starts_at: AwareDatetime
-    ends_at: AwareDatetime
-    venue: str | None = None
-    online_link: str | None = None
-    invitee_ids: list[UUID]
-
-
-@register("cppcc.consultation.activity_cancelled.v1")
-class ActivityCancelledV1(EventData):
-    """consultation-svc, when an activity is cancelled, with the reason; every invitee is told once
-    the notice went out (`invitee_ids` is empty before)."""
-
-    activity_id: UUID
-    starts_at: AwareDatetime
-    invitee_ids: list[UUID]
-
-
-@register("cppcc.consultation.reminder_due.v1")
-class ReminderDueV1(EventData):
-    """consultation-svc, once per start time, the policy's hours (default 24) before the activity:
-    the invitees still expected (not declined, not on approved leave)."""
-
-    activity_id: UUID
-    starts_at: AwareDatetime
-    ends_at: AwareDatetime
-    venue: str | None = None
-    online_link: str | None = None
-    invitee_ids: list[UUID]
-
-
-@register("cppcc.consultation.invitation_answered.v1")
-class InvitationAnsweredV1(EventData):
-    """consultation-svc, when an invitee answers attend or decline (a leave request is its own event)."""
-
-    activity_id: UUID
-    invitation_id: UUID
-    person_id: UUID
-    answer: InvitationAnswer
-    answered_at: AwareDatetime
-    organizer_person_id: UUID | None = None
-
-
-@register("cppcc.consultation.leave_requested.v1")
-class LeaveRequestedV1(EventData):
-    """consultation-svc, when an invitee asks for leave; staff with the `consultation` scope decide it."""
-
-    leave_id: UUID
-    activity_id: UUID
-    person_id: UUID
-    activity_kind: ActivityKind
-    starts_at: AwareDatetime
-    requested_at: AwareDatetime
-    organizer_person_id: UUID | None = None
 @register("cppcc.consultation.speech_registered.v1")
 class SpeechRegisteredV1(EventData):
     """consultation-svc, when a member registers to speak or submits a written speech (staff plan
     the order of speakers from these; the ledger scores only speech_delivered)."""
 
     speech_id: UUID
+    activity_id: UUID
+    org_id: UUID
+    person_id: UUID
     mode: SpeechMode
+    title: str
 
 
 @register("cppcc.consultation.opinion_submitted.v1")
@@ -306,6 +334,9 @@ class OpinionSubmittedV1(EventData):
     consultation (书面协商) before its due date."""
 
     opinion_id: UUID
+    activity_id: UUID
+    org_id: UUID
+    person_id: UUID
     revision: PositiveInt
     occurred_at: AwareDatetime  # when it was submitted
 
@@ -314,10 +345,14 @@ class OpinionSubmittedV1(EventData):
 class DeliberationClosedV1(EventData):
     """consultation-svc, when staff write the summary of an online deliberation (网络议政) that closed."""
 
+    activity_id: UUID
+    org_id: UUID
     closes_at: AwareDatetime
     visible_posts: NonNegativeInt
     hidden_posts: NonNegativeInt
     participants: list[UUID]  # the invitees with a visible post
+
+
 # --- Outcomes (协商成果, DOMAIN.md §4, rule 22) ---------------------------------------------------
 
 
@@ -336,10 +371,14 @@ class OutcomeSubmittedV1(EventData):
     when it is a registered handling unit (None for a Party committee or government recipient)."""
 
     outcome_id: UUID
+    activity_id: UUID
+    org_id: UUID
     kind: OutcomeKind
+    title: str
     recipients: list[str]  # the recipients' names, in the order sent
     responsible: str  # the responsible recipient's name
     unit_id: UUID | None = None
+    organizer_person_id: UUID | None = None
     feedback_due_on: date
     submitted_at: AwareDatetime
 
@@ -350,10 +389,14 @@ class InstructionRecordedV1(EventData):
 
     instruction_id: UUID
     outcome_id: UUID
+    activity_id: UUID
+    org_id: UUID
+    title: str
     level: str  # national | provincial | municipal | county | other
     leader: str
     instructed_on: date
     unit_id: UUID | None = None
+    organizer_person_id: UUID | None = None
 
 
 @register("cppcc.consultation.feedback_received.v1")
@@ -362,7 +405,11 @@ class FeedbackReceivedV1(EventData):
     staff or by the unit itself); `late` when it came after the due date."""
 
     outcome_id: UUID
+    activity_id: UUID
+    org_id: UUID
+    title: str
     unit_id: UUID | None = None
+    organizer_person_id: UUID | None = None
     feedback_due_on: date
     received_on: date
     late: bool
@@ -375,6 +422,10 @@ class FeedbackOverdueV1(EventData):
     activity's organizer and the consultation office."""
 
     outcome_id: UUID
+    activity_id: UUID
+    org_id: UUID
+    title: str
     unit_id: UUID | None = None
     responsible: str  # the responsible recipient's name
+    organizer_person_id: UUID | None = None
     feedback_due_on: date
