@@ -2,7 +2,9 @@
 served in-process on a FakeClock (its scanners scan at start-up only; tests drive theirs), the
 members projection filled as member-svc's events would, and the events an activity staged."""
 
+import base64
 import json
+import secrets
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
@@ -11,6 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
+from pydantic import SecretStr
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -35,6 +38,8 @@ def settings(databases: Any, module_nats_url: str) -> Settings:
         nats_url=module_nats_url,
         relay_interval_seconds=0.05,
         scanner_interval_seconds=3600,
+        # Every route is configured (the hostile walks reach the check-in routes too).
+        checkin_key=SecretStr(base64.urlsafe_b64encode(secrets.token_bytes(32)).decode().rstrip("=")),
     )
 
 
