@@ -21,9 +21,9 @@ from typing import Any
 from nats.js import JetStreamContext
 from prometheus_client import Counter, Gauge
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine
 
-from cppcc_common.db import driver_connection
+from cppcc_common.db import Work, driver_connection
 from cppcc_common.events import CloudEvent
 
 log = logging.getLogger("cppcc.outbox")
@@ -50,7 +50,7 @@ _MARK_FAILED = text("UPDATE outbox SET attempts = attempts + 1, last_error = :er
 _PURGE = text("DELETE FROM outbox WHERE sent_at < now() - make_interval(secs => :secs)")
 
 
-async def stage(session: AsyncSession, *events: CloudEvent) -> None:
+async def stage(session: Work, *events: CloudEvent) -> None:
     """Adds events to the outbox within the caller's transaction; they are sent after commit."""
     if not events:
         return
