@@ -442,9 +442,11 @@ class Bench:
         bare, gw, gw_bare = self.urls["bare_fastapi"], self.urls["gateway"], self.urls["gateway_bare"]
         fig, base = self.pair(
             "gateway → bare upstream",
-            lambda: self.hit(f"{gw_bare}/api/v1/inbox/unread-count?person={staff_id}", auth_staff),
+            lambda: self.hit(
+                f"{gw_bare}/api/v1/inbox/unread-count?person={staff_id}", auth_staff, server="gateway_bare"
+            ),
             "the bare upstream directly",
-            lambda: self.hit(f"{bare}/api/v1/inbox/unread-count?person={staff_id}"),
+            lambda: self.hit(f"{bare}/api/v1/inbox/unread-count?person={staff_id}", server="bare_fastapi"),
         )
         out.append(Comparison("2. gateway hop over a fast upstream", fig, base, 0.4))
 
