@@ -1,7 +1,9 @@
 """Async SQLAlchemy 2: engine, sessions, naming conventions, and the request's unit of work.
 
-The unit of work commits in exactly one place: `session_scope` commits when the block ends
-without an exception and rolls back otherwise. Services never call `commit()` themselves.
+The unit of work commits in exactly one place: `request_unit` (a request's, held at the driver,
+its ORM session made on first use on the same connection) and `session_scope` (a consumer's, a
+scan's, a command's) commit when the block ends without an exception and roll back otherwise.
+Services never call `commit()` themselves.
 
 A route that only reads with a single statement takes `ReadSessionDep` instead: its session runs
 in autocommit, so the statement is one round trip, with no BEGIN and COMMIT around it. The hottest
