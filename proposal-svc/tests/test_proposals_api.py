@@ -13,7 +13,7 @@ from sqlalchemy import text
 
 from cppcc_common.change import trace_id_of
 from cppcc_common.contracts.member import PlenarySessionScheduledV1
-from cppcc_common.db import create_engine
+from cppcc_common.db import RequestUnit, create_engine
 from cppcc_common.events import make_event
 from cppcc_common.testing.events import wait_for_event
 from cppcc_common.testing.tokens import TestIssuer
@@ -74,6 +74,24 @@ async def test_member_drafts_and_submits_and_the_event_is_published(
         await nc.close()
     assert event.data["title"] == GOOD["title"] and event.orgid == ORG
     assert event.source == "/proposal-svc" and event.actorid is not None
+
+
+async def test_a_submit_runs_at_the_driver_and_makes_no_orm_session(
+    client: httpx.AsyncClient, people: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The submit's transition, history row and outbox row go through the request's unit at the
+    driver: SQLAlchemy's Session is never made for it (docs/conventions.md, the write path)."""
+    draft = await _draft(client, people["member"])
+    made: list[RequestUnit] = []
+    session_of = RequestUnit.session.fget
+    assert session_of is not None
+    monkeypatch.setattr(RequestUnit, "session", property(lambda unit: made.append(unit) or session_of(unit)))
+    submitted = await client.post(f"/api/v1/proposals/{draft['id']}/submit", headers=people["member"])
+    assert submitted.status_code == 200 and submitted.json()["status"] == "submitted"
+    assert made == []
+    # …while a route that reads through the ORM still gets its session, in the same kind of unit.
+    timeline = await client.get(f"/api/v1/proposals/{draft['id']}/timeline", headers=people["member"])
+    assert timeline.status_code == 200 and made
 
 
 async def test_rule_1_proposal_cannot_be_submitted_without_title_situation_and_suggestion(

@@ -31,7 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.util import identity_key
 
 from cppcc_common.auth import Principal
-from cppcc_common.db import ReadPool, driver_connection, unit_cache
+from cppcc_common.db import ReadPool, Unit, Work, driver_connection, unit_cache
 from cppcc_common.ids import new_id
 from cppcc_common.scanner import due_rows
 from cppcc_common.workdays import local_date
@@ -215,13 +215,23 @@ async def read_readable(conn: ReadPool, principal: Principal, proposal_id: UUID)
     return values
 
 
-async def policy_for(session: AsyncSession, org_id: UUID) -> ProposalPolicy:
+def _orm(work: Work) -> AsyncSession:
+    """The ORM session of a unit of work (a request's is made on first use)."""
+    return work.session if isinstance(work, Unit) else work
+
+
+def _held_session(work: Work) -> AsyncSession | None:
+    """The unit's ORM session if it has one already (none made for the asking)."""
+    return work.session_if_made if isinstance(work, Unit) else work
+
+
+async def policy_for(session: Work, org_id: UUID) -> ProposalPolicy:
     """The organization's policy as stored now; read with the proposal when a transition locked one
     in this unit of work (`lock_readable`), else one query."""
     rules: RuleReads | None = unit_cache(session).get((_RULES, org_id))
     if rules is not None:
         return rules.policy
-    row = await session.get(ProposalPolicyRow, org_id)
+    row = await _orm(session).get(ProposalPolicyRow, org_id)
     return ProposalPolicy.from_stored(row.values if row else None)
 
 
@@ -387,7 +397,7 @@ def _visibility(principal: Principal) -> tuple[UUID, UUID, bool, UUID | None]:
 
 
 async def lock_readable(
-    session: AsyncSession, principal: Principal, proposal_id: UUID, *, at: datetime
+    session: Work, principal: Principal, proposal_id: UUID, *, at: datetime
 ) -> Facts | None:
     """The proposal locked for update if `principal` may read it (rule 28), with what its rules read
     (see `RuleReads`), on the driver; a second call in the same unit of work reuses the locked row."""
@@ -430,23 +440,25 @@ async def lock_readable(
     return facts
 
 
-def _rules_at(session: AsyncSession, org_id: UUID, at: datetime) -> RuleReads | None:
+def _rules_at(session: Work, org_id: UUID, at: datetime) -> RuleReads | None:
     rules: RuleReads | None = unit_cache(session).get((_RULES, org_id))
     return rules if rules is not None and rules.at == at else None
 
 
-async def is_current_member(session: AsyncSession, *, org_id: UUID, person_id: UUID, at: datetime) -> bool:
+async def is_current_member(session: Work, *, org_id: UUID, person_id: UUID, at: datetime) -> bool:
     """Rule 2 for `person_id` on the business day of `at` (read with the lock when it is the first proposer)."""
     rules = _rules_at(session, org_id, at)
     if rules is not None and person_id in rules.members:
         return rules.members[person_id]
-    return await members.is_current_member(session, org_id=org_id, person_id=person_id, on=local_date(at))
+    return await members.is_current_member(
+        _orm(session), org_id=org_id, person_id=person_id, on=local_date(at)
+    )
 
 
 _UPDATES: dict[tuple[str, ...], str] = {}
 
 
-def locked_row(session: AsyncSession, proposal_id: UUID) -> Mapping[str, Any]:
+def locked_row(session: Work, proposal_id: UUID) -> Mapping[str, Any]:
     """The stored values of the proposal `lock_readable` locked in this unit of work (none else)."""
     row: Mapping[str, Any] = unit_cache(session).get((_ROW, proposal_id), {})
     return row
@@ -471,7 +483,7 @@ def _update_sql(columns: tuple[str, ...]) -> str:
 
 
 async def write_transition(
-    session: AsyncSession,
+    session: Work,
     facts: Facts,
     *,
     action: str,
@@ -522,14 +534,15 @@ async def write_transition(
     return _as_proposal(session, dict(row), proposers)
 
 
-def _as_proposal(session: AsyncSession, values: dict[str, Any], proposers: tuple[Proposer, ...]) -> Proposal:
+def _as_proposal(session: Work, values: dict[str, Any], proposers: tuple[Proposer, ...]) -> Proposal:
     """A `Proposal` of the stored values for the caller to read; one the session already holds
     is brought up to date without a query (or let go, when its proposers changed)."""
     if isinstance(values["suggestions"], str):
         values["suggestions"] = json.loads(values["suggestions"])
-    held = session.sync_session.identity_map.get(identity_key(Proposal, values["id"]))
-    if held is not None:
-        session.expunge(held)
+    orm = _held_session(session)
+    held = orm.sync_session.identity_map.get(identity_key(Proposal, values["id"])) if orm else None
+    if orm is not None and held is not None:
+        orm.expunge(held)
     return Proposal(
         **values,
         proposers=[
@@ -564,13 +577,13 @@ async def list_readable(
     return list((await session.execute(query)).scalars())
 
 
-async def session_windows(session: AsyncSession, org_id: UUID, at: datetime) -> list[SessionWindow]:
+async def session_windows(session: Work, org_id: UUID, at: datetime) -> list[SessionWindow]:
     """The organization's session windows that contain `at` (read with the lock, if any)."""
     rules = _rules_at(session, org_id, at)
     if rules is not None:
         return list(rules.windows)
     rows = (
-        await session.execute(
+        await _orm(session).execute(
             select(SessionWindowRow).where(
                 SessionWindowRow.org_id == org_id,
                 SessionWindowRow.opens_at <= at,
@@ -581,12 +594,12 @@ async def session_windows(session: AsyncSession, org_id: UUID, at: datetime) -> 
     return [SessionWindow(r.opens_at, r.closes_at) for r in rows]
 
 
-async def plenaries(session: AsyncSession, org_id: UUID) -> list[Plenary]:
+async def plenaries(session: Work, org_id: UUID) -> list[Plenary]:
     """The organization's plenary sessions whose days are known (rule 3; read with the lock, if any)."""
     rules: RuleReads | None = unit_cache(session).get((_RULES, org_id))
     if rules is not None:
         return list(rules.plenaries)
-    rows = await session.execute(
+    rows = await _orm(session).execute(
         select(SessionWindowRow.opens_on, SessionWindowRow.closes_on).where(
             SessionWindowRow.org_id == org_id,
             SessionWindowRow.opens_on.is_not(None),

@@ -92,7 +92,7 @@ def _apply(proposal: Proposal, changes: dict[str, Any]) -> None:
 async def _plenaries_if_needed(change: Change, org_id: UUID, author: AuthorKind) -> list[Plenary]:
     """The plenary sessions, read only for an author that rule 3 limits to them (a member's
     proposal, the common case, costs no query)."""
-    return await repository.plenaries(change.session, org_id) if author.only_in_session else []
+    return await repository.plenaries(change.unit, org_id) if author.only_in_session else []
 
 
 async def _current_members(change: Change, org_id: UUID, fields: dict[str, Any]) -> set[UUID]:
@@ -202,7 +202,7 @@ async def _transition(
     the lock (with what the rules read), the proposers, then the update with its history row, and
     the proposers only when the decision changed them (repository.lock_readable, write_transition)."""
     principal = change.person
-    facts = await repository.lock_readable(change.session, principal, proposal_id, at=change.now)
+    facts = await repository.lock_readable(change.unit, principal, proposal_id, at=change.now)
     if facts is None:
         raise ProposalNotFound()
     cosigners = {p.person_id for p in facts.proposers if p.role == Role.COSIGNER}
@@ -217,7 +217,7 @@ async def _transition(
         raise Forbidden()
     LIFECYCLE.check(facts.status, action)
     check_version(facts.version, expected, error=ProposalVersionMismatch)
-    return await _decide(change, facts, action, decide, repository.locked_row(change.session, facts.id))
+    return await _decide(change, facts, action, decide, repository.locked_row(change.unit, facts.id))
 
 
 async def _decide(
@@ -233,7 +233,7 @@ async def _decide(
     before.update(to_jsonable_python(decision.before))
     after.update(to_jsonable_python(decision.after))
     proposal = await repository.write_transition(
-        change.session,
+        change.unit,
         facts,
         action=action,
         status=decision.status,
@@ -253,7 +253,7 @@ async def lock_readable(change: Change, proposal_id: UUID) -> Facts:
     """The proposal locked for update if the caller may read it (else 404): the handling context's
     first step on a proposal, before its own rows (every handling step queues on this lock). The
     transition that follows in the same unit of work reuses the locked row (no second load)."""
-    facts = await repository.lock_readable(change.session, change.person, proposal_id, at=change.now)
+    facts = await repository.lock_readable(change.unit, change.person, proposal_id, at=change.now)
     if facts is None:
         raise ProposalNotFound()
     return facts
@@ -312,11 +312,11 @@ async def submit(change: Change, proposal_id: UUID, expected: IfMatch | None) ->
 
     async def decide(proposal: Facts) -> Decision[Status]:
         if not await repository.is_current_member(
-            change.session, org_id=proposal.org_id, person_id=proposal.first_proposer_id, at=change.now
+            change.unit, org_id=proposal.org_id, person_id=proposal.first_proposer_id, at=change.now
         ):
             raise NotACurrentMember()
-        policy = await repository.policy_for(change.session, proposal.org_id)
-        windows = await repository.session_windows(change.session, proposal.org_id, change.now)
+        policy = await repository.policy_for(change.unit, proposal.org_id)
+        windows = await repository.session_windows(change.unit, proposal.org_id, change.now)
         plenaries = await _plenaries_if_needed(change, proposal.org_id, proposal.author_kind)
         seals = (
             await attachments.count(change.session, OwnerType.PROPOSAL, proposal.id, purpose=Purpose.SEAL)

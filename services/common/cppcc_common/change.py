@@ -2,7 +2,8 @@
 
 A route, a consumer and a scanner each get one `Change` the same way and pass it to the service:
 
-- `session`: the transaction the change commits in (the request's, the delivery's, the scan's);
+- `unit`: the unit of work the change commits in (the request's, the delivery's, the scan's), and
+  `session`, its ORM session (a request's is made on first use, on the unit's connection);
 - `principal` / `actor`: who makes the change (None for the system: a consumer or a scanner);
 - `now`: read once from the runtime's injectable clock — nothing else reads the wall time;
 - `source`: the service's CloudEvents source (`/proposal-svc`);
@@ -23,31 +24,44 @@ Routes take it as a dependency that also checks the route's permission:
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from cppcc_common.auth import Permission, Principal
-from cppcc_common.db import SessionDep, session_scope
+from cppcc_common.db import SessionUnit, Unit, UnitDep, session_scope
 from cppcc_common.errors import Forbidden
 from cppcc_common.events import CloudEvent, EventData, make_event
 from cppcc_common.outbox import stage
 from cppcc_common.tracing import continue_trace, new_traceparent, trace_id_of
 
 
-@dataclass
 class Change:
     """One state change in progress (see the module docstring)."""
 
-    session: AsyncSession
-    now: datetime
-    source: str
-    traceparent: str
-    principal: Principal | None = None
+    __slots__ = ("now", "principal", "source", "traceparent", "unit")
+
+    def __init__(
+        self,
+        unit: Unit | AsyncSession,
+        now: datetime,
+        source: str,
+        traceparent: str,
+        principal: Principal | None = None,
+    ) -> None:
+        self.unit: Unit = unit if isinstance(unit, Unit) else SessionUnit(unit)
+        self.now = now
+        self.source = source
+        self.traceparent = traceparent
+        self.principal = principal
+
+    @property
+    def session(self) -> AsyncSession:
+        """The ORM session of this change's unit of work (same transaction as the unit's statements)."""
+        return self.unit.session
 
     @property
     def actor(self) -> UUID | None:
@@ -81,19 +95,19 @@ class Change:
             traceparent=new_traceparent(self.trace_id),
             time=self.now,
         )
-        await stage(self.session, event)
+        await stage(self.unit, event)
         return event
 
     def by(self, principal: Principal | None) -> "Change":
         """The same change made on behalf of another principal (e.g. a staff action for a member)."""
-        return Change(self.session, self.now, self.source, self.traceparent, principal)
+        return Change(self.unit, self.now, self.source, self.traceparent, principal)
 
 
-def request_change(request: Request, session: AsyncSession, principal: Principal | None) -> Change:
-    """The change a request makes: its session, the runtime's clock and source, the request's trace."""
+def request_change(request: Request, unit: Unit, principal: Principal | None) -> Change:
+    """The change a request makes: its unit of work, the runtime's clock and source, the request's trace."""
     runtime = request.app.state.runtime
     return Change(
-        session=session,
+        unit,
         now=runtime.clock.now(),
         source=runtime.settings.source,
         traceparent=continue_trace(getattr(request.state, "traceparent", None)),
@@ -108,15 +122,16 @@ def Changing(permission: Permission | None) -> Any:  # noqa: N802 (reads like a 
     """
     if permission is None:
 
-        async def anonymous(request: Request, session: SessionDep) -> Change:
-            return request_change(request, session, None)
+        async def anonymous(request: Request, unit: UnitDep) -> Change:
+            return request_change(request, unit, None)
 
         return Depends(anonymous)
 
+    # The principal first: a request refused 401/403 never checks a connection out.
     async def change(
-        request: Request, session: SessionDep, principal: Principal = Depends(permission)
+        request: Request, principal: Annotated[Principal, Depends(permission)], unit: UnitDep
     ) -> Change:
-        return request_change(request, session, principal)
+        return request_change(request, unit, principal)
 
     return Depends(change)
 
@@ -128,7 +143,7 @@ def system_change(
 
     It continues `traceparent` (the event being handled) or starts a new trace.
     """
-    return Change(session=session, now=now, source=source, traceparent=continue_trace(traceparent))
+    return Change(session, now=now, source=source, traceparent=continue_trace(traceparent))
 
 
 @asynccontextmanager

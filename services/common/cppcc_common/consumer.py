@@ -33,7 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from cppcc_common.change import Change, system_change
 from cppcc_common.clock import Clock, SystemClock
-from cppcc_common.db import unit_cache
+from cppcc_common.db import driver_connection, unit_cache
 from cppcc_common.events import CloudEvent, EventData, MalformedEvent, UnknownEventType, parse_event
 from cppcc_common.ids import new_id
 from cppcc_common.logging import trace_id_var
@@ -50,8 +50,8 @@ DEAD = Counter("events_dead_lettered_total", "Events moved to the dead-letter ta
 # the typed payload.
 Handler = Callable[[Change, CloudEvent, EventData], Awaitable[None]]
 
-_CLAIM_INBOX = text(
-    "INSERT INTO inbox (consumer, event_id, event_type) VALUES (:consumer, :event_id, :event_type) "
+_CLAIM_INBOX_SQL = (
+    "INSERT INTO inbox (consumer, event_id, event_type) VALUES ($1, $2, $3) "
     "ON CONFLICT DO NOTHING RETURNING event_id"
 )
 _DEAD_LETTER = text(
@@ -303,10 +303,9 @@ async def apply_once(
     change: Change, consumer: str, envelope: CloudEvent, data: EventData, handler: Handler | None
 ) -> bool:
     """Records the event in the inbox and runs the handler, unless it was applied already."""
-    claimed = await change.session.execute(
-        _CLAIM_INBOX, {"consumer": consumer, "event_id": envelope.id, "event_type": envelope.type}
-    )
-    if claimed.first() is None:
+    # On the driver, in the change's transaction (and savepoint): one prepared statement per event.
+    conn = await driver_connection(change.unit)
+    if await conn.fetchval(_CLAIM_INBOX_SQL, consumer, envelope.id, envelope.type) is None:
         return False
     if handler is not None:
         await handler(change, envelope, data)

@@ -16,14 +16,17 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
-from typing import Any
+from typing import Any, NamedTuple
+from uuid import UUID
 
+import asyncpg
 from nats.js import JetStreamContext
 from prometheus_client import Counter, Gauge
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.util import greenlet_spawn
 
-from cppcc_common.db import driver_connection
+from cppcc_common.db import Work, driver_connection
 from cppcc_common.events import CloudEvent
 
 log = logging.getLogger("cppcc.outbox")
@@ -41,16 +44,26 @@ _STAGE = (
     " RETURNING 1)"
     " SELECT pg_notify('cppcc_outbox', '')"
 )
-_CLAIM = text(
+# The relay's statements run on the driver (asyncpg, prepared once per connection): a round at
+# every commit's NOTIFY is frequent, and SQLAlchemy's statement path cost more than the round trips.
+_CLAIM = (
     "SELECT id, subject, payload FROM outbox WHERE sent_at IS NULL "
-    "ORDER BY created_at LIMIT :limit FOR UPDATE SKIP LOCKED"
+    "ORDER BY created_at LIMIT $1 FOR UPDATE SKIP LOCKED"
 )
-_MARK_SENT = text("UPDATE outbox SET sent_at = now(), attempts = attempts + 1 WHERE id = ANY(:ids)")
-_MARK_FAILED = text("UPDATE outbox SET attempts = attempts + 1, last_error = :error WHERE id = ANY(:ids)")
+_MARK_SENT = "UPDATE outbox SET sent_at = now(), attempts = attempts + 1 WHERE id = ANY($1::uuid[])"
+_MARK_FAILED = "UPDATE outbox SET attempts = attempts + 1, last_error = $2 WHERE id = ANY($1::uuid[])"
 _PURGE = text("DELETE FROM outbox WHERE sent_at < now() - make_interval(secs => :secs)")
 
 
-async def stage(session: AsyncSession, *events: CloudEvent) -> None:
+class OutboxRow(NamedTuple):
+    """A claimed outbox row."""
+
+    id: UUID
+    subject: str
+    payload: str
+
+
+async def stage(session: Work, *events: CloudEvent) -> None:
     """Adds events to the outbox within the caller's transaction; they are sent after commit."""
     if not events:
         return
@@ -63,6 +76,13 @@ async def stage(session: AsyncSession, *events: CloudEvent) -> None:
 
 
 PublishedHook = Callable[[Sequence[Any]], Awaitable[None] | None]
+
+
+def _give_back(fairy: Any) -> None:
+    """A pooled connection back to the pool; one the database dropped is discarded."""
+    if fairy.is_valid and fairy.driver_connection.is_closed():
+        fairy.invalidate()
+    fairy.close()
 
 
 class OutboxRelay:
@@ -89,23 +109,28 @@ class OutboxRelay:
 
     async def relay_once(self) -> int:
         """One claim-publish-mark round; returns how many events were published."""
-        async with self.engine.begin() as conn:
-            rows = (await conn.execute(_CLAIM, {"limit": self.batch_size})).all()
-            OUTBOX_PENDING.set(len(rows))
-            if not rows:
-                return 0
-            try:
-                await self._publish(rows)
-            except Exception as exc:
-                OUTBOX_FAILURES.inc()
-                log.warning("outbox publish failed; rows stay unsent", extra={"error": repr(exc)})
-                await conn.execute(_MARK_FAILED, {"ids": [r.id for r in rows], "error": repr(exc)[:500]})
-                return 0
-            if self.on_published is not None:
-                result = self.on_published(rows)
-                if result is not None:
-                    await result
-            await conn.execute(_MARK_SENT, {"ids": [r.id for r in rows]})
+        fairy = await self.engine.raw_connection()  # the engine's pool (and its ping after idle)
+        try:
+            conn: asyncpg.Connection = fairy.driver_connection
+            async with conn.transaction():
+                rows = [OutboxRow(*r) for r in await conn.fetch(_CLAIM, self.batch_size)]
+                OUTBOX_PENDING.set(len(rows))
+                if not rows:
+                    return 0
+                try:
+                    await self._publish(rows)
+                except Exception as exc:
+                    OUTBOX_FAILURES.inc()
+                    log.warning("outbox publish failed; rows stay unsent", extra={"error": repr(exc)})
+                    await conn.execute(_MARK_FAILED, [r.id for r in rows], repr(exc)[:500])
+                    return 0
+                if self.on_published is not None:
+                    result = self.on_published(rows)
+                    if result is not None:
+                        await result
+                await conn.execute(_MARK_SENT, [r.id for r in rows])
+        finally:
+            await greenlet_spawn(_give_back, fairy)
         OUTBOX_PUBLISHED.inc(len(rows))
         return len(rows)
 

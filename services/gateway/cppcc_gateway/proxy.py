@@ -1,4 +1,5 @@
-"""Forwarding a request to its upstream: plain ASGI in front of one pooled aiohttp session.
+"""Forwarding a request to its upstream: plain ASGI in front of pooled keep-alive connections
+(`cppcc_gateway.upstream`, a lean HTTP/1.1 client chosen over aiohttp by measurement).
 
 Headers are bytes and pass through as bytes (the client's UTF-8 bytes are sent on unchanged). The
 path forwarded is the canonical path the gateway routed on (`routing.CanonicalPathMiddleware`).
@@ -12,11 +13,8 @@ import logging
 import math
 from collections.abc import AsyncIterator
 
-import aiohttp
-from aiohttp.connector import Connection
 from fastapi import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
-from yarl import URL
 
 from cppcc_common.auth import ROLES, Permission, Principal, bearer_token
 from cppcc_common.errors import AppError, NotFound, RateLimited, Unauthenticated
@@ -24,6 +22,14 @@ from cppcc_common.middleware import send_problem
 from cppcc_common.text import Text
 from cppcc_gateway.routing import LOGIN_PATHS, PUBLIC_PATHS, is_public_read, upstream_for
 from cppcc_gateway.settings import Settings
+from cppcc_gateway.upstream import (
+    ConnectFailed,
+    Disconnected,
+    UpstreamError,
+    UpstreamPool,
+    UpstreamResponse,
+    parse_base,
+)
 
 UPSTREAMS = ("member", "proposal", "consultation", "notify")
 log = logging.getLogger("cppcc.gateway")
@@ -135,13 +141,16 @@ def _retriable(method: str, raw_headers: list[tuple[bytes, bytes]]) -> bool:
     return method in IDEMPOTENT or any(k == b"idempotency-key" for k, _ in raw_headers)
 
 
-def _text_headers(headers: list[tuple[bytes, bytes]]) -> list[tuple[str, str]]:
-    """aiohttp writes header text as UTF-8: decoding the client's bytes as UTF-8 sends them on
-    byte for byte. A value that is not UTF-8 cannot be sent on unchanged, so it is refused."""
+def _checked_headers(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    """The client's header bytes, sent on unchanged; a value that is not UTF-8 text is refused
+    (the services read header values as text)."""
     try:
-        return [(k.decode("latin-1"), v.decode("utf-8")) for k, v in headers]
+        for _, value in headers:
+            if not value.isascii():
+                value.decode("utf-8")
     except UnicodeDecodeError:
         raise MalformedHeader() from None
+    return headers
 
 
 class MalformedHeader(AppError):
@@ -196,79 +205,38 @@ async def read_body(scope: Scope, receive: Receive) -> tuple[Body, bool]:
 _WHOLE_BODY_BYTES = 256 * 1024
 
 
-class _UpstreamResponse(aiohttp.ClientResponse):
-    """An answer whose connection is never reused after a 5xx: the service may close it once the
-    answer is sent (uvicorn does after an unhandled error), and the pool must not hand it to the
-    next caller. A short body ends with its headers, and aiohttp hands the connection back inside
-    `start`; nothing else runs before this returns, so closing it here is in time."""
-
-    async def start(self, connection: Connection) -> "_UpstreamResponse":
-        protocol = connection.protocol
-        await super().start(connection)
-        if self.status >= 500 and protocol is not None:
-            if self.connection is not None:
-                protocol.force_close()  # still reading the body: closed when it is released
-            else:
-                protocol.close()  # already back in the pool: the pool drops a closed connection
-        return self
-
-
 class Forwarder:
-    """One aiohttp session (and connection pool) for every upstream; chosen by measurement over
-    httpx (see docs/operations.md, gateway)."""
+    """A pool of keep-alive connections per upstream (`cppcc_gateway.upstream`); chosen by
+    measurement over aiohttp and httpx (see docs/operations.md, gateway)."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.bases = {name: getattr(settings, f"{name}_url").rstrip("/") for name in UPSTREAMS}
-        self.session: aiohttp.ClientSession | None = None
+        self.pools: dict[str, tuple[UpstreamPool, bytes]] = {}
 
     async def start(self) -> None:
-        connector = aiohttp.TCPConnector(
-            limit=200,
-            limit_per_host=100,
-            # Idle connections are dropped before the services' own keep-alive timeout closes them.
-            keepalive_timeout=self.settings.upstream_keepalive_seconds,
-            enable_cleanup_closed=False,
-        )
-        self.session = aiohttp.ClientSession(
-            connector=connector,
-            timeout=aiohttp.ClientTimeout(
-                total=None,
-                connect=3.0,
-                sock_connect=3.0,
-                sock_read=self.settings.upstream_timeout_seconds,
-            ),
-            # A forwarded request carries the client's headers, not the client library's defaults
-            # (an Accept-Encoding the client never sent would make the service compress for a
-            # client that cannot decode), and the service's bytes go back as they came.
-            skip_auto_headers=("Accept", "Accept-Encoding", "User-Agent", "Content-Type"),
-            auto_decompress=False,
-            # Never keep one caller's cookies for the next.
-            cookie_jar=aiohttp.DummyCookieJar(),
-            raise_for_status=False,
-            response_class=_UpstreamResponse,
-        )
-        # The retry rule is the gateway's own (`forward`): aiohttp would also resend an idempotent
-        # request by itself, which would make "once" twice.
-        self.session._retry_connection = False
+        for name, base in self.bases.items():
+            host, port, prefix = parse_base(base)
+            pool = UpstreamPool(
+                host,
+                port,
+                limit=100,
+                # Idle connections are dropped before the services' own keep-alive timeout closes them.
+                keepalive=self.settings.upstream_keepalive_seconds,
+                connect_timeout=3.0,
+                read_timeout=self.settings.upstream_timeout_seconds,
+            )
+            self.pools[name] = (pool, prefix.encode("ascii"))
 
     async def close(self) -> None:
-        if self.session is not None:
-            await self.session.close()
+        for pool, _ in self.pools.values():
+            await pool.close()
 
     async def request(
-        self, upstream: str, method: str, target: bytes, headers: list[tuple[str, str]], body: Body
-    ) -> aiohttp.ClientResponse:
-        assert self.session is not None
-        url = URL(self.bases[upstream] + target.decode("ascii"), encoded=True)
-        return await self.session.request(
-            method,
-            url,
-            headers=headers,
-            data=body if body else None,
-            allow_redirects=False,
-            compress=None,
-        )
+        self, upstream: str, method: str, target: bytes, headers: list[tuple[bytes, bytes]], body: Body
+    ) -> UpstreamResponse:
+        pool, prefix = self.pools[upstream]
+        return await pool.request(method, prefix + target, headers, body)
 
 
 async def forward(scope: Scope, receive: Receive, send: Send, upstream: str, forwarder: Forwarder) -> None:
@@ -278,12 +246,12 @@ async def forward(scope: Scope, receive: Receive, send: Send, upstream: str, for
     query = scope.get("query_string", b"")
     target = scope["raw_path"] + (b"?" + query if query else b"")
     method = scope["method"]
-    headers = _text_headers(request_headers(request))
+    headers = _checked_headers(request_headers(request))
     body, resendable = await read_body(scope, receive)
     if not resendable:
         # Streamed: the service needs the declared length (it refuses over-long bodies by it).
         length = next(v for k, v in scope["headers"] if k == b"content-length")
-        headers.append(("content-length", length.decode("latin-1")))
+        headers.append((b"content-length", length))
     attempts = 2 if resendable else 1
     for attempt in range(1, attempts + 1):
         try:
@@ -291,16 +259,16 @@ async def forward(scope: Scope, receive: Receive, send: Send, upstream: str, for
             break
         except TimeoutError as exc:
             raise _failed(upstream, exc, UpstreamTimeout()) from exc
-        except aiohttp.ClientConnectorError as exc:
+        except ConnectFailed as exc:
             # Nothing was sent (a service restarting): any request may be tried once more.
             if attempt == attempts:
                 raise _failed(upstream, exc) from exc
-        except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError) as exc:
+        except (Disconnected, OSError) as exc:
             # The peer closed a kept-alive connection under the request: only a request that may
             # safely arrive twice is sent again.
             if attempt == attempts or not _retriable(method, scope["headers"]):
                 raise _failed(upstream, exc) from exc
-        except aiohttp.ClientError as exc:
+        except UpstreamError as exc:
             raise _failed(upstream, exc) from exc
     try:
         await _relay_response(method, response, send)
@@ -314,7 +282,7 @@ def _failed(upstream: str, exc: BaseException, error: AppError | None = None) ->
     return error or UpstreamUnavailable(headers={"Retry-After": "5"})
 
 
-async def _relay_response(method: str, upstream: aiohttp.ClientResponse, send: Send) -> None:
+async def _relay_response(method: str, upstream: UpstreamResponse, send: Send) -> None:
     headers = [
         (k, v)
         for k, v in upstream.raw_headers
@@ -328,10 +296,10 @@ async def _relay_response(method: str, upstream: aiohttp.ClientResponse, send: S
         return
     try:
         whole = length is not None and length <= _WHOLE_BODY_BYTES
-        first = await upstream.read() if whole else await upstream.content.readany()
+        first = await upstream.read() if whole else await upstream.readany()
     except TimeoutError as exc:
         raise UpstreamTimeout() from exc
-    except aiohttp.ClientError as exc:
+    except (UpstreamError, OSError) as exc:
         raise UpstreamUnavailable(headers={"Retry-After": "5"}) from exc
     if whole:
         headers.append((b"content-length", str(len(first)).encode()))
@@ -345,7 +313,7 @@ async def _relay_response(method: str, upstream: aiohttp.ClientResponse, send: S
     chunk = first
     while chunk:
         await send({"type": "http.response.body", "body": chunk, "more_body": True})
-        chunk = await upstream.content.readany()
+        chunk = await upstream.readany()
     await send({"type": "http.response.body", "body": b""})
 
 
