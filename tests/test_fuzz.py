@@ -63,6 +63,9 @@ def fuzz_stack(pg_server_url: str, tmp_path_factory: pytest.TempPathFactory) -> 
         "GATEWAY_REQUESTS_BURST_PER_PRINCIPAL": "2000",
         # The callers sign in once, before any fuzzing (see `tokens`): their tokens outlast the run.
         "MEMBER_ACCESS_TOKEN_MINUTES": "60",
+        # The demo's seeding and the callers' sign-ins share one address (the login routes are
+        # fuzzed after every caller signed in).
+        "GATEWAY_LOGIN_PER_MINUTE_PER_IP": "60",
     }
     with demo_stack(pg_server_url, tmp_path_factory.mktemp("fuzz-stack"), "fuzz", env) as stack:
         yield stack

@@ -15,11 +15,14 @@ from cppcc_common.contracts.consultation import SpeechDeliveredV1, SpeechMode
 from cppcc_common.transitions import Decision, TransitionTable
 
 
-class Status(StrEnum):
+class SpeechStatus(StrEnum):
     REGISTERED = "registered"
     DELIVERED = "delivered"
     DECLINED = "declined"
     WITHDRAWN = "withdrawn"
+
+
+Status = SpeechStatus  # the name the context's code uses (the schema's is SpeechStatus)
 
 
 class Action(StrEnum):

@@ -12,7 +12,7 @@ import httpx
 
 from cppcc_common.clock import SHANGHAI, OffsetClock
 from cppcc_devstack.stack import Stack
-from member_svc.demo_data.accounts import ACCOUNTS, DEMO_PASSWORD
+from member_svc.demo_data.accounts import ACCOUNTS
 
 C = "/api/v1/consultations"
 
@@ -52,10 +52,10 @@ ENTRIES: tuple[tuple[str, str, int, dict[str, Any], str], ...] = (
 
 
 def _headers(client: httpx.Client, key: str) -> dict[str, str]:
+    from cppcc_devstack.demo import login  # demo.py imports this module
+
     phone = next(a.phone for a in ACCOUNTS if a.key == key)
-    r = client.post("/api/v1/auth/login", json={"phone": phone, "password": DEMO_PASSWORD})
-    r.raise_for_status()
-    return {"Authorization": f"Bearer {r.json()['access_token']}"}
+    return {"Authorization": f"Bearer {login(client, phone)}"}
 
 
 def _ok(response: httpx.Response) -> dict[str, Any]:
