@@ -8,7 +8,18 @@ from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
-from cppcc_common.contracts.consultation import LeaveApprovedV1, LeaveRefusedV1
+from cppcc_common.contracts.consultation import (
+    ActivityCancelledV1,
+    ActivityRescheduledV1,
+    FeedbackOverdueV1,
+    LeaveApprovedV1,
+    LeaveRefusedV1,
+    LeaveRequestedV1,
+    MaterialsPublishedV1,
+    NoticeIssuedV1,
+    OutcomeSubmittedV1,
+    ReminderDueV1,
+)
 from cppcc_common.contracts.member import MemberExitReviewRequiredV1
 from cppcc_common.contracts.proposal import (
     DeadlineFacts,
@@ -100,7 +111,7 @@ class Notice:
 
 # Categories policy marks urgent: push and SMS reach a person with them even in quiet hours (issue
 # 10). Activity check-in opening joins them when consultation-svc publishes such an event.
-URGENT = frozenset({"proposal.feedback_overdue"})
+URGENT = frozenset({"proposal.feedback_overdue", "outcome.feedback_overdue"})
 
 Rule = Callable[[CloudEvent, Any, Projections], list[Notice]]
 
@@ -262,6 +273,37 @@ def _leave(category: str) -> Callable[[CloudEvent, Any, Projections], list[Notic
     return rule
 
 
+def _invitees(category: str) -> Callable[[CloudEvent, Any, Projections], list[Notice]]:
+    def rule(e: CloudEvent, d: Any, p: Projections) -> list[Notice]:
+        """Every invitee (members with an account; the office tells guests itself): the notice, the
+        materials, the reminder the day before, a new time or place, a cancellation."""
+        return _tell(d.invitee_ids, category, d, e, object_type="activity")
+
+    return rule
+
+
+def _leave_requested(e: CloudEvent, d: LeaveRequestedV1, p: Projections) -> list[Notice]:
+    """(beyond §6) The consultation office decides leave (rule 24): its staff are asked."""
+    office = p.staff_with_scope(d.org_id, "consultation")
+    return _tell(office, "activity.leave_requested", d, e, object_type="activity", member=p.name(d.person_id))
+
+
+def _outcome_sent(e: CloudEvent, d: OutcomeSubmittedV1, p: Projections) -> list[Notice]:
+    """(beyond §6) The responsible department's users learn what is asked of them and by when (its
+    partner system gets the event by webhook)."""
+    unit = p.unit_people(d.org_id, d.unit_id) if d.unit_id else []
+    return _tell(unit, "outcome.feedback_requested", d, e, object_type="outcome")
+
+
+def _outcome_overdue(e: CloudEvent, d: FeedbackOverdueV1, p: Projections) -> list[Notice]:
+    """Rule 22: the organizer and the responsible department (its users here, its partner system by
+    webhook), and the consultation office, which follows every outcome up."""
+    unit = p.unit_people(d.org_id, d.unit_id) if d.unit_id else []
+    organizer = [d.organizer_person_id] if d.organizer_person_id else []
+    office = p.staff_with_scope(d.org_id, "consultation")
+    return _tell([*organizer, *unit, *office], "outcome.feedback_overdue", d, e, object_type="outcome")
+
+
 def _exit_review(e: CloudEvent, d: MemberExitReviewRequiredV1, p: Projections) -> list[Notice]:
     """Exit-review alerts go to the staff with the `members` scope."""
     staff = p.staff_with_scope(d.org_id, "members")
@@ -291,5 +333,13 @@ RULES: dict[type[EventData], Rule] = {
     ProposalPublicationWindowClosedV1: _publication_window_closed,
     LeaveApprovedV1: _leave("activity.leave_approved"),
     LeaveRefusedV1: _leave("activity.leave_refused"),
+    LeaveRequestedV1: _leave_requested,
+    NoticeIssuedV1: _invitees("activity.notice"),
+    MaterialsPublishedV1: _invitees("activity.materials"),
+    ActivityRescheduledV1: _invitees("activity.rescheduled"),
+    ActivityCancelledV1: _invitees("activity.cancelled"),
+    ReminderDueV1: _invitees("activity.reminder"),
+    OutcomeSubmittedV1: _outcome_sent,
+    FeedbackOverdueV1: _outcome_overdue,
     MemberExitReviewRequiredV1: _exit_review,
 }

@@ -14,10 +14,19 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from cppcc_common.contracts.consultation import (
+    ActivityCancelledV1,
     ActivityKind,
+    ActivityRescheduledV1,
     AttendanceRecordedV1,
+    FeedbackOverdueV1,
     LeaveApprovedV1,
     LeaveRefusedV1,
+    LeaveRequestedV1,
+    MaterialsPublishedV1,
+    NoticeIssuedV1,
+    OutcomeKind,
+    OutcomeSubmittedV1,
+    ReminderDueV1,
 )
 from cppcc_common.contracts.member import MemberExitReviewRequiredV1
 from cppcc_common.contracts.proposal import (
@@ -46,13 +55,14 @@ from cppcc_common.contracts.proposal import (
     ProposalWithdrawnV1,
 )
 from cppcc_common.events import CloudEvent, EventData, make_event
-from notify_svc.audience import RULES, Notice, Person, Projections, Urgency, notices
+from notify_svc.audience import RULES, URGENT, Notice, Person, Projections, Urgency, notices
 from notify_svc.rendering import render, render_notice, template_names
 
 CATALOG = Path(__file__).resolve().parents[2] / "docs" / "events" / "asyncapi.json"
 
 ORG, FOREIGN_ORG = uuid.uuid4(), uuid.uuid4()
 FIRST, CO1, CO2, STAFF, MEMBERS_STAFF, LEADER, FOREIGN_STAFF = (uuid.uuid4() for _ in range(7))
+CONSULTATION_STAFF, ORGANIZER, OUTCOME = (uuid.uuid4() for _ in range(3))
 UNIT, OTHER_UNIT, NEW_UNIT = (uuid.uuid4() for _ in range(3))
 UNIT_USER, OTHER_UNIT_USER, NEW_UNIT_USER = (uuid.uuid4() for _ in range(3))
 PROPOSAL, OTHER_PROPOSAL, ASSIGNMENT, ACTIVITY = (uuid.uuid4() for _ in range(4))
@@ -77,6 +87,8 @@ PEOPLE = Projections(
             _person(STAFF, "李静", ("staff",), ("proposals",)),
             _person(MEMBERS_STAFF, "委员工作室", ("staff",), ("members",)),
             _person(LEADER, "赵主席", ("leader",)),
+            _person(CONSULTATION_STAFF, "协商办", ("staff",), ("consultation",)),
+            _person(ORGANIZER, "钱秘书", ("staff",)),
             _person(FOREIGN_STAFF, "外市", ("staff",), ("proposals", "members"), org_id=FOREIGN_ORG),
             _person(UNIT_USER, "孙丽", ("unit_user",), unit_id=UNIT),
             _person(OTHER_UNIT_USER, "周平", ("unit_user",), unit_id=OTHER_UNIT),
@@ -97,6 +109,13 @@ _DEADLINE: dict[str, Any] = {
 }  # fmt: skip
 _HANDLER = {"assignment_id": ASSIGNMENT, "unit_id": UNIT, "proposal_id": PROPOSAL, "org_id": ORG}
 _EVERY_PROPOSER = {FIRST, CO1, CO2}
+FORUM = "关于优化营商环境的双月协商座谈会"
+_ACTIVITY: dict[str, Any] = {"activity_id": ACTIVITY, "org_id": ORG, "title": FORUM, "starts_at": AT}
+_INVITEES = [FIRST, CO1]
+_OUTCOME: dict[str, Any] = {
+    "outcome_id": OUTCOME, "activity_id": ACTIVITY, "org_id": ORG, "title": "关于优化营商环境的建议案",
+    "unit_id": UNIT, "organizer_person_id": ORGANIZER, "feedback_due_on": DUE,
+}  # fmt: skip
 _OFFICE = {STAFF}
 
 # (DOMAIN.md §6 row, the event, {category: who is told}). Rows marked "+" tell more than §6 names.
@@ -270,6 +289,57 @@ ROWS: list[tuple[str, EventData, dict[str, set[uuid.UUID]]]] = [
         {"activity.leave_refused": {CO1}},
     ),
     (
+        "activity notice: every invitee",
+        NoticeIssuedV1(
+            **_ACTIVITY, form="bimonthly_forum", activity_kind=ActivityKind.MEETING, ends_at=AT,
+            venue="市政协三楼会议室", invitee_ids=_INVITEES, issued_at=AT,
+        ),
+        {"activity.notice": set(_INVITEES)},
+    ),
+    (
+        "activity materials: every invitee",
+        MaterialsPublishedV1(**_ACTIVITY, invitee_ids=_INVITEES, attachment_ids=[uuid.uuid4()], published_at=AT),
+        {"activity.materials": set(_INVITEES)},
+    ),
+    (
+        "activity reminder: every invitee still expected",
+        ReminderDueV1(**_ACTIVITY, ends_at=AT, online_link="https://meeting.example.cn/123", invitee_ids=[CO1]),
+        {"activity.reminder": {CO1}},
+    ),
+    (
+        "activity rescheduled: every invitee",
+        ActivityRescheduledV1(
+            **_ACTIVITY, previous_starts_at=AT, ends_at=AT, reason="与市委常委会时间冲突", invitee_ids=_INVITEES
+        ),
+        {"activity.rescheduled": set(_INVITEES)},
+    ),
+    (
+        "activity cancelled: every invitee",
+        ActivityCancelledV1(**_ACTIVITY, reason="议题并入专题协商会", invitee_ids=_INVITEES),
+        {"activity.cancelled": set(_INVITEES)},
+    ),
+    (
+        "+ leave requested: the consultation office decides",
+        LeaveRequestedV1(
+            **_ACTIVITY, leave_id=uuid.uuid4(), person_id=CO1, activity_kind=ActivityKind.MEETING,
+            reason="出差在外", requested_at=AT,
+        ),
+        {"activity.leave_requested": {CONSULTATION_STAFF}},
+    ),
+    (
+        "+ outcome sent: the responsible department's users",
+        OutcomeSubmittedV1(
+            **_OUTCOME, kind=OutcomeKind.RECOMMENDATION, recipients=["市发展改革委"], responsible="市发展改革委",
+            submitted_at=AT,
+        ),
+        {"outcome.feedback_requested": {UNIT_USER}},
+    ),
+    (
+        "outcome feedback overdue: the organizer, the responsible department, the consultation office",
+        FeedbackOverdueV1(**_OUTCOME, responsible="市发展改革委"),
+        {"outcome.feedback_overdue": {ORGANIZER, UNIT_USER, CONSULTATION_STAFF}},
+    ),
+    (
         "exit-review alert: staff with the members scope",
         MemberExitReviewRequiredV1(
             person_id=FIRST, org_id=ORG, term_id=uuid.uuid4(), name="张明",
@@ -322,9 +392,8 @@ def test_an_event_no_row_names_makes_no_notice() -> None:
 def test_feedback_overdue_is_urgent_and_the_rest_are_not() -> None:
     for _, data, _ in ROWS:
         for n in notices(_envelope(data), data, PEOPLE):
-            assert n.urgency == (
-                Urgency.URGENT if n.category == "proposal.feedback_overdue" else Urgency.NORMAL
-            )
+            assert n.urgency == (Urgency.URGENT if n.category in URGENT else Urgency.NORMAL)
+    assert {"proposal.feedback_overdue", "outcome.feedback_overdue"} == URGENT
 
 
 def test_every_inbox_template_renders_with_a_real_event() -> None:
@@ -359,6 +428,15 @@ def test_rendered_texts_read_as_before() -> None:
     )
     assert by_category["proposal.publication_window_closed"].body.endswith(
         "尚未公开（提案人未全部同意公开）。"
+    )
+    assert by_category["activity.notice"].body == (
+        f"请于 2026-04-01 00:30 参加《{FORUM}》，地点：市政协三楼会议室。请在应用中回复参加或请假。"
+    )
+    assert by_category["activity.leave_requested"].body == (
+        f"王芳 申请不参加 2026-04-01 00:30 的《{FORUM}》，理由：出差在外。请及时审批。"
+    )
+    assert by_category["outcome.feedback_overdue"].body == (
+        "协商成果《关于优化营商环境的建议案》的反馈期限 2026-06-01 已过，市发展改革委尚未反馈。"
     )
     assert by_category["member.exit_review_required"].body.startswith(
         "张明 本届无故缺席已达退出机制标准（无故缺席全体会议"

@@ -6,7 +6,7 @@ import random
 import socket
 import uuid
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,7 @@ from webhook_support import Received, Receiver, assigned, eventually, new_key, p
 
 import notify_svc
 from cppcc_common.clock import FakeClock
+from cppcc_common.contracts.consultation import FeedbackOverdueV1
 from cppcc_common.contracts.member import PersonRegisteredV1
 from cppcc_common.events import make_event
 from cppcc_common.testing.app import serve_app
@@ -693,3 +694,32 @@ async def test_settled_messages_past_the_retention_are_removed_and_pending_ones_
     assert not await exists(done.message_id)
     assert await deliveries_of(app, delivered["id"]) == []  # its delivery and attempts went with it
     assert await exists(waiting.message_id)  # a delivery still pending keeps its message
+
+
+async def test_an_outcomes_feedback_overdue_reaches_the_responsible_departments_partner_system(
+    app: FastAPI, client: httpx.AsyncClient, issuer: TestIssuer, worker: DeliveryWorker, wh_settings: Settings
+) -> None:
+    unit, other_unit = uuid.uuid4(), uuid.uuid4()
+    outcome_id = uuid.uuid4()
+
+    def overdue(responsible: uuid.UUID) -> Any:
+        return make_event(
+            FeedbackOverdueV1(
+                outcome_id=outcome_id, activity_id=uuid.uuid4(), org_id=ORG, title="关于优化营商环境的建议案",
+                unit_id=responsible, responsible="市发展改革委", organizer_person_id=uuid.uuid4(),
+                feedback_due_on=date(2026, 6, 1),
+            ),
+            source="/consultation-svc", subject=outcome_id, orgid=ORG,
+        )  # fmt: skip
+
+    async with Receiver(CLOCK) as mine, Receiver(CLOCK) as other:
+        endpoint = await make_endpoint(client, issuer, unit, mine.url, ["cppcc.consultation.*"])
+        await make_endpoint(client, issuer, other_unit, other.url, ["cppcc.consultation.*"])
+        await publish(wh_settings.nats_url, overdue(unit))
+        await queued(app, endpoint["id"])
+        await worker.deliver_due()
+    (received,) = mine.received
+    event = received.verified_by(endpoint["secret"])
+    assert event["type"] == "cppcc.consultation.feedback_overdue.v1"
+    assert event["data"]["unit_id"] == str(unit)
+    assert other.received == []
