@@ -4,6 +4,7 @@ on fresh ids and on a real outcome (every request body of the service's OpenAPI 
 
 import base64
 import json
+import secrets
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -13,6 +14,7 @@ import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from consultation_svc.main import create_app
@@ -40,7 +42,12 @@ JSON = {"Content-Type": "application/json", "If-Match": '"1"'}
 
 @pytest.fixture(scope="module")
 def service_settings(databases: Any, module_nats_url: str) -> Settings:
-    return Settings(database_url=databases.migrated(MIGRATIONS, "consultation"), nats_url=module_nats_url)
+    return Settings(
+        database_url=databases.migrated(MIGRATIONS, "consultation"),
+        nats_url=module_nats_url,
+        # Every route is configured: the walk reaches the check-in routes too (503 is not an answer here).
+        checkin_key=SecretStr(base64.urlsafe_b64encode(secrets.token_bytes(32)).decode().rstrip("=")),
+    )
 
 
 @pytest.fixture(scope="module")
