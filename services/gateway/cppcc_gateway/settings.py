@@ -29,4 +29,9 @@ class Settings(ServiceSettings):
         "/api/v1/duty/annual-reports": 24 * 1024 * 1024,
         # proposal-svc's cap; the organization's attachment policy (20 MiB by default) answers first
         "/api/v1/proposals/{proposal_id}/attachments": 24 * 1024 * 1024,
+        # consultation-svc's caps: an activity's materials, a written speech's files, an outcome's
+        # attachments; the organization's policy (20 MiB by default) answers first
+        "/api/v1/consultations/activities/{activity_id}/materials": 24 * 1024 * 1024,
+        "/api/v1/consultations/activities/{activity_id}/speeches/{speech_id}/attachments": 24 * 1024 * 1024,
+        "/api/v1/consultations/outcomes/{outcome_id}/attachments": 24 * 1024 * 1024,
     }
