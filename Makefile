@@ -23,8 +23,11 @@ $(STAMP): constraints.txt $(PYPROJECTS)
 run: $(STAMP)
 	$(BIN)/python -u -m cppcc_devstack run
 
+# Parallel workers (pytest-xdist): most tests wait on servers and processes, so more workers than
+# cores pay. A module stays on one worker; so do the tests of the shared end-to-end stack.
+TEST_WORKERS ?= 4
 test: $(STAMP)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 # Load the whole stack beside bare baselines and write a dated report under docs/bench/ (not part of
 # make test). BENCH_ARGS="--duration 5 --runs 1" for a quick look; see docs/bench/README.md.

@@ -3,7 +3,8 @@
 `install_openapi` replaces FastAPI's generator with one that adds to each operation what its
 route declares, so a new route inherits it:
 - its `Permission`: public → `security: []`; otherwise the bearer JWT (and the OAuth2
-  client-credentials scheme when partner systems are admitted) and 401/403;
+  client-credentials scheme when partner systems are admitted), 401/403, and `x-permissions`
+  (the permission's name, the roles and scopes it admits);
 - a path parameter → 404; a request body → 413; every operation → 422 (parameters are validated,
   unknown query parameters refused);
 - If-Match → 400 and 412, and 428 when it is required;
@@ -102,6 +103,18 @@ def _security(permissions: list[Permission]) -> list[dict[str, list[str]]]:
     return [{"bearer": []}, {"clientCredentials": []}] if admits_partner else [{"bearer": []}]
 
 
+def _declared(permission: Permission) -> dict[str, Any]:
+    """Who a permission admits, as the document tells clients (and the fuzz, which sends each caller
+    only to the operations its roles and scopes reach): a caller needs one of the roles and, when
+    scopes are named, one of the scopes; `rule` says a further check on the caller applies."""
+    return {
+        "name": permission.name,
+        "roles": sorted(permission.roles),
+        "scopes": sorted(permission.scopes),
+        "rule": permission.rule is not None,
+    }
+
+
 def _refers_to_resources(operation: dict[str, Any], components: dict[str, Any]) -> bool:
     """A query parameter or body field holding an id names a resource that may not exist (404)."""
     schemas = [p.get("schema", {}) for p in operation.get("parameters", []) if p["in"] == "query"]
@@ -152,6 +165,9 @@ def _refine_operation(
 ) -> None:
     permissions = [c for c in _calls(dependant) if isinstance(c, Permission)]
     operation["security"] = _security(permissions)
+    declared = [p for p in permissions if not p.public]
+    if declared:
+        operation["x-permissions"] = [_declared(p) for p in declared]
     responses: dict[str, Any] = operation.setdefault("responses", {})
     for response in responses.values():
         if response.get("description") == "Validation Error":  # FastAPI's own 422

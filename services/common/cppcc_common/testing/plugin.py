@@ -10,6 +10,12 @@ Fixtures:
 - `module_nats_url`: a private nats-server for one test module.
 - `issuer`: a `TestIssuer` signing tokens a service under test accepts.
 - `nats_server_factory`: private nats-servers a test may stop and start (chaos tests).
+
+Run in parallel (`pytest -n N`, pytest-xdist with `--dist loadgroup`, as `make test` does), a test
+module stays on one worker, so its module-scoped servers and stacks are started once; the tests
+that share the session's end-to-end stack (the `stack` fixture) stay together on one worker too.
+Every worker shares the one embedded PostgreSQL (it counts the processes holding it) and starts its
+own nats-server on a free port.
 """
 
 import hashlib
@@ -18,11 +24,13 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import asyncpg
 import pytest
 
 from cppcc_common.migrations import upgrade
 from cppcc_common.testing.servers import (
     NatsServer,
+    admin,
     create_database,
     database_exists,
     drop_database,
@@ -47,6 +55,15 @@ def _migrations_digest(migrations: Path) -> str:
     return digest.hexdigest()[:12]
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The xdist group of each test: its module, or "stack" when it uses the session's stack."""
+    for item in items:
+        if item.get_closest_marker("xdist_group") is not None:
+            continue
+        group = "stack" if "stack" in getattr(item, "fixturenames", ()) else item.nodeid.split("::", 1)[0]
+        item.add_marker(pytest.mark.xdist_group(group))
+
+
 class Databases:
     """Creates databases for tests on one server and drops them at the end of the session."""
 
@@ -69,9 +86,10 @@ class Databases:
             drop_database(self.server_url, building)
             target = create_database(self.server_url, building)
             run_blocking(lambda: upgrade(migrations, target))
-            from cppcc_common.testing.servers import admin
-
-            admin(self.server_url, f'ALTER DATABASE "{building}" RENAME TO "{template}"')
+            try:
+                admin(self.server_url, f'ALTER DATABASE "{building}" RENAME TO "{template}"')
+            except asyncpg.DuplicateDatabaseError:  # another worker built the same template first
+                drop_database(self.server_url, building)
         name = f"t_{prefix}_{uuid.uuid4().hex[:10]}"
         url = create_database(self.server_url, name, template=template)
         self.created.append(name)
