@@ -25,6 +25,7 @@ from cppcc_common.clock import Clock
 from cppcc_common.db import listen
 from cppcc_common.ids import new_id
 from cppcc_common.scanner import DeadlineScanner
+from notify_svc import crypto
 from notify_svc.channels.providers import Message, Outcome, Provider, Result
 from notify_svc.channels.queue.domain import Status, next_attempt
 from notify_svc.channels.queue.models import Delivery, DeliveryAttempt
@@ -32,6 +33,7 @@ from notify_svc.channels.queue.repository import WAKE_CHANNEL
 from notify_svc.channels.setup import build_providers
 from notify_svc.devices import repository as devices
 from notify_svc.devices.models import Device
+from notify_svc.preferences import repository as preferences
 from notify_svc.preferences.models import PreferenceRow
 from notify_svc.settings import Settings
 
@@ -74,6 +76,7 @@ class ChannelWorker(DeadlineScanner):
         self._tasks: set[asyncio.Task[None]] = set()
         self._wake = asyncio.Event()
         self.retention = timedelta(days=settings.channel_retention_days)
+        self.key = crypto.settings_key(settings)  # SMS numbers are stored encrypted under it
         self._purged_at: datetime | None = None
 
     def wake(self) -> None:
@@ -148,7 +151,7 @@ class ChannelWorker(DeadlineScanner):
                 return None, None  # removed, or signed in to by someone else since
             return device.token, device.platform
         prefs = await session.get(PreferenceRow, d.person_id)
-        return (prefs.sms_phone if prefs else None), None
+        return (preferences.phone_of(prefs, self.key) if prefs else None), None
 
     def _release(self, job: Job) -> None:
         left = self._inflight.get(job.route, 1) - 1
@@ -190,10 +193,22 @@ class ChannelWorker(DeadlineScanner):
         self._purged_at = now
         return int(getattr(result, "rowcount", 0) or 0)
 
+    async def seal_plain_phones(self) -> int:
+        """Encrypts SMS numbers a pod of the release before migration 0008 wrote in plain text
+        during a rollout (without the key it cannot, and says so); returns how many."""
+        if self.key is None:
+            return 0
+        async with self.sessionmaker() as session, session.begin():
+            sealed = await preferences.seal_plain_phones(session, self.key)
+        if sealed:
+            log.info("plain SMS numbers encrypted", extra={"count": sealed})
+        return sealed
+
     async def _purge_hourly(self) -> None:
         now = self.clock.now()
         if self._purged_at is None or now - self._purged_at >= timedelta(hours=1):
             await self.purge()
+            await self.seal_plain_phones()
 
     async def run(self) -> None:
         listener = asyncio.create_task(listen(self.database_url, WAKE_CHANNEL, self._wake.set))

@@ -22,13 +22,14 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from yarl import URL
 
 from cppcc_common.app import Runtime
+from cppcc_common.change import system_change
 from cppcc_common.clock import Clock
+from cppcc_common.contracts.notify import WebhookEndpointDisabledV1
 from cppcc_common.db import listen
 from cppcc_common.ids import new_id
 from cppcc_common.scanner import DeadlineScanner
-from notify_svc.channels.inbox import repository as inbox
 from notify_svc.settings import Settings
-from notify_svc.webhooks import repository, signing
+from notify_svc.webhooks import signing
 from notify_svc.webhooks.domain import (
     RESPONSE_BODY_LIMIT,
     DeliveryStatus,
@@ -400,39 +401,22 @@ class DeliveryWorker(DeadlineScanner):
         endpoint.enabled, endpoint.disabled_reason, endpoint.updated_at = False, reason, now
         endpoint.version += 1
         log.warning("webhook endpoint disabled", extra={"endpoint": str(endpoint.id), "reason": str(reason)})
-        await tell_owner(session, endpoint, reason, now)
-
-
-_REASONS = {
-    DisabledReason.GONE: ("对方系统答复 410（已不存在）", "the partner answered 410 Gone"),
-    DisabledReason.FAILING: ("连续 5 天投递失败", "deliveries failed for 5 days"),
-}
-
-
-async def tell_owner(
-    session: AsyncSession, endpoint: WebhookEndpoint, reason: DisabledReason, now: datetime
-) -> None:
-    """The organization's administrators find the disabled endpoint in their inbox."""
-    zh, en = _REASONS.get(reason, ("已停用", "disabled"))
-    event_id = new_id()
-    await inbox.add_items(
-        session,
-        [
-            {
-                "id": new_id(),
-                "org_id": endpoint.org_id,
-                "person_id": person_id,
-                "category": "webhook_disabled",
-                "title": "Webhook 端点已停用 / webhook endpoint disabled",
-                "body": f"{endpoint.url}：{zh}。/ {endpoint.url}: {en}.",
-                "object_type": "webhook_endpoint",
-                "object_id": endpoint.id,
-                "source_event_id": event_id,
-                "created_at": now,
-            }
-            for person_id in await repository.administrators(session, endpoint.org_id)
-        ],
-    )
+        # The administrators are told by notify-svc's own consumer of this event, through the
+        # audience and the templates like every other notice (inbox, push, SMS; docs/webhooks.md).
+        change = system_change(session, now=now, source=self.source)
+        await change.emit(
+            WebhookEndpointDisabledV1(
+                endpoint_id=endpoint.id,
+                org_id=endpoint.org_id,
+                unit_id=endpoint.unit_id,
+                url=endpoint.url,
+                reason=str(reason),
+                failing_since=endpoint.failing_since,
+                disabled_at=now,
+            ),
+            subject=endpoint.id,
+            orgid=endpoint.org_id,
+        )
 
 
 def start_worker(runtime: Runtime) -> DeliveryWorker:
