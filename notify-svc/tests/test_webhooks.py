@@ -563,6 +563,26 @@ async def test_loopback_is_refused_at_connect_time_without_the_allow_list(
     assert (attempt.status_code, attempt.error_class) == (None, "address_refused")
 
 
+async def test_a_name_the_systems_own_resolver_maps_to_loopback_is_refused(
+    app: FastAPI, client: httpx.AsyncClient, issuer: TestIssuer, wh_settings: Settings
+) -> None:
+    """No lookup injected: `localhost` is resolved as in production (the system's resolver, which
+    answers 127.0.0.1 or ::1), and the address it gives is refused at connect time."""
+    strict = wh_settings.model_copy(update={"webhook_allow_networks": []})
+    worker = DeliveryWorker(app.state.runtime.sessionmaker, strict, CLOCK)
+    unit = uuid.uuid4()
+    async with Receiver(CLOCK) as receiver:
+        endpoint = await make_endpoint(client, issuer, unit, receiver.url.replace("127.0.0.1", "localhost"))
+        await publish(wh_settings.nats_url, assigned(ORG, unit))
+        await queued(app, endpoint["id"])
+        await advance_to_due(app, endpoint["id"])
+        await worker.deliver_due()
+        await worker.aclose()
+    assert receiver.received == []
+    attempt = await _one_attempt(app, endpoint["id"])
+    assert (attempt.status_code, attempt.error_class) == (None, "address_refused")
+
+
 async def test_a_name_resolving_to_a_private_address_is_refused_and_an_allow_listed_one_is_reached(
     app: FastAPI, client: httpx.AsyncClient, issuer: TestIssuer, wh_settings: Settings
 ) -> None:
