@@ -561,7 +561,10 @@ async def test_one_dead_provider_does_not_block_the_others(
 # ---- Alibaba Cloud SMS on the wire ----------------------------------------------------------------
 
 
-async def test_aliyun_sendsms_request_is_signed_as_alibaba_verifies_it() -> None:
+async def test_aliyun_sendsms_request_is_signed_as_alibaba_verifies_it(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG)  # every logger, httpx's requests included: never the number
     received: list[dict[str, str]] = []
 
     async def send_sms(request: web.Request) -> web.Response:
@@ -607,6 +610,9 @@ async def test_aliyun_sendsms_request_is_signed_as_alibaba_verifies_it() -> None
     assert form["TemplateCode"] == "SMS_200" and form["OutId"] == str(message.delivery_id)
     assert form["TemplateParam"] == '{"content":"' + message.title + '"}'
     assert received[0]["SignatureNonce"] != received[1]["SignatureNonce"]
+    assert caplog.records and not any(
+        number in str(r.__dict__) for r in caplog.records for number in ("13800138000", "13000000000")
+    )
     # The HMAC is keyed with the secret and "&", over POST&%2F&<the sorted, encoded query>.
     assert hmac.compare_digest(
         form["Signature"],
