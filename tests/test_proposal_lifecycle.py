@@ -11,15 +11,19 @@ Every process is real and reads the moved time from one file (`cppcc_common.cloc
 The events are counted on the bus itself (JetStream), the notices read in the office's inbox."""
 
 import asyncio
+import json
+import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as day_time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import nats
 import pytest
 from e2e_support import E2E_ENV, demo_stack, gateway_client
+from standardwebhooks.webhooks import Webhook
 
 from cppcc_common.clock import SHANGHAI, OffsetClock
 from cppcc_common.events import CloudEvent
@@ -248,3 +252,105 @@ def test_a_joint_proposal_lives_from_draft_to_conclusion_with_a_partner_system_a
     ]
     for action in ("submit", "file", "assign", "accept", "reply", "dissatisfied", "evaluate", "publish"):
         assert action in actions, (action, actions)
+
+
+class MovedWebhook(Webhook):
+    """The reference verifier (`standardwebhooks`), its timestamp tolerance judged against the
+    stack's moved clock: the stack signs in its own (moved) time."""
+
+    def __init__(self, secret: str, now: datetime) -> None:
+        super().__init__(secret)
+        self.now = now
+
+    def _Webhook__verify_timestamp(self, timestamp_header: str) -> datetime:  # noqa: N802 (the library's private name)
+        timestamp = datetime.fromtimestamp(float(timestamp_header), tz=UTC)
+        assert abs((timestamp - self.now).total_seconds()) < 300, (timestamp, self.now)
+        return timestamp
+
+
+class Receiver:
+    """A partner system's real HTTP receiver on 127.0.0.1, keeping every POST it gets."""
+
+    def __init__(self) -> None:
+        self.received: list[tuple[dict[str, str], bytes]] = []
+        owner = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                owner.received.append((dict(self.headers), body))
+                self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
+def test_an_overdue_key_proposal_reaches_the_unit_its_partner_system_the_office_and_the_supervising_leader(
+    world: World,
+) -> None:
+    """Issue 10's end to end: the clock moved past a key proposal's reply due day, the overdue event
+    (rule 12) reaches the unit's user, the proposals office and the supervising leader in their
+    inboxes (urgent, so at 00:01 too), and the unit's partner system as a signed webhook."""
+    receiver = Receiver()
+    try:
+        made = world.call(
+            "POST",
+            "/api/v1/webhooks/endpoints",
+            "partner",
+            {"url": receiver.url, "event_types": ["cppcc.proposal.feedback_overdue"], "description": "e2e"},
+            expect=201,
+        )
+        pid = world.call(
+            "POST",
+            "/api/v1/proposals",
+            "member",
+            {
+                "title": "关于推进社区嵌入式养老服务的建议",
+                "situation": "社区养老服务设施不足，老年人就近照护需求难以满足。",
+                "suggestions": ["利用闲置用房建设嵌入式养老服务站"],
+                "cosigner_ids": [],
+            },
+            expect=201,
+        )["id"]
+        world.call("POST", f"/api/v1/proposals/{pid}/submit", "member")
+        world.call("POST", f"/api/v1/proposals/{pid}/file", "staff_proposals")
+        leader = world.call("GET", "/api/v1/me", "leader")["id"]
+        today = world.clock.now().astimezone(SHANGHAI).date().isoformat()
+        key = {"meeting": "市政协主席会议", "meeting_on": today, "supervisor_ids": [leader]}
+        world.call("POST", f"/api/v1/proposals/{pid}/key", "staff_proposals", key)
+        unit_id = partner_credentials(world.stack).unit_id
+        assigned = world.call(
+            "POST",
+            f"/api/v1/proposals/{pid}/assignments",
+            "staff_proposals",
+            {"lead_unit_id": unit_id},
+            expect=201,
+        )
+        due = date.fromisoformat(assigned["assignments"][0]["reply_due_on"])
+
+        world.move_to(_shanghai_midnight(due + timedelta(days=1)) + timedelta(minutes=1))
+        _wait("feedback_overdue", lambda: world.events("cppcc.proposal.feedback_overdue.v1", _of(pid)))
+        for who in ("unit_user", "staff_proposals", "leader"):
+            _wait(
+                f"the overdue notice of {who}",
+                lambda who=who: "proposal.feedback_overdue" in _inbox_categories(world, who, pid),
+            )
+        for who in ("member",):  # the proposers are not told of the unit's lateness (§6)
+            assert "proposal.feedback_overdue" not in _inbox_categories(world, who, pid)
+
+        headers, body = _wait(
+            "the partner's webhook",
+            lambda: next(
+                (r for r in receiver.received if json.loads(r[1])["data"]["proposal_id"] == pid), None
+            ),
+        )
+        event = MovedWebhook(made["secret"], world.clock.now()).verify(body, headers)
+        assert event["type"] == "cppcc.proposal.feedback_overdue.v1" and event["data"]["unit_id"] == unit_id
+        assert event["data"]["supervisor_ids"] == [leader]
+    finally:
+        receiver.server.shutdown()

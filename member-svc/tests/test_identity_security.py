@@ -1,6 +1,7 @@
 """Brute-force lock-out, SMS codes, passwords, logout, and partner clients (DESIGN.md §6)."""
 
 import base64
+import json
 import os
 import uuid
 from collections.abc import AsyncIterator
@@ -8,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+import jwt
 import pytest
 from sqlalchemy import text
 
@@ -58,6 +60,10 @@ PHONES = {
     "victim": "13700000004",
     "reset": "13700000005",
     "changer": "13700000006",
+    "leaver": "13700000007",
+    "thief_victim": "13700000008",
+    "rechanger": "13700000009",
+    "resetter": "13700000010",
 }
 
 
@@ -319,3 +325,103 @@ async def test_signing_keys_rotate_and_old_tokens_verify_until_they_expire(
     assert old_kid not in {k["kid"] for k in (await client.get("/.well-known/jwks.json")).json()["keys"]}
     expired = await client.get("/api/v1/me", headers={"Authorization": f"Bearer {fresh}"})
     assert expired.status_code == 401
+
+
+# ---- sessions ended: what notify-svc forgets a person's push devices by ---------------------------
+
+
+def _claims(tokens: Any) -> dict[str, Any]:
+    return dict(jwt.decode(tokens["access_token"], options={"verify_signature": False}))
+
+
+async def _sessions_ended(db: Any, person_id: str) -> list[dict[str, Any]]:
+    async with db.connect() as conn:
+        rows = (
+            await conn.execute(
+                text(
+                    "SELECT payload FROM outbox WHERE subject = 'cppcc.member.sessions_ended.v1'"
+                    " AND payload LIKE :p ORDER BY created_at"
+                ),
+                {"p": f"%{person_id}%"},
+            )
+        ).scalars()
+        return [json.loads(p) for p in rows]
+
+
+async def test_every_token_of_a_session_names_it_and_a_refresh_keeps_it(
+    client: httpx.AsyncClient, people: None
+) -> None:
+    first = (await _login(client, PHONES["leaver"], ip="10.5.5.1")).json()
+    again = (await _login(client, PHONES["leaver"], ip="10.5.5.1")).json()
+    refreshed = (
+        await client.post("/api/v1/auth/refresh", json={"refresh_token": first["refresh_token"]})
+    ).json()
+    sid = _claims(first)["sid"]
+    assert uuid.UUID(sid) and _claims(refreshed)["sid"] == sid  # rotation keeps the session
+    assert _claims(again)["sid"] != sid  # another sign-in is another session
+
+
+async def test_signing_out_publishes_the_end_of_that_session_only_once(
+    client: httpx.AsyncClient, db: Any, people: None
+) -> None:
+    mine = (await _login(client, PHONES["leaver"], ip="10.5.5.2")).json()
+    other = (await _login(client, PHONES["leaver"], ip="10.5.5.2")).json()
+    claims = _claims(mine)
+    before = len(await _sessions_ended(db, claims["sub"]))
+    for _ in range(2):  # the second sign-out with the same token ends nothing
+        r = await client.post("/api/v1/auth/logout", json={"refresh_token": mine["refresh_token"]})
+        assert r.status_code == 204
+    events = (await _sessions_ended(db, claims["sub"]))[before:]
+    assert [e["data"] for e in events] == [
+        {
+            "person_id": claims["sub"],
+            "org_id": str(ORG),
+            "reason": "sign_out",
+            "session_ids": [claims["sid"]],
+            "all_sessions": False,
+            "ended_at": events[0]["data"]["ended_at"],
+        }
+    ]
+    assert events[0]["subject"] == claims["sub"] and events[0]["orgid"] == str(ORG)
+    assert _claims(other)["sid"] not in json.dumps(events)  # the other session goes on
+    assert (
+        await client.post("/api/v1/auth/refresh", json={"refresh_token": other["refresh_token"]})
+    ).status_code == 200
+
+
+async def test_a_stolen_refresh_token_ends_its_session_and_says_why(
+    client: httpx.AsyncClient, db: Any, people: None
+) -> None:
+    tokens = (await _login(client, PHONES["thief_victim"], ip="10.5.5.3")).json()
+    await client.post("/api/v1/auth/refresh", json={"refresh_token": tokens["refresh_token"]})
+    replayed = await client.post("/api/v1/auth/refresh", json={"refresh_token": tokens["refresh_token"]})
+    assert replayed.status_code == 401
+    claims = _claims(tokens)
+    [ended] = await _sessions_ended(db, claims["sub"])  # kept although the request failed
+    assert ended["data"]["reason"] == "refresh_token_reused"
+    assert ended["data"]["session_ids"] == [claims["sid"]] and not ended["data"]["all_sessions"]
+
+
+async def test_changing_or_resetting_the_password_ends_every_session(
+    client: httpx.AsyncClient, db: Any, people: None
+) -> None:
+    tokens = (await _login(client, PHONES["rechanger"], ip="10.5.5.4")).json()
+    changed = await client.post(
+        "/api/v1/auth/password",
+        headers={"Authorization": f"Bearer {tokens['access_token']}"},
+        json={"current_password": PASSWORD, "new_password": "Another1pass"},
+    )
+    assert changed.status_code == 200
+    [ended] = await _sessions_ended(db, _claims(tokens)["sub"])
+    assert ended["data"]["reason"] == "password_changed" and ended["data"]["all_sessions"] is True
+
+    phone = PHONES["resetter"]
+    who = _claims((await _login(client, phone, ip="10.5.5.5")).json())["sub"]
+    await client.post("/api/v1/auth/sms-codes", json={"phone": phone, "purpose": "reset_password"})
+    code = await _last_sms(db, phone)
+    done = await client.post(
+        "/api/v1/auth/password/reset", json={"phone": phone, "code": code, "new_password": "NewPassw0rd"}
+    )
+    assert done.status_code == 204
+    [reset] = await _sessions_ended(db, who)
+    assert reset["data"]["reason"] == "password_reset" and reset["data"]["all_sessions"] is True

@@ -21,6 +21,7 @@ from cppcc_common.contracts.consultation import (
     ReminderDueV1,
 )
 from cppcc_common.contracts.member import MemberExitReviewRequiredV1
+from cppcc_common.contracts.notify import WebhookEndpointDisabledV1
 from cppcc_common.contracts.proposal import (
     DeadlineFacts,
     ProposalAssignedV1,
@@ -90,6 +91,9 @@ class Projections:
     def unit_people(self, org_id: UUID, unit_id: UUID) -> list[UUID]:
         """A handling unit's users (its partner system is told by webhook, issue 10)."""
         return [p.person_id for p in self.people.values() if p.org_id == org_id and p.unit_id == unit_id]
+
+    def administrators(self, org_id: UUID) -> list[UUID]:
+        return [p.person_id for p in self.people.values() if p.org_id == org_id and "admin" in p.roles]
 
     def locale(self, person_id: UUID) -> str:
         known = self.people.get(person_id)
@@ -310,6 +314,13 @@ def _exit_review(e: CloudEvent, d: MemberExitReviewRequiredV1, p: Projections) -
     return _tell(staff, "member.exit_review_required", d, e, object_type="member")
 
 
+def _endpoint_disabled(e: CloudEvent, d: WebhookEndpointDisabledV1, p: Projections) -> list[Notice]:
+    """(beyond §6) notify-svc disabled a partner system's webhook endpoint (410, or failing for 5
+    days, DESIGN.md §8): the organization's administrators, who manage every endpoint."""
+    admins = p.administrators(d.org_id)
+    return _tell(admins, "webhook.endpoint_disabled", d, e, object_type="webhook_endpoint")
+
+
 RULES: dict[type[EventData], Rule] = {
     ProposalSubmittedV1: _submitted,
     ProposalCosignRequestedV1: _cosign_requested,
@@ -342,4 +353,5 @@ RULES: dict[type[EventData], Rule] = {
     OutcomeSubmittedV1: _outcome_sent,
     FeedbackOverdueV1: _outcome_overdue,
     MemberExitReviewRequiredV1: _exit_review,
+    WebhookEndpointDisabledV1: _endpoint_disabled,
 }

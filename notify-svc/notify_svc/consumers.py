@@ -7,6 +7,7 @@ from cppcc_common.contracts.member import PersonRegisteredV1
 from cppcc_common.events import CloudEvent, EventData
 from notify_svc import channels, projections
 from notify_svc.audience import RULES, notices
+from notify_svc.devices import consumers as devices
 
 
 async def on_event(change: Change, envelope: CloudEvent, data: EventData) -> None:
@@ -27,6 +28,7 @@ CONSUMERS = [
         subjects=["cppcc.member.>"],
         handlers={
             PersonRegisteredV1.event_type: projections.on_person_registered,
+            **devices.HANDLERS,
             **_handled("cppcc.member."),
         },
     ),
@@ -35,6 +37,12 @@ CONSUMERS = [
         stream="PROPOSAL",
         subjects=["cppcc.proposal.>"],
         handlers=_handled("cppcc.proposal."),
+    ),
+    ConsumerSpec(
+        name="notify-notify",
+        stream="NOTIFY",
+        subjects=["cppcc.notify.>"],
+        handlers=_handled("cppcc.notify."),
     ),
     ConsumerSpec(
         name="notify-consultation",

@@ -49,7 +49,7 @@ def _uuids(value: Any) -> Iterator[UUID]:
 
 async def load(session: AsyncSession, envelope: CloudEvent, data: EventData) -> Projections:
     """In one query, everyone of the event's organization it may concern: the people and the units'
-    users it names, and the staff (the offices are told by scope)."""
+    users it names, the staff (the offices are told by scope) and the administrators."""
     org_id = getattr(data, "org_id", None) or envelope.orgid
     if org_id is None:
         return Projections()
@@ -63,6 +63,7 @@ async def load(session: AsyncSession, envelope: CloudEvent, data: EventData) -> 
                 Recipient.person_id.in_(ids),
                 Recipient.unit_id.in_(ids),
                 any_(Recipient.roles) == "staff",
+                any_(Recipient.roles) == "admin",
             ),
         )
     )

@@ -29,6 +29,7 @@ from cppcc_common.contracts.consultation import (
     ReminderDueV1,
 )
 from cppcc_common.contracts.member import MemberExitReviewRequiredV1
+from cppcc_common.contracts.notify import WebhookEndpointDisabledV1
 from cppcc_common.contracts.proposal import (
     AssignedUnit,
     HandlingRole,
@@ -63,6 +64,7 @@ CATALOG = Path(__file__).resolve().parents[2] / "docs" / "events" / "asyncapi.js
 ORG, FOREIGN_ORG = uuid.uuid4(), uuid.uuid4()
 FIRST, CO1, CO2, STAFF, MEMBERS_STAFF, LEADER, FOREIGN_STAFF = (uuid.uuid4() for _ in range(7))
 CONSULTATION_STAFF, ORGANIZER, OUTCOME = (uuid.uuid4() for _ in range(3))
+ADMIN, FOREIGN_ADMIN, ENDPOINT = (uuid.uuid4() for _ in range(3))
 UNIT, OTHER_UNIT, NEW_UNIT = (uuid.uuid4() for _ in range(3))
 UNIT_USER, OTHER_UNIT_USER, NEW_UNIT_USER = (uuid.uuid4() for _ in range(3))
 PROPOSAL, OTHER_PROPOSAL, ASSIGNMENT, ACTIVITY = (uuid.uuid4() for _ in range(4))
@@ -93,6 +95,8 @@ PEOPLE = Projections(
             _person(UNIT_USER, "孙丽", ("unit_user",), unit_id=UNIT),
             _person(OTHER_UNIT_USER, "周平", ("unit_user",), unit_id=OTHER_UNIT),
             _person(NEW_UNIT_USER, "吴新", ("unit_user",), unit_id=NEW_UNIT),
+            _person(ADMIN, "系统管理员", ("admin",)),
+            _person(FOREIGN_ADMIN, "外市管理员", ("admin",), org_id=FOREIGN_ORG),
         )
     }
 )
@@ -347,11 +351,32 @@ ROWS: list[tuple[str, EventData, dict[str, set[uuid.UUID]]]] = [
         ),
         {"member.exit_review_required": {MEMBERS_STAFF}},
     ),
+    (
+        "+ a partner's webhook endpoint disabled (410): the organization's administrators",
+        WebhookEndpointDisabledV1(
+            endpoint_id=ENDPOINT, org_id=ORG, unit_id=UNIT, url="https://partner.example.gov.cn/hooks",
+            reason="gone", disabled_at=AT,
+        ),
+        {"webhook.endpoint_disabled": {ADMIN}},
+    ),
+    (
+        "+ a partner's webhook endpoint disabled (failing 5 days): the organization's administrators",
+        WebhookEndpointDisabledV1(
+            endpoint_id=ENDPOINT, org_id=ORG, unit_id=UNIT, url="https://partner.example.gov.cn/hooks",
+            reason="failing", failing_since=datetime(2026, 3, 26, 16, 30, tzinfo=UTC), disabled_at=AT,
+        ),
+        {"webhook.endpoint_disabled": {ADMIN}},
+    ),
 ]  # fmt: skip
 
 
 def _envelope(data: EventData) -> CloudEvent:
-    subject = getattr(data, "proposal_id", None) or getattr(data, "activity_id", None) or data.person_id  # type: ignore[attr-defined]
+    subject = (
+        getattr(data, "proposal_id", None)
+        or getattr(data, "activity_id", None)
+        or getattr(data, "endpoint_id", None)
+        or data.person_id  # type: ignore[attr-defined]
+    )
     return make_event(data, source="/test", subject=subject, orgid=ORG)
 
 
@@ -475,3 +500,24 @@ def test_nobody_is_told_twice_of_one_event_however_often_the_event_names_them(
     )  # fmt: skip
     found = notices(_envelope(data), data, PEOPLE)
     assert [n.recipient for n in found] == list(dict.fromkeys(invited))
+
+
+def test_a_disabled_endpoints_notice_says_why_in_the_administrators_language() -> None:
+    """The administrators' notice of a disabled webhook endpoint goes through the templates like any
+    other: the reason (410, or failing since when, in Shanghai time), in Chinese and in English."""
+    texts = {
+        (data.reason, locale, channel): render_notice(channel, n, locale)
+        for _, data, _ in ROWS
+        if isinstance(data, WebhookEndpointDisabledV1)
+        for n in notices(_envelope(data), data, PEOPLE)
+        for locale in ("zh", "en")
+        for channel in ("inbox", "push", "sms")
+    }
+    assert (
+        texts["gone", "zh", "inbox"].title == "Webhook 端点已自动停用：https://partner.example.gov.cn/hooks"
+    )
+    assert texts["gone", "zh", "inbox"].body.startswith("合作系统答复 410（该地址已不存在）")
+    assert "自 2026-03-27 00:30 起连续 5 天投递失败" in texts["failing", "zh", "inbox"].body
+    assert "410 Gone" in texts["gone", "en", "inbox"].body and "410" in texts["gone", "zh", "sms"].title
+    assert "since 2026-03-27 00:30 (5 days)" in texts["failing", "en", "inbox"].body
+    assert texts["failing", "en", "push"].title == "Webhook endpoint disabled"

@@ -6,6 +6,7 @@ import asyncio
 import base64
 import hashlib
 import hmac
+import logging
 import random
 import uuid
 from collections.abc import AsyncIterator
@@ -20,18 +21,21 @@ import nats
 import pytest
 from aiohttp import web
 from channel_support import ApnsServer, DeadVendor, JPushServer
+from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from fastapi import FastAPI
+from pydantic import SecretStr
 from sqlalchemy import func, select
-from webhook_support import eventually, publish
+from webhook_support import eventually, new_key, publish
 
 from cppcc_common.clock import FakeClock
-from cppcc_common.contracts.member import PersonRegisteredV1
+from cppcc_common.contracts.member import PersonRegisteredV1, SessionsEndedV1
 from cppcc_common.contracts.proposal import HandlingRole, ProposalFeedbackOverdueV1, ProposalSubmittedV1
 from cppcc_common.events import CloudEvent, make_event
 from cppcc_common.testing.app import serve_app
 from cppcc_common.testing.tokens import TestIssuer
+from notify_svc import crypto
 from notify_svc.channels.providers import DevelopmentProvider, Message, Outcome, Provider
 from notify_svc.channels.push.apns import ApnsProvider
 from notify_svc.channels.push.jpush import JPushProvider
@@ -41,10 +45,12 @@ from notify_svc.channels.sms.aliyun import AliyunSmsProvider, signature
 from notify_svc.channels.worker import ChannelWorker
 from notify_svc.main import create_app
 from notify_svc.models import InboxItem, Recipient
+from notify_svc.preferences.models import PreferenceRow
 from notify_svc.settings import Settings
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 ORG = uuid.uuid4()
+KEY = new_key()
 CLOCK = FakeClock(datetime(2026, 3, 2, 10, 0, tzinfo=SHANGHAI).astimezone(UTC))
 APNS_KEY = ec.generate_private_key(ec.SECP256R1())
 APNS_PEM = APNS_KEY.private_bytes(
@@ -62,6 +68,7 @@ def ch_settings(databases: Any, module_nats_url: str) -> Settings:
         relay_interval_seconds=0.05,
         webhook_worker_enabled=False,
         channel_worker_enabled=False,  # each test drives its own worker by the FakeClock
+        webhook_key=SecretStr(KEY),  # also encrypts SMS numbers at rest
     )
 
 
@@ -88,9 +95,12 @@ def providers(dev: DevelopmentProvider, **real: Provider) -> dict[str, Provider]
     return {"development": dev, "jpush": dev, "apns": dev, "sms": dev, **real}
 
 
-def h(issuer: TestIssuer, who: uuid.UUID, roles: list[str] | None = None) -> dict[str, str]:
+def h(
+    issuer: TestIssuer, who: uuid.UUID, roles: list[str] | None = None, session: uuid.UUID | None = None
+) -> dict[str, str]:
     now = int(CLOCK.now().timestamp())
-    return issuer.headers(sub=who, org=ORG, roles=roles or ["member"], iat=now, exp=now + 900)
+    extra = {"sid": str(session)} if session else {}
+    return issuer.headers(sub=who, org=ORG, roles=roles or ["member"], iat=now, exp=now + 900, **extra)
 
 
 def daytime() -> None:
@@ -153,12 +163,14 @@ async def device(
     who: uuid.UUID,
     vendor: str = "jpush",
     platform: str = "android",
+    session: uuid.UUID | None = None,
+    token: str | None = None,
 ) -> tuple[str, dict[str, Any]]:
-    token = uuid.uuid4().hex
+    token = token or uuid.uuid4().hex
     r = await client.post(
         "/api/v1/devices",
         json={"platform": platform, "vendor": vendor, "token": token},
-        headers=h(issuer, who),
+        headers=h(issuer, who, session=session),
     )
     assert r.status_code == 201, r.text
     return token, dict(r.json())
@@ -351,6 +363,71 @@ async def test_sms_goes_to_my_number_for_urgent_categories_within_two_segments(
     assert "答复期限" in text.title and len("【掌上政协】" + text.title + text.body) <= 134
 
 
+async def test_an_sms_number_is_kept_encrypted_bound_to_its_person_and_never_logged(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    ch_settings: Settings,
+    issuer: TestIssuer,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    daytime()
+    unit = uuid.uuid4()
+    unit_user = await person(app, ch_settings, ["unit_user"], unit)
+    stranger = await person(app, ch_settings, ["member"])
+    number = "13700137000"
+    mine = await put_preferences(client, issuer, unit_user, sms_phone=number)
+    assert mine["sms_phone"] == number  # its owner reads it back
+    await put_preferences(client, issuer, stranger, sms_phone="13600136000")
+    async with app.state.runtime.sessionmaker() as s:
+        row = await s.get(PreferenceRow, unit_user)
+        assert row is not None and row.sms_phone is None and row.sms_phone_encrypted is not None
+        assert number.encode() not in row.sms_phone_encrypted
+        assert crypto.unseal_phone(crypto.decode_key(KEY), unit_user, row.sms_phone_encrypted) == number
+        with pytest.raises(InvalidTag):  # bound to its person: copied into another row it is useless
+            crypto.unseal_phone(crypto.decode_key(KEY), stranger, row.sms_phone_encrypted)
+    await publish(ch_settings.nats_url, overdue(unit))
+    (sms,) = await deliveries(app, unit_user, 1)
+    dev = DevelopmentProvider()
+    await _worker(app, ch_settings, providers(dev)).deliver_due()
+    assert [m.address for m in dev.sent if m.delivery_id == sms.id] == [number]
+    assert "development provider: sms" in caplog.text and number not in caplog.text
+    assert all(number not in str(r.__dict__) for r in caplog.records)
+
+
+async def test_a_number_a_previous_release_wrote_in_plain_text_is_encrypted_by_the_worker(
+    app: FastAPI, client: httpx.AsyncClient, ch_settings: Settings, issuer: TestIssuer
+) -> None:
+    """During a rollout a pod of the release before migration 0008 may still write the plaintext
+    column; the new code reads only the encrypted one, and the worker's hourly pass moves it there."""
+    member = await person(app, ch_settings, ["member"])
+    await put_preferences(client, issuer, member)
+    async with app.state.runtime.sessionmaker() as s, s.begin():
+        row = await s.get(PreferenceRow, member)
+        assert row is not None
+        row.sms_phone = "13500135000"
+    worker = _worker(app, ch_settings, providers(DevelopmentProvider()))
+    assert await worker.seal_plain_phones() >= 1
+    async with app.state.runtime.sessionmaker() as s:
+        row = await s.get(PreferenceRow, member)
+        assert row is not None and row.sms_phone is None and row.sms_phone_encrypted is not None
+    mine = (await client.get("/api/v1/preferences/me", headers=h(issuer, member))).json()
+    assert mine["sms_phone"] == "13500135000"
+
+
+async def test_without_the_key_no_sms_number_is_kept(ch_settings: Settings, issuer: TestIssuer) -> None:
+    settings = ch_settings.model_copy(update={"webhook_key": None, "consumers_enabled": False})
+    async with serve_app(create_app(settings, key_source=issuer.key_source(), clock=CLOCK)) as c:
+        body = {"locale": "zh", "quiet_hours": {"enabled": True, "start": "22:00", "end": "08:00"}}
+        me = uuid.uuid4()
+        headers = {**h(issuer, me), "If-Match": '"0"'}
+        refused = await c.put(
+            "/api/v1/preferences/me", json={**body, "sms_phone": "13800138000"}, headers=headers
+        )
+        assert refused.status_code == 503 and refused.json()["code"] == "preferences.sms_not_configured"
+        assert (await c.put("/api/v1/preferences/me", json=body, headers=headers)).status_code == 200
+
+
 # ---- vendors' answers -----------------------------------------------------------------------------
 
 
@@ -484,7 +561,10 @@ async def test_one_dead_provider_does_not_block_the_others(
 # ---- Alibaba Cloud SMS on the wire ----------------------------------------------------------------
 
 
-async def test_aliyun_sendsms_request_is_signed_as_alibaba_verifies_it() -> None:
+async def test_aliyun_sendsms_request_is_signed_as_alibaba_verifies_it(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG)  # every logger, httpx's requests included: never the number
     received: list[dict[str, str]] = []
 
     async def send_sms(request: web.Request) -> web.Response:
@@ -530,6 +610,9 @@ async def test_aliyun_sendsms_request_is_signed_as_alibaba_verifies_it() -> None
     assert form["TemplateCode"] == "SMS_200" and form["OutId"] == str(message.delivery_id)
     assert form["TemplateParam"] == '{"content":"' + message.title + '"}'
     assert received[0]["SignatureNonce"] != received[1]["SignatureNonce"]
+    assert caplog.records and not any(
+        number in str(r.__dict__) for r in caplog.records for number in ("13800138000", "13000000000")
+    )
     # The HMAC is keyed with the secret and "&", over POST&%2F&<the sorted, encoded query>.
     assert hmac.compare_digest(
         form["Signature"],
@@ -612,6 +695,102 @@ async def test_signing_out_removes_my_devices_and_cancels_their_pending_pushes(
     await worker.deliver_due()
     assert {d.status for d in await deliveries(app, member)} == {Status.CANCELLED}
     assert not [m for m in dev.sent if m.delivery_id in {d.id for d in await deliveries(app, member)}]
+
+
+def sessions_ended(who: uuid.UUID, reason: str, sessions: list[uuid.UUID], every: bool = False) -> CloudEvent:
+    return make_event(
+        SessionsEndedV1(
+            person_id=who, org_id=ORG, reason=reason, session_ids=sessions, all_sessions=every,
+            ended_at=CLOCK.now(),
+        ),
+        source="/member-svc", subject=who, orgid=ORG,
+    )  # fmt: skip
+
+
+async def my_devices(client: httpx.AsyncClient, issuer: TestIssuer, who: uuid.UUID) -> set[str]:
+    return {d["id"] for d in (await client.get("/api/v1/devices", headers=h(issuer, who))).json()["items"]}
+
+
+async def test_signing_out_of_one_session_forgets_the_devices_registered_in_it_only(
+    app: FastAPI, client: httpx.AsyncClient, ch_settings: Settings, issuer: TestIssuer
+) -> None:
+    """member-svc's `sessions_ended` (a sign-out): the phone signed out is pushed to no more, even
+    what was queued for it; the tablet signed in on its own session keeps its pushes."""
+    daytime()
+    member = await person(app, ch_settings, ["member"])
+    phone_session, tablet_session = uuid.uuid4(), uuid.uuid4()
+    _, phone = await device(client, issuer, member, "development", session=phone_session)
+    _, tablet = await device(client, issuer, member, "development", "ios", session=tablet_session)
+    await publish(ch_settings.nats_url, submitted(member))
+    await deliveries(app, member, 2)
+    await publish(ch_settings.nats_url, sessions_ended(member, "sign_out", [phone_session]))
+
+    async def forgotten() -> bool:
+        return await my_devices(client, issuer, member) == {tablet["id"]}
+
+    await eventually(forgotten)
+    dev = DevelopmentProvider()
+    await _worker(app, ch_settings, providers(dev)).deliver_due()
+    by_device = {str(d.device_id): d.status for d in await deliveries(app, member)}
+    assert by_device == {phone["id"]: Status.CANCELLED, tablet["id"]: Status.SENT}
+
+
+async def test_a_device_re_registered_in_a_new_session_outlives_the_end_of_the_old_one(
+    app: FastAPI, client: httpx.AsyncClient, ch_settings: Settings, issuer: TestIssuer
+) -> None:
+    """Signed out and in again on the same phone: the late news of the old session's end does not
+    forget the device the new session registered again."""
+    member = await person(app, ch_settings, ["member"])
+    old, new = uuid.uuid4(), uuid.uuid4()
+    token, first = await device(client, issuer, member, session=old)
+    _, again = await device(client, issuer, member, session=new, token=token)
+    assert again["id"] == first["id"]
+    other = await person(app, ch_settings, ["member"])
+    _, witness = await device(client, issuer, other, session=old)
+    await publish(
+        ch_settings.nats_url,
+        sessions_ended(member, "sign_out", [old]),
+        sessions_ended(other, "sign_out", [uuid.uuid4()]),
+    )
+
+    async def others_done() -> bool:  # the later event was handled, so the earlier one too
+        return await my_devices(client, issuer, other) == {witness["id"]}
+
+    await eventually(others_done)
+    await asyncio.sleep(0.2)
+    assert await my_devices(client, issuer, member) == {first["id"]}
+
+
+async def test_a_password_change_or_a_device_without_a_session_forgets_every_device_it_must(
+    app: FastAPI, client: httpx.AsyncClient, ch_settings: Settings, issuer: TestIssuer
+) -> None:
+    """Every session ended (a password changed or reset): all of the person's devices go, and a
+    redelivery changes nothing. A device registered with a token naming no session goes at any
+    sign-out of its person (nobody can tell it was not that session's)."""
+    member = await person(app, ch_settings, ["member"])
+    kept = uuid.uuid4()
+    _, unbound = await device(client, issuer, member)
+    _, bound = await device(client, issuer, member, session=kept)
+    await publish(ch_settings.nats_url, sessions_ended(member, "sign_out", [uuid.uuid4()]))
+
+    async def unbound_gone() -> bool:
+        return await my_devices(client, issuer, member) == {bound["id"]}
+
+    await eventually(unbound_gone)
+    await device(client, issuer, member, session=uuid.uuid4())
+    event = sessions_ended(member, "password_changed", [], every=True)
+    await publish(ch_settings.nats_url, event)
+
+    async def all_gone() -> bool:
+        return await my_devices(client, issuer, member) == set()
+
+    await eventually(all_gone)
+    _, later = await device(client, issuer, member, session=uuid.uuid4())
+    nc = await nats.connect(ch_settings.nats_url)  # the same event again: already applied
+    await nc.jetstream().publish(event.type, event.to_json(), headers={"Nats-Msg-Id": f"{event.id}-again"})
+    await nc.close()
+    await asyncio.sleep(0.3)
+    assert await my_devices(client, issuer, member) == {later["id"]}
 
 
 async def test_the_oldest_device_is_forgotten_beyond_the_policys_number(

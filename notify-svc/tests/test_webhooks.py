@@ -27,8 +27,9 @@ from cppcc_common.contracts.member import PersonRegisteredV1
 from cppcc_common.events import make_event
 from cppcc_common.testing.app import serve_app
 from cppcc_common.testing.tokens import TestIssuer
+from notify_svc.channels.queue.models import Delivery
 from notify_svc.main import create_app
-from notify_svc.models import InboxItem
+from notify_svc.models import InboxItem, Recipient
 from notify_svc.settings import Settings
 from notify_svc.webhooks import ssrf
 from notify_svc.webhooks.delivery import DeliveryWorker
@@ -211,9 +212,8 @@ async def test_a_redirect_is_a_failure_and_is_not_followed(
     assert len(redirecting.received) == 1 and target.received == []
 
 
-async def test_a_410_disables_the_endpoint_and_tells_the_administrators(
-    app: FastAPI, client: httpx.AsyncClient, issuer: TestIssuer, worker: DeliveryWorker, wh_settings: Settings
-) -> None:
+async def administrator_known(app: FastAPI, wh_settings: Settings) -> None:
+    """The organization's administrator, in notify-svc's projection, with a phone to push to."""
     await publish(
         wh_settings.nats_url,
         make_event(
@@ -223,6 +223,43 @@ async def test_a_410_disables_the_endpoint_and_tells_the_administrators(
             orgid=ORG,
         ),
     )
+
+    async def known() -> bool:
+        async with app.state.runtime.sessionmaker() as s:
+            return await s.get(Recipient, ADMIN) is not None
+
+    await eventually(known)
+
+
+async def told_administrators(app: FastAPI, endpoint_id: str) -> InboxItem:
+    """The administrator's inbox item about the endpoint (notify-svc's own event, its consumer,
+    the templates), and the push queued for the administrator's device beside it."""
+
+    async def probe() -> list[InboxItem]:
+        async with app.state.runtime.sessionmaker() as s:
+            found = await s.execute(select(InboxItem).where(InboxItem.object_id == uuid.UUID(endpoint_id)))
+            return list(found.scalars())
+
+    (item,) = await eventually(probe)
+    assert item.person_id == ADMIN and item.category == "webhook.endpoint_disabled"
+    async with app.state.runtime.sessionmaker() as s:
+        pushes = await s.execute(
+            select(Delivery).where(Delivery.person_id == ADMIN, Delivery.object_id == uuid.UUID(endpoint_id))
+        )
+        assert [(d.channel, d.category) for d in pushes.scalars()] == [("push", "webhook.endpoint_disabled")]
+    return item
+
+
+async def test_a_410_disables_the_endpoint_and_tells_the_administrators(
+    app: FastAPI, client: httpx.AsyncClient, issuer: TestIssuer, worker: DeliveryWorker, wh_settings: Settings
+) -> None:
+    await administrator_known(app, wh_settings)
+    r = await client.post(
+        "/api/v1/devices",
+        json={"platform": "ios", "vendor": "apns", "token": "a1b2c3d4e5f6"},
+        headers=admin(issuer),
+    )
+    assert r.status_code == 201, r.text
     unit = uuid.uuid4()
     async with Receiver(CLOCK, [410]) as receiver:
         endpoint = await make_endpoint(client, issuer, unit, receiver.url)
@@ -238,11 +275,9 @@ async def test_a_410_disables_the_endpoint_and_tells_the_administrators(
     assert (got["enabled"], got["disabled_reason"]) == (False, "gone")
     assert len(await deliveries_of(app, endpoint["id"])) == 1
     assert len(receiver.received) == 1
-    async with app.state.runtime.sessionmaker() as s:
-        told = (
-            await s.execute(select(InboxItem).where(InboxItem.object_id == uuid.UUID(endpoint["id"])))
-        ).scalars()
-        assert [i.person_id for i in told] == [ADMIN]
+    item = await told_administrators(app, endpoint["id"])
+    assert item.title == f"Webhook 端点已自动停用：{receiver.url}"
+    assert item.body.startswith("合作系统答复 410（该地址已不存在）")
 
 
 async def test_an_endpoint_failing_for_five_days_is_disabled(
@@ -250,6 +285,7 @@ async def test_an_endpoint_failing_for_five_days_is_disabled(
 ) -> None:
     """Events keep coming every other day; every attempt fails: 5 days after the first failure the
     endpoint is disabled (not before)."""
+    await administrator_known(app, wh_settings)
     unit = uuid.uuid4()
     path = "/api/v1/webhooks/endpoints/{}"
     async with Receiver(CLOCK, [500]) as receiver:
@@ -274,6 +310,8 @@ async def test_an_endpoint_failing_for_five_days_is_disabled(
     assert got["disabled_reason"] == "failing"
     assert first_failure is not None
     assert timedelta(days=5) <= CLOCK.now() - first_failure < timedelta(days=7)
+    item = await told_administrators(app, endpoint["id"])
+    assert "连续 5 天投递失败" in item.body
 
 
 async def test_a_sleeping_receiver_does_not_delay_another_receivers_deliveries(
@@ -515,6 +553,26 @@ async def test_loopback_is_refused_at_connect_time_without_the_allow_list(
     async with Receiver(CLOCK) as receiver:
         url = receiver.url.replace("127.0.0.1", host)
         endpoint = await make_endpoint(client, issuer, unit, url)
+        await publish(wh_settings.nats_url, assigned(ORG, unit))
+        await queued(app, endpoint["id"])
+        await advance_to_due(app, endpoint["id"])
+        await worker.deliver_due()
+        await worker.aclose()
+    assert receiver.received == []
+    attempt = await _one_attempt(app, endpoint["id"])
+    assert (attempt.status_code, attempt.error_class) == (None, "address_refused")
+
+
+async def test_a_name_the_systems_own_resolver_maps_to_loopback_is_refused(
+    app: FastAPI, client: httpx.AsyncClient, issuer: TestIssuer, wh_settings: Settings
+) -> None:
+    """No lookup injected: `localhost` is resolved as in production (the system's resolver, which
+    answers 127.0.0.1 or ::1), and the address it gives is refused at connect time."""
+    strict = wh_settings.model_copy(update={"webhook_allow_networks": []})
+    worker = DeliveryWorker(app.state.runtime.sessionmaker, strict, CLOCK)
+    unit = uuid.uuid4()
+    async with Receiver(CLOCK) as receiver:
+        endpoint = await make_endpoint(client, issuer, unit, receiver.url.replace("127.0.0.1", "localhost"))
         await publish(wh_settings.nats_url, assigned(ORG, unit))
         await queued(app, endpoint["id"])
         await advance_to_due(app, endpoint["id"])

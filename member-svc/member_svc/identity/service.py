@@ -5,7 +5,7 @@ request's `Change`: its session, and `now` from the runtime's clock."""
 
 import hashlib
 import secrets
-from datetime import datetime, timedelta
+from datetime import timedelta
 from uuid import UUID
 
 import jwt
@@ -13,6 +13,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cppcc_common.change import Change
+from cppcc_common.contracts.member import SessionsEndedV1
 from cppcc_common.errors import NotFound
 from cppcc_common.ids import new_id
 from member_svc.identity import sms_codes, throttle
@@ -49,6 +50,7 @@ async def issue_tokens(
     now = change.now
     kid, private = await current_signing_key(change.session, cipher, now, settings.signing_key_days)
     access_ttl = timedelta(minutes=settings.access_token_minutes)
+    family_id = family_id or new_id()
     claims = {
         "iss": settings.jwt_issuer,
         "aud": settings.jwt_audience,
@@ -59,6 +61,9 @@ async def issue_tokens(
         "iat": int(now.timestamp()),
         "exp": int((now + access_ttl).timestamp()),
         "jti": str(new_id()),
+        # The session (refresh-token family) the token belongs to: what a push device registered
+        # with it is bound to, and forgotten with at sign-out (SessionsEndedV1).
+        "sid": str(family_id),
     }
     if person.unit_id:
         claims["unit"] = str(person.unit_id)
@@ -69,7 +74,7 @@ async def issue_tokens(
         RefreshToken(
             id=new_id(),
             person_id=person.id,
-            family_id=family_id or new_id(),
+            family_id=family_id,
             token_hash=_hash_token(refresh),
             created_at=now,
             expires_at=now + refresh_ttl,
@@ -139,12 +144,62 @@ def _check_strength(password: str, settings: Settings) -> None:
         raise WeakPassword(min_length=settings.password_min_length)
 
 
-async def _revoke_all(session: AsyncSession, person_id: UUID, now: datetime) -> None:
-    await session.execute(
+class EndReason:
+    """Why sessions ended (SessionsEndedV1.reason)."""
+
+    SIGN_OUT = "sign_out"
+    REFRESH_TOKEN_REUSED = "refresh_token_reused"
+    PASSWORD_CHANGED = "password_changed"
+    PASSWORD_RESET = "password_reset"
+
+
+async def _ended(
+    change: Change,
+    person_id: UUID,
+    reason: str,
+    *,
+    session_ids: list[UUID] | None = None,
+    all_sessions: bool = False,
+) -> None:
+    """Tells the other services that sessions of the person ended (notify-svc forgets the devices
+    registered under them), in the transaction that revoked them."""
+    person = await change.session.get(Person, person_id)
+    if person is None:
+        return
+    await change.emit(
+        SessionsEndedV1(
+            person_id=person.id,
+            org_id=person.org_id,
+            reason=reason,
+            session_ids=session_ids or [],
+            all_sessions=all_sessions,
+            ended_at=change.now,
+        ),
+        subject=person.id,
+        orgid=person.org_id,
+        actor=person.id,
+    )
+
+
+async def _revoke_all(change: Change, person_id: UUID, reason: str) -> None:
+    """Signs the person out everywhere: every refresh token revoked, every session ended."""
+    await change.session.execute(
         update(RefreshToken)
         .where(RefreshToken.person_id == person_id, RefreshToken.revoked_at.is_(None))
-        .values(revoked_at=now)
+        .values(revoked_at=change.now)
     )
+    await _ended(change, person_id, reason, all_sessions=True)
+
+
+async def _revoke_family(change: Change, stored: RefreshToken, reason: str) -> None:
+    """Ends one session: its refresh-token family revoked (if it was not already)."""
+    result = await change.session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.family_id == stored.family_id, RefreshToken.revoked_at.is_(None))
+        .values(revoked_at=change.now)
+    )
+    if getattr(result, "rowcount", 0):
+        await _ended(change, stored.person_id, reason, session_ids=[stored.family_id])
 
 
 async def reset_password(
@@ -168,7 +223,7 @@ async def reset_password(
         raise InvalidSmsCode()
     await throttle.record_success(session, phone)
     person.password_hash = await hash_password(new_password)
-    await _revoke_all(session, person.id, now)
+    await _revoke_all(change, person.id, EndReason.PASSWORD_RESET)
 
 
 async def change_password(
@@ -180,24 +235,20 @@ async def change_password(
         raise WrongCurrentPassword()
     _check_strength(new, settings)
     person.password_hash = await hash_password(new)
-    await _revoke_all(change.session, person.id, change.now)
+    await _revoke_all(change, person.id, EndReason.PASSWORD_CHANGED)
     return await issue_tokens(change, person=person, settings=settings, cipher=cipher)
 
 
 async def logout(change: Change, *, refresh_token: str) -> None:
-    """Revokes the refresh token's whole family (this device's session)."""
-    session = change.session
+    """Revokes the refresh token's whole family (this device's session); the session's end is
+    published once (a second logout with the same token changes nothing and tells nobody)."""
     stored = (
-        await session.execute(
+        await change.session.execute(
             select(RefreshToken).where(RefreshToken.token_hash == _hash_token(refresh_token))
         )
     ).scalar_one_or_none()
     if stored is not None:
-        await session.execute(
-            update(RefreshToken)
-            .where(RefreshToken.family_id == stored.family_id, RefreshToken.revoked_at.is_(None))
-            .values(revoked_at=change.now)
-        )
+        await _revoke_family(change, stored, EndReason.SIGN_OUT)
 
 
 async def partner_token(
@@ -233,11 +284,7 @@ async def refresh_tokens(change: Change, *, token: str, settings: Settings, ciph
     if stored is None or stored.revoked_at is not None or stored.expires_at <= now:
         raise InvalidRefreshToken()
     if stored.used_at is not None:
-        await session.execute(
-            update(RefreshToken)
-            .where(RefreshToken.family_id == stored.family_id, RefreshToken.revoked_at.is_(None))
-            .values(revoked_at=now)
-        )
+        await _revoke_family(change, stored, EndReason.REFRESH_TOKEN_REUSED)
         raise RefreshTokenReused()
     stored.used_at = now
     person = await session.get(Person, stored.person_id)

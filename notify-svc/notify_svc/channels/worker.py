@@ -1,10 +1,12 @@
 """The push and SMS worker: claims due deliveries from the PostgreSQL queue (FOR UPDATE SKIP LOCKED,
 so replicas share it), calls each one's provider outside any transaction, and records the attempt.
 
-A claimed delivery is leased (its `next_attempt_at` moves past the provider's timeout) and the claim
-commits before the call, so no lock is held while a vendor answers and a crashed replica's lease
-falls due again. Concurrency is bounded overall and per provider, each call its own task: a slow
-or dead vendor (APNs down, say) holds only its own share, never JPush's or the SMS gateway's.
+The claim–lease–run loop is the shared `cppcc_common.queue_worker.QueueWorker` (the webhook worker's
+too): a claimed delivery is leased (its `next_attempt_at` moves past the provider's timeout) and the
+claim commits before the call, so no lock is held while a vendor answers and a crashed replica's
+lease falls due again. Concurrency is bounded overall and per provider (the key), each call its own
+task: a slow or dead vendor (APNs down, say) holds only its own share, never JPush's or the SMS
+gateway's.
 """
 
 import asyncio
@@ -12,7 +14,7 @@ import contextlib
 import logging
 import random
 import time
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from uuid import UUID
@@ -22,9 +24,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from cppcc_common.app import Runtime
 from cppcc_common.clock import Clock
-from cppcc_common.db import listen
 from cppcc_common.ids import new_id
-from cppcc_common.scanner import DeadlineScanner
+from cppcc_common.queue_worker import QueueWorker
+from notify_svc import crypto
 from notify_svc.channels.providers import Message, Outcome, Provider, Result
 from notify_svc.channels.queue.domain import Status, next_attempt
 from notify_svc.channels.queue.models import Delivery, DeliveryAttempt
@@ -32,6 +34,7 @@ from notify_svc.channels.queue.repository import WAKE_CHANNEL
 from notify_svc.channels.setup import build_providers
 from notify_svc.devices import repository as devices
 from notify_svc.devices.models import Device
+from notify_svc.preferences import repository as preferences
 from notify_svc.preferences.models import PreferenceRow
 from notify_svc.settings import Settings
 
@@ -46,8 +49,9 @@ class Job:
     device_id: UUID | None
 
 
-class ChannelWorker(DeadlineScanner):
+class ChannelWorker(QueueWorker[Job]):
     name = "channels"
+    wake_channel = WAKE_CHANNEL
 
     def __init__(
         self,
@@ -59,32 +63,29 @@ class ChannelWorker(DeadlineScanner):
         rng: random.Random | None = None,
     ) -> None:
         super().__init__(
-            sessionmaker, clock, interval=settings.channel_worker_interval_seconds, source=settings.source
+            sessionmaker,
+            clock,
+            database_url=settings.database_url,
+            interval=settings.channel_worker_interval_seconds,
+            total=settings.channel_concurrency,
+            per_key=settings.channel_concurrency_per_provider,
+            source=settings.source,
         )
         self.providers: dict[str, Provider] = dict(
             providers if providers is not None else build_providers(settings, clock)
         )
-        self.database_url = settings.database_url
         self.timeout = settings.channel_provider_timeout_seconds
-        self.total = settings.channel_concurrency
-        self.per_route = settings.channel_concurrency_per_provider
         self.rng = rng or random.Random()
         self.lease = timedelta(seconds=self.timeout + 60)
-        self._inflight: dict[str, int] = {}
-        self._tasks: set[asyncio.Task[None]] = set()
-        self._wake = asyncio.Event()
         self.retention = timedelta(days=settings.channel_retention_days)
+        self.key = crypto.settings_key(settings)  # SMS numbers are stored encrypted under it
         self._purged_at: datetime | None = None
 
-    def wake(self) -> None:
-        self._wake.set()
+    def key_of(self, job: Job) -> str:
+        return job.route  # a provider: one dead vendor holds only its own share
 
-    async def _claim(self) -> list[Job]:
-        room = self.total - len(self._tasks)
-        if room <= 0:
-            return []
+    async def claim_due(self, room: int, busy: Sequence[Hashable]) -> list[Job]:
         now = self.clock.now()
-        busy = [r for r, n in self._inflight.items() if n >= self.per_route]
         rank = (
             func.row_number()
             .over(partition_by=Delivery.route, order_by=Delivery.next_attempt_at)
@@ -99,11 +100,11 @@ class ChannelWorker(DeadlineScanner):
             )
             .subquery()
         )
-        # At most `per_route` rows of one provider per claim: one vendor's backlog leaves room.
+        # At most `per_key` rows of one provider per claim: one vendor's backlog leaves room.
         query = (
             select(Delivery)
             .where(
-                Delivery.id.in_(select(ranked.c.id).where(ranked.c.rank <= self.per_route)),
+                Delivery.id.in_(select(ranked.c.id).where(ranked.c.rank <= self.per_key)),
                 Delivery.status == Status.PENDING,
                 Delivery.next_attempt_at <= now,
             )
@@ -114,14 +115,14 @@ class ChannelWorker(DeadlineScanner):
         jobs: list[Job] = []
         async with self.sessionmaker() as session, session.begin():
             for d in (await session.execute(query)).scalars():
-                if self._inflight.get(d.route, 0) >= self.per_route:
+                if not self.has_room(d.route):
                     continue
                 address, platform = await self._address(session, d)
                 if address is None:
                     d.status, d.next_attempt_at, d.updated_at = Status.CANCELLED, None, now
                     continue
                 d.next_attempt_at = now + self.lease
-                self._inflight[d.route] = self._inflight.get(d.route, 0) + 1
+                self.reserve(d.route)
                 data = {"category": d.category, "delivery_id": str(d.id)}
                 if d.object_type and d.object_id:
                     data |= {"object_type": d.object_type, "object_id": str(d.object_id)}
@@ -148,35 +149,7 @@ class ChannelWorker(DeadlineScanner):
                 return None, None  # removed, or signed in to by someone else since
             return device.token, device.platform
         prefs = await session.get(PreferenceRow, d.person_id)
-        return (prefs.sms_phone if prefs else None), None
-
-    def _release(self, job: Job) -> None:
-        left = self._inflight.get(job.route, 1) - 1
-        if left > 0:
-            self._inflight[job.route] = left
-        else:
-            self._inflight.pop(job.route, None)
-        self._wake.set()
-
-    async def scan_once(self) -> int:
-        """Claims what is due and starts each call as a task of its own; returns how many started."""
-        jobs = await self._claim()
-        for job in jobs:
-            task = asyncio.create_task(self._run(job))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
-        return len(jobs)
-
-    async def deliver_due(self) -> int:
-        """Claims what is due and waits for every call (tests, operators)."""
-        jobs = await self._claim()
-        await asyncio.gather(*(self._run(job) for job in jobs))
-        return len(jobs)
-
-    async def idle(self) -> None:
-        """Waits for the calls in flight (tests)."""
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        return (preferences.phone_of(prefs, self.key) if prefs else None), None
 
     async def purge(self) -> int:
         """Forgets finished deliveries (and their attempts) older than the retention period."""
@@ -190,31 +163,23 @@ class ChannelWorker(DeadlineScanner):
         self._purged_at = now
         return int(getattr(result, "rowcount", 0) or 0)
 
-    async def _purge_hourly(self) -> None:
+    async def seal_plain_phones(self) -> int:
+        """Encrypts SMS numbers a pod of the release before migration 0008 wrote in plain text
+        during a rollout (without the key it cannot, and says so); returns how many."""
+        if self.key is None:
+            return 0
+        async with self.sessionmaker() as session, session.begin():
+            sealed = await preferences.seal_plain_phones(session, self.key)
+        if sealed:
+            log.info("plain SMS numbers encrypted", extra={"count": sealed})
+        return sealed
+
+    async def maintain(self) -> None:
+        """Hourly: finished deliveries past the retention go; plain SMS numbers get encrypted."""
         now = self.clock.now()
         if self._purged_at is None or now - self._purged_at >= timedelta(hours=1):
             await self.purge()
-
-    async def run(self) -> None:
-        listener = asyncio.create_task(listen(self.database_url, WAKE_CHANNEL, self._wake.set))
-        try:
-            while True:
-                try:
-                    await self.scan_once()
-                    await self._purge_hourly()
-                except asyncio.CancelledError:
-                    raise
-                except Exception as exc:
-                    log.warning("delivery claim failed", extra={"error": repr(exc)})
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self.interval)
-                self._wake.clear()
-        finally:
-            listener.cancel()
-            for task in list(self._tasks):
-                task.cancel()
-            await asyncio.gather(listener, *self._tasks, return_exceptions=True)
-            await self.aclose()
+            await self.seal_plain_phones()
 
     async def aclose(self) -> None:
         for provider in {id(p): p for p in self.providers.values()}.values():
@@ -237,16 +202,9 @@ class ChannelWorker(DeadlineScanner):
             result = Result(Outcome.RETRYABLE, type(exc).__name__[:100])
         return result, provider.name, int((time.perf_counter() - started) * 1000)
 
-    async def _run(self, job: Job) -> None:
-        try:
-            result, provider, latency = await self.call(job)
-            await self._record(job, result, provider, latency)
-        except Exception as exc:  # the record failed: the lease lets the delivery fall due again
-            log.warning(
-                "delivery record failed", extra={"delivery": str(job.delivery_id), "error": repr(exc)}
-            )
-        finally:
-            self._release(job)
+    async def run_job(self, job: Job) -> None:
+        result, provider, latency = await self.call(job)
+        await self._record(job, result, provider, latency)
 
     async def _record(self, job: Job, result: Result, provider: str, latency: int) -> None:
         now = self.clock.now()

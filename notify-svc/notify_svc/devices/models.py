@@ -15,6 +15,7 @@ class Device(Base):
     __table_args__ = (
         UniqueConstraint("vendor", "token", name="uq_devices_vendor_token"),
         Index("ix_devices_person", "person_id", "registered_at"),
+        Index("ix_devices_person_session", "person_id", "session_id"),
     )
 
     id: Mapped[UUID] = mapped_column(primary_key=True)
@@ -25,3 +26,6 @@ class Device(Base):
     token: Mapped[str] = mapped_column(String(200))
     name: Mapped[str] = mapped_column(String(100), default="")
     registered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # The sign-in session (member-svc's refresh-token family, the token's `sid`) it was registered
+    # in: when that session ends the device is forgotten. None: registered with a token naming none.
+    session_id: Mapped[UUID | None]

@@ -1,10 +1,10 @@
 """Every query of the devices context. A person reaches only their own devices."""
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -14,7 +14,10 @@ from notify_svc.devices.models import Device
 async def register(session: AsyncSession, values: dict[str, object]) -> Device:
     """Inserts the device, or moves an already registered (vendor, token) to this person."""
     insert_ = insert(Device).values(**values)
-    moved = {k: insert_.excluded[k] for k in ("org_id", "person_id", "platform", "name", "registered_at")}
+    moved = {
+        k: insert_.excluded[k]
+        for k in ("org_id", "person_id", "platform", "name", "registered_at", "session_id")
+    }
     stmt = insert_.on_conflict_do_update(constraint="uq_devices_vendor_token", set_=moved).returning(Device)
     result = await session.execute(stmt, execution_options={"populate_existing": True})
     device: Device = result.scalar_one()
@@ -46,6 +49,19 @@ async def remove_own(session: AsyncSession, person_id: UUID, device_id: UUID) ->
 
 async def remove_all_own(session: AsyncSession, person_id: UUID) -> int:
     result = await session.execute(delete(Device).where(Device.person_id == person_id))
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def forget_sessions(
+    session: AsyncSession, person_id: UUID, session_ids: Sequence[UUID], *, every_session: bool
+) -> int:
+    """Forgets the person's devices registered in the ended sessions — and those registered without
+    a session (nobody can tell which session they belonged to: a push to a signed-out phone tells a
+    stranger more than a missed one tells its owner) — or, `every_session`, all of them."""
+    query = delete(Device).where(Device.person_id == person_id)
+    if not every_session:
+        query = query.where(or_(Device.session_id.in_(list(session_ids)), Device.session_id.is_(None)))
+    result = await session.execute(query)
     return int(getattr(result, "rowcount", 0) or 0)
 
 

@@ -31,6 +31,7 @@ async def register(change: Change, body: DeviceRegister) -> Device:
             "token": body.token,
             "name": body.name,
             "registered_at": change.now,
+            "session_id": person.session,
         },
     )
     await repository.forget_beyond(change.session, person.sub, DEFAULT_POLICY.max_devices_per_person)

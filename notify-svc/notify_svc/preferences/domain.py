@@ -32,7 +32,10 @@ class Preferences:
     quiet_enabled: bool = True
     quiet_start: time = DEFAULT_POLICY.quiet_start
     quiet_end: time = DEFAULT_POLICY.quiet_end
+    # The SMS number, when read for its owner (stored encrypted; the channels only need to know one
+    # is kept: `sms_phone_kept`, the number itself is decrypted by the worker as it sends).
     sms_phone: str | None = None
+    sms_phone_kept: bool = False
     categories: Mapping[str, CategoryChoice] = field(default_factory=dict)
     version: int = 0
 
@@ -46,7 +49,7 @@ class Preferences:
         choice = self.choice(category, policy)
         if channel is Channel.PUSH:
             return choice.push
-        return choice.sms and self.sms_phone is not None
+        return choice.sms and (self.sms_phone_kept or self.sms_phone is not None)
 
     def hold_until(self, now: datetime, policy: ChannelPolicy = DEFAULT_POLICY) -> datetime | None:
         """When a non-urgent push or SMS made at `now` may go: the end of the quiet window `now`

@@ -1,5 +1,6 @@
 """The delivery worker: claims due deliveries from the PostgreSQL queue (FOR UPDATE SKIP LOCKED,
-so replicas share it), POSTs each signed message, and records every attempt.
+so replicas share it), POSTs each signed message, and records every attempt. The claim–lease–run
+loop is the shared `cppcc_common.queue_worker.QueueWorker` (the push and SMS worker's too).
 
 A claimed delivery is leased (its `next_attempt_at` moves past the POST's timeout) and the claim
 commits before the POST, so no lock is held while a partner answers and a crashed replica's lease
@@ -8,10 +9,10 @@ its own task: a slow or dead partner holds at most its own share, never another'
 """
 
 import asyncio
-import contextlib
 import logging
 import random
 import time
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from uuid import UUID
@@ -22,13 +23,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from yarl import URL
 
 from cppcc_common.app import Runtime
+from cppcc_common.change import system_change
 from cppcc_common.clock import Clock
-from cppcc_common.db import listen
+from cppcc_common.contracts.notify import WebhookEndpointDisabledV1
 from cppcc_common.ids import new_id
-from cppcc_common.scanner import DeadlineScanner
-from notify_svc.channels.inbox import repository as inbox
+from cppcc_common.queue_worker import QueueWorker
 from notify_svc.settings import Settings
-from notify_svc.webhooks import repository, signing
+from notify_svc.webhooks import signing
 from notify_svc.webhooks.domain import (
     RESPONSE_BODY_LIMIT,
     DeliveryStatus,
@@ -109,8 +110,9 @@ def _error_class(exc: BaseException) -> str:
     return type(exc).__name__[:40]
 
 
-class DeliveryWorker(DeadlineScanner):
+class DeliveryWorker(QueueWorker[Job]):
     name = "webhooks"
+    wake_channel = WAKE_CHANNEL  # NOTIFY cppcc_webhooks: a delivery queued anywhere
 
     def __init__(
         self,
@@ -122,14 +124,18 @@ class DeliveryWorker(DeadlineScanner):
         lookup: Lookup | None = None,
     ) -> None:
         super().__init__(
-            sessionmaker, clock, interval=settings.webhook_worker_interval_seconds, source=settings.source
+            sessionmaker,
+            clock,
+            database_url=settings.database_url,
+            interval=settings.webhook_worker_interval_seconds,
+            total=settings.webhook_concurrency,
+            per_key=settings.webhook_concurrency_per_endpoint,
+            source=settings.source,
         )
         self.config = Config.of(settings)
-        self.database_url = settings.database_url
         self.timeout = settings.webhook_timeout_seconds
         self.retry_after_cap = settings.webhook_retry_after_cap_seconds
-        self.total = settings.webhook_concurrency
-        self.per_endpoint = settings.webhook_concurrency_per_endpoint
+        self.per_endpoint = self.per_key
         self.allow = networks(settings.webhook_allow_networks)
         self.rng = rng or random.Random()
         self.lookup = lookup
@@ -138,9 +144,6 @@ class DeliveryWorker(DeadlineScanner):
         self.retention = timedelta(days=settings.webhook_retention_days)
         self.sweep_every = timedelta(seconds=settings.webhook_retention_sweep_seconds)
         self._swept_at: datetime | None = None
-        self._inflight: dict[UUID, int] = {}
-        self._tasks: set[asyncio.Task[None]] = set()
-        self._wake = asyncio.Event()
         self._http: aiohttp.ClientSession | None = None
 
     def http(self) -> aiohttp.ClientSession:
@@ -151,15 +154,11 @@ class DeliveryWorker(DeadlineScanner):
             self._http = aiohttp.ClientSession(connector=connector, trust_env=False)
         return self._http
 
-    def wake(self) -> None:
-        self._wake.set()
+    def key_of(self, job: Job) -> UUID:
+        return job.endpoint_id  # an endpoint: one slow partner holds only its own share
 
-    async def _claim(self) -> list[Job]:
-        room = self.total - len(self._tasks)
-        if room <= 0:
-            return []
+    async def claim_due(self, room: int, busy: Sequence[Hashable]) -> list[Job]:
         now = self.clock.now()
-        busy = [e for e, n in self._inflight.items() if n >= self.per_endpoint]
         rank = (
             func.row_number()
             .over(partition_by=WebhookDelivery.endpoint_id, order_by=WebhookDelivery.next_attempt_at)
@@ -192,13 +191,13 @@ class DeliveryWorker(DeadlineScanner):
         jobs: list[Job] = []
         async with self.sessionmaker() as session, session.begin():
             for delivery in (await session.execute(query)).scalars():
-                if self._inflight.get(delivery.endpoint_id, 0) >= self.per_endpoint:
+                if not self.has_room(delivery.endpoint_id):
                     continue
                 job = await self._job(session, delivery, now)
                 if job is None:
                     continue
                 delivery.next_attempt_at = now + self.lease
-                self._inflight[delivery.endpoint_id] = self._inflight.get(delivery.endpoint_id, 0) + 1
+                self.reserve(delivery.endpoint_id)
                 jobs.append(job)
         return jobs
 
@@ -221,34 +220,6 @@ class DeliveryWorker(DeadlineScanner):
         ]
         return Job(delivery.id, endpoint.id, message.id, endpoint.url, message.body.encode(), secrets)
 
-    def _release(self, job: Job) -> None:
-        left = self._inflight.get(job.endpoint_id, 1) - 1
-        if left > 0:
-            self._inflight[job.endpoint_id] = left
-        else:
-            self._inflight.pop(job.endpoint_id, None)
-        self._wake.set()
-
-    async def scan_once(self) -> int:
-        """Claims what is due and starts each POST as a task of its own; returns how many started."""
-        jobs = await self._claim()
-        for job in jobs:
-            task = asyncio.create_task(self._run(job))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
-        return len(jobs)
-
-    async def deliver_due(self) -> int:
-        """Claims what is due and waits for every POST (tests, operators)."""
-        jobs = await self._claim()
-        await asyncio.gather(*(self._run(job) for job in jobs))
-        return len(jobs)
-
-    async def idle(self) -> None:
-        """Waits for the POSTs in flight (tests)."""
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
-
     async def sweep(self) -> int:
         """Forgets the messages older than the retention (`NOTIFY_WEBHOOK_RETENTION_DAYS`) whose
         deliveries are all settled; returns how many went. Replicas may sweep at once (SKIP LOCKED)."""
@@ -262,44 +233,14 @@ class DeliveryWorker(DeadlineScanner):
             if deleted < SWEEP_BATCH:
                 return total
 
-    async def _sweep_when_due(self) -> None:
+    async def maintain(self) -> None:
+        """The retention sweep, every `webhook_retention_sweep_seconds`."""
         now = self.clock.now()
         if self._swept_at is not None and now - self._swept_at < self.sweep_every:
             return
         self._swept_at = now
-        try:
-            if gone := await self.sweep():
-                log.info("webhook messages past their retention removed", extra={"count": gone})
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:
-            log.warning("webhook retention sweep failed", extra={"error": repr(exc)})
-
-    async def _listen(self) -> None:
-        """Wakes the worker on NOTIFY cppcc_webhooks (a delivery queued anywhere); polling every
-        `interval` stays the source of truth if this connection drops."""
-        await listen(self.database_url, WAKE_CHANNEL, self._wake.set)
-
-    async def run(self) -> None:
-        listener = asyncio.create_task(self._listen())
-        try:
-            while True:
-                await self._sweep_when_due()
-                try:
-                    await self.scan_once()
-                except asyncio.CancelledError:
-                    raise
-                except Exception as exc:
-                    log.warning("webhook claim failed", extra={"error": repr(exc)})
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self.interval)
-                self._wake.clear()
-        finally:
-            listener.cancel()
-            for task in list(self._tasks):
-                task.cancel()
-            await asyncio.gather(listener, *self._tasks, return_exceptions=True)
-            await self.aclose()
+        if gone := await self.sweep():
+            log.info("webhook messages past their retention removed", extra={"count": gone})
 
     async def aclose(self) -> None:
         """Closes the HTTP client (its connections and resolver)."""
@@ -307,14 +248,8 @@ class DeliveryWorker(DeadlineScanner):
             await self._http.close()
             self._http = None
 
-    async def _run(self, job: Job) -> None:
-        try:
-            answer = await self.post(job)
-            await self._record(job, answer)
-        except Exception as exc:  # the record failed: the lease lets the delivery fall due again
-            log.warning("webhook record failed", extra={"delivery": str(job.delivery_id), "error": repr(exc)})
-        finally:
-            self._release(job)
+    async def run_job(self, job: Job) -> None:
+        await self._record(job, await self.post(job))
 
     async def post(self, job: Job) -> Answer:
         """One signed POST: a fresh timestamp and signature, no redirects, the timeout of the settings."""
@@ -400,39 +335,22 @@ class DeliveryWorker(DeadlineScanner):
         endpoint.enabled, endpoint.disabled_reason, endpoint.updated_at = False, reason, now
         endpoint.version += 1
         log.warning("webhook endpoint disabled", extra={"endpoint": str(endpoint.id), "reason": str(reason)})
-        await tell_owner(session, endpoint, reason, now)
-
-
-_REASONS = {
-    DisabledReason.GONE: ("对方系统答复 410（已不存在）", "the partner answered 410 Gone"),
-    DisabledReason.FAILING: ("连续 5 天投递失败", "deliveries failed for 5 days"),
-}
-
-
-async def tell_owner(
-    session: AsyncSession, endpoint: WebhookEndpoint, reason: DisabledReason, now: datetime
-) -> None:
-    """The organization's administrators find the disabled endpoint in their inbox."""
-    zh, en = _REASONS.get(reason, ("已停用", "disabled"))
-    event_id = new_id()
-    await inbox.add_items(
-        session,
-        [
-            {
-                "id": new_id(),
-                "org_id": endpoint.org_id,
-                "person_id": person_id,
-                "category": "webhook_disabled",
-                "title": "Webhook 端点已停用 / webhook endpoint disabled",
-                "body": f"{endpoint.url}：{zh}。/ {endpoint.url}: {en}.",
-                "object_type": "webhook_endpoint",
-                "object_id": endpoint.id,
-                "source_event_id": event_id,
-                "created_at": now,
-            }
-            for person_id in await repository.administrators(session, endpoint.org_id)
-        ],
-    )
+        # The administrators are told by notify-svc's own consumer of this event, through the
+        # audience and the templates like every other notice (inbox, push, SMS; docs/webhooks.md).
+        change = system_change(session, now=now, source=self.source)
+        await change.emit(
+            WebhookEndpointDisabledV1(
+                endpoint_id=endpoint.id,
+                org_id=endpoint.org_id,
+                unit_id=endpoint.unit_id,
+                url=endpoint.url,
+                reason=str(reason),
+                failing_since=endpoint.failing_since,
+                disabled_at=now,
+            ),
+            subject=endpoint.id,
+            orgid=endpoint.org_id,
+        )
 
 
 def start_worker(runtime: Runtime) -> DeliveryWorker:

@@ -4,12 +4,11 @@ from collections.abc import Sequence
 from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, and_, any_, false, select, text, update
+from sqlalchemy import ColumnElement, and_, false, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cppcc_common.auth import Principal
-from notify_svc.models import Recipient
 from notify_svc.webhooks.domain import DeliveryStatus
 from notify_svc.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookMessage
 
@@ -97,12 +96,3 @@ async def requeue(session: AsyncSession, where: ColumnElement[bool], now: dateti
     )
     await session.execute(text("SELECT pg_notify('cppcc_webhooks', '')"))  # wakes the workers at commit
     return int(getattr(result, "rowcount", 0) or 0)
-
-
-async def administrators(session: AsyncSession, org_id: UUID) -> list[UUID]:
-    """The organization's administrators (notify-svc's projection of people)."""
-    query = select(Recipient.person_id).where(
-        Recipient.org_id == org_id,
-        any_(Recipient.roles) == "admin",
-    )
-    return list((await session.execute(query)).scalars())

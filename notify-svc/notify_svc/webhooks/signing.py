@@ -9,13 +9,15 @@ import secrets
 from uuid import UUID
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from notify_svc import crypto
+
+decode_key = crypto.decode_key  # the one key of the service (notify_svc/crypto.py)
 
 SECRET_PREFIX = "whsec_"
 SIGNING_KEY_PREFIX = "whsk_"  # an Ed25519 private key (its 32-byte seed): never leaves notify-svc
 PUBLIC_KEY_PREFIX = "whpk_"  # its public key (32 bytes): what the partner verifies v1a with
 SECRET_BYTES = 32  # Standard Webhooks: 24 to 64 random bytes
-_NONCE = 12
 
 
 def new_secret() -> str:
@@ -70,19 +72,10 @@ def signature_header(secrets_in_use: list[str], msg_id: str, timestamp: int, bod
     )
 
 
-def decode_key(key: str) -> bytes:
-    """The 32-byte AES key from its base64url text (padding optional)."""
-    raw = base64.urlsafe_b64decode(key + "=" * (-len(key) % 4))
-    if len(raw) != 32:
-        raise ValueError("the webhook key must be 32 bytes, base64url")
-    return raw
-
-
 def encrypt(key: bytes, endpoint_id: UUID, secret: str) -> bytes:
     """nonce + AES-GCM ciphertext, bound to its endpoint (a ciphertext copied to another row fails)."""
-    nonce = secrets.token_bytes(_NONCE)
-    return nonce + AESGCM(key).encrypt(nonce, secret.encode(), endpoint_id.bytes)
+    return crypto.seal(key, endpoint_id.bytes, secret)
 
 
 def decrypt(key: bytes, endpoint_id: UUID, blob: bytes) -> str:
-    return AESGCM(key).decrypt(blob[:_NONCE], blob[_NONCE:], endpoint_id.bytes).decode()
+    return crypto.unseal(key, endpoint_id.bytes, blob)

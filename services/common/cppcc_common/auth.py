@@ -57,6 +57,9 @@ class Principal:
     roles: frozenset[str] = field(default_factory=frozenset)
     scopes: frozenset[str] = field(default_factory=frozenset)
     unit: UUID | None = None
+    # The sign-in session the token belongs to (member-svc's refresh-token family, claim `sid`):
+    # what a device registered with this token is bound to (notify-svc removes it at sign-out).
+    session: UUID | None = None
 
     def has_role(self, *roles: str) -> bool:
         return bool(self.roles.intersection(roles))
@@ -319,6 +322,7 @@ class TokenVerifier:
                 roles=frozenset(r for r in claims.get("roles", []) if r in ROLES),
                 scopes=frozenset(claims.get("scopes", [])),
                 unit=UUID(claims["unit"]) if claims.get("unit") else None,
+                session=UUID(claims["sid"]) if claims.get("sid") else None,
             )
             return _Verified(principal, kid, key, float(claims["iat"]), float(claims["exp"]))
         except (jwt.PyJWTError, ValueError, TypeError, KeyError) as exc:

@@ -4,6 +4,6 @@ Importing this package registers every contract. A breaking change is a new vers
 published next to the old one until every consumer has moved.
 """
 
-from cppcc_common.contracts import consultation, member, proposal
+from cppcc_common.contracts import consultation, member, notify, proposal
 
-__all__ = ["consultation", "member", "proposal"]
+__all__ = ["consultation", "member", "notify", "proposal"]

@@ -120,3 +120,20 @@ class MemberExitReviewRequiredV1(EventData):
     name: str
     threshold: str
     unexcused_absences: int
+
+
+@register("cppcc.member.sessions_ended.v1")
+class SessionsEndedV1(EventData):
+    """member-svc, when sign-in sessions of a person end: a sign-out (`sign_out`), a refresh token
+    presented again after its rotation (`refresh_token_reused`: the family is revoked as stolen), a
+    password changed (`password_changed`) or reset (`password_reset`). A session is a refresh-token
+    family; access tokens name theirs in the claim `sid`. `all_sessions`: every session of the
+    person ended (password change and reset), not only `session_ids`. notify-svc forgets the push
+    devices registered under the ended sessions (all of the person's when `all_sessions`)."""
+
+    person_id: UUID
+    org_id: UUID
+    reason: str
+    session_ids: list[UUID] = []
+    all_sessions: bool = False
+    ended_at: datetime
