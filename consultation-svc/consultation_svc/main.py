@@ -4,7 +4,7 @@ from fastapi import FastAPI
 
 from consultation_svc.activities.permissions import MANAGE_WORKING_CALENDAR
 from consultation_svc.activities.router import router as activities_router
-from consultation_svc.activities.scanners import closings, reminders
+from consultation_svc.activities.scanners import checkin_openings, closings, reminders
 from consultation_svc.calendar.router import router as calendar_router
 from consultation_svc.checkin.router import router as checkin_router
 from consultation_svc.deliberation.router import router as deliberation_router
@@ -54,7 +54,7 @@ def create_app(
         clock=clock,
         streams=["CONSULTATION", "MEMBER"],
         consumers=[*MEMBER_CONSUMERS, *UNIT_CONSUMERS],
-        scanners=[reminders, closings, feedback_deadlines],
+        scanners=[reminders, checkin_openings, closings, feedback_deadlines],
         tags={
             "consultations": "协商形式等协商参考数据 / consultation forms and reference data",
             "consultation-plans": "年度协商计划 / annual consultation plans",

@@ -72,6 +72,7 @@ async def enrol(
     sector_id: uuid.UUID | None = None,
     committee_ids: list[uuid.UUID] | None = None,
     standing: bool = False,
+    party: str = "无党派",
     status: str = "active",
     starts_on: date = date(2023, 1, 1),
     ends_on: date = date(2027, 12, 31),
@@ -82,7 +83,7 @@ async def enrol(
             text(
                 "INSERT INTO members (member_id, person_id, org_id, term_id, name, sector_id, party, is_standing,"
                 " committee_ids, status, term_starts_on, term_ends_on, version)"
-                " VALUES (:m, :p, :o, :t, :n, :s, '无党派', :st, :c, :status, :a, :b, 1)"
+                " VALUES (:m, :p, :o, :t, :n, :s, :party, :st, :c, :status, :a, :b, 1)"
             ),
             {
                 "m": uuid.uuid4(),
@@ -91,6 +92,7 @@ async def enrol(
                 "t": uuid.uuid4(),
                 "n": name,
                 "s": sector_id,
+                "party": party,
                 "st": standing,
                 "c": committee_ids or [],
                 "status": status,

@@ -69,6 +69,7 @@ ALLOWED = {
     (S.NOTIFIED, A.RESCHEDULE): S.NOTIFIED,
     (S.NOTIFIED, A.CANCEL): S.CANCELLED,
     (S.NOTIFIED, A.REMIND): S.NOTIFIED,
+    (S.NOTIFIED, A.OPEN_CHECKIN): S.NOTIFIED,
     (S.NOTIFIED, A.ANSWER): S.NOTIFIED,
     (S.NOTIFIED, A.DECIDE_LEAVE): S.NOTIFIED,
     (S.NOTIFIED, A.MARK_ATTENDANCE): S.NOTIFIED,
@@ -108,11 +109,21 @@ def test_every_leave_status_action_pair_is_allowed_or_refused_by_the_table(
 
 def test_the_lifecycle_of_domain_md_from_scheduling_to_the_close() -> None:
     status = S.SCHEDULED
-    for action in (A.INVITE, A.ATTACH, A.ISSUE_NOTICE, A.PUBLISH_MATERIALS, A.REMIND, A.ANSWER, A.CLOSE):
+    steps = (
+        A.INVITE,
+        A.ATTACH,
+        A.ISSUE_NOTICE,
+        A.PUBLISH_MATERIALS,
+        A.REMIND,
+        A.OPEN_CHECKIN,
+        A.ANSWER,
+        A.CLOSE,
+    )
+    for action in steps:
         status = LIFECYCLE.check(status, action)
     assert status is S.CLOSED
     assert LIFECYCLE.actions_from(S.CANCELLED) == []
-    assert {A.REMIND, A.CLOSE} == domain.SYSTEM_ACTIONS
+    assert {A.REMIND, A.OPEN_CHECKIN, A.CLOSE} == domain.SYSTEM_ACTIONS
 
 
 def test_every_form_of_forms_py_has_the_kind_the_ledger_scores() -> None:

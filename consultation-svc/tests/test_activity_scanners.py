@@ -1,6 +1,7 @@
-"""The day-before reminder and the close after the end, through the scanners on a real database:
-each fires exactly once with two replicas racing, never a microsecond early, again once after a
-reschedule; the close waits for pending leave decisions. The clock is moved, never slept."""
+"""The day-before reminder, the check-in opening and the close after the end, through the scanners
+on a real database: each fires exactly once with two replicas racing, never a microsecond early,
+again once after a reschedule; the close waits for pending leave decisions. The clock is moved,
+never slept."""
 
 import uuid
 from collections.abc import Callable
@@ -10,7 +11,7 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from consultation_svc.activities.scanners import Closings, Reminders
+from consultation_svc.activities.scanners import CheckinOpenings, Closings, Reminders
 from consultation_svc.settings import Settings
 from cppcc_common.clock import FakeClock
 from cppcc_common.scanner import DeadlineScanner
@@ -102,6 +103,50 @@ async def test_the_reminder_fires_once_the_day_before_with_two_replicas_and_agai
     assert len(await staged(db, "cppcc.consultation.reminder_due.v1", activity)) == 2
 
 
+async def test_check_in_opening_tells_the_expected_invitees_once_at_the_policy_window_and_again_after_a_reschedule(
+    client: httpx.AsyncClient,
+    issuer: TestIssuer,
+    db: AsyncEngine,
+    settings: Settings,
+    clock: FakeClock,
+    people: None,
+) -> None:
+    activity = await notified(client, issuer)
+    url = f"/api/v1/consultations/activities/{activity}"
+    r = await client.post(
+        url + "/leave", json={"reason": "出差"}, headers=auth(issuer, sub=BEN, org=ORG, roles=["member"])
+    )
+    assert r.status_code == 201
+    assert (
+        await client.post(f"{url}/leaves/{r.json()['id']}/approve", headers=office(issuer))
+    ).status_code == 200
+    opens = STARTS - timedelta(minutes=60)  # the participation policy's default window
+    clock.set(opens - US)
+    assert await race(settings.database_url, scanner(CheckinOpenings, clock), 2) == 0
+    clock.set(opens)
+    assert await race(settings.database_url, scanner(CheckinOpenings, clock), 2) == 1
+    assert await race(settings.database_url, scanner(CheckinOpenings, clock), 2) == 0
+    [opened] = await staged(db, "cppcc.consultation.checkin_opened.v1", activity)
+    assert opened["invitee_ids"] == [str(ANN)]  # Ben is on approved leave
+    assert opened["checkin_closes_at"].startswith(ENDS.isoformat()[:19])
+    history = (await client.get(url + "/history", headers=office(issuer))).json()["items"]
+    assert history[-1]["action"] == "open_checkin" and history[-1]["actor"] is None
+    later = STARTS + timedelta(days=3)  # not the other test's new time
+    move = {
+        "starts_at": later.isoformat(),
+        "ends_at": (later + timedelta(hours=2)).isoformat(),
+        "reason": "改期",
+    }
+    clock.set(opens + timedelta(minutes=10))
+    assert (await client.post(url + "/reschedule", json=move, headers=office(issuer))).status_code == 200
+    clock.set(later - timedelta(minutes=60) - US)
+    await race(settings.database_url, scanner(CheckinOpenings, clock), 2)  # other tests' activities
+    assert len(await staged(db, "cppcc.consultation.checkin_opened.v1", activity)) == 1
+    clock.set(later - timedelta(minutes=60))
+    await race(settings.database_url, scanner(CheckinOpenings, clock), 2)
+    assert len(await staged(db, "cppcc.consultation.checkin_opened.v1", activity)) == 2
+
+
 async def test_the_close_comes_the_policy_hours_after_the_end_once_and_waits_for_leave_decisions(
     client: httpx.AsyncClient,
     issuer: TestIssuer,
@@ -149,7 +194,8 @@ async def test_a_cancelled_activity_is_neither_reminded_nor_closed(
     )
     assert r.status_code == 200
     clock.set(ENDS + timedelta(days=30))
-    for kind in (Reminders, Closings):
+    for kind in (Reminders, CheckinOpenings, Closings):
         await race(settings.database_url, scanner(kind, clock), 2)
     assert await staged(db, "cppcc.consultation.reminder_due.v1", activity) == []
+    assert await staged(db, "cppcc.consultation.checkin_opened.v1", activity) == []
     assert await staged(db, "cppcc.consultation.absence_recorded.v1", activity) == []

@@ -4,7 +4,7 @@ moved by a FakeClock (DOMAIN.md §4, rule 28)."""
 import json
 import uuid
 from collections.abc import AsyncIterator, Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,10 +21,13 @@ from cppcc_common.db import create_engine
 from cppcc_common.testing.app import serve_app
 from cppcc_common.testing.tokens import TestIssuer
 
+from .conftest import enrol
+
 MIGRATIONS = Path(consultation_svc.__file__).parent / "migrations"
 BASE = datetime(2026, 11, 2, 1, 0, tzinfo=UTC)
 ORG, OTHER_ORG = uuid.uuid4(), uuid.uuid4()
 MEMBER, MEMBER_2, STAFF, STAFF_2, LEADER = (uuid.uuid4() for _ in range(5))
+AGRICULTURE, ECONOMY, ECONOMIC_COMMITTEE, OTHER_COMMITTEE = (uuid.uuid4() for _ in range(4))
 Headers = Callable[..., dict[str, str]]
 
 ENTRY = {
@@ -42,6 +45,21 @@ def settings(databases: Any, module_nats_url: str) -> Settings:
         database_url=databases.migrated(MIGRATIONS, "consultation"),
         nats_url=module_nats_url,
         relay_interval_seconds=0.05,
+    )
+
+
+@pytest.fixture(scope="module", autouse=True)
+async def members(db: AsyncEngine) -> None:
+    """Member 2 of the agriculture sector, a member of 民盟 on the economic committee (the projection)."""
+    await enrol(db, person_id=MEMBER_2, org_id=ORG, name="王二", sector_id=AGRICULTURE)
+    await enrol(
+        db,
+        person_id=MEMBER,
+        org_id=ORG,
+        name="张一",
+        sector_id=ECONOMY,
+        party="民盟盟员",
+        committee_ids=[ECONOMIC_COMMITTEE],
     )
 
 
@@ -479,7 +497,13 @@ async def test_members_propose_topics_only_in_the_window_and_staff_accept_them_i
     assert (mine["status"], mine["source_kind"], mine["proposer_id"]) == ("proposed", "member", str(MEMBER))
     r = await client.post(
         "/api/v1/consultations/topics",
-        json={**topic, "title": "关于乡村振兴的议题", "source_kind": "sector", "source_name": "农业界"},
+        json={
+            **topic,
+            "title": "关于乡村振兴的议题",
+            "source_kind": "sector",
+            "source_name": "农业界",
+            "source_id": str(AGRICULTURE),
+        },
         headers=who("member_2"),
     )
     assert r.status_code == 201 and r.json()["source_name"] == "农业界"
@@ -663,3 +687,67 @@ async def test_a_member_proposes_at_most_the_policys_number_of_topics_a_year(
     assert (
         await client.post("/api/v1/consultations/topics", json=topic, headers=who("member"))
     ).status_code == 201
+
+
+async def test_a_member_proposes_on_behalf_only_of_a_sector_party_or_committee_they_belong_to(
+    client: httpx.AsyncClient, who: Headers, db: AsyncEngine, issuer: TestIssuer
+) -> None:
+    closes = BASE + timedelta(days=30)
+    r = await client.post(
+        "/api/v1/consultations/topic-windows",
+        json={"year": 2039, "closes_at": closes.isoformat()},
+        headers=who("staff"),
+    )
+    assert r.status_code == 201, r.text
+    topic = {"year": 2039, "title": "关于民营经济的议题", "description": "融资难。"}
+
+    async def propose(caller: str, **source: Any) -> httpx.Response:
+        body = {**topic, **{k: str(v) for k, v in source.items()}}
+        return await client.post("/api/v1/consultations/topics", json=body, headers=who(caller))
+
+    # A sector or committee is named by member-svc's id.
+    r = await propose("member", source_kind="sector", source_name="经济界")
+    assert r.status_code == 422 and r.json()["code"] == "topic.source_id_required"
+    # Not their sector, committee or party: 403, nothing stored.
+    for caller, source in (
+        ("member", {"source_kind": "sector", "source_name": "农业界", "source_id": AGRICULTURE}),
+        ("member", {"source_kind": "committee", "source_name": "文史委", "source_id": OTHER_COMMITTEE}),
+        ("member", {"source_kind": "party", "source_name": "民建市委会"}),
+        ("member_2", {"source_kind": "party", "source_name": "民盟市委会"}),  # of no party
+        ("member_2", {"source_kind": "sector", "source_name": "经济界", "source_id": ECONOMY}),
+    ):
+        r = await propose(caller, **source)
+        assert r.status_code == 403 and r.json()["code"] == "topic.not_in_source", (caller, source, r.text)
+    # Their own: accepted, the id kept with the name.
+    for source in (
+        {"source_kind": "sector", "source_name": "经济界", "source_id": ECONOMY},
+        {"source_kind": "committee", "source_name": "经济委员会", "source_id": ECONOMIC_COMMITTEE},
+        {"source_kind": "party", "source_name": "民盟市委会"},
+        {"source_kind": "party", "source_name": "中国民主同盟示例市委员会"},
+    ):
+        r = await propose("member", **source)
+        assert r.status_code == 201, (source, r.text)
+        expected = str(source["source_id"]) if "source_id" in source else None
+        assert r.json()["source_id"] == expected
+    # A member whose term is over no longer speaks for the group.
+    former = uuid.uuid4()
+    await enrol(
+        db,
+        person_id=former,
+        org_id=ORG,
+        sector_id=ECONOMY,
+        starts_on=date(2018, 1, 1),
+        ends_on=date(2022, 12, 31),
+    )
+    r = await client.post(
+        "/api/v1/consultations/topics",
+        json={**topic, "source_kind": "sector", "source_name": "经济界", "source_id": str(ECONOMY)},
+        headers=issuer.headers(
+            iat=int(BASE.timestamp()) - 60,
+            exp=int(BASE.timestamp()) + 86400,
+            sub=former,
+            org=ORG,
+            roles=["member"],
+        ),
+    )
+    assert r.status_code == 403 and r.json()["code"] == "topic.not_in_source"

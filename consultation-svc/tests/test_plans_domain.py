@@ -32,7 +32,9 @@ from consultation_svc.topics.domain import (
 )
 from consultation_svc.topics.errors import (
     ClosesInThePast,
+    NotInSource,
     NotTheProposer,
+    SourceIdRequired,
     SourceNameRequired,
     SourceNotAllowed,
     TextTooLong,
@@ -392,3 +394,39 @@ def test_only_its_proposer_withdraws_a_topic() -> None:
         topics.check_proposer(_topic(), OTHER)
     with pytest.raises(NotTheProposer):
         topics.check_proposer(_topic(proposer=None), OTHER)
+
+
+@pytest.mark.parametrize(
+    ("party", "named", "belongs"),
+    [
+        ("民盟盟员", "民盟市委会", True),
+        ("民盟盟员", "中国民主同盟示例市委员会", True),
+        ("九三学社社员", "九三学社示例市委员会", True),
+        ("中共党员", "中共示例市委", True),
+        ("民建会员", "民盟市委会", False),
+        ("无党派人士", "无党派人士联谊会", False),  # no party to speak for
+        ("", "民盟", False),
+    ],
+)
+def test_a_member_speaks_for_their_own_party_only(party: str, named: str, belongs: bool) -> None:
+    assert topics.belongs(party, named) is belongs
+
+
+def test_a_member_proposes_for_their_own_sector_and_committee_only() -> None:
+    sector, committee = uuid.uuid4(), uuid.uuid4()
+    mine = [topics.Membership(sector_id=sector, party="民进会员", committee_ids=(committee,))]
+
+    def proposal(kind: str, name: str = "某某") -> topics.Proposal:
+        return topics.Proposal("题", "说明", None, topics.TopicSourceKind(kind), name)
+
+    topics.check_on_behalf(proposal("sector"), sector, mine)
+    topics.check_on_behalf(proposal("committee"), committee, mine)
+    topics.check_on_behalf(proposal("party", "民进市委会"), None, mine)
+    topics.check_on_behalf(proposal("member"), None, [])  # for themself: nothing to belong to
+    with pytest.raises(SourceIdRequired):
+        topics.check_on_behalf(proposal("sector"), None, mine)
+    for kind, source in (("sector", committee), ("committee", sector), ("sector", sector)):
+        with pytest.raises(NotInSource):
+            topics.check_on_behalf(
+                proposal(kind), source, [] if source == sector and kind == "sector" else mine
+            )

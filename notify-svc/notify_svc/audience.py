@@ -11,6 +11,7 @@ from uuid import UUID
 from cppcc_common.contracts.consultation import (
     ActivityCancelledV1,
     ActivityRescheduledV1,
+    CheckinOpenedV1,
     FeedbackOverdueV1,
     LeaveApprovedV1,
     LeaveRefusedV1,
@@ -18,7 +19,10 @@ from cppcc_common.contracts.consultation import (
     MaterialsPublishedV1,
     NoticeIssuedV1,
     OutcomeSubmittedV1,
+    PlanPublishedV1,
     ReminderDueV1,
+    TopicAcceptedV1,
+    TopicDeclinedV1,
 )
 from cppcc_common.contracts.member import MemberExitReviewRequiredV1
 from cppcc_common.contracts.notify import WebhookEndpointDisabledV1
@@ -76,6 +80,9 @@ class Projections:
     """What notify-svc knows of the people an event may concern (read once, before `notices`)."""
 
     people: Mapping[UUID, Person] = field(default_factory=dict)
+    # The current members of the event's organization (member-svc's member records: active or on
+    # leave, term covering the event's day), read only for an event told to them all (`ORG_WIDE`).
+    members: frozenset[UUID] = frozenset()
 
     def name(self, person_id: UUID, fallback: str = "委员") -> str:
         known = self.people.get(person_id)
@@ -114,8 +121,8 @@ class Notice:
 
 
 # Categories policy marks urgent: push and SMS reach a person with them even in quiet hours (issue
-# 10). Activity check-in opening joins them when consultation-svc publishes such an event.
-URGENT = frozenset({"proposal.feedback_overdue", "outcome.feedback_overdue"})
+# 10): the overdue feedback, and an activity's check-in opening (the member is on the way).
+URGENT = frozenset({"proposal.feedback_overdue", "outcome.feedback_overdue", "activity.checkin_opened"})
 
 Rule = Callable[[CloudEvent, Any, Projections], list[Notice]]
 
@@ -280,7 +287,8 @@ def _leave(category: str) -> Callable[[CloudEvent, Any, Projections], list[Notic
 def _invitees(category: str) -> Callable[[CloudEvent, Any, Projections], list[Notice]]:
     def rule(e: CloudEvent, d: Any, p: Projections) -> list[Notice]:
         """Every invitee (members with an account; the office tells guests itself): the notice, the
-        materials, the reminder the day before, a new time or place, a cancellation."""
+        materials, the reminder the day before, check-in opening (urgent), a new time or place, a
+        cancellation."""
         return _tell(d.invitee_ids, category, d, e, object_type="activity")
 
     return rule
@@ -306,6 +314,29 @@ def _outcome_overdue(e: CloudEvent, d: FeedbackOverdueV1, p: Projections) -> lis
     organizer = [d.organizer_person_id] if d.organizer_person_id else []
     office = p.staff_with_scope(d.org_id, "consultation")
     return _tell([*organizer, *unit, *office], "outcome.feedback_overdue", d, e, object_type="outcome")
+
+
+def _plan_published(e: CloudEvent, d: PlanPublishedV1, p: Projections) -> list[Notice]:
+    """(beyond §6) DOMAIN.md §4: the annual plan, and each new version of it, is published to the
+    organization's members."""
+    return _tell(
+        sorted(p.members),
+        "plan.published",
+        d,
+        e,
+        object_type="plan",
+        changed=len(d.added_entry_keys) + len(d.changed_entry_keys) + len(d.removed_entry_keys),
+    )
+
+
+def _topic_decided(category: str) -> Callable[[CloudEvent, Any, Projections], list[Notice]]:
+    def rule(e: CloudEvent, d: Any, p: Projections) -> list[Notice]:
+        """(beyond §6) The member who proposed the topic learns whether it went into the plan (staff
+        record the others' topics: no proposer to tell)."""
+        proposer = [d.proposer_id] if d.proposer_id else []
+        return _tell(proposer, category, d, e, object_type="topic")
+
+    return rule
 
 
 def _exit_review(e: CloudEvent, d: MemberExitReviewRequiredV1, p: Projections) -> list[Notice]:
@@ -350,8 +381,15 @@ RULES: dict[type[EventData], Rule] = {
     ActivityRescheduledV1: _invitees("activity.rescheduled"),
     ActivityCancelledV1: _invitees("activity.cancelled"),
     ReminderDueV1: _invitees("activity.reminder"),
+    CheckinOpenedV1: _invitees("activity.checkin_opened"),
+    PlanPublishedV1: _plan_published,
+    TopicAcceptedV1: _topic_decided("topic.accepted"),
+    TopicDeclinedV1: _topic_decided("topic.declined"),
     OutcomeSubmittedV1: _outcome_sent,
     FeedbackOverdueV1: _outcome_overdue,
     MemberExitReviewRequiredV1: _exit_review,
     WebhookEndpointDisabledV1: _endpoint_disabled,
 }
+
+# Events told to every current member of the organization: `projections.load` reads them for these.
+ORG_WIDE: frozenset[type[EventData]] = frozenset({PlanPublishedV1})

@@ -3,7 +3,12 @@ each through the same path: read the projections, decide (`audience.notices`), d
 
 from cppcc_common.change import Change
 from cppcc_common.consumer import ConsumerSpec, Handler
-from cppcc_common.contracts.member import PersonRegisteredV1
+from cppcc_common.contracts.member import (
+    MemberRegisteredV1,
+    MemberStatusChangedV1,
+    MemberUpdatedV1,
+    PersonRegisteredV1,
+)
 from cppcc_common.events import CloudEvent, EventData
 from notify_svc import channels, projections
 from notify_svc.audience import RULES, notices
@@ -29,6 +34,9 @@ CONSUMERS = [
         handlers={
             PersonRegisteredV1.event_type: projections.on_person_registered,
             **devices.HANDLERS,
+            MemberRegisteredV1.event_type: projections.on_member_changed,
+            MemberUpdatedV1.event_type: projections.on_member_changed,
+            MemberStatusChangedV1.event_type: projections.on_member_changed,
             **_handled("cppcc.member."),
         },
     ),

@@ -1,9 +1,20 @@
 """notify-svc's tables: the recipients projection and inbox items; plus the messaging tables."""
 
-from datetime import datetime
+from datetime import date, datetime
 from uuid import UUID
 
-from sqlalchemy import ARRAY, BigInteger, DateTime, Identity, Index, String, Text, UniqueConstraint, func
+from sqlalchemy import (
+    ARRAY,
+    BigInteger,
+    Date,
+    DateTime,
+    Identity,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from cppcc_common.db import make_metadata
@@ -32,6 +43,23 @@ class Recipient(Base):
     roles: Mapped[list[str]] = mapped_column(ARRAY(String(20)))
     scopes: Mapped[list[str]] = mapped_column(ARRAY(String(20)))
     unit_id: Mapped[UUID | None]
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class MemberRecord(Base):
+    """A member record of a term (one person may hold one per term), as member-svc's member events
+    last announced it: who the organization's current members are (an org-wide notice's audience)."""
+
+    __tablename__ = "member_records"
+    __table_args__ = (Index("ix_member_records_org", "org_id", "status"),)
+
+    member_id: Mapped[UUID] = mapped_column(primary_key=True)
+    person_id: Mapped[UUID]
+    org_id: Mapped[UUID]
+    status: Mapped[str] = mapped_column(String(20))
+    term_starts_on: Mapped[date | None] = mapped_column(Date)
+    term_ends_on: Mapped[date | None] = mapped_column(Date)
+    version: Mapped[int]
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 

@@ -9,11 +9,15 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cppcc_common.change import Change
-from cppcc_common.contracts.member import PersonRegisteredV1
+from cppcc_common.contracts.member import MemberSnapshot, PersonRegisteredV1
 from cppcc_common.events import CloudEvent, EventData
-from notify_svc.audience import DEFAULT_LOCALE, Person, Projections
-from notify_svc.models import Recipient
+from cppcc_common.workdays import local_date
+from notify_svc.audience import DEFAULT_LOCALE, ORG_WIDE, Person, Projections
+from notify_svc.models import MemberRecord, Recipient
 from notify_svc.preferences.models import PreferenceRow
+
+# A member in one of these statuses is told what the organization tells its members.
+CURRENT_STATUSES = ("active", "on_leave")
 
 
 async def on_person_registered(change: Change, envelope: CloudEvent, data: EventData) -> None:
@@ -35,6 +39,40 @@ async def on_person_registered(change: Change, envelope: CloudEvent, data: Event
     await change.session.execute(stmt)
 
 
+async def on_member_changed(change: Change, envelope: CloudEvent, data: EventData) -> None:
+    """Keeps the member records (registered, updated, status changed): an upsert unless a newer
+    version is kept already (events may arrive out of order; idempotent)."""
+    assert isinstance(data, MemberSnapshot)
+    values = {
+        "person_id": data.person_id,
+        "org_id": data.org_id,
+        "status": data.status,
+        "term_starts_on": data.term_starts_on,
+        "term_ends_on": data.term_ends_on,
+        "version": data.version,
+        "updated_at": change.now,
+    }
+    stmt = insert(MemberRecord).values(member_id=data.member_id, **values)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[MemberRecord.member_id],
+        set_={k: stmt.excluded[k] for k in values},
+        where=MemberRecord.version < stmt.excluded.version,
+    )
+    await change.session.execute(stmt)
+
+
+async def current_members(session: AsyncSession, org_id: UUID, envelope: CloudEvent) -> frozenset[UUID]:
+    """The organization's current members on the event's day (Asia/Shanghai)."""
+    on = local_date(envelope.time)
+    query = select(MemberRecord.person_id).where(
+        MemberRecord.org_id == org_id,
+        MemberRecord.status.in_(CURRENT_STATUSES),
+        or_(MemberRecord.term_starts_on.is_(None), MemberRecord.term_starts_on <= on),
+        or_(MemberRecord.term_ends_on.is_(None), MemberRecord.term_ends_on >= on),
+    )
+    return frozenset((await session.execute(query)).scalars())
+
+
 def _uuids(value: Any) -> Iterator[UUID]:
     """Every id an event names, at any depth (people, units, nested assignments)."""
     if isinstance(value, UUID):
@@ -54,6 +92,8 @@ async def load(session: AsyncSession, envelope: CloudEvent, data: EventData) -> 
     if org_id is None:
         return Projections()
     ids = list(dict.fromkeys(_uuids(data.model_dump(mode="python"))))
+    members = await current_members(session, org_id, envelope) if type(data) in ORG_WIDE else frozenset()
+    ids += members
     query = (
         select(Recipient, PreferenceRow.locale)
         .outerjoin(PreferenceRow, PreferenceRow.person_id == Recipient.person_id)
@@ -69,7 +109,7 @@ async def load(session: AsyncSession, envelope: CloudEvent, data: EventData) -> 
     )
     rows = (await session.execute(query)).all()
     return Projections(
-        {
+        people={
             r.person_id: Person(
                 r.person_id,
                 r.org_id,
@@ -80,5 +120,6 @@ async def load(session: AsyncSession, envelope: CloudEvent, data: EventData) -> 
                 locale or DEFAULT_LOCALE,
             )
             for r, locale in rows
-        }
+        },
+        members=members,
     )

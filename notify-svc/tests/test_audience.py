@@ -18,6 +18,7 @@ from cppcc_common.contracts.consultation import (
     ActivityKind,
     ActivityRescheduledV1,
     AttendanceRecordedV1,
+    CheckinOpenedV1,
     FeedbackOverdueV1,
     LeaveApprovedV1,
     LeaveRefusedV1,
@@ -26,7 +27,10 @@ from cppcc_common.contracts.consultation import (
     NoticeIssuedV1,
     OutcomeKind,
     OutcomeSubmittedV1,
+    PlanPublishedV1,
     ReminderDueV1,
+    TopicAcceptedV1,
+    TopicDeclinedV1,
 )
 from cppcc_common.contracts.member import MemberExitReviewRequiredV1
 from cppcc_common.contracts.notify import WebhookEndpointDisabledV1
@@ -98,7 +102,8 @@ PEOPLE = Projections(
             _person(ADMIN, "系统管理员", ("admin",)),
             _person(FOREIGN_ADMIN, "外市管理员", ("admin",), org_id=FOREIGN_ORG),
         )
-    }
+    },
+    members=frozenset({FIRST, CO1, CO2}),  # the organization's current members (member records)
 )
 
 _PROPOSERS = {"first_proposer_id": FIRST, "cosigner_ids": [CO1, CO2]}
@@ -311,6 +316,39 @@ ROWS: list[tuple[str, EventData, dict[str, set[uuid.UUID]]]] = [
         {"activity.reminder": {CO1}},
     ),
     (
+        "+ check-in opened (urgent): every invitee still expected",
+        CheckinOpenedV1(
+            **_ACTIVITY, ends_at=AT, venue="市政协三楼会议室", checkin_closes_at=AT, invitee_ids=[CO1, CO2]
+        ),
+        {"activity.checkin_opened": {CO1, CO2}},
+    ),
+    (
+        "+ annual plan published (DOMAIN.md §4): the organization's current members",
+        PlanPublishedV1(
+            plan_id=uuid.uuid4(), org_id=ORG, year=2026, version=2, title="2026年度政协协商计划",
+            previous_plan_id=uuid.uuid4(), entries_count=12, added_entry_keys=[uuid.uuid4()],
+            changed_entry_keys=[uuid.uuid4()], removed_entry_keys=[uuid.uuid4()], published_at=AT,
+            change_note="增加一项专题协商",
+        ),
+        {"plan.published": {FIRST, CO1, CO2}},
+    ),
+    (
+        "+ topic accepted into the plan: its proposer",
+        TopicAcceptedV1(
+            topic_id=uuid.uuid4(), org_id=ORG, year=2026, title="发展普惠托育服务", source_kind="member",
+            proposer_id=CO1, plan_id=uuid.uuid4(), entry_key=uuid.uuid4(), accepted_at=AT,
+        ),
+        {"topic.accepted": {CO1}},
+    ),
+    (
+        "+ topic declined: its proposer",
+        TopicDeclinedV1(
+            topic_id=uuid.uuid4(), org_id=ORG, year=2026, title="发展普惠托育服务", source_kind="sector",
+            proposer_id=CO2, reason="已列入政府年度重点工作", declined_at=AT,
+        ),
+        {"topic.declined": {CO2}},
+    ),
+    (
         "activity rescheduled: every invitee",
         ActivityRescheduledV1(
             **_ACTIVITY, previous_starts_at=AT, ends_at=AT, reason="与市委常委会时间冲突", invitee_ids=_INVITEES
@@ -375,6 +413,8 @@ def _envelope(data: EventData) -> CloudEvent:
         getattr(data, "proposal_id", None)
         or getattr(data, "activity_id", None)
         or getattr(data, "endpoint_id", None)
+        or getattr(data, "plan_id", None)
+        or getattr(data, "topic_id", None)
         or data.person_id  # type: ignore[attr-defined]
     )
     return make_event(data, source="/test", subject=subject, orgid=ORG)
@@ -414,11 +454,11 @@ def test_an_event_no_row_names_makes_no_notice() -> None:
     assert notices(_envelope(data), data, PEOPLE) == []
 
 
-def test_feedback_overdue_is_urgent_and_the_rest_are_not() -> None:
+def test_feedback_overdue_and_check_in_opening_are_urgent_and_the_rest_are_not() -> None:
     for _, data, _ in ROWS:
         for n in notices(_envelope(data), data, PEOPLE):
             assert n.urgency == (Urgency.URGENT if n.category in URGENT else Urgency.NORMAL)
-    assert {"proposal.feedback_overdue", "outcome.feedback_overdue"} == URGENT
+    assert {"proposal.feedback_overdue", "outcome.feedback_overdue", "activity.checkin_opened"} == URGENT
 
 
 def test_every_inbox_template_renders_with_a_real_event() -> None:
@@ -521,3 +561,31 @@ def test_a_disabled_endpoints_notice_says_why_in_the_administrators_language() -
     assert "410 Gone" in texts["gone", "en", "inbox"].body and "410" in texts["gone", "zh", "sms"].title
     assert "since 2026-03-27 00:30 (5 days)" in texts["failing", "en", "inbox"].body
     assert texts["failing", "en", "push"].title == "Webhook endpoint disabled"
+
+
+def test_a_staff_recorded_topic_tells_no_proposer_and_a_plan_with_no_members_known_tells_no_one() -> None:
+    recorded = TopicDeclinedV1(
+        topic_id=uuid.uuid4(), org_id=ORG, year=2026, title="党委点题", source_kind="party_committee",
+        proposer_id=None, reason="并入其他议题", declined_at=AT,
+    )  # fmt: skip
+    assert notices(_envelope(recorded), recorded, PEOPLE) == []
+    plan = PlanPublishedV1(
+        plan_id=uuid.uuid4(), org_id=ORG, year=2026, version=1, title="计划", entries_count=1,
+        added_entry_keys=[], changed_entry_keys=[], removed_entry_keys=[], published_at=AT,
+    )  # fmt: skip
+    assert notices(_envelope(plan), plan, Projections(PEOPLE.people)) == []
+
+
+def test_the_new_categories_read_as_the_app_shows_them() -> None:
+    by_category = {
+        n.category: render_notice("inbox", n)
+        for _, data, _ in ROWS
+        for n in notices(_envelope(data), data, PEOPLE)
+    }
+    assert by_category["plan.published"].title == "2026年度协商计划（第2版）已发布"
+    assert "共12项协商议题，本版变动3项（增加一项专题协商）" in by_category["plan.published"].body
+    assert by_category["topic.declined"].body == (
+        "您提出的协商议题《发展普惠托育服务》未列入2026年度协商计划，理由：已列入政府年度重点工作。"
+    )
+    assert by_category["activity.checkin_opened"].title == f"签到已开始：{FORUM}"
+    assert "2026-04-01 00:30" in by_category["activity.checkin_opened"].body

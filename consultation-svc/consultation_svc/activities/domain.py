@@ -29,12 +29,15 @@ from consultation_svc.activities.errors import (
     UnknownForm,
 )
 from consultation_svc.activities.policy import ConsultationPolicy, LeadTimeUnit
+from consultation_svc.participation.policy import DEFAULT_POLICY as DEFAULT_CHECKIN
+from consultation_svc.participation.policy import ParticipationPolicy
 from cppcc_common.contracts.consultation import (
     AbsenceRecordedV1,
     ActivityCancelledV1,
     ActivityKind,
     ActivityRescheduledV1,
     AttendanceRecordedV1,
+    CheckinOpenedV1,
     LeaveApprovedV1,
     LeaveRefusedV1,
     MaterialsPublishedV1,
@@ -69,6 +72,7 @@ class Action(StrEnum):
     RESCHEDULE = "reschedule"
     CANCEL = "cancel"
     REMIND = "remind"  # system: the day-before reminder
+    OPEN_CHECKIN = "open_checkin"  # system: the check-in window opened; invitees told (urgent)
     ANSWER = "answer"  # an invitee: attend, decline, or a leave request
     DECIDE_LEAVE = "decide_leave"
     MARK_ATTENDANCE = "mark_attendance"
@@ -91,6 +95,7 @@ LIFECYCLE: TransitionTable[Status, Action] = TransitionTable(
         (S.NOTIFIED, A.RESCHEDULE): S.NOTIFIED,
         (S.NOTIFIED, A.CANCEL): S.CANCELLED,
         (S.NOTIFIED, A.REMIND): S.NOTIFIED,
+        (S.NOTIFIED, A.OPEN_CHECKIN): S.NOTIFIED,
         (S.NOTIFIED, A.ANSWER): S.NOTIFIED,
         (S.NOTIFIED, A.DECIDE_LEAVE): S.NOTIFIED,
         (S.NOTIFIED, A.MARK_ATTENDANCE): S.NOTIFIED,
@@ -100,7 +105,7 @@ LIFECYCLE: TransitionTable[Status, Action] = TransitionTable(
     error=ActivityInvalidTransition,
 )
 # What the system does without a person (scanners): no who-may-act step, no actor in the history.
-SYSTEM_ACTIONS = frozenset({Action.REMIND, Action.CLOSE})
+SYSTEM_ACTIONS = frozenset({Action.REMIND, Action.OPEN_CHECKIN, Action.CLOSE})
 
 
 class LeaveStatus(StrEnum):
@@ -254,9 +259,10 @@ def issue_notice(
     policy: ConsultationPolicy,
     calendar: WorkingCalendar,
     now: datetime,
+    checkin: ParticipationPolicy = DEFAULT_CHECKIN,
 ) -> Decision[Status]:
     """Rule 21: the notice goes out to every invitee; later than the policy's lead time only with a
-    recorded reason. Arms the day-before reminder and the close."""
+    recorded reason. Arms the day-before reminder, the check-in opening and the close."""
     check_not_started(facts.starts_at, now, ("发出通知", "issue the notice"))
     if invitees == 0:
         raise NoInvitees()
@@ -282,21 +288,29 @@ def issue_notice(
     changes = {
         "notice_issued_at": now,
         "notice_late_reason": reason if timing.late else None,
-        **deadlines(facts.starts_at, facts.ends_at, policy, now),
+        **deadlines(facts.starts_at, facts.ends_at, policy, now, checkin),
     }
     note = f"late: {reason}" if timing.late else None
     return Decision(Status.NOTIFIED, changes=changes, events=(event,), note=note)
 
 
 def deadlines(
-    starts_at: datetime, ends_at: datetime, policy: ConsultationPolicy, now: datetime
+    starts_at: datetime,
+    ends_at: datetime,
+    policy: ConsultationPolicy,
+    now: datetime,
+    checkin: ParticipationPolicy = DEFAULT_CHECKIN,
 ) -> dict[str, datetime | None]:
     """When the reminder is due (none when that moment has passed: a notice the day before needs no
-    reminder) and when the scanner closes the activity."""
+    reminder), when check-in opens (the participation policy's minutes before the start; none when
+    it already opened: the notice itself tells) and when the scanner closes the activity."""
     remind_at = starts_at - timedelta(hours=policy.reminder_hours_before)
+    opens_at = starts_at - timedelta(minutes=checkin.checkin_opens_minutes_before)
     return {
         "remind_at": remind_at if remind_at > now else None,
         "reminded_at": None,
+        "checkin_opens_at": opens_at if opens_at > now else None,
+        "checkin_opened_at": None,
         "close_at": ends_at + timedelta(hours=policy.close_after_hours),
     }
 
@@ -350,6 +364,7 @@ def reschedule(
     invitee_ids: Sequence[UUID],
     policy: ConsultationPolicy,
     now: datetime,
+    checkin: ParticipationPolicy = DEFAULT_CHECKIN,
 ) -> Decision[Status]:
     """A new time or place with a reason; once the notice went out every invitee is told and the
     reminder and the close move with it. Not once the activity has started, nor into the past."""
@@ -365,7 +380,7 @@ def reschedule(
         "reschedule_reason": reason,
     }
     if notified:
-        changes.update(deadlines(starts_at, ends_at, policy, now))
+        changes.update(deadlines(starts_at, ends_at, policy, now, checkin))
     event = ActivityRescheduledV1(
         activity_id=facts.id,
         org_id=facts.org_id,
@@ -394,7 +409,13 @@ def cancel(facts: Facts, reason: str, invitee_ids: Sequence[UUID], now: datetime
         reason=reason,
         invitee_ids=list(invitee_ids) if notified else [],
     )
-    changes = {"cancelled_at": now, "cancel_reason": reason, "remind_at": None, "close_at": None}
+    changes = {
+        "cancelled_at": now,
+        "cancel_reason": reason,
+        "remind_at": None,
+        "checkin_opens_at": None,
+        "close_at": None,
+    }
     return Decision(Status.CANCELLED, changes=changes, events=(event,), note=reason)
 
 
@@ -411,6 +432,26 @@ def remind(facts: Facts, expected_ids: Sequence[UUID], now: datetime) -> Decisio
         invitee_ids=list(expected_ids),
     )
     return Decision(facts.status, changes={"remind_at": None, "reminded_at": now}, events=(event,))
+
+
+def open_checkin(
+    facts: Facts, expected_ids: Sequence[UUID], checkin: ParticipationPolicy, now: datetime
+) -> Decision[Status]:
+    """Check-in opened (the policy's minutes before the start), once per start time: the invitees
+    still expected are told, urgently, that they may scan the venue's code until the window closes."""
+    event = CheckinOpenedV1(
+        activity_id=facts.id,
+        org_id=facts.org_id,
+        title=facts.title,
+        starts_at=facts.starts_at,
+        ends_at=facts.ends_at,
+        venue=facts.venue,
+        online_link=facts.online_link,
+        checkin_closes_at=facts.ends_at + timedelta(minutes=checkin.checkin_closes_minutes_after),
+        invitee_ids=list(expected_ids),
+    )
+    changes = {"checkin_opens_at": None, "checkin_opened_at": now}
+    return Decision(facts.status, changes=changes, events=(event,))
 
 
 # ---- answers and leave (rule 24) ------------------------------------------------------------------
@@ -551,5 +592,5 @@ def close(facts: Facts, presences: Iterable[Presence], now: datetime) -> Decisio
                 leave_id=p.leave_id if p.leave_id is not None and p.leave_status is not None else None,
             )
         )
-    changes = {"closed_at": now, "remind_at": None, "close_at": None}
+    changes = {"closed_at": now, "remind_at": None, "checkin_opens_at": None, "close_at": None}
     return Decision(Status.CLOSED, changes=changes, events=tuple(events))

@@ -21,6 +21,11 @@ class Activity(Base):
     __table_args__ = (
         Index("ix_activities_org_starts", "org_id", "starts_at"),
         Index("ix_activities_remind_at", "remind_at", postgresql_where="remind_at IS NOT NULL"),
+        Index(
+            "ix_activities_checkin_opens_at",
+            "checkin_opens_at",
+            postgresql_where="checkin_opens_at IS NOT NULL",
+        ),
         Index("ix_activities_open_ends", "ends_at", postgresql_where="status = 'notified'"),
         Index("ix_activities_close_at", "close_at", postgresql_where="close_at IS NOT NULL"),
     )
@@ -49,6 +54,9 @@ class Activity(Base):
     # The day-before reminder (scanner): due at, cleared once sent; set again by a reschedule.
     remind_at: Mapped[datetime | None] = mapped_column(TS)
     reminded_at: Mapped[datetime | None] = mapped_column(TS)
+    # Check-in opening (scanner): due at, cleared once told; set again by a reschedule.
+    checkin_opens_at: Mapped[datetime | None] = mapped_column(TS)
+    checkin_opened_at: Mapped[datetime | None] = mapped_column(TS)
     # When the scanner closes a notified activity (its end plus the policy's hours); None once closed.
     close_at: Mapped[datetime | None] = mapped_column(TS)
     rescheduled_count: Mapped[int] = mapped_column(SmallInteger, default=0, server_default="0")

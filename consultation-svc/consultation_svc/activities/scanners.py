@@ -1,5 +1,5 @@
-"""The activities' deadline scanners (cppcc_common.scanner, DESIGN.md §9): the day-before reminder
-and the close after the activity ended. Each claims its due rows FOR UPDATE SKIP LOCKED and moves
+"""The activities' deadline scanners (cppcc_common.scanner, DESIGN.md §9): the day-before reminder,
+the check-in opening and the close after the activity ended. Each claims its due rows FOR UPDATE SKIP LOCKED and moves
 them through the activity's one transition function as a system action, so each fires exactly
 once however many replicas scan; a reschedule re-arms both."""
 
@@ -35,6 +35,20 @@ class Reminders(DeadlineScanner):
         await service.remind(change, row.id)
 
 
+class CheckinOpenings(DeadlineScanner):
+    """`checkin_opened` the participation policy's minutes before a notified activity starts, once
+    per start time: the invitees still expected are told, urgently, to scan the venue's code."""
+
+    name = "activity-checkin-openings"
+
+    async def claim(self, session: AsyncSession, now: datetime, limit: int) -> Sequence[Any]:
+        query = due_rows(_TABLE, _TABLE.c.checkin_opens_at, now, limit, _TABLE.c.status == Status.NOTIFIED)
+        return list((await session.execute(query)).all())
+
+    async def fire(self, change: Change, row: Any) -> None:
+        await service.open_checkin(change, row.id)
+
+
 class Closings(DeadlineScanner):
     """Closes a notified activity the policy's hours after its end (rules 24, 25: attendance and
     absences go to the duty ledger), unless leave requests still wait for the office's decision."""
@@ -53,6 +67,16 @@ class Closings(DeadlineScanner):
 def reminders(runtime: "Runtime") -> DeadlineScanner:
     settings = runtime.settings
     return Reminders(
+        runtime.sessionmaker,
+        runtime.clock,
+        interval=settings.scanner_interval_seconds,
+        source=settings.source,
+    )
+
+
+def checkin_openings(runtime: "Runtime") -> DeadlineScanner:
+    settings = runtime.settings
+    return CheckinOpenings(
         runtime.sessionmaker,
         runtime.clock,
         interval=settings.scanner_interval_seconds,

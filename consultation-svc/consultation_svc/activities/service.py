@@ -57,6 +57,7 @@ from consultation_svc.activities.schemas import (
 from consultation_svc.attachments import service as attachments
 from consultation_svc.attachments.models import Attachment
 from consultation_svc.members import repository as members
+from consultation_svc.participation import repository as participation
 from cppcc_common.attachments import Upload
 from cppcc_common.auth import Principal
 from cppcc_common.change import Change
@@ -377,7 +378,10 @@ async def issue_notice(
         calendar = await calendar_for(session, now=change.now)
         ids = await repository.invitee_ids(session, row.id)
         count = await repository.count_invitations(session, row.id)
-        return domain.issue_notice(facts(row), ids, count, late_reason, rules, calendar, change.now)
+        checkin = await participation.policy_for(session, row.org_id)
+        return domain.issue_notice(
+            facts(row), ids, count, late_reason, rules, calendar, change.now, checkin=checkin
+        )
 
     return await _transition(change, activity_id, Action.ISSUE_NOTICE, expected, decide)
 
@@ -409,8 +413,18 @@ async def reschedule(
         ids = await repository.invitee_ids(session, row.id)
         venue = body.venue if "venue" in body.model_fields_set else row.venue
         link = body.online_link if "online_link" in body.model_fields_set else row.online_link
+        checkin = await participation.policy_for(session, row.org_id)
         decision = domain.reschedule(
-            facts(row), body.starts_at, body.ends_at, venue, link, body.reason, ids, rules, change.now
+            facts(row),
+            body.starts_at,
+            body.ends_at,
+            venue,
+            link,
+            body.reason,
+            ids,
+            rules,
+            change.now,
+            checkin=checkin,
         )
         row.rescheduled_count += 1
         await repository.move_leave_year(session, row.id, domain.leave_year(body.starts_at))
@@ -435,6 +449,17 @@ async def remind(change: Change, activity_id: UUID) -> Activity:
         return domain.remind(facts(row), ids, change.now)
 
     return await _transition(change, activity_id, Action.REMIND, None, decide)
+
+
+async def open_checkin(change: Change, activity_id: UUID) -> Activity:
+    """The scanner's check-in opening (a system change): the invitees still expected are told."""
+
+    async def decide(row: Activity) -> Decision[Status]:
+        ids = await repository.expected_ids(change.session, row.id)
+        checkin = await participation.policy_for(change.session, row.org_id)
+        return domain.open_checkin(facts(row), ids, checkin, change.now)
+
+    return await _transition(change, activity_id, Action.OPEN_CHECKIN, None, decide)
 
 
 async def close(change: Change, activity_id: UUID, expected: IfMatch | None) -> Activity:

@@ -8,6 +8,7 @@ from sqlalchemy.dialects.postgresql import distinct_on, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from consultation_svc.members.models import MemberProjection
+from consultation_svc.topics.domain import Membership
 from cppcc_common.contracts.member import MemberSnapshot
 
 # A member in one of these statuses is invited; resigned and revoked members are not.
@@ -48,6 +49,17 @@ def current(org_id: UUID, on: date) -> ColumnElement[bool]:
         or_(MemberProjection.term_starts_on.is_(None), MemberProjection.term_starts_on <= on),
         or_(MemberProjection.term_ends_on.is_(None), MemberProjection.term_ends_on >= on),
     )
+
+
+async def memberships(session: AsyncSession, org_id: UUID, person_id: UUID, on: date) -> list[Membership]:
+    """The person's current member records of the organization (sector, party, committees)."""
+    query = select(MemberProjection.sector_id, MemberProjection.party, MemberProjection.committee_ids).where(
+        current(org_id, on), MemberProjection.person_id == person_id
+    )
+    return [
+        Membership(sector_id=r.sector_id, party=r.party, committee_ids=tuple(r.committee_ids or ()))
+        for r in await session.execute(query)
+    ]
 
 
 async def resolve(

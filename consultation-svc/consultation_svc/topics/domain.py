@@ -10,6 +10,7 @@ Staff accept a topic into an entry of that year's plan draft, or decline it with
 proposer may withdraw it until then.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -18,7 +19,9 @@ from uuid import UUID
 from consultation_svc.plans.policy import PlanPolicy
 from consultation_svc.topics.errors import (
     ClosesInThePast,
+    NotInSource,
     NotTheProposer,
+    SourceIdRequired,
     SourceNameRequired,
     SourceNotAllowed,
     TextTooLong,
@@ -171,6 +174,70 @@ def check_proposal(p: Proposal, policy: PlanPolicy, *, by_staff: bool) -> None:
     for name, text in (("description", p.description), ("reason", p.reason or "")):
         if len(text) > policy.topic_text_max_chars:
             raise TextTooLong(field=name, max=policy.topic_text_max_chars)
+
+
+@dataclass(frozen=True)
+class Membership:
+    """A current member record of the proposer (the members projection): what they belong to."""
+
+    sector_id: UUID | None
+    party: str
+    committee_ids: Sequence[UUID]
+
+
+# Sources a member must name by member-svc's id (a party is named by its name).
+SOURCES_BY_ID = frozenset({TopicSourceKind.SECTOR, TopicSourceKind.COMMITTEE})
+
+
+# How a roster writes a party member (民盟盟员, 九三学社社员): the party is what precedes these.
+_MEMBER_SUFFIXES = ("党员", "盟员", "会员", "社员")
+# The eight parties and the CPC by their full names, for a source written out in full.
+_FULL_NAMES = {
+    "中共": "中国共产党",
+    "民革": "中国国民党革命委员会",
+    "民盟": "中国民主同盟",
+    "民建": "中国民主建国会",
+    "民进": "中国民主促进会",
+    "农工党": "中国农工民主党",
+    "致公党": "中国致公党",
+}
+
+
+def party_of(written: str) -> str | None:
+    """The party a roster's entry names (民盟盟员 → 民盟); None for a member of no party (无党派人士, 群众)."""
+    text = written.strip()
+    for suffix in _MEMBER_SUFFIXES:
+        if text.endswith(suffix) and len(text) > len(suffix):
+            return text.removesuffix(suffix)
+    return None
+
+
+def belongs(party: str, source_name: str) -> bool:
+    """The named party is the member's: the party (民盟), its body (民盟市委会) or its full name
+    (中国民主同盟示例市委员会)."""
+    mine, named = party_of(party), source_name.strip()
+    if mine is None:
+        return False
+    return named.startswith(mine) or named.startswith(_FULL_NAMES.get(mine, mine))
+
+
+def check_on_behalf(p: Proposal, source_id: UUID | None, memberships: Sequence[Membership]) -> None:
+    """A member proposes on behalf of a sector, party or committee only if one of their current
+    member records belongs to it (sector and committee by member-svc's id, party by name); 422
+    without the id, 403 for a group that is not theirs."""
+    if p.source_kind not in NAMED_SOURCES:
+        return
+    if p.source_kind in SOURCES_BY_ID and source_id is None:
+        raise SourceIdRequired()
+    name = (p.source_name or "").strip()
+    if p.source_kind is TopicSourceKind.SECTOR:
+        ok = any(m.sector_id == source_id for m in memberships)
+    elif p.source_kind is TopicSourceKind.COMMITTEE:
+        ok = any(source_id in m.committee_ids for m in memberships)
+    else:
+        ok = any(belongs(m.party, name) for m in memberships)
+    if not ok:
+        raise NotInSource(source=name)
 
 
 def check_member_quota(already: int, policy: PlanPolicy) -> None:

@@ -89,6 +89,27 @@ class SourceNameRequired(AppError):
     )
 
 
+class SourceIdRequired(AppError):
+    status = 422
+    code = "topic.source_id_required"
+    title = Text("须指明界别或专委会", "Name the sector or committee by its id")
+    detail = Text(
+        "代表界别或专委会提出的议题须指明其编号（source_id）。",
+        "A topic proposed on behalf of a sector or committee gives its id (source_id).",
+    )
+
+
+class NotInSource(Forbidden):
+    """A member proposes on behalf of a sector, party or committee only if they belong to it."""
+
+    code = "topic.not_in_source"
+    title = Text("不属于该界别、党派或专委会", "Not a member of that sector, party or committee")
+    detail = Text(
+        "您不是“{source}”的成员，不能代表其提出议题。",
+        "You do not belong to '{source}' and cannot propose a topic on its behalf.",
+    )
+
+
 class TextTooLong(AppError):
     status = 422
     code = "topic.too_long"

@@ -50,6 +50,7 @@ class Topic(Base):
     reason: Mapped[str | None] = mapped_column(Text)
     source_kind: Mapped[str] = mapped_column(String(20))
     source_name: Mapped[str | None] = mapped_column(Text)
+    source_id: Mapped[UUID | None]  # member-svc's sector or committee id, when the source is one
     proposer_id: Mapped[UUID | None]  # the member who proposed it (None: recorded by staff)
     recorded_by: Mapped[UUID | None]
     status: Mapped[str] = mapped_column(String(20))

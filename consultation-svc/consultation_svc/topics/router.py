@@ -22,8 +22,10 @@ from consultation_svc.topics import service
 from consultation_svc.topics.domain import TopicSourceKind, TopicStatus, accepting
 from consultation_svc.topics.errors import (
     ClosesInThePast,
+    NotInSource,
     NotTheProposer,
     PlanYearMismatch,
+    SourceIdRequired,
     SourceNameRequired,
     SourceNotAllowed,
     TextTooLong,
@@ -212,7 +214,15 @@ async def list_topics(
     "/topics",
     status_code=201,
     response_model=TopicRead,
-    responses=problems(WindowClosed, TopicLimitReached, SourceNotAllowed, SourceNameRequired, TextTooLong),
+    responses=problems(
+        WindowClosed,
+        TopicLimitReached,
+        SourceNotAllowed,
+        SourceNameRequired,
+        SourceIdRequired,
+        NotInSource,
+        TextTooLong,
+    ),
     summary="Propose a topic in the collection window (a member; also on behalf of a sector, party or committee)",
 )
 async def propose_topic(body: TopicBody, change: Proposing, response: Response) -> TopicRead:

@@ -61,6 +61,11 @@ class TopicBody(RequestModel):
         default=None,
         description="the sector, party, committee, department or channel, e.g. 经济界、民盟市委会",
     )
+    source_id: UUID | None = Field(
+        default=None,
+        description="member-svc's sector or committee id: required when a member proposes on behalf "
+        "of a sector or committee, who must belong to it",
+    )
 
 
 class TopicAcceptBody(RequestModel):
@@ -94,6 +99,7 @@ class TopicRead(BaseModel):
     reason: str | None
     source_kind: TopicSourceKind
     source_name: str | None
+    source_id: UUID | None = None
     proposer_id: UUID | None
     status: TopicStatus
     decided_at: datetime | None

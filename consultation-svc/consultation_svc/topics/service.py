@@ -11,6 +11,7 @@ from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from consultation_svc.members import repository as members
 from consultation_svc.plans import repository as plans
 from consultation_svc.plans import service as plan_service
 from consultation_svc.plans.domain import EntryValues
@@ -44,6 +45,7 @@ from cppcc_common.ids import new_id
 from cppcc_common.pagination import decode_cursor, page_of
 from cppcc_common.transitions import Decision
 from cppcc_common.versioning import IfMatch, check_version
+from cppcc_common.workdays import local_date
 
 
 def window_facts(w: TopicWindow) -> WindowFacts:
@@ -174,6 +176,9 @@ async def propose(change: Change, body: TopicBody) -> Topic:
     person = change.person
     policy = await plans.policy_for(change.session, person.org)
     domain.check_proposal(_proposal(body), policy, by_staff=False)
+    if body.source_kind in domain.NAMED_SOURCES:
+        mine = await members.memberships(change.session, person.org, person.sub, local_date(change.now))
+        domain.check_on_behalf(_proposal(body), body.source_id, mine)
     window = await repository.window_for_year(change.session, person.org, body.year, lock=True)
     domain.check_accepting(window_facts(window) if window else None, body.year, change.now)
     assert window is not None
@@ -206,6 +211,7 @@ async def _create(
         reason=body.reason,
         source_kind=str(body.source_kind),
         source_name=body.source_name.strip() if body.source_name else None,
+        source_id=body.source_id if body.source_kind in domain.SOURCES_BY_ID else None,
         proposer_id=proposer_id,
         recorded_by=change.actor,
         status=str(TopicStatus.PROPOSED),

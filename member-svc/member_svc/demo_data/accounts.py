@@ -18,10 +18,14 @@ class DemoAccount:
     unit: str | None = None  # a unit user's handling unit, by name
 
 
-# 13800000001 and 13800000003 are members because the demo roster lists them.
+# 13800000001 and 13800000003 are members because the demo roster lists them (make_roster.py's
+# DEMO_MEMBERS); member_3 and member_4 are two of the roster's own rows (民革, 民建) given an account,
+# so that a meeting has more than two members who sign in (tests/test_consultation_e2e.py).
 ACCOUNTS = (
     DemoAccount("member", "13800000001", "张明", "委员 / member", ("member",)),
     DemoAccount("member_2", "13800000003", "王强", "委员 / member", ("member",)),
+    DemoAccount("member_3", "19900000021", "史莉伟", "委员 / member", ("member",)),
+    DemoAccount("member_4", "19900000042", "郭晓", "委员 / member", ("member",)),
     DemoAccount(
         "staff_proposals",
         "13800000002",

@@ -28,7 +28,7 @@ __all__ = [
     "seed",
 ]
 
-# The phone of each demo account by role key: member, member_2, staff_proposals,
+# The phone of each demo account by role key: member, member_2, member_3, member_4, staff_proposals,
 # staff_consultation, staff_members, leader, unit_user, admin (password DEMO_PASSWORD). The
 # partner client has no phone: see `partner_credentials`.
 DEMO_ACCOUNTS: dict[str, str] = {a.key: a.phone for a in ACCOUNTS}

@@ -1,8 +1,18 @@
 """Demo consultation activities, made through the gateway by the consultation office and the
 members, the way the app makes them: an upcoming bimonthly forum with its notice and materials, an
 upcoming thematic consultation whose notice went out late with a reason (rule 21), one still being
-prepared, one cancelled, and a standing-committee meeting a month ago with a leave approved, the
-member's attendance marked and the meeting closed — so the demo member's duty record shows it."""
+prepared, one cancelled, and two past meetings, each closed with its attendance — so the demo
+members' duty records show it:
+
+- a bimonthly forum about four and a half months ago: member_2's leave approved, member_4's refused
+  (rule 24), the member and member_3 checked in, member_4 not there; its recommendation (建议案) was
+  sent, instructed and answered (feedback received), its brief (协商专报) sent and never answered —
+  its feedback date passed, so the scanner reports it overdue once the clock is back (rule 22);
+- a standing-committee meeting a month ago: member_2's leave approved, the member there from the
+  start to 40 minutes before the end; its recommendation is awaiting feedback with a leader's
+  instruction, its minutes (会议纪要) still a draft.
+
+The past is made with the stack's clock moved back (`Stack.clock_file`), as the proposal demo does."""
 
 import time
 from datetime import datetime, timedelta
@@ -31,6 +41,7 @@ def activities_demo(stack: Stack, client: httpx.Client) -> None:
     if existing.json()["items"]:
         return
     members = [_person_id(client, people[key]) for key in ("member", "member_2")]
+    others = [_person_id(client, people[key]) for key in ("member_3", "member_4")]
     clock = OffsetClock(stack.clock_file)
     today = local_date(clock.now())
 
@@ -69,7 +80,110 @@ def activities_demo(stack: Stack, client: httpx.Client) -> None:
         client, office, f"{ACTIVITIES}/{cancelled}/cancel", {"reason": "与市政府常务会议时间冲突，另行安排"}
     )
 
+    _past_forum(stack, client, clock, [*members, *others])
     _past_meeting(stack, client, clock, members)
+
+
+OUTCOMES = "/api/v1/consultations/outcomes"
+# The forum's outcomes are sent this many days ago: more than the policy's three months, so the
+# brief's feedback is overdue.
+FORUM_DAYS_AGO = 135
+
+
+def _past_forum(stack: Stack, client: httpx.Client, clock: OffsetClock, people_ids: list[str]) -> None:
+    """The bimonthly forum of about four and a half months ago and its outcomes (see the module)."""
+    from cppcc_devstack.demo import _People
+
+    member, member_2, member_3, member_4 = people_ids
+    back = timedelta(days=FORUM_DAYS_AGO + 3)
+    clock.move(-back)
+    try:
+        people = _People(stack, client)
+        office = people["staff_consultation"]
+        starts = start_of_day(local_date(clock.now()) + timedelta(days=3)) + timedelta(hours=14, minutes=30)
+        forum = _schedule(
+            client, office, "bimonthly_forum", "双月协商座谈会：推进老旧小区改造", starts, hours=3
+        )
+        _invite(client, office, forum, {"person_ids": people_ids})
+        url = f"{ACTIVITIES}/{forum}"
+        _post(client, office, url + "/notice", {"late_reason": "市政府调整专题汇报时间，通知顺延"})
+        excused = _post(client, people["member_2"], url + "/leave", {"reason": "赴省政协参加培训"})
+        _post(client, office, f"{url}/leaves/{excused['id']}/approve", None)
+        refused = _post(client, people["member_4"], url + "/leave", {"reason": "单位事务"})
+        _post(client, office, f"{url}/leaves/{refused['id']}/refuse", {"reason": "座谈会须出席"})
+        held = (starts + timedelta(hours=3, minutes=30)) - clock.now()
+        clock.move(held)
+        back -= held
+        people.forget()
+        office = people["staff_consultation"]
+        whole = {"arrived_at": (starts - timedelta(minutes=10)).isoformat()}
+        for person in (member, member_3):
+            _put(client, office, f"{url}/attendances/{person}", whole)
+        _post(client, office, url + "/close", None)
+        sent_at_day = local_date(clock.now())
+        recommendation = _outcome(
+            client,
+            office,
+            forum,
+            "recommendation",
+            "关于加快推进老旧小区改造的建议案",
+            "一、统筹加装电梯和管线改造；二、建立居民出资和长效管护机制；三、将完整社区建设纳入改造范围。",
+        )
+        brief = _outcome(
+            client,
+            office,
+            forum,
+            "brief",
+            "协商专报：老旧小区改造中的居民意见",
+            "座谈会上委员反映，部分小区改造方案征求居民意见不充分，建议改造前公示并召开居民议事会。",
+        )
+        for outcome in (recommendation, brief):
+            _post(client, office, f"{OUTCOMES}/{outcome}/submit", None)
+        _post(
+            client,
+            office,
+            f"{OUTCOMES}/{recommendation}/instructions",
+            {
+                "level": "municipal",
+                "leader": "市委书记",
+                "text": "建议案很有针对性，请市住建局会同有关部门认真研究吸收。",
+                "instructed_on": sent_at_day.isoformat(),
+            },
+        )
+        # Two months later the responsible department answers the recommendation (not the brief).
+        answered = timedelta(days=60)
+        clock.move(answered)
+        back -= answered
+        people.forget()
+        office = people["staff_consultation"]
+        _post(
+            client,
+            office,
+            f"{OUTCOMES}/{recommendation}/feedback",
+            {
+                "text": "已将加装电梯纳入年度改造计划，出台居民出资指引，今年完成改造小区42个。",
+                "received_on": local_date(clock.now()).isoformat(),
+            },
+        )
+    finally:
+        clock.move(back)
+
+
+def _outcome(
+    client: httpx.Client, office: dict[str, str], activity: str, kind: str, title: str, text: str
+) -> str:
+    body = {
+        "activity_id": activity,
+        "kind": kind,
+        "title": title,
+        "text": text,
+        "recipients": [
+            {"kind": "party_committee", "name": "中共示例市委"},
+            {"kind": "government", "name": "示例市人民政府"},
+            {"kind": "department", "name": "市住房和城乡建设局", "responsible": True},
+        ],
+    }
+    return str(_post(client, office, OUTCOMES, body)["id"])
 
 
 def _past_meeting(stack: Stack, client: httpx.Client, clock: OffsetClock, members: list[str]) -> None:
@@ -103,6 +217,34 @@ def _past_meeting(stack: Stack, client: httpx.Client, clock: OffsetClock, member
         }
         _put(client, office, f"{ACTIVITIES}/{meeting}/attendances/{members[0]}", came)
         _post(client, office, f"{ACTIVITIES}/{meeting}/close", None)
+        recommendation = _outcome(
+            client,
+            office,
+            meeting,
+            "recommendation",
+            "关于优化营商环境“十五五”规划的建议案",
+            "一、推进涉企审批“一件事一次办”；二、完善民营企业诉求直达机制。",
+        )
+        _post(client, office, f"{OUTCOMES}/{recommendation}/submit", None)
+        _post(
+            client,
+            office,
+            f"{OUTCOMES}/{recommendation}/instructions",
+            {
+                "level": "municipal",
+                "leader": "市长",
+                "text": "请市发展改革委牵头研究，三个月内反馈办理情况。",
+                "instructed_on": local_date(clock.now()).isoformat(),
+            },
+        )
+        _outcome(
+            client,
+            office,
+            meeting,
+            "minutes",
+            "专题议政性常委会议纪要",
+            "会议听取了市政府关于营商环境“十五五”规划编制情况的通报，委员围绕涉企服务提出意见建议。",
+        )
     finally:
         clock.move(back)
 

@@ -63,6 +63,12 @@ def _ok(response: httpx.Response) -> dict[str, Any]:
     return dict(response.json())
 
 
+def _sector_id(client: httpx.Client, headers: dict[str, str], name: str) -> str:
+    """member-svc's id of the sector of that name (any signed-in person lists them)."""
+    sectors = _ok(client.get("/api/v1/sectors", params={"limit": 100}, headers=headers))["items"]
+    return str(next(s["id"] for s in sectors if s["name"] == name))
+
+
 def plans_demo(stack: Stack, client: httpx.Client) -> None:
     """This year's published plan with its entries and topics, and next year's open collection."""
     stack.say("  年度协商计划和议题 / the annual consultation plan and its topics …")
@@ -99,10 +105,11 @@ def plans_demo(stack: Stack, client: httpx.Client) -> None:
         f"{C}/topics",
         json={
             **topic,
-            "title": "推进数字乡村建设",
-            "description": "农村信息基础设施和数字服务仍有短板。",
+            "title": "促进民营经济高质量发展",
+            "description": "中小微企业融资难、涉企审批环节多，营商环境仍有短板。",
             "source_kind": "sector",
-            "source_name": "农业界",
+            "source_name": "经济界",  # 王强's sector: a member proposes only for a group of theirs
+            "source_id": _sector_id(client, member_2, "经济界"),
         },
         headers=member_2,
     ).raise_for_status()

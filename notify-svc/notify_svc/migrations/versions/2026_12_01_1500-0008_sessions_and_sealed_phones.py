@@ -8,7 +8,7 @@ the migrating process's environment (`NOTIFY_WEBHOOK_KEY`); without it the migra
 rather than leave numbers in plain text.
 
 Revision ID: 0008
-Revises: 0006
+Revises: 0007
 Create Date: 2026-12-01
 """
 
@@ -20,7 +20,7 @@ from alembic import op
 from notify_svc import crypto
 
 revision = "0008"
-down_revision = "0006"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 

@@ -429,3 +429,21 @@ class FeedbackOverdueV1(EventData):
     responsible: str  # the responsible recipient's name
     organizer_person_id: UUID | None = None
     feedback_due_on: date
+
+
+@register("cppcc.consultation.checkin_opened.v1")
+class CheckinOpenedV1(EventData):
+    """consultation-svc, once per start time, when a notified activity's check-in opens (the
+    participation policy's minutes before the start, default 60): the invitees still expected (not
+    declined, not on approved leave) may scan the venue's code from now until `checkin_closes_at`.
+    notify-svc tells them at once, as an urgent notice (quiet hours do not hold it)."""
+
+    activity_id: UUID
+    org_id: UUID
+    title: str
+    starts_at: AwareDatetime
+    ends_at: AwareDatetime
+    venue: str | None = None
+    online_link: str | None = None
+    checkin_closes_at: AwareDatetime
+    invitee_ids: list[UUID]
