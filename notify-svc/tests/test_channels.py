@@ -605,7 +605,7 @@ async def test_aliyun_sendsms_request_is_signed_as_alibaba_verifies_it(
     assert form["_content_type"] == "application/x-www-form-urlencoded"
     assert form["Action"] == "SendSms" and form["Version"] == "2017-05-25" and form["Format"] == "JSON"
     assert form["SignatureMethod"] == "HMAC-SHA1" and form["SignatureVersion"] == "1.0"
-    assert form["Timestamp"] == CLOCK.now().strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert form["Timestamp"] == CLOCK.now().astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     assert form["PhoneNumbers"] == "13800138000" and form["SignName"] == "掌上政协"
     assert form["TemplateCode"] == "SMS_200" and form["OutId"] == str(message.delivery_id)
     assert form["TemplateParam"] == '{"content":"' + message.title + '"}'
