@@ -15,6 +15,7 @@ from proposal_svc.handling.consumers import CONSUMERS as HANDLING_CONSUMERS
 from proposal_svc.handling.router import router as handling_router
 from proposal_svc.handling.scanners import reply_deadlines
 from proposal_svc.history.router import router as history_router
+from proposal_svc.opinions.router import router as opinions_router
 from proposal_svc.policies.router import MANAGE_WORKING_CALENDAR
 from proposal_svc.policies.router import router as policies_router
 from proposal_svc.proposals.consumers import CONSUMERS
@@ -51,6 +52,7 @@ def create_app(
             handling_router,
             evaluation_router,
             history_router,
+            opinions_router,
         ],
         key_source=key_source,
         clock=clock,

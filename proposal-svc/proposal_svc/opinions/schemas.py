@@ -1,0 +1,185 @@
+"""Request bodies and responses of the public-opinion report routes."""
+
+from datetime import date, datetime
+from typing import Annotated, Any
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from cppcc_common.contracts.proposal import AdoptionLevel, AdoptionMode, RecipientKind
+from cppcc_common.validation import BoundedDate, CleanStr, PatchModel, RequestModel
+from proposal_svc.opinions.domain import Action, Status
+
+# Each field is bounded here (a body of megabytes is refused before any rule); the policy's limits
+# (1,500 characters together by default) are the domain's.
+Title = Annotated[CleanStr, Field(max_length=200, description="标题")]
+Part = Annotated[CleanStr, Field(max_length=20000)]
+Short = Annotated[CleanStr, Field(min_length=1, max_length=200)]
+Long = Annotated[CleanStr, Field(min_length=1, max_length=5000)]
+
+
+class OpinionDraft(RequestModel):
+    """一事一报：标题、情况、分析、建议（合计字数以组织策略为准，默认 1500 字）。"""
+
+    title: Title = ""
+    situation: Part = Field("", description="基本情况")
+    analysis: Part = Field("", description="问题分析")
+    suggestion: Part = Field("", description="意见建议")
+
+
+class OpinionDraftUpdate(PatchModel):
+    title: Title
+    situation: Part
+    analysis: Part
+    suggestion: Part
+
+
+class OfficeEdit(PatchModel):
+    """The office edits the title, the analysis and the suggestion (编辑加工); each edit is kept."""
+
+    title: Title
+    analysis: Part
+    suggestion: Part
+    note: Annotated[CleanStr, Field(max_length=500, description="编辑说明")] | None = None
+
+
+class WithdrawRequest(RequestModel):
+    reason: Annotated[CleanStr, Field(max_length=500, description="撤回理由（可选）")] | None = None
+
+
+class AdoptRequest(RequestModel):
+    level: AdoptionLevel = Field(description="采用单位的级别 county | municipal | provincial | national")
+    mode: AdoptionMode = Field(AdoptionMode.SINGLE, description="single 单篇采用 | combined 综合采用")
+    adopted_by: Short = Field(description="采用单位，如 省政协办公厅")
+    note: Annotated[CleanStr, Field(max_length=2000)] | None = None
+
+
+class NotAdoptRequest(RequestModel):
+    reason: Long = Field(description="不予采用的理由（告知委员）")
+
+
+class RecipientIn(RequestModel):
+    kind: RecipientKind = Field(
+        description="national_cppcc 全国政协 | provincial_cppcc 省政协 | party_committee 市委 | "
+        "government 市政府 | department 部门"
+    )
+    name: Short = Field(description="报送对象名称，如 市委办公室、市卫生健康委")
+
+
+class ForwardRequest(RequestModel):
+    recipients: list[RecipientIn] = Field(min_length=1, max_length=30)
+
+
+class InstructionRequest(RequestModel):
+    level: AdoptionLevel = Field(description="批示领导的级别")
+    leader: Short = Field(description="批示领导（职务、姓名），如 副省长 王某")
+    text: Long = Field(description="批示内容")
+    instructed_on: BoundedDate = Field(description="批示日期")
+
+
+class FeedbackRequest(RequestModel):
+    source: Short = Field(description="反馈单位")
+    text: Long = Field(description="反馈内容")
+    received_on: BoundedDate = Field(description="收到反馈的日期")
+
+
+class ConvertRequest(RequestModel):
+    """Rule 7: no body is needed; the proposal's text becomes the report's."""
+
+    note: Annotated[CleanStr, Field(max_length=500)] | None = None
+
+
+class AdoptionRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    level: AdoptionLevel
+    mode: AdoptionMode
+    adopted_by: str
+    note: str | None
+    at: datetime
+    actor_id: UUID | None
+
+
+class ForwardRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    recipient_kind: RecipientKind
+    recipient_name: str
+    at: datetime
+    actor_id: UUID | None
+
+
+class InstructionRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    level: AdoptionLevel
+    leader: str
+    text: str
+    instructed_on: date
+    at: datetime
+    actor_id: UUID | None
+
+
+class FeedbackRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    source: str
+    text: str
+    received_on: date
+    at: datetime
+    actor_id: UUID | None
+
+
+class OpinionSummary(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: UUID
+    org_id: UUID
+    author_id: UUID
+    status: Status
+    title: str
+    created_at: datetime
+    updated_at: datetime
+    submitted_at: datetime | None
+    version: int
+    converted_from_proposal_id: UUID | None = Field(description="规则 7：由不予立案的提案转来")
+    adoption_level: AdoptionLevel | None = Field(description="规则 27：最高采用级别")
+    adoption_mode: AdoptionMode | None = Field(description="单篇 single / 综合 combined")
+    adopted_at: datetime | None
+    instruction_level: AdoptionLevel | None = Field(description="规则 27：最高批示级别")
+
+
+class OpinionRead(OpinionSummary):
+    """A report as its author, the office and the leaders read it: the text as edited (the history
+    keeps every edit), and what the office recorded."""
+
+    situation: str
+    analysis: str
+    suggestion: str
+    withdrawn_at: datetime | None
+    not_adopted_reason: str | None
+    decided_at: datetime | None
+    edited: bool = Field(False, description="the office edited the text (see /edits)")
+    adoptions: list[AdoptionRead] = []
+    forwards: list[ForwardRead] = []
+    instructions: list[InstructionRead] = []
+    feedback: list[FeedbackRead] = []
+    actions: list[Action] = Field([], description="what the caller may do now")
+
+
+class OpinionPage(BaseModel):
+    items: list[OpinionSummary]
+    next_cursor: str | None = None
+
+
+class HistoryEntry(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    action: str
+    from_status: Status | None
+    to_status: Status
+    actor_id: UUID | None
+    note: str | None
+    at: datetime
+    before: dict[str, Any] | None = Field(description="an edit's fields before")
+    after: dict[str, Any] | None = Field(description="an edit's fields after")
