@@ -4,7 +4,7 @@ from datetime import date, datetime
 from typing import Annotated, Any
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from cppcc_common.contracts.proposal import AdoptionLevel, AdoptionMode, RecipientKind
 from cppcc_common.validation import BoundedDate, CleanStr, PatchModel, RequestModel
@@ -14,8 +14,16 @@ from proposal_svc.opinions.domain import Action, Status
 # (1,500 characters together by default) are the domain's.
 Title = Annotated[CleanStr, Field(max_length=200, description="标题")]
 Part = Annotated[CleanStr, Field(max_length=20000)]
-Short = Annotated[CleanStr, Field(min_length=1, max_length=200)]
-Long = Annotated[CleanStr, Field(min_length=1, max_length=5000)]
+
+
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must not be blank")
+    return value
+
+
+Short = Annotated[CleanStr, Field(min_length=1, max_length=200), AfterValidator(_not_blank)]
+Long = Annotated[CleanStr, Field(min_length=1, max_length=5000), AfterValidator(_not_blank)]
 
 
 class OpinionDraft(RequestModel):

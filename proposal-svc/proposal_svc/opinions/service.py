@@ -150,6 +150,7 @@ async def create_draft(change: Change, body: OpinionDraft) -> OpinionReport:
         version=1,
     )
     change.session.add(row)
+    await change.session.flush()  # the report before its history row (no ORM relationship orders them)
     _record(change, row.id, "create", None, Status.DRAFT)
     return row
 
