@@ -226,7 +226,7 @@ async def test_office_edits_are_kept_with_their_author_and_time_and_the_member_s
     seen = (await client.get(f"/api/v1/opinions/{rid}", headers=people["member"])).json()
     assert seen["title"] == edit["title"] and seen["analysis"] == edit["analysis"]
     assert seen["suggestion"] == "建设集中充电设施。" and seen["situation"] == REPORT["situation"]
-    edits = (await client.get(f"/api/v1/opinions/{rid}/edits", headers=people["member"])).json()
+    edits = (await client.get(f"/api/v1/opinions/{rid}/edits", headers=people["member"])).json()["items"]
     assert [e["actor_id"] for e in edits] == [str(STAFF), str(STAFF)]
     assert edits[0]["before"] == {"title": REPORT["title"], "analysis": REPORT["analysis"]}
     assert edits[0]["after"] == {"title": edit["title"], "analysis": edit["analysis"]}
@@ -356,7 +356,7 @@ async def test_an_adopted_report_is_forwarded_and_its_feedback_recorded(
         headers=people["office"],
     )
     assert bad.status_code == 422
-    history = (await client.get(f"/api/v1/opinions/{rid}/history", headers=people["member"])).json()
+    history = (await client.get(f"/api/v1/opinions/{rid}/history", headers=people["member"])).json()["items"]
     assert [h["action"] for h in history] == ["create", "submit", "adopt", "forward", "feedback"]
 
 
@@ -445,12 +445,16 @@ async def test_rule_28_a_report_is_read_by_its_author_the_office_and_the_leaders
     draft = await _draft(client, people["member"])
     submitted = await _submitted(client, people["member"])
     readers = {"member": 200, "office": 200, "leader": 200}
-    nobody = ("member_2", "proposals_office", "unit_user", "partner", "foreign_office", "foreign_member")
+    nobody = ("member_2", "proposals_office", "foreign_office", "foreign_member")
     for who, expected in {**readers, **dict.fromkeys(nobody, 404)}.items():
         r = await client.get(f"/api/v1/opinions/{submitted}", headers=people[who])
         assert r.status_code == expected, (who, r.text)
         listed = await client.get("/api/v1/opinions", params={"limit": 100}, headers=people[who])
         assert (submitted in [i["id"] for i in listed.json()["items"]]) is (expected == 200), who
+    # A handling unit's users and partner systems never reach reports.
+    for who in ("unit_user", "partner"):
+        assert (await client.get(f"/api/v1/opinions/{submitted}", headers=people[who])).status_code == 403
+        assert (await client.get("/api/v1/opinions", headers=people[who])).status_code == 403
     # A draft is its author's alone.
     for who in ("office", "leader", "member_2"):
         assert (await client.get(f"/api/v1/opinions/{draft}", headers=people[who])).status_code == 404
@@ -519,7 +523,7 @@ async def test_material_is_attached_to_the_draft_and_read_like_the_report(
         f"/api/v1/opinions/{rid}/attachments", content=PDF, headers={**people["member"], **upload}
     )
     assert late.status_code == 409
-    for who, expected in {"member": 200, "office": 200, "member_2": 404, "unit_user": 404}.items():
+    for who, expected in {"member": 200, "office": 200, "member_2": 404, "unit_user": 403}.items():
         r = await client.get(f"/api/v1/opinions/{rid}/attachments/{aid}", headers=people[who])
         assert r.status_code == expected, who
     assert (

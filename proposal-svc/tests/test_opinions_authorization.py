@@ -53,8 +53,9 @@ def answers(default: str | int, **callers: str | int) -> dict[str, str | int]:
     return {c: callers.get(c, 401 if c == "public" else default) for c in CALLERS}
 
 
-# Rule 28: the author, the office and the leaders read a submitted report; nobody else sees it.
-READERS = answers(404, author=THROUGH, office=THROUGH, leader=THROUGH, admin=403)
+# Rule 28: the author, the office and the leaders read a submitted report; nobody else sees it (a
+# handling unit's users and partner systems do not reach the routes at all).
+READERS = answers(404, author=THROUGH, office=THROUGH, leader=THROUGH, admin=403, unit_user=403, partner=403)
 # The author's own steps: members who do not see it 404, other roles 403.
 OWN = answers(403, author=THROUGH, other_member=404, other_org_member=404)
 # The office's steps: staff with the `opinions` scope of the organization.
@@ -71,7 +72,7 @@ class Case:
 
 
 MATRIX: dict[tuple[str, str], Case] = {
-    ("GET", "/api/v1/opinions"): Case("none", answers(THROUGH, admin=403)),
+    ("GET", "/api/v1/opinions"): Case("none", answers(THROUGH, admin=403, unit_user=403, partner=403)),
     ("POST", "/api/v1/opinions"): Case(
         "none", answers(403, **dict.fromkeys(MEMBERS, THROUGH)), body={"title": "x"}
     ),

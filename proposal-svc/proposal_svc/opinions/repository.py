@@ -151,12 +151,20 @@ async def list_readable(
 
 
 async def history_of(
-    session: AsyncSession, report_id: UUID, *, action: str | None = None
+    session: AsyncSession,
+    report_id: UUID,
+    *,
+    action: str | None = None,
+    after: tuple[datetime, UUID] | None = None,
+    limit: int | None = None,
 ) -> list[OpinionHistory]:
+    """A report's steps, oldest first (a page of them after `after`)."""
     query = select(OpinionHistory).where(OpinionHistory.report_id == report_id)
     if action is not None:
         query = query.where(OpinionHistory.action == action)
-    query = query.order_by(OpinionHistory.at, OpinionHistory.id)
+    if after is not None:
+        query = query.where(tuple_(OpinionHistory.at, OpinionHistory.id) > tuple_(*after))
+    query = query.order_by(OpinionHistory.at, OpinionHistory.id).limit(limit)
     return list((await session.execute(query)).scalars())
 
 

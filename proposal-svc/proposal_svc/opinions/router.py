@@ -51,6 +51,7 @@ from proposal_svc.opinions.schemas import (
     FeedbackRequest,
     ForwardRequest,
     HistoryEntry,
+    HistoryPage,
     InstructionRequest,
     NotAdoptRequest,
     OfficeEdit,
@@ -73,9 +74,10 @@ router = APIRouter(prefix="/api/v1/opinions", tags=["opinions"])
 
 # A member writes their own reports (the transition checks it is theirs).
 WRITE = Permission("opinion.write", roles={"member"})
-# Rule 28: the author, the office and the leaders read (`readable`); a unit's user, a partner
-# system or staff without the scope reach the route and see nothing (404, an empty list).
-READ = Permission("opinion.read", roles={"member", "staff", "leader", "unit_user", "partner"})
+# Rule 28: the author, the office and the leaders read (`readable`); another member or staff
+# without the scope reach the route and see nothing (404, an empty list); a unit's users and
+# partner systems never reach it (403: reports are not handled by units).
+READ = Permission("opinion.read", roles={"member", "staff", "leader"})
 # The office handling reports (信息工作): staff with the `opinions` scope.
 OFFICE = Permission("opinion.office", roles={"staff"}, scopes={"opinions"})
 # Rule 7: the proposals office converts a not-filed proposal, or its first proposer asks for it.
@@ -171,23 +173,38 @@ async def get_report(
 
 @router.get(
     "/{report_id}/history",
-    response_model=list[HistoryEntry],
+    response_model=HistoryPage,
     responses=problems(OpinionNotFound),
-    summary="Every step of a report: who, when, from, to, why",
+    summary="Every step of a report, oldest first: who, when, from, to, why",
 )
-async def get_history(report_id: UUID, principal: Reader, session: SessionDep) -> list[HistoryEntry]:
-    return [HistoryEntry.model_validate(h) for h in await service.history(session, principal, report_id)]
+async def get_history(
+    report_id: UUID,
+    principal: Reader,
+    session: SessionDep,
+    limit: LimitQuery = DEFAULT_LIMIT,
+    cursor: CursorQuery = None,
+) -> HistoryPage:
+    rows, next_cursor = await service.history(session, principal, report_id, cursor=cursor, limit=limit)
+    return HistoryPage(items=[HistoryEntry.model_validate(h) for h in rows], next_cursor=next_cursor)
 
 
 @router.get(
     "/{report_id}/edits",
-    response_model=list[HistoryEntry],
+    response_model=HistoryPage,
     responses=problems(OpinionNotFound),
-    summary="The office's edits of a report, each with its author, time, and the text before and after",
+    summary="The office's edits of a report, oldest first, each with its author, time, and the text before and after",
 )
-async def get_edits(report_id: UUID, principal: Reader, session: SessionDep) -> list[HistoryEntry]:
-    rows = await service.history(session, principal, report_id, edits_only=True)
-    return [HistoryEntry.model_validate(h) for h in rows]
+async def get_edits(
+    report_id: UUID,
+    principal: Reader,
+    session: SessionDep,
+    limit: LimitQuery = DEFAULT_LIMIT,
+    cursor: CursorQuery = None,
+) -> HistoryPage:
+    rows, next_cursor = await service.history(
+        session, principal, report_id, edits_only=True, cursor=cursor, limit=limit
+    )
+    return HistoryPage(items=[HistoryEntry.model_validate(h) for h in rows], next_cursor=next_cursor)
 
 
 @router.patch(

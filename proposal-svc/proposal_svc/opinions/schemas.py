@@ -191,3 +191,8 @@ class HistoryEntry(BaseModel):
     at: datetime
     before: dict[str, Any] | None = Field(description="an edit's fields before")
     after: dict[str, Any] | None = Field(description="an edit's fields after")
+
+
+class HistoryPage(BaseModel):
+    items: list[HistoryEntry]
+    next_cursor: str | None = None

@@ -21,7 +21,7 @@ from cppcc_common.auth import Principal
 from cppcc_common.change import Change
 from cppcc_common.contracts.proposal import AdoptionLevel, NotFiledDisposition
 from cppcc_common.ids import new_id
-from cppcc_common.pagination import decode_cursor, page_of
+from cppcc_common.pagination import decode_cursor, encode_cursor, page_of
 from cppcc_common.transitions import Decision
 from cppcc_common.versioning import IfMatch, check_version
 from proposal_svc.attachments import domain as attachment_rules
@@ -495,9 +495,23 @@ async def list_visible(
 
 
 async def history(
-    session: AsyncSession, principal: Principal, report_id: UUID, *, edits_only: bool = False
-) -> list[OpinionHistory]:
-    """Every step of a report (or only the office's edits), for whoever may read it: the author
-    sees who edited their text, when, and what it said before."""
+    session: AsyncSession,
+    principal: Principal,
+    report_id: UUID,
+    *,
+    edits_only: bool = False,
+    cursor: str | None,
+    limit: int,
+) -> tuple[list[OpinionHistory], str | None]:
+    """A page of a report's steps (or only the office's edits), oldest first, for whoever may read
+    it: the author sees who edited their text, when, and what it said before."""
     await _readable(session, principal, report_id)
-    return await repository.history_of(session, report_id, action=Action.EDIT if edits_only else None)
+    rows = await repository.history_of(
+        session,
+        report_id,
+        action=Action.EDIT if edits_only else None,
+        after=decode_cursor(cursor) if cursor else None,
+        limit=limit + 1,
+    )
+    page = rows[:limit]
+    return page, encode_cursor(page[-1].at, page[-1].id) if len(rows) > limit else None
