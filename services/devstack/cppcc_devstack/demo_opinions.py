@@ -102,7 +102,7 @@ DEMO_REPORTS: tuple[DemoReport, ...] = (
             (
                 "staff_opinions",
                 "adopt",
-                {"level": "provincial", "mode": "single", "adopted_by": "省政协办公厅"},
+                {"level": "provincial", "mode": "combined", "adopted_by": "省政协办公厅"},
             ),
             (
                 "staff_opinions",
