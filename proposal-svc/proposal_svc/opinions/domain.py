@@ -32,9 +32,9 @@ from cppcc_common.contracts.proposal import (
     OpinionForwardedV1,
     OpinionInstructedV1,
     OpinionNotAdoptedV1,
+    OpinionRecipientKind,
     OpinionSubmittedV1,
     OpinionWithdrawnV1,
-    RecipientKind,
 )
 from cppcc_common.events import EventData
 from cppcc_common.transitions import Decision, TransitionTable
@@ -348,7 +348,7 @@ def not_adopt(report: Facts, reason: str, *, now: datetime) -> Decision[Status]:
 
 @dataclass(frozen=True)
 class Recipient:
-    kind: RecipientKind
+    kind: OpinionRecipientKind
     name: str
 
 

@@ -46,21 +46,21 @@ from proposal_svc.opinions.errors import (
 from proposal_svc.opinions.models import OpinionReport
 from proposal_svc.opinions.repository import Filters
 from proposal_svc.opinions.schemas import (
-    AdoptRequest,
-    ConvertRequest,
-    FeedbackRequest,
-    ForwardRequest,
-    HistoryEntry,
-    HistoryPage,
-    InstructionRequest,
-    NotAdoptRequest,
-    OfficeEdit,
+    OpinionAdoptRequest,
+    OpinionConvertRequest,
     OpinionDraft,
     OpinionDraftUpdate,
-    OpinionPage,
-    OpinionRead,
-    OpinionSummary,
-    WithdrawRequest,
+    OpinionFeedbackRequest,
+    OpinionForwardRequest,
+    OpinionHistoryEntry,
+    OpinionHistoryPage,
+    OpinionInstructionRequest,
+    OpinionNotAdoptRequest,
+    OpinionOfficeEdit,
+    OpinionReportPage,
+    OpinionReportRead,
+    OpinionReportSummary,
+    OpinionWithdrawRequest,
 )
 from proposal_svc.proposals.errors import (
     NotACurrentMember,
@@ -91,7 +91,9 @@ _WRITE_PROBLEMS = (OpinionNotFound, OpinionForbidden, OpinionInvalidTransition, 
 _BINARY = {"schema": {"type": "string", "format": "binary"}}
 
 
-async def _respond(session: Any, principal: Principal, row: OpinionReport, response: Response) -> OpinionRead:
+async def _respond(
+    session: Any, principal: Principal, row: OpinionReport, response: Response
+) -> OpinionReportRead:
     read = await service.view(session, principal, row)
     response.headers["ETag"] = etag(read.version)
     return read
@@ -100,11 +102,11 @@ async def _respond(session: Any, principal: Principal, row: OpinionReport, respo
 @router.post(
     "",
     status_code=201,
-    response_model=OpinionRead,
+    response_model=OpinionReportRead,
     responses=problems(OpinionIncomplete),
     summary="Draft a public-opinion report (一事一报: title, situation, analysis, suggestion)",
 )
-async def create_draft(body: OpinionDraft, change: Writing, response: Response) -> OpinionRead:
+async def create_draft(body: OpinionDraft, change: Writing, response: Response) -> OpinionReportRead:
     row = await service.create_draft(change, body)
     response.headers["Location"] = f"/api/v1/opinions/{row.id}"
     return await _respond(change.session, change.person, row, response)
@@ -112,7 +114,7 @@ async def create_draft(body: OpinionDraft, change: Writing, response: Response) 
 
 @router.get(
     "",
-    response_model=OpinionPage,
+    response_model=OpinionReportPage,
     summary="Reports I may read, newest first: a member's own; the office's and leaders' whole list, filtered",
 )
 async def list_reports(
@@ -127,16 +129,18 @@ async def list_reports(
         int | None, Query(ge=2000, le=2100, description="submitted in this year (Asia/Shanghai)")
     ] = None,
     q: Annotated[CleanStr | None, Query(max_length=100, description="text in the title or body")] = None,
-) -> OpinionPage:
+) -> OpinionReportPage:
     filters = Filters(mine=mine, status=status, adoption_level=adoption_level, year=year, text=q or None)
     rows, next_cursor = await service.list_visible(session, principal, filters, cursor=cursor, limit=limit)
-    return OpinionPage(items=[OpinionSummary.model_validate(r) for r in rows], next_cursor=next_cursor)
+    return OpinionReportPage(
+        items=[OpinionReportSummary.model_validate(r) for r in rows], next_cursor=next_cursor
+    )
 
 
 @router.post(
     "/from-proposal/{proposal_id}",
     status_code=201,
-    response_model=OpinionRead,
+    response_model=OpinionReportRead,
     responses=problems(
         ProposalNotFound, ProposalInvalidTransition, ProposalVersionMismatch, AlreadyConverted
     ),
@@ -148,8 +152,8 @@ async def convert(
     change: Annotated[Change, Changing(CONVERT)],
     response: Response,
     expected: OptionalExpectedVersion,
-    body: ConvertRequest | None = None,
-) -> OpinionRead:
+    body: OpinionConvertRequest | None = None,
+) -> OpinionReportRead:
     row = await service.convert(change, proposal_id, body.note if body else None, expected)
     response.headers["Location"] = f"/api/v1/opinions/{row.id}"
     read = await service.view(change.session, change.person, row)
@@ -159,13 +163,13 @@ async def convert(
 
 @router.get(
     "/{report_id}",
-    response_model=OpinionRead,
+    response_model=OpinionReportRead,
     responses=problems(OpinionNotFound),
     summary="Read a report: its text as edited, its adoptions, forwards, instructions and feedback",
 )
 async def get_report(
     report_id: UUID, principal: Reader, session: SessionDep, response: Response
-) -> OpinionRead:
+) -> OpinionReportRead:
     read = await service.read(session, principal, report_id)
     response.headers["ETag"] = etag(read.version)
     return read
@@ -173,7 +177,7 @@ async def get_report(
 
 @router.get(
     "/{report_id}/history",
-    response_model=HistoryPage,
+    response_model=OpinionHistoryPage,
     responses=problems(OpinionNotFound),
     summary="Every step of a report, oldest first: who, when, from, to, why",
 )
@@ -183,14 +187,16 @@ async def get_history(
     session: SessionDep,
     limit: LimitQuery = DEFAULT_LIMIT,
     cursor: CursorQuery = None,
-) -> HistoryPage:
+) -> OpinionHistoryPage:
     rows, next_cursor = await service.history(session, principal, report_id, cursor=cursor, limit=limit)
-    return HistoryPage(items=[HistoryEntry.model_validate(h) for h in rows], next_cursor=next_cursor)
+    return OpinionHistoryPage(
+        items=[OpinionHistoryEntry.model_validate(h) for h in rows], next_cursor=next_cursor
+    )
 
 
 @router.get(
     "/{report_id}/edits",
-    response_model=HistoryPage,
+    response_model=OpinionHistoryPage,
     responses=problems(OpinionNotFound),
     summary="The office's edits of a report, oldest first, each with its author, time, and the text before and after",
 )
@@ -200,16 +206,18 @@ async def get_edits(
     session: SessionDep,
     limit: LimitQuery = DEFAULT_LIMIT,
     cursor: CursorQuery = None,
-) -> HistoryPage:
+) -> OpinionHistoryPage:
     rows, next_cursor = await service.history(
         session, principal, report_id, edits_only=True, cursor=cursor, limit=limit
     )
-    return HistoryPage(items=[HistoryEntry.model_validate(h) for h in rows], next_cursor=next_cursor)
+    return OpinionHistoryPage(
+        items=[OpinionHistoryEntry.model_validate(h) for h in rows], next_cursor=next_cursor
+    )
 
 
 @router.patch(
     "/{report_id}",
-    response_model=OpinionRead,
+    response_model=OpinionReportRead,
     responses=problems(*_WRITE_PROBLEMS, OpinionIncomplete),
     summary="Edit my draft",
 )
@@ -219,20 +227,20 @@ async def edit_draft(
     change: Writing,
     response: Response,
     expected: OptionalExpectedVersion,
-) -> OpinionRead:
+) -> OpinionReportRead:
     row = await service.edit_draft(change, report_id, body.model_dump(exclude_unset=True), expected)
     return await _respond(change.session, change.person, row, response)
 
 
 @router.post(
     "/{report_id}/submit",
-    response_model=OpinionRead,
+    response_model=OpinionReportRead,
     responses=problems(*_WRITE_PROBLEMS, OpinionIncomplete, NotACurrentMember),
     summary="Submit my report (a current member; complete and within the policy's length)",
 )
 async def submit(
     report_id: UUID, change: Writing, response: Response, expected: OptionalExpectedVersion
-) -> OpinionRead:
+) -> OpinionReportRead:
     return await _respond(
         change.session, change.person, await service.submit(change, report_id, expected), response
     )
@@ -240,7 +248,7 @@ async def submit(
 
 @router.post(
     "/{report_id}/withdraw",
-    response_model=OpinionRead,
+    response_model=OpinionReportRead,
     responses=problems(*_WRITE_PROBLEMS),
     summary="Withdraw my submitted report before the office reviewed it",
 )
@@ -249,21 +257,25 @@ async def withdraw(
     change: Writing,
     response: Response,
     expected: OptionalExpectedVersion,
-    body: WithdrawRequest | None = None,
-) -> OpinionRead:
+    body: OpinionWithdrawRequest | None = None,
+) -> OpinionReportRead:
     row = await service.withdraw(change, report_id, body.reason if body else None, expected)
     return await _respond(change.session, change.person, row, response)
 
 
 @router.post(
     "/{report_id}/edits",
-    response_model=OpinionRead,
+    response_model=OpinionReportRead,
     responses=problems(*_WRITE_PROBLEMS, OpinionIncomplete, NothingToEdit),
     summary="The office edits the title, analysis or suggestion (each edit kept with its author and time)",
 )
 async def office_edit(
-    report_id: UUID, body: OfficeEdit, change: Office, response: Response, expected: OptionalExpectedVersion
-) -> OpinionRead:
+    report_id: UUID,
+    body: OpinionOfficeEdit,
+    change: Office,
+    response: Response,
+    expected: OptionalExpectedVersion,
+) -> OpinionReportRead:
     fields = body.model_dump(exclude_unset=True, exclude={"note"})
     row = await service.edit(change, report_id, fields, body.note, expected)
     return await _respond(change.session, change.person, row, response)
@@ -271,13 +283,17 @@ async def office_edit(
 
 @router.post(
     "/{report_id}/adopt",
-    response_model=OpinionRead,
+    response_model=OpinionReportRead,
     responses=problems(*_WRITE_PROBLEMS),
     summary="Record an adoption: level, single or combined, and by whom (rule 27: the highest is kept)",
 )
 async def adopt(
-    report_id: UUID, body: AdoptRequest, change: Office, response: Response, expected: OptionalExpectedVersion
-) -> OpinionRead:
+    report_id: UUID,
+    body: OpinionAdoptRequest,
+    change: Office,
+    response: Response,
+    expected: OptionalExpectedVersion,
+) -> OpinionReportRead:
     adoption = Adoption(body.level, body.mode)
     row = await service.adopt(change, report_id, adoption, body.adopted_by, body.note, expected)
     return await _respond(change.session, change.person, row, response)
@@ -285,35 +301,35 @@ async def adopt(
 
 @router.post(
     "/{report_id}/not-adopt",
-    response_model=OpinionRead,
+    response_model=OpinionReportRead,
     responses=problems(*_WRITE_PROBLEMS),
     summary="Do not adopt a report, with the reason the author is told",
 )
 async def not_adopt(
     report_id: UUID,
-    body: NotAdoptRequest,
+    body: OpinionNotAdoptRequest,
     change: Office,
     response: Response,
     expected: OptionalExpectedVersion,
-) -> OpinionRead:
+) -> OpinionReportRead:
     row = await service.not_adopt(change, report_id, body.reason, expected)
     return await _respond(change.session, change.person, row, response)
 
 
 @router.post(
     "/{report_id}/forwards",
-    response_model=OpinionRead,
+    response_model=OpinionReportRead,
     responses=problems(*_WRITE_PROBLEMS),
     summary="Forward an adopted report to its recipients (national or provincial CPPCC, the city's "
     "Party committee and government, departments)",
 )
 async def forward(
     report_id: UUID,
-    body: ForwardRequest,
+    body: OpinionForwardRequest,
     change: Office,
     response: Response,
     expected: OptionalExpectedVersion,
-) -> OpinionRead:
+) -> OpinionReportRead:
     recipients = [Recipient(r.kind, r.name) for r in body.recipients]
     row = await service.forward(change, report_id, recipients, expected)
     return await _respond(change.session, change.person, row, response)
@@ -321,17 +337,17 @@ async def forward(
 
 @router.post(
     "/{report_id}/instructions",
-    response_model=OpinionRead,
+    response_model=OpinionReportRead,
     responses=problems(*_WRITE_PROBLEMS),
     summary="Record a leader's written instruction (批示): level, leader, text (rule 27)",
 )
 async def instruct(
     report_id: UUID,
-    body: InstructionRequest,
+    body: OpinionInstructionRequest,
     change: Office,
     response: Response,
     expected: OptionalExpectedVersion,
-) -> OpinionRead:
+) -> OpinionReportRead:
     row = await service.instruct(
         change,
         report_id,
@@ -346,17 +362,17 @@ async def instruct(
 
 @router.post(
     "/{report_id}/feedback",
-    response_model=OpinionRead,
+    response_model=OpinionReportRead,
     responses=problems(*_WRITE_PROBLEMS),
     summary="Record feedback (反馈) received on an adopted report",
 )
 async def feedback(
     report_id: UUID,
-    body: FeedbackRequest,
+    body: OpinionFeedbackRequest,
     change: Office,
     response: Response,
     expected: OptionalExpectedVersion,
-) -> OpinionRead:
+) -> OpinionReportRead:
     row = await service.record_feedback(
         change, report_id, source=body.source, text=body.text, received_on=body.received_on, expected=expected
     )

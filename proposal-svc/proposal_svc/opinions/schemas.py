@@ -6,7 +6,7 @@ from uuid import UUID
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from cppcc_common.contracts.proposal import AdoptionLevel, AdoptionMode, RecipientKind
+from cppcc_common.contracts.proposal import AdoptionLevel, AdoptionMode, OpinionRecipientKind
 from cppcc_common.validation import BoundedDate, CleanStr, PatchModel, RequestModel
 from proposal_svc.opinions.domain import Action, Status
 
@@ -42,7 +42,7 @@ class OpinionDraftUpdate(PatchModel):
     suggestion: Part
 
 
-class OfficeEdit(PatchModel):
+class OpinionOfficeEdit(PatchModel):
     """The office edits the title, the analysis and the suggestion (编辑加工); each edit is kept."""
 
     title: Title
@@ -51,53 +51,53 @@ class OfficeEdit(PatchModel):
     note: Annotated[CleanStr, Field(max_length=500, description="编辑说明")] | None = None
 
 
-class WithdrawRequest(RequestModel):
+class OpinionWithdrawRequest(RequestModel):
     reason: Annotated[CleanStr, Field(max_length=500, description="撤回理由（可选）")] | None = None
 
 
-class AdoptRequest(RequestModel):
+class OpinionAdoptRequest(RequestModel):
     level: AdoptionLevel = Field(description="采用单位的级别 county | municipal | provincial | national")
     mode: AdoptionMode = Field(AdoptionMode.SINGLE, description="single 单篇采用 | combined 综合采用")
     adopted_by: Short = Field(description="采用单位，如 省政协办公厅")
     note: Annotated[CleanStr, Field(max_length=2000)] | None = None
 
 
-class NotAdoptRequest(RequestModel):
+class OpinionNotAdoptRequest(RequestModel):
     reason: Long = Field(description="不予采用的理由（告知委员）")
 
 
-class RecipientIn(RequestModel):
-    kind: RecipientKind = Field(
+class OpinionRecipientIn(RequestModel):
+    kind: OpinionRecipientKind = Field(
         description="national_cppcc 全国政协 | provincial_cppcc 省政协 | party_committee 市委 | "
         "government 市政府 | department 部门"
     )
     name: Short = Field(description="报送对象名称，如 市委办公室、市卫生健康委")
 
 
-class ForwardRequest(RequestModel):
-    recipients: list[RecipientIn] = Field(min_length=1, max_length=30)
+class OpinionForwardRequest(RequestModel):
+    recipients: list[OpinionRecipientIn] = Field(min_length=1, max_length=30)
 
 
-class InstructionRequest(RequestModel):
+class OpinionInstructionRequest(RequestModel):
     level: AdoptionLevel = Field(description="批示领导的级别")
     leader: Short = Field(description="批示领导（职务、姓名），如 副省长 王某")
     text: Long = Field(description="批示内容")
     instructed_on: BoundedDate = Field(description="批示日期")
 
 
-class FeedbackRequest(RequestModel):
+class OpinionFeedbackRequest(RequestModel):
     source: Short = Field(description="反馈单位")
     text: Long = Field(description="反馈内容")
     received_on: BoundedDate = Field(description="收到反馈的日期")
 
 
-class ConvertRequest(RequestModel):
+class OpinionConvertRequest(RequestModel):
     """Rule 7: no body is needed; the proposal's text becomes the report's."""
 
     note: Annotated[CleanStr, Field(max_length=500)] | None = None
 
 
-class AdoptionRead(BaseModel):
+class OpinionAdoptionRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     level: AdoptionLevel
@@ -108,16 +108,16 @@ class AdoptionRead(BaseModel):
     actor_id: UUID | None
 
 
-class ForwardRead(BaseModel):
+class OpinionForwardRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
-    recipient_kind: RecipientKind
+    recipient_kind: OpinionRecipientKind
     recipient_name: str
     at: datetime
     actor_id: UUID | None
 
 
-class InstructionRead(BaseModel):
+class OpinionInstructionRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     level: AdoptionLevel
@@ -128,7 +128,7 @@ class InstructionRead(BaseModel):
     actor_id: UUID | None
 
 
-class FeedbackRead(BaseModel):
+class OpinionFeedbackRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     source: str
@@ -138,7 +138,7 @@ class FeedbackRead(BaseModel):
     actor_id: UUID | None
 
 
-class OpinionSummary(BaseModel):
+class OpinionReportSummary(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: UUID
@@ -157,7 +157,7 @@ class OpinionSummary(BaseModel):
     instruction_level: AdoptionLevel | None = Field(description="规则 27：最高批示级别")
 
 
-class OpinionRead(OpinionSummary):
+class OpinionReportRead(OpinionReportSummary):
     """A report as its author, the office and the leaders read it: the text as edited (the history
     keeps every edit), and what the office recorded."""
 
@@ -168,19 +168,19 @@ class OpinionRead(OpinionSummary):
     not_adopted_reason: str | None
     decided_at: datetime | None
     edited: bool = Field(False, description="the office edited the text (see /edits)")
-    adoptions: list[AdoptionRead] = []
-    forwards: list[ForwardRead] = []
-    instructions: list[InstructionRead] = []
-    feedback: list[FeedbackRead] = []
+    adoptions: list[OpinionAdoptionRead] = []
+    forwards: list[OpinionForwardRead] = []
+    instructions: list[OpinionInstructionRead] = []
+    feedback: list[OpinionFeedbackRead] = []
     actions: list[Action] = Field([], description="what the caller may do now")
 
 
-class OpinionPage(BaseModel):
-    items: list[OpinionSummary]
+class OpinionReportPage(BaseModel):
+    items: list[OpinionReportSummary]
     next_cursor: str | None = None
 
 
-class HistoryEntry(BaseModel):
+class OpinionHistoryEntry(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     action: str
@@ -193,6 +193,6 @@ class HistoryEntry(BaseModel):
     after: dict[str, Any] | None = Field(description="an edit's fields after")
 
 
-class HistoryPage(BaseModel):
-    items: list[HistoryEntry]
+class OpinionHistoryPage(BaseModel):
+    items: list[OpinionHistoryEntry]
     next_cursor: str | None = None

@@ -48,12 +48,12 @@ from proposal_svc.opinions.models import (
 )
 from proposal_svc.opinions.repository import Filters
 from proposal_svc.opinions.schemas import (
-    AdoptionRead,
-    FeedbackRead,
-    ForwardRead,
-    InstructionRead,
+    OpinionAdoptionRead,
     OpinionDraft,
-    OpinionRead,
+    OpinionFeedbackRead,
+    OpinionForwardRead,
+    OpinionInstructionRead,
+    OpinionReportRead,
 )
 from proposal_svc.proposals import domain as proposal_domain
 from proposal_svc.proposals import repository as proposals
@@ -464,23 +464,23 @@ def _actions(principal: Principal, row: OpinionReport) -> list[Action]:
     ]
 
 
-async def read(session: AsyncSession, principal: Principal, report_id: UUID) -> OpinionRead:
+async def read(session: AsyncSession, principal: Principal, report_id: UUID) -> OpinionReportRead:
     """A report and what the office recorded on it, for whoever may read it (else 404)."""
     row = await _readable(session, principal, report_id)
     return await view(session, principal, row)
 
 
-async def view(session: AsyncSession, principal: Principal, row: OpinionReport) -> OpinionRead:
+async def view(session: AsyncSession, principal: Principal, row: OpinionReport) -> OpinionReportRead:
     record = await repository.record_of(session, row.id)
     edits = await repository.history_of(session, row.id, action=Action.EDIT)
-    summary = OpinionRead.model_validate(row, from_attributes=True)
+    summary = OpinionReportRead.model_validate(row, from_attributes=True)
     return summary.model_copy(
         update={
             "edited": bool(edits),
-            "adoptions": [AdoptionRead.model_validate(r) for r in record.adoptions],
-            "forwards": [ForwardRead.model_validate(r) for r in record.forwards],
-            "instructions": [InstructionRead.model_validate(r) for r in record.instructions],
-            "feedback": [FeedbackRead.model_validate(r) for r in record.feedback],
+            "adoptions": [OpinionAdoptionRead.model_validate(r) for r in record.adoptions],
+            "forwards": [OpinionForwardRead.model_validate(r) for r in record.forwards],
+            "instructions": [OpinionInstructionRead.model_validate(r) for r in record.instructions],
+            "feedback": [OpinionFeedbackRead.model_validate(r) for r in record.feedback],
             "actions": _actions(principal, row),
         }
     )

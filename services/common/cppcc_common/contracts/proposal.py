@@ -598,7 +598,7 @@ class ProposalPublicationWindowClosedV1(EventData):
 # scores; these tell the author (and the office) what became of the report.
 
 
-class RecipientKind(StrEnum):
+class OpinionRecipientKind(StrEnum):
     """Where the office forwards (报送) an adopted report."""
 
     NATIONAL_CPPCC = "national_cppcc"  # 全国政协
@@ -655,7 +655,7 @@ class OpinionForwardedV1(EventData):
     org_id: UUID
     author_id: UUID
     title: str
-    recipient_kinds: list[RecipientKind]
+    recipient_kinds: list[OpinionRecipientKind]
     recipient_names: list[str]  # in the order of `recipient_kinds`
     forwarded_at: AwareDatetime
     version: int
