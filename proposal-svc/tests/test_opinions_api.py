@@ -58,11 +58,6 @@ async def people(issuer: TestIssuer, settings: Settings, db: AsyncEngine) -> dic
         await enrol(settings, person_id=person, org_id=ORG)
     await enrol(settings, person_id=FORMER, org_id=ORG, starts_on="2018-01-01", ends_on="2022-12-31")
     await enrol(settings, person_id=POLICY_MEMBER, org_id=POLICY_ORG)
-    async with db.begin() as conn:  # an organization with a shorter report (its stored policy)
-        await conn.execute(
-            text("INSERT INTO proposal_policies (org_id, values) VALUES (:o, CAST(:v AS jsonb))"),
-            {"o": POLICY_ORG, "v": json.dumps({"opinion_max_chars": 120})},
-        )
 
     def h(**kw: Any) -> dict[str, str]:
         return _h(issuer, **kw)
@@ -79,6 +74,8 @@ async def people(issuer: TestIssuer, settings: Settings, db: AsyncEngine) -> dic
         "partner": h(sub=uuid.uuid4(), org=ORG, roles=["partner"], unit=uuid.uuid4()),
         "foreign_office": h(sub=uuid.uuid4(), org=OTHER_ORG, roles=["staff"], scopes=["opinions"]),
         "foreign_member": h(sub=MEMBER, org=OTHER_ORG, roles=["member"]),
+        "policy_admin": h(sub=uuid.uuid4(), org=POLICY_ORG, roles=["admin"]),
+        "policy_staff": h(sub=uuid.uuid4(), org=POLICY_ORG, roles=["staff"], scopes=["opinions"]),
     }
 
 
@@ -151,7 +148,7 @@ async def test_a_member_drafts_submits_and_reads_their_report(
 
 
 async def test_a_report_is_one_matter_within_the_policy_length(
-    client: httpx.AsyncClient, people: dict[str, dict[str, str]]
+    client: httpx.AsyncClient, people: dict[str, dict[str, str]], db: AsyncEngine
 ) -> None:
     """DOMAIN.md §3: ≤ 1,500 characters by default (situation, analysis and suggestion together);
     an organization's stored policy sets its own."""
@@ -161,6 +158,25 @@ async def test_a_report_is_one_matter_within_the_policy_length(
     assert "1500" in r.json()["errors"][0]["message"]
     fits = {**too_long, "suggestion": "议" * 100}
     assert (await client.post("/api/v1/opinions", json=fits, headers=people["member"])).status_code == 201
+    # An organization's administrator sets a shorter report (audited); its staff read the values.
+    values = {"opinion_max_chars": 120, "opinion_title_max_chars": 30}
+    r = await client.put("/api/v1/opinions/policy", json=values, headers=people["policy_admin"])
+    assert r.status_code == 200 and r.json() == values
+    assert (await client.get("/api/v1/opinions/policy", headers=people["policy_staff"])).json() == values
+    assert (await client.get("/api/v1/opinions/policy", headers=people["office"])).json()[
+        "opinion_max_chars"
+    ] == 1500
+    bad = await client.put(
+        "/api/v1/opinions/policy", json={**values, "opinion_max_chars": 5}, headers=people["policy_admin"]
+    )
+    assert bad.status_code == 422
+    async with db.connect() as conn:
+        rows = await conn.execute(
+            text("SELECT payload FROM outbox WHERE subject = 'cppcc.opinion.policy_changed.v1'")
+        )
+        [audit] = [json.loads(row.payload)["data"] for row in rows if str(POLICY_ORG) in row.payload]
+    assert audit["changed"] == ["opinion_max_chars", "opinion_title_max_chars"]
+    assert audit["before"] == {"opinion_max_chars": 1500, "opinion_title_max_chars": 50}
     r = await client.post(
         "/api/v1/opinions", json=REPORT | {"situation": "情" * 100}, headers=people["policy_member"]
     )

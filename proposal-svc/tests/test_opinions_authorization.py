@@ -89,6 +89,22 @@ MATRIX: dict[tuple[str, str], Case] = {
             admin=403,
         ),
     ),
+    # The organization's report values: staff read them (another organization's staff their own),
+    # administrators set them.
+    ("GET", "/api/v1/opinions/policy"): Case(
+        "none",
+        answers(
+            403,
+            office=THROUGH,
+            proposals_office=THROUGH,
+            staff_without_scope=THROUGH,
+            other_org_office=THROUGH,
+            admin=THROUGH,
+        ),
+    ),
+    ("PUT", "/api/v1/opinions/policy"): Case(
+        "none", answers(403, admin=THROUGH), body={"opinion_max_chars": 1500, "opinion_title_max_chars": 50}
+    ),
     ("GET", "/api/v1/opinions/{report_id}"): Case("submitted", READERS),
     ("GET", "/api/v1/opinions/{report_id}/history"): Case("submitted", READERS),
     ("GET", "/api/v1/opinions/{report_id}/edits"): Case("submitted", READERS),

@@ -129,3 +129,12 @@ class OpinionFeedback(Base):
     received_on: Mapped[date] = mapped_column(Date)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     actor_id: Mapped[UUID | None]
+
+
+class OpinionPolicyRow(Base):
+    """An organization's overrides of the report values (`opinions/policy.py` has the defaults)."""
+
+    __tablename__ = "opinion_policies"
+
+    org_id: Mapped[UUID] = mapped_column(primary_key=True)
+    values: Mapped[dict[str, Any]] = mapped_column(JSONB)

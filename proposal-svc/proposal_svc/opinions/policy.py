@@ -1,8 +1,6 @@
-"""The organization's rule values for public-opinion reports (DOMAIN.md §3) with their defaults.
-
-They are read from the organization's stored policy document (the proposal policy's row, whose
-reader ignores these keys), so an organization sets them beside its proposal values; every number
-is a policy value, never a literal in a rule."""
+"""The organization's rule values for public-opinion reports (DOMAIN.md §3) with their defaults;
+an organization's administrator overrides them (PUT /api/v1/opinions/policy, stored in
+`opinion_policies`). Every number is a policy value, never a literal in a rule."""
 
 from typing import Any
 
@@ -22,3 +20,14 @@ class OpinionPolicy(BaseModel):
 
 
 DEFAULT_OPINION_POLICY = OpinionPolicy()
+
+
+def overrides(policy: OpinionPolicy) -> dict[str, Any]:
+    """What the organization stores: only the values that differ from the defaults."""
+    defaults = DEFAULT_OPINION_POLICY.model_dump(mode="json")
+    return {k: v for k, v in policy.model_dump(mode="json").items() if v != defaults[k]}
+
+
+def changed(before: OpinionPolicy, after: OpinionPolicy) -> list[str]:
+    old, new = before.model_dump(mode="json"), after.model_dump(mode="json")
+    return [name for name in new if old[name] != new[name]]

@@ -7,6 +7,7 @@ from typing import Any
 from uuid import UUID
 
 from sqlalchemy import ColumnElement, and_, false, or_, select, true, tuple_
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cppcc_common.auth import Principal
@@ -19,10 +20,10 @@ from proposal_svc.opinions.models import (
     OpinionForward,
     OpinionHistory,
     OpinionInstruction,
+    OpinionPolicyRow,
     OpinionReport,
 )
 from proposal_svc.opinions.policy import OpinionPolicy
-from proposal_svc.proposals.models import ProposalPolicyRow
 
 OPINIONS_SCOPE = "opinions"
 
@@ -83,10 +84,17 @@ def facts_of(row: OpinionReport) -> Facts:
     )
 
 
-async def policy_for(session: AsyncSession, org_id: UUID) -> OpinionPolicy:
-    """The organization's values, from its stored policy document (defaults where it has none)."""
-    row = await session.get(ProposalPolicyRow, org_id)
+async def policy_for(session: AsyncSession, org_id: UUID, *, lock: bool = False) -> OpinionPolicy:
+    """The organization's values: its overrides over the defaults."""
+    row = await session.get(OpinionPolicyRow, org_id, with_for_update=lock or None)
     return OpinionPolicy.from_stored(row.values if row else None)
+
+
+async def save_policy(session: AsyncSession, org_id: UUID, values: dict[str, Any]) -> None:
+    stmt = insert(OpinionPolicyRow).values(org_id=org_id, values=values)
+    await session.execute(
+        stmt.on_conflict_do_update(index_elements=[OpinionPolicyRow.org_id], set_={"values": values})
+    )
 
 
 async def converted_from(session: AsyncSession, proposal_id: UUID) -> UUID | None:

@@ -44,6 +44,7 @@ from proposal_svc.opinions.errors import (
     OpinionVersionMismatch,
 )
 from proposal_svc.opinions.models import OpinionReport
+from proposal_svc.opinions.policy import OpinionPolicy
 from proposal_svc.opinions.repository import Filters
 from proposal_svc.opinions.schemas import (
     OpinionAdoptRequest,
@@ -57,6 +58,7 @@ from proposal_svc.opinions.schemas import (
     OpinionInstructionRequest,
     OpinionNotAdoptRequest,
     OpinionOfficeEdit,
+    OpinionPolicyValues,
     OpinionReportPage,
     OpinionReportRead,
     OpinionReportSummary,
@@ -83,7 +85,13 @@ OFFICE = Permission("opinion.office", roles={"staff"}, scopes={"opinions"})
 # Rule 7: the proposals office converts a not-filed proposal, or its first proposer asks for it.
 CONVERT = Permission("opinion.convert", roles={"member", "staff"})
 
+# The organization's report values: staff read them, administrators set them (as the proposal policy).
+READ_POLICY = Permission("opinion.policy.read", roles={"staff", "admin"})
+SET_POLICY = Permission("opinion.policy.set", roles={"admin"})
+
 Writing = Annotated[Change, Changing(WRITE)]
+PolicyReader = Annotated[Principal, Depends(READ_POLICY)]
+SettingPolicy = Annotated[Change, Changing(SET_POLICY)]
 Office = Annotated[Change, Changing(OFFICE)]
 Reader = Annotated[Principal, Depends(READ)]
 
@@ -135,6 +143,26 @@ async def list_reports(
     return OpinionReportPage(
         items=[OpinionReportSummary.model_validate(r) for r in rows], next_cursor=next_cursor
     )
+
+
+@router.get(
+    "/policy",
+    response_model=OpinionPolicyValues,
+    summary="My organization's public-opinion report values (staff, administrators)",
+)
+async def get_policy(principal: PolicyReader, session: SessionDep) -> OpinionPolicyValues:
+    policy = await service.policy_of(session, principal.org)
+    return OpinionPolicyValues.model_validate(policy.model_dump())
+
+
+@router.put(
+    "/policy",
+    response_model=OpinionPolicyValues,
+    summary="Set my organization's public-opinion report values, every value (admin; audited)",
+)
+async def put_policy(body: OpinionPolicyValues, change: SettingPolicy) -> OpinionPolicyValues:
+    policy = await service.set_policy(change, OpinionPolicy.model_validate(body.model_dump()))
+    return OpinionPolicyValues.model_validate(policy.model_dump())
 
 
 @router.post(

@@ -26,6 +26,13 @@ Short = Annotated[CleanStr, Field(min_length=1, max_length=200), AfterValidator(
 Long = Annotated[CleanStr, Field(min_length=1, max_length=5000), AfterValidator(_not_blank)]
 
 
+class OpinionPolicyValues(RequestModel):
+    """本组织社情民意信息规则（缺省值见 DOMAIN.md §3）/ the organization's report values."""
+
+    opinion_max_chars: int = Field(ge=100, le=20000, description="情况、分析、建议合计字数上限（默认 1500）")
+    opinion_title_max_chars: int = Field(ge=10, le=200, description="标题字数上限（默认 50）")
+
+
 class OpinionDraft(RequestModel):
     """一事一报：标题、情况、分析、建议（合计字数以组织策略为准，默认 1500 字）。"""
 

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from cppcc_common.auth import Principal
 from cppcc_common.change import Change
-from cppcc_common.contracts.proposal import AdoptionLevel, NotFiledDisposition
+from cppcc_common.contracts.proposal import AdoptionLevel, NotFiledDisposition, OpinionPolicyChangedV1
 from cppcc_common.ids import new_id
 from cppcc_common.pagination import decode_cursor, encode_cursor, page_of
 from cppcc_common.transitions import Decision
@@ -31,6 +31,7 @@ from proposal_svc.attachments.errors import AttachmentNotFound
 from proposal_svc.attachments.models import Attachment
 from proposal_svc.attachments.store import store_for
 from proposal_svc.opinions import domain, repository
+from proposal_svc.opinions import policy as opinion_policy
 from proposal_svc.opinions.domain import LIFECYCLE, Action, Adoption, Facts, Recipient, Status
 from proposal_svc.opinions.errors import (
     AlreadyConverted,
@@ -46,6 +47,7 @@ from proposal_svc.opinions.models import (
     OpinionInstruction,
     OpinionReport,
 )
+from proposal_svc.opinions.policy import OpinionPolicy
 from proposal_svc.opinions.repository import Filters
 from proposal_svc.opinions.schemas import (
     OpinionAdoptionRead,
@@ -369,6 +371,35 @@ async def convert(
     row = await change.session.get(OpinionReport, created[0])
     assert row is not None
     return row
+
+
+# ---- the organization's values ---------------------------------------------------------------
+
+
+async def policy_of(session: AsyncSession, org_id: UUID) -> OpinionPolicy:
+    """The organization's effective values: its overrides over the defaults."""
+    return await repository.policy_for(session, org_id)
+
+
+async def set_policy(change: Change, policy: OpinionPolicy) -> OpinionPolicy:
+    """Replaces the organization's report values; a change is announced with who, when, and the
+    changed values before and after (the audit), as the proposal policy's."""
+    org_id = change.person.org
+    before = await repository.policy_for(change.session, org_id, lock=True)
+    changed = opinion_policy.changed(before, policy)
+    if not changed:
+        return policy
+    await repository.save_policy(change.session, org_id, opinion_policy.overrides(policy))
+    old, new = before.model_dump(mode="json"), policy.model_dump(mode="json")
+    audit = OpinionPolicyChangedV1(
+        org_id=org_id,
+        changed=changed,
+        before={name: old[name] for name in changed},
+        after={name: new[name] for name in changed},
+        changed_at=change.now,
+    )
+    await change.emit(audit, subject=org_id, orgid=org_id)
+    return policy
 
 
 # ---- attachments (the author's draft) ----------------------------------------------------------

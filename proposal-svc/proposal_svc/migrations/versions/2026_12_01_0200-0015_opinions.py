@@ -1,5 +1,5 @@
 """Issue 12, public-opinion reports (社情民意信息, DOMAIN.md §3; rules 7, 27, 28): the report with its
-highest adoption and instruction, its history (every edit with before and after), and the office's
+highest adoption and instruction, the organization's report values (`opinion_policies`), its history (every edit with before and after), and the office's
 record of adoptions, forwards, leaders' instructions and feedback.
 
 Revision ID: 0015
@@ -90,6 +90,12 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_opinion_history")),
     )
     op.create_index("ix_opinion_history_report", "opinion_history", ["report_id", "at"])
+    op.create_table(
+        "opinion_policies",
+        sa.Column("org_id", sa.Uuid(), nullable=False),
+        sa.Column("values", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
+        sa.PrimaryKeyConstraint("org_id", name=op.f("pk_opinion_policies")),
+    )
     _record_table(
         "opinion_adoptions",
         sa.Column("level", sa.String(length=20), nullable=False),
@@ -120,5 +126,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     for name in ("opinion_feedback", "opinion_instructions", "opinion_forwards", "opinion_adoptions"):
         op.drop_table(name)
+    op.drop_table("opinion_policies")
     op.drop_table("opinion_history")
     op.drop_table("opinion_reports")

@@ -687,3 +687,15 @@ class OpinionFeedbackRecordedV1(EventData):
     source: str
     received_on: date
     version: int
+
+
+@register("cppcc.opinion.policy_changed.v1")
+class OpinionPolicyChangedV1(EventData):
+    """proposal-svc, when an administrator changes the organization's public-opinion report values
+    (PUT /api/v1/opinions/policy): the audit record, as `cppcc.proposal.policy_changed.v1`."""
+
+    org_id: UUID
+    changed: list[str]
+    before: dict[str, Any]
+    after: dict[str, Any]
+    changed_at: AwareDatetime
