@@ -362,7 +362,11 @@ async def test_an_adopted_report_is_forwarded_and_its_feedback_recorded(
     ]
     [event] = await _events(db, "cppcc.opinion.forwarded.v1", rid)
     assert event["recipient_names"] == ["省政协办公厅", "市委办公室", "市消防救援支队"]
-    fb = {"source": "市消防救援支队", "text": "已开展专项整治。", "received_on": "2026-03-20"}
+    tomorrow = (CLOCK.now() + timedelta(days=1)).date().isoformat()
+    fb = {"source": "市消防救援支队", "text": "已开展专项整治。", "received_on": tomorrow}
+    r = await client.post(f"/api/v1/opinions/{rid}/feedback", json=fb, headers=people["office"])
+    assert r.status_code == 422 and r.json()["code"] == "opinion.date_in_the_future"
+    fb["received_on"] = CLOCK.now().date().isoformat()
     r = await client.post(f"/api/v1/opinions/{rid}/feedback", json=fb, headers=people["office"])
     assert r.status_code == 200 and r.json()["feedback"][0]["text"] == "已开展专项整治。"
     assert len(await _events(db, "cppcc.opinion.feedback_recorded.v1", rid)) == 1

@@ -220,3 +220,16 @@ def test_rule_7_a_converted_proposal_keeps_its_text_and_names_the_proposal() -> 
         now=NOW,
     )
     assert one.suggestion == "甲"
+
+
+def test_an_instruction_or_feedback_is_recorded_once_it_happened() -> None:
+    """Its day is not after today in Asia/Shanghai (16:30 UTC is already tomorrow there)."""
+    from proposal_svc.opinions.errors import DateInTheFuture
+
+    late = datetime(2026, 3, 2, 16, 30, tzinfo=UTC)  # 00:30 on 3 March in Shanghai
+    report = facts(Status.ADOPTED, adoption=Adoption(M, SINGLE), adopted_at=NOW)
+    assert domain.feedback(report, "某局", date(2026, 3, 3), now=late).status is Status.ADOPTED
+    with pytest.raises(DateInTheFuture):
+        domain.feedback(report, "某局", date(2026, 3, 4), now=late)
+    with pytest.raises(DateInTheFuture):
+        domain.instruct(report, P, "某领导", date(2026, 3, 4), now=late)

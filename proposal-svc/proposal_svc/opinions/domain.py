@@ -23,6 +23,7 @@ from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
+from cppcc_common.clock import SHANGHAI
 from cppcc_common.contracts.proposal import (
     AdoptionLevel,
     AdoptionMode,
@@ -38,7 +39,12 @@ from cppcc_common.contracts.proposal import (
 )
 from cppcc_common.events import EventData
 from cppcc_common.transitions import Decision, TransitionTable
-from proposal_svc.opinions.errors import NothingToEdit, OpinionIncomplete, OpinionInvalidTransition
+from proposal_svc.opinions.errors import (
+    DateInTheFuture,
+    NothingToEdit,
+    OpinionIncomplete,
+    OpinionInvalidTransition,
+)
 from proposal_svc.opinions.policy import OpinionPolicy
 
 
@@ -373,6 +379,7 @@ def instruct(
     """Rule 27: a leader's written instruction (批示) on an adopted report; the highest level is
     kept, and a rise tells the duty ledger (`cppcc.opinion.adopted.v1` with the instruction)."""
     status = LIFECYCLE.check(report.status, Action.INSTRUCT)
+    check_not_future(instructed_on, now)
     assert report.adoption is not None  # an adopted report has its adoption
     highest = higher_level(report.instruction_level, level)
     events: list[EventData] = [
@@ -392,8 +399,15 @@ def instruct(
     return Decision(status, {"instruction_level": highest}, events=tuple(events), note=leader)
 
 
-def feedback(report: Facts, source: str, received_on: date) -> Decision[Status]:
+def check_not_future(day: date, now: datetime) -> None:
+    """What the office records has happened: its day is not after today in Asia/Shanghai."""
+    if day > now.astimezone(SHANGHAI).date():
+        raise DateInTheFuture()
+
+
+def feedback(report: Facts, source: str, received_on: date, *, now: datetime) -> Decision[Status]:
     status = LIFECYCLE.check(report.status, Action.FEEDBACK)
+    check_not_future(received_on, now)
     event = OpinionFeedbackRecordedV1(
         report_id=report.id,
         org_id=report.org_id,

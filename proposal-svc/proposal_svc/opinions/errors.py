@@ -100,3 +100,15 @@ class AlreadyConverted(Conflict):
         "该提案已转为社情民意信息，不能重复转换。",
         "The proposal was already converted into a public-opinion report.",
     )
+
+
+class DateInTheFuture(AppError):
+    """A leader's instruction, or feedback, is recorded once it happened: its date is not after today."""
+
+    status = 422
+    code = "opinion.date_in_the_future"
+    title = Text("日期不能晚于今天", "The date cannot be after today")
+    detail = Text(
+        "批示日期或收到反馈的日期不能晚于今天。",
+        "An instruction's date, or the date feedback was received, cannot be after today.",
+    )

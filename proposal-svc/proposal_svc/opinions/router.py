@@ -36,6 +36,7 @@ from proposal_svc.opinions import service
 from proposal_svc.opinions.domain import Adoption, Recipient, Status
 from proposal_svc.opinions.errors import (
     AlreadyConverted,
+    DateInTheFuture,
     NothingToEdit,
     OpinionForbidden,
     OpinionIncomplete,
@@ -366,7 +367,7 @@ async def forward(
 @router.post(
     "/{report_id}/instructions",
     response_model=OpinionReportRead,
-    responses=problems(*_WRITE_PROBLEMS),
+    responses=problems(*_WRITE_PROBLEMS, DateInTheFuture),
     summary="Record a leader's written instruction (批示): level, leader, text (rule 27)",
 )
 async def instruct(
@@ -391,7 +392,7 @@ async def instruct(
 @router.post(
     "/{report_id}/feedback",
     response_model=OpinionReportRead,
-    responses=problems(*_WRITE_PROBLEMS),
+    responses=problems(*_WRITE_PROBLEMS, DateInTheFuture),
     summary="Record feedback (反馈) received on an adopted report",
 )
 async def feedback(

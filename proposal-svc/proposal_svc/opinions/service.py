@@ -304,7 +304,7 @@ async def record_feedback(
                 actor_id=change.actor,
             )
         )
-        return domain.feedback(facts, source, received_on)
+        return domain.feedback(facts, source, received_on, now=change.now)
 
     return await _transition(change, report_id, Action.FEEDBACK, expected, decide)
 
