@@ -41,7 +41,7 @@ def test_the_demo_has_a_staff_account_per_scope_a_leader_a_unit_user_and_an_admi
     gw: httpx.Client,
 ) -> None:
     staff_scopes = {tuple(a.scopes) for a in ACCOUNTS if a.roles == ("staff",)}
-    assert staff_scopes == {("proposals",), ("consultation",), ("members",)}
+    assert staff_scopes == {("proposals",), ("consultation",), ("members",), ("opinions",)}
     assert {"member", "leader", "unit_user", "admin"} <= set(DEMO_ACCOUNTS)
     units = {u["name"]: u["id"] for u in _items(gw.get("/api/v1/units", headers=auth_headers(gw, "admin")))}
     for account in ACCOUNTS:
@@ -147,3 +147,29 @@ def test_the_demo_shows_proposals_in_every_state_made_by_the_roles_that_make_the
     steps = gw.get(f"/api/v1/proposals/{returned['id']}/timeline", headers=auth_headers(gw, "member_2"))
     assert [s["action"] for s in steps.json()["items"]] == ["create", "submit", "return"]
     assert steps.json()["items"][-1]["note"]
+
+
+def test_the_demo_shows_public_opinion_reports_in_every_state(gw: httpx.Client) -> None:
+    """Reports submitted, edited, adopted at the city and the province (single and combined) with
+    leaders' instructions, forwarded with feedback, not adopted, withdrawn, a member's draft, and
+    one converted from a not-filed proposal that keeps the link both ways (rule 7)."""
+    from cppcc_devstack.demo_opinions import CONVERTED_PROPOSAL, DEMO_REPORTS
+
+    office = _all(gw, "staff_opinions", "/api/v1/opinions")
+    by_title = {r["title"]: r for r in office}
+    assert {"submitted", "edited", "adopted", "not_adopted", "withdrawn"} <= {r["status"] for r in office}
+    assert {r["adoption_level"] for r in office} >= {"municipal", "provincial"}
+    assert {r["adoption_mode"] for r in office} >= {"single", "combined"}
+    meals = by_title[next(r.title for r in DEMO_REPORTS if r.key == "elderly_meals")]
+    assert (meals["adoption_level"], meals["instruction_level"]) == ("provincial", "provincial")
+    edited = by_title["关于加强电动自行车充电安全管理的建议"]  # the office's edited title
+    detail = gw.get(f"/api/v1/opinions/{edited['id']}", headers=auth_headers(gw, "member_2")).json()
+    assert detail["edited"] and detail["forwards"] and detail["instructions"] and detail["feedback"]
+    converted = by_title[CONVERTED_PROPOSAL["title"]]
+    proposal = gw.get(
+        f"/api/v1/proposals/{converted['converted_from_proposal_id']}", headers=auth_headers(gw, "member_2")
+    ).json()
+    assert proposal["status"] == "not_filed" and proposal["opinion_report_id"] == converted["id"]
+    mine = _all(gw, "member", "/api/v1/opinions")
+    assert "draft" in {r["status"] for r in mine}  # the member's own draft, seen by them alone
+    assert "draft" not in {r["status"] for r in office}

@@ -59,7 +59,7 @@ CALLERS = {
     "member": ("member",),
     "unit_user": ("unit_user",),
     "partner": ("partner",),
-    "staff": ("staff_proposals", "staff_consultation", "staff_members"),
+    "staff": ("staff_proposals", "staff_consultation", "staff_members", "staff_opinions"),
     "leader": ("leader",),
     "admin": ("admin",),
 }

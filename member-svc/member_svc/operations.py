@@ -55,7 +55,7 @@ async def _create_organization(settings: Any, args: argparse.Namespace) -> None:
                 phone=args.admin_phone,
                 password=password,
                 roles=["admin", "staff"],
-                scopes=["proposals", "consultation", "members", "notify"],
+                scopes=["proposals", "consultation", "members", "notify", "opinions"],
             )
             if admin.id != admin_id:
                 raise SystemExit(f"phone {args.admin_phone} already has an account")

@@ -588,6 +588,25 @@ def test_rule_27_the_highest_adoption_level_counts_whatever_the_order() -> None:
     assert totals(*reversed(later_lower), policy=BY_LEVEL)[Category.OPINIONS] == D(15)
 
 
+def test_rule_27_each_rise_proposal_svc_announces_raises_the_points() -> None:
+    """proposal-svc emits `cppcc.opinion.adopted.v1` on the first adoption and on each rise of the
+    highest adoption (level, then single above combined) or instruction, always with the whole
+    record (docs/opinions.md): each such event scores at least what the one before did, and the
+    report counts once, at its best."""
+    report = uuid4()
+    rises = [
+        adopted(AdoptionLevel.MUNICIPAL, AdoptionMode.COMBINED, report=report),
+        adopted(AdoptionLevel.MUNICIPAL, AdoptionMode.SINGLE, report=report),
+        adopted(AdoptionLevel.PROVINCIAL, AdoptionMode.COMBINED, report=report),
+        adopted(AdoptionLevel.PROVINCIAL, AdoptionMode.COMBINED, AdoptionLevel.PROVINCIAL, report=report),
+        adopted(AdoptionLevel.NATIONAL, AdoptionMode.SINGLE, AdoptionLevel.PROVINCIAL, report=report),
+    ]
+    points = [totals(*rises[: n + 1], policy=BY_LEVEL)[Category.OPINIONS] for n in range(len(rises))]
+    # 5 × 0.5; 5; 10 × 0.5; 5 + 3 for the governor's instruction; 15 + 3
+    assert points == [D("2.50"), D(5), D(5), D(8), D(18)]
+    assert points == sorted(points)
+
+
 def test_a_report_converted_from_a_proposal_is_recorded_but_scored_only_if_policy_says_so() -> None:
     converted = opinion(converted_from=uuid4())
     assert [e.points for e in drafts(converted)] == [D(0)]

@@ -15,6 +15,7 @@ from proposal_svc.handling.consumers import CONSUMERS as HANDLING_CONSUMERS
 from proposal_svc.handling.router import router as handling_router
 from proposal_svc.handling.scanners import reply_deadlines
 from proposal_svc.history.router import router as history_router
+from proposal_svc.opinions.router import router as opinions_router
 from proposal_svc.policies.router import MANAGE_WORKING_CALENDAR
 from proposal_svc.policies.router import router as policies_router
 from proposal_svc.proposals.consumers import CONSUMERS
@@ -51,6 +52,7 @@ def create_app(
             handling_router,
             evaluation_router,
             history_router,
+            opinions_router,
         ],
         key_source=key_source,
         clock=clock,
@@ -67,6 +69,8 @@ def create_app(
             "publication": "提案公开：提案人同意、公开、撤回公开、公众查阅 / publication: consent, publish, "
             "withdraw, public reading",
             "attachments": "提案附件：上传、列出、下载、删除 / proposal attachments: upload, list, download, remove",
+            "opinions": "社情民意信息：委员报送、编辑、采用、报送、批示、反馈 / public-opinion reports: submit, "
+            "edit, adopt, forward, instructions, feedback",
             "similar": "相似提案：撰写时提示、审查时并案候选 / similar proposals: hints while typing, merge candidates at review",
             "working-calendar": "工作日安排：节假日与调休（管理员）/ working days: holidays and make-up workdays (admin)",
         },

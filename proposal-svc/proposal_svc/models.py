@@ -20,6 +20,7 @@ add_working_calendar_table(metadata)
 from proposal_svc.attachments import models as _attachment_models  # noqa: E402,F401
 from proposal_svc.evaluation import models as _evaluation_models  # noqa: E402,F401
 from proposal_svc.handling import models as _handling_models  # noqa: E402,F401
+from proposal_svc.opinions import models as _opinion_models  # noqa: E402,F401
 from proposal_svc.proposals import members as _member_projection  # noqa: E402,F401  (registers tables)
 from proposal_svc.proposals import models as _proposal_models  # noqa: E402,F401
 from proposal_svc.publication import models as _publication_models  # noqa: E402,F401

@@ -9,4 +9,7 @@ class Settings(ServiceSettings):
     database_url: str = "postgresql+asyncpg://postgres@127.0.0.1:5432/proposal"
     # Transport cap for attachments; the organization's `attachment_max_bytes` (20 MiB by default)
     # answers first, and can be raised up to this cap only.
-    upload_limits: dict[str, int] = {"/api/v1/proposals/{proposal_id}/attachments": 24 * 1024 * 1024}
+    upload_limits: dict[str, int] = {
+        "/api/v1/proposals/{proposal_id}/attachments": 24 * 1024 * 1024,
+        "/api/v1/opinions/{report_id}/attachments": 24 * 1024 * 1024,
+    }

@@ -540,6 +540,8 @@ def test_the_office_acts_on_review_and_key_actions_and_the_first_proposer_on_the
     allowed = domain.may_act(action, actor=actor, first_proposer_id=proposer, office=office)
     if action in domain.OFFICE_ACTIONS:
         assert allowed is office  # a proposer never files their own proposal
+    elif action in domain.CONVERTING_ACTIONS:  # rule 7: the office, or the first proposer asking
+        assert allowed is (office or is_proposer)
     else:  # rules 16, 20: a proposer rates the reply and consents to publication (they must count)
         own = domain.PROPOSER_ACTIONS | domain.EVALUATOR_ACTIONS | domain.CONSENTING_ACTIONS
         assert allowed is (action in own and is_proposer)

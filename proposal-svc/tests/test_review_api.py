@@ -343,7 +343,10 @@ async def test_rule_7_a_not_filed_proposal_keeps_its_disposition_and_the_event_c
     r = await client.post(f"/api/v1/proposals/{pid}/not-file", json=body, headers=people["staff"])
     assert r.status_code == 200, r.text
     assert r.json()["not_filed_disposition"] == disposition
-    assert r.json()["opinion_report_id"] is None  # issue 12's consumer links the report it creates
+    # Rule 7: a conversion creates the report in the same transaction and the proposal names it
+    # (test_opinions_api.py follows the link both ways).
+    converted = disposition == "convert_to_opinion"
+    assert (r.json()["opinion_report_id"] is not None) is converted
     [event] = await _events(db, "cppcc.proposal.not_filed.v1", pid)
     assert event["data"]["disposition"] == disposition and event["data"]["title"] == GOOD["title"]
     bad = await client.post(

@@ -10,6 +10,7 @@ from proposal_svc.main import create_app
 # Collections bounded by a policy value, answered whole.
 BOUNDED: set[str] = {
     "/api/v1/proposals/{proposal_id}/attachments",  # attachment_max_count
+    "/api/v1/opinions/{report_id}/attachments",  # attachment_max_count
     "/api/v1/proposals/{proposal_id}/replies",  # one per assigned unit
     "/api/v1/proposals/{proposal_id}/replies/{reply_id}/attachments",  # attachment_max_count
     # Each extension moves the date at least a day later and never past max_reply_months (rule 12).

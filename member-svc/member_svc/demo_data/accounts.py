@@ -45,6 +45,14 @@ ACCOUNTS = (
     DemoAccount(
         "staff_members", "13800000005", "刘洋", "委员工作人员 / staff: members", ("staff",), ("members",)
     ),
+    DemoAccount(
+        "staff_opinions",
+        "13800000010",
+        "吴芳",
+        "社情民意信息工作人员 / staff: public-opinion reports",
+        ("staff",),
+        ("opinions",),
+    ),
     DemoAccount("leader", "13800000006", "周建国", "主席会议成员 / leader", ("leader",)),
     DemoAccount(
         "unit_user",
@@ -60,6 +68,6 @@ ACCOUNTS = (
         "赵敏",
         "系统管理员 / administrator (all staff scopes)",
         ("admin", "staff"),
-        ("proposals", "consultation", "members", "notify"),
+        ("proposals", "consultation", "members", "notify", "opinions"),
     ),
 )

@@ -54,6 +54,7 @@ __all__ = [
 class OwnerType(StrEnum):
     PROPOSAL = "proposal"
     REPLY = "reply"  # the reply letter's attachment, added by the unit that replied
+    OPINION = "opinion"  # a public-opinion report's material, added to the author's draft
 
 
 class Purpose(StrEnum):

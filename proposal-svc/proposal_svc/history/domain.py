@@ -37,6 +37,7 @@ STEP_LABELS = {
     "publication_consent": "公开意见",
     "publish": "答复已公开",
     "unpublish": "撤回公开",
+    "convert_to_opinion": "转为社情民意信息",
 }
 KIND_LABELS = {"visit": "走访", "meeting": "座谈", "phone": "电话", "email": "电子邮件"}
 ROLE_LABELS = {"lead": "主办", "cohandler": "会办", "split": "分办"}

@@ -87,6 +87,7 @@ class Action(StrEnum):
     CONSENT = "publication_consent"  # a proposer gives or refuses consent to publish (rule 20)
     PUBLISH = "publish"  # the office publishes the proposal and its replies (rule 20)
     UNPUBLISH = "unpublish"  # the office withdraws a publication, with a reason
+    CONVERT_TO_OPINION = "convert_to_opinion"  # rule 7: a not-filed proposal becomes a report
 
 
 # A filed proposal, or one further on, may be designated a key proposal (rule 19); it keeps its status.
@@ -112,6 +113,8 @@ LIFECYCLE: TransitionTable[Status, Action] = TransitionTable(
         (Status.SUBMITTED, Action.RETURN): Status.DRAFT,
         (Status.SUBMITTED, Action.FILE): Status.FILED,
         (Status.SUBMITTED, Action.NOT_FILE): Status.NOT_FILED,
+        # Rule 7: converted afterwards into a public-opinion report (the opinions context creates it).
+        (Status.NOT_FILED, Action.CONVERT_TO_OPINION): Status.NOT_FILED,
         (Status.SUBMITTED, Action.MERGE): Status.MERGED,
         (Status.SUBMITTED, Action.WITHDRAW): Status.WITHDRAWN,
         (Status.FILED, Action.WITHDRAW): Status.WITHDRAWN,
@@ -182,6 +185,9 @@ HANDLING_ACTIONS = frozenset(
         Action.UNPUBLISH,
     }
 )
+# Rule 7: the office converts a not-filed proposal into a public-opinion report, or the first
+# proposer asks for it (the opinions context creates the report).
+CONVERTING_ACTIONS = frozenset({Action.CONVERT_TO_OPINION})
 # The proposal's moves that a deadline scanner makes, with no principal (proposals.service.handle_due).
 SYSTEM_ACTIONS = frozenset({Action.CONCLUDE})
 
@@ -200,6 +206,8 @@ def may_act(
     office its own, a unit the proposal is assigned to its own."""
     if action in OFFICE_ACTIONS:
         return office
+    if action in CONVERTING_ACTIONS:  # rule 7: by the office, or at the first proposer's request
+        return office or (actor is not None and actor == first_proposer_id)
     if action in UNIT_ACTIONS:
         return unit
     if action in COSIGNER_ACTIONS:

@@ -11,6 +11,8 @@ from cppcc_common.db import ReadConnectionDep, SessionDep
 from cppcc_common.openapi import problems
 from cppcc_common.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery
 from cppcc_common.versioning import ExpectedVersion, OptionalExpectedVersion, etag
+from proposal_svc.opinions import service as opinions
+from proposal_svc.opinions.errors import AlreadyConverted
 from proposal_svc.proposals import service
 from proposal_svc.proposals.domain import Status
 from proposal_svc.proposals.errors import (
@@ -245,8 +247,9 @@ async def return_for_revision(
 @router.post(
     "/{proposal_id}/not-file",
     response_model=ProposalRead,
-    responses=problems(*_REVIEW_PROBLEMS, UnknownRefusalReason),
-    summary="Do not file a proposal: a reason from the list and a disposition (不予立案)",
+    responses=problems(*_REVIEW_PROBLEMS, UnknownRefusalReason, AlreadyConverted),
+    summary="Do not file a proposal: a reason from the list and a disposition (不予立案); "
+    "convert_to_opinion makes it a public-opinion report now, linked both ways (rule 7)",
 )
 async def not_file(
     proposal_id: UUID,
@@ -255,7 +258,10 @@ async def not_file(
     response: Response,
     expected: OptionalExpectedVersion,
 ) -> ProposalRead:
-    proposal = await service.not_file(change, proposal_id, body.reason, body.disposition, expected)
+    convert = opinions.create_from_proposal  # rule 7: `convert_to_opinion` creates the report now
+    proposal = await service.not_file(
+        change, proposal_id, body.reason, body.disposition, expected, convert=convert
+    )
     return _respond(proposal, response)
 
 

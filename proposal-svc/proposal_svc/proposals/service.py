@@ -5,6 +5,7 @@ Every change of an existing proposal goes through `_transition`: load for update
 pure domain action → its changes, the history row, the version bump → its events, emitted.
 """
 
+import dataclasses
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import date
 from typing import Any
@@ -405,17 +406,43 @@ async def return_for_revision(
     return await _transition(change, proposal_id, Action.RETURN, expected, decide)
 
 
+# Rule 7: what makes the report of a proposal converted into one (the opinions context's), and
+# answers its id; a route that may convert passes it.
+Converter = Callable[[Change, Facts], Awaitable[UUID]]
+
+
 async def not_file(
-    change: Change, proposal_id: UUID, reason: str, disposition: NotFiledDisposition, expected: IfMatch | None
+    change: Change,
+    proposal_id: UUID,
+    reason: str,
+    disposition: NotFiledDisposition,
+    expected: IfMatch | None,
+    *,
+    convert: Converter,
 ) -> Proposal:
-    """Does not file a proposal (不予立案): rules 6 and 7."""
+    """Does not file a proposal (不予立案): rules 6 and 7. With the disposition `convert_to_opinion`
+    the report is created in the same transaction and the proposal names it."""
 
     async def decide(proposal: Facts) -> Decision[Status]:
         policy = await repository.policy_for(change.session, proposal.org_id)
         cosigners = domain.confirmed_cosigner_ids(proposal.proposers)
-        return domain.not_file(proposal, reason, disposition, policy, cosigner_ids=cosigners, now=change.now)
+        decision = domain.not_file(
+            proposal, reason, disposition, policy, cosigner_ids=cosigners, now=change.now
+        )
+        if disposition is not NotFiledDisposition.CONVERT_TO_OPINION:
+            return decision
+        report_id = await convert(change, proposal)
+        return dataclasses.replace(decision, changes={**decision.changes, "opinion_report_id": report_id})
 
     return await _transition(change, proposal_id, Action.NOT_FILE, expected, decide)
+
+
+async def convert_to_opinion(
+    change: Change, proposal_id: UUID, expected: IfMatch | None, decide: Decide
+) -> Proposal:
+    """Rule 7: a not-filed proposal converted afterwards; `decide` (the opinions context's) creates
+    the report and returns the proposal's Decision naming it."""
+    return await _transition(change, proposal_id, Action.CONVERT_TO_OPINION, expected, decide)
 
 
 async def merge(change: Change, proposal_id: UUID, into_id: UUID, expected: IfMatch | None) -> Proposal:

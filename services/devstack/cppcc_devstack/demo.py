@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 
 from cppcc_common.clock import SHANGHAI, OffsetClock
+from cppcc_devstack.demo_opinions import opinions_demo
 from cppcc_devstack.demo_plans import plans_demo
 from cppcc_devstack.stack import SERVICES, Stack, StartupFailed
 from member_svc.demo_data.accounts import ACCOUNTS, DEMO_PASSWORD
@@ -29,7 +30,7 @@ __all__ = [
 ]
 
 # The phone of each demo account by role key: member, member_2, member_3, member_4, staff_proposals,
-# staff_consultation, staff_members, leader, unit_user, admin (password DEMO_PASSWORD). The
+# staff_consultation, staff_members, staff_opinions, leader, unit_user, admin (password DEMO_PASSWORD). The
 # partner client has no phone: see `partner_credentials`.
 DEMO_ACCOUNTS: dict[str, str] = {a.key: a.phone for a in ACCOUNTS}
 DEMO_LOGINS = [(a.phone, a.label, a.name) for a in ACCOUNTS]
@@ -193,8 +194,16 @@ def seed(stack: Stack) -> None:
         _partner(stack, client)
         stack.say("  示例提案 / demo proposals …")
         _proposals(stack, client)
+        _opinions(stack, client)
         plans_demo(stack, client)
         _activities(stack, client)
+
+
+def _opinions(stack: Stack, client: httpx.Client) -> None:
+    """Public-opinion reports in every state, a converted proposal among them (demo_opinions.py)."""
+    people = _People(stack, client)
+    today = OffsetClock(stack.clock_file).now().astimezone(SHANGHAI).date().isoformat()
+    opinions_demo(stack, client, people.__getitem__, _when_known, today)
 
 
 def _activities(stack: Stack, client: httpx.Client) -> None:

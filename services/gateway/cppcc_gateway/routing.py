@@ -33,6 +33,7 @@ ROUTES: tuple[Route, ...] = (
     Route("/api/v1/committees", "member"),
     Route("/.well-known/jwks.json", "member"),
     Route("/api/v1/proposals", "proposal"),
+    Route("/api/v1/opinions", "proposal"),  # public-opinion reports (docs/opinions.md)
     Route("/api/v1/consultations", "consultation"),
     Route("/api/v1/inbox", "notify"),
     Route("/api/v1/devices", "notify"),  # push devices (docs/notify.md)

@@ -29,6 +29,7 @@ class Settings(ServiceSettings):
         "/api/v1/duty/annual-reports": 24 * 1024 * 1024,
         # proposal-svc's cap; the organization's attachment policy (20 MiB by default) answers first
         "/api/v1/proposals/{proposal_id}/attachments": 24 * 1024 * 1024,
+        "/api/v1/opinions/{report_id}/attachments": 24 * 1024 * 1024,  # a public-opinion report's
         # consultation-svc's caps: an activity's materials, a written speech's files, an outcome's
         # attachments; the organization's policy (20 MiB by default) answers first
         "/api/v1/consultations/activities/{activity_id}/materials": 24 * 1024 * 1024,

@@ -591,3 +591,111 @@ class ProposalPublicationWindowClosedV1(EventData):
     due_on: date  # the window's last working day (Asia/Shanghai)
     consented: bool  # whether every proposer who counts had consented
     closed_at: AwareDatetime
+
+
+# --- issue 12, public-opinion reports (社情民意信息, DOMAIN.md §3, rules 7, 27) ----------------------
+# `cppcc.opinion.submitted.v1` and `cppcc.opinion.adopted.v1` (above) are what the duty ledger
+# scores; these tell the author (and the office) what became of the report.
+
+
+class OpinionRecipientKind(StrEnum):
+    """Where the office forwards (报送) an adopted report."""
+
+    NATIONAL_CPPCC = "national_cppcc"  # 全国政协
+    PROVINCIAL_CPPCC = "provincial_cppcc"  # 省政协
+    PARTY_COMMITTEE = "party_committee"  # 市委
+    GOVERNMENT = "government"  # 市政府
+    DEPARTMENT = "department"  # 有关部门 (named)
+
+
+@register("cppcc.opinion.withdrawn.v1")
+class OpinionWithdrawnV1(EventData):
+    """proposal-svc, when the author withdraws a submitted report before the office reviewed it."""
+
+    report_id: UUID
+    org_id: UUID
+    author_id: UUID
+    title: str
+    withdrawn_at: AwareDatetime
+    version: int
+
+
+@register("cppcc.opinion.edited.v1")
+class OpinionEditedV1(EventData):
+    """proposal-svc, when the office edits a report's title, analysis or suggestion: the author sees
+    the edited text and the edit in the report's history."""
+
+    report_id: UUID
+    org_id: UUID
+    author_id: UUID
+    title: str  # as edited
+    fields: list[str]  # which of title | analysis | suggestion changed
+    edited_at: AwareDatetime
+    version: int
+
+
+@register("cppcc.opinion.not_adopted.v1")
+class OpinionNotAdoptedV1(EventData):
+    """proposal-svc, when the office decides not to adopt a report; the author is told the reason."""
+
+    report_id: UUID
+    org_id: UUID
+    author_id: UUID
+    title: str
+    reason: str
+    decided_at: AwareDatetime
+    version: int
+
+
+@register("cppcc.opinion.forwarded.v1")
+class OpinionForwardedV1(EventData):
+    """proposal-svc, when the office forwards (报送) an adopted report to its recipients."""
+
+    report_id: UUID
+    org_id: UUID
+    author_id: UUID
+    title: str
+    recipient_kinds: list[OpinionRecipientKind]
+    recipient_names: list[str]  # in the order of `recipient_kinds`
+    forwarded_at: AwareDatetime
+    version: int
+
+
+@register("cppcc.opinion.instructed.v1")
+class OpinionInstructedV1(EventData):
+    """proposal-svc, when the office records a leader's written instruction (批示) on a report; the
+    duty ledger reads the highest instruction from `cppcc.opinion.adopted.v1` (rule 27)."""
+
+    report_id: UUID
+    org_id: UUID
+    author_id: UUID
+    title: str
+    level: AdoptionLevel
+    leader: str
+    instructed_on: date
+    version: int
+
+
+@register("cppcc.opinion.feedback_recorded.v1")
+class OpinionFeedbackRecordedV1(EventData):
+    """proposal-svc, when the office records the feedback (反馈) on a report from where it went."""
+
+    report_id: UUID
+    org_id: UUID
+    author_id: UUID
+    title: str
+    source: str
+    received_on: date
+    version: int
+
+
+@register("cppcc.opinion.policy_changed.v1")
+class OpinionPolicyChangedV1(EventData):
+    """proposal-svc, when an administrator changes the organization's public-opinion report values
+    (PUT /api/v1/opinions/policy): the audit record, as `cppcc.proposal.policy_changed.v1`."""
+
+    org_id: UUID
+    changed: list[str]
+    before: dict[str, Any]
+    after: dict[str, Any]
+    changed_at: AwareDatetime

@@ -18,7 +18,7 @@ from cppcc_common.pagination import DEFAULT_LIMIT
 from cppcc_common.testing.tokens import TestIssuer
 
 METHODS = ("get", "put", "post", "delete", "patch")
-EVERY_SCOPE = {"members", "proposals", "consultation"}
+EVERY_SCOPE = {"members", "proposals", "consultation", "opinions"}
 STATUS_NAMES = re.compile(r"^(status|\w+_status|kind)$")
 
 
