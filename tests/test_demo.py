@@ -188,7 +188,7 @@ def test_the_demo_statistics_show_the_proposals_of_many_units_states_and_ratings
     assert len(table["rows"]) >= 8  # units
     education = next(r for r in table["rows"] if r["label"] == DEMO_UNIT)
     assert education["replied"]["value"] > 0 and education["rehandled"]["value"] > 0
-    listed = gw.get(education["replied"]["list"], params={"limit": "100"}, headers=staff)
+    listed = gw.get(education["replied"]["list"] + "&limit=100", headers=staff)
     assert listed.status_code == 200 and len(listed.json()["items"]) == min(
         education["replied"]["value"], 100
     )
@@ -199,7 +199,7 @@ def test_the_demo_statistics_show_the_proposals_of_many_units_states_and_ratings
         assert export.headers["content-type"] == XLSX and "content-length" not in export.headers  # streamed
         content = b"".join(export.iter_bytes())
     sheet = load_workbook(io.BytesIO(content), read_only=True).active
-    assert sheet is not None and sheet.max_row is not None and sheet.max_row >= COUNT + 1
+    assert sheet is not None and sum(1 for _ in sheet.iter_rows(values_only=True)) >= COUNT + 1
     leader = auth_headers(gw, "leader")  # leaders read the statistics (read-only)
     assert (
         gw.get("/api/v1/proposals/statistics", headers=leader).json()["total"]["submitted"]["value"] >= COUNT

@@ -23,7 +23,7 @@ from cppcc_common.clock import SHANGHAI, OffsetClock
 from cppcc_devstack.stack import Stack
 
 DEMO_UNIT = "市教育局"
-COUNT = 240
+COUNT = 200
 WORKERS = 6
 
 
