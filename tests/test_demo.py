@@ -171,7 +171,7 @@ def test_the_demo_statistics_show_the_proposals_of_many_units_states_and_ratings
     total = table["total"]
     assert total["submitted"]["value"] >= COUNT
     assert all(
-        total["by_status"][s]["value"] > 0
+        total["statuses"][s]["value"] > 0
         for s in (
             "submitted",
             "filed",

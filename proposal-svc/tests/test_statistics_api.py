@@ -85,7 +85,7 @@ async def test_statistics_of_the_organization_match_the_hand_computed_figures(
     assert r.status_code == 200, r.text
     total = r.json()["total"]
     assert _values(total) == data.ORGANIZATION_2026
-    assert {s: f["value"] for s, f in total["by_status"].items()} == data.BY_STATUS_2026
+    assert {s: f["value"] for s, f in total["statuses"].items()} == data.BY_STATUS_2026
     assert total["reply_rate"]["numerator"]["value"] == 3 and total["reply_rate"]["denominator"]["value"] == 5
     assert r.json()["as_of"] == "2026-06-15"
 
@@ -155,7 +155,7 @@ async def test_every_figure_opens_into_the_list_behind_it(
             if row["key"] is None and row["label"] != "合计":
                 continue  # members without a sector: no filter of their own (docs)
             figures = [row[k] for k in data.ORGANIZATION_2026 if k not in RATES]
-            figures += list(row["by_status"].values())
+            figures += list(row["statuses"].values())
             for figure in figures:
                 assert len(await _listed(app_client, headers, figure["list"])) == figure["value"], figure
                 checked += 1
@@ -279,7 +279,7 @@ async def test_rule_28_a_parent_sees_its_childrens_counts_and_rates_never_their_
     assert r.status_code == 200, r.text
     [child] = r.json()["rows"]
     assert child["key"] == str(world.child) and child["label"] == "示例县政协"
-    assert child["submitted"]["value"] == 1 and child["by_status"]["concluded"]["value"] == 1
+    assert child["submitted"]["value"] == 1 and child["statuses"]["concluded"]["value"] == 1
     assert child["reply_rate"]["value"] == 1.0
     # Counts and rates only: no figure opens into the child's proposals.
     assert child["submitted"]["list"] is None and child["reply_rate"]["numerator"]["list"] is None

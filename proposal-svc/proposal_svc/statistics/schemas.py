@@ -56,7 +56,7 @@ class StatisticsRow(BaseModel):
     key: str | None = Field(description="单位、界别、专委会或下级政协的 id；党派名；合计为空")
     label: str
     submitted: Figure = Field(description="提交总数")
-    by_status: dict[Status, Figure] = Field(description="按状态")
+    statuses: dict[Status, Figure] = Field(description="按状态")
     filed: Figure = Field(description="立案数")
     replied: Figure = Field(description="办复数")
     reply_rate: Rate = Field(description="办复率 = 办复数 / 立案数")

@@ -168,7 +168,7 @@ def statistics_row(
         key=key,
         label=label,
         submitted=_figure(counts.submitted, scope),
-        by_status={s: _figure(counts.by_status.get(s, 0), f(statuses=(s,))) for s in COUNTED},
+        statuses={s: _figure(counts.by_status.get(s, 0), f(statuses=(s,))) for s in COUNTED},
         filed=filed,
         replied=replied,
         reply_rate=_rate(replied, filed),
@@ -240,7 +240,7 @@ def _table_rows(table: Sequence[StatisticsRow], total: StatisticsRow | None) -> 
     def counts(row: StatisticsRow) -> Counts:
         return Counts(
             submitted=row.submitted.value,
-            by_status={s: fig.value for s, fig in row.by_status.items()},
+            by_status={s: fig.value for s, fig in row.statuses.items()},
             filed=row.filed.value,
             replied=row.replied.value,
             on_time=row.on_time.value,
