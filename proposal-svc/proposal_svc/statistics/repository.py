@@ -22,12 +22,11 @@ from sqlalchemy import (
     func,
     literal,
     literal_column,
-    or_,
     select,
     true,
     tuple_,
 )
-from sqlalchemy.dialects.postgresql import TSQUERY, aggregate_order_by, distinct_on, insert
+from sqlalchemy.dialects.postgresql import aggregate_order_by, distinct_on, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -43,6 +42,7 @@ from proposal_svc.proposals.members import MemberProjection
 from proposal_svc.proposals.models import Proposal, ProposalHistory, SessionWindowRow
 from proposal_svc.proposals.repository import readable
 from proposal_svc.similar.models import ProposalText
+from proposal_svc.similar.repository import text_matches
 from proposal_svc.statistics.domain import (
     COUNTED,
     FILED_STAGE,
@@ -164,13 +164,8 @@ def rehandled() -> ColumnElement[bool]:
 
 
 def _text_matches(every_term: str | None, q: str) -> ColumnElement[bool]:
-    """The similar context's search condition: every term of the query in the segmented text (GIN on
-    the tsvector), or the query itself in the title (pg_trgm's GIN serves ILIKE)."""
-    escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    matches: ColumnElement[bool] = ProposalText.title.ilike(f"%{escaped}%", escape="\\")
-    if every_term:
-        matches = or_(ProposalText.document.bool_op("@@")(cast(every_term, TSQUERY)), matches)
-    return exists().where(ProposalText.proposal_id == Proposal.id, matches)
+    """The similar context's search condition on the proposal's index row."""
+    return exists().where(ProposalText.proposal_id == Proposal.id, text_matches(every_term, q))
 
 
 def conditions(
