@@ -26,6 +26,8 @@ from proposal_svc.publication.scanners import publication_windows
 from proposal_svc.settings import Settings
 from proposal_svc.similar.consumers import CONSUMERS as SIMILAR_CONSUMERS
 from proposal_svc.similar.router import router as similar_router
+from proposal_svc.statistics.consumers import CONSUMERS as STATISTICS_CONSUMERS
+from proposal_svc.statistics.router import router as statistics_router
 
 
 def create_app(
@@ -45,6 +47,7 @@ def create_app(
             ),
             policies_router,
             publication_router,  # /published before the proposals' /{proposal_id}
+            statistics_router,  # /office, /statistics before the proposals' /{proposal_id}
             similar_router,
             proposals_router,
             attachments_router,
@@ -57,7 +60,7 @@ def create_app(
         key_source=key_source,
         clock=clock,
         streams=["PROPOSAL", "MEMBER"],
-        consumers=[*CONSUMERS, *HANDLING_CONSUMERS, *SIMILAR_CONSUMERS],
+        consumers=[*CONSUMERS, *HANDLING_CONSUMERS, *SIMILAR_CONSUMERS, *STATISTICS_CONSUMERS],
         scanners=[cosign_deadlines, reply_deadlines, evaluation_windows, publication_windows],
         tags={
             "proposals": "提案：起草、修改、提交、查阅 / proposals: draft, edit, submit, read",
@@ -72,6 +75,8 @@ def create_app(
             "opinions": "社情民意信息：委员报送、编辑、采用、报送、批示、反馈 / public-opinion reports: submit, "
             "edit, adopt, forward, instructions, feedback",
             "similar": "相似提案：撰写时提示、审查时并案候选 / similar proposals: hints while typing, merge candidates at review",
+            "statistics": "提案统计与台账：员工列表、全文检索、统计表、导出 Excel / the office's list, statistics "
+            "and .xlsx exports",
             "working-calendar": "工作日安排：节假日与调休（管理员）/ working days: holidays and make-up workdays (admin)",
         },
     )

@@ -25,3 +25,4 @@ from proposal_svc.proposals import members as _member_projection  # noqa: E402,F
 from proposal_svc.proposals import models as _proposal_models  # noqa: E402,F401
 from proposal_svc.publication import models as _publication_models  # noqa: E402,F401
 from proposal_svc.similar import models as _similar_models  # noqa: E402,F401
+from proposal_svc.statistics import models as _statistics_models  # noqa: E402,F401

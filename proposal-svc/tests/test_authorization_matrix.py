@@ -320,6 +320,21 @@ MATRIX: dict[tuple[str, str], Case] = {
     # The office's full-text search: its own organization's (another organization's staff search
     # their own, so they pass the route and find nothing of ORG's).
     ("GET", "/api/v1/proposals/search"): Case("none", answers(403, staff=THROUGH, other_org_staff=THROUGH)),
+    # The office's list, statistics and exports: the office and the leaders (read-only), each of their
+    # own organization (another organization's staff pass the route and count only their own).
+    **{
+        ("GET", f"/api/v1/proposals{path}"): Case(
+            "none", answers(403, staff=THROUGH, leader=THROUGH, other_org_staff=THROUGH)
+        )
+        for path in (
+            "/office",
+            "/office/export",
+            "/statistics",
+            "/statistics/export",
+            "/statistics/children",
+            "/statistics/children/export",
+        )
+    },
     # The national working-day calendar: administrators only.
     ("GET", "/api/v1/proposals/working-calendar/{year}"): Case("none", answers(403, admin=THROUGH)),
     ("PUT", "/api/v1/proposals/working-calendar/{year}"): Case(

@@ -103,3 +103,88 @@ async def test_null_for_a_required_field_in_a_patch_is_422(
         assert r.json()["errors"][0]["field"] == name
     r = await client.get(f"/api/v1/proposals/{draft['id']}", headers=member)
     assert r.json()["title"] == "电梯" and r.json()["situation"] == "情况" and r.json()["version"] == 3
+
+
+# The office's list, statistics and exports take everything as query parameters.
+STATISTICS_ROUTES = (
+    "/api/v1/proposals/office",
+    "/api/v1/proposals/office/export",
+    "/api/v1/proposals/statistics",
+    "/api/v1/proposals/statistics/export",
+    "/api/v1/proposals/statistics/children",
+    "/api/v1/proposals/statistics/children/export",
+)
+HOSTILE_VALUES = st.one_of(
+    text_with_a_control_character(surrogates=False),
+    st.sampled_from(
+        [
+            "",
+            " ",
+            "x" * 5000,
+            "-1",
+            "0",
+            "99999999999999999999",
+            "1e309",
+            "NaN",
+            "null",
+            "[]",
+            "{}",
+            "%00",
+            "\u202e",
+        ]
+    ),
+)
+PARAMETERS = (
+    "year",
+    "session",
+    "kind",
+    "status",
+    "unit",
+    "sector",
+    "party",
+    "committee",
+    "key",
+    "overdue",
+    "late",
+    "rehandled",
+    "reply_class",
+    "rating",
+    "q",
+    "sort",
+    "by",
+    "limit",
+    "cursor",
+)
+
+
+@HYPOTHESIS
+@given(
+    path=st.sampled_from(STATISTICS_ROUTES),
+    name=st.sampled_from(PARAMETERS),
+    value=HOSTILE_VALUES,
+)
+async def test_hostile_query_parameters_of_the_statistics_routes_are_never_5xx(
+    client: httpx.AsyncClient, member: dict[str, str], path: str, name: str, value: str
+) -> None:
+    r = await client.get(path, params={name: value}, headers=member)
+    assert r.status_code < 500, f"{path}?{name}={value!r}: {r.status_code} {r.text[:200]}"
+    if r.status_code >= 400:
+        assert _refused(r), r.text
+
+
+@HYPOTHESIS
+@given(
+    sort=st.sampled_from(["newest", "oldest", "number"]),
+    raw=st.one_of(
+        st.lists(st.one_of(st.text(max_size=20), st.integers(), st.none(), st.floats()), max_size=5),
+        st.sampled_from(
+            [["number", "~", 2**40, str(uuid.uuid4())], ["newest", "0001-01-01T00:00:00+00:00", "x"]]
+        ),
+    ),
+)
+async def test_forged_cursors_of_the_office_list_are_422(
+    client: httpx.AsyncClient, member: dict[str, str], sort: str, raw: Any
+) -> None:
+    cursor = base64.urlsafe_b64encode(json.dumps(raw).encode()).decode().rstrip("=")
+    r = await client.get("/api/v1/proposals/office", params={"sort": sort, "cursor": cursor}, headers=member)
+    assert r.status_code in (200, 422) and (r.status_code == 200 or _refused(r)), r.text

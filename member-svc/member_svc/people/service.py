@@ -4,7 +4,7 @@ system's for commands and seeding); a registration emits its event in the same t
 from uuid import UUID
 
 from cppcc_common.change import Change
-from cppcc_common.contracts.member import PersonRegisteredV1
+from cppcc_common.contracts.member import OrganizationRegisteredV1, PersonRegisteredV1
 from member_svc.identity.passwords import hash_password
 from member_svc.models import Organization, Person
 from member_svc.people.repository import person_by_phone
@@ -13,12 +13,14 @@ from member_svc.people.repository import person_by_phone
 async def ensure_organization(
     change: Change, *, id: UUID, name: str, level: str, parent_id: UUID | None = None
 ) -> Organization:
-    """The organization with this id, created if it does not exist yet."""
+    """The organization with this id, created if it does not exist yet (announced with its parent)."""
     org = await change.session.get(Organization, id)
     if org is None:
         org = Organization(id=id, name=name, level=level, parent_id=parent_id)
         change.session.add(org)
         await change.session.flush()
+        registered = OrganizationRegisteredV1(org_id=id, name=name, level=level, parent_id=parent_id)
+        await change.emit(registered, subject=id, orgid=id)
     return org
 
 

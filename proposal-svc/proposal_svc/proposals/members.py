@@ -4,8 +4,8 @@ organization's leaders (rule 19: who may supervise a key proposal)."""
 from datetime import date, datetime
 from uuid import UUID
 
-from sqlalchemy import Date, DateTime, Index, String, func, select
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import Date, DateTime, Index, String, Text, Uuid, func, select, text
+from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -27,6 +27,12 @@ class MemberProjection(Base):
     term_starts_on: Mapped[date | None] = mapped_column(Date)
     term_ends_on: Mapped[date | None] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(20))
+    name: Mapped[str | None] = mapped_column(Text)  # shown in the office's list and its export
+    # What the statistics break a proposal down by: its first proposer's sector, party and committees
+    # (migration 0016; unknown for records kept before it until member-svc announces them again).
+    sector_id: Mapped[UUID | None]
+    party: Mapped[str | None] = mapped_column(Text)
+    committee_ids: Mapped[list[UUID]] = mapped_column(ARRAY(Uuid), server_default=text("'{}'"))
     version: Mapped[int]
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
@@ -72,6 +78,10 @@ async def keep(session: AsyncSession, data: MemberSnapshot) -> None:
         "term_starts_on": data.term_starts_on,
         "term_ends_on": data.term_ends_on,
         "status": data.status,
+        "name": data.name,
+        "sector_id": data.sector_id,
+        "party": data.party,
+        "committee_ids": list(data.committee_ids),
         "version": data.version,
     }
     stmt = insert(MemberProjection).values(member_id=data.member_id, **values)

@@ -30,6 +30,7 @@ class Proposal(Base):
         # A number is given once per organization and series (the guarantee behind the counter).
         UniqueConstraint("org_id", "filing_series", "filing_number"),
         Index("ix_proposals_key_supervisors", "key_supervisor_ids", postgresql_using="gin"),
+        Index("ix_proposals_org_submitted", "org_id", "submitted_at"),  # the office's list (0016)
     )
 
     id: Mapped[UUID] = mapped_column(primary_key=True)

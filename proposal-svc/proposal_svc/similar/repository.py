@@ -184,6 +184,16 @@ def _like_pattern(q: str) -> str:
     return f"%{escaped}%"
 
 
+def text_matches(every_term: str | None, q: str) -> ColumnElement[bool]:
+    """The office's full-text condition on an index row: every term of the query (a `tsquery_all`
+    literal; GIN on the tsvector), or the query itself in the title (pg_trgm's GIN serves ILIKE).
+    The search below and the office's list (statistics) both use it."""
+    matches: ColumnElement[bool] = ProposalText.title.ilike(_like_pattern(q), escape="\\")
+    if every_term:
+        matches = or_(ProposalText.document.bool_op("@@")(cast(every_term, TSQUERY)), matches)
+    return matches
+
+
 async def search(
     session: AsyncSession,
     principal: Principal,
@@ -197,13 +207,10 @@ async def search(
     """The office's full-text search, newest first like the staff list: the proposals holding every
     term of the query (GIN on the tsvector) or the query itself in their title (pg_trgm's GIN
     serves ILIKE), that the caller may read (rule 28), never drafts."""
-    matches: ColumnElement[bool] = ProposalText.title.ilike(_like_pattern(q), escape="\\")
-    if every_term:
-        matches = or_(ProposalText.document.bool_op("@@")(cast(every_term, TSQUERY)), matches)
     query = (
         select(Proposal)
         .join(ProposalText, ProposalText.proposal_id == Proposal.id)
-        .where(ProposalText.org_id == principal.org, readable(principal), matches)
+        .where(ProposalText.org_id == principal.org, readable(principal), text_matches(every_term, q))
         .where(Proposal.status.not_in(NOT_INDEXED))
     )
     if status is not None:

@@ -193,15 +193,16 @@ def seed(stack: Stack) -> None:
         stack.say("  对接系统 / demo partner client …")
         _partner(stack, client)
         stack.say("  示例提案 / demo proposals …")
-        _proposals(stack, client)
-        _opinions(stack, client)
+        people = _People(stack, client)
+        _proposals(stack, client, people)
+        _opinions(stack, client, people)
+        _proposals_for_statistics(stack, client, people)
         plans_demo(stack, client)
         _activities(stack, client)
 
 
-def _opinions(stack: Stack, client: httpx.Client) -> None:
+def _opinions(stack: Stack, client: httpx.Client, people: "_People") -> None:
     """Public-opinion reports in every state, a converted proposal among them (demo_opinions.py)."""
-    people = _People(stack, client)
     today = OffsetClock(stack.clock_file).now().astimezone(SHANGHAI).date().isoformat()
     opinions_demo(stack, client, people.__getitem__, _when_known, today)
 
@@ -213,9 +214,8 @@ def _activities(stack: Stack, client: httpx.Client) -> None:
     activities_demo(stack, client)
 
 
-def _proposals(stack: Stack, client: httpx.Client) -> None:
+def _proposals(stack: Stack, client: httpx.Client, people: "_People") -> None:
     clock = OffsetClock(stack.clock_file)
-    people = _People(stack, client)
     mine = client.get("/api/v1/proposals", params={"mine": "true"}, headers=people["member"])
     mine.raise_for_status()
     if mine.json()["items"]:
@@ -235,6 +235,17 @@ def _proposals(stack: Stack, client: httpx.Client) -> None:
             if proposal.days_ago:
                 clock.move(timedelta(days=proposal.days_ago))
                 people.forget()
+
+
+def _proposals_for_statistics(stack: Stack, client: httpx.Client, people: "_People") -> None:
+    """A few hundred more, so the office's list, search and statistics show something (after the
+    proposals above, which are made only while the member has none)."""
+    from cppcc_devstack.demo_proposals import bulk_proposals
+
+    ids = {"leader": _person_id(client, people["leader"])}
+    units = client.get("/api/v1/units", params={"limit": "100"}, headers=people["staff_proposals"])
+    ids |= {f"unit:{u['name']}": u["id"] for u in _items(units)}
+    bulk_proposals(stack, client, people.__getitem__, ids)
 
 
 class _People:

@@ -35,6 +35,18 @@ class PlenarySessionScheduledV1(EventData):
     proposal_deadline_at: datetime
 
 
+@register("cppcc.org.registered.v1")
+class OrganizationRegisteredV1(EventData):
+    """member-svc, when an organization (a CPPCC committee, the tenant) is created: its level and the
+    parent that guides it (a city of its counties, DOMAIN.md §1). proposal-svc keeps the parent links
+    so a parent's office sees its children's statistics side by side (counts and rates only)."""
+
+    org_id: UUID
+    name: str
+    level: str
+    parent_id: UUID | None = None
+
+
 @register("cppcc.org.sector_registered.v1")
 class SectorRegisteredV1(EventData):
     """member-svc, when a sector (界别) is created or renamed."""
