@@ -111,7 +111,7 @@ def test_a_stream_resumed_from_last_event_id_gets_what_was_missed_through_the_ga
     assert again["category"] == "proposal.submitted" and int(again["event_id"]) > int(first["event_id"])
 
 
-def _eventually(probe: Any, timeout: float = 20.0) -> None:
+def _eventually(probe: Any, timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout
     while not probe():
         assert time.monotonic() < deadline, "not reached in time"

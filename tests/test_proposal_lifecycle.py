@@ -86,7 +86,7 @@ def world(pg_server_url: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
         world.client.close()
 
 
-def _wait(what: str, found: Callable[[], Any], timeout: float = 20.0) -> Any:
+def _wait(what: str, found: Callable[[], Any], timeout: float = 60.0) -> Any:
     deadline = time.monotonic() + timeout
     while True:
         result = found()

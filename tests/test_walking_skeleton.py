@@ -26,7 +26,7 @@ def _auth(gw: httpx.Client, phone: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {login(gw, phone)}"}
 
 
-def _eventually(probe: Any, timeout: float = 20.0) -> Any:
+def _eventually(probe: Any, timeout: float = 60.0) -> Any:
     deadline = time.monotonic() + timeout
     while True:
         result = probe()

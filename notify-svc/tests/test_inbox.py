@@ -13,6 +13,7 @@ from cppcc_common.contracts.member import PersonRegisteredV1
 from cppcc_common.contracts.proposal import ProposalSubmittedV1
 from cppcc_common.events import CloudEvent, make_event
 from cppcc_common.testing.tokens import TestIssuer
+from cppcc_common.testing.waiting import eventually as _eventually
 from notify_svc.settings import Settings
 
 ORG = uuid.uuid4()
@@ -54,16 +55,6 @@ def _submitted(proposal_id: uuid.UUID) -> CloudEvent:
         orgid=ORG,
         actorid=MEMBER,
     )
-
-
-async def _eventually(probe: Any, timeout: float = 10.0) -> Any:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        result = await probe()
-        if result:
-            return result
-        assert asyncio.get_running_loop().time() < deadline, "not reached in time"
-        await asyncio.sleep(0.05)
 
 
 @pytest.fixture(scope="module")

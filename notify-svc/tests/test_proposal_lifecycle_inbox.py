@@ -1,7 +1,6 @@
 """Who is told what along the proposal lifecycle (DOMAIN.md §6, issue 9): each event type through
 the consumer path (published on NATS, consumed, read back from the inbox API)."""
 
-import asyncio
 import uuid
 from datetime import UTC, date, datetime
 from typing import Any
@@ -32,6 +31,7 @@ from cppcc_common.contracts.proposal import (
 )
 from cppcc_common.events import CloudEvent, EventData, make_event
 from cppcc_common.testing.tokens import TestIssuer
+from cppcc_common.testing.waiting import eventually as _eventually
 from notify_svc.settings import Settings
 
 ORG = uuid.uuid4()
@@ -63,16 +63,6 @@ async def _publish(settings: Settings, *events: CloudEvent) -> None:
 
 def _event(data: EventData, subject: uuid.UUID) -> CloudEvent:
     return make_event(data, source="/proposal-svc", subject=subject, orgid=ORG)
-
-
-async def _eventually(probe: Any, timeout: float = 10.0) -> Any:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        result = await probe()
-        if result:
-            return result
-        assert asyncio.get_running_loop().time() < deadline, "not reached in time"
-        await asyncio.sleep(0.05)
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,6 @@ import asyncio
 import base64
 import secrets
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
@@ -17,6 +16,7 @@ from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 from cppcc_common.clock import Clock
 from cppcc_common.contracts.proposal import AssignedUnit, HandlingRole, ProposalAssignedV1
 from cppcc_common.events import CloudEvent, make_event
+from cppcc_common.testing.waiting import eventually as eventually  # the tests import it from here
 
 
 def new_key() -> str:
@@ -120,13 +120,3 @@ async def publish(nats_url: str, *events: CloudEvent) -> None:
     for e in events:
         await js.publish(e.type, e.to_json(), headers={"Nats-Msg-Id": str(e.id)})
     await nc.close()
-
-
-async def eventually(probe: Callable[[], Any], timeout: float = 10.0) -> Any:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        result = await probe()
-        if result:
-            return result
-        assert asyncio.get_running_loop().time() < deadline, "not reached in time"
-        await asyncio.sleep(0.02)

@@ -179,7 +179,7 @@ async def test_events_committed_while_nats_is_down_are_delivered_after_restart(
         await asyncio.gather(task, return_exceptions=True)
 
 
-async def _wait_until(probe: Any, expected: Any, timeout: float = 10.0) -> None:
+async def _wait_until(probe: Any, expected: Any, timeout: float = 60.0) -> None:
     deadline = asyncio.get_running_loop().time() + timeout
     while (value := await probe()) != expected:
         if asyncio.get_running_loop().time() > deadline:

