@@ -14,7 +14,10 @@ PATIENCE = float(os.environ.get("TEST_PATIENCE_SECONDS", "60"))
 
 
 async def eventually(
-    probe: Callable[[], Awaitable[Any]], timeout: float | None = None, what: str = "it", interval: float = 0.02
+    probe: Callable[[], Awaitable[Any]],
+    timeout: float | None = None,
+    what: str = "it",
+    interval: float = 0.02,
 ) -> Any:
     """The first truthy result of `await probe()`, polled every `interval` seconds."""
     limit = PATIENCE if timeout is None else timeout
