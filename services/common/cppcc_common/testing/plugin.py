@@ -55,6 +55,7 @@ def _migrations_digest(migrations: Path) -> str:
     return digest.hexdigest()[:12]
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the groups
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """The xdist group of each test: its module, or "stack" when it uses the session's stack."""
     for item in items:
