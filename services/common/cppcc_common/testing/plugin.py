@@ -55,12 +55,10 @@ def _migrations_digest(migrations: Path) -> str:
     return digest.hexdigest()[:12]
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the groups
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """The xdist group of each test: its module, or "stack" when it uses the session's stack."""
-    for item in items:
-        if item.get_closest_marker("xdist_group") is not None:
-            continue
+def pytest_itemcollected(item: pytest.Item) -> None:
+    """The xdist group of each test: its module, or "stack" when it uses the session's stack. Set as
+    each test is collected: xdist reads the groups in its own `pytest_collection_modifyitems`."""
+    if item.get_closest_marker("xdist_group") is None:
         group = "stack" if "stack" in getattr(item, "fixturenames", ()) else item.nodeid.split("::", 1)[0]
         item.add_marker(pytest.mark.xdist_group(group))
 
