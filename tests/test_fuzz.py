@@ -121,40 +121,101 @@ def tokens(fuzz_stack: Stack) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def runs(
     fuzz_stack: Stack, tokens: dict[str, str], seed_value: int, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[dict[str | None, Future[str | None]]]:
-    """Every account's schemathesis run, started at once, `CONCURRENCY` at a time (they wait on the
-    stack more than they compute); each caller's test reads its accounts' results."""
+) -> Iterator[dict[str | None, list[Future[str | None]]]]:
+    """Every account's schemathesis runs, started at once, `CONCURRENCY` at a time (they wait on the
+    stack more than they compute); each caller's test reads its accounts' results.
+
+    Each account runs the examples, fuzzing and stateful phases over every operation it may call;
+    the coverage phase (the schema's boundaries and every kind of wrong value, deterministic and the
+    costliest) runs once per operation, as one of the accounts that may call it (`coverage_share`).
+    """
     folder = tmp_path_factory.mktemp("fuzz-runs")
     document = httpx.get(f"{fuzz_stack.gateway_url}/openapi.json", timeout=15).json()
-
-    def size(account: str | None) -> int:
-        kept = callers_document(document, tokens[account] if account else None)
-        return sum(len(item) for item in kept["paths"].values())
-
-    # The longest runs first, so that the last one to start is a short one.
-    accounts = sorted((a for group in CALLERS.values() for a in group or (None,)), key=size, reverse=True)
+    accounts = [a for group in CALLERS.values() for a in group or (None,)]
+    documents = {a: callers_document(document, tokens[a] if a else None) for a in accounts}
+    shares = coverage_share(documents)
+    jobs = [(a, "examples,fuzzing,stateful", documents[a]) for a in accounts]
+    jobs += [(a, "coverage", shares[a]) for a in accounts]
+    jobs.sort(key=lambda job: _size(job[2]), reverse=True)  # the longest first
     with ThreadPoolExecutor(max_workers=CONCURRENCY) as pool:
-        yield {
-            account: pool.submit(
-                _fuzz,
-                fuzz_stack,
-                tokens[account] if account else None,
-                seed_value,
-                folder / (account or "anonymous"),
-            )
-            for account in accounts
-        }
+        futures: dict[str | None, list[Future[str | None]]] = {a: [] for a in accounts}
+        for account, phases, part in jobs:
+            token = tokens[account] if account else None
+            where = folder / f"{account or 'anonymous'}-{phases.split(',')[0]}"
+            futures[account].append(pool.submit(_fuzz, fuzz_stack, token, seed_value, where, part, phases))
+        yield futures
+
+
+def _size(document: dict) -> int:
+    return sum(1 for item in document["paths"].values() for op in item.values() if _is_operation(op))
+
+
+def _is_operation(value: object) -> bool:
+    return isinstance(value, dict) and "responses" in value
+
+
+def coverage_share(documents: dict[str | None, dict]) -> dict[str | None, dict]:
+    """Each operation to one of the accounts whose document holds it (the least loaded so far), as
+    each account's own document with only its share of the operations."""
+    load: dict[str | None, int] = {a: 0 for a in documents}
+    owner: dict[tuple[str, str], str | None] = {}
+    for account in sorted(documents, key=lambda a: _size(documents[a])):
+        for path, item in documents[account]["paths"].items():
+            for method, operation in item.items():
+                if _is_operation(operation) and (path, method) not in owner:
+                    holders = [a for a in documents if method in documents[a]["paths"].get(path, {})]
+                    chosen = min(holders, key=lambda a: load[a])
+                    owner[path, method] = chosen
+                    load[chosen] += 1
+    shares = {}
+    for account, own in documents.items():
+        paths = {}
+        for path, item in own["paths"].items():
+            kept = {
+                m: op for m, op in item.items() if not _is_operation(op) or owner.get((path, m)) == account
+            }
+            if any(_is_operation(op) for op in kept.values()):
+                paths[path] = kept
+        shares[account] = {**own, "paths": paths}
+    return shares
+
+
+def test_every_operation_is_covered_once_by_an_account_that_may_call_it(
+    fuzz_stack: Stack, tokens: dict[str, str]
+) -> None:
+    document = httpx.get(f"{fuzz_stack.gateway_url}/openapi.json", timeout=15).json()
+    accounts = [a for group in CALLERS.values() for a in group or (None,)]
+    documents = {a: callers_document(document, tokens[a] if a else None) for a in accounts}
+    shares = coverage_share(documents)
+    covered = [
+        (path, method, account)
+        for account, share in shares.items()
+        for path, item in share["paths"].items()
+        for method, op in item.items()
+        if _is_operation(op)
+    ]
+    assert len({(p, m) for p, m, _ in covered}) == len(covered)  # once each
+    assert all(m in documents[a]["paths"][p] for p, m, a in covered)  # by one who may call it
+    reachable = {
+        (p, m)
+        for d in documents.values()
+        for p, i in d["paths"].items()
+        for m, o in i.items()
+        if _is_operation(o)
+    }
+    assert {(p, m) for p, m, _ in covered} == reachable
 
 
 @pytest.mark.parametrize("caller", list(CALLERS))
 def test_no_input_makes_the_api_fail(
-    caller: str, fuzz_stack: Stack, runs: dict[str | None, "Future[str | None]"], seed_value: int
+    caller: str, fuzz_stack: Stack, runs: dict[str | None, list["Future[str | None]"]], seed_value: int
 ) -> None:
     failures = []
     for account in CALLERS[caller] or (None,):
-        output = runs[account].result()
-        if output is not None:
-            failures.append(f"as {account or 'anonymous'}:\n{output}")
+        for run in runs[account]:
+            output = run.result()
+            if output is not None:
+                failures.append(f"as {account or 'anonymous'}:\n{output}")
     if failures:
         pytest.fail(
             f"fuzzing (seed {seed_value}) found failures:\n"
@@ -216,12 +277,15 @@ def test_the_callers_documents_keep_what_each_may_call(fuzz_stack: Stack, tokens
     )
 
 
-def _fuzz(stack: Stack, token: str | None, seed_value: int, report_dir: Path) -> str | None:
+def _fuzz(
+    stack: Stack, token: str | None, seed_value: int, report_dir: Path, document: dict, phases: str
+) -> str | None:
     """One schemathesis run through the gateway; None when it passed, else what it reported."""
+    if not document["paths"]:
+        return None
     report_dir.mkdir(parents=True, exist_ok=True)
-    document = httpx.get(f"{stack.gateway_url}/openapi.json", timeout=15).json()
     schema_file = report_dir / "openapi.json"
-    schema_file.write_text(json.dumps(callers_document(document, token)))
+    schema_file.write_text(json.dumps(document))
     command = [
         sys.executable,
         "-m",
@@ -231,7 +295,7 @@ def _fuzz(stack: Stack, token: str | None, seed_value: int, report_dir: Path) ->
         "--url",
         stack.gateway_url,
         "--phases",
-        "examples,coverage,fuzzing,stateful",
+        phases,
         "--checks",
         CHECKS,
         "--max-examples",
