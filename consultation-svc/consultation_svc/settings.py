@@ -1,6 +1,6 @@
 from pydantic import SecretStr
 
-from cppcc_common.settings import ServiceSettings, service_config
+from cppcc_common.settings import UPLOAD_CAP_BYTES, ServiceSettings, service_config
 
 
 class Settings(ServiceSettings):
@@ -16,7 +16,7 @@ class Settings(ServiceSettings):
     # Transport caps of the raw-body upload routes (an activity's materials, a written speech's
     # files, an outcome's attachments); the organization's policy answers first with its own, usually smaller, limit.
     upload_limits: dict[str, int] = {
-        "/api/v1/consultations/activities/{activity_id}/materials": 24 * 1024 * 1024,
-        "/api/v1/consultations/activities/{activity_id}/speeches/{speech_id}/attachments": 24 * 1024 * 1024,
-        "/api/v1/consultations/outcomes/{outcome_id}/attachments": 24 * 1024 * 1024,
+        "/api/v1/consultations/activities/{activity_id}/materials": UPLOAD_CAP_BYTES,
+        "/api/v1/consultations/activities/{activity_id}/speeches/{speech_id}/attachments": UPLOAD_CAP_BYTES,
+        "/api/v1/consultations/outcomes/{outcome_id}/attachments": UPLOAD_CAP_BYTES,
     }

@@ -1,6 +1,6 @@
 from pydantic import SecretStr
 
-from cppcc_common.settings import ServiceSettings, service_config
+from cppcc_common.settings import UPLOAD_CAP_BYTES, ServiceSettings, service_config
 
 
 class Settings(ServiceSettings):
@@ -32,5 +32,5 @@ class Settings(ServiceSettings):
     # Transport caps for uploads; the importer's and the annual report's own policy caps answer first.
     upload_limits: dict[str, int] = {
         "/api/v1/members/imports": 16 * 1024 * 1024,
-        "/api/v1/duty/annual-reports": 24 * 1024 * 1024,
+        "/api/v1/duty/annual-reports": UPLOAD_CAP_BYTES,
     }

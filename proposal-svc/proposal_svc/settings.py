@@ -1,4 +1,4 @@
-from cppcc_common.settings import ServiceSettings, service_config
+from cppcc_common.settings import UPLOAD_CAP_BYTES, ServiceSettings, service_config
 
 
 class Settings(ServiceSettings):
@@ -10,6 +10,6 @@ class Settings(ServiceSettings):
     # Transport cap for attachments; the organization's `attachment_max_bytes` (20 MiB by default)
     # answers first, and can be raised up to this cap only.
     upload_limits: dict[str, int] = {
-        "/api/v1/proposals/{proposal_id}/attachments": 24 * 1024 * 1024,
-        "/api/v1/opinions/{report_id}/attachments": 24 * 1024 * 1024,
+        "/api/v1/proposals/{proposal_id}/attachments": UPLOAD_CAP_BYTES,
+        "/api/v1/opinions/{report_id}/attachments": UPLOAD_CAP_BYTES,
     }

@@ -19,6 +19,11 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from cppcc_common.clock import Clock, OffsetClock, SystemClock
 from cppcc_common.server import CorkedHttpToolsProtocol
 
+# The transport cap of a route that takes a file (an attachment, a report, a workbook): what the path
+# can ever carry, at the service and at the gateway. The organization's policy (an attachment's
+# 20 MiB by default) answers first with its own, smaller limit and may be raised up to this cap only.
+UPLOAD_CAP_BYTES = 24 * 1024 * 1024
+
 
 def service_config(prefix: str) -> SettingsConfigDict:
     """The settings config every service uses, with its own environment prefix."""

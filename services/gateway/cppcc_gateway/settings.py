@@ -1,4 +1,4 @@
-from cppcc_common.settings import ServiceSettings, service_config
+from cppcc_common.settings import UPLOAD_CAP_BYTES, ServiceSettings, service_config
 
 
 class Settings(ServiceSettings):
@@ -22,17 +22,15 @@ class Settings(ServiceSettings):
     public_requests_per_second_per_ip: float = 10.0
     public_requests_burst_per_ip: int = 30
     public_base_url: str = "http://127.0.0.1:8000"
+    # The services' transport caps (tests/test_upload_limits.py holds each at least as large as the
+    # service's): the roster import (its policy: 10 MiB), the annual report, the attachments of a
+    # proposal, a public-opinion report, an activity's materials, a written speech and an outcome.
     upload_limits: dict[str, int] = {
-        "/api/v1/members/imports": 16
-        * 1024
-        * 1024,  # transport cap; the importer's policy (10 MiB) answers first
-        "/api/v1/duty/annual-reports": 24 * 1024 * 1024,
-        # proposal-svc's cap; the organization's attachment policy (20 MiB by default) answers first
-        "/api/v1/proposals/{proposal_id}/attachments": 24 * 1024 * 1024,
-        "/api/v1/opinions/{report_id}/attachments": 24 * 1024 * 1024,  # a public-opinion report's
-        # consultation-svc's caps: an activity's materials, a written speech's files, an outcome's
-        # attachments; the organization's policy (20 MiB by default) answers first
-        "/api/v1/consultations/activities/{activity_id}/materials": 24 * 1024 * 1024,
-        "/api/v1/consultations/activities/{activity_id}/speeches/{speech_id}/attachments": 24 * 1024 * 1024,
-        "/api/v1/consultations/outcomes/{outcome_id}/attachments": 24 * 1024 * 1024,
+        "/api/v1/members/imports": 16 * 1024 * 1024,
+        "/api/v1/duty/annual-reports": UPLOAD_CAP_BYTES,
+        "/api/v1/proposals/{proposal_id}/attachments": UPLOAD_CAP_BYTES,
+        "/api/v1/opinions/{report_id}/attachments": UPLOAD_CAP_BYTES,
+        "/api/v1/consultations/activities/{activity_id}/materials": UPLOAD_CAP_BYTES,
+        "/api/v1/consultations/activities/{activity_id}/speeches/{speech_id}/attachments": UPLOAD_CAP_BYTES,
+        "/api/v1/consultations/outcomes/{outcome_id}/attachments": UPLOAD_CAP_BYTES,
     }
