@@ -4,7 +4,6 @@ passes the event on unbuffered), and a stream resumed from `Last-Event-ID` first
 written while the member was away."""
 
 import json
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -13,6 +12,7 @@ import httpx
 import pytest
 from e2e_support import gateway_client
 
+from cppcc_common.testing.waiting import eventually_sync
 from cppcc_devstack.demo import login
 from cppcc_devstack.stack import Stack
 
@@ -105,14 +105,7 @@ def test_a_stream_resumed_from_last_event_id_gets_what_was_missed_through_the_ga
         items = gw.get("/api/v1/inbox", headers=member).json()["items"]
         return any(i["object_id"] == missed and i["category"] == "proposal.submitted" for i in items)
 
-    _eventually(listed)
+    eventually_sync(listed)
     with _stream(stack, member | {"Last-Event-ID": first["event_id"]}) as resumed:
         again = resumed.item_about(missed)
     assert again["category"] == "proposal.submitted" and int(again["event_id"]) > int(first["event_id"])
-
-
-def _eventually(probe: Any, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not probe():
-        assert time.monotonic() < deadline, "not reached in time"
-        time.sleep(0.1)

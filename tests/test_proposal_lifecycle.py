@@ -28,6 +28,7 @@ from standardwebhooks.webhooks import Webhook
 from cppcc_common.clock import SHANGHAI, OffsetClock
 from cppcc_common.events import CloudEvent
 from cppcc_common.testing.events import events_on
+from cppcc_common.testing.waiting import eventually_sync
 from cppcc_devstack.demo import DEMO_ACCOUNTS, login, partner_credentials, partner_token
 from cppcc_devstack.stack import Stack
 
@@ -86,14 +87,8 @@ def world(pg_server_url: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
         world.client.close()
 
 
-def _wait(what: str, found: Callable[[], Any], timeout: float = 60.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        result = found()
-        if result:
-            return result
-        assert time.monotonic() < deadline, f"not within {timeout}s: {what}"
-        time.sleep(0.2)
+def _wait(what: str, found: Callable[[], Any], timeout: float | None = None) -> Any:
+    return eventually_sync(found, timeout, what, interval=0.2)
 
 
 def _shanghai_midnight(day: date) -> datetime:

@@ -10,6 +10,7 @@ import httpx
 import pytest
 from e2e_support import gateway_client
 
+from cppcc_common.testing.waiting import eventually_sync
 from cppcc_devstack.demo import DEMO_PASSWORD, DEMO_PROPOSALS, login, seed
 from cppcc_devstack.stack import Stack
 
@@ -24,16 +25,6 @@ def gw(stack: Stack) -> Any:
 
 def _auth(gw: httpx.Client, phone: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {login(gw, phone)}"}
-
-
-def _eventually(probe: Any, timeout: float = 60.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        result = probe()
-        if result:
-            return result
-        assert time.monotonic() < deadline, "not reached in time"
-        time.sleep(0.1)
 
 
 def test_a_submitted_proposal_reaches_the_proposals_office_and_the_members_inbox(gw: httpx.Client) -> None:
@@ -57,10 +48,10 @@ def test_a_submitted_proposal_reaches_the_proposals_office_and_the_members_inbox
         items = gw.get("/api/v1/inbox", headers=headers).json()["items"]
         return next((i for i in items if i["object_id"] == proposal_id and i["category"] == category), None)
 
-    office_item = _eventually(lambda: inbox_item(staff, "proposal.review_needed"))
+    office_item = eventually_sync(lambda: inbox_item(staff, "proposal.review_needed"))
     assert office_item["title"] == "新提案待审查：关于增设社区公共充电桩的建议"
     assert "王强" in office_item["body"]
-    receipt = _eventually(lambda: inbox_item(member, "proposal.submitted"))
+    receipt = eventually_sync(lambda: inbox_item(member, "proposal.submitted"))
     assert "已于" in receipt["body"]
     assert gw.get("/api/v1/inbox/unread-count", headers=member).json()["unread"] >= 1
     # The staff member reads the submitted proposal; another member cannot.
@@ -77,7 +68,7 @@ def test_the_submission_counts_in_the_members_duty_record(gw: httpx.Client) -> N
         r = gw.get("/api/v1/duty/records/me", params={"year": year}, headers=member)
         return r.status_code == 200 and float(r.json()["categories"]["proposals"]) > 0 and r.json()
 
-    record = _eventually(proposal_points)
+    record = eventually_sync(proposal_points)
     assert any(e["source_type"] == "cppcc.proposal.submitted.v1" for e in record["entries"])
     assert record["rank_in_org"] >= 1 and record["rank_in_sector"] >= 1
     staff = _auth(gw, "13800000009")
@@ -106,7 +97,7 @@ def test_request_ids_travel_through_the_gateway(gw: httpx.Client, stack: Stack) 
     r = gw.get("/api/v1/me", headers={**_auth(gw, "13800000001"), "X-Request-ID": "e2e-trace-42"})
     assert r.status_code == 200 and r.headers["x-request-id"] == "e2e-trace-42"
     assert r.json()["roles"] == ["member"]
-    _eventually(lambda: "e2e-trace-42" in (stack.log_dir / "member.log").read_text())
+    eventually_sync(lambda: "e2e-trace-42" in (stack.log_dir / "member.log").read_text())
 
 
 def test_one_merged_openapi_document_and_docs_page(gw: httpx.Client) -> None:
