@@ -19,7 +19,7 @@ import os
 import random
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
@@ -63,6 +63,8 @@ CALLERS = {
     "leader": ("leader",),
     "admin": ("admin",),
 }
+# Every account that fuzzes (None: anonymous).
+ACCOUNTS: list[str | None] = [a for group in CALLERS.values() for a in group or (None,)]
 
 
 @pytest.fixture(scope="module")
@@ -113,14 +115,25 @@ def _unhandled_errors(stack: Stack) -> str:
 def tokens(fuzz_stack: Stack) -> dict[str, str]:
     """Every caller signs in before any fuzzing: the fuzzed login routes spend this address's login
     budget (and may lock an account out), which must not decide whether a later caller can sign in."""
-    accounts = [account for group in CALLERS.values() for account in group]
+    accounts = [account for account in ACCOUNTS if account]
     with httpx.Client(base_url=fuzz_stack.gateway_url, timeout=15) as client:
         return {account: _token_for(account, fuzz_stack, client) for account in accounts}
 
 
 @pytest.fixture(scope="module")
+def documents(fuzz_stack: Stack, tokens: dict[str, str]) -> dict[str | None, dict]:
+    """Each account's document: the operations it may call (`callers_document`)."""
+    document = httpx.get(f"{fuzz_stack.gateway_url}/openapi.json", timeout=15).json()
+    return {a: callers_document(document, tokens[a] if a else None) for a in ACCOUNTS}
+
+
+@pytest.fixture(scope="module")
 def runs(
-    fuzz_stack: Stack, tokens: dict[str, str], seed_value: int, tmp_path_factory: pytest.TempPathFactory
+    fuzz_stack: Stack,
+    tokens: dict[str, str],
+    documents: dict[str | None, dict],
+    seed_value: int,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[dict[str | None, list[Future[str | None]]]]:
     """Every account's schemathesis runs, started at once, `CONCURRENCY` at a time (they wait on the
     stack more than they compute); each caller's test reads its accounts' results.
@@ -130,15 +143,12 @@ def runs(
     costliest) runs once per operation, as one of the accounts that may call it (`coverage_share`).
     """
     folder = tmp_path_factory.mktemp("fuzz-runs")
-    document = httpx.get(f"{fuzz_stack.gateway_url}/openapi.json", timeout=15).json()
-    accounts = [a for group in CALLERS.values() for a in group or (None,)]
-    documents = {a: callers_document(document, tokens[a] if a else None) for a in accounts}
     shares = coverage_share(documents)
-    jobs = [(a, "examples,fuzzing,stateful", documents[a]) for a in accounts]
-    jobs += [(a, "coverage", shares[a]) for a in accounts]
-    jobs.sort(key=lambda job: _size(job[2]), reverse=True)  # the longest first
+    jobs = [(a, "examples,fuzzing,stateful", documents[a]) for a in ACCOUNTS]
+    jobs += [(a, "coverage", shares[a]) for a in ACCOUNTS]
+    jobs.sort(key=lambda job: len(_operations(job[2])), reverse=True)  # the longest first
     with ThreadPoolExecutor(max_workers=CONCURRENCY) as pool:
-        futures: dict[str | None, list[Future[str | None]]] = {a: [] for a in accounts}
+        futures: dict[str | None, list[Future[str | None]]] = {a: [] for a in ACCOUNTS}
         for account, phases, part in jobs:
             token = tokens[account] if account else None
             where = folder / f"{account or 'anonymous'}-{phases.split(',')[0]}"
@@ -146,12 +156,24 @@ def runs(
         yield futures
 
 
-def _size(document: dict) -> int:
-    return sum(1 for item in document["paths"].values() for op in item.values() if _is_operation(op))
+def _operations(document: dict) -> list[tuple[str, str, dict]]:
+    """(path, method, operation) of every operation of the document (not a path's shared parameters)."""
+    return [
+        (path, method, operation)
+        for path, item in document["paths"].items()
+        for method, operation in item.items()
+        if isinstance(operation, dict) and "responses" in operation
+    ]
 
 
-def _is_operation(value: object) -> bool:
-    return isinstance(value, dict) and "responses" in value
+def _keeping(document: dict, keep: Callable[[str, str, dict], bool]) -> dict:
+    """The document with only the operations `keep` admits (and the paths that still have one)."""
+    paths: dict[str, dict] = {}
+    for path, method, operation in _operations(document):
+        if keep(path, method, operation):
+            shared = {k: v for k, v in document["paths"][path].items() if k == "parameters"}
+            paths.setdefault(path, shared)[method] = operation
+    return {**document, "paths": paths}
 
 
 def coverage_share(documents: dict[str | None, dict]) -> dict[str | None, dict]:
@@ -159,50 +181,25 @@ def coverage_share(documents: dict[str | None, dict]) -> dict[str | None, dict]:
     each account's own document with only its share of the operations."""
     load: dict[str | None, int] = {a: 0 for a in documents}
     owner: dict[tuple[str, str], str | None] = {}
-    for account in sorted(documents, key=lambda a: _size(documents[a])):
-        for path, item in documents[account]["paths"].items():
-            for method, operation in item.items():
-                if _is_operation(operation) and (path, method) not in owner:
-                    holders = [a for a in documents if method in documents[a]["paths"].get(path, {})]
-                    chosen = min(holders, key=lambda a: load[a])
-                    owner[path, method] = chosen
-                    load[chosen] += 1
-    shares = {}
-    for account, own in documents.items():
-        paths = {}
-        for path, item in own["paths"].items():
-            kept = {
-                m: op for m, op in item.items() if not _is_operation(op) or owner.get((path, m)) == account
-            }
-            if any(_is_operation(op) for op in kept.values()):
-                paths[path] = kept
-        shares[account] = {**own, "paths": paths}
-    return shares
+    for account in sorted(documents, key=lambda a: len(_operations(documents[a]))):
+        for path, method, _ in _operations(documents[account]):
+            if (path, method) not in owner:
+                holders = [a for a in documents if method in documents[a]["paths"].get(path, {})]
+                owner[path, method] = min(holders, key=lambda a: load[a])
+                load[owner[path, method]] += 1
+    return {
+        account: _keeping(own, lambda path, method, _, a=account: owner[path, method] == a)
+        for account, own in documents.items()
+    }
 
 
 def test_every_operation_is_covered_once_by_an_account_that_may_call_it(
-    fuzz_stack: Stack, tokens: dict[str, str]
+    documents: dict[str | None, dict],
 ) -> None:
-    document = httpx.get(f"{fuzz_stack.gateway_url}/openapi.json", timeout=15).json()
-    accounts = [a for group in CALLERS.values() for a in group or (None,)]
-    documents = {a: callers_document(document, tokens[a] if a else None) for a in accounts}
-    shares = coverage_share(documents)
-    covered = [
-        (path, method, account)
-        for account, share in shares.items()
-        for path, item in share["paths"].items()
-        for method, op in item.items()
-        if _is_operation(op)
-    ]
+    covered = [(p, m, a) for a, share in coverage_share(documents).items() for p, m, _ in _operations(share)]
     assert len({(p, m) for p, m, _ in covered}) == len(covered)  # once each
     assert all(m in documents[a]["paths"][p] for p, m, a in covered)  # by one who may call it
-    reachable = {
-        (p, m)
-        for d in documents.values()
-        for p, i in d["paths"].items()
-        for m, o in i.items()
-        if _is_operation(o)
-    }
+    reachable = {(p, m) for d in documents.values() for p, m, _ in _operations(d)}
     assert {(p, m) for p, m, _ in covered} == reachable
 
 
@@ -236,21 +233,14 @@ def admits(operation: dict[str, object], roles: set[str], scopes: set[str]) -> b
 
 
 def callers_document(document: dict, token: str | None) -> dict:
-    """The merged document with only the operations the token's caller may call."""
+    """The merged document with only the operations the token's caller may call (anonymous: the
+    public ones)."""
     claims = jwt.decode(token, options={"verify_signature": False}) if token else {}
     roles, scopes = set(claims.get("roles", [])), set(claims.get("scopes", []))
-    paths = {}
-    for path, item in document["paths"].items():
-        kept = {
-            method: operation
-            for method, operation in item.items()
-            if not isinstance(operation, dict)
-            or "responses" not in operation
-            or ((token is not None or "x-permissions" not in operation) and admits(operation, roles, scopes))
-        }
-        if any(isinstance(op, dict) and "responses" in op for op in kept.values()):
-            paths[path] = kept
-    return {**document, "paths": paths}
+    return _keeping(
+        document,
+        lambda _, __, op: (token is not None or "x-permissions" not in op) and admits(op, roles, scopes),
+    )
 
 
 def test_the_callers_documents_keep_what_each_may_call(fuzz_stack: Stack, tokens: dict[str, str]) -> None:
@@ -260,9 +250,7 @@ def test_the_callers_documents_keep_what_each_may_call(fuzz_stack: Stack, tokens
 
     def kept(token: str | None) -> set[str]:
         return {
-            f"{method.upper()} {path}"
-            for path, item in callers_document(document, token)["paths"].items()
-            for method in item
+            f"{method.upper()} {path}" for path, method, _ in _operations(callers_document(document, token))
         }
 
     everything = kept(tokens["admin"]) | kept(tokens["member"]) | kept(tokens["staff_members"])
