@@ -24,12 +24,10 @@ from cppcc_common.ids import new_id
 from cppcc_common.pagination import decode_cursor, encode_cursor, page_of
 from cppcc_common.transitions import Decision
 from cppcc_common.versioning import IfMatch, check_version
-from proposal_svc.attachments import domain as attachment_rules
 from proposal_svc.attachments import repository as attachments
+from proposal_svc.attachments import service as attachment_service
 from proposal_svc.attachments.domain import OwnerType, Upload
-from proposal_svc.attachments.errors import AttachmentNotFound
 from proposal_svc.attachments.models import Attachment
-from proposal_svc.attachments.store import store_for
 from proposal_svc.opinions import domain, repository
 from proposal_svc.opinions import policy as opinion_policy
 from proposal_svc.opinions.domain import LIFECYCLE, Action, Adoption, Facts, Recipient, Status
@@ -405,42 +403,20 @@ async def set_policy(change: Change, policy: OpinionPolicy) -> OpinionPolicy:
 # ---- attachments (the author's draft) ----------------------------------------------------------
 
 
-async def attachment_rules_of(change: Change) -> ProposalPolicy:
-    """The organization's attachment rules (the proposal policy's: one set of limits per organization)."""
-    return await proposals.policy_for(change.session, change.person.org)
-
-
 async def add_attachment(
     change: Change, report_id: UUID, upload: Upload, expected: IfMatch | None, rules: ProposalPolicy
 ) -> tuple[Attachment, OpinionReport]:
-    """Adds a file to the author's draft, under the report's lock (the policy's count holds)."""
+    """Adds a file to the author's draft, under the report's lock (the policy's count holds), by the
+    attachments' own rules and store (`attachments.service.store`)."""
     added: list[Attachment] = []
 
     async def decide(facts: Facts, row: OpinionReport) -> Decision[Status]:
-        held = await attachments.count(change.session, OwnerType.OPINION, facts.id)
-        name = attachment_rules.clean_file_name(upload.file_name)
-        attachment_rules.admit(upload, rules, held=held, organization=False)
-        kind = attachment_rules.media_type(upload.content_type)
-        key = await store_for(change.session).put(
-            upload.content, org_id=facts.org_id, content_type=kind, sha256=upload.sha256
+        owner = (OwnerType.OPINION, facts.id)
+        attachment = await attachment_service.store(
+            change, owner, facts.org_id, upload, rules, organization=False
         )
-        attachment = Attachment(
-            id=new_id(),
-            org_id=facts.org_id,
-            owner_type=OwnerType.OPINION,
-            owner_id=facts.id,
-            purpose=upload.purpose,
-            file_name=name,
-            content_type=kind,
-            size=len(upload.content),
-            sha256=upload.sha256,
-            storage_key=key,
-            uploaded_by=change.person.sub,
-            uploaded_at=change.now,
-        )
-        attachments.add(change.session, attachment)
         added.append(attachment)
-        return Decision(facts.status, note=f"attachment added: {attachment.id} {name}")
+        return Decision(facts.status, note=f"attachment added: {attachment.id} {attachment.file_name}")
 
     report = await _transition(change, report_id, Action.EDIT_DRAFT, expected, decide)
     return added[0], report
@@ -450,11 +426,7 @@ async def remove_attachment(
     change: Change, report_id: UUID, attachment_id: UUID, expected: IfMatch | None
 ) -> OpinionReport:
     async def decide(facts: Facts, row: OpinionReport) -> Decision[Status]:
-        attachment = await attachments.get(change.session, OwnerType.OPINION, facts.id, attachment_id)
-        if attachment is None:
-            raise AttachmentNotFound()
-        await store_for(change.session).delete(attachment.storage_key)
-        await attachments.remove(change.session, attachment)
+        attachment = await attachment_service.remove(change, (OwnerType.OPINION, facts.id), attachment_id)
         return Decision(facts.status, note=f"attachment removed: {attachment.id} {attachment.file_name}")
 
     return await _transition(change, report_id, Action.EDIT_DRAFT, expected, decide)
@@ -476,11 +448,7 @@ async def read_attachment(
     session: AsyncSession, principal: Principal, report_id: UUID, attachment_id: UUID
 ) -> tuple[Attachment, bytes]:
     await _readable(session, principal, report_id)
-    attachment = await attachments.get(session, OwnerType.OPINION, report_id, attachment_id)
-    content = await store_for(session).get(attachment.storage_key) if attachment else None
-    if attachment is None or content is None:
-        raise AttachmentNotFound()
-    return attachment, content
+    return await attachment_service.read(session, (OwnerType.OPINION, report_id), attachment_id)
 
 
 # ---- reads -------------------------------------------------------------------------------------
