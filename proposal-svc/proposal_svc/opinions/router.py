@@ -182,9 +182,7 @@ async def convert(
 ) -> OpinionReportRead:
     row = await service.convert(change, proposal_id, body.note if body else None, expected)
     response.headers["Location"] = f"/api/v1/opinions/{row.id}"
-    read = await service.view(change.session, change.person, row)
-    response.headers["ETag"] = etag(read.version)
-    return read
+    return await _respond(change.session, change.person, row, response)
 
 
 @router.get(
@@ -201,6 +199,18 @@ async def get_report(
     return read
 
 
+async def _history(
+    session: Any, principal: Principal, report_id: UUID, *, edits_only: bool, cursor: str | None, limit: int
+) -> OpinionHistoryPage:
+    """A page of the report's steps, or of the office's edits only (the two history routes)."""
+    rows, next_cursor = await service.history(
+        session, principal, report_id, edits_only=edits_only, cursor=cursor, limit=limit
+    )
+    return OpinionHistoryPage(
+        items=[OpinionHistoryEntry.model_validate(h) for h in rows], next_cursor=next_cursor
+    )
+
+
 @router.get(
     "/{report_id}/history",
     response_model=OpinionHistoryPage,
@@ -214,10 +224,7 @@ async def get_history(
     limit: LimitQuery = DEFAULT_LIMIT,
     cursor: CursorQuery = None,
 ) -> OpinionHistoryPage:
-    rows, next_cursor = await service.history(session, principal, report_id, cursor=cursor, limit=limit)
-    return OpinionHistoryPage(
-        items=[OpinionHistoryEntry.model_validate(h) for h in rows], next_cursor=next_cursor
-    )
+    return await _history(session, principal, report_id, edits_only=False, cursor=cursor, limit=limit)
 
 
 @router.get(
@@ -233,12 +240,7 @@ async def get_edits(
     limit: LimitQuery = DEFAULT_LIMIT,
     cursor: CursorQuery = None,
 ) -> OpinionHistoryPage:
-    rows, next_cursor = await service.history(
-        session, principal, report_id, edits_only=True, cursor=cursor, limit=limit
-    )
-    return OpinionHistoryPage(
-        items=[OpinionHistoryEntry.model_validate(h) for h in rows], next_cursor=next_cursor
-    )
+    return await _history(session, principal, report_id, edits_only=True, cursor=cursor, limit=limit)
 
 
 @router.patch(
