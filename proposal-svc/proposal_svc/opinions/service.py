@@ -471,11 +471,10 @@ async def read(session: AsyncSession, principal: Principal, report_id: UUID) -> 
 
 async def view(session: AsyncSession, principal: Principal, row: OpinionReport) -> OpinionReportRead:
     record = await repository.record_of(session, row.id)
-    edits = await repository.history_of(session, row.id, action=Action.EDIT)
     summary = OpinionReportRead.model_validate(row, from_attributes=True)
     return summary.model_copy(
         update={
-            "edited": bool(edits),
+            "edited": await repository.was_edited(session, row.id),
             "adoptions": [OpinionAdoptionRead.model_validate(r) for r in record.adoptions],
             "forwards": [OpinionForwardRead.model_validate(r) for r in record.forwards],
             "instructions": [OpinionInstructionRead.model_validate(r) for r in record.instructions],
