@@ -206,8 +206,6 @@ class Facts:
     adoption: Adoption | None = None
     adopted_at: datetime | None = None
     instruction_level: AdoptionLevel | None = None
-    converted_from_proposal_id: UUID | None = None
-    submitted_at: datetime | None = None
 
 
 def _about(report: Facts, *, title: str | None = None) -> dict[str, Any]:

@@ -79,8 +79,6 @@ def facts_of(row: OpinionReport) -> Facts:
         adoption=adoption,
         adopted_at=row.adopted_at,
         instruction_level=AdoptionLevel(row.instruction_level) if row.instruction_level else None,
-        converted_from_proposal_id=row.converted_from_proposal_id,
-        submitted_at=row.submitted_at,
     )
 
 
