@@ -204,6 +204,17 @@ async def edit(
     return await _transition(change, report_id, Action.EDIT, expected, decide)
 
 
+OfficeRecord = OpinionAdoption | OpinionForward | OpinionInstruction | OpinionFeedback
+
+
+def _keep(change: Change, record: type[OfficeRecord], report_id: UUID, **values: Any) -> None:
+    """One row of what the office recorded on a report (an adoption, a forward, an instruction,
+    feedback), with who recorded it and when; added once the domain accepted the step."""
+    change.session.add(
+        record(id=new_id(), report_id=report_id, at=change.now, actor_id=change.actor, **values)
+    )
+
+
 async def adopt(
     change: Change,
     report_id: UUID,
@@ -213,19 +224,16 @@ async def adopt(
     expected: IfMatch | None,
 ) -> OpinionReport:
     async def decide(facts: Facts, row: OpinionReport) -> Decision[Status]:
-        change.session.add(
-            OpinionAdoption(
-                id=new_id(),
-                report_id=facts.id,
-                level=adoption.level,
-                mode=adoption.mode,
-                adopted_by=adopted_by,
-                note=note,
-                at=change.now,
-                actor_id=change.actor,
-            )
-        )
         decision = domain.adopt(facts, adoption, note or adopted_by, now=change.now)
+        _keep(
+            change,
+            OpinionAdoption,
+            facts.id,
+            level=adoption.level,
+            mode=adoption.mode,
+            adopted_by=adopted_by,
+            note=note,
+        )
         after = {"adopted_by": adopted_by, "level": adoption.level, "mode": adoption.mode}
         return Decision(decision.status, decision.changes, decision.events, decision.note, after=after)
 
@@ -243,18 +251,12 @@ async def forward(
     change: Change, report_id: UUID, recipients: Sequence[Recipient], expected: IfMatch | None
 ) -> OpinionReport:
     async def decide(facts: Facts, row: OpinionReport) -> Decision[Status]:
+        decision = domain.forward(facts, recipients, now=change.now)
         for recipient in recipients:
-            change.session.add(
-                OpinionForward(
-                    id=new_id(),
-                    report_id=facts.id,
-                    recipient_kind=recipient.kind,
-                    recipient_name=recipient.name,
-                    at=change.now,
-                    actor_id=change.actor,
-                )
+            _keep(
+                change, OpinionForward, facts.id, recipient_kind=recipient.kind, recipient_name=recipient.name
             )
-        return domain.forward(facts, recipients, now=change.now)
+        return decision
 
     return await _transition(change, report_id, Action.FORWARD, expected, decide)
 
@@ -270,19 +272,17 @@ async def instruct(
     expected: IfMatch | None,
 ) -> OpinionReport:
     async def decide(facts: Facts, row: OpinionReport) -> Decision[Status]:
-        change.session.add(
-            OpinionInstruction(
-                id=new_id(),
-                report_id=facts.id,
-                level=level,
-                leader=leader,
-                text=text,
-                instructed_on=instructed_on,
-                at=change.now,
-                actor_id=change.actor,
-            )
+        decision = domain.instruct(facts, level, leader, instructed_on, now=change.now)
+        _keep(
+            change,
+            OpinionInstruction,
+            facts.id,
+            level=level,
+            leader=leader,
+            text=text,
+            instructed_on=instructed_on,
         )
-        return domain.instruct(facts, level, leader, instructed_on, now=change.now)
+        return decision
 
     return await _transition(change, report_id, Action.INSTRUCT, expected, decide)
 
@@ -291,18 +291,9 @@ async def record_feedback(
     change: Change, report_id: UUID, *, source: str, text: str, received_on: date, expected: IfMatch | None
 ) -> OpinionReport:
     async def decide(facts: Facts, row: OpinionReport) -> Decision[Status]:
-        change.session.add(
-            OpinionFeedback(
-                id=new_id(),
-                report_id=facts.id,
-                source=source,
-                text=text,
-                received_on=received_on,
-                at=change.now,
-                actor_id=change.actor,
-            )
-        )
-        return domain.feedback(facts, source, received_on, now=change.now)
+        decision = domain.feedback(facts, source, received_on, now=change.now)
+        _keep(change, OpinionFeedback, facts.id, source=source, text=text, received_on=received_on)
+        return decision
 
     return await _transition(change, report_id, Action.FEEDBACK, expected, decide)
 
