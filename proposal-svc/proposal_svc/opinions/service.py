@@ -61,7 +61,7 @@ from proposal_svc.proposals import service as proposal_service
 from proposal_svc.proposals.errors import NotACurrentMember
 from proposal_svc.proposals.policy import ProposalPolicy
 
-Decide = Callable[[Facts, OpinionReport], Awaitable[Decision[Status]]]
+Decide = Callable[[Facts], Awaitable[Decision[Status]]]
 
 
 def _record(
@@ -104,7 +104,7 @@ async def _transition(
     LIFECYCLE.check(Status(row.status), action)
     check_version(row.version, expected, error=OpinionVersionMismatch)
     facts = repository.facts_of(row)
-    decision = await decide(facts, row)
+    decision = await decide(facts)
     # A draft's text is its author's alone (rule 28): the audit keeps no draft's values.
     audited = {} if facts.status == Status.DRAFT else decision.changes
     before = {k: getattr(row, k) for k in audited}
@@ -128,6 +128,42 @@ async def _transition(
     return row
 
 
+async def _create(
+    change: Change,
+    report_id: UUID,
+    action: str,
+    *,
+    org_id: UUID,
+    author_id: UUID,
+    status: Status,
+    content: domain.Content,
+    note: str | None = None,
+    **columns: Any,
+) -> OpinionReport:
+    """A new report's row at version 1 and its first history row (`action`: `create` for a draft,
+    `convert` for a report made of a proposal, rule 7)."""
+    row = OpinionReport(
+        id=report_id,
+        org_id=org_id,
+        author_id=author_id,
+        status=status,
+        title=content.title,
+        situation=content.situation,
+        analysis=content.analysis,
+        suggestion=content.suggestion,
+        created_at=change.now,
+        updated_at=change.now,
+        version=1,
+        **columns,
+    )
+    change.session.add(row)
+    # The report before its history row, and before a converted proposal's row names it (no ORM
+    # relationship orders them).
+    await change.session.flush()
+    _record(change, row.id, action, None, status, note=note)
+    return row
+
+
 # ---- the author --------------------------------------------------------------------------------
 
 
@@ -136,29 +172,21 @@ async def create_draft(change: Change, body: OpinionDraft) -> OpinionReport:
     principal = change.person
     policy = await repository.policy_for(change.session, principal.org)
     content = domain.new_draft(body.model_dump(), policy)
-    row = OpinionReport(
-        id=new_id(),
+    return await _create(
+        change,
+        new_id(),
+        "create",
         org_id=principal.org,
         author_id=principal.sub,
         status=Status.DRAFT,
-        title=content.title,
-        situation=content.situation,
-        analysis=content.analysis,
-        suggestion=content.suggestion,
-        created_at=change.now,
-        updated_at=change.now,
-        version=1,
+        content=content,
     )
-    change.session.add(row)
-    await change.session.flush()  # the report before its history row (no ORM relationship orders them)
-    _record(change, row.id, "create", None, Status.DRAFT)
-    return row
 
 
 async def edit_draft(
     change: Change, report_id: UUID, fields: dict[str, Any], expected: IfMatch | None
 ) -> OpinionReport:
-    async def decide(facts: Facts, row: OpinionReport) -> Decision[Status]:
+    async def decide(facts: Facts) -> Decision[Status]:
         policy = await repository.policy_for(change.session, facts.org_id)
         return domain.edit_draft(facts, fields, policy)
 
@@ -168,7 +196,7 @@ async def edit_draft(
 async def submit(change: Change, report_id: UUID, expected: IfMatch | None) -> OpinionReport:
     """DOMAIN.md §3 and rule 2: a current member submits a complete report within the limits."""
 
-    async def decide(facts: Facts, row: OpinionReport) -> Decision[Status]:
+    async def decide(facts: Facts) -> Decision[Status]:
         current = await proposals.is_current_member(
             change.session, org_id=facts.org_id, person_id=facts.author_id, at=change.now
         )
@@ -183,7 +211,7 @@ async def submit(change: Change, report_id: UUID, expected: IfMatch | None) -> O
 async def withdraw(
     change: Change, report_id: UUID, reason: str | None, expected: IfMatch | None
 ) -> OpinionReport:
-    async def decide(facts: Facts, row: OpinionReport) -> Decision[Status]:
+    async def decide(facts: Facts) -> Decision[Status]:
         return domain.withdraw(facts, reason, now=change.now)
 
     return await _transition(change, report_id, Action.WITHDRAW, expected, decide)
@@ -197,7 +225,7 @@ async def edit(
 ) -> OpinionReport:
     """The office's edit: kept in the history with its author, time, and text before and after."""
 
-    async def decide(facts: Facts, row: OpinionReport) -> Decision[Status]:
+    async def decide(facts: Facts) -> Decision[Status]:
         policy = await repository.policy_for(change.session, facts.org_id)
         return domain.edit(facts, fields, note, policy, now=change.now)
 
@@ -223,7 +251,7 @@ async def adopt(
     note: str | None,
     expected: IfMatch | None,
 ) -> OpinionReport:
-    async def decide(facts: Facts, row: OpinionReport) -> Decision[Status]:
+    async def decide(facts: Facts) -> Decision[Status]:
         decision = domain.adopt(facts, adoption, note or adopted_by, now=change.now)
         _keep(
             change,
@@ -241,7 +269,7 @@ async def adopt(
 
 
 async def not_adopt(change: Change, report_id: UUID, reason: str, expected: IfMatch | None) -> OpinionReport:
-    async def decide(facts: Facts, row: OpinionReport) -> Decision[Status]:
+    async def decide(facts: Facts) -> Decision[Status]:
         return domain.not_adopt(facts, reason, now=change.now)
 
     return await _transition(change, report_id, Action.NOT_ADOPT, expected, decide)
@@ -250,7 +278,7 @@ async def not_adopt(change: Change, report_id: UUID, reason: str, expected: IfMa
 async def forward(
     change: Change, report_id: UUID, recipients: Sequence[Recipient], expected: IfMatch | None
 ) -> OpinionReport:
-    async def decide(facts: Facts, row: OpinionReport) -> Decision[Status]:
+    async def decide(facts: Facts) -> Decision[Status]:
         decision = domain.forward(facts, recipients, now=change.now)
         for recipient in recipients:
             _keep(
@@ -271,7 +299,7 @@ async def instruct(
     instructed_on: date,
     expected: IfMatch | None,
 ) -> OpinionReport:
-    async def decide(facts: Facts, row: OpinionReport) -> Decision[Status]:
+    async def decide(facts: Facts) -> Decision[Status]:
         decision = domain.instruct(facts, level, leader, instructed_on, now=change.now)
         _keep(
             change,
@@ -290,7 +318,7 @@ async def instruct(
 async def record_feedback(
     change: Change, report_id: UUID, *, source: str, text: str, received_on: date, expected: IfMatch | None
 ) -> OpinionReport:
-    async def decide(facts: Facts, row: OpinionReport) -> Decision[Status]:
+    async def decide(facts: Facts) -> Decision[Status]:
         decision = domain.feedback(facts, source, received_on, now=change.now)
         _keep(change, OpinionFeedback, facts.id, source=source, text=text, received_on=received_on)
         return decision
@@ -318,24 +346,18 @@ async def create_from_proposal(change: Change, proposal: proposal_domain.Facts) 
         suggestions=proposal.content.suggestions,
         now=change.now,
     )
-    row = OpinionReport(
-        id=report_id,
+    row = await _create(
+        change,
+        report_id,
+        "convert",
         org_id=proposal.org_id,
         author_id=proposal.first_proposer_id,
         status=Status.SUBMITTED,
-        title=content.title,
-        situation=content.situation,
-        analysis=content.analysis,
-        suggestion=content.suggestion,
-        created_at=change.now,
-        updated_at=change.now,
+        content=content,
+        note=str(proposal.id),
         submitted_at=change.now,
-        version=1,
         converted_from_proposal_id=proposal.id,
     )
-    change.session.add(row)
-    await change.session.flush()  # the report exists before the proposal's row names it
-    _record(change, row.id, "convert", None, Status.SUBMITTED, note=str(proposal.id))
     await change.emit(event, subject=row.id, orgid=row.org_id)
     return report_id
 
@@ -401,7 +423,7 @@ async def add_attachment(
     attachments' own rules and store (`attachments.service.store`)."""
     added: list[Attachment] = []
 
-    async def decide(facts: Facts, row: OpinionReport) -> Decision[Status]:
+    async def decide(facts: Facts) -> Decision[Status]:
         owner = (OwnerType.OPINION, facts.id)
         attachment = await attachment_service.store(
             change, owner, facts.org_id, upload, rules, organization=False
@@ -416,7 +438,7 @@ async def add_attachment(
 async def remove_attachment(
     change: Change, report_id: UUID, attachment_id: UUID, expected: IfMatch | None
 ) -> OpinionReport:
-    async def decide(facts: Facts, row: OpinionReport) -> Decision[Status]:
+    async def decide(facts: Facts) -> Decision[Status]:
         attachment = await attachment_service.remove(change, (OwnerType.OPINION, facts.id), attachment_id)
         return Decision(facts.status, note=f"attachment removed: {attachment.id} {attachment.file_name}")
 
