@@ -46,7 +46,7 @@ def _call(
     return response.json() if response.content else None
 
 
-def test_a_not_filed_proposal_becomes_a_report_adopted_by_the_province_and_the_members_points_rise(
+def test_rule_27_a_report_converted_under_rule_7_is_scored_at_its_highest_adoption_and_instruction(
     gw: httpx.Client,
 ) -> None:
     member = auth_headers(gw, "member")

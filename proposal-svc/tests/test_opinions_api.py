@@ -459,6 +459,22 @@ async def test_rule_7_the_first_proposer_asks_for_a_conversion_after_review(
     assert r.status_code == 409 and r.json()["code"] == "proposal.invalid_transition"
 
 
+async def test_rule_28_another_organizations_proposals_office_cannot_convert_a_proposal(
+    client: httpx.AsyncClient, people: dict[str, dict[str, str]], issuer: TestIssuer
+) -> None:
+    """Rule 7's conversion reads the proposal through its organization: another organization's
+    proposals office (and its first proposer's id in another organization) get the 404 of a proposal
+    they cannot see, and nothing is converted."""
+    proposal = await _not_filed(client, people, "none")
+    pid = proposal["id"]
+    foreign = _h(issuer, sub=uuid.uuid4(), org=OTHER_ORG, roles=["staff"], scopes=["proposals"])
+    for headers in (foreign, people["foreign_member"]):
+        r = await client.post(f"/api/v1/opinions/from-proposal/{pid}", headers=headers)
+        assert r.status_code == 404 and r.json()["code"] == "proposal.not_found", r.text
+    linked = (await client.get(f"/api/v1/proposals/{pid}", headers=people["member"])).json()
+    assert linked["opinion_report_id"] is None and linked["not_filed_disposition"] == "none"
+
+
 async def test_rule_28_a_report_is_read_by_its_author_the_office_and_the_leaders_only(
     client: httpx.AsyncClient, people: dict[str, dict[str, str]]
 ) -> None:

@@ -262,3 +262,34 @@ async def test_malformed_ids_are_422(client: httpx.AsyncClient, caller: dict[str
             else await client.get(path, headers=caller)
         )
         assert 400 <= r.status_code < 500, (path, r.status_code)
+
+
+POLICY = {"opinion_max_chars": 1500, "opinion_title_max_chars": 50}
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {**POLICY, "opinion_max_chars": -1},
+        {**POLICY, "opinion_max_chars": 99},
+        {**POLICY, "opinion_max_chars": 20001},
+        {**POLICY, "opinion_max_chars": 10**30},
+        {**POLICY, "opinion_max_chars": None},
+        {**POLICY, "opinion_max_chars": 1500.5},
+        {**POLICY, "opinion_title_max_chars": 0},
+        {**POLICY, "opinion_title_max_chars": 201},
+        {"opinion_max_chars": 1500},
+        {**POLICY, "unknown": 1},
+        [POLICY],
+    ],
+)
+async def test_out_of_range_policy_values_are_422_and_change_nothing(
+    client: httpx.AsyncClient, issuer: TestIssuer, body: Any
+) -> None:
+    """An administrator's PUT of the report values: every number out of its range, null, a value
+    left out, an unknown one — 422, and the organization's values stay as they were."""
+    admin = issuer.headers(sub=uuid.uuid4(), org=ORG, roles=["admin"])
+    r = await client.put(f"{PREFIX}/policy", json=body, headers=admin)
+    assert r.status_code == 422 and _refused(r), r.text[:300]
+    after = await client.get(f"{PREFIX}/policy", headers=admin)
+    assert after.status_code == 200 and after.json() == POLICY

@@ -1,21 +1,19 @@
 """Attachment routes of a proposal: parse → service → respond. The file is the raw request body
 (its type in Content-Type, its name in X-Filename), as member-svc's uploads take theirs."""
 
-from typing import Annotated, Any
+from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 
-from cppcc_common.attachments import DOWNLOAD_HEADERS_DOC, download_headers
 from cppcc_common.auth import Permission, Principal
 from cppcc_common.change import Change, Changing
 from cppcc_common.db import SessionDep
 from cppcc_common.openapi import problems, raw_body
-from cppcc_common.uploads import read_limited_body
 from cppcc_common.validation import HeaderText
 from cppcc_common.versioning import OptionalExpectedVersion
-from proposal_svc.attachments import domain, service
-from proposal_svc.attachments.domain import Purpose, Upload
+from proposal_svc.attachments import service
+from proposal_svc.attachments.domain import Purpose
 from proposal_svc.attachments.errors import (
     AttachmentContentMismatch,
     AttachmentEmpty,
@@ -26,11 +24,11 @@ from proposal_svc.attachments.errors import (
     TooManyAttachments,
     UnsupportedAttachmentType,
 )
-from proposal_svc.attachments.models import Attachment
 from proposal_svc.attachments.schemas import AttachmentAdded, AttachmentRead
+from proposal_svc.attachments.uploads import download, download_responses, header_doc, receive
 from proposal_svc.handling.errors import ReplyNotFound
 from proposal_svc.proposals.errors import ProposalInvalidTransition, ProposalNotFound, ProposalVersionMismatch
-from proposal_svc.proposals.policy import DEFAULT_POLICY, ProposalPolicy
+from proposal_svc.proposals.policy import DEFAULT_POLICY
 
 router = APIRouter(prefix="/api/v1/proposals/{proposal_id}/attachments", tags=["attachments"])
 
@@ -55,31 +53,13 @@ FileName = Annotated[
 ]
 ContentType = Annotated[str, Header(alias="Content-Type", max_length=200)]
 
-_BINARY = {"schema": {"type": "string", "format": "binary"}}
-_DOWNLOAD_HEADERS = DOWNLOAD_HEADERS_DOC
-
-
-def _header_doc(description: str) -> dict[str, Any]:
-    return {"description": description, "schema": {"type": "string"}}
-
-
-async def _upload(
-    change: Change, request: Request, content_type: str, file_name: str, purpose: Purpose
-) -> tuple[ProposalPolicy, Upload]:
-    """The caller's organization's policy (read once) and the upload: 415 before a byte is read,
-    413 while the bytes stream in beyond the policy's size."""
-    policy = await service.policy(change)
-    domain.admitted_type(content_type, policy)
-    content = await read_limited_body(request, policy.attachment_max_bytes, domain.size_limit(policy))
-    return policy, Upload(file_name=file_name, content_type=content_type, purpose=purpose, content=content)
-
 
 @router.post(
     "",
     status_code=201,
     response_model=AttachmentAdded,
     responses={
-        201: {"headers": {"Location": _header_doc("the attachment")}},
+        201: {"headers": {"Location": header_doc("the attachment")}},
         **problems(
             ProposalNotFound,
             ProposalInvalidTransition,
@@ -121,7 +101,7 @@ async def add_attachment(
         Purpose.MATERIAL
     ),
 ) -> AttachmentAdded:
-    policy, upload = await _upload(change, request, content_type, file_name, purpose)
+    policy, upload = await receive(change, request, content_type, file_name, purpose)
     attachment, proposal = await service.add_to_proposal(change, proposal_id, upload, expected, policy)
     response.headers["Location"] = f"/api/v1/proposals/{proposal_id}/attachments/{attachment.id}"
     read = AttachmentRead.model_validate(attachment).model_dump()
@@ -139,28 +119,17 @@ async def list_attachments(proposal_id: UUID, principal: Reader, session: Sessio
     return [AttachmentRead.model_validate(a) for a in rows]
 
 
-def _download_headers(attachment: Attachment) -> dict[str, str]:
-    return download_headers(attachment.file_name, attachment.sha256)
-
-
 @router.get(
     "/{attachment_id}",
     response_class=Response,
-    responses={
-        200: {
-            "description": "the file as uploaded",
-            "content": {t: _BINARY for t in DEFAULT_POLICY.attachment_types},
-            "headers": {name: _header_doc(text) for name, text in _DOWNLOAD_HEADERS.items()},
-        },
-        **problems(ProposalNotFound, AttachmentNotFound),
-    },
+    responses=download_responses(ProposalNotFound, AttachmentNotFound),
     summary="Download an attachment of a proposal I may read",
 )
 async def download_attachment(
     proposal_id: UUID, attachment_id: UUID, principal: Reader, session: SessionDep
 ) -> Response:
     attachment, content = await service.read_from_proposal(session, principal, proposal_id, attachment_id)
-    return Response(content, media_type=attachment.content_type, headers=_download_headers(attachment))
+    return download(attachment, content)
 
 
 @router.delete(
@@ -189,7 +158,7 @@ reply_router = APIRouter(
     status_code=201,
     response_model=AttachmentRead,
     responses={
-        201: {"headers": {"Location": _header_doc("the attachment")}},
+        201: {"headers": {"Location": header_doc("the attachment")}},
         **problems(
             ProposalNotFound,
             ReplyNotFound,
@@ -217,7 +186,7 @@ async def add_reply_attachment(
     content_type: ContentType,
     file_name: FileName,
 ) -> AttachmentRead:
-    policy, upload = await _upload(change, request, content_type, file_name, Purpose.MATERIAL)
+    policy, upload = await receive(change, request, content_type, file_name, Purpose.MATERIAL)
     attachment = await service.add_to_reply(change, proposal_id, reply_id, upload, policy)
     response.headers["Location"] = (
         f"/api/v1/proposals/{proposal_id}/replies/{reply_id}/attachments/{attachment.id}"
@@ -241,14 +210,7 @@ async def list_reply_attachments(
 @reply_router.get(
     "/{attachment_id}",
     response_class=Response,
-    responses={
-        200: {
-            "description": "the file as uploaded",
-            "content": {t: _BINARY for t in DEFAULT_POLICY.attachment_types},
-            "headers": {name: _header_doc(text) for name, text in _DOWNLOAD_HEADERS.items()},
-        },
-        **problems(ProposalNotFound, ReplyNotFound, AttachmentNotFound),
-    },
+    responses=download_responses(ProposalNotFound, ReplyNotFound, AttachmentNotFound),
     summary="Download an attachment of a reply I may read",
 )
 async def download_reply_attachment(
@@ -257,4 +219,4 @@ async def download_reply_attachment(
     attachment, content = await service.read_from_reply(
         session, principal, proposal_id, reply_id, attachment_id
     )
-    return Response(content, media_type=attachment.content_type, headers=_download_headers(attachment))
+    return download(attachment, content)

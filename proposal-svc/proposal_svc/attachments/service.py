@@ -37,7 +37,7 @@ async def policy(change: Change) -> ProposalPolicy:
     return await proposal_repository.policy_for(change.session, change.person.org)
 
 
-async def _store(
+async def store(
     change: Change,
     owner: tuple[OwnerType, UUID],
     org_id: UUID,
@@ -47,7 +47,8 @@ async def _store(
     organization: bool,
 ) -> Attachment:
     """Admits the file (`domain.admit`, against what the owner holds), puts its bytes in the store and
-    adds its row; the caller holds the owner's lock (so the policy's count holds under races)."""
+    adds its row; the caller holds the owner's lock (so the policy's count holds under races).
+    Every owner's upload goes through it: a proposal's, a reply's, a public-opinion report's."""
     owner_type, owner_id = owner
     held = await repository.count(change.session, owner_type, owner_id)
     name = domain.clean_file_name(upload.file_name)
@@ -74,6 +75,29 @@ async def _store(
     return attachment
 
 
+async def remove(change: Change, owner: tuple[OwnerType, UUID], attachment_id: UUID) -> Attachment:
+    """Removes the owner's attachment and its bytes (else 404); the caller holds the owner's lock."""
+    owner_type, owner_id = owner
+    attachment = await repository.get(change.session, owner_type, owner_id, attachment_id)
+    if attachment is None:
+        raise AttachmentNotFound()
+    await store_for(change.session).delete(attachment.storage_key)
+    await repository.remove(change.session, attachment)
+    return attachment
+
+
+async def read(
+    session: AsyncSession, owner: tuple[OwnerType, UUID], attachment_id: UUID
+) -> tuple[Attachment, bytes]:
+    """The owner's attachment and its bytes (else 404); the caller checked the owner is readable."""
+    owner_type, owner_id = owner
+    attachment = await repository.get(session, owner_type, owner_id, attachment_id)
+    content = await store_for(session).get(attachment.storage_key) if attachment else None
+    if attachment is None or content is None:
+        raise AttachmentNotFound()
+    return attachment, content
+
+
 async def add_to_proposal(
     change: Change, proposal_id: UUID, upload: Upload, expected: IfMatch | None, rules: ProposalPolicy
 ) -> tuple[Attachment, Proposal]:
@@ -84,7 +108,7 @@ async def add_to_proposal(
     async def decide(proposal: Facts) -> Decision[Status]:
         owner = (OwnerType.PROPOSAL, proposal.id)
         organization = proposal.author_kind.is_organization
-        attachment = await _store(change, owner, proposal.org_id, upload, rules, organization=organization)
+        attachment = await store(change, owner, proposal.org_id, upload, rules, organization=organization)
         added.append(attachment)
         edit = proposals.edit(proposal, {}, rules)
         return dataclasses.replace(edit, note=f"attachment added: {attachment.id} {attachment.file_name}")
@@ -103,7 +127,7 @@ async def add_to_reply(
     facts = await proposal_service.lock_readable(change, proposal_id)
     reply = await _reply_seen(change.session, change.person, proposal_id, reply_id)
     owner = (OwnerType.REPLY, reply.id)
-    return await _store(change, owner, facts.org_id, upload, rules, organization=False)
+    return await store(change, owner, facts.org_id, upload, rules, organization=False)
 
 
 async def _reply_seen(
@@ -123,11 +147,7 @@ async def remove_from_proposal(
     """Removes the attachment and its bytes from the draft."""
 
     async def decide(proposal: Facts) -> Decision[Status]:
-        attachment = await repository.get(change.session, OwnerType.PROPOSAL, proposal.id, attachment_id)
-        if attachment is None:
-            raise AttachmentNotFound()
-        await store_for(change.session).delete(attachment.storage_key)
-        await repository.remove(change.session, attachment)
+        attachment = await remove(change, (OwnerType.PROPOSAL, proposal.id), attachment_id)
         rules = await proposal_repository.policy_for(change.session, proposal.org_id)
         edit = proposals.edit(proposal, {}, rules)
         return dataclasses.replace(edit, note=f"attachment removed: {attachment.id} {attachment.file_name}")
@@ -153,11 +173,7 @@ async def read_from_proposal(
 ) -> tuple[Attachment, bytes]:
     """One attachment and its bytes, for whoever may read the proposal (else 404)."""
     await _readable(session, principal, proposal_id)
-    attachment = await repository.get(session, OwnerType.PROPOSAL, proposal_id, attachment_id)
-    content = await store_for(session).get(attachment.storage_key) if attachment else None
-    if attachment is None or content is None:
-        raise AttachmentNotFound()
-    return attachment, content
+    return await read(session, (OwnerType.PROPOSAL, proposal_id), attachment_id)
 
 
 async def list_for_reply(
@@ -175,8 +191,4 @@ async def read_from_reply(
     """One attachment of a reply and its bytes, read like the reply (else 404)."""
     await _readable(session, principal, proposal_id)
     reply = await _reply_seen(session, principal, proposal_id, reply_id)
-    attachment = await repository.get(session, OwnerType.REPLY, reply.id, attachment_id)
-    content = await store_for(session).get(attachment.storage_key) if attachment else None
-    if attachment is None or content is None:
-        raise AttachmentNotFound()
-    return attachment, content
+    return await read(session, (OwnerType.REPLY, reply.id), attachment_id)

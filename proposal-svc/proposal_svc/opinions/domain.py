@@ -206,8 +206,18 @@ class Facts:
     adoption: Adoption | None = None
     adopted_at: datetime | None = None
     instruction_level: AdoptionLevel | None = None
-    converted_from_proposal_id: UUID | None = None
-    submitted_at: datetime | None = None
+
+
+def _about(report: Facts, *, title: str | None = None) -> dict[str, Any]:
+    """What every event of a step names: the report, its organization, its author, its title (as
+    the step leaves it) and the version the step reaches."""
+    return {
+        "report_id": report.id,
+        "org_id": report.org_id,
+        "author_id": report.author_id,
+        "title": report.content.title if title is None else title,
+        "version": report.version + 1,
+    }
 
 
 # ---- the author's steps ------------------------------------------------------------------------
@@ -226,12 +236,8 @@ def submit(report: Facts, policy: OpinionPolicy, *, now: datetime) -> Decision[S
     status = LIFECYCLE.check(report.status, Action.SUBMIT)
     check(completeness_violations(report.content) + length_violations(report.content, policy), policy)
     event = OpinionSubmittedV1(
-        report_id=report.id,
-        org_id=report.org_id,
-        author_id=report.author_id,
-        title=report.content.title,
+        **_about(report),
         submitted_at=now,
-        version=report.version + 1,
     )
     return Decision(status, {"submitted_at": now}, events=(event,))
 
@@ -239,12 +245,8 @@ def submit(report: Facts, policy: OpinionPolicy, *, now: datetime) -> Decision[S
 def withdraw(report: Facts, reason: str | None, *, now: datetime) -> Decision[Status]:
     status = LIFECYCLE.check(report.status, Action.WITHDRAW)
     event = OpinionWithdrawnV1(
-        report_id=report.id,
-        org_id=report.org_id,
-        author_id=report.author_id,
-        title=report.content.title,
+        **_about(report),
         withdrawn_at=now,
-        version=report.version + 1,
     )
     return Decision(status, {"withdrawn_at": now}, events=(event,), note=reason)
 
@@ -298,13 +300,9 @@ def edit(
     blank = [(k, "required") for k in changed if not getattr(content, k).strip()]
     check(blank + length_violations(content, policy, before=report.content), policy)
     event = OpinionEditedV1(
-        report_id=report.id,
-        org_id=report.org_id,
-        author_id=report.author_id,
-        title=content.title,
+        **_about(report, title=content.title),
         fields=changed,
         edited_at=now,
-        version=report.version + 1,
     )
     return Decision(status, {k: getattr(content, k) for k in changed}, events=(event,), note=note)
 
@@ -341,13 +339,9 @@ def adopt(report: Facts, adoption: Adoption, note: str | None, *, now: datetime)
 def not_adopt(report: Facts, reason: str, *, now: datetime) -> Decision[Status]:
     status = LIFECYCLE.check(report.status, Action.NOT_ADOPT)
     event = OpinionNotAdoptedV1(
-        report_id=report.id,
-        org_id=report.org_id,
-        author_id=report.author_id,
-        title=report.content.title,
+        **_about(report),
         reason=reason,
         decided_at=now,
-        version=report.version + 1,
     )
     return Decision(status, {"not_adopted_reason": reason, "decided_at": now}, events=(event,), note=reason)
 
@@ -361,14 +355,10 @@ class Recipient:
 def forward(report: Facts, recipients: Sequence[Recipient], *, now: datetime) -> Decision[Status]:
     status = LIFECYCLE.check(report.status, Action.FORWARD)
     event = OpinionForwardedV1(
-        report_id=report.id,
-        org_id=report.org_id,
-        author_id=report.author_id,
-        title=report.content.title,
+        **_about(report),
         recipient_kinds=[r.kind for r in recipients],
         recipient_names=[r.name for r in recipients],
         forwarded_at=now,
-        version=report.version + 1,
     )
     return Decision(status, events=(event,), note="、".join(r.name for r in recipients))
 
@@ -384,14 +374,10 @@ def instruct(
     highest = higher_level(report.instruction_level, level)
     events: list[EventData] = [
         OpinionInstructedV1(
-            report_id=report.id,
-            org_id=report.org_id,
-            author_id=report.author_id,
-            title=report.content.title,
+            **_about(report),
             level=level,
             leader=leader,
             instructed_on=instructed_on,
-            version=report.version + 1,
         )
     ]
     if highest != report.instruction_level:
@@ -409,12 +395,8 @@ def feedback(report: Facts, source: str, received_on: date, *, now: datetime) ->
     status = LIFECYCLE.check(report.status, Action.FEEDBACK)
     check_not_future(received_on, now)
     event = OpinionFeedbackRecordedV1(
-        report_id=report.id,
-        org_id=report.org_id,
-        author_id=report.author_id,
-        title=report.content.title,
+        **_about(report),
         source=source,
         received_on=received_on,
-        version=report.version + 1,
     )
     return Decision(status, events=(event,), note=source)

@@ -6,14 +6,14 @@ from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, and_, false, or_, select, true, tuple_
+from sqlalchemy import ColumnElement, and_, exists, false, or_, select, true, tuple_
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cppcc_common.auth import Principal
 from cppcc_common.contracts.proposal import AdoptionLevel, AdoptionMode
 from cppcc_common.workdays import start_of_day
-from proposal_svc.opinions.domain import Adoption, Content, Facts, Status
+from proposal_svc.opinions.domain import Action, Adoption, Content, Facts, Status
 from proposal_svc.opinions.models import (
     OpinionAdoption,
     OpinionFeedback,
@@ -79,8 +79,6 @@ def facts_of(row: OpinionReport) -> Facts:
         adoption=adoption,
         adopted_at=row.adopted_at,
         instruction_level=AdoptionLevel(row.instruction_level) if row.instruction_level else None,
-        converted_from_proposal_id=row.converted_from_proposal_id,
-        submitted_at=row.submitted_at,
     )
 
 
@@ -174,6 +172,14 @@ async def history_of(
         query = query.where(tuple_(OpinionHistory.at, OpinionHistory.id) > tuple_(*after))
     query = query.order_by(OpinionHistory.at, OpinionHistory.id).limit(limit)
     return list((await session.execute(query)).scalars())
+
+
+async def was_edited(session: AsyncSession, report_id: UUID) -> bool:
+    """Whether the office edited the report: one row looked for, none of the edits' texts read."""
+    query = select(
+        exists().where(OpinionHistory.report_id == report_id, OpinionHistory.action == Action.EDIT)
+    )
+    return bool((await session.execute(query)).scalar())
 
 
 @dataclass(frozen=True)

@@ -10,18 +10,15 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 
-from cppcc_common.attachments import DOWNLOAD_HEADERS_DOC, download_headers
 from cppcc_common.auth import Permission, Principal
 from cppcc_common.change import Change, Changing
 from cppcc_common.contracts.proposal import AdoptionLevel
 from cppcc_common.db import SessionDep
 from cppcc_common.openapi import problems, raw_body
 from cppcc_common.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery
-from cppcc_common.uploads import read_limited_body
 from cppcc_common.validation import CleanStr, HeaderText
 from cppcc_common.versioning import OptionalExpectedVersion, etag
-from proposal_svc.attachments import domain as attachment_rules
-from proposal_svc.attachments.domain import Purpose, Upload
+from proposal_svc.attachments.domain import Purpose
 from proposal_svc.attachments.errors import (
     AttachmentContentMismatch,
     AttachmentEmpty,
@@ -32,6 +29,7 @@ from proposal_svc.attachments.errors import (
     UnsupportedAttachmentType,
 )
 from proposal_svc.attachments.schemas import AttachmentRead
+from proposal_svc.attachments.uploads import download, download_responses, header_doc, receive
 from proposal_svc.opinions import service
 from proposal_svc.opinions.domain import Adoption, Recipient, Status
 from proposal_svc.opinions.errors import (
@@ -97,7 +95,6 @@ Office = Annotated[Change, Changing(OFFICE)]
 Reader = Annotated[Principal, Depends(READ)]
 
 _WRITE_PROBLEMS = (OpinionNotFound, OpinionForbidden, OpinionInvalidTransition, OpinionVersionMismatch)
-_BINARY = {"schema": {"type": "string", "format": "binary"}}
 
 
 async def _respond(
@@ -185,9 +182,7 @@ async def convert(
 ) -> OpinionReportRead:
     row = await service.convert(change, proposal_id, body.note if body else None, expected)
     response.headers["Location"] = f"/api/v1/opinions/{row.id}"
-    read = await service.view(change.session, change.person, row)
-    response.headers["ETag"] = etag(read.version)
-    return read
+    return await _respond(change.session, change.person, row, response)
 
 
 @router.get(
@@ -204,6 +199,18 @@ async def get_report(
     return read
 
 
+async def _history(
+    session: Any, principal: Principal, report_id: UUID, *, edits_only: bool, cursor: str | None, limit: int
+) -> OpinionHistoryPage:
+    """A page of the report's steps, or of the office's edits only (the two history routes)."""
+    rows, next_cursor = await service.history(
+        session, principal, report_id, edits_only=edits_only, cursor=cursor, limit=limit
+    )
+    return OpinionHistoryPage(
+        items=[OpinionHistoryEntry.model_validate(h) for h in rows], next_cursor=next_cursor
+    )
+
+
 @router.get(
     "/{report_id}/history",
     response_model=OpinionHistoryPage,
@@ -217,10 +224,7 @@ async def get_history(
     limit: LimitQuery = DEFAULT_LIMIT,
     cursor: CursorQuery = None,
 ) -> OpinionHistoryPage:
-    rows, next_cursor = await service.history(session, principal, report_id, cursor=cursor, limit=limit)
-    return OpinionHistoryPage(
-        items=[OpinionHistoryEntry.model_validate(h) for h in rows], next_cursor=next_cursor
-    )
+    return await _history(session, principal, report_id, edits_only=False, cursor=cursor, limit=limit)
 
 
 @router.get(
@@ -236,12 +240,7 @@ async def get_edits(
     limit: LimitQuery = DEFAULT_LIMIT,
     cursor: CursorQuery = None,
 ) -> OpinionHistoryPage:
-    rows, next_cursor = await service.history(
-        session, principal, report_id, edits_only=True, cursor=cursor, limit=limit
-    )
-    return OpinionHistoryPage(
-        items=[OpinionHistoryEntry.model_validate(h) for h in rows], next_cursor=next_cursor
-    )
+    return await _history(session, principal, report_id, edits_only=True, cursor=cursor, limit=limit)
 
 
 @router.patch(
@@ -416,7 +415,7 @@ async def feedback(
     status_code=201,
     response_model=AttachmentRead,
     responses={
-        201: {"headers": {"Location": {"description": "the attachment", "schema": {"type": "string"}}}},
+        201: {"headers": {"Location": header_doc("the attachment")}},
         **problems(
             *_WRITE_PROBLEMS,
             AttachmentTooLarge,
@@ -447,10 +446,7 @@ async def add_attachment(
     ],
     expected: OptionalExpectedVersion,
 ) -> AttachmentRead:
-    rules = await service.attachment_rules_of(change)
-    attachment_rules.admitted_type(content_type, rules)
-    content = await read_limited_body(request, rules.attachment_max_bytes, attachment_rules.size_limit(rules))
-    upload = Upload(file_name=file_name, content_type=content_type, purpose=Purpose.MATERIAL, content=content)
+    rules, upload = await receive(change, request, content_type, file_name, Purpose.MATERIAL)
     attachment, report = await service.add_attachment(change, report_id, upload, expected, rules)
     response.headers["Location"] = f"/api/v1/opinions/{report_id}/attachments/{attachment.id}"
     response.headers["ETag"] = etag(report.version)
@@ -473,28 +469,14 @@ async def list_attachments(report_id: UUID, principal: Reader, session: SessionD
 @router.get(
     "/{report_id}/attachments/{attachment_id}",
     response_class=Response,
-    responses={
-        200: {
-            "description": "the file as uploaded",
-            "content": {t: _BINARY for t in DEFAULT_POLICY.attachment_types},
-            "headers": {
-                name: {"description": text, "schema": {"type": "string"}}
-                for name, text in DOWNLOAD_HEADERS_DOC.items()
-            },
-        },
-        **problems(OpinionNotFound, AttachmentNotFound),
-    },
+    responses=download_responses(OpinionNotFound, AttachmentNotFound),
     summary="Download an attachment of a report I may read",
 )
 async def download_attachment(
     report_id: UUID, attachment_id: UUID, principal: Reader, session: SessionDep
 ) -> Response:
     attachment, content = await service.read_attachment(session, principal, report_id, attachment_id)
-    return Response(
-        content,
-        media_type=attachment.content_type,
-        headers=download_headers(attachment.file_name, attachment.sha256),
-    )
+    return download(attachment, content)
 
 
 @router.delete(

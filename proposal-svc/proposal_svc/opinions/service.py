@@ -24,12 +24,10 @@ from cppcc_common.ids import new_id
 from cppcc_common.pagination import decode_cursor, encode_cursor, page_of
 from cppcc_common.transitions import Decision
 from cppcc_common.versioning import IfMatch, check_version
-from proposal_svc.attachments import domain as attachment_rules
 from proposal_svc.attachments import repository as attachments
+from proposal_svc.attachments import service as attachment_service
 from proposal_svc.attachments.domain import OwnerType, Upload
-from proposal_svc.attachments.errors import AttachmentNotFound
 from proposal_svc.attachments.models import Attachment
-from proposal_svc.attachments.store import store_for
 from proposal_svc.opinions import domain, repository
 from proposal_svc.opinions import policy as opinion_policy
 from proposal_svc.opinions.domain import LIFECYCLE, Action, Adoption, Facts, Recipient, Status
@@ -63,7 +61,7 @@ from proposal_svc.proposals import service as proposal_service
 from proposal_svc.proposals.errors import NotACurrentMember
 from proposal_svc.proposals.policy import ProposalPolicy
 
-Decide = Callable[[Facts, OpinionReport], Awaitable[Decision[Status]]]
+Decide = Callable[[Facts], Awaitable[Decision[Status]]]
 
 
 def _record(
@@ -106,7 +104,7 @@ async def _transition(
     LIFECYCLE.check(Status(row.status), action)
     check_version(row.version, expected, error=OpinionVersionMismatch)
     facts = repository.facts_of(row)
-    decision = await decide(facts, row)
+    decision = await decide(facts)
     # A draft's text is its author's alone (rule 28): the audit keeps no draft's values.
     audited = {} if facts.status == Status.DRAFT else decision.changes
     before = {k: getattr(row, k) for k in audited}
@@ -130,6 +128,42 @@ async def _transition(
     return row
 
 
+async def _create(
+    change: Change,
+    report_id: UUID,
+    action: str,
+    *,
+    org_id: UUID,
+    author_id: UUID,
+    status: Status,
+    content: domain.Content,
+    note: str | None = None,
+    **columns: Any,
+) -> OpinionReport:
+    """A new report's row at version 1 and its first history row (`action`: `create` for a draft,
+    `convert` for a report made of a proposal, rule 7)."""
+    row = OpinionReport(
+        id=report_id,
+        org_id=org_id,
+        author_id=author_id,
+        status=status,
+        title=content.title,
+        situation=content.situation,
+        analysis=content.analysis,
+        suggestion=content.suggestion,
+        created_at=change.now,
+        updated_at=change.now,
+        version=1,
+        **columns,
+    )
+    change.session.add(row)
+    # The report before its history row, and before a converted proposal's row names it (no ORM
+    # relationship orders them).
+    await change.session.flush()
+    _record(change, row.id, action, None, status, note=note)
+    return row
+
+
 # ---- the author --------------------------------------------------------------------------------
 
 
@@ -138,29 +172,21 @@ async def create_draft(change: Change, body: OpinionDraft) -> OpinionReport:
     principal = change.person
     policy = await repository.policy_for(change.session, principal.org)
     content = domain.new_draft(body.model_dump(), policy)
-    row = OpinionReport(
-        id=new_id(),
+    return await _create(
+        change,
+        new_id(),
+        "create",
         org_id=principal.org,
         author_id=principal.sub,
         status=Status.DRAFT,
-        title=content.title,
-        situation=content.situation,
-        analysis=content.analysis,
-        suggestion=content.suggestion,
-        created_at=change.now,
-        updated_at=change.now,
-        version=1,
+        content=content,
     )
-    change.session.add(row)
-    await change.session.flush()  # the report before its history row (no ORM relationship orders them)
-    _record(change, row.id, "create", None, Status.DRAFT)
-    return row
 
 
 async def edit_draft(
     change: Change, report_id: UUID, fields: dict[str, Any], expected: IfMatch | None
 ) -> OpinionReport:
-    async def decide(facts: Facts, row: OpinionReport) -> Decision[Status]:
+    async def decide(facts: Facts) -> Decision[Status]:
         policy = await repository.policy_for(change.session, facts.org_id)
         return domain.edit_draft(facts, fields, policy)
 
@@ -170,7 +196,7 @@ async def edit_draft(
 async def submit(change: Change, report_id: UUID, expected: IfMatch | None) -> OpinionReport:
     """DOMAIN.md §3 and rule 2: a current member submits a complete report within the limits."""
 
-    async def decide(facts: Facts, row: OpinionReport) -> Decision[Status]:
+    async def decide(facts: Facts) -> Decision[Status]:
         current = await proposals.is_current_member(
             change.session, org_id=facts.org_id, person_id=facts.author_id, at=change.now
         )
@@ -185,7 +211,7 @@ async def submit(change: Change, report_id: UUID, expected: IfMatch | None) -> O
 async def withdraw(
     change: Change, report_id: UUID, reason: str | None, expected: IfMatch | None
 ) -> OpinionReport:
-    async def decide(facts: Facts, row: OpinionReport) -> Decision[Status]:
+    async def decide(facts: Facts) -> Decision[Status]:
         return domain.withdraw(facts, reason, now=change.now)
 
     return await _transition(change, report_id, Action.WITHDRAW, expected, decide)
@@ -199,11 +225,22 @@ async def edit(
 ) -> OpinionReport:
     """The office's edit: kept in the history with its author, time, and text before and after."""
 
-    async def decide(facts: Facts, row: OpinionReport) -> Decision[Status]:
+    async def decide(facts: Facts) -> Decision[Status]:
         policy = await repository.policy_for(change.session, facts.org_id)
         return domain.edit(facts, fields, note, policy, now=change.now)
 
     return await _transition(change, report_id, Action.EDIT, expected, decide)
+
+
+OfficeRecord = OpinionAdoption | OpinionForward | OpinionInstruction | OpinionFeedback
+
+
+def _keep(change: Change, record: type[OfficeRecord], report_id: UUID, **values: Any) -> None:
+    """One row of what the office recorded on a report (an adoption, a forward, an instruction,
+    feedback), with who recorded it and when; added once the domain accepted the step."""
+    change.session.add(
+        record(id=new_id(), report_id=report_id, at=change.now, actor_id=change.actor, **values)
+    )
 
 
 async def adopt(
@@ -214,20 +251,17 @@ async def adopt(
     note: str | None,
     expected: IfMatch | None,
 ) -> OpinionReport:
-    async def decide(facts: Facts, row: OpinionReport) -> Decision[Status]:
-        change.session.add(
-            OpinionAdoption(
-                id=new_id(),
-                report_id=facts.id,
-                level=adoption.level,
-                mode=adoption.mode,
-                adopted_by=adopted_by,
-                note=note,
-                at=change.now,
-                actor_id=change.actor,
-            )
-        )
+    async def decide(facts: Facts) -> Decision[Status]:
         decision = domain.adopt(facts, adoption, note or adopted_by, now=change.now)
+        _keep(
+            change,
+            OpinionAdoption,
+            facts.id,
+            level=adoption.level,
+            mode=adoption.mode,
+            adopted_by=adopted_by,
+            note=note,
+        )
         after = {"adopted_by": adopted_by, "level": adoption.level, "mode": adoption.mode}
         return Decision(decision.status, decision.changes, decision.events, decision.note, after=after)
 
@@ -235,7 +269,7 @@ async def adopt(
 
 
 async def not_adopt(change: Change, report_id: UUID, reason: str, expected: IfMatch | None) -> OpinionReport:
-    async def decide(facts: Facts, row: OpinionReport) -> Decision[Status]:
+    async def decide(facts: Facts) -> Decision[Status]:
         return domain.not_adopt(facts, reason, now=change.now)
 
     return await _transition(change, report_id, Action.NOT_ADOPT, expected, decide)
@@ -244,19 +278,13 @@ async def not_adopt(change: Change, report_id: UUID, reason: str, expected: IfMa
 async def forward(
     change: Change, report_id: UUID, recipients: Sequence[Recipient], expected: IfMatch | None
 ) -> OpinionReport:
-    async def decide(facts: Facts, row: OpinionReport) -> Decision[Status]:
+    async def decide(facts: Facts) -> Decision[Status]:
+        decision = domain.forward(facts, recipients, now=change.now)
         for recipient in recipients:
-            change.session.add(
-                OpinionForward(
-                    id=new_id(),
-                    report_id=facts.id,
-                    recipient_kind=recipient.kind,
-                    recipient_name=recipient.name,
-                    at=change.now,
-                    actor_id=change.actor,
-                )
+            _keep(
+                change, OpinionForward, facts.id, recipient_kind=recipient.kind, recipient_name=recipient.name
             )
-        return domain.forward(facts, recipients, now=change.now)
+        return decision
 
     return await _transition(change, report_id, Action.FORWARD, expected, decide)
 
@@ -271,20 +299,18 @@ async def instruct(
     instructed_on: date,
     expected: IfMatch | None,
 ) -> OpinionReport:
-    async def decide(facts: Facts, row: OpinionReport) -> Decision[Status]:
-        change.session.add(
-            OpinionInstruction(
-                id=new_id(),
-                report_id=facts.id,
-                level=level,
-                leader=leader,
-                text=text,
-                instructed_on=instructed_on,
-                at=change.now,
-                actor_id=change.actor,
-            )
+    async def decide(facts: Facts) -> Decision[Status]:
+        decision = domain.instruct(facts, level, leader, instructed_on, now=change.now)
+        _keep(
+            change,
+            OpinionInstruction,
+            facts.id,
+            level=level,
+            leader=leader,
+            text=text,
+            instructed_on=instructed_on,
         )
-        return domain.instruct(facts, level, leader, instructed_on, now=change.now)
+        return decision
 
     return await _transition(change, report_id, Action.INSTRUCT, expected, decide)
 
@@ -292,19 +318,10 @@ async def instruct(
 async def record_feedback(
     change: Change, report_id: UUID, *, source: str, text: str, received_on: date, expected: IfMatch | None
 ) -> OpinionReport:
-    async def decide(facts: Facts, row: OpinionReport) -> Decision[Status]:
-        change.session.add(
-            OpinionFeedback(
-                id=new_id(),
-                report_id=facts.id,
-                source=source,
-                text=text,
-                received_on=received_on,
-                at=change.now,
-                actor_id=change.actor,
-            )
-        )
-        return domain.feedback(facts, source, received_on, now=change.now)
+    async def decide(facts: Facts) -> Decision[Status]:
+        decision = domain.feedback(facts, source, received_on, now=change.now)
+        _keep(change, OpinionFeedback, facts.id, source=source, text=text, received_on=received_on)
+        return decision
 
     return await _transition(change, report_id, Action.FEEDBACK, expected, decide)
 
@@ -329,24 +346,18 @@ async def create_from_proposal(change: Change, proposal: proposal_domain.Facts) 
         suggestions=proposal.content.suggestions,
         now=change.now,
     )
-    row = OpinionReport(
-        id=report_id,
+    row = await _create(
+        change,
+        report_id,
+        "convert",
         org_id=proposal.org_id,
         author_id=proposal.first_proposer_id,
         status=Status.SUBMITTED,
-        title=content.title,
-        situation=content.situation,
-        analysis=content.analysis,
-        suggestion=content.suggestion,
-        created_at=change.now,
-        updated_at=change.now,
+        content=content,
+        note=str(proposal.id),
         submitted_at=change.now,
-        version=1,
         converted_from_proposal_id=proposal.id,
     )
-    change.session.add(row)
-    await change.session.flush()  # the report exists before the proposal's row names it
-    _record(change, row.id, "convert", None, Status.SUBMITTED, note=str(proposal.id))
     await change.emit(event, subject=row.id, orgid=row.org_id)
     return report_id
 
@@ -405,42 +416,20 @@ async def set_policy(change: Change, policy: OpinionPolicy) -> OpinionPolicy:
 # ---- attachments (the author's draft) ----------------------------------------------------------
 
 
-async def attachment_rules_of(change: Change) -> ProposalPolicy:
-    """The organization's attachment rules (the proposal policy's: one set of limits per organization)."""
-    return await proposals.policy_for(change.session, change.person.org)
-
-
 async def add_attachment(
     change: Change, report_id: UUID, upload: Upload, expected: IfMatch | None, rules: ProposalPolicy
 ) -> tuple[Attachment, OpinionReport]:
-    """Adds a file to the author's draft, under the report's lock (the policy's count holds)."""
+    """Adds a file to the author's draft, under the report's lock (the policy's count holds), by the
+    attachments' own rules and store (`attachments.service.store`)."""
     added: list[Attachment] = []
 
-    async def decide(facts: Facts, row: OpinionReport) -> Decision[Status]:
-        held = await attachments.count(change.session, OwnerType.OPINION, facts.id)
-        name = attachment_rules.clean_file_name(upload.file_name)
-        attachment_rules.admit(upload, rules, held=held, organization=False)
-        kind = attachment_rules.media_type(upload.content_type)
-        key = await store_for(change.session).put(
-            upload.content, org_id=facts.org_id, content_type=kind, sha256=upload.sha256
+    async def decide(facts: Facts) -> Decision[Status]:
+        owner = (OwnerType.OPINION, facts.id)
+        attachment = await attachment_service.store(
+            change, owner, facts.org_id, upload, rules, organization=False
         )
-        attachment = Attachment(
-            id=new_id(),
-            org_id=facts.org_id,
-            owner_type=OwnerType.OPINION,
-            owner_id=facts.id,
-            purpose=upload.purpose,
-            file_name=name,
-            content_type=kind,
-            size=len(upload.content),
-            sha256=upload.sha256,
-            storage_key=key,
-            uploaded_by=change.person.sub,
-            uploaded_at=change.now,
-        )
-        attachments.add(change.session, attachment)
         added.append(attachment)
-        return Decision(facts.status, note=f"attachment added: {attachment.id} {name}")
+        return Decision(facts.status, note=f"attachment added: {attachment.id} {attachment.file_name}")
 
     report = await _transition(change, report_id, Action.EDIT_DRAFT, expected, decide)
     return added[0], report
@@ -449,12 +438,8 @@ async def add_attachment(
 async def remove_attachment(
     change: Change, report_id: UUID, attachment_id: UUID, expected: IfMatch | None
 ) -> OpinionReport:
-    async def decide(facts: Facts, row: OpinionReport) -> Decision[Status]:
-        attachment = await attachments.get(change.session, OwnerType.OPINION, facts.id, attachment_id)
-        if attachment is None:
-            raise AttachmentNotFound()
-        await store_for(change.session).delete(attachment.storage_key)
-        await attachments.remove(change.session, attachment)
+    async def decide(facts: Facts) -> Decision[Status]:
+        attachment = await attachment_service.remove(change, (OwnerType.OPINION, facts.id), attachment_id)
         return Decision(facts.status, note=f"attachment removed: {attachment.id} {attachment.file_name}")
 
     return await _transition(change, report_id, Action.EDIT_DRAFT, expected, decide)
@@ -476,11 +461,7 @@ async def read_attachment(
     session: AsyncSession, principal: Principal, report_id: UUID, attachment_id: UUID
 ) -> tuple[Attachment, bytes]:
     await _readable(session, principal, report_id)
-    attachment = await attachments.get(session, OwnerType.OPINION, report_id, attachment_id)
-    content = await store_for(session).get(attachment.storage_key) if attachment else None
-    if attachment is None or content is None:
-        raise AttachmentNotFound()
-    return attachment, content
+    return await attachment_service.read(session, (OwnerType.OPINION, report_id), attachment_id)
 
 
 # ---- reads -------------------------------------------------------------------------------------
@@ -503,11 +484,10 @@ async def read(session: AsyncSession, principal: Principal, report_id: UUID) -> 
 
 async def view(session: AsyncSession, principal: Principal, row: OpinionReport) -> OpinionReportRead:
     record = await repository.record_of(session, row.id)
-    edits = await repository.history_of(session, row.id, action=Action.EDIT)
     summary = OpinionReportRead.model_validate(row, from_attributes=True)
     return summary.model_copy(
         update={
-            "edited": bool(edits),
+            "edited": await repository.was_edited(session, row.id),
             "adoptions": [OpinionAdoptionRead.model_validate(r) for r in record.adoptions],
             "forwards": [OpinionForwardRead.model_validate(r) for r in record.forwards],
             "instructions": [OpinionInstructionRead.model_validate(r) for r in record.instructions],
