@@ -50,6 +50,7 @@ from cppcc_common.contracts.proposal import (
     ProposalWithdrawnV1,
 )
 from cppcc_common.events import CloudEvent, EventData
+from notify_svc.webhooks.domain import FAILING_LIMIT
 
 DEFAULT_LOCALE = "zh"
 
@@ -349,7 +350,14 @@ def _endpoint_disabled(e: CloudEvent, d: WebhookEndpointDisabledV1, p: Projectio
     """(beyond §6) notify-svc disabled a partner system's webhook endpoint (410, or failing for 5
     days, DESIGN.md §8): the organization's administrators, who manage every endpoint."""
     admins = p.administrators(d.org_id)
-    return _tell(admins, "webhook.endpoint_disabled", d, e, object_type="webhook_endpoint")
+    return _tell(
+        admins,
+        "webhook.endpoint_disabled",
+        d,
+        e,
+        object_type="webhook_endpoint",
+        failing_days=FAILING_LIMIT.days,  # how long it failed before it was disabled
+    )
 
 
 RULES: dict[type[EventData], Rule] = {
