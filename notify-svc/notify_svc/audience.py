@@ -50,6 +50,7 @@ from cppcc_common.contracts.proposal import (
     ProposalWithdrawnV1,
 )
 from cppcc_common.events import CloudEvent, EventData
+from notify_svc.webhooks.domain import FAILING_LIMIT
 
 DEFAULT_LOCALE = "zh"
 
@@ -81,7 +82,7 @@ class Projections:
 
     people: Mapping[UUID, Person] = field(default_factory=dict)
     # The current members of the event's organization (member-svc's member records: active or on
-    # leave, term covering the event's day), read only for an event told to them all (`ORG_WIDE`).
+    # leave, term covering the event's day), read only for an event told to them all (`READS`).
     members: frozenset[UUID] = frozenset()
 
     def name(self, person_id: UUID, fallback: str = "委员") -> str:
@@ -349,7 +350,14 @@ def _endpoint_disabled(e: CloudEvent, d: WebhookEndpointDisabledV1, p: Projectio
     """(beyond §6) notify-svc disabled a partner system's webhook endpoint (410, or failing for 5
     days, DESIGN.md §8): the organization's administrators, who manage every endpoint."""
     admins = p.administrators(d.org_id)
-    return _tell(admins, "webhook.endpoint_disabled", d, e, object_type="webhook_endpoint")
+    return _tell(
+        admins,
+        "webhook.endpoint_disabled",
+        d,
+        e,
+        object_type="webhook_endpoint",
+        failing_days=FAILING_LIMIT.days,  # how long it failed before it was disabled
+    )
 
 
 RULES: dict[type[EventData], Rule] = {
@@ -391,5 +399,34 @@ RULES: dict[type[EventData], Rule] = {
     WebhookEndpointDisabledV1: _endpoint_disabled,
 }
 
-# Events told to every current member of the organization: `projections.load` reads them for these.
-ORG_WIDE: frozenset[type[EventData]] = frozenset({PlanPublishedV1})
+
+@dataclass(frozen=True)
+class Reads:
+    """Whom a rule picks from the organization besides the people and units its event names, so
+    that `projections.load` reads them for that event only: the holders of `role` (with `scope`,
+    when given: an office is told by scope), or every current member (`members`)."""
+
+    role: str | None = None
+    scope: str | None = None
+    members: bool = False
+
+
+_PROPOSALS_OFFICE = Reads("staff", "proposals")
+_CONSULTATION_OFFICE = Reads("staff", "consultation")
+
+# Every rule that picks people by role, scope or membership; the others tell only whom their event
+# names (people, units' users). `test_audience` proves each rule finds its people in what is read.
+READS: dict[type[EventData], Reads] = {
+    ProposalSubmittedV1: _PROPOSALS_OFFICE,
+    ProposalWithdrawnV1: _PROPOSALS_OFFICE,
+    ProposalDueSoonV1: _PROPOSALS_OFFICE,
+    ProposalFeedbackOverdueV1: _PROPOSALS_OFFICE,
+    ProposalRehandlingStartedV1: _PROPOSALS_OFFICE,
+    ProposalCohandlerViewsOverdueV1: _PROPOSALS_OFFICE,
+    ProposalPublicationWindowClosedV1: _PROPOSALS_OFFICE,
+    LeaveRequestedV1: _CONSULTATION_OFFICE,
+    FeedbackOverdueV1: _CONSULTATION_OFFICE,
+    MemberExitReviewRequiredV1: Reads("staff", "members"),
+    WebhookEndpointDisabledV1: Reads("admin"),
+    PlanPublishedV1: Reads(members=True),
+}

@@ -4,7 +4,7 @@ from collections.abc import Iterator
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import any_, or_, select
+from sqlalchemy import ColumnElement, and_, any_, false, or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -12,7 +12,7 @@ from cppcc_common.change import Change
 from cppcc_common.contracts.member import MemberSnapshot, PersonRegisteredV1
 from cppcc_common.events import CloudEvent, EventData
 from cppcc_common.workdays import local_date
-from notify_svc.audience import DEFAULT_LOCALE, ORG_WIDE, Person, Projections
+from notify_svc.audience import DEFAULT_LOCALE, READS, Person, Projections, Reads
 from notify_svc.models import MemberRecord, Recipient
 from notify_svc.preferences.models import PreferenceRow
 
@@ -85,26 +85,31 @@ def _uuids(value: Any) -> Iterator[UUID]:
             yield from _uuids(v)
 
 
+def _by_role(reads: Reads) -> ColumnElement[bool]:
+    """The organization's holders of the role (and scope) the event's rule picks, if it picks any."""
+    if reads.role is None:
+        return false()
+    held = any_(Recipient.roles) == reads.role
+    return and_(held, any_(Recipient.scopes) == reads.scope) if reads.scope else held
+
+
 async def load(session: AsyncSession, envelope: CloudEvent, data: EventData) -> Projections:
     """In one query, everyone of the event's organization it may concern: the people and the units'
-    users it names, the staff (the offices are told by scope) and the administrators."""
+    users it names, and those its rule picks by role and scope (an office, the administrators) or
+    membership (`audience.READS`): nobody else is read on this per-event path."""
     org_id = getattr(data, "org_id", None) or envelope.orgid
     if org_id is None:
         return Projections()
+    reads = READS.get(type(data), Reads())
     ids = list(dict.fromkeys(_uuids(data.model_dump(mode="python"))))
-    members = await current_members(session, org_id, envelope) if type(data) in ORG_WIDE else frozenset()
+    members = await current_members(session, org_id, envelope) if reads.members else frozenset()
     ids += members
     query = (
         select(Recipient, PreferenceRow.locale)
         .outerjoin(PreferenceRow, PreferenceRow.person_id == Recipient.person_id)
         .where(
             Recipient.org_id == org_id,
-            or_(
-                Recipient.person_id.in_(ids),
-                Recipient.unit_id.in_(ids),
-                any_(Recipient.roles) == "staff",
-                any_(Recipient.roles) == "admin",
-            ),
+            or_(Recipient.person_id.in_(ids), Recipient.unit_id.in_(ids), _by_role(reads)),
         )
     )
     rows = (await session.execute(query)).all()

@@ -60,7 +60,8 @@ from cppcc_common.contracts.proposal import (
     ProposalWithdrawnV1,
 )
 from cppcc_common.events import CloudEvent, EventData, make_event
-from notify_svc.audience import RULES, URGENT, Notice, Person, Projections, Urgency, notices
+from notify_svc.audience import READS, RULES, URGENT, Notice, Person, Projections, Reads, Urgency, notices
+from notify_svc.projections import _uuids
 from notify_svc.rendering import render, render_notice, template_names
 
 CATALOG = Path(__file__).resolve().parents[2] / "docs" / "events" / "asyncapi.json"
@@ -444,6 +445,36 @@ def test_every_event_told_is_one_the_services_publish() -> None:
 
 def test_every_rule_has_its_row() -> None:
     assert {type(d) for _, d, _ in ROWS} == set(RULES)
+
+
+def _read_for(data: EventData) -> Projections:
+    """What `projections.load` reads of PEOPLE for `data`: the people and units' users it names, and
+    only those its rule picks by role and scope, or the current members (`audience.READS`)."""
+    reads = READS.get(type(data), Reads())
+    members = PEOPLE.members if reads.members else frozenset()
+    named = {*_uuids(data.model_dump(mode="python")), *members}
+
+    def picked(p: Person) -> bool:
+        return reads.role in p.roles and (reads.scope is None or reads.scope in p.scopes)
+
+    return Projections(
+        {
+            pid: p
+            for pid, p in PEOPLE.people.items()
+            if p.org_id == ORG and (pid in named or p.unit_id in named or picked(p))
+        },
+        members=members,
+    )
+
+
+@pytest.mark.parametrize(("row", "data", "expected"), ROWS, ids=[r[0] for r in ROWS])
+def test_each_event_reads_only_whom_its_rule_picks_and_finds_everyone_it_tells(
+    row: str, data: EventData, expected: dict[str, set[uuid.UUID]]
+) -> None:
+    """The per-event read (`projections.load`) loads an office or the administrators only for an
+    event whose rule tells them: what it reads tells exactly what the whole projection tells."""
+    read = _read_for(data)
+    assert _told(notices(_envelope(data), data, read)) == expected
 
 
 def test_an_event_no_row_names_makes_no_notice() -> None:

@@ -9,7 +9,7 @@ import contextlib
 import dataclasses
 import random
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -42,6 +42,7 @@ from notify_svc.channels.worker import ChannelWorker
 from notify_svc.consumers import CONSUMERS
 from notify_svc.main import create_app
 from notify_svc.models import InboxItem, Recipient
+from notify_svc.preferences.domain import Preferences
 from notify_svc.settings import Settings
 
 MIGRATIONS = Path(notify_svc.__file__).parent / "migrations"
@@ -201,9 +202,13 @@ async def test_an_event_redelivered_after_a_channel_failed_makes_one_inbox_item_
     push = channels.CHANNELS["push"]
 
     async def fails_once(
-        change: Change, envelope: CloudEvent, notices: Sequence[Notice], people: Projections
+        change: Change,
+        envelope: CloudEvent,
+        notices: Sequence[Notice],
+        people: Projections,
+        chosen: Mapping[uuid.UUID, Preferences],
     ) -> None:
-        await push(change, envelope, notices, people)
+        await push(change, envelope, notices, people, chosen)
         if not failures:
             failures.append(envelope.id)
             raise ConnectionError("the database went away mid-event")

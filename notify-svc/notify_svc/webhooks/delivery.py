@@ -135,7 +135,6 @@ class DeliveryWorker(QueueWorker[Job]):
         self.config = Config.of(settings)
         self.timeout = settings.webhook_timeout_seconds
         self.retry_after_cap = settings.webhook_retry_after_cap_seconds
-        self.per_endpoint = self.per_key
         self.allow = networks(settings.webhook_allow_networks)
         self.rng = rng or random.Random()
         self.lookup = lookup
@@ -175,12 +174,12 @@ class DeliveryWorker(QueueWorker[Job]):
             )
             .subquery()
         )
-        # At most `per_endpoint` rows of one endpoint per claim: a backlog of one partner leaves
+        # At most `per_key` rows of one endpoint per claim: a backlog of one partner leaves
         # room for everybody else's.
         query = (
             select(WebhookDelivery)
             .where(
-                WebhookDelivery.id.in_(select(ranked.c.id).where(ranked.c.rank <= self.per_endpoint)),
+                WebhookDelivery.id.in_(select(ranked.c.id).where(ranked.c.rank <= self.per_key)),
                 WebhookDelivery.status == DeliveryStatus.PENDING,
                 WebhookDelivery.next_attempt_at <= now,
             )

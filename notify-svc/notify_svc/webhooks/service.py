@@ -14,6 +14,7 @@ from cppcc_common.auth import Principal
 from cppcc_common.change import Change
 from cppcc_common.ids import new_id
 from cppcc_common.versioning import IfMatch, check_version
+from notify_svc import crypto
 from notify_svc.settings import Settings
 from notify_svc.webhooks import repository, signing
 from notify_svc.webhooks.domain import SECRET_OVERLAP, DeliveryStatus, DisabledReason
@@ -42,8 +43,7 @@ class Config:
 
     @classmethod
     def of(cls, settings: Settings) -> "Config":
-        key = settings.webhook_key.get_secret_value() if settings.webhook_key else None
-        return cls(signing.decode_key(key) if key else None, settings.environment == "production")
+        return cls(crypto.settings_key(settings), settings.environment == "production")
 
     def require_key(self) -> bytes:
         if self.key is None:

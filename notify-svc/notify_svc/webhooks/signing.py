@@ -10,9 +10,7 @@ from uuid import UUID
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from notify_svc import crypto
-
-decode_key = crypto.decode_key  # the one key of the service (notify_svc/crypto.py)
+from notify_svc import crypto  # the one key and cipher of the service (webhook secrets, SMS numbers)
 
 SECRET_PREFIX = "whsec_"
 SIGNING_KEY_PREFIX = "whsk_"  # an Ed25519 private key (its 32-byte seed): never leaves notify-svc

@@ -325,7 +325,8 @@ class TokenVerifier:
                 session=UUID(claims["sid"]) if claims.get("sid") else None,
             )
             return _Verified(principal, kid, key, float(claims["iat"]), float(claims["exp"]))
-        except (jwt.PyJWTError, ValueError, TypeError, KeyError) as exc:
+        except (jwt.PyJWTError, ValueError, TypeError, KeyError, AttributeError) as exc:
+            # AttributeError: an id claim that is no string (`"sid": 5`; UUID() calls .replace on it).
             raise Unauthenticated(_INVALID) from exc
 
 

@@ -50,6 +50,12 @@ async def test_a_valid_token_gives_the_principal() -> None:
     )
 
 
+async def test_a_tokens_session_claim_names_its_sign_in_session() -> None:
+    session = uuid4()
+    assert (await _verifier().verify(issuer.token(sid=str(session)))).session == session
+    assert (await _verifier().verify(issuer.token())).session is None  # a token naming none
+
+
 @pytest.mark.parametrize(
     "token",
     [
@@ -64,11 +70,30 @@ async def test_a_valid_token_gives_the_principal() -> None:
             headers={"kid": issuer.kid},
         ),  # algorithm confusion
         issuer.token(sub="not-a-uuid"),
+        issuer.token(sid="not-a-uuid"),
+        issuer.token(sid="\x00"),
+        issuer.token(sid=5),  # an id claim that is no string at all
+        issuer.token(sid=[str(uuid4())]),
+        issuer.token(unit={"id": str(uuid4())}),
         "not.a.jwt",
         "",
     ],
     # Named, not shown: a token is random, and parallel workers must collect the same ids.
-    ids=["expired", "audience", "issuer", "unknown-key", "hs256", "sub", "not-a-jwt", "empty"],
+    ids=[
+        "expired",
+        "audience",
+        "issuer",
+        "unknown-key",
+        "hs256",
+        "sub",
+        "sid",
+        "sid-nul",
+        "sid-number",
+        "sid-list",
+        "unit-object",
+        "not-a-jwt",
+        "empty",
+    ],
 )
 async def test_bad_tokens_are_unauthenticated(token: str) -> None:
     with pytest.raises(Unauthenticated):

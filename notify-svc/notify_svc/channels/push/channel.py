@@ -2,30 +2,32 @@
 category, rendered in their language, held until their quiet hours end unless urgent. Written in
 the consumer's transaction; the worker (`channels/worker.py`) calls the vendor."""
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from uuid import UUID
 
 from cppcc_common.change import Change
 from cppcc_common.events import CloudEvent
 from notify_svc.audience import Notice, Projections, Urgency
 from notify_svc.channels.queue import repository as queue
 from notify_svc.devices import repository as devices
-from notify_svc.preferences import repository as preferences
-from notify_svc.preferences.domain import Channel, default_preferences
+from notify_svc.preferences.domain import Channel, Preferences, default_preferences
 from notify_svc.rendering import render_notice
 
 CHANNEL = "push"
 
 
 async def deliver(
-    change: Change, envelope: CloudEvent, notices: Sequence[Notice], people: Projections
+    change: Change,
+    envelope: CloudEvent,
+    notices: Sequence[Notice],
+    people: Projections,
+    chosen: Mapping[UUID, Preferences],
 ) -> None:
     if not notices:
         return
-    recipients = [n.recipient for n in notices]
-    owned = await devices.of_people(change.session, recipients)
+    owned = await devices.of_people(change.session, [n.recipient for n in notices])
     if not owned:
         return
-    chosen = await preferences.of_people(change.session, owned)
     rows: list[dict[str, object]] = []
     for n in notices:
         mine = owned.get(n.recipient)

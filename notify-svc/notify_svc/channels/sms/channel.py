@@ -2,14 +2,14 @@
 mobile number (by default only the urgent categories), in their language, held through quiet hours
 unless urgent. The number itself is read when the worker sends (a changed or removed number wins)."""
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from uuid import UUID
 
 from cppcc_common.change import Change
 from cppcc_common.events import CloudEvent
 from notify_svc.audience import Notice, Projections, Urgency
 from notify_svc.channels.queue import repository as queue
-from notify_svc.preferences import repository as preferences
-from notify_svc.preferences.domain import Channel
+from notify_svc.preferences.domain import Channel, Preferences
 from notify_svc.rendering import render_notice
 
 CHANNEL = "sms"
@@ -17,12 +17,15 @@ TARGET = "phone"
 
 
 async def deliver(
-    change: Change, envelope: CloudEvent, notices: Sequence[Notice], people: Projections
+    change: Change,
+    envelope: CloudEvent,
+    notices: Sequence[Notice],
+    people: Projections,
+    chosen: Mapping[UUID, Preferences],
 ) -> None:
     if not notices:
         return
     # Only people who gave a number (in their preferences) can be texted.
-    chosen = await preferences.of_people(change.session, [n.recipient for n in notices])
     rows: list[dict[str, object]] = []
     for n in notices:
         prefs = chosen.get(n.recipient)
