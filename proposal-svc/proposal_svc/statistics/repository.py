@@ -454,8 +454,10 @@ async def counts(
         facts = facts.add_columns(literal(None, Text()).label("key"))
     sub = facts.subquery("facts")
     n = func.count().filter
-    totals = select(
+    # One scan, grouped by key and status: each key's counts are the sums over its statuses.
+    grouped = select(
         sub.c.key,
+        sub.c.status,
         func.count().label("submitted"),
         n(sub.c.filed).label("filed"),
         n(sub.c.replied).label("replied"),
@@ -465,23 +467,25 @@ async def counts(
         n(sub.c.overdue).label("overdue"),
         func.coalesce(func.sum(sub.c.evaluations), 0).cast(Integer).label("evaluations"),
         func.coalesce(func.sum(sub.c.satisfied), 0).cast(Integer).label("satisfied"),
-    ).group_by(sub.c.key)
-    by_status = select(sub.c.key, sub.c.status, func.count()).group_by(sub.c.key, sub.c.status)
+    ).group_by(sub.c.key, sub.c.status)
+    summed: dict[str | None, dict[str, int]] = {}
     statuses: dict[str | None, dict[str, int]] = {}
-    for key, status, count in (await session.execute(by_status)).all():
-        statuses.setdefault(key, {})[status] = count
-    found: dict[str | None, Counts] = {}
-    for row in (await session.execute(totals)).all():
-        found[row.key] = Counts(
-            submitted=row.submitted,
-            by_status=statuses.get(row.key, {}),
-            filed=row.filed,
-            replied=row.replied,
-            on_time=row.on_time,
-            late=row.late,
-            rehandled=row.rehandled,
-            overdue=row.overdue,
-            evaluations=row.evaluations,
-            satisfied=row.satisfied,
-        )
-    return found
+    for row in (await session.execute(grouped)).all():
+        sums = summed.setdefault(row.key, dict.fromkeys(_SUMMED, 0))
+        for name in _SUMMED:
+            sums[name] += getattr(row, name)
+        statuses.setdefault(row.key, {})[row.status] = row.submitted
+    return {key: Counts(by_status=statuses[key], **sums) for key, sums in summed.items()}
+
+
+_SUMMED = (
+    "submitted",
+    "filed",
+    "replied",
+    "on_time",
+    "late",
+    "rehandled",
+    "overdue",
+    "evaluations",
+    "satisfied",
+)
