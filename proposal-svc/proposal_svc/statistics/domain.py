@@ -121,6 +121,15 @@ def satisfied_ratings(evaluations: dict[str, str], dissatisfied: str) -> tuple[s
     return tuple(code for code in evaluations if code != dissatisfied)
 
 
+# Each rate's numerator and denominator, as `Counts` fields: the one definition the table, its
+# figures' lists and the export share (docs/proposal-statistics.md).
+RATES: dict[str, tuple[str, str]] = {
+    "reply_rate": ("replied", "filed"),  # 办复率 = 办复数 / 立案数
+    "on_time_rate": ("on_time", "replied"),  # 按时办复率 = 按时办复数 / 办复数
+    "satisfaction_rate": ("satisfied", "evaluations"),  # 满意率 = 满意数 / 评价数
+}
+
+
 @dataclass(frozen=True)
 class Counts:
     """One row of a statistics table, as counted (docs/proposal-statistics.md)."""
@@ -136,17 +145,22 @@ class Counts:
     evaluations: int = 0
     satisfied: int = 0
 
+    def share(self, name: str) -> float | None:
+        """The rate `name` of `RATES`."""
+        numerator, denominator = RATES[name]
+        return rate(getattr(self, numerator), getattr(self, denominator))
+
     @property
     def reply_rate(self) -> float | None:
-        return rate(self.replied, self.filed)
+        return self.share("reply_rate")
 
     @property
     def on_time_rate(self) -> float | None:
-        return rate(self.on_time, self.replied)
+        return self.share("on_time_rate")
 
     @property
     def satisfaction_rate(self) -> float | None:
-        return rate(self.satisfied, self.evaluations)
+        return self.share("satisfaction_rate")
 
 
 def percent(value: float | None) -> str:

@@ -19,6 +19,7 @@ from proposal_svc.statistics.domain import (
     FILED_STAGE,
     KIND_LABELS,
     LIST_COLUMNS,
+    RATES,
     REPLIED_STAGE,
     STATUS_LABELS,
     UNKNOWN_LABEL,
@@ -26,7 +27,6 @@ from proposal_svc.statistics.domain import (
     Dimension,
     ListFilter,
     narrowed,
-    rate,
     satisfied_ratings,
     table_columns,
     table_row,
@@ -146,10 +146,6 @@ def _figure(value: int, f: ListFilter | None) -> Figure:
     return Figure(value=value, list=f.link() if f is not None else None)
 
 
-def _rate(numerator: Figure, denominator: Figure) -> Rate:
-    return Rate(value=rate(numerator.value, denominator.value), numerator=numerator, denominator=denominator)
-
-
 def statistics_row(
     key: str | None, label: str, counts: Counts, scope: ListFilter | None, policy: ProposalPolicy
 ) -> StatisticsRow:
@@ -159,27 +155,27 @@ def statistics_row(
         return replace(scope, **changes) if scope is not None else None
 
     satisfied = satisfied_ratings(policy.evaluations, DISSATISFIED)
-    filed = _figure(counts.filed, f(statuses=FILED_STAGE))
-    replied = _figure(counts.replied, f(statuses=REPLIED_STAGE))
-    on_time = _figure(counts.on_time, f(statuses=REPLIED_STAGE, late=False))
-    evaluations = _figure(counts.evaluations, f(ratings=tuple(policy.evaluations)))
-    satisfied_figure = _figure(counts.satisfied, f(ratings=satisfied))
+    figures = {
+        "submitted": _figure(counts.submitted, scope),
+        "filed": _figure(counts.filed, f(statuses=FILED_STAGE)),
+        "replied": _figure(counts.replied, f(statuses=REPLIED_STAGE)),
+        "on_time": _figure(counts.on_time, f(statuses=REPLIED_STAGE, late=False)),
+        "late": _figure(counts.late, f(statuses=REPLIED_STAGE, late=True)),
+        "evaluations": _figure(counts.evaluations, f(ratings=tuple(policy.evaluations))),
+        "satisfied": _figure(counts.satisfied, f(ratings=satisfied)),
+        "rehandled": _figure(counts.rehandled, f(rehandled=True)),
+        "overdue": _figure(counts.overdue, f(overdue=True)),
+    }
+    rates = {
+        name: Rate(value=counts.share(name), numerator=figures[num], denominator=figures[den])
+        for name, (num, den) in RATES.items()
+    }
     return StatisticsRow(
         key=key,
         label=label,
-        submitted=_figure(counts.submitted, scope),
         statuses={s: _figure(counts.by_status.get(s, 0), f(statuses=(s,))) for s in COUNTED},
-        filed=filed,
-        replied=replied,
-        reply_rate=_rate(replied, filed),
-        on_time=on_time,
-        late=_figure(counts.late, f(statuses=REPLIED_STAGE, late=True)),
-        on_time_rate=_rate(on_time, replied),
-        evaluations=evaluations,
-        satisfied=satisfied_figure,
-        satisfaction_rate=_rate(satisfied_figure, evaluations),
-        rehandled=_figure(counts.rehandled, f(rehandled=True)),
-        overdue=_figure(counts.overdue, f(overdue=True)),
+        **figures,
+        **rates,
     )
 
 
