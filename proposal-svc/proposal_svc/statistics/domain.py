@@ -15,16 +15,8 @@ from proposal_svc.proposals.domain import Kind, Status
 
 LIST_PATH = "/api/v1/proposals/office"
 
-# Past review and filed (立案): every later stage of a filed proposal. A merged proposal was never filed
-# (the proposal it joined counts once); a withdrawn one left before assignment.
-FILED_STAGE = (
-    Status.FILED,
-    Status.ASSIGNED,
-    Status.HANDLING,
-    Status.REPLIED,
-    Status.REHANDLING,
-    Status.CONCLUDED,
-)
+# Filed (立案) is the proposals context's FILED_STAGE: filed and every later stage. A merged proposal
+# was never filed (the proposal it joined counts once); a withdrawn one left before assignment.
 # Replied (办复): every part owing a reply has replied at least once (a re-handled proposal was replied).
 REPLIED_STAGE = (Status.REPLIED, Status.REHANDLING, Status.CONCLUDED)
 # What the office's list and the statistics count: everything past the draft (drafts are the member's).

@@ -37,7 +37,7 @@ from cppcc_common.pagination import invalid_cursor
 from proposal_svc.evaluation.models import Evaluation
 from proposal_svc.handling.domain import OVERDUE, AssignmentStatus
 from proposal_svc.handling.models import Assignment, DeadlineNotice, Reply, Unit
-from proposal_svc.proposals.domain import Status
+from proposal_svc.proposals.domain import FILED_STAGE, Status
 from proposal_svc.proposals.members import MemberProjection
 from proposal_svc.proposals.models import Proposal, ProposalHistory, SessionWindowRow
 from proposal_svc.proposals.repository import readable
@@ -45,7 +45,6 @@ from proposal_svc.similar.models import ProposalText
 from proposal_svc.similar.repository import text_matches
 from proposal_svc.statistics.domain import (
     COUNTED,
-    FILED_STAGE,
     REPLIED_STAGE,
     Counts,
     Dimension,

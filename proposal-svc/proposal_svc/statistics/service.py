@@ -10,13 +10,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from cppcc_common.auth import Principal
 from proposal_svc.policies.domain import DISSATISFIED
 from proposal_svc.proposals import repository as proposals
-from proposal_svc.proposals.domain import number_label
+from proposal_svc.proposals.domain import FILED_STAGE, number_label
 from proposal_svc.proposals.policy import ProposalPolicy
 from proposal_svc.similar import segmenter
 from proposal_svc.statistics import repository, xlsx
 from proposal_svc.statistics.domain import (
     COUNTED,
-    FILED_STAGE,
     KIND_LABELS,
     LIST_COLUMNS,
     RATES,
