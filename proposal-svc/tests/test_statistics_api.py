@@ -271,6 +271,36 @@ async def test_rule_28_leaders_read_the_list_and_statistics_others_do_not(
     assert r.json()["total"]["submitted"]["value"] == 1
 
 
+async def test_rule_28_another_organizations_ids_in_the_filters_find_nothing(
+    app_client: httpx.AsyncClient, issuer: TestIssuer, world: data.World
+) -> None:
+    """Another organization's office names this organization's unit, sector, committee and session:
+    it finds none of their proposals, only (without them) its own one."""
+    other = _staff(issuer, world.other_org)
+    foreign = {
+        "unit": world.u1,
+        "sector": world.s1,
+        "committee": world.c1,
+        "session": world.session,  # its window holds the other organization's proposal's submission
+    }
+    r = await app_client.get("/api/v1/proposals/office", params={"year": 2026}, headers=other)
+    assert [i["title"] for i in r.json()["items"]] == ["关于县域公共文化服务的建议"]
+    for name, value in foreign.items():
+        params = {"year": 2026, name: str(value)}
+        r = await app_client.get("/api/v1/proposals/office", params=params, headers=other)
+        assert r.status_code == 200 and r.json()["items"] == [], (name, r.text)
+        r = await app_client.get("/api/v1/proposals/office/export", params=params, headers=other)
+        assert _workbook(r.content) == [LIST_COLUMNS], name
+    r = await app_client.get(
+        "/api/v1/proposals/statistics", params={"session": str(world.session)}, headers=other
+    )
+    assert r.json()["total"]["submitted"]["value"] == 0
+    for by in ("unit", "sector", "committee", "party"):
+        r = await app_client.get("/api/v1/proposals/statistics", params={"by": by}, headers=other)
+        assert r.status_code == 200 and r.json()["total"]["submitted"]["value"] == 1
+        assert all(row["label"] == "未登记" for row in r.json()["rows"]), (by, r.json()["rows"])
+
+
 async def test_rule_28_a_parent_sees_its_childrens_counts_and_rates_never_their_proposals(
     app_client: httpx.AsyncClient, issuer: TestIssuer, world: data.World
 ) -> None:
