@@ -286,11 +286,12 @@ def decode_cursor(sort: Sort, cursor: str) -> tuple[Any, ...]:
         raise invalid_cursor() from exc
 
 
-def _parts_of(org: UUID, today: date) -> Any:
-    """Per proposal of the organization, its parts owing a reply: the units' names (lead first), the
-    earliest due day still awaited, whether one is overdue today. One grouped scan, hash-joined to
-    the list (a correlated subquery per row would cost seconds over 100,000 rows)."""
-    awaiting = and_(Assignment.status.in_(AWAITING))
+def _parts_of(org: UUID, today: date, among: Any) -> Any:
+    """Per proposal of the organization (of `among`'s ids, when a page), its parts owing a reply: the
+    units' names (lead first), the earliest due day still awaited, whether one is overdue today. One
+    grouped scan, hash-joined to the list (a correlated subquery per row would cost seconds over
+    100,000 rows)."""
+    awaiting = Assignment.status.in_(AWAITING)
     return (
         select(
             Assignment.proposal_id,
@@ -305,14 +306,15 @@ def _parts_of(org: UUID, today: date) -> Any:
             Assignment.org_id == org,
             Assignment.role.in_(OWING),
             Assignment.status != AssignmentStatus.REASSIGNED,
+            *([Assignment.proposal_id.in_(among)] if among is not None else []),
         )
         .group_by(Assignment.proposal_id)
         .subquery("parts")
     )
 
 
-def _classes_of(org: UUID) -> Any:
-    """Per proposal of the organization, the classes of its replies (A、B)."""
+def _classes_of(org: UUID, among: Any) -> Any:
+    """Per proposal of the organization (of `among`'s ids, when a page), the classes of its replies (A、B)."""
     return (
         select(
             Reply.proposal_id,
@@ -321,7 +323,7 @@ def _classes_of(org: UUID) -> Any:
             ).label("reply_classes"),
         )
         .join(Assignment, Assignment.id == Reply.assignment_id)
-        .where(Assignment.org_id == org)
+        .where(Assignment.org_id == org, *([Reply.proposal_id.in_(among)] if among is not None else []))
         .group_by(Reply.proposal_id)
         .subquery("classes")
     )
@@ -336,10 +338,23 @@ def list_statement(
     after: tuple[Any, ...] | None = None,
     limit: int | None = None,
 ) -> Any:
-    """The office's list: one row per proposal with what its columns show."""
+    """The office's list: one row per proposal with what its columns show. A page (`limit`) picks its
+    proposals first and gathers the columns of those only; the whole list (the export) gathers them
+    in one grouped scan of the organization."""
+    where = conditions(principal, f, today=today, every_term=every_term)
+    key = _sort_key(f.sort)
+    if after is not None:
+        newer_first = f.sort == Sort.NEWEST
+        where.append(tuple_(*key) < tuple_(*after) if newer_first else tuple_(*key) > tuple_(*after))
+    order = [k.desc() for k in key] if f.sort == Sort.NEWEST else list(key)
+    among = None
+    if limit is not None:
+        chosen = select(Proposal.id).where(*where).order_by(*order).limit(limit).cte("page")
+        among = select(chosen.c.id)
+        where = [Proposal.id.in_(among)]
     fp = first_proposers(principal.org)
-    parts = _parts_of(principal.org, today)
-    classes = _classes_of(principal.org)
+    parts = _parts_of(principal.org, today, among)
+    classes = _classes_of(principal.org, among)
     stmt = (
         select(
             Proposal.id,
@@ -366,15 +381,10 @@ def list_statement(
         .outerjoin(SectorName, SectorName.sector_id == fp.c.sector_id)
         .outerjoin(parts, parts.c.proposal_id == Proposal.id)
         .outerjoin(classes, classes.c.proposal_id == Proposal.id)
-        .where(*conditions(principal, f, today=today, every_term=every_term))
+        .where(*where)
+        .order_by(*order)
     )
-    key = _sort_key(f.sort)
-    if after is not None:
-        newer_first = f.sort == Sort.NEWEST
-        stmt = stmt.where(tuple_(*key) < tuple_(*after) if newer_first else tuple_(*key) > tuple_(*after))
-    order = [k.desc() for k in key] if f.sort == Sort.NEWEST else list(key)
-    stmt = stmt.order_by(*order)
-    return stmt.limit(limit) if limit is not None else stmt
+    return stmt
 
 
 async def page(session: AsyncSession, stmt: Any) -> Sequence[Any]:
