@@ -200,6 +200,20 @@ async def test_list_filters(app_client: httpx.AsyncClient, issuer: TestIssuer, w
     assert str(world.child_proposal) not in await ids()
 
 
+async def test_q_with_the_syntax_of_tsquery_or_like_is_matched_as_text(
+    app_client: httpx.AsyncClient, issuer: TestIssuer, world: data.World
+) -> None:
+    """`q` reaches a tsquery and an ILIKE: their operators and wildcards are text, never syntax."""
+    headers = _staff(issuer, world.org)
+    for q in ("%", "_", "\\", "'", "!", "&|!():*", "电梯' | '小区", "电梯%", "a:*"):
+        r = await app_client.get("/api/v1/proposals/office", params={"q": q, "limit": 100}, headers=headers)
+        assert r.status_code == 200, (q, r.text)
+        if q in ("%", "_", "\\"):  # no title holds these characters (nor are they terms)
+            assert r.json()["items"] == [], q
+    r = await app_client.get("/api/v1/proposals/office", params={"q": "电梯' | '小区"}, headers=headers)
+    assert {i["id"] for i in r.json()["items"]} == {str(world.p["P1"]), str(world.p["P8"])}  # both terms
+
+
 async def test_list_rows_carry_what_the_columns_show(
     app_client: httpx.AsyncClient, issuer: TestIssuer, world: data.World
 ) -> None:
