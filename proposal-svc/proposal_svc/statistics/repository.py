@@ -34,6 +34,7 @@ from cppcc_common.auth import Principal
 from cppcc_common.contracts.member import CommitteeRegisteredV1, OrganizationRegisteredV1, SectorRegisteredV1
 from cppcc_common.contracts.proposal import HandlingRole
 from cppcc_common.pagination import invalid_cursor
+from cppcc_common.validation import check_datetime
 from proposal_svc.evaluation.models import Evaluation
 from proposal_svc.handling.domain import OVERDUE, AssignmentStatus
 from proposal_svc.handling.models import Assignment, DeadlineNotice, Reply, Unit
@@ -278,10 +279,8 @@ def decode_cursor(sort: Sort, cursor: str) -> tuple[Any, ...]:
                 raise ValueError("number out of range")
             return (series, number, UUID(id))
         at, id = raw[1:]
-        moment = datetime.fromisoformat(at)
-        if moment.tzinfo is None or not 1900 <= moment.year <= 2200:
-            raise ValueError("time out of range")
-        return (moment, UUID(id))
+        # The business range and offset every cursor's time holds (its PydanticCustomError is a ValueError).
+        return (check_datetime(datetime.fromisoformat(at)), UUID(id))
     except (ValueError, TypeError, IndexError, AttributeError, UnicodeDecodeError) as exc:
         raise invalid_cursor() from exc
 
