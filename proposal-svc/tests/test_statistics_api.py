@@ -90,9 +90,11 @@ async def test_statistics_of_the_organization_match_the_hand_computed_figures(
     assert r.json()["as_of"] == "2026-06-15"
 
 
-async def test_statistics_by_unit_count_each_units_own_part(
+async def test_rule_11_statistics_by_unit_count_each_units_own_part_never_a_cohandlers(
     app_client: httpx.AsyncClient, issuer: TestIssuer, world: data.World
 ) -> None:
+    """A lead or split part owes the proposer a reply (rule 9); a co-handler's does not (rule 11):
+    市教育局 co-handles P4 and does not count it."""
     r = await app_client.get(
         "/api/v1/proposals/statistics", params={"year": 2026, "by": "unit"}, headers=_staff(issuer, world.org)
     )
