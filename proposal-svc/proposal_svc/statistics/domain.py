@@ -83,9 +83,10 @@ class ListFilter:
             pairs.append(("sort", self.sort.value))
         return pairs
 
-    def link(self, path: str = LIST_PATH) -> str:
+    def link(self) -> str:
+        """The office's list with this filter."""
         query = urlencode(self.query())
-        return f"{path}?{query}" if query else path
+        return f"{LIST_PATH}?{query}" if query else LIST_PATH
 
 
 def narrowed(base: ListFilter, dimension: Dimension, key: str | None) -> ListFilter:
