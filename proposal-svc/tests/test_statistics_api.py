@@ -122,6 +122,21 @@ async def test_statistics_by_sector_party_and_committee(
     assert await table("committee") == {"提案委员会": 7, "经济委员会": 3}
 
 
+async def test_every_tables_total_is_the_organizations(
+    app_client: httpx.AsyncClient, issuer: TestIssuer, world: data.World
+) -> None:
+    """By sector and party the total is the rows' sum (they partition the proposals); by unit and
+    committee it is counted once per proposal. Either way it is the organization's."""
+    headers = _staff(issuer, world.org)
+    for by in Dimension:
+        r = await app_client.get(
+            "/api/v1/proposals/statistics", params={"year": 2026, "by": by.value}, headers=headers
+        )
+        total = r.json()["total"]
+        assert _values(total) == data.ORGANIZATION_2026, by
+        assert {s: f["value"] for s, f in total["statuses"].items()} == data.BY_STATUS_2026, by
+
+
 async def test_statistics_by_year_and_session(
     app_client: httpx.AsyncClient, issuer: TestIssuer, world: data.World
 ) -> None:

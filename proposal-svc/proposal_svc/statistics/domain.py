@@ -6,7 +6,8 @@ list can show: a figure carries the list's filter (`ListFilter`), so the number 
 proposals behind it.
 """
 
-from dataclasses import dataclass, field, replace
+from collections.abc import Iterable
+from dataclasses import dataclass, field, fields, replace
 from enum import StrEnum
 from urllib.parse import urlencode
 from uuid import UUID
@@ -35,6 +36,11 @@ class Dimension(StrEnum):
     SECTOR = "sector"  # the first proposer's sector
     PARTY = "party"  # the first proposer's party
     COMMITTEE = "committee"  # the first proposer's committees (a proposal counts under each)
+
+
+# The breakdowns whose rows partition the proposals (the first proposer's one latest member record,
+# or none: 未登记): each proposal counts in exactly one row, so the rows add up to the total.
+PARTITIONS = frozenset({Dimension.SECTOR, Dimension.PARTY})
 
 
 @dataclass(frozen=True)
@@ -137,6 +143,19 @@ class Counts:
     overdue: int = 0
     evaluations: int = 0
     satisfied: int = 0
+
+    @staticmethod
+    def total_of(rows: Iterable["Counts"]) -> "Counts":
+        """The rows added up (the total of a table whose rows partition the proposals)."""
+        rows = list(rows)
+        by_status: dict[str, int] = {}
+        for row in rows:
+            for status, count in row.by_status.items():
+                by_status[status] = by_status.get(status, 0) + count
+        summed = {
+            f.name: sum(getattr(r, f.name) for r in rows) for f in fields(Counts) if f.name != "by_status"
+        }
+        return Counts(by_status=by_status, **summed)
 
     def share(self, name: str) -> float | None:
         """The rate `name` of `RATES`."""

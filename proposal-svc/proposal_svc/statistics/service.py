@@ -18,6 +18,7 @@ from proposal_svc.statistics.domain import (
     COUNTED,
     KIND_LABELS,
     LIST_COLUMNS,
+    PARTITIONS,
     RATES,
     REPLIED_STAGE,
     STATUS_LABELS,
@@ -191,11 +192,8 @@ async def statistics(
     units or committees counts once in the total)."""
     policy = await proposals.policy_for(session, principal.org)
     satisfied = satisfied_ratings(policy.evaluations, DISSATISFIED)
-    totals = await repository.counts(
-        session, principal, base, Dimension.ORGANIZATION, today=today, satisfied=satisfied
-    )
-    total = statistics_row(None, "合计", totals.get(None, Counts()), base, policy)
     rows: list[StatisticsRow] = []
+    found: dict[str | None, Counts] = {}
     if by != Dimension.ORGANIZATION:
         found = await repository.counts(session, principal, base, by, today=today, satisfied=satisfied)
         names = await repository.names(session, by, principal.org)
@@ -203,6 +201,14 @@ async def statistics(
             scope = narrowed(base, by, key) if key is not None else None
             rows.append(statistics_row(key, _label(by, key, names), counts, scope, policy))
         rows.sort(key=lambda r: (r.key is None, -r.submitted.value, r.label))
+    if by in PARTITIONS:  # each proposal in exactly one row: the total is their sum
+        total_counts = Counts.total_of(found.values())
+    else:
+        totals = await repository.counts(
+            session, principal, base, Dimension.ORGANIZATION, today=today, satisfied=satisfied
+        )
+        total_counts = totals.get(None, Counts())
+    total = statistics_row(None, "合计", total_counts, base, policy)
     return StatisticsTable(
         by=by, year=base.year, session=base.session, kind=base.kind, as_of=today, total=total, rows=rows
     )
