@@ -3,6 +3,7 @@ by hand (tests/statistics_data.py; the definitions are in docs/proposal-statisti
 
 import io
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -155,6 +156,31 @@ async def test_statistics_by_year_and_session(
         "/api/v1/proposals/statistics", params={"year": 2026, "kind": "ordinary"}, headers=headers
     )
     assert r.json()["total"]["submitted"]["value"] == 2  # P5, P9
+
+
+async def test_the_year_is_beijings_calendar_year(
+    app_client: httpx.AsyncClient, issuer: TestIssuer, settings: Settings
+) -> None:
+    """A proposal submitted at midnight in Beijing on New Year's Day (16:00 UTC the day before) is of
+    the new year; one a second earlier is of the old."""
+    w = data.World()
+    engine = create_engine(settings.database_url, pool_size=1)
+    try:
+        async with engine.begin() as conn:
+            old = await data._proposal(
+                conn, w, "OLD", "submitted", w.a, submitted=datetime(2025, 12, 31, 15, 59, 59, tzinfo=UTC)
+            )
+            new = await data._proposal(
+                conn, w, "NEW", "submitted", w.a, submitted=datetime(2025, 12, 31, 16, tzinfo=UTC)
+            )
+    finally:
+        await engine.dispose()
+    headers = _staff(issuer, w.org)
+    for year, expected in ((2025, old), (2026, new)):
+        r = await app_client.get("/api/v1/proposals/office", params={"year": year}, headers=headers)
+        assert [i["id"] for i in r.json()["items"]] == [str(expected)], year
+        r = await app_client.get("/api/v1/proposals/statistics", params={"year": year}, headers=headers)
+        assert r.json()["total"]["submitted"]["value"] == 1, year
 
 
 async def test_every_figure_opens_into_the_list_behind_it(

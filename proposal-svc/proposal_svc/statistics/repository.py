@@ -8,7 +8,6 @@ from collections.abc import AsyncIterator, Sequence
 from datetime import date, datetime
 from typing import Any
 from uuid import UUID
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
     ColumnElement,
@@ -18,7 +17,6 @@ from sqlalchemy import (
     cast,
     distinct,
     exists,
-    extract,
     func,
     literal,
     literal_column,
@@ -31,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from cppcc_common.auth import Principal
+from cppcc_common.clock import SHANGHAI
 from cppcc_common.contracts.member import CommitteeRegisteredV1, OrganizationRegisteredV1, SectorRegisteredV1
 from cppcc_common.contracts.proposal import HandlingRole
 from cppcc_common.pagination import invalid_cursor
@@ -54,8 +53,6 @@ from proposal_svc.statistics.domain import (
 )
 from proposal_svc.statistics.models import CommitteeName, OrganizationLink, SectorName
 
-SHANGHAI = "Asia/Shanghai"
-SHANGHAI_ZONE = ZoneInfo(SHANGHAI)
 # The parts that owe the proposer a reply (rule 9): the lead unit's, or each split unit's.
 OWING = (HandlingRole.LEAD, HandlingRole.SPLIT)
 # A part still awaiting its reply (re-opened by a dissatisfied rating, it awaits its second).
@@ -190,8 +187,9 @@ def conditions(
         where.append(Proposal.kind == f.kind)
     if f.key is not None:
         where.append(Proposal.is_key.is_(f.key))
-    if f.year is not None:
-        where.append(extract("year", func.timezone(SHANGHAI, Proposal.submitted_at)) == f.year)
+    if f.year is not None:  # the calendar year in Beijing, as a range the (org_id, submitted_at) index serves
+        where.append(Proposal.submitted_at >= datetime(f.year, 1, 1, tzinfo=SHANGHAI))
+        where.append(Proposal.submitted_at < datetime(f.year + 1, 1, 1, tzinfo=SHANGHAI))
     if f.session is not None:
         where.append(
             exists().where(

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from cppcc_common.auth import Principal
+from cppcc_common.clock import SHANGHAI
 from proposal_svc.policies.domain import DISSATISFIED
 from proposal_svc.proposals import repository as proposals
 from proposal_svc.proposals.domain import FILED_STAGE, number_label
@@ -107,7 +108,7 @@ def _export_row(row: Any) -> list[object]:
         row.sector or "",
         row.party or "",
         KIND_LABELS.get(row.kind or "", ""),
-        row.submitted_at.astimezone(repository.SHANGHAI_ZONE).date() if row.submitted_at else "",
+        row.submitted_at.astimezone(SHANGHAI).date() if row.submitted_at else "",
         STATUS_LABELS.get(row.status, row.status),
         "是" if row.is_key else "",
         row.units or "",
