@@ -3,6 +3,7 @@ by hand (tests/statistics_data.py; the definitions are in docs/proposal-statisti
 
 import io
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -90,9 +91,11 @@ async def test_statistics_of_the_organization_match_the_hand_computed_figures(
     assert r.json()["as_of"] == "2026-06-15"
 
 
-async def test_statistics_by_unit_count_each_units_own_part(
+async def test_rule_11_statistics_by_unit_count_each_units_own_part_never_a_cohandlers(
     app_client: httpx.AsyncClient, issuer: TestIssuer, world: data.World
 ) -> None:
+    """A lead or split part owes the proposer a reply (rule 9); a co-handler's does not (rule 11):
+    市教育局 co-handles P4 and does not count it."""
     r = await app_client.get(
         "/api/v1/proposals/statistics", params={"year": 2026, "by": "unit"}, headers=_staff(issuer, world.org)
     )
@@ -120,6 +123,21 @@ async def test_statistics_by_sector_party_and_committee(
     assert await table("committee") == {"提案委员会": 7, "经济委员会": 3}
 
 
+async def test_every_tables_total_is_the_organizations(
+    app_client: httpx.AsyncClient, issuer: TestIssuer, world: data.World
+) -> None:
+    """By sector and party the total is the rows' sum (they partition the proposals); by unit and
+    committee it is counted once per proposal. Either way it is the organization's."""
+    headers = _staff(issuer, world.org)
+    for by in Dimension:
+        r = await app_client.get(
+            "/api/v1/proposals/statistics", params={"year": 2026, "by": by.value}, headers=headers
+        )
+        total = r.json()["total"]
+        assert _values(total) == data.ORGANIZATION_2026, by
+        assert {s: f["value"] for s, f in total["statuses"].items()} == data.BY_STATUS_2026, by
+
+
 async def test_statistics_by_year_and_session(
     app_client: httpx.AsyncClient, issuer: TestIssuer, world: data.World
 ) -> None:
@@ -138,6 +156,31 @@ async def test_statistics_by_year_and_session(
         "/api/v1/proposals/statistics", params={"year": 2026, "kind": "ordinary"}, headers=headers
     )
     assert r.json()["total"]["submitted"]["value"] == 2  # P5, P9
+
+
+async def test_the_year_is_beijings_calendar_year(
+    app_client: httpx.AsyncClient, issuer: TestIssuer, settings: Settings
+) -> None:
+    """A proposal submitted at midnight in Beijing on New Year's Day (16:00 UTC the day before) is of
+    the new year; one a second earlier is of the old."""
+    w = data.World()
+    engine = create_engine(settings.database_url, pool_size=1)
+    try:
+        async with engine.begin() as conn:
+            old = await data._proposal(
+                conn, w, "OLD", "submitted", w.a, submitted=datetime(2025, 12, 31, 15, 59, 59, tzinfo=UTC)
+            )
+            new = await data._proposal(
+                conn, w, "NEW", "submitted", w.a, submitted=datetime(2025, 12, 31, 16, tzinfo=UTC)
+            )
+    finally:
+        await engine.dispose()
+    headers = _staff(issuer, w.org)
+    for year, expected in ((2025, old), (2026, new)):
+        r = await app_client.get("/api/v1/proposals/office", params={"year": year}, headers=headers)
+        assert [i["id"] for i in r.json()["items"]] == [str(expected)], year
+        r = await app_client.get("/api/v1/proposals/statistics", params={"year": year}, headers=headers)
+        assert r.json()["total"]["submitted"]["value"] == 1, year
 
 
 async def test_every_figure_opens_into_the_list_behind_it(
@@ -198,6 +241,20 @@ async def test_list_filters(app_client: httpx.AsyncClient, issuer: TestIssuer, w
     assert await ids(status=["withdrawn", "merged"]) == {p["P8"], p["P9"]}
     assert p["P11"] not in await ids()  # the member's draft is theirs
     assert str(world.child_proposal) not in await ids()
+
+
+async def test_q_with_the_syntax_of_tsquery_or_like_is_matched_as_text(
+    app_client: httpx.AsyncClient, issuer: TestIssuer, world: data.World
+) -> None:
+    """`q` reaches a tsquery and an ILIKE: their operators and wildcards are text, never syntax."""
+    headers = _staff(issuer, world.org)
+    for q in ("%", "_", "\\", "'", "!", "&|!():*", "电梯' | '小区", "电梯%", "a:*"):
+        r = await app_client.get("/api/v1/proposals/office", params={"q": q, "limit": 100}, headers=headers)
+        assert r.status_code == 200, (q, r.text)
+        if q in ("%", "_", "\\"):  # no title holds these characters (nor are they terms)
+            assert r.json()["items"] == [], q
+    r = await app_client.get("/api/v1/proposals/office", params={"q": "电梯' | '小区"}, headers=headers)
+    assert {i["id"] for i in r.json()["items"]} == {str(world.p["P1"]), str(world.p["P8"])}  # both terms
 
 
 async def test_list_rows_carry_what_the_columns_show(
@@ -269,6 +326,36 @@ async def test_rule_28_leaders_read_the_list_and_statistics_others_do_not(
     other = _staff(issuer, world.other_org)
     r = await app_client.get("/api/v1/proposals/statistics", params={"year": 2026}, headers=other)
     assert r.json()["total"]["submitted"]["value"] == 1
+
+
+async def test_rule_28_another_organizations_ids_in_the_filters_find_nothing(
+    app_client: httpx.AsyncClient, issuer: TestIssuer, world: data.World
+) -> None:
+    """Another organization's office names this organization's unit, sector, committee and session:
+    it finds none of their proposals, only (without them) its own one."""
+    other = _staff(issuer, world.other_org)
+    foreign = {
+        "unit": world.u1,
+        "sector": world.s1,
+        "committee": world.c1,
+        "session": world.session,  # its window holds the other organization's proposal's submission
+    }
+    r = await app_client.get("/api/v1/proposals/office", params={"year": 2026}, headers=other)
+    assert [i["title"] for i in r.json()["items"]] == ["关于县域公共文化服务的建议"]
+    for name, value in foreign.items():
+        params = {"year": 2026, name: str(value)}
+        r = await app_client.get("/api/v1/proposals/office", params=params, headers=other)
+        assert r.status_code == 200 and r.json()["items"] == [], (name, r.text)
+        r = await app_client.get("/api/v1/proposals/office/export", params=params, headers=other)
+        assert _workbook(r.content) == [LIST_COLUMNS], name
+    r = await app_client.get(
+        "/api/v1/proposals/statistics", params={"session": str(world.session)}, headers=other
+    )
+    assert r.json()["total"]["submitted"]["value"] == 0
+    for by in ("unit", "sector", "committee", "party"):
+        r = await app_client.get("/api/v1/proposals/statistics", params={"by": by}, headers=other)
+        assert r.status_code == 200 and r.json()["total"]["submitted"]["value"] == 1
+        assert all(row["label"] == "未登记" for row in r.json()["rows"]), (by, r.json()["rows"])
 
 
 async def test_rule_28_a_parent_sees_its_childrens_counts_and_rates_never_their_proposals(

@@ -90,8 +90,9 @@ class Action(StrEnum):
     CONVERT_TO_OPINION = "convert_to_opinion"  # rule 7: a not-filed proposal becomes a report
 
 
-# A filed proposal, or one further on, may be designated a key proposal (rule 19); it keeps its status.
-_KEY_STATUSES = (
+# Filed (立案) and every later stage. Such a proposal may be designated a key proposal (rule 19; it
+# keeps its status), and the statistics count it as filed.
+FILED_STAGE = (
     Status.FILED,
     Status.ASSIGNED,
     Status.HANDLING,
@@ -101,7 +102,7 @@ _KEY_STATUSES = (
 )
 
 # A proposal that may still be published someday: consent to it may be given or refused (rule 20).
-_CONSENT_STATUSES = (Status.DRAFT, Status.SUBMITTED, *_KEY_STATUSES)
+_CONSENT_STATUSES = (Status.DRAFT, Status.SUBMITTED, *FILED_STAGE)
 
 
 # (from status, action) -> to status: the lifecycle of DOMAIN.md §2. Editing is an action too, so
@@ -130,7 +131,7 @@ LIFECYCLE: TransitionTable[Status, Action] = TransitionTable(
         # Co-signers answer while the proposal is under review (rule 4; the deadline is their own).
         (Status.SUBMITTED, Action.CONFIRM_COSIGN): Status.SUBMITTED,
         (Status.SUBMITTED, Action.DECLINE_COSIGN): Status.SUBMITTED,
-        **{(status, Action.DESIGNATE_KEY): status for status in _KEY_STATUSES},
+        **{(status, Action.DESIGNATE_KEY): status for status in FILED_STAGE},
         # Rule 20: consent is given (or refused) from the draft on, until published; the office
         # publishes a replied or concluded proposal (the publication context checks the rest).
         **{(status, Action.CONSENT): status for status in _CONSENT_STATUSES},

@@ -6,7 +6,8 @@ list can show: a figure carries the list's filter (`ListFilter`), so the number 
 proposals behind it.
 """
 
-from dataclasses import dataclass, field, replace
+from collections.abc import Iterable
+from dataclasses import dataclass, field, fields, replace
 from enum import StrEnum
 from urllib.parse import urlencode
 from uuid import UUID
@@ -15,16 +16,8 @@ from proposal_svc.proposals.domain import Kind, Status
 
 LIST_PATH = "/api/v1/proposals/office"
 
-# Past review and filed (立案): every later stage of a filed proposal. A merged proposal was never filed
-# (the proposal it joined counts once); a withdrawn one left before assignment.
-FILED_STAGE = (
-    Status.FILED,
-    Status.ASSIGNED,
-    Status.HANDLING,
-    Status.REPLIED,
-    Status.REHANDLING,
-    Status.CONCLUDED,
-)
+# Filed (立案) is the proposals context's FILED_STAGE: filed and every later stage. A merged proposal
+# was never filed (the proposal it joined counts once); a withdrawn one left before assignment.
 # Replied (办复): every part owing a reply has replied at least once (a re-handled proposal was replied).
 REPLIED_STAGE = (Status.REPLIED, Status.REHANDLING, Status.CONCLUDED)
 # What the office's list and the statistics count: everything past the draft (drafts are the member's).
@@ -43,6 +36,11 @@ class Dimension(StrEnum):
     SECTOR = "sector"  # the first proposer's sector
     PARTY = "party"  # the first proposer's party
     COMMITTEE = "committee"  # the first proposer's committees (a proposal counts under each)
+
+
+# The breakdowns whose rows partition the proposals (the first proposer's one latest member record,
+# or none: 未登记): each proposal counts in exactly one row, so the rows add up to the total.
+PARTITIONS = frozenset({Dimension.SECTOR, Dimension.PARTY})
 
 
 @dataclass(frozen=True)
@@ -91,9 +89,10 @@ class ListFilter:
             pairs.append(("sort", self.sort.value))
         return pairs
 
-    def link(self, path: str = LIST_PATH) -> str:
+    def link(self) -> str:
+        """The office's list with this filter."""
         query = urlencode(self.query())
-        return f"{path}?{query}" if query else path
+        return f"{LIST_PATH}?{query}" if query else LIST_PATH
 
 
 def narrowed(base: ListFilter, dimension: Dimension, key: str | None) -> ListFilter:
@@ -121,6 +120,15 @@ def satisfied_ratings(evaluations: dict[str, str], dissatisfied: str) -> tuple[s
     return tuple(code for code in evaluations if code != dissatisfied)
 
 
+# Each rate's numerator and denominator, as `Counts` fields: the one definition the table, its
+# figures' lists and the export share (docs/proposal-statistics.md).
+RATES: dict[str, tuple[str, str]] = {
+    "reply_rate": ("replied", "filed"),  # 办复率 = 办复数 / 立案数
+    "on_time_rate": ("on_time", "replied"),  # 按时办复率 = 按时办复数 / 办复数
+    "satisfaction_rate": ("satisfied", "evaluations"),  # 满意率 = 满意数 / 评价数
+}
+
+
 @dataclass(frozen=True)
 class Counts:
     """One row of a statistics table, as counted (docs/proposal-statistics.md)."""
@@ -136,17 +144,35 @@ class Counts:
     evaluations: int = 0
     satisfied: int = 0
 
+    @staticmethod
+    def total_of(rows: Iterable["Counts"]) -> "Counts":
+        """The rows added up (the total of a table whose rows partition the proposals)."""
+        rows = list(rows)
+        by_status: dict[str, int] = {}
+        for row in rows:
+            for status, count in row.by_status.items():
+                by_status[status] = by_status.get(status, 0) + count
+        summed = {
+            f.name: sum(getattr(r, f.name) for r in rows) for f in fields(Counts) if f.name != "by_status"
+        }
+        return Counts(by_status=by_status, **summed)
+
+    def share(self, name: str) -> float | None:
+        """The rate `name` of `RATES`."""
+        numerator, denominator = RATES[name]
+        return rate(getattr(self, numerator), getattr(self, denominator))
+
     @property
     def reply_rate(self) -> float | None:
-        return rate(self.replied, self.filed)
+        return self.share("reply_rate")
 
     @property
     def on_time_rate(self) -> float | None:
-        return rate(self.on_time, self.replied)
+        return self.share("on_time_rate")
 
     @property
     def satisfaction_rate(self) -> float | None:
-        return rate(self.satisfied, self.evaluations)
+        return self.share("satisfaction_rate")
 
 
 def percent(value: float | None) -> str:

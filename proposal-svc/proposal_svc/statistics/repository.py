@@ -8,7 +8,6 @@ from collections.abc import AsyncIterator, Sequence
 from datetime import date, datetime
 from typing import Any
 from uuid import UUID
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
     ColumnElement,
@@ -18,7 +17,6 @@ from sqlalchemy import (
     cast,
     distinct,
     exists,
-    extract,
     func,
     literal,
     literal_column,
@@ -31,13 +29,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from cppcc_common.auth import Principal
+from cppcc_common.clock import SHANGHAI
 from cppcc_common.contracts.member import CommitteeRegisteredV1, OrganizationRegisteredV1, SectorRegisteredV1
 from cppcc_common.contracts.proposal import HandlingRole
 from cppcc_common.pagination import invalid_cursor
+from cppcc_common.validation import check_datetime
 from proposal_svc.evaluation.models import Evaluation
 from proposal_svc.handling.domain import OVERDUE, AssignmentStatus
 from proposal_svc.handling.models import Assignment, DeadlineNotice, Reply, Unit
-from proposal_svc.proposals.domain import Status
+from proposal_svc.proposals.domain import FILED_STAGE, Status
 from proposal_svc.proposals.members import MemberProjection
 from proposal_svc.proposals.models import Proposal, ProposalHistory, SessionWindowRow
 from proposal_svc.proposals.repository import readable
@@ -45,7 +45,6 @@ from proposal_svc.similar.models import ProposalText
 from proposal_svc.similar.repository import text_matches
 from proposal_svc.statistics.domain import (
     COUNTED,
-    FILED_STAGE,
     REPLIED_STAGE,
     Counts,
     Dimension,
@@ -54,8 +53,6 @@ from proposal_svc.statistics.domain import (
 )
 from proposal_svc.statistics.models import CommitteeName, OrganizationLink, SectorName
 
-SHANGHAI = "Asia/Shanghai"
-SHANGHAI_ZONE = ZoneInfo(SHANGHAI)
 # The parts that owe the proposer a reply (rule 9): the lead unit's, or each split unit's.
 OWING = (HandlingRole.LEAD, HandlingRole.SPLIT)
 # A part still awaiting its reply (re-opened by a dissatisfied rating, it awaits its second).
@@ -190,8 +187,9 @@ def conditions(
         where.append(Proposal.kind == f.kind)
     if f.key is not None:
         where.append(Proposal.is_key.is_(f.key))
-    if f.year is not None:
-        where.append(extract("year", func.timezone(SHANGHAI, Proposal.submitted_at)) == f.year)
+    if f.year is not None:  # the calendar year in Beijing, as a range the (org_id, submitted_at) index serves
+        where.append(Proposal.submitted_at >= datetime(f.year, 1, 1, tzinfo=SHANGHAI))
+        where.append(Proposal.submitted_at < datetime(f.year + 1, 1, 1, tzinfo=SHANGHAI))
     if f.session is not None:
         where.append(
             exists().where(
@@ -279,19 +277,18 @@ def decode_cursor(sort: Sort, cursor: str) -> tuple[Any, ...]:
                 raise ValueError("number out of range")
             return (series, number, UUID(id))
         at, id = raw[1:]
-        moment = datetime.fromisoformat(at)
-        if moment.tzinfo is None or not 1900 <= moment.year <= 2200:
-            raise ValueError("time out of range")
-        return (moment, UUID(id))
+        # The business range and offset every cursor's time holds (its PydanticCustomError is a ValueError).
+        return (check_datetime(datetime.fromisoformat(at)), UUID(id))
     except (ValueError, TypeError, IndexError, AttributeError, UnicodeDecodeError) as exc:
         raise invalid_cursor() from exc
 
 
-def _parts_of(org: UUID, today: date) -> Any:
-    """Per proposal of the organization, its parts owing a reply: the units' names (lead first), the
-    earliest due day still awaited, whether one is overdue today. One grouped scan, hash-joined to
-    the list (a correlated subquery per row would cost seconds over 100,000 rows)."""
-    awaiting = and_(Assignment.status.in_(AWAITING))
+def _parts_of(org: UUID, today: date, among: Any) -> Any:
+    """Per proposal of the organization (of `among`'s ids, when a page), its parts owing a reply: the
+    units' names (lead first), the earliest due day still awaited, whether one is overdue today. One
+    grouped scan, hash-joined to the list (a correlated subquery per row would cost seconds over
+    100,000 rows)."""
+    awaiting = Assignment.status.in_(AWAITING)
     return (
         select(
             Assignment.proposal_id,
@@ -306,14 +303,15 @@ def _parts_of(org: UUID, today: date) -> Any:
             Assignment.org_id == org,
             Assignment.role.in_(OWING),
             Assignment.status != AssignmentStatus.REASSIGNED,
+            *([Assignment.proposal_id.in_(among)] if among is not None else []),
         )
         .group_by(Assignment.proposal_id)
         .subquery("parts")
     )
 
 
-def _classes_of(org: UUID) -> Any:
-    """Per proposal of the organization, the classes of its replies (A、B)."""
+def _classes_of(org: UUID, among: Any) -> Any:
+    """Per proposal of the organization (of `among`'s ids, when a page), the classes of its replies (A、B)."""
     return (
         select(
             Reply.proposal_id,
@@ -322,7 +320,7 @@ def _classes_of(org: UUID) -> Any:
             ).label("reply_classes"),
         )
         .join(Assignment, Assignment.id == Reply.assignment_id)
-        .where(Assignment.org_id == org)
+        .where(Assignment.org_id == org, *([Reply.proposal_id.in_(among)] if among is not None else []))
         .group_by(Reply.proposal_id)
         .subquery("classes")
     )
@@ -337,10 +335,23 @@ def list_statement(
     after: tuple[Any, ...] | None = None,
     limit: int | None = None,
 ) -> Any:
-    """The office's list: one row per proposal with what its columns show."""
+    """The office's list: one row per proposal with what its columns show. A page (`limit`) picks its
+    proposals first and gathers the columns of those only; the whole list (the export) gathers them
+    in one grouped scan of the organization."""
+    where = conditions(principal, f, today=today, every_term=every_term)
+    key = _sort_key(f.sort)
+    if after is not None:
+        newer_first = f.sort == Sort.NEWEST
+        where.append(tuple_(*key) < tuple_(*after) if newer_first else tuple_(*key) > tuple_(*after))
+    order = [k.desc() for k in key] if f.sort == Sort.NEWEST else list(key)
+    among = None
+    if limit is not None:
+        chosen = select(Proposal.id).where(*where).order_by(*order).limit(limit).cte("page")
+        among = select(chosen.c.id)
+        where = [Proposal.id.in_(among)]
     fp = first_proposers(principal.org)
-    parts = _parts_of(principal.org, today)
-    classes = _classes_of(principal.org)
+    parts = _parts_of(principal.org, today, among)
+    classes = _classes_of(principal.org, among)
     stmt = (
         select(
             Proposal.id,
@@ -367,15 +378,10 @@ def list_statement(
         .outerjoin(SectorName, SectorName.sector_id == fp.c.sector_id)
         .outerjoin(parts, parts.c.proposal_id == Proposal.id)
         .outerjoin(classes, classes.c.proposal_id == Proposal.id)
-        .where(*conditions(principal, f, today=today, every_term=every_term))
+        .where(*where)
+        .order_by(*order)
     )
-    key = _sort_key(f.sort)
-    if after is not None:
-        newer_first = f.sort == Sort.NEWEST
-        stmt = stmt.where(tuple_(*key) < tuple_(*after) if newer_first else tuple_(*key) > tuple_(*after))
-    order = [k.desc() for k in key] if f.sort == Sort.NEWEST else list(key)
-    stmt = stmt.order_by(*order)
-    return stmt.limit(limit) if limit is not None else stmt
+    return stmt
 
 
 async def page(session: AsyncSession, stmt: Any) -> Sequence[Any]:
@@ -454,8 +460,10 @@ async def counts(
         facts = facts.add_columns(literal(None, Text()).label("key"))
     sub = facts.subquery("facts")
     n = func.count().filter
-    totals = select(
+    # One scan, grouped by key and status: each key's counts are the sums over its statuses.
+    grouped = select(
         sub.c.key,
+        sub.c.status,
         func.count().label("submitted"),
         n(sub.c.filed).label("filed"),
         n(sub.c.replied).label("replied"),
@@ -465,23 +473,25 @@ async def counts(
         n(sub.c.overdue).label("overdue"),
         func.coalesce(func.sum(sub.c.evaluations), 0).cast(Integer).label("evaluations"),
         func.coalesce(func.sum(sub.c.satisfied), 0).cast(Integer).label("satisfied"),
-    ).group_by(sub.c.key)
-    by_status = select(sub.c.key, sub.c.status, func.count()).group_by(sub.c.key, sub.c.status)
+    ).group_by(sub.c.key, sub.c.status)
+    summed: dict[str | None, dict[str, int]] = {}
     statuses: dict[str | None, dict[str, int]] = {}
-    for key, status, count in (await session.execute(by_status)).all():
-        statuses.setdefault(key, {})[status] = count
-    found: dict[str | None, Counts] = {}
-    for row in (await session.execute(totals)).all():
-        found[row.key] = Counts(
-            submitted=row.submitted,
-            by_status=statuses.get(row.key, {}),
-            filed=row.filed,
-            replied=row.replied,
-            on_time=row.on_time,
-            late=row.late,
-            rehandled=row.rehandled,
-            overdue=row.overdue,
-            evaluations=row.evaluations,
-            satisfied=row.satisfied,
-        )
-    return found
+    for row in (await session.execute(grouped)).all():
+        sums = summed.setdefault(row.key, dict.fromkeys(_SUMMED, 0))
+        for name in _SUMMED:
+            sums[name] += getattr(row, name)
+        statuses.setdefault(row.key, {})[row.status] = row.submitted
+    return {key: Counts(by_status=statuses[key], **sums) for key, sums in summed.items()}
+
+
+_SUMMED = (
+    "submitted",
+    "filed",
+    "replied",
+    "on_time",
+    "late",
+    "rehandled",
+    "overdue",
+    "evaluations",
+    "satisfied",
+)

@@ -17,7 +17,7 @@ from cppcc_common.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery
 from cppcc_common.validation import CleanStr
 from cppcc_common.workdays import local_date
 from proposal_svc.proposals.domain import Kind, Status
-from proposal_svc.proposals.repository import acts_as_office
+from proposal_svc.proposals.repository import sees_organization_proposals
 from proposal_svc.statistics import service
 from proposal_svc.statistics.domain import Dimension, ListFilter, Sort
 from proposal_svc.statistics.errors import UnknownRating, UnknownReplyClass
@@ -26,10 +26,9 @@ from proposal_svc.statistics.xlsx import XLSX
 
 router = APIRouter(prefix="/api/v1/proposals", tags=["statistics"])
 
+# Rule 28: who sees every submitted proposal of the organization reads its list and statistics.
 READ_STATISTICS = Permission(
-    "proposal.statistics",
-    roles={"staff", "leader"},
-    rule=lambda p: p.has_role("leader") or acts_as_office(p),
+    "proposal.statistics", roles={"staff", "leader"}, rule=sees_organization_proposals
 )
 Reader = Annotated[Principal, Depends(READ_STATISTICS)]
 _SPREADSHEET: dict[int | str, dict[str, Any]] = {

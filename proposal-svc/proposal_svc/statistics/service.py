@@ -8,17 +8,19 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from cppcc_common.auth import Principal
+from cppcc_common.clock import SHANGHAI
 from proposal_svc.policies.domain import DISSATISFIED
 from proposal_svc.proposals import repository as proposals
-from proposal_svc.proposals.domain import number_label
+from proposal_svc.proposals.domain import FILED_STAGE, number_label
 from proposal_svc.proposals.policy import ProposalPolicy
 from proposal_svc.similar import segmenter
 from proposal_svc.statistics import repository, xlsx
 from proposal_svc.statistics.domain import (
     COUNTED,
-    FILED_STAGE,
     KIND_LABELS,
     LIST_COLUMNS,
+    PARTITIONS,
+    RATES,
     REPLIED_STAGE,
     STATUS_LABELS,
     UNKNOWN_LABEL,
@@ -26,7 +28,6 @@ from proposal_svc.statistics.domain import (
     Dimension,
     ListFilter,
     narrowed,
-    rate,
     satisfied_ratings,
     table_columns,
     table_row,
@@ -107,7 +108,7 @@ def _export_row(row: Any) -> list[object]:
         row.sector or "",
         row.party or "",
         KIND_LABELS.get(row.kind or "", ""),
-        row.submitted_at.astimezone(repository.SHANGHAI_ZONE).date() if row.submitted_at else "",
+        row.submitted_at.astimezone(SHANGHAI).date() if row.submitted_at else "",
         STATUS_LABELS.get(row.status, row.status),
         "是" if row.is_key else "",
         row.units or "",
@@ -146,10 +147,6 @@ def _figure(value: int, f: ListFilter | None) -> Figure:
     return Figure(value=value, list=f.link() if f is not None else None)
 
 
-def _rate(numerator: Figure, denominator: Figure) -> Rate:
-    return Rate(value=rate(numerator.value, denominator.value), numerator=numerator, denominator=denominator)
-
-
 def statistics_row(
     key: str | None, label: str, counts: Counts, scope: ListFilter | None, policy: ProposalPolicy
 ) -> StatisticsRow:
@@ -159,27 +156,27 @@ def statistics_row(
         return replace(scope, **changes) if scope is not None else None
 
     satisfied = satisfied_ratings(policy.evaluations, DISSATISFIED)
-    filed = _figure(counts.filed, f(statuses=FILED_STAGE))
-    replied = _figure(counts.replied, f(statuses=REPLIED_STAGE))
-    on_time = _figure(counts.on_time, f(statuses=REPLIED_STAGE, late=False))
-    evaluations = _figure(counts.evaluations, f(ratings=tuple(policy.evaluations)))
-    satisfied_figure = _figure(counts.satisfied, f(ratings=satisfied))
+    figures = {
+        "submitted": _figure(counts.submitted, scope),
+        "filed": _figure(counts.filed, f(statuses=FILED_STAGE)),
+        "replied": _figure(counts.replied, f(statuses=REPLIED_STAGE)),
+        "on_time": _figure(counts.on_time, f(statuses=REPLIED_STAGE, late=False)),
+        "late": _figure(counts.late, f(statuses=REPLIED_STAGE, late=True)),
+        "evaluations": _figure(counts.evaluations, f(ratings=tuple(policy.evaluations))),
+        "satisfied": _figure(counts.satisfied, f(ratings=satisfied)),
+        "rehandled": _figure(counts.rehandled, f(rehandled=True)),
+        "overdue": _figure(counts.overdue, f(overdue=True)),
+    }
+    rates = {
+        name: Rate(value=counts.share(name), numerator=figures[num], denominator=figures[den])
+        for name, (num, den) in RATES.items()
+    }
     return StatisticsRow(
         key=key,
         label=label,
-        submitted=_figure(counts.submitted, scope),
         statuses={s: _figure(counts.by_status.get(s, 0), f(statuses=(s,))) for s in COUNTED},
-        filed=filed,
-        replied=replied,
-        reply_rate=_rate(replied, filed),
-        on_time=on_time,
-        late=_figure(counts.late, f(statuses=REPLIED_STAGE, late=True)),
-        on_time_rate=_rate(on_time, replied),
-        evaluations=evaluations,
-        satisfied=satisfied_figure,
-        satisfaction_rate=_rate(satisfied_figure, evaluations),
-        rehandled=_figure(counts.rehandled, f(rehandled=True)),
-        overdue=_figure(counts.overdue, f(overdue=True)),
+        **figures,
+        **rates,
     )
 
 
@@ -196,11 +193,8 @@ async def statistics(
     units or committees counts once in the total)."""
     policy = await proposals.policy_for(session, principal.org)
     satisfied = satisfied_ratings(policy.evaluations, DISSATISFIED)
-    totals = await repository.counts(
-        session, principal, base, Dimension.ORGANIZATION, today=today, satisfied=satisfied
-    )
-    total = statistics_row(None, "合计", totals.get(None, Counts()), base, policy)
     rows: list[StatisticsRow] = []
+    found: dict[str | None, Counts] = {}
     if by != Dimension.ORGANIZATION:
         found = await repository.counts(session, principal, base, by, today=today, satisfied=satisfied)
         names = await repository.names(session, by, principal.org)
@@ -208,6 +202,14 @@ async def statistics(
             scope = narrowed(base, by, key) if key is not None else None
             rows.append(statistics_row(key, _label(by, key, names), counts, scope, policy))
         rows.sort(key=lambda r: (r.key is None, -r.submitted.value, r.label))
+    if by in PARTITIONS:  # each proposal in exactly one row: the total is their sum
+        total_counts = Counts.total_of(found.values())
+    else:
+        totals = await repository.counts(
+            session, principal, base, Dimension.ORGANIZATION, today=today, satisfied=satisfied
+        )
+        total_counts = totals.get(None, Counts())
+    total = statistics_row(None, "合计", total_counts, base, policy)
     return StatisticsTable(
         by=by, year=base.year, session=base.session, kind=base.kind, as_of=today, total=total, rows=rows
     )
