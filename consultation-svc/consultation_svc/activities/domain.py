@@ -30,6 +30,7 @@ from consultation_svc.activities.errors import (
     UnknownForm,
 )
 from consultation_svc.activities.policy import ConsultationPolicy, LeadTimeUnit
+from consultation_svc.checkin.domain import checkin_window
 from consultation_svc.participation.policy import DEFAULT_POLICY as DEFAULT_CHECKIN
 from consultation_svc.participation.policy import ParticipationPolicy
 from cppcc_common.contracts.consultation import (
@@ -306,7 +307,7 @@ def deadlines(
     reminder), when check-in opens (the participation policy's minutes before the start; none when
     it already opened: the notice itself tells) and when the scanner closes the activity."""
     remind_at = starts_at - timedelta(hours=policy.reminder_hours_before)
-    opens_at = starts_at - timedelta(minutes=checkin.checkin_opens_minutes_before)
+    opens_at = checkin_window(starts_at, ends_at, checkin).opens_at
     return {
         "remind_at": remind_at if remind_at > now else None,
         "reminded_at": None,
@@ -447,7 +448,7 @@ def open_checkin(
     still expected are told, urgently, that they may scan the venue's code until the window closes."""
     event = CheckinOpenedV1(
         **_where_and_when(facts, expected_ids),
-        checkin_closes_at=facts.ends_at + timedelta(minutes=checkin.checkin_closes_minutes_after),
+        checkin_closes_at=checkin_window(facts.starts_at, facts.ends_at, checkin).closes_at,
     )
     changes = {"checkin_opens_at": None, "checkin_opened_at": now}
     return Decision(facts.status, changes=changes, events=(event,))
