@@ -36,7 +36,7 @@ FileName = Annotated[
         alias="X-Filename",
         max_length=1200,
         description="文件名，UTF-8 百分号编码 / the file name, percent-encoded UTF-8",
-        examples=["%E4%BC%9A%E8%AE%AE%E6%9D%90%E6%96%99.pdf"],
+        examples=["%E9%99%84%E4%BB%B6.pdf"],  # 附件.pdf
     ),
 ]
 ContentType = Annotated[str, Header(alias="Content-Type", max_length=200)]
