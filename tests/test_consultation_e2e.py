@@ -28,6 +28,7 @@ from e2e_support import E2E_ENV, demo_stack, gateway_client
 from cppcc_common.clock import OffsetClock
 from cppcc_common.events import CloudEvent
 from cppcc_common.testing.events import events_on
+from cppcc_common.testing.waiting import eventually_sync
 from cppcc_common.workdays import local_date, start_of_day
 from cppcc_devstack.demo import DEMO_ACCOUNTS, login
 from cppcc_devstack.stack import Stack
@@ -60,14 +61,8 @@ def people(stack: Stack) -> Iterator[People]:
         yield People(client)
 
 
-def _wait(what: str, found: Callable[[], Any], timeout: float = 30.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        result = found()
-        if result:
-            return result
-        assert time.monotonic() < deadline, f"not within {timeout}s: {what}"
-        time.sleep(0.3)
+def _wait(what: str, found: Callable[[], Any]) -> Any:
+    return eventually_sync(found, what=what, interval=0.3)
 
 
 def _rules(people: People, person: str | None, activity: str, year: int) -> set[str]:

@@ -4,7 +4,6 @@ them from collected topics; next year's collection is open; seeding again adds n
 demo's outcomes (docs/consultation-outcomes.md): one in every state, one overdue (rule 22), and
 the past forum in every demo member's duty record as they took part (rules 24, 25)."""
 
-import time
 from datetime import datetime
 from typing import Any
 
@@ -13,6 +12,7 @@ import pytest
 from e2e_support import gateway_client
 
 from cppcc_common.clock import SHANGHAI, OffsetClock
+from cppcc_common.testing.waiting import eventually_sync
 from cppcc_common.workdays import local_date
 from cppcc_devstack.demo import auth_headers
 from cppcc_devstack.demo_plans import ENTRIES, plans_demo
@@ -52,12 +52,8 @@ def test_the_demo_publishes_this_years_plan_with_entries_from_collected_topics(
     assert len(gw.get(f"{C}/plans", params={"year": year}, headers=staff).json()["items"]) == 1
 
 
-def _waited(what: str, found: Any, timeout: float = 60.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while not (result := found()):
-        assert time.monotonic() < deadline, f"not within {timeout}s: {what}"
-        time.sleep(0.5)
-    return result
+def _waited(what: str, found: Any) -> Any:
+    return eventually_sync(found, what=what, interval=0.5)
 
 
 def test_the_demo_has_outcomes_in_every_state_one_overdue_and_the_past_forum_in_the_duty_records(

@@ -38,11 +38,13 @@ from consultation_svc.activities.errors import (
     UnknownForm,
 )
 from consultation_svc.activities.policy import ConsultationPolicy, LeadTimeUnit
+from consultation_svc.participation.policy import ParticipationPolicy
 from consultation_svc.plans.forms import FORMS
 from cppcc_common.contracts.consultation import (
     AbsenceRecordedV1,
     ActivityKind,
     AttendanceRecordedV1,
+    CheckinOpenedV1,
     LeaveApprovedV1,
     LeaveRefusedV1,
 )
@@ -470,3 +472,29 @@ def test_attendance_times_are_before_the_end_not_in_the_future_and_in_order() ->
     ):
         with pytest.raises(AttendanceTimesInvalid):
             domain.check_attendance(activity, arrived, left, at)
+
+
+# ---- the check-in opening (the participation policy's window) ------------------------------------
+
+
+def test_the_check_in_opening_is_armed_at_the_policys_minutes_and_tells_until_the_window_closes() -> None:
+    checkin = ParticipationPolicy(checkin_opens_minutes_before=30, checkin_closes_minutes_after=15)
+    meeting = facts(S.NOTIFIED, starts=MEETING)
+    early = MEETING - timedelta(days=3)
+    armed = domain.deadlines(meeting.starts_at, meeting.ends_at, POLICY, early, checkin)
+    assert armed["checkin_opens_at"] == MEETING - timedelta(minutes=30)
+    assert armed["checkin_opened_at"] is None
+    # Already open when the notice goes out (or the activity moves): the notice itself tells.
+    late = MEETING - timedelta(minutes=30)
+    assert (
+        domain.deadlines(meeting.starts_at, meeting.ends_at, POLICY, late, checkin)["checkin_opens_at"]
+        is None
+    )
+    invitee = uuid.uuid4()
+    opened = domain.open_checkin(meeting, [invitee], checkin, late)
+    [event] = opened.events
+    assert isinstance(event, CheckinOpenedV1)
+    assert event.invitee_ids == [invitee] and event.venue == meeting.venue
+    assert event.checkin_closes_at == meeting.ends_at + timedelta(minutes=15)
+    assert opened.changes == {"checkin_opens_at": None, "checkin_opened_at": late}
+    assert opened.status is S.NOTIFIED

@@ -751,3 +751,70 @@ async def test_a_member_proposes_on_behalf_only_of_a_sector_party_or_committee_t
         ),
     )
     assert r.status_code == 403 and r.json()["code"] == "topic.not_in_source"
+
+
+async def _member_headers(issuer: TestIssuer, person: uuid.UUID) -> dict[str, str]:
+    at = int(BASE.timestamp())
+    return issuer.headers(iat=at - 60, exp=at + 86400, sub=person, org=ORG, roles=["member"])
+
+
+async def _collecting(client: httpx.AsyncClient, who: Headers, year: int) -> None:
+    closes = BASE + timedelta(days=30)
+    r = await client.post(
+        "/api/v1/consultations/topic-windows",
+        json={"year": year, "closes_at": closes.isoformat()},
+        headers=who("staff"),
+    )
+    assert r.status_code == 201, r.text
+
+
+async def test_rule_28_a_member_speaks_only_for_groups_of_their_own_organization(
+    client: httpx.AsyncClient, who: Headers, db: AsyncEngine, issuer: TestIssuer
+) -> None:
+    """The same person is a member of another organization too: its sector, committee and party
+    are not theirs here."""
+    person, sector, committee = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    await enrol(db, person_id=person, org_id=ORG, name="两地委员")
+    await enrol(
+        db,
+        person_id=person,
+        org_id=OTHER_ORG,
+        name="两地委员",
+        sector_id=sector,
+        party="民建",
+        committee_ids=[committee],
+    )
+    await _collecting(client, who, 2040)
+    topic = {"year": 2040, "title": "关于营商环境的议题", "description": "涉企审批环节多。"}
+    for source in (
+        {"source_kind": "sector", "source_name": "经济界", "source_id": str(sector)},
+        {"source_kind": "committee", "source_name": "经济委员会", "source_id": str(committee)},
+        {"source_kind": "party", "source_name": "民建市委会"},
+    ):
+        r = await client.post(
+            "/api/v1/consultations/topics",
+            json={**topic, **source},
+            headers=await _member_headers(issuer, person),
+        )
+        assert r.status_code == 403 and r.json()["code"] == "topic.not_in_source", (source, r.text)
+
+
+async def test_a_member_speaks_for_their_party_as_member_svc_names_it(
+    client: httpx.AsyncClient, who: Headers, db: AsyncEngine, issuer: TestIssuer
+) -> None:
+    """member-svc's member records name the party as its directory does (民盟, 无党派), and the
+    members projection keeps that name."""
+    person, nonpartisan = uuid.uuid4(), uuid.uuid4()
+    await enrol(db, person_id=person, org_id=ORG, name="盟员委员", party="民盟")
+    await enrol(db, person_id=nonpartisan, org_id=ORG, name="无党派委员", party="无党派")
+    await _collecting(client, who, 2041)
+    topic = {"year": 2041, "title": "关于职业教育的议题", "description": "产教融合不够深入。"}
+    body = {**topic, "source_kind": "party", "source_name": "中国民主同盟示例市委员会"}
+    r = await client.post(
+        "/api/v1/consultations/topics", json=body, headers=await _member_headers(issuer, nonpartisan)
+    )
+    assert r.status_code == 403 and r.json()["code"] == "topic.not_in_source", r.text
+    r = await client.post(
+        "/api/v1/consultations/topics", json=body, headers=await _member_headers(issuer, person)
+    )
+    assert r.status_code == 201, r.text

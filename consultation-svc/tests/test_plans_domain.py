@@ -412,6 +412,28 @@ def test_a_member_speaks_for_their_own_party_only(party: str, named: str, belong
     assert topics.belongs(party, named) is belongs
 
 
+@pytest.mark.parametrize(
+    ("party", "named", "belongs"),
+    [
+        ("民盟", "民盟市委会", True),
+        ("民盟", "中国民主同盟示例市委员会", True),
+        ("台盟", "台湾民主自治同盟示例市委员会", True),
+        ("台盟盟员", "台湾民主自治同盟示例市委员会", True),
+        ("九三学社", "九三学社示例市委员会", True),
+        ("中共", "中国共产党示例市委员会", True),
+        ("民建", "民盟市委会", False),
+        ("无党派", "无党派人士联谊会", False),
+        ("群众", "群众", False),
+    ],
+)
+def test_a_member_speaks_for_their_party_as_member_svc_names_it(
+    party: str, named: str, belongs: bool
+) -> None:
+    """The members projection carries member-svc's party names (its directory's PARTIES: 民盟, 台盟,
+    无党派), not the roster's 民盟盟员."""
+    assert topics.belongs(party, named) is belongs
+
+
 def test_a_member_proposes_for_their_own_sector_and_committee_only() -> None:
     sector, committee = uuid.uuid4(), uuid.uuid4()
     mine = [topics.Membership(sector_id=sector, party="民进会员", committee_ids=(committee,))]

@@ -10,6 +10,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
+from typing import Any
 from uuid import UUID
 
 from consultation_svc.activities.errors import (
@@ -29,6 +30,7 @@ from consultation_svc.activities.errors import (
     UnknownForm,
 )
 from consultation_svc.activities.policy import ConsultationPolicy, LeadTimeUnit
+from consultation_svc.checkin.domain import checkin_window
 from consultation_svc.participation.policy import DEFAULT_POLICY as DEFAULT_CHECKIN
 from consultation_svc.participation.policy import ParticipationPolicy
 from cppcc_common.contracts.consultation import (
@@ -305,7 +307,7 @@ def deadlines(
     reminder), when check-in opens (the participation policy's minutes before the start; none when
     it already opened: the notice itself tells) and when the scanner closes the activity."""
     remind_at = starts_at - timedelta(hours=policy.reminder_hours_before)
-    opens_at = starts_at - timedelta(minutes=checkin.checkin_opens_minutes_before)
+    opens_at = checkin_window(starts_at, ends_at, checkin).opens_at
     return {
         "remind_at": remind_at if remind_at > now else None,
         "reminded_at": None,
@@ -419,18 +421,23 @@ def cancel(facts: Facts, reason: str, invitee_ids: Sequence[UUID], now: datetime
     return Decision(Status.CANCELLED, changes=changes, events=(event,), note=reason)
 
 
+def _where_and_when(facts: Facts, invitee_ids: Sequence[UUID]) -> dict[str, Any]:
+    """The fields of an `ActivityTold` event (the reminder, the check-in opening) for these invitees."""
+    return {
+        "activity_id": facts.id,
+        "org_id": facts.org_id,
+        "title": facts.title,
+        "starts_at": facts.starts_at,
+        "ends_at": facts.ends_at,
+        "venue": facts.venue,
+        "online_link": facts.online_link,
+        "invitee_ids": list(invitee_ids),
+    }
+
+
 def remind(facts: Facts, expected_ids: Sequence[UUID], now: datetime) -> Decision[Status]:
     """The day-before reminder, once per start time, to the invitees still expected."""
-    event = ReminderDueV1(
-        activity_id=facts.id,
-        org_id=facts.org_id,
-        title=facts.title,
-        starts_at=facts.starts_at,
-        ends_at=facts.ends_at,
-        venue=facts.venue,
-        online_link=facts.online_link,
-        invitee_ids=list(expected_ids),
-    )
+    event = ReminderDueV1(**_where_and_when(facts, expected_ids))
     return Decision(facts.status, changes={"remind_at": None, "reminded_at": now}, events=(event,))
 
 
@@ -440,15 +447,8 @@ def open_checkin(
     """Check-in opened (the policy's minutes before the start), once per start time: the invitees
     still expected are told, urgently, that they may scan the venue's code until the window closes."""
     event = CheckinOpenedV1(
-        activity_id=facts.id,
-        org_id=facts.org_id,
-        title=facts.title,
-        starts_at=facts.starts_at,
-        ends_at=facts.ends_at,
-        venue=facts.venue,
-        online_link=facts.online_link,
-        checkin_closes_at=facts.ends_at + timedelta(minutes=checkin.checkin_closes_minutes_after),
-        invitee_ids=list(expected_ids),
+        **_where_and_when(facts, expected_ids),
+        checkin_closes_at=checkin_window(facts.starts_at, facts.ends_at, checkin).closes_at,
     )
     changes = {"checkin_opens_at": None, "checkin_opened_at": now}
     return Decision(facts.status, changes=changes, events=(event,))

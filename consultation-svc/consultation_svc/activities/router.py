@@ -4,7 +4,7 @@ from collections.abc import Sequence
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from consultation_svc.activities import service
 from consultation_svc.activities.domain import AttendanceMethod, LeaveAction, Status
@@ -63,26 +63,14 @@ from consultation_svc.activities.schemas import (
     RescheduleRequest,
     ScheduleRequest,
 )
+from consultation_svc.attachments import transfer
 from consultation_svc.attachments.schemas import ConsultationAttachmentRead
-from cppcc_common.attachments import (
-    DOWNLOAD_HEADERS_DOC,
-    AttachmentContentMismatch,
-    AttachmentEmpty,
-    AttachmentNotFound,
-    AttachmentTooLarge,
-    InvalidFileName,
-    TooManyAttachments,
-    UnsupportedAttachmentType,
-    Upload,
-    admitted_type,
-    download_headers,
-    size_limit,
-)
+from cppcc_common.attachments import AttachmentNotFound
 from cppcc_common.auth import Principal
 from cppcc_common.change import Change, Changing
 from cppcc_common.contracts.consultation import InvitationAnswer
 from cppcc_common.db import SessionDep
-from cppcc_common.openapi import problems, raw_body
+from cppcc_common.openapi import problems
 from cppcc_common.pagination import (
     DEFAULT_LIMIT,
     CursorQuery,
@@ -92,8 +80,7 @@ from cppcc_common.pagination import (
     encode_cursor,
     encode_id_cursor,
 )
-from cppcc_common.uploads import read_limited_body
-from cppcc_common.validation import BoundedDatetime, HeaderText
+from cppcc_common.validation import BoundedDatetime
 from cppcc_common.versioning import OptionalExpectedVersion, etag
 from cppcc_common.workdays import YearUnknown
 
@@ -280,36 +267,11 @@ async def issue_notice(
     return _written(await service.issue_notice(change, activity_id, reason, expected), response)
 
 
-_BINARY = {"schema": {"type": "string", "format": "binary"}}
-FileName = Annotated[
-    HeaderText,
-    Header(
-        alias="X-Filename",
-        max_length=1200,
-        description="文件名，UTF-8 百分号编码 / the file name, percent-encoded UTF-8",
-        examples=["%E4%BC%9A%E8%AE%AE%E6%9D%90%E6%96%99.pdf"],
-    ),
-]
-ContentType = Annotated[str, Header(alias="Content-Type", max_length=200)]
-
-
 @router.post(
     _ONE + "/materials",
     status_code=201,
     response_model=ConsultationAttachmentRead,
-    responses={
-        201: {"headers": {"Location": {"schema": {"type": "string"}}}},
-        **problems(
-            *_WRITE,
-            AttachmentTooLarge,
-            UnsupportedAttachmentType,
-            AttachmentContentMismatch,
-            AttachmentEmpty,
-            InvalidFileName,
-            TooManyAttachments,
-        ),
-    },
-    openapi_extra=raw_body(*DEFAULT_POLICY.attachment_types),
+    **transfer.upload_doc(DEFAULT_POLICY.attachment_types, *_WRITE),
     summary="Add a material (raw file body; type and size per the organization's policy)",
     description="文件作为请求体上传，Content-Type 为文件类型，X-Filename 为文件名；PDF、图片、Word、Excel 须名副其实。",
 )
@@ -318,13 +280,11 @@ async def add_material(
     change: Managing,
     request: Request,
     response: Response,
-    content_type: ContentType,
-    file_name: FileName,
+    content_type: transfer.ContentType,
+    file_name: transfer.FileName,
 ) -> ConsultationAttachmentRead:
     rules = await service.policy(change.session, change.person.org)
-    admitted_type(content_type, rules)  # 415 before a byte is read
-    content = await read_limited_body(request, rules.attachment_max_bytes, size_limit(rules))
-    upload = Upload(file_name=file_name, content_type=content_type, purpose="material", content=content)
+    upload = await transfer.receive(request, content_type, file_name, rules, purpose="material")
     attachment, row = await service.add_material(change, activity_id, upload, rules)
     response.headers["Location"] = f"/api/v1/consultations/activities/{activity_id}/materials/{attachment.id}"
     response.headers["ETag"] = etag(row.version)
@@ -349,27 +309,13 @@ async def list_materials(
 @router.get(
     _ONE + "/materials/{attachment_id}",
     response_class=Response,
-    responses={
-        200: {
-            "description": "the file as uploaded",
-            "content": {t: _BINARY for t in DEFAULT_POLICY.attachment_types},
-            "headers": {
-                n: {"description": d, "schema": {"type": "string"}} for n, d in DOWNLOAD_HEADERS_DOC.items()
-            },
-        },
-        **problems(ActivityNotFound, MaterialsNotPublished, AttachmentNotFound),
-    },
+    responses=transfer.download_doc(DEFAULT_POLICY.attachment_types, ActivityNotFound, MaterialsNotPublished),
     summary="Download a material",
 )
 async def download_material(
     activity_id: UUID, attachment_id: UUID, principal: Reader, session: SessionDep
 ) -> Response:
-    attachment, content = await service.material(session, principal, activity_id, attachment_id)
-    return Response(
-        content,
-        media_type=attachment.content_type,
-        headers=download_headers(attachment.file_name, attachment.sha256),
-    )
+    return transfer.file_response(*await service.material(session, principal, activity_id, attachment_id))
 
 
 @router.delete(

@@ -1,7 +1,7 @@
 """The activities' deadline scanners (cppcc_common.scanner, DESIGN.md §9): the day-before reminder,
-the check-in opening and the close after the activity ended. Each claims its due rows FOR UPDATE SKIP LOCKED and moves
-them through the activity's one transition function as a system action, so each fires exactly
-once however many replicas scan; a reschedule re-arms both."""
+the check-in opening and the close after the activity ended. Each claims its due rows FOR UPDATE
+SKIP LOCKED and moves them through the activity's one transition function as a system action, so
+each fires exactly once however many replicas scan; a reschedule re-arms all three."""
 
 from collections.abc import Sequence
 from datetime import datetime
@@ -17,7 +17,7 @@ from cppcc_common.change import Change
 from cppcc_common.scanner import DeadlineScanner, due_rows
 
 if TYPE_CHECKING:
-    from cppcc_common.app import Runtime
+    from cppcc_common.app import Runtime, ScannerFactory
 
 _TABLE: Table = Activity.__table__  # type: ignore[assignment]  # a mapped class's table is a Table
 
@@ -64,31 +64,22 @@ class Closings(DeadlineScanner):
         await service.close(change, row.id, None)
 
 
-def reminders(runtime: "Runtime") -> DeadlineScanner:
-    settings = runtime.settings
-    return Reminders(
-        runtime.sessionmaker,
-        runtime.clock,
-        interval=settings.scanner_interval_seconds,
-        source=settings.source,
-    )
+def _at_the_interval(kind: type[DeadlineScanner]) -> "ScannerFactory":
+    """The factory `create_service_app` calls: the scanner on the runtime's sessions and clock,
+    every `scanner_interval_seconds`."""
+
+    def build(runtime: "Runtime") -> DeadlineScanner:
+        settings = runtime.settings
+        return kind(
+            runtime.sessionmaker,
+            runtime.clock,
+            interval=settings.scanner_interval_seconds,
+            source=settings.source,
+        )
+
+    return build
 
 
-def checkin_openings(runtime: "Runtime") -> DeadlineScanner:
-    settings = runtime.settings
-    return CheckinOpenings(
-        runtime.sessionmaker,
-        runtime.clock,
-        interval=settings.scanner_interval_seconds,
-        source=settings.source,
-    )
-
-
-def closings(runtime: "Runtime") -> DeadlineScanner:
-    settings = runtime.settings
-    return Closings(
-        runtime.sessionmaker,
-        runtime.clock,
-        interval=settings.scanner_interval_seconds,
-        source=settings.source,
-    )
+reminders = _at_the_interval(Reminders)
+checkin_openings = _at_the_interval(CheckinOpenings)
+closings = _at_the_interval(Closings)

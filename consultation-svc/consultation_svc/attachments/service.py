@@ -45,9 +45,16 @@ async def add(
 ) -> Attachment:
     """Admits the file against what the owner holds, stores its bytes and adds its row; the caller
     holds the owner's lock (so the policy's count holds under races)."""
+    clean_file_name(upload.file_name)  # 422 before the count is read
+    admit(upload, rules, held=await count(change.session, *owner))
+    return await keep(change, owner, org_id, upload)
+
+
+async def keep(change: Change, owner: tuple[str, UUID], org_id: UUID, upload: Upload) -> Attachment:
+    """Stores the bytes of a file already admitted and adds its row (the owner admitted it under
+    its own lock, against the count it holds)."""
     owner_type, owner_id = owner
     name = clean_file_name(upload.file_name)
-    admit(upload, rules, held=await count(change.session, owner_type, owner_id))
     kind = media_type(upload.content_type)
     key = await store_for(change.session).put(
         upload.content, org_id=org_id, content_type=kind, sha256=upload.sha256

@@ -9,7 +9,6 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from consultation_svc.activities.models import Activity, ConsultationPolicyRow
-from consultation_svc.attachments.models import Attachment
 from consultation_svc.outcomes.domain import Status, overdue_at
 from consultation_svc.outcomes.models import (
     Feedback,
@@ -176,22 +175,6 @@ async def follow_ups_of(session: AsyncSession, outcome_ids: list[UUID]) -> list[
         .order_by(FollowUp.recorded_at, FollowUp.id)
     )
     return list((await session.execute(query)).scalars())
-
-
-async def attachments_of(session: AsyncSession, outcome_id: UUID) -> list[Attachment]:
-    query = (
-        select(Attachment)
-        .where(Attachment.owner_type == OWNER_TYPE, Attachment.owner_id == outcome_id)
-        .order_by(Attachment.uploaded_at, Attachment.id)
-    )
-    return list((await session.execute(query)).scalars())
-
-
-async def attachment_of(session: AsyncSession, outcome_id: UUID, attachment_id: UUID) -> Attachment | None:
-    query = select(Attachment).where(
-        Attachment.id == attachment_id, Attachment.owner_type == OWNER_TYPE, Attachment.owner_id == outcome_id
-    )
-    return (await session.execute(query)).scalar_one_or_none()
 
 
 async def arm_deadline(session: AsyncSession, outcome_id: UUID, due_on: date) -> None:

@@ -8,8 +8,9 @@ from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
+from consultation_svc.attachments import transfer
 from consultation_svc.outcomes import service
 from consultation_svc.outcomes.domain import Status
 from consultation_svc.outcomes.errors import (
@@ -44,27 +45,12 @@ from consultation_svc.outcomes.schemas import (
     TrackingReport,
 )
 from consultation_svc.outcomes.spreadsheet import XLSX
-from cppcc_common.attachments import (
-    DOWNLOAD_HEADERS_DOC,
-    AttachmentContentMismatch,
-    AttachmentEmpty,
-    AttachmentNotFound,
-    AttachmentTooLarge,
-    InvalidFileName,
-    TooManyAttachments,
-    UnsupportedAttachmentType,
-    Upload,
-    admitted_type,
-    download_headers,
-    size_limit,
-)
+from cppcc_common.attachments import AttachmentNotFound
 from cppcc_common.auth import Permission, Principal
 from cppcc_common.change import Change, Changing
 from cppcc_common.db import SessionDep
-from cppcc_common.openapi import problems, raw_body
+from cppcc_common.openapi import problems
 from cppcc_common.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery
-from cppcc_common.uploads import read_limited_body
-from cppcc_common.validation import HeaderText
 from cppcc_common.versioning import ExpectedVersion, OptionalExpectedVersion, etag
 
 router = APIRouter(prefix="/api/v1/consultations", tags=["outcomes"])
@@ -91,27 +77,9 @@ Office = Annotated[Change, Changing(OFFICE)]
 Reader = Annotated[Principal, Depends(READ)]
 Tracker = Annotated[Principal, Depends(TRACKING)]
 Year = Annotated[int, Path(ge=2000, le=2100, description="the year of the activities (Asia/Shanghai)")]
-FileName = Annotated[
-    HeaderText,
-    Header(
-        alias="X-Filename",
-        max_length=1200,
-        description="文件名，UTF-8 百分号编码 / the file name, percent-encoded UTF-8",
-        examples=["%E5%BB%BA%E8%AE%AE%E6%A1%88.pdf"],
-    ),
-]
-ContentType = Annotated[str, Header(alias="Content-Type", max_length=200)]
 
 _WRITE = (OutcomeNotFound, OutcomeInvalidTransition, OutcomeVersionMismatch)
 _RECIPIENTS = (DuplicateRecipient, UnknownUnit, UnitRecipientNeedsDepartment)
-_ATTACHMENT = (
-    AttachmentTooLarge,
-    UnsupportedAttachmentType,
-    AttachmentContentMismatch,
-    AttachmentEmpty,
-    InvalidFileName,
-    TooManyAttachments,
-)
 
 
 def _now(request: Request) -> datetime:
@@ -310,11 +278,7 @@ async def add_follow_up(
     "/outcomes/{outcome_id}/attachments",
     status_code=201,
     response_model=OutcomeAttachmentRead,
-    responses={
-        201: {"headers": {"Location": _header_doc("the attachment")}},
-        **problems(*_WRITE, *_ATTACHMENT),
-    },
-    openapi_extra=raw_body(*DEFAULT_POLICY.attachment_types),
+    **transfer.upload_doc(DEFAULT_POLICY.attachment_types, *_WRITE),
     summary="Attach a file to a draft outcome (raw file body; an EDIT of the draft: If-Match optional)",
     description=(
         "文件作为请求体上传，Content-Type 为文件类型（组织策略允许的类型），X-Filename 为文件名。"
@@ -326,14 +290,12 @@ async def add_attachment(
     change: Office,
     request: Request,
     response: Response,
-    content_type: ContentType,
-    file_name: FileName,
+    content_type: transfer.ContentType,
+    file_name: transfer.FileName,
     expected: OptionalExpectedVersion,
 ) -> OutcomeAttachmentRead:
     rules = await service.policy(change)
-    admitted_type(content_type, rules)
-    content = await read_limited_body(request, rules.attachment_max_bytes, size_limit(rules))
-    upload = Upload(file_name=file_name, content_type=content_type, purpose="material", content=content)
+    upload = await transfer.receive(request, content_type, file_name, rules, purpose="material")
     row = await service.add_attachment(change, outcome_id, upload, expected, rules)
     response.headers["Location"] = f"/api/v1/consultations/outcomes/{outcome_id}/attachments/{row.id}"
     return OutcomeAttachmentRead.model_validate(row)
@@ -357,23 +319,15 @@ async def list_attachments(
 @router.get(
     "/outcomes/{outcome_id}/attachments/{attachment_id}",
     response_class=Response,
-    responses={
-        200: {
-            "description": "the file as uploaded",
-            "content": {
-                t: {"schema": {"type": "string", "format": "binary"}} for t in DEFAULT_POLICY.attachment_types
-            },
-            "headers": {name: _header_doc(text) for name, text in DOWNLOAD_HEADERS_DOC.items()},
-        },
-        **problems(OutcomeNotFound, AttachmentNotFound),
-    },
+    responses=transfer.download_doc(DEFAULT_POLICY.attachment_types, OutcomeNotFound),
     summary="Download an attachment of an outcome I may read",
 )
 async def download_attachment(
     outcome_id: UUID, attachment_id: UUID, principal: Reader, session: SessionDep
 ) -> Response:
-    row, content = await service.read_attachment(session, principal, outcome_id, attachment_id)
-    return Response(content, media_type=row.content_type, headers=download_headers(row.file_name, row.sha256))
+    return transfer.file_response(
+        *await service.read_attachment(session, principal, outcome_id, attachment_id)
+    )
 
 
 @router.delete(

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from consultation_svc.activities.domain import Status as ActivityStatus
 from consultation_svc.activities.models import Activity
+from consultation_svc.attachments import service as attachments
 from consultation_svc.attachments.models import Attachment
 from consultation_svc.outcomes import domain, repository, spreadsheet
 from consultation_svc.outcomes.domain import Action, Facts, Recipient, RecipientKind, Status
@@ -46,8 +47,7 @@ from consultation_svc.outcomes.schemas import (
     TrackingReport,
     TrackingRow,
 )
-from cppcc_common.attachments import AttachmentNotFound, Upload, admit, clean_file_name
-from cppcc_common.attachments_store import store_for
+from cppcc_common.attachments import Upload
 from cppcc_common.auth import Principal
 from cppcc_common.change import Change
 from cppcc_common.errors import Forbidden
@@ -358,30 +358,9 @@ async def add_attachment(
     added: list[Attachment] = []
 
     async def decide(facts: Facts) -> Decision[Status]:
-        name = clean_file_name(upload.file_name)
-        held = len(await repository.attachments_of(change.session, facts.id))
-        admit(upload, rules, held=held)
-        content_type = upload.content_type.split(";", 1)[0].strip().lower()
-        key = await store_for(change.session).put(
-            upload.content, org_id=facts.org_id, content_type=content_type, sha256=upload.sha256
-        )
-        row = Attachment(
-            id=new_id(),
-            org_id=facts.org_id,
-            owner_type=OWNER_TYPE,
-            owner_id=facts.id,
-            purpose=upload.purpose,
-            file_name=name,
-            content_type=content_type,
-            size=len(upload.content),
-            sha256=upload.sha256,
-            storage_key=key,
-            uploaded_by=change.person.sub,
-            uploaded_at=change.now,
-        )
-        change.session.add(row)
+        row = await attachments.add(change, (OWNER_TYPE, facts.id), facts.org_id, upload, rules)
         added.append(row)
-        return Decision(Status.DRAFT, note=f"添加附件 {name}", after={"attachment": str(row.id)})
+        return Decision(Status.DRAFT, note=f"添加附件 {row.file_name}", after={"attachment": str(row.id)})
 
     await _transition(change, outcome_id, Action.EDIT, expected, decide)
     return added[0]
@@ -391,11 +370,7 @@ async def remove_attachment(
     change: Change, outcome_id: UUID, attachment_id: UUID, expected: IfMatch | None
 ) -> None:
     async def decide(facts: Facts) -> Decision[Status]:
-        row = await repository.attachment_of(change.session, facts.id, attachment_id)
-        if row is None:
-            raise AttachmentNotFound()
-        await store_for(change.session).delete(row.storage_key)
-        await change.session.delete(row)
+        row = await attachments.remove(change.session, OWNER_TYPE, facts.id, attachment_id)
         return Decision(Status.DRAFT, note=f"删除附件 {row.file_name}", before={"attachment": str(row.id)})
 
     await _transition(change, outcome_id, Action.EDIT, expected, decide)
@@ -410,18 +385,14 @@ async def _readable(session: AsyncSession, principal: Principal, outcome_id: UUI
 
 async def list_attachments(session: AsyncSession, principal: Principal, outcome_id: UUID) -> list[Attachment]:
     await _readable(session, principal, outcome_id)
-    return await repository.attachments_of(session, outcome_id)
+    return await attachments.list_for(session, OWNER_TYPE, outcome_id)
 
 
 async def read_attachment(
     session: AsyncSession, principal: Principal, outcome_id: UUID, attachment_id: UUID
 ) -> tuple[Attachment, bytes]:
     await _readable(session, principal, outcome_id)
-    row = await repository.attachment_of(session, outcome_id, attachment_id)
-    content = await store_for(session).get(row.storage_key) if row is not None else None
-    if row is None or content is None:
-        raise AttachmentNotFound()
-    return row, content
+    return await attachments.read(session, OWNER_TYPE, outcome_id, attachment_id)
 
 
 # --- reads ------------------------------------------------------------------------------------------
@@ -468,7 +439,7 @@ async def present(session: AsyncSession, outcome: Outcome, now: datetime) -> Out
         follow_ups=[FollowUpRead.model_validate(f) for f in await repository.follow_ups_of(session, ids)],
         attachments=[
             OutcomeAttachmentRead.model_validate(a)
-            for a in await repository.attachments_of(session, outcome.id)
+            for a in await attachments.list_for(session, OWNER_TYPE, outcome.id)
         ],
         actions=domain.LIFECYCLE.actions_from(Status(outcome.status)),
     )

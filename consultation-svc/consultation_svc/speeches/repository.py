@@ -3,10 +3,9 @@
 from collections.abc import Sequence
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, func, select, true, tuple_
+from sqlalchemy import ColumnElement, select, true, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from consultation_svc.attachments.models import Attachment
 from consultation_svc.participation.access import Seen
 from consultation_svc.speeches.models import Speech
 from cppcc_common.auth import Principal
@@ -42,24 +41,3 @@ async def page(
         query = query.where(tuple_(Speech.created_at, Speech.id) > tuple_(at, id))
     query = query.order_by(Speech.created_at, Speech.id).limit(limit + 1)
     return (await session.execute(query)).scalars().all()
-
-
-async def files_of(session: AsyncSession, speech_id: UUID) -> Sequence[Attachment]:
-    query = (
-        select(Attachment)
-        .where(Attachment.owner_type == OWNER, Attachment.owner_id == speech_id)
-        .order_by(Attachment.uploaded_at, Attachment.id)
-    )
-    return (await session.execute(query)).scalars().all()
-
-
-async def count_files(session: AsyncSession, speech_id: UUID) -> int:
-    query = select(func.count()).where(Attachment.owner_type == OWNER, Attachment.owner_id == speech_id)
-    return int((await session.execute(query)).scalar_one())
-
-
-async def file_of(session: AsyncSession, speech_id: UUID, attachment_id: UUID) -> Attachment | None:
-    query = select(Attachment).where(
-        Attachment.id == attachment_id, Attachment.owner_type == OWNER, Attachment.owner_id == speech_id
-    )
-    return (await session.execute(query)).scalar_one_or_none()

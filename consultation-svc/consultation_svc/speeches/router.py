@@ -4,8 +4,9 @@ files; the office marks them delivered (accepted) or declined; leaders read."""
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Header, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 
+from consultation_svc.attachments import transfer
 from consultation_svc.participation.errors import ActivityNotFound, ActivityNotOpen, NotInvited
 from consultation_svc.participation.permissions import OFFICE, READ, TAKE_PART
 from consultation_svc.participation.policy import DEFAULT_POLICY
@@ -26,29 +27,13 @@ from consultation_svc.speeches.schemas import (
     SpeechPatch,
     SpeechRead,
 )
-from cppcc_common.attachments import (
-    DOWNLOAD_HEADERS_DOC,
-    AttachmentContentMismatch,
-    AttachmentEmpty,
-    AttachmentNotFound,
-    AttachmentTooLarge,
-    InvalidFileName,
-    TooManyAttachments,
-    UnsupportedAttachmentType,
-    Upload,
-    admitted_type,
-    clean_file_name,
-    download_headers,
-    size_limit,
-)
+from cppcc_common.attachments import AttachmentNotFound
 from cppcc_common.auth import Principal
 from cppcc_common.change import Change, Changing
 from cppcc_common.db import SessionDep
 from cppcc_common.errors import Forbidden
-from cppcc_common.openapi import problems, raw_body
+from cppcc_common.openapi import problems
 from cppcc_common.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery
-from cppcc_common.uploads import read_limited_body
-from cppcc_common.validation import HeaderText
 from cppcc_common.versioning import ExpectedVersion, OptionalExpectedVersion, etag
 
 router = APIRouter(prefix="/api/v1/consultations/activities/{activity_id}/speeches", tags=["speeches"])
@@ -58,7 +43,6 @@ Office = Annotated[Change, Changing(OFFICE)]
 Reader = Annotated[Principal, Depends(READ)]
 _SEEN = (ActivityNotFound, NotInvited)
 _WRITE = (*_SEEN, SpeechNotFound, SpeechInvalidTransition, SpeechVersionMismatch)
-_BINARY = {"schema": {"type": "string", "format": "binary"}}
 
 
 def _read(speech: Any, response: Response | None = None) -> SpeechRead:
@@ -174,37 +158,12 @@ async def decline(
 
 # --- files ----------------------------------------------------------------------------------------
 
-FileName = Annotated[
-    HeaderText,
-    Header(
-        alias="X-Filename",
-        max_length=1200,
-        description="文件名，UTF-8 百分号编码 / the file name, percent-encoded UTF-8",
-        examples=["%E5%8F%91%E8%A8%80%E7%A8%BF.pdf"],
-    ),
-]
-ContentType = Annotated[str, Header(alias="Content-Type", max_length=200)]
-
 
 @router.post(
     "/{speech_id}/attachments",
     status_code=201,
     response_model=SpeechAttachmentRead,
-    responses={
-        201: {"headers": {"Location": {"description": "the attachment", "schema": {"type": "string"}}}},
-        **problems(
-            *_WRITE,
-            NotTheSpeaker,
-            ActivityNotOpen,
-            AttachmentTooLarge,
-            UnsupportedAttachmentType,
-            AttachmentContentMismatch,
-            AttachmentEmpty,
-            InvalidFileName,
-            TooManyAttachments,
-        ),
-    },
-    openapi_extra=raw_body(*DEFAULT_POLICY.attachment_types),
+    **transfer.upload_doc(DEFAULT_POLICY.attachment_types, *_WRITE, NotTheSpeaker, ActivityNotOpen),
     summary="Attach a file to my registered speech (raw file body)",
     description="请求体为文件，Content-Type 为文件类型，X-Filename 为文件名；大小、类型、数量以组织策略为准。",
 )
@@ -214,14 +173,11 @@ async def add_attachment(
     change: Speaking,
     request: Request,
     response: Response,
-    content_type: ContentType,
-    file_name: FileName,
+    content_type: transfer.ContentType,
+    file_name: transfer.FileName,
 ) -> SpeechAttachmentRead:
     policy = await service.policy_of(change)
-    admitted_type(content_type, policy)
-    name = clean_file_name(file_name)
-    content = await read_limited_body(request, policy.attachment_max_bytes, size_limit(policy))
-    upload = Upload(file_name=name, content_type=content_type, purpose="speech", content=content)
+    upload = await transfer.receive(request, content_type, file_name, policy, purpose="speech")
     attachment = await service.add_file(change, activity_id, speech_id, upload, policy)
     response.headers["Location"] = (
         f"/api/v1/consultations/activities/{activity_id}/speeches/{speech_id}/attachments/{attachment.id}"
@@ -247,25 +203,15 @@ async def list_attachments(
 @router.get(
     "/{speech_id}/attachments/{attachment_id}",
     response_class=Response,
-    responses={
-        200: {
-            "description": "the file as uploaded",
-            "content": {t: _BINARY for t in DEFAULT_POLICY.attachment_types},
-            "headers": {
-                name: {"description": text, "schema": {"type": "string"}}
-                for name, text in DOWNLOAD_HEADERS_DOC.items()
-            },
-        },
-        **problems(*_SEEN, SpeechNotFound, AttachmentNotFound),
-    },
+    responses=transfer.download_doc(DEFAULT_POLICY.attachment_types, *_SEEN, SpeechNotFound),
     summary="Download a file of a speech I may read",
 )
 async def download_attachment(
     activity_id: UUID, speech_id: UUID, attachment_id: UUID, principal: Reader, session: SessionDep
 ) -> Response:
-    attachment, content = await service.file(session, principal, activity_id, speech_id, attachment_id)
-    headers = download_headers(attachment.file_name, attachment.sha256)
-    return Response(content, media_type=attachment.content_type, headers=headers)
+    return transfer.file_response(
+        *await service.file(session, principal, activity_id, speech_id, attachment_id)
+    )
 
 
 @router.delete(

@@ -6,6 +6,7 @@ from uuid import UUID
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from consultation_svc.attachments import service as attachments
 from consultation_svc.attachments.models import Attachment
 from consultation_svc.participation import access
 from consultation_svc.participation import repository as participation
@@ -20,8 +21,7 @@ from consultation_svc.speeches.errors import (
     SpeechVersionMismatch,
 )
 from consultation_svc.speeches.models import Speech, SpeechHistory
-from cppcc_common.attachments import AttachmentNotFound, Upload, admit, media_type
-from cppcc_common.attachments_store import store_for
+from cppcc_common.attachments import Upload, admit
 from cppcc_common.auth import Principal
 from cppcc_common.change import Change
 from cppcc_common.contracts.consultation import SpeechMode, SpeechRegisteredV1
@@ -125,7 +125,7 @@ async def _transition(
         person_id=speech.person_id,
         mode=SpeechMode(speech.mode),
         has_text=bool(speech.text and speech.text.strip()),
-        files=await repository.count_files(change.session, speech.id),
+        files=await attachments.count(change.session, repository.OWNER, speech.id),
         activity_starts_at=seen.activity.starts_at,
     )
     decision = decide(facts)
@@ -202,50 +202,25 @@ async def add_file(
         return domain.edit(facts, {})
 
     speech = await _transition(change, activity_id, speech_id, Action.EDIT, None, decide)
-    key = await store_for(change.session).put(
-        upload.content, org_id=speech.org_id, content_type=upload.content_type, sha256=upload.sha256
-    )
-    attachment = Attachment(
-        id=new_id(),
-        org_id=speech.org_id,
-        owner_type=repository.OWNER,
-        owner_id=speech.id,
-        purpose=upload.purpose,
-        file_name=upload.file_name,
-        content_type=media_type(upload.content_type),
-        size=len(upload.content),
-        sha256=upload.sha256,
-        storage_key=key,
-        uploaded_by=change.person.sub,
-        uploaded_at=change.now,
-    )
-    change.session.add(attachment)
+    attachment = await attachments.keep(change, (repository.OWNER, speech.id), speech.org_id, upload)
     await change.session.flush()
     return attachment
 
 
 async def remove_file(change: Change, activity_id: UUID, speech_id: UUID, attachment_id: UUID) -> None:
     await _transition(change, activity_id, speech_id, Action.EDIT, None, lambda f: domain.edit(f, {}))
-    attachment = await repository.file_of(change.session, speech_id, attachment_id)
-    if attachment is None:
-        raise AttachmentNotFound()
-    await store_for(change.session).delete(attachment.storage_key)
-    await change.session.delete(attachment)
+    await attachments.remove(change.session, repository.OWNER, speech_id, attachment_id)
 
 
 async def files(
     session: AsyncSession, principal: Principal, activity_id: UUID, speech_id: UUID
 ) -> Sequence[Attachment]:
     await read(session, principal, activity_id, speech_id)
-    return await repository.files_of(session, speech_id)
+    return await attachments.list_for(session, repository.OWNER, speech_id)
 
 
 async def file(
     session: AsyncSession, principal: Principal, activity_id: UUID, speech_id: UUID, attachment_id: UUID
 ) -> tuple[Attachment, bytes]:
     await read(session, principal, activity_id, speech_id)
-    attachment = await repository.file_of(session, speech_id, attachment_id)
-    content = None if attachment is None else await store_for(session).get(attachment.storage_key)
-    if attachment is None or content is None:
-        raise AttachmentNotFound()
-    return attachment, content
+    return await attachments.read(session, repository.OWNER, speech_id, attachment_id)

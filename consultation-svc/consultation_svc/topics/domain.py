@@ -191,7 +191,10 @@ SOURCES_BY_ID = frozenset({TopicSourceKind.SECTOR, TopicSourceKind.COMMITTEE})
 
 # How a roster writes a party member (民盟盟员, 九三学社社员): the party is what precedes these.
 _MEMBER_SUFFIXES = ("党员", "盟员", "会员", "社员")
-# The eight parties and the CPC by their full names, for a source written out in full.
+# What names no party: member-svc's 无党派 (its directory's PARTIES), and a roster's ways to say it.
+_NO_PARTY = frozenset({"", "无", "无党派", "无党派人士", "群众"})
+# The eight parties and the CPC by their full names, for a source written out in full (九三学社's
+# full name is its name).
 _FULL_NAMES = {
     "中共": "中国共产党",
     "民革": "中国国民党革命委员会",
@@ -200,16 +203,18 @@ _FULL_NAMES = {
     "民进": "中国民主促进会",
     "农工党": "中国农工民主党",
     "致公党": "中国致公党",
+    "台盟": "台湾民主自治同盟",
 }
 
 
 def party_of(written: str) -> str | None:
-    """The party a roster's entry names (民盟盟员 → 民盟); None for a member of no party (无党派人士, 群众)."""
+    """The party a member record names: as member-svc keeps it (民盟) or as a roster writes a member
+    (民盟盟员 → 民盟); None for a member of no party (无党派, 无党派人士, 群众)."""
     text = written.strip()
     for suffix in _MEMBER_SUFFIXES:
         if text.endswith(suffix) and len(text) > len(suffix):
             return text.removesuffix(suffix)
-    return None
+    return None if text in _NO_PARTY else text
 
 
 def belongs(party: str, source_name: str) -> bool:

@@ -20,6 +20,7 @@ from typing import Any
 
 import httpx
 
+from consultation_svc.outcomes.policy import DEFAULT_POLICY as OUTCOME_POLICY
 from cppcc_common.clock import OffsetClock
 from cppcc_common.workdays import local_date, start_of_day
 from cppcc_devstack.stack import Stack
@@ -85,9 +86,9 @@ def activities_demo(stack: Stack, client: httpx.Client) -> None:
 
 
 OUTCOMES = "/api/v1/consultations/outcomes"
-# The forum's outcomes are sent this many days ago: more than the policy's three months, so the
-# brief's feedback is overdue.
-FORUM_DAYS_AGO = 135
+# The forum's outcomes are sent this many days ago: the policy's feedback months (rule 22; a month
+# is at most 31 days) and six weeks more, so the brief's feedback is overdue — 135 by default.
+FORUM_DAYS_AGO = OUTCOME_POLICY.feedback_due_months * 31 + 42
 
 
 def _past_forum(stack: Stack, client: httpx.Client, clock: OffsetClock, people_ids: list[str]) -> None:

@@ -201,10 +201,9 @@ class ActivityCancelledV1(EventData):
     invitee_ids: list[UUID]
 
 
-@register("cppcc.consultation.reminder_due.v1")
-class ReminderDueV1(EventData):
-    """consultation-svc, once per start time, the policy's hours (default 24) before the activity:
-    the invitees still expected (not declined, not on approved leave)."""
+class ActivityTold(EventData):
+    """What the events that tell the invitees where and when to be carry (not registered itself: the
+    reminder and the check-in opening are; a field changed here changes both, so a new version of each)."""
 
     activity_id: UUID
     org_id: UUID
@@ -214,6 +213,12 @@ class ReminderDueV1(EventData):
     venue: str | None = None
     online_link: str | None = None
     invitee_ids: list[UUID]
+
+
+@register("cppcc.consultation.reminder_due.v1")
+class ReminderDueV1(ActivityTold):
+    """consultation-svc, once per start time, the policy's hours (default 24) before the activity:
+    the invitees still expected (not declined, not on approved leave)."""
 
 
 @register("cppcc.consultation.invitation_answered.v1")
@@ -432,18 +437,10 @@ class FeedbackOverdueV1(EventData):
 
 
 @register("cppcc.consultation.checkin_opened.v1")
-class CheckinOpenedV1(EventData):
+class CheckinOpenedV1(ActivityTold):
     """consultation-svc, once per start time, when a notified activity's check-in opens (the
     participation policy's minutes before the start, default 60): the invitees still expected (not
     declined, not on approved leave) may scan the venue's code from now until `checkin_closes_at`.
     notify-svc tells them at once, as an urgent notice (quiet hours do not hold it)."""
 
-    activity_id: UUID
-    org_id: UUID
-    title: str
-    starts_at: AwareDatetime
-    ends_at: AwareDatetime
-    venue: str | None = None
-    online_link: str | None = None
     checkin_closes_at: AwareDatetime
-    invitee_ids: list[UUID]
