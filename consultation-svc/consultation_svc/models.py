@@ -25,5 +25,7 @@ from consultation_svc.checkin import models as _checkin_models  # noqa: E402,F40
 from consultation_svc.deliberation import models as _deliberation_models  # noqa: E402,F401
 from consultation_svc.members import models as _member_models  # noqa: E402,F401
 from consultation_svc.outcomes import models as _outcome_models  # noqa: E402,F401
+from consultation_svc.plans import models as _plan_models  # noqa: E402,F401
 from consultation_svc.speeches import models as _speech_models  # noqa: E402,F401
+from consultation_svc.topics import models as _topic_models  # noqa: E402,F401
 from consultation_svc.written import models as _written_models  # noqa: E402,F401

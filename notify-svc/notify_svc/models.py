@@ -87,3 +87,11 @@ class InboxItem(Base):
     read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # The order items were written in: the live stream's event id (`Last-Event-ID` resumes after it).
     seq: Mapped[int] = mapped_column(BigInteger, Identity(always=True))
+
+
+# Each context's tables register on this metadata when imported: the whole schema is declared here
+# (what Alembic and the migrations test compare against).
+from notify_svc.channels.queue import models as _queue_models  # noqa: E402,F401
+from notify_svc.devices import models as _device_models  # noqa: E402,F401
+from notify_svc.preferences import models as _preference_models  # noqa: E402,F401
+from notify_svc.webhooks import models as _webhook_models  # noqa: E402,F401

@@ -2,6 +2,7 @@
 later with nothing to do; they leave exactly the tables the service declares."""
 
 import asyncio
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,14 @@ async def _tables(url: str) -> set[str]:
         return {r["tablename"] for r in rows}
     finally:
         await conn.close()
+
+
+def _declared(package: str) -> set[str]:
+    """The tables `<package>.models.metadata` declares on its own, in a fresh interpreter: in this
+    one, whatever other tests imported before would have registered their tables too."""
+    script = f"import {package}.models as m; print(' '.join(sorted(m.metadata.tables)))"
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    return set(out.stdout.split())
 
 
 @pytest.mark.parametrize("name", sorted(SERVICES))
