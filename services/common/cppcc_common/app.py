@@ -27,6 +27,7 @@ from cppcc_common.db import (
     create_read_sessionmaker,
     create_sessionmaker,
     listen,
+    publish_on_commit,
 )
 from cppcc_common.docs import docs_router
 from cppcc_common.error_handlers import install_error_handlers
@@ -70,7 +71,8 @@ ScannerFactory = Callable[[Runtime], DeadlineScanner]
 
 
 async def _listen_for_outbox(runtime: Runtime) -> None:
-    """Wakes the relay on NOTIFY; polling stays the source of truth if this connection drops."""
+    """Wakes the relay on NOTIFY (events committed by a process without a relay: a command, the demo's
+    seeding, a pod of another version); polling stays the source of truth if this connection drops."""
     assert runtime.relay is not None
     await listen(runtime.settings.database_url, "cppcc_outbox", runtime.relay.wake)
 
@@ -120,6 +122,7 @@ async def start_runtime(
         runtime.relay = OutboxRelay(
             engine, runtime.js, batch_size=settings.relay_batch_size, interval=settings.relay_interval_seconds
         )
+        publish_on_commit(sessionmaker, runtime.relay.wake)
         _spawn(runtime, runtime.relay.run(), "outbox-relay")
         _spawn(runtime, _listen_for_outbox(runtime), "outbox-listen")
     if settings.consumers_enabled:

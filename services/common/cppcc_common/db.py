@@ -110,6 +110,33 @@ def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]
     return async_sessionmaker(engine, expire_on_commit=False)
 
 
+# Publish on commit. A process that runs an outbox relay attaches its `wake` to its sessionmaker
+# (`publish_on_commit`): a unit of work from it that staged events wakes the relay, in-process, once
+# its transaction has committed, and the outbox row is written without a NOTIFY. PostgreSQL takes a
+# global lock at the commit of a transaction that NOTIFYs and holds it through the WAL flush, so
+# such commits cannot share a flush: on this machine that halved the commit rate of a write path.
+# A unit without a relay in its process (a command, the demo's seeding) NOTIFYs as before, and every
+# relay polls besides: the outbox table stays the source of truth.
+_RELAY_WAKE = "cppcc.relay_wake"
+_STAGED = "cppcc.staged"
+
+
+def publish_on_commit(sessionmaker: async_sessionmaker[AsyncSession], wake: Callable[[], None]) -> None:
+    """Units of work from `sessionmaker` wake `wake` (the process's relay) after a commit that staged
+    events, instead of NOTIFYing it through the database."""
+    info = dict(sessionmaker.kw.get("info") or {})
+    info[_RELAY_WAKE] = wake
+    sessionmaker.configure(info=info)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _wake_relay_after_commit(session: Session, transaction: Any) -> None:
+    # At the end of the root transaction (committed or not: a wake after a rollback costs one empty
+    # round, and the relay only ever sees committed rows).
+    if transaction.parent is None and session.info.pop(_STAGED, False):
+        session.info[_RELAY_WAKE]()
+
+
 def create_read_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     """Sessions for single-statement reads: autocommit, so no BEGIN/COMMIT round trips (and no writes
     that could be lost: a flush outside a transaction commits each statement on its own)."""
@@ -179,6 +206,11 @@ class Unit:
     async def driver(self) -> asyncpg.Connection:
         raise NotImplementedError
 
+    def note_staged(self) -> bool:
+        """Notes that events were staged in this unit; True if the unit wakes its process's relay
+        after its commit (so the outbox row needs no NOTIFY)."""
+        raise NotImplementedError
+
 
 class SessionUnit(Unit):
     """The unit of an ORM session's transaction (`session_scope`: a consumer's delivery, a scan, a
@@ -204,6 +236,9 @@ class SessionUnit(Unit):
     async def driver(self) -> asyncpg.Connection:
         return await driver_connection(self._session)
 
+    def note_staged(self) -> bool:
+        return note_staged(self._session)
+
 
 class RequestUnit(Unit):
     """A request's unit of work, held at the driver: a connection checked out of the engine's pool,
@@ -216,7 +251,7 @@ class RequestUnit(Unit):
     transaction as the driver's statements and the outbox row.
     """
 
-    __slots__ = ("_cache", "_connection", "_fairy", "_session", "_sessionmaker")
+    __slots__ = ("_cache", "_connection", "_fairy", "_session", "_sessionmaker", "_staged", "_wake")
 
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], fairy: Any) -> None:
         self._sessionmaker = sessionmaker
@@ -224,6 +259,9 @@ class RequestUnit(Unit):
         self._connection: Connection | None = None
         self._session: AsyncSession | None = None
         self._cache: dict[Any, Any] = {}
+        info = sessionmaker.kw.get("info")
+        self._wake: Callable[[], None] | None = info.get(_RELAY_WAKE) if info else None
+        self._staged = False
 
     @classmethod
     async def checkout(cls, sessionmaker: async_sessionmaker[AsyncSession]) -> "RequestUnit":
@@ -259,10 +297,19 @@ class RequestUnit(Unit):
         driver: asyncpg.Connection = self._fairy.driver_connection
         return driver
 
+    def note_staged(self) -> bool:
+        if self._wake is None:
+            return False
+        self._staged = True
+        return True
+
     async def commit(self) -> None:
         if self._session is not None:
             await self._session.commit()  # its flush, then the connection's COMMIT if it began it
         await self._end("commit")
+        if self._staged and self._wake is not None:  # _wake is set whenever _staged is
+            self._staged = False
+            self._wake()
 
     async def rollback(self) -> None:
         if self._session is not None:
@@ -368,6 +415,19 @@ async def driver_connection(session: "Work") -> asyncpg.Connection:
         await adapted._start_transaction()
     driver: asyncpg.Connection = raw.driver_connection
     return driver
+
+
+def note_staged(session: "Work") -> bool:
+    """`Unit.note_staged` for a unit or a session (a request unit's session speaks for its unit)."""
+    if isinstance(session, Unit):
+        return session.note_staged()
+    unit = session.info.get("cppcc.unit")
+    if unit is not None:
+        return bool(unit.note_staged())
+    if _RELAY_WAKE not in session.info:
+        return False
+    session.info[_STAGED] = True
+    return True
 
 
 def unit_cache(session: "Work") -> dict[Any, Any]:

@@ -26,7 +26,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.util import greenlet_spawn
 
-from cppcc_common.db import Work, driver_connection
+from cppcc_common.db import Work, driver_connection, note_staged
 from cppcc_common.events import CloudEvent
 
 log = logging.getLogger("cppcc.outbox")
@@ -35,15 +35,15 @@ OUTBOX_PUBLISHED = Counter("outbox_published_total", "Events published by the ou
 OUTBOX_FAILURES = Counter("outbox_publish_failures_total", "Failed outbox publish rounds")
 OUTBOX_PENDING = Gauge("outbox_pending", "Unsent rows seen by the last relay round")
 
-# One statement, one round trip: the rows, and the NOTIFY that PostgreSQL delivers at commit to wake
-# a relay at once (a data-modifying WITH runs to completion whether or not its rows are read).
-_STAGE = (
-    "WITH staged AS (INSERT INTO outbox (id, subject, payload, created_at)"
+_INSERT = (
+    "INSERT INTO outbox (id, subject, payload, created_at)"
     " SELECT e.id, e.subject, e.payload, now()"
     " FROM unnest(CAST($1 AS uuid[]), CAST($2 AS text[]), CAST($3 AS text[])) AS e(id, subject, payload)"
-    " RETURNING 1)"
-    " SELECT pg_notify('cppcc_outbox', '')"
 )
+# A unit whose process runs no relay: one statement, one round trip, the rows and the NOTIFY that
+# PostgreSQL delivers at commit to wake a relay elsewhere (a data-modifying WITH runs to completion
+# whether or not its rows are read).
+_INSERT_AND_NOTIFY = f"WITH staged AS ({_INSERT} RETURNING 1) SELECT pg_notify('cppcc_outbox', '')"
 # The relay's statements run on the driver (asyncpg, prepared once per connection): a round at
 # every commit's NOTIFY is frequent, and SQLAlchemy's statement path cost more than the round trips.
 _CLAIM = (
@@ -64,7 +64,9 @@ class OutboxRow(NamedTuple):
 
 
 async def stage(session: Work, *events: CloudEvent) -> None:
-    """Adds events to the outbox within the caller's transaction; they are sent after commit."""
+    """Adds events to the outbox within the caller's transaction; they are sent after commit: by the
+    committing process's relay, woken in-process (`cppcc_common.db.publish_on_commit`), or by any
+    relay, woken by the NOTIFY this then adds."""
     if not events:
         return
     ids = [e.id for e in events]
@@ -72,7 +74,8 @@ async def stage(session: Work, *events: CloudEvent) -> None:
     payloads = [e.to_json().decode() for e in events]
     # The statement goes straight to the driver (SQLAlchemy's statement path cost several times
     # the round trip itself on every write), in the session's transaction.
-    await (await driver_connection(session)).execute(_STAGE, ids, subjects, payloads)
+    statement = _INSERT if note_staged(session) else _INSERT_AND_NOTIFY
+    await (await driver_connection(session)).execute(statement, ids, subjects, payloads)
 
 
 PublishedHook = Callable[[Sequence[Any]], Awaitable[None] | None]

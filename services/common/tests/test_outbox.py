@@ -214,3 +214,86 @@ async def test_a_wake_that_arrives_during_a_relay_round_is_not_lost(
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
+
+
+async def _notifies_during(engine: Any, work: Any) -> int:
+    """How many NOTIFYs on the relay's channel arrive while `work` runs (and shortly after)."""
+    import asyncpg
+
+    from cppcc_common.db import driver_dsn
+
+    heard: list[str] = []
+    conn = await asyncpg.connect(driver_dsn(engine.url.render_as_string(hide_password=False)))
+    try:
+        await conn.add_listener("cppcc_outbox", lambda *args: heard.append(args[-1]))
+        await work()
+        await asyncio.sleep(0.3)
+    finally:
+        await conn.close()
+    return len(heard)
+
+
+async def test_a_commit_wakes_its_own_processs_relay_without_a_notify(engine: Any, js: Any) -> None:
+    """Publish on commit: a unit of work from a sessionmaker whose process runs a relay
+    (`publish_on_commit`) writes its outbox rows without a NOTIFY (which would serialise its commit
+    with every other NOTIFYing commit) and wakes the relay in-process once committed — the request's
+    unit at the driver and a session's unit alike. With an hour's poll interval only that wake can
+    publish the events this fast; a rolled-back unit publishes nothing."""
+    from cppcc_common.db import create_sessionmaker, publish_on_commit, request_unit
+
+    relay = OutboxRelay(engine, js, interval=3600.0)
+    sessions = create_sessionmaker(engine)
+    publish_on_commit(sessions, relay.wake)
+    task = asyncio.create_task(relay.run())
+    await _wait_until(lambda: _unsent(engine), 0, timeout=5.0)  # the first round (at start) is done
+    try:
+
+        async def commit_both_ways() -> None:
+            async with request_unit(sessions) as unit:
+                widget_id = new_id()
+                await (await unit.driver()).execute(
+                    "INSERT INTO widgets (id, name) VALUES ($1, 'w')", widget_id
+                )
+                await stage(unit, _event(widget_id))
+            await _change_widget(sessions)
+            with pytest.raises(RuntimeError):
+                await _change_widget(sessions, fail=True)
+
+        assert await _notifies_during(engine, commit_both_ways) == 0
+        await _wait_until(lambda: _unsent(engine), 0, timeout=5.0)
+        assert await count_messages(js, "TESTING") == 2
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+
+async def test_a_unit_whose_process_runs_no_relay_notifies_one_elsewhere(
+    engine: Any, sessionmaker: Any
+) -> None:
+    """A command or the demo's seeding commits from a process with no relay: its outbox rows NOTIFY
+    the services' relays at commit."""
+    assert await _notifies_during(engine, lambda: _change_widget(sessionmaker)) == 1
+
+
+async def test_events_staged_under_a_rolled_back_savepoint_are_never_published(engine: Any, js: Any) -> None:
+    """The relay publishes committed rows only: an event staged under a savepoint that is rolled
+    back (a consumer's failed event in a batch, a roster row refused) leaves with nothing of it."""
+    from cppcc_common.db import create_sessionmaker, publish_on_commit
+
+    relay = OutboxRelay(engine, js, interval=3600.0)
+    sessions = create_sessionmaker(engine)
+    publish_on_commit(sessions, relay.wake)
+    task = asyncio.create_task(relay.run())
+    try:
+        kept = new_id()
+        async with sessions() as session, session.begin():
+            with pytest.raises(RuntimeError):
+                async with session.begin_nested():
+                    await stage(session, _event(new_id()))
+                    raise RuntimeError("this row is refused")
+            await stage(session, _event(kept))
+        await _wait_until(lambda: _unsent(engine), 0, timeout=5.0)
+        assert await count_messages(js, "TESTING") == 1
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
