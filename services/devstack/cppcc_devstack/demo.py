@@ -7,8 +7,8 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass
-from datetime import timedelta
-from typing import Any
+from datetime import UTC, datetime, timedelta
+from typing import Any, ClassVar
 
 import httpx
 
@@ -26,7 +26,10 @@ __all__ = [
     "auth_headers",
     "login",
     "login_as",
+    "RosterLoad",
     "seed",
+    "seed_statistics",
+    "seed_stories",
 ]
 
 # The phone of each demo account by role key: member, member_2, member_3, member_4, staff_proposals,
@@ -176,19 +179,43 @@ class PartnerCredentials:
 
 
 def seed(stack: Stack) -> None:
-    """Loads the demo (idempotent: every `make run` calls it), saying what it does."""
-    stack.say("加载演示数据 / loading demo data: accounts, term, units, the roster of 300 members …")
-    started = time.monotonic()
-    member = SERVICES[0]
-    result = subprocess.run(
-        [sys.executable, "-m", member.module, "seed-demo"],
-        env=stack.env_for(member),
-        capture_output=True,
-        text=True,
-    )
-    if result.returncode != 0:
-        raise StartupFailed(f"demo data of member-svc failed:\n{result.stderr[-3000:]}")
-    stack.say(f"  委员名单已导入 / roster loaded ({time.monotonic() - started:.1f}s)")
+    """Loads the whole demo (idempotent: every start calls it), saying what it does: the stories,
+    then the statistics' template proposals (`make run` loads those once it is ready)."""
+    seed_stories(stack)
+    seed_statistics(stack)
+
+
+class RosterLoad:
+    """member-svc's demo data (accounts, term, units, the roster of 300 members), loaded by its
+    `seed-demo` command straight into its database: it can run while the services start (its
+    events wait in member-svc's outbox until the relay publishes them)."""
+
+    def __init__(self, stack: Stack) -> None:
+        stack.say("加载演示数据 / loading demo data: accounts, term, units, the roster of 300 members …")
+        self.stack, self.started = stack, time.monotonic()
+        member = SERVICES[0]
+        # Its output goes to a file, not a pipe nobody reads until it ends (a full pipe would stop it).
+        self.log = stack.log_dir / "member-seed-demo.log"
+        self.log.parent.mkdir(parents=True, exist_ok=True)
+        with self.log.open("wb") as out:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", member.module, "seed-demo"],
+                env=stack.env_for(member),
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+
+    def wait(self) -> None:
+        if self.process.wait() != 0:
+            output = self.log.read_text(errors="replace")
+            raise StartupFailed(f"demo data of member-svc failed:\n{output[-3000:]}")
+        self.stack.say(f"  委员名单已导入 / roster loaded ({time.monotonic() - self.started:.1f}s)")
+
+
+def seed_stories(stack: Stack, roster: RosterLoad | None = None) -> None:
+    """The accounts, the roster (`roster`, if started already), and each demo story in its state
+    (proposals, reports, plans, activities): what a user of `make run` signs in to see."""
+    (roster or RosterLoad(stack)).wait()
     with httpx.Client(base_url=stack.gateway_url, timeout=10.0) as client:
         stack.say("  对接系统 / demo partner client …")
         _partner(stack, client)
@@ -196,9 +223,15 @@ def seed(stack: Stack) -> None:
         people = _People(stack, client)
         _proposals(stack, client, people)
         _opinions(stack, client, people)
-        _proposals_for_statistics(stack, client, people)
         plans_demo(stack, client)
         _activities(stack, client)
+
+
+def seed_statistics(stack: Stack) -> None:
+    """A few hundred more proposals, so the office's list, search and statistics show something
+    (made only while the organization has fewer; after the stories, whose clock moves they avoid)."""
+    with httpx.Client(base_url=stack.gateway_url, timeout=10.0) as client:
+        _proposals_for_statistics(stack, client, _People(stack, client))
 
 
 def _opinions(stack: Stack, client: httpx.Client, people: "_People") -> None:
@@ -228,18 +261,15 @@ def _proposals(stack: Stack, client: httpx.Client, people: "_People") -> None:
     for proposal in DEMO_PROPOSALS:
         if proposal.days_ago:
             clock.move(-timedelta(days=proposal.days_ago))
-            people.forget()
         try:
             _make(client, proposal, people, ids, made, clock.now().astimezone(SHANGHAI).date().isoformat())
         finally:
             if proposal.days_ago:
                 clock.move(timedelta(days=proposal.days_ago))
-                people.forget()
 
 
 def _proposals_for_statistics(stack: Stack, client: httpx.Client, people: "_People") -> None:
-    """A few hundred more, so the office's list, search and statistics show something (after the
-    proposals above, which are made only while the member has none)."""
+    """The statistics' template proposals (cppcc_devstack/demo_proposals.py)."""
     from cppcc_devstack.demo_proposals import bulk_proposals
 
     ids = {"leader": _person_id(client, people["leader"])}
@@ -249,26 +279,30 @@ def _proposals_for_statistics(stack: Stack, client: httpx.Client, people: "_Peop
 
 
 class _People:
-    """The demo accounts' (and the partner client's) authorization headers, each signed in when
-    first needed and again after a move of the clock (a token is judged by the moved time): the
-    gateway limits sign-ins per address, and tests share it."""
+    """The demo accounts' (and the partner client's) authorization headers, each signed in once per
+    position of the stack's clock (a token is judged by the moved time, so one signed at another
+    offset is refused) and shared by every part of the demo: the gateway limits sign-ins per address
+    (20 a minute), and every sign-in past that waited out a Retry-After of seconds."""
+
+    # (data folder, clock offset in seconds, who) -> headers: one cache for every _People of a run.
+    _signed: ClassVar[dict[tuple[str, float, str], dict[str, str]]] = {}
 
     def __init__(self, stack: Stack, client: httpx.Client) -> None:
         self.stack, self.client = stack, client
-        self._headers: dict[str, dict[str, str]] = {}
+        self._clock = OffsetClock(stack.clock_file)
 
     def __getitem__(self, who: str) -> dict[str, str]:
-        if who not in self._headers:
+        offset = round((self._clock.now() - datetime.now(UTC)).total_seconds())
+        key = (str(self.stack.data_dir), float(offset), who)
+        headers = self._signed.get(key)
+        if headers is None:
             token = (
                 partner_token(self.client, partner_credentials(self.stack))
                 if who == "partner"
                 else login_as(self.client, who)
             )
-            self._headers[who] = {"Authorization": f"Bearer {token}"}
-        return self._headers[who]
-
-    def forget(self) -> None:
-        self._headers.clear()
+            headers = self._signed[key] = {"Authorization": f"Bearer {token}"}
+        return headers
 
 
 def _make(

@@ -115,7 +115,6 @@ def _past_forum(stack: Stack, client: httpx.Client, clock: OffsetClock, people_i
         held = (starts + timedelta(hours=3, minutes=30)) - clock.now()
         clock.move(held)
         back -= held
-        people.forget()
         office = people["staff_consultation"]
         whole = {"arrived_at": (starts - timedelta(minutes=10)).isoformat()}
         for person in (member, member_3):
@@ -155,7 +154,6 @@ def _past_forum(stack: Stack, client: httpx.Client, clock: OffsetClock, people_i
         answered = timedelta(days=60)
         clock.move(answered)
         back -= answered
-        people.forget()
         office = people["staff_consultation"]
         _post(
             client,
@@ -210,7 +208,6 @@ def _past_meeting(stack: Stack, client: httpx.Client, clock: OffsetClock, member
         held = (starts + timedelta(hours=4)) - clock.now()
         clock.move(held)
         back -= held
-        people.forget()
         office = people["staff_consultation"]
         came = {
             "arrived_at": (starts - timedelta(minutes=5)).isoformat(),

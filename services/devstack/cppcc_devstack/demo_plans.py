@@ -12,7 +12,6 @@ import httpx
 
 from cppcc_common.clock import SHANGHAI, OffsetClock
 from cppcc_devstack.stack import Stack
-from member_svc.demo_data.accounts import ACCOUNTS
 
 C = "/api/v1/consultations"
 
@@ -51,11 +50,10 @@ ENTRIES: tuple[tuple[str, str, int, dict[str, Any], str], ...] = (
 )
 
 
-def _headers(client: httpx.Client, key: str) -> dict[str, str]:
-    from cppcc_devstack.demo import login  # demo.py imports this module
+def _headers(stack: Stack, client: httpx.Client, key: str) -> dict[str, str]:
+    from cppcc_devstack.demo import _People  # the demo's shared sign-ins (demo.py imports this module)
 
-    phone = next(a.phone for a in ACCOUNTS if a.key == key)
-    return {"Authorization": f"Bearer {login(client, phone)}"}
+    return _People(stack, client)[key]
 
 
 def _ok(response: httpx.Response) -> dict[str, Any]:
@@ -74,10 +72,10 @@ def plans_demo(stack: Stack, client: httpx.Client) -> None:
     stack.say("  年度协商计划和议题 / the annual consultation plan and its topics …")
     now = OffsetClock(stack.clock_file).now()
     year = now.astimezone(SHANGHAI).year
-    staff, leader = _headers(client, "staff_consultation"), _headers(client, "leader")
+    staff, leader = _headers(stack, client, "staff_consultation"), _headers(stack, client, "leader")
     if _ok(client.get(f"{C}/plans", params={"year": year}, headers=staff))["items"]:
         return  # loaded before: data survives restarts
-    member, member_2 = _headers(client, "member"), _headers(client, "member_2")
+    member, member_2 = _headers(stack, client, "member"), _headers(stack, client, "member_2")
     closes = (now + timedelta(days=14)).isoformat()
     for y in (year, year + 1):
         windows = _ok(client.get(f"{C}/topic-windows", params={"year": y}, headers=staff))["items"]

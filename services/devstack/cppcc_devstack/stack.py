@@ -6,6 +6,7 @@ after a back-off that doubles with each death in a row (1 s, 2 s, 4 s … at mos
 says so; the others keep serving meanwhile."""
 
 import base64
+import importlib.util
 import json
 import os
 import secrets
@@ -22,10 +23,12 @@ from typing import IO
 import httpx
 
 from cppcc_common.clock import Clock, SystemClock
+from cppcc_common.migrations import upgrade
 from cppcc_common.testing.servers import (
     NatsServer,
     create_database,
     port_in_use,
+    run_blocking,
     start_embedded_postgres,
     stop_embedded_postgres,
 )
@@ -197,22 +200,18 @@ class Stack:
         return env
 
     def migrate(self) -> None:
-        """Every service's migrations, in parallel (each service has its own database)."""
+        """Every service's migrations, one service after the other in this process: about 3 s in
+        all, where a `python -m <service> migrate` per service spent about 2 s each importing the
+        service before its migrations ran (7 s for the four in parallel on two cores)."""
         self.say("迁移数据库 / migrating the four databases …")
-        running = {
-            svc.name: subprocess.Popen(
-                [sys.executable, "-m", svc.module, "migrate"],
-                env=self.env_for(svc),
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                text=True,
-            )
-            for svc in SERVICES
-        }
-        for name, proc in running.items():
-            _, stderr = proc.communicate()
-            if proc.returncode != 0:
-                raise StartupFailed(f"migration of {name} failed:\n{stderr[-3000:]}")
+        for svc in SERVICES:
+            spec = importlib.util.find_spec(svc.module)
+            assert spec is not None and spec.origin is not None, svc.module
+            try:
+                migrations, url = Path(spec.origin).parent / "migrations", self.database_url(svc)
+                run_blocking(lambda: upgrade(migrations, url))  # noqa: B023 (called at once)
+            except Exception as exc:
+                raise StartupFailed(f"migration of {svc.name} failed: {exc!r}") from exc
 
     # processes ---------------------------------------------------------------------------
     def _spawn(self, name: str, args: list[str], env: dict[str, str]) -> None:
@@ -344,14 +343,17 @@ class Stack:
         if not self.external_db:
             stop_embedded_postgres(self.data_dir / "pg")
 
-    def start(self, *, supervise: bool = True) -> None:
+    def start(self, *, supervise: bool = True, migrated: Callable[[], None] | None = None) -> None:
         """Everything, in order, then keeps the processes running; stops what was started if a
-        step fails."""
+        step fails. `migrated` is called once the databases are migrated, before the services
+        start (work that needs only the databases runs beside their start-up)."""
         self.check_ports()
         try:
             self.start_infrastructure()
             self.clock_file.unlink(missing_ok=True)
             self.migrate()
+            if migrated is not None:
+                migrated()
             self.start_services()
         except BaseException:
             self.stop()
