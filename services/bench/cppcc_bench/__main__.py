@@ -98,6 +98,7 @@ def _profile(bench: Bench, name: str, out: Path) -> str | None:
     urls, facts = bench.urls, bench.facts
     targets = [  # (part of the figure's name, process, url, headers), first match wins
         ("submit", "proposal", urls["proposal"], member),
+        ("create a draft", "proposal", f"{urls['proposal']}/api/v1/proposals", member),
         (
             "fast upstream",
             "gateway_bare",
@@ -120,6 +121,8 @@ def _profile(bench: Bench, name: str, out: Path) -> str | None:
     if process == "proposal" and url == urls["proposal"]:  # submit: each request needs a fresh draft
         drafts = bench.drafts(int(bench.duration * 4000))
         script = lua.submit(bench.work, f"profile-{uuid.uuid4().hex[:6]}", drafts)
+    elif url.endswith("/api/v1/proposals"):  # create a draft: the POST and its body
+        script = lua.create_draft(bench.work)
     text = bench.profile(url, headers, pid, prefix, script)
     return text.read_text() if text else None
 
