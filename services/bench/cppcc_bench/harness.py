@@ -20,7 +20,7 @@ from typing import Any
 import asyncpg
 import httpx
 
-from cppcc_bench import lua
+from cppcc_bench import cpu, lua
 from cppcc_bench import wrk as wrk_tool
 from cppcc_bench.events import event_latency
 from cppcc_common.clock import SystemClock
@@ -291,6 +291,14 @@ class Bench:
         assert self.stack is not None
         return (self.extra.get(name) or self.stack.processes[name]).pid
 
+    def processes(self) -> dict[str, int]:
+        """The stack's processes and nats-server by name (for `cpu.snapshot`)."""
+        assert self.stack is not None
+        pids = {name: proc.pid for name, proc in self.stack.processes.items()}
+        if self.stack.nats is not None and self.stack.nats.process is not None:
+            pids["nats"] = self.stack.nats.process.pid
+        return pids
+
     def hit(
         self,
         url: str,
@@ -351,9 +359,10 @@ class Bench:
         print("  等待事件处理完 / waiting for the event backlog to drain …", file=sys.stderr)
         return asyncio.run(drain())
 
-    def event_latency(self, drafts: list[str], rate: float) -> dict[str, float]:
+    def event_latency(self, drafts: list[str], rate: float) -> dict[str, Any]:
         member = self.token(MEMBER_PHONE)
-        return asyncio.run(
+        before = cpu.snapshot(self.processes())
+        result: dict[str, Any] = asyncio.run(
             event_latency(
                 self.urls["proposal"],
                 member,
@@ -363,6 +372,9 @@ class Bench:
                 notify_dsn=self._dsn("notify"),
             )
         )
+        # Until every event was handled (the sender waits for the inbox items): the whole effect.
+        result["cpu_us"] = cpu.per_unit(before, cpu.snapshot(self.processes()), len(drafts))
+        return result
 
     def run_all(self) -> list[Comparison]:
         out: list[Comparison] = []
@@ -472,15 +484,25 @@ class Bench:
         chunk = int(self.duration * 4000)
         drafts = self.drafts(chunk * self.runs)
         chunks = iter([drafts[i * chunk : (i + 1) * chunk] for i in range(self.runs)])
-        fig, _ = self.pair(
-            "submit a proposal, proposal-svc",
-            lambda: self.hit(
+        spent: dict[str, float] = {}
+        submitted = 0
+
+        def submit() -> wrk_tool.WrkResult:
+            nonlocal submitted
+            before = cpu.snapshot(self.processes())
+            result = self.hit(
                 self.urls["proposal"],
                 auth_member,
                 lua.submit(self.work, f"submit-{uuid.uuid4().hex[:6]}", next(chunks)),
                 "proposal",
-            ),
-        )
+            )
+            for name, seconds in cpu.snapshot(self.processes()).items():
+                spent[name] = spent.get(name, 0.0) + seconds - before[name]
+            submitted += result.requests
+            return result
+
+        fig, _ = self.pair("submit a proposal, proposal-svc", submit)
+        self.facts["submit_cpu_us"] = cpu.per_unit(dict.fromkeys(spent, 0.0), spent, submitted)
         note = (
             f"{fig.errors} answers were not 2xx (a run that outlasts its {chunk} drafts is refused: 409)"
             if fig.errors

@@ -136,6 +136,14 @@ def markdown(data: dict[str, Any], profile: str | None) -> str:
             + " |"
         )
     lines += _cpu_table(data["figures"])
+    if f.get("submit_cpu_us"):
+        lines += [
+            "",
+            "Where the machine's CPU went during the submit runs, per submission (every process of the"
+            ' stack reacts to the event a submission publishes; "other" is wrk and the kernel):',
+            "",
+            *_split_table(f["submit_cpu_us"]),
+        ]
     if s.get("only"):
         lines += ["", f"Only these groups of figures were measured: {', '.join(s['only'])}."]
     ev = f.get("event_latency")
@@ -185,6 +193,19 @@ def markdown(data: dict[str, Any], profile: str | None) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _split_table(split: dict[str, float]) -> list[str]:
+    parts = sorted(split.items(), key=lambda item: -item[1])
+    total = sum(split.values())
+    return [
+        "| " + " | ".join(name for name, _ in parts) + " | all |",
+        "|" + "---|" * (len(parts) + 1),
+        "| " + " | ".join(f"{us:,.0f} µs" for _, us in parts) + f" | {total:,.0f} µs (a ceiling of"
+        f" {(os.cpu_count() or 1) * 1e6 / total:,.0f}/s on {os.cpu_count()} cores)" + " |"
+        if total
+        else "| – |",
+    ]
+
+
 def _median(values: list[float]) -> float:
     return sorted(values)[len(values) // 2]
 
@@ -200,6 +221,15 @@ def _event_line(ev: dict[str, Any]) -> str:
             f" the relay's round → inbox item {_fmt(ev['relay_to_inbox_p50_ms'], 1)} ms;"
             f" the submitting request answered in {_fmt(ev.get('submit_p50_ms'), 1)} ms (p50, at the sender)."
             if ev.get("to_relay_p50_ms") is not None and ev.get("relay_to_inbox_p50_ms") is not None
+            else ""
+        )
+        + (
+            " CPU per event, until its inbox item: "
+            + ", ".join(
+                f"{name} {us:,.0f} µs" for name, us in sorted(ev["cpu_us"].items(), key=lambda i: -i[1])
+            )
+            + "."
+            if ev.get("cpu_us")
             else ""
         )
     )
