@@ -137,7 +137,7 @@ def Changing(permission: Permission | None) -> Any:  # noqa: N802 (reads like a 
 
 
 def system_change(
-    session: AsyncSession, *, now: datetime, source: str, traceparent: str | None = None
+    session: Unit | AsyncSession, *, now: datetime, source: str, traceparent: str | None = None
 ) -> Change:
     """A change the system makes (a consumer, a scanner, a job, a command): no principal.
 
