@@ -63,9 +63,10 @@ class OffsetClock:
 
     def move(self, delta: timedelta) -> None:
         """Moves the time of every process that reads this file (tests)."""
-        total = self._current_offset() + delta
+        total = self.offset() + delta
         self.path.write_text(repr(total.total_seconds()))
 
-    def _current_offset(self) -> timedelta:
+    def offset(self) -> timedelta:
+        """How far this clock is moved now (as the file says)."""
         self.now()
         return self._offset

@@ -6,9 +6,11 @@ import json
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from typing import Any, ClassVar
+from datetime import timedelta
+from typing import Any
 
 import httpx
 
@@ -215,6 +217,11 @@ class RosterLoad:
 def seed_stories(stack: Stack, roster: RosterLoad | None = None) -> None:
     """The accounts, the roster (`roster`, if started already), and each demo story in its state
     (proposals, reports, plans, activities): what a user of `make run` signs in to see."""
+    with _one_loading():
+        _stories(stack, roster)
+
+
+def _stories(stack: Stack, roster: RosterLoad | None) -> None:
     (roster or RosterLoad(stack)).wait()
     with httpx.Client(base_url=stack.gateway_url, timeout=10.0) as client:
         stack.say("  对接系统 / demo partner client …")
@@ -230,7 +237,7 @@ def seed_stories(stack: Stack, roster: RosterLoad | None = None) -> None:
 def seed_statistics(stack: Stack) -> None:
     """A few hundred more proposals, so the office's list, search and statistics show something
     (made only while the organization has fewer; after the stories, whose clock moves they avoid)."""
-    with httpx.Client(base_url=stack.gateway_url, timeout=10.0) as client:
+    with _one_loading(), httpx.Client(base_url=stack.gateway_url, timeout=10.0) as client:
         _proposals_for_statistics(stack, client, _People(stack, client))
 
 
@@ -278,30 +285,46 @@ def _proposals_for_statistics(stack: Stack, client: httpx.Client, people: "_Peop
     bulk_proposals(stack, client, people.__getitem__, ids)
 
 
+# The sign-ins of one loading of the demo (`_one_loading`), shared by every `_People` meanwhile.
+_loading: dict[tuple[float, str], dict[str, str]] | None = None
+
+
+@contextmanager
+def _one_loading() -> Iterator[None]:
+    """Every part of the demo loaded inside shares its sign-ins; the next loading signs in afresh
+    (a token kept longer could have been revoked, by a sign-out or a test, or have expired)."""
+    global _loading
+    outer = _loading
+    _loading = {} if outer is None else outer
+    try:
+        yield
+    finally:
+        _loading = outer
+
+
 class _People:
     """The demo accounts' (and the partner client's) authorization headers, each signed in once per
     position of the stack's clock (a token is judged by the moved time, so one signed at another
-    offset is refused) and shared by every part of the demo: the gateway limits sign-ins per address
-    (20 a minute), and every sign-in past that waited out a Retry-After of seconds."""
-
-    # (data folder, clock offset in seconds, who) -> headers: one cache for every _People of a run.
-    _signed: ClassVar[dict[tuple[str, float, str], dict[str, str]]] = {}
+    offset is refused) and shared by every part of one loading of the demo: the gateway limits
+    sign-ins per address (20 a minute), and every sign-in past that waited out a Retry-After of
+    seconds."""
 
     def __init__(self, stack: Stack, client: httpx.Client) -> None:
         self.stack, self.client = stack, client
         self._clock = OffsetClock(stack.clock_file)
+        self._own: dict[tuple[float, str], dict[str, str]] = {}
 
     def __getitem__(self, who: str) -> dict[str, str]:
-        offset = round((self._clock.now() - datetime.now(UTC)).total_seconds())
-        key = (str(self.stack.data_dir), float(offset), who)
-        headers = self._signed.get(key)
+        signed = _loading if _loading is not None else self._own
+        key = (round(self._clock.offset().total_seconds()), who)
+        headers = signed.get(key)
         if headers is None:
             token = (
                 partner_token(self.client, partner_credentials(self.stack))
                 if who == "partner"
                 else login_as(self.client, who)
             )
-            headers = self._signed[key] = {"Authorization": f"Bearer {token}"}
+            headers = signed[key] = {"Authorization": f"Bearer {token}"}
         return headers
 
 
