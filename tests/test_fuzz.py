@@ -31,7 +31,8 @@ from e2e_support import demo_stack
 from cppcc_devstack.demo import login_as, partner_credentials, partner_token
 from cppcc_devstack.stack import Stack
 
-pytestmark = pytest.mark.e2e
+# The longest group of the run (its own stack, then ~850 schemathesis runs): started first.
+pytestmark = [pytest.mark.e2e, pytest.mark.longest]
 
 HERE = Path(__file__).parent
 MAX_EXAMPLES = int(os.environ.get("FUZZ_MAX_EXAMPLES", "8"))
