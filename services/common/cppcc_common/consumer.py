@@ -72,6 +72,9 @@ class ConsumerSpec:
     ack_wait: float = 30.0
     backoff: Sequence[float] = field(default_factory=lambda: (1.0, 5.0, 30.0, 120.0))
     batch: int = 50
+    # How long one fetch waits for a first message before it asks again (a fetch returns as soon
+    # as messages arrive: this is no batching window).
+    fetch_wait: float = 1.0
 
 
 @dataclass
@@ -132,7 +135,7 @@ class Consumer:
         task = asyncio.current_task()
         while True:
             try:
-                msgs = await self._sub.fetch(self.spec.batch, timeout=1.0)
+                msgs = await self._sub.fetch(self.spec.batch, timeout=self.spec.fetch_wait)
             except (FetchTimeoutError, TimeoutError, nats.errors.TimeoutError):
                 # nats-py may turn our own cancellation into a timeout: honour the cancel.
                 if task is not None and task.cancelling():

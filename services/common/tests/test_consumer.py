@@ -184,22 +184,24 @@ async def test_a_handler_reads_now_from_the_consumers_injected_clock(sessionmake
 
 async def test_events_are_handled_without_waiting_for_a_batch_to_fill(sessionmaker: Any, js: Any) -> None:
     """Commit to effect is not bounded below by a fetch window: events published to a waiting
-    consumer are handled at once, not when a batch of 50 fills or the fetch's 1 s expires."""
+    consumer are handled as they arrive, not when a batch of 50 fills or the fetch's wait expires.
+    The fetch waits 60 s here, so a consumer that waited for either would take a minute; the
+    margin below is for a loaded machine, not a latency target (that is `make bench`'s)."""
     handled: asyncio.Queue[float] = asyncio.Queue()
     loop = asyncio.get_running_loop()
 
     async def note(change: Change, envelope: CloudEvent, data: EventData) -> None:
         handled.put_nowait(loop.time())
 
-    consumer = Consumer(_spec("prompt", note), js, sessionmaker)
+    consumer = Consumer(_spec("prompt", note, fetch_wait=60.0), js, sessionmaker)
     await consumer.start()
     task = asyncio.create_task(consumer.run())
     try:
         for burst in (1, 1, 5, 20):  # each right after the last was handled: a fresh fetch waits
             sent = loop.time()
             await asyncio.gather(*(_publish(js, _event(new_id())) for _ in range(burst)))
-            done = [await asyncio.wait_for(handled.get(), timeout=10) for _ in range(burst)]
-            assert max(done) - sent < 0.4, (burst, max(done) - sent)
+            done = [await asyncio.wait_for(handled.get(), timeout=30) for _ in range(burst)]
+            assert max(done) - sent < 15.0, (burst, max(done) - sent)
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)

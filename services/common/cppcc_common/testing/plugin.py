@@ -95,7 +95,9 @@ class Databases:
             run_blocking(lambda: upgrade(migrations, target))
             try:
                 admin(self.server_url, f'ALTER DATABASE "{building}" RENAME TO "{template}"')
-            except asyncpg.DuplicateDatabaseError:  # another worker built the same template first
+            # Another worker built the same template first: PostgreSQL says so as a duplicate database,
+            # or, when both renames race in the catalog, as a unique violation of its name index.
+            except (asyncpg.DuplicateDatabaseError, asyncpg.UniqueViolationError):
                 drop_database(self.server_url, building)
         name = f"t_{prefix}_{uuid.uuid4().hex[:10]}"
         url = create_database(self.server_url, name, template=template)
