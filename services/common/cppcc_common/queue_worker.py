@@ -153,8 +153,12 @@ class QueueWorker(DeadlineScanner, Generic[Job]):
                     raise
                 except Exception as exc:
                     log.warning("queue claim failed", extra={"worker": self.name, "error": repr(exc)})
+                # asyncio.timeout, not wait_for: Python 3.11's wait_for can swallow a cancellation
+                # that arrives as the wait times out, and this loop then never stopped (a test
+                # module's app hung in its shutdown for 16 minutes, the worker claiming each second).
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self.interval)
+                    async with asyncio.timeout(self.interval):
+                        await self._wake.wait()
                 self._wake.clear()
         finally:
             listener.cancel()

@@ -104,3 +104,18 @@ async def test_the_loop_maintains_claims_and_stops_cleanly(monkeypatch: Any) -> 
     task.cancel()
     await asyncio.gather(task, return_exceptions=True)
     assert not worker._tasks or all(t.done() for t in worker._tasks)
+
+
+async def test_the_loop_stops_when_cancelled_as_it_is_woken() -> None:
+    """A cancel that lands in the same turn of the event loop as a wake-up (a call ending, a NOTIFY)
+    ends the worker's loop. Python 3.11's `asyncio.wait_for` swallowed such a cancellation (its
+    inner wait had completed) and the loop ran on for ever: an app's shutdown waited on it (a test
+    module hung for 16 minutes, the worker claiming each second)."""
+    worker = MemoryWorker([], total=1, per_key=1)
+    worker.interval = 3600.0
+    task = asyncio.create_task(worker.run())
+    await asyncio.sleep(0.05)  # in its wait
+    worker._wake.set()
+    task.cancel()
+    done, _ = await asyncio.wait({task}, timeout=5)
+    assert task in done, "still running after its cancel"

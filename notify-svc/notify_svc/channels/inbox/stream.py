@@ -148,6 +148,7 @@ async def events(
         if len(rows) == BATCH:
             continue
         try:
-            await asyncio.wait_for(wake.wait(), heartbeat)
+            async with asyncio.timeout(heartbeat):  # not wait_for, which can swallow a cancellation
+                await wake.wait()
         except TimeoutError:
             yield ": heartbeat\n\n"
