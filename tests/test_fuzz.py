@@ -31,8 +31,7 @@ from e2e_support import demo_stack
 from cppcc_devstack.demo import login_as, partner_credentials, partner_token
 from cppcc_devstack.stack import Stack
 
-# The longest group of the run (its own stack, then ~850 schemathesis runs): started first.
-pytestmark = [pytest.mark.e2e, pytest.mark.longest]
+pytestmark = pytest.mark.e2e
 
 HERE = Path(__file__).parent
 MAX_EXAMPLES = int(os.environ.get("FUZZ_MAX_EXAMPLES", "8"))

@@ -63,14 +63,6 @@ def pytest_itemcollected(item: pytest.Item) -> None:
         item.add_marker(pytest.mark.xdist_group(group))
 
 
-@pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Tests marked `longest` first (in their order): with `--dist loadgroup --no-loadscope-reorder`
-    (the Makefile) a worker takes the groups in collection order, and the run lasts at least as long
-    as its longest group from the moment it starts (the fuzz began about 4.5 minutes in)."""
-    items.sort(key=lambda item: item.get_closest_marker("longest") is None)
-
-
 class Databases:
     """Creates databases for tests on one server and drops them at the end of the session."""
 
