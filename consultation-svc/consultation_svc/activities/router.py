@@ -80,6 +80,7 @@ from cppcc_common.pagination import (
     encode_cursor,
     encode_id_cursor,
 )
+from cppcc_common.uploads import ContentTypeHeader, FileNameHeader
 from cppcc_common.validation import BoundedDatetime
 from cppcc_common.versioning import OptionalExpectedVersion, etag
 from cppcc_common.workdays import YearUnknown
@@ -280,8 +281,8 @@ async def add_material(
     change: Managing,
     request: Request,
     response: Response,
-    content_type: transfer.ContentType,
-    file_name: transfer.FileName,
+    content_type: ContentTypeHeader,
+    file_name: FileNameHeader,
 ) -> ConsultationAttachmentRead:
     rules = await service.policy(change.session, change.person.org)
     upload = await transfer.receive(request, content_type, file_name, rules, purpose="material")

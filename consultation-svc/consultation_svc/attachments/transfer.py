@@ -4,9 +4,9 @@ name in X-Filename), refused before a byte is read when the organization's polic
 its type, and sent back with the download headers of `cppcc_common.attachments`. The owning
 context's router declares the route, its permission and its own errors; these are the rest."""
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import Header, Request, Response
+from fastapi import Request, Response
 
 from consultation_svc.attachments.models import Attachment
 from cppcc_common.attachments import (
@@ -28,18 +28,6 @@ from cppcc_common.attachments import (
 from cppcc_common.errors import AppError
 from cppcc_common.openapi import problems, raw_body
 from cppcc_common.uploads import read_limited_body
-from cppcc_common.validation import HeaderText
-
-FileName = Annotated[
-    HeaderText,
-    Header(
-        alias="X-Filename",
-        max_length=1200,
-        description="文件名，UTF-8 百分号编码 / the file name, percent-encoded UTF-8",
-        examples=["%E9%99%84%E4%BB%B6.pdf"],  # 附件.pdf
-    ),
-]
-ContentType = Annotated[str, Header(alias="Content-Type", max_length=200)]
 
 # What an upload may answer beyond the owner's own errors.
 ADMISSION = (

@@ -51,6 +51,7 @@ from cppcc_common.change import Change, Changing
 from cppcc_common.db import SessionDep
 from cppcc_common.openapi import problems
 from cppcc_common.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery
+from cppcc_common.uploads import ContentTypeHeader, FileNameHeader
 from cppcc_common.versioning import ExpectedVersion, OptionalExpectedVersion, etag
 
 router = APIRouter(prefix="/api/v1/consultations", tags=["outcomes"])
@@ -290,8 +291,8 @@ async def add_attachment(
     change: Office,
     request: Request,
     response: Response,
-    content_type: transfer.ContentType,
-    file_name: transfer.FileName,
+    content_type: ContentTypeHeader,
+    file_name: FileNameHeader,
     expected: OptionalExpectedVersion,
 ) -> OutcomeAttachmentRead:
     rules = await service.policy(change)

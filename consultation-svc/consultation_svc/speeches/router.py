@@ -34,6 +34,7 @@ from cppcc_common.db import SessionDep
 from cppcc_common.errors import Forbidden
 from cppcc_common.openapi import problems
 from cppcc_common.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery
+from cppcc_common.uploads import ContentTypeHeader, FileNameHeader
 from cppcc_common.versioning import ExpectedVersion, OptionalExpectedVersion, etag
 
 router = APIRouter(prefix="/api/v1/consultations/activities/{activity_id}/speeches", tags=["speeches"])
@@ -173,8 +174,8 @@ async def add_attachment(
     change: Speaking,
     request: Request,
     response: Response,
-    content_type: transfer.ContentType,
-    file_name: transfer.FileName,
+    content_type: ContentTypeHeader,
+    file_name: FileNameHeader,
 ) -> SpeechAttachmentRead:
     policy = await service.policy_of(change)
     upload = await transfer.receive(request, content_type, file_name, policy, purpose="speech")

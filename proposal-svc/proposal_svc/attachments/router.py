@@ -4,13 +4,14 @@
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from cppcc_common.auth import Permission, Principal
 from cppcc_common.change import Change, Changing
 from cppcc_common.db import SessionDep
 from cppcc_common.openapi import problems, raw_body
-from cppcc_common.validation import HeaderText
+from cppcc_common.uploads import ContentTypeHeader as ContentType
+from cppcc_common.uploads import FileNameHeader as FileName
 from cppcc_common.versioning import OptionalExpectedVersion
 from proposal_svc.attachments import service
 from proposal_svc.attachments.domain import Purpose
@@ -42,16 +43,6 @@ Reader = Annotated[Principal, Depends(READ)]
 # A reply letter's file: added by the unit that replied (its users, its partner client); read like the reply.
 REPLY_WRITE = Permission("proposal.reply_attachment.write", roles={"unit_user", "partner"})
 ReplyAttaching = Annotated[Change, Changing(REPLY_WRITE)]
-FileName = Annotated[
-    HeaderText,
-    Header(
-        alias="X-Filename",
-        max_length=1200,
-        description="文件名，UTF-8 百分号编码 / the file name, percent-encoded UTF-8",
-        examples=["%E7%AD%94%E5%A4%8D%E5%87%BD.pdf"],
-    ),
-]
-ContentType = Annotated[str, Header(alias="Content-Type", max_length=200)]
 
 
 @router.post(
@@ -86,16 +77,8 @@ async def add_attachment(
     change: Attaching,
     request: Request,
     response: Response,
-    content_type: Annotated[str, Header(alias="Content-Type", max_length=200)],
-    file_name: Annotated[
-        HeaderText,
-        Header(
-            alias="X-Filename",
-            max_length=1200,
-            description="文件名，UTF-8 百分号编码 / the file name, percent-encoded UTF-8",
-            examples=["%E7%9B%96%E7%AB%A0%E9%A1%B5.pdf"],
-        ),
-    ],
+    content_type: ContentType,
+    file_name: FileName,
     expected: OptionalExpectedVersion,
     purpose: Annotated[Purpose, Query(description="material：材料；seal：组织提案的盖章或签名页")] = (
         Purpose.MATERIAL

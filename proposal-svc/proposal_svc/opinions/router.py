@@ -8,7 +8,7 @@ instructions and feedback; the author, the office and the leaders read (rule 28)
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from cppcc_common.auth import Permission, Principal
 from cppcc_common.change import Change, Changing
@@ -16,7 +16,8 @@ from cppcc_common.contracts.proposal import AdoptionLevel
 from cppcc_common.db import SessionDep
 from cppcc_common.openapi import problems, raw_body
 from cppcc_common.pagination import DEFAULT_LIMIT, CursorQuery, LimitQuery
-from cppcc_common.validation import CleanStr, HeaderText
+from cppcc_common.uploads import ContentTypeHeader, FileNameHeader
+from cppcc_common.validation import CleanStr
 from cppcc_common.versioning import OptionalExpectedVersion, etag
 from proposal_svc.attachments.domain import Purpose
 from proposal_svc.attachments.errors import (
@@ -434,16 +435,8 @@ async def add_attachment(
     change: Writing,
     request: Request,
     response: Response,
-    content_type: Annotated[str, Header(alias="Content-Type", max_length=200)],
-    file_name: Annotated[
-        HeaderText,
-        Header(
-            alias="X-Filename",
-            max_length=1200,
-            description="文件名，UTF-8 百分号编码 / the file name, percent-encoded UTF-8",
-            examples=["%E8%B0%83%E7%A0%94%E6%9D%90%E6%96%99.pdf"],
-        ),
-    ],
+    content_type: ContentTypeHeader,
+    file_name: FileNameHeader,
     expected: OptionalExpectedVersion,
 ) -> AttachmentRead:
     rules, upload = await receive(change, request, content_type, file_name, Purpose.MATERIAL)

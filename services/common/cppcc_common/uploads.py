@@ -6,9 +6,25 @@ first, with its own error, from the declared Content-Length before a byte is rea
 streams in (chunked bodies declare none).
 """
 
-from fastapi import Request
+from typing import Annotated
+
+from fastapi import Header, Request
 
 from cppcc_common.errors import AppError
+from cppcc_common.validation import HeaderText
+
+# The headers of a file sent as the raw body (every attachment route: proposals, replies, reports,
+# activity materials, speeches, outcomes).
+FileNameHeader = Annotated[
+    HeaderText,
+    Header(
+        alias="X-Filename",
+        max_length=1200,
+        description="文件名，UTF-8 百分号编码 / the file name, percent-encoded UTF-8",
+        examples=["%E9%99%84%E4%BB%B6.pdf"],  # 附件.pdf
+    ),
+]
+ContentTypeHeader = Annotated[str, Header(alias="Content-Type", max_length=200)]
 
 
 async def read_limited_body(request: Request, limit: int, too_large: AppError) -> bytes:
