@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import IO
 
@@ -208,8 +209,9 @@ class Stack:
             spec = importlib.util.find_spec(svc.module)
             assert spec is not None and spec.origin is not None, svc.module
             try:
-                migrations, url = Path(spec.origin).parent / "migrations", self.database_url(svc)
-                run_blocking(lambda: upgrade(migrations, url))  # noqa: B023 (called at once)
+                run_blocking(
+                    partial(upgrade, Path(spec.origin).parent / "migrations", self.database_url(svc))
+                )
             except Exception as exc:
                 raise StartupFailed(f"migration of {svc.name} failed: {exc!r}") from exc
 
