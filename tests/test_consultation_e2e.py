@@ -23,7 +23,7 @@ from typing import Any
 import httpx
 import nats
 import pytest
-from e2e_support import E2E_ENV, demo_stack, gateway_client
+from e2e_support import E2E_ENV, demo_stack, gateway_client, inbox_items
 
 from cppcc_common.clock import OffsetClock
 from cppcc_common.events import CloudEvent
@@ -278,7 +278,10 @@ def test_issue_11_a_bimonthly_forum_from_a_late_notice_to_an_overdue_outcome_and
     assert late["code"] == "consultation.notice_late_reason_required"
     notified = world.call("POST", url + "/notice", "staff_consultation", {"late_reason": "市委临时确定议题"})
     assert notified["notice_late_reason"] == "市委临时确定议题"
-    [notice] = world.events("cppcc.consultation.notice_issued.v1", _of("activity_id", activity))
+    [notice] = _wait(  # published by the relay after the commit
+        "notice issued",
+        lambda: world.events("cppcc.consultation.notice_issued.v1", _of("activity_id", activity)),
+    )
     assert notice.data["late"] is True
 
     # Rule 24: one leave approved, one refused (a refused leave is an unexcused absence).
@@ -300,7 +303,7 @@ def test_issue_11_a_bimonthly_forum_from_a_late_notice_to_an_overdue_outcome_and
         "the check-in notice in the member's inbox",
         lambda: any(
             i["category"] == "activity.checkin_opened" and i["object_id"] == activity
-            for i in world.call("GET", "/api/v1/inbox", "member_3")["items"]
+            for i in inbox_items(world.call, "member_3")
         ),
     )
 
@@ -380,8 +383,7 @@ def test_issue_11_a_bimonthly_forum_from_a_late_notice_to_an_overdue_outcome_and
     _wait(
         "the consultation office is told",
         lambda: any(
-            i["category"] == "outcome.feedback_overdue"
-            for i in world.call("GET", "/api/v1/inbox", "staff_consultation")["items"]
+            i["category"] == "outcome.feedback_overdue" for i in inbox_items(world.call, "staff_consultation")
         ),
     )
 
@@ -414,7 +416,6 @@ def test_issue_11_a_bimonthly_forum_from_a_late_notice_to_an_overdue_outcome_and
     _wait(
         "the members office is told",
         lambda: any(
-            i["category"] == "member.exit_review_required"
-            for i in world.call("GET", "/api/v1/inbox", "staff_members")["items"]
+            i["category"] == "member.exit_review_required" for i in inbox_items(world.call, "staff_members")
         ),
     )

@@ -22,7 +22,7 @@ from typing import Any
 
 import nats
 import pytest
-from e2e_support import E2E_ENV, demo_stack, gateway_client
+from e2e_support import E2E_ENV, demo_stack, gateway_client, inbox_items
 from standardwebhooks.webhooks import Webhook
 
 from cppcc_common.clock import SHANGHAI, OffsetClock
@@ -100,17 +100,8 @@ def _of(pid: str) -> Callable[[CloudEvent], bool]:
 
 
 def _inbox_categories(world: World, who: str, pid: str) -> list[str]:
-    """The categories of `who`'s inbox items about `pid`, from every page: the moved clock also
-    makes the demo's few hundred assigned proposals due and overdue, and their notices to the office
-    (newer) fill the first pages."""
-    categories: list[str] = []
-    path = "/api/v1/inbox?limit=100"
-    while True:
-        page = world.call("GET", path, who)
-        categories += [item["category"] for item in page["items"] if str(item.get("object_id")) == pid]
-        if not page["next_cursor"]:
-            return categories
-        path = f"/api/v1/inbox?limit=100&cursor={page['next_cursor']}"
+    """The categories of `who`'s inbox items about `pid`, from every page."""
+    return [i["category"] for i in inbox_items(world.call, who) if str(i.get("object_id")) == pid]
 
 
 def test_a_joint_proposal_lives_from_draft_to_conclusion_with_a_partner_system_and_a_moved_clock(
@@ -215,7 +206,8 @@ def test_a_joint_proposal_lives_from_draft_to_conclusion_with_a_partner_system_a
         "POST", evaluations, "member", {"rating": "dissatisfied", "comment": "试点范围太小。"}, expect=201
     )
     assert world.proposal(pid)["status"] == "rehandling"
-    assert world.events("cppcc.proposal.rehandling_started.v1", _of(pid))
+    # Events reach the stream after the commit (the relay publishes them): waited for, not read at once.
+    _wait("rehandling_started", lambda: world.events("cppcc.proposal.rehandling_started.v1", _of(pid)))
     # A unit never rates (rule 16).
     world.call("POST", evaluations, "partner", {"rating": "satisfied"}, expect=403)
 
@@ -236,14 +228,14 @@ def test_a_joint_proposal_lives_from_draft_to_conclusion_with_a_partner_system_a
     world.call("POST", again, "member", {"rating": "satisfied"}, expect=201)
     rated = world.call("POST", again, "member_2", {"rating": "basically_satisfied"}, expect=201)
     assert rated["proposal_status"] == "concluded"
-    assert len(world.events("cppcc.proposal.concluded.v1", _of(pid))) == 1
+    assert len(_wait("concluded", lambda: world.events("cppcc.proposal.concluded.v1", _of(pid)))) == 1
 
     # Publication (rule 20): not without every proposer's consent; then public, without a login.
     world.call("PUT", f"/api/v1/proposals/{pid}/publication/consent", "member", {"consent": True})
     world.call("POST", f"/api/v1/proposals/{pid}/publication", "staff_proposals", {}, expect=409)
     world.call("PUT", f"/api/v1/proposals/{pid}/publication/consent", "member_2", {"consent": True})
     world.call("POST", f"/api/v1/proposals/{pid}/publication", "staff_proposals", {}, expect=201)
-    assert len(world.events("cppcc.proposal.published.v1", _of(pid))) == 1
+    assert len(_wait("published", lambda: world.events("cppcc.proposal.published.v1", _of(pid)))) == 1
     public = world.client.get(f"/api/v1/proposals/published/{pid}")  # no token
     assert public.status_code == 200, public.text
     text = public.text
