@@ -24,7 +24,6 @@ from typing import Protocol
 from uuid import UUID
 
 import sqlalchemy as sa
-from alembic import op
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cppcc_common.ids import new_id
@@ -47,6 +46,8 @@ def add_blob_table(metadata: sa.MetaData) -> sa.Table:
 
 def create_blob_table_v1() -> None:
     """Alembic operations creating the table (call from a service migration)."""
+    from alembic import op  # here, not at the top: a serving process never loads Alembic
+
     op.create_table(
         BLOB_TABLE, *_blob_columns(), sa.PrimaryKeyConstraint("key", name=op.f("pk_attachment_blobs"))
     )
@@ -55,6 +56,8 @@ def create_blob_table_v1() -> None:
 
 
 def drop_blob_table_v1() -> None:
+    from alembic import op  # here, not at the top: a serving process never loads Alembic
+
     op.drop_table(BLOB_TABLE)
 
 

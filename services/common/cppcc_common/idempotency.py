@@ -23,7 +23,6 @@ from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from alembic import op
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -95,11 +94,15 @@ def add_idempotency_table(metadata: sa.MetaData) -> None:
 
 def create_idempotency_table_v1() -> None:
     """Alembic operations creating the table (call from a service migration)."""
+    from alembic import op  # here, not at the top: a serving process never loads Alembic
+
     op.create_table("idempotency_keys", *_columns())
     op.create_index("ix_idempotency_keys_created", "idempotency_keys", ["created_at"])
 
 
 def drop_idempotency_table_v1() -> None:
+    from alembic import op  # here, not at the top: a serving process never loads Alembic
+
     op.drop_table("idempotency_keys")
 
 

@@ -7,7 +7,6 @@ new `…_v2()` helper called from a new migration in every service, never an edi
 """
 
 import sqlalchemy as sa
-from alembic import op
 from sqlalchemy.dialects.postgresql import UUID
 
 _TS = sa.DateTime(timezone=True)
@@ -63,6 +62,8 @@ def add_messaging_tables(metadata: sa.MetaData) -> None:
 
 def create_messaging_tables_v1() -> None:
     """Alembic operations creating the messaging tables."""
+    from alembic import op  # here, not at the top: a serving process never loads Alembic
+
     op.create_table("outbox", *_outbox())
     op.create_index("ix_outbox_unsent", "outbox", ["created_at"], postgresql_where=_UNSENT)
     op.create_table("inbox", *_inbox())
@@ -71,5 +72,7 @@ def create_messaging_tables_v1() -> None:
 
 
 def drop_messaging_tables_v1() -> None:
+    from alembic import op  # here, not at the top: a serving process never loads Alembic
+
     for name in ("dead_letters", "inbox", "outbox"):
         op.drop_table(name)

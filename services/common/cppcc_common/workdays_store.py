@@ -20,7 +20,6 @@ from uuid import UUID
 from weakref import WeakKeyDictionary
 
 import sqlalchemy as sa
-from alembic import op
 from sqlalchemy import event
 from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -64,10 +63,14 @@ def add_working_calendar_table(metadata: sa.MetaData) -> None:
 
 def create_working_calendar_table_v1() -> None:
     """Alembic operations creating the table (call from a service migration)."""
+    from alembic import op  # here, not at the top: a serving process never loads Alembic
+
     op.create_table(TABLE, *_columns())
 
 
 def drop_working_calendar_table_v1() -> None:
+    from alembic import op  # here, not at the top: a serving process never loads Alembic
+
     op.drop_table(TABLE)
 
 
