@@ -5,7 +5,8 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from cppcc_devstack.demo import (
@@ -87,6 +88,23 @@ def _interrupt(*_: object) -> None:
     raise KeyboardInterrupt
 
 
+def _still_stopping(*_: object) -> None:
+    print("正在停止，请稍候 / still stopping, a moment …", file=sys.stderr)
+
+
+@contextmanager
+def uninterrupted() -> Iterator[None]:
+    """Stopping runs to its end: a second Ctrl-C (or the SIGINT `timeout` sends after forwarding
+    its own) would otherwise cut `Stack.stop()` short and leave the services running, parentless.
+    Each process gets at most 15 s before it is killed, so stopping always ends."""
+    previous = {sig: signal.signal(sig, _still_stopping) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
 def run() -> int:
     stack = _stack()
     started = time.monotonic()
@@ -113,7 +131,8 @@ def run() -> int:
         return 0
     finally:
         stopping.set()
-        stack.stop()
+        with uninterrupted():
+            stack.stop()
 
 
 def migrate() -> int:
@@ -125,7 +144,8 @@ def migrate() -> int:
         return 0
     finally:
         stopping.set()
-        stack.stop()
+        with uninterrupted():
+            stack.stop()
 
 
 def main() -> int:

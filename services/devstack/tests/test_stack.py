@@ -15,6 +15,7 @@ import pytest
 
 from cppcc_common.clock import FakeClock
 from cppcc_common.testing.servers import drop_database, free_port, free_ports
+from cppcc_devstack.__main__ import uninterrupted
 from cppcc_devstack.stack import SERVICES, Backoff, PortInUse, Stack
 
 
@@ -139,3 +140,18 @@ def test_a_killed_service_is_started_again_and_answers_through_the_gateway_while
         stack.stop()
         for svc in SERVICES:
             drop_database(pg_server_url, stack.database_name(svc))
+
+
+def test_stopping_is_not_cut_short_by_a_second_interrupt(capsys: pytest.CaptureFixture[str]) -> None:
+    """A second Ctrl-C (or `timeout`'s second SIGINT) while the runner stops would leave the services
+    running without a parent: while it stops, interrupts are noted, not raised."""
+    before = signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)
+    finished = False
+    with uninterrupted():
+        os.kill(os.getpid(), signal.SIGINT)
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(0.05)  # the handlers run between bytecodes of the main thread
+        finished = True
+    assert finished
+    assert "still stopping" in capsys.readouterr().err
+    assert (signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)) == before
