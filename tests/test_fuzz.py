@@ -8,8 +8,8 @@ examples and a random seed that is printed (set FUZZ_SEED to replay a run). It g
 own, so whatever the stateful phase changes never reaches the other end-to-end tests. When a
 service answers 5xx, its log's traceback is part of the failure message.
 
-Each caller fuzzes the operations its roles and scopes reach (the document's `x-permissions`) and
-the public ones: an operation that refuses the caller answers 401/403 from its permission before
+Each kind of caller fuzzes the operations its roles and scopes reach (the document's
+`x-permissions`) and the public ones, each once (the staff of the four scopes share theirs): an operation that refuses the caller answers 401/403 from its permission before
 reading any input (every service's authorization matrix holds that), so fuzzing its input as that
 caller would only spend time.
 """
@@ -138,14 +138,15 @@ def runs(
     """Every account's schemathesis runs, started at once, `CONCURRENCY` at a time (they wait on the
     stack more than they compute); each caller's test reads its accounts' results.
 
-    Each account runs the examples, fuzzing and stateful phases over every operation it may call;
-    the coverage phase (the schema's boundaries and every kind of wrong value, deterministic and the
+    Each kind of caller runs the examples, fuzzing and stateful phases over every operation it may
+    call, once (`fuzzing_share`: the staff of the four scopes share the staff's operations); the
+    coverage phase (the schema's boundaries and every kind of wrong value, deterministic and the
     costliest) runs once per operation, as one of the accounts that may call it (`coverage_share`).
     """
     folder = tmp_path_factory.mktemp("fuzz-runs")
-    shares = coverage_share(documents)
-    jobs = [(a, "examples,fuzzing,stateful", documents[a]) for a in ACCOUNTS]
-    jobs += [(a, "coverage", shares[a]) for a in ACCOUNTS]
+    fuzzing, coverage = fuzzing_share(documents), coverage_share(documents)
+    jobs = [(a, "examples,fuzzing,stateful", fuzzing[a]) for a in ACCOUNTS]
+    jobs += [(a, "coverage", coverage[a]) for a in ACCOUNTS]
     jobs.sort(key=lambda job: len(_operations(job[2])), reverse=True)  # the longest first
     with ThreadPoolExecutor(max_workers=CONCURRENCY) as pool:
         futures: dict[str | None, list[Future[str | None]]] = {a: [] for a in ACCOUNTS}
@@ -191,6 +192,32 @@ def coverage_share(documents: dict[str | None, dict]) -> dict[str | None, dict]:
         account: _keeping(own, lambda path, method, _, a=account: owner[path, method] == a)
         for account, own in documents.items()
     }
+
+
+def fuzzing_share(documents: dict[str | None, dict]) -> dict[str | None, dict]:
+    """Each kind of caller (`CALLERS`) fuzzes every operation one of its accounts may call, once: a
+    kind of several accounts (the staff of each scope) gives each of its operations to one of them
+    that may call it. Fuzzing an operation again as another staff scope repeated the same inputs
+    against the same handler (1,108 runs of 264 operations, the staff's shared routes up to ten
+    times); a different kind of caller, which takes other paths, still fuzzes it again."""
+    shares: dict[str | None, dict] = {}
+    for accounts in CALLERS.values():
+        kind = list(accounts) or [None]
+        shares |= coverage_share({account: documents[account] for account in kind})
+    return shares
+
+
+def test_each_kind_of_caller_fuzzes_each_operation_it_may_call_once(
+    documents: dict[str | None, dict],
+) -> None:
+    shares = fuzzing_share(documents)
+    for kind, accounts in CALLERS.items():
+        members = list(accounts) or [None]
+        fuzzed = [(p, m, a) for a in members for p, m, _ in _operations(shares[a])]
+        assert len({(p, m) for p, m, _ in fuzzed}) == len(fuzzed), kind  # once each
+        assert all(m in documents[a]["paths"][p] for p, m, a in fuzzed), kind  # by one who may call it
+        reachable = {(p, m) for a in members for p, m, _ in _operations(documents[a])}
+        assert {(p, m) for p, m, _ in fuzzed} == reachable, kind
 
 
 def test_every_operation_is_covered_once_by_an_account_that_may_call_it(
