@@ -1,6 +1,14 @@
 """The plan context's errors (Chinese and English), codes `plan.<what>`."""
 
-from cppcc_common.errors import AppError, Conflict, Forbidden, InvalidTransition, NotFound, PreconditionFailed
+from cppcc_common.errors import (
+    AppError,
+    Conflict,
+    Forbidden,
+    InvalidTransition,
+    NotFound,
+    PreconditionFailed,
+    violation_errors,
+)
 from cppcc_common.text import Text
 
 
@@ -128,14 +136,4 @@ ENTRY_MESSAGES: dict[str, Text] = {
 
 
 def entry_invalid(problems: list[tuple[str, str]]) -> EntryInvalid:
-    return EntryInvalid(
-        errors=[
-            {
-                "field": field,
-                "code": code,
-                "message": ENTRY_MESSAGES[code].zh,
-                "message_en": ENTRY_MESSAGES[code].en,
-            }
-            for field, code in problems
-        ]
-    )
+    return EntryInvalid(errors=violation_errors(problems, ENTRY_MESSAGES))

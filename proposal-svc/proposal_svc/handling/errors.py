@@ -3,7 +3,7 @@
 from collections.abc import Iterable
 from datetime import date
 
-from cppcc_common.errors import AppError, InvalidTransition, NotFound, PreconditionFailed
+from cppcc_common.errors import AppError, InvalidTransition, NotFound, PreconditionFailed, violation_errors
 from cppcc_common.text import Text
 
 
@@ -71,17 +71,7 @@ class AssignmentInvalid(AppError):
 
     @classmethod
     def listing(cls, violations: Iterable[tuple[str, str]]) -> "AssignmentInvalid":
-        return cls(
-            errors=[
-                {
-                    "field": field,
-                    "code": code,
-                    "message": ASSIGNMENT_MESSAGES[code].zh,
-                    "message_en": ASSIGNMENT_MESSAGES[code].en,
-                }
-                for field, code in violations
-            ]
-        )
+        return cls(errors=violation_errors(violations, ASSIGNMENT_MESSAGES))
 
 
 class ReassignmentWindowClosed(AppError):
@@ -211,15 +201,7 @@ class ExtensionInvalid(AppError):
         cls, violations: Iterable[tuple[str, str]], *, latest: date, months: int
     ) -> "ExtensionInvalid":
         return cls(
-            errors=[
-                {
-                    "field": field,
-                    "code": code,
-                    "message": EXTENSION_MESSAGES[code].zh,
-                    "message_en": EXTENSION_MESSAGES[code].en,
-                }
-                for field, code in violations
-            ],
+            errors=violation_errors(violations, EXTENSION_MESSAGES),
             latest=latest,
             months=months,
         )

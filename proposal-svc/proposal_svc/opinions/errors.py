@@ -3,7 +3,15 @@
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from cppcc_common.errors import AppError, Conflict, Forbidden, InvalidTransition, NotFound, PreconditionFailed
+from cppcc_common.errors import (
+    AppError,
+    Conflict,
+    Forbidden,
+    InvalidTransition,
+    NotFound,
+    PreconditionFailed,
+    violation_errors,
+)
 from cppcc_common.text import Text
 
 
@@ -68,17 +76,7 @@ class OpinionIncomplete(AppError):
 
     @classmethod
     def listing(cls, violations: Iterable[tuple[str, str]], limits: Mapping[str, Any]) -> "OpinionIncomplete":
-        return cls(
-            errors=[
-                {
-                    "field": field,
-                    "code": code,
-                    "message": VIOLATION_MESSAGES[code].zh.format(**limits),
-                    "message_en": VIOLATION_MESSAGES[code].en.format(**limits),
-                }
-                for field, code in violations
-            ]
-        )
+        return cls(errors=violation_errors(violations, VIOLATION_MESSAGES, **limits))
 
 
 class NothingToEdit(AppError):

@@ -1,6 +1,6 @@
 from collections.abc import Iterable
 
-from cppcc_common.errors import AppError
+from cppcc_common.errors import AppError, violation_errors
 from cppcc_common.text import Text
 
 
@@ -14,17 +14,7 @@ class PolicyInvalid(AppError):
 
     @classmethod
     def listing(cls, violations: Iterable[tuple[str, str]]) -> "PolicyInvalid":
-        return cls(
-            errors=[
-                {
-                    "field": field,
-                    "code": code,
-                    "message": MESSAGES[code].zh,
-                    "message_en": MESSAGES[code].en,
-                }
-                for field, code in violations
-            ]
-        )
+        return cls(errors=violation_errors(violations, MESSAGES))
 
 
 MESSAGES: dict[str, Text] = {

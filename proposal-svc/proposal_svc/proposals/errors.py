@@ -1,7 +1,7 @@
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from cppcc_common.errors import AppError, InvalidTransition, NotFound, PreconditionFailed
+from cppcc_common.errors import AppError, InvalidTransition, NotFound, PreconditionFailed, violation_errors
 from cppcc_common.text import Text
 
 
@@ -36,17 +36,7 @@ class ProposalIncomplete(AppError):
         cls, violations: Iterable[tuple[str, str]], limits: Mapping[str, Any]
     ) -> "ProposalIncomplete":
         """The 422 naming each (field, code) violated, its message filled in with the policy's limits."""
-        return cls(
-            errors=[
-                {
-                    "field": field,
-                    "code": code,
-                    "message": VIOLATION_MESSAGES[code].zh.format(**limits),
-                    "message_en": VIOLATION_MESSAGES[code].en.format(**limits),
-                }
-                for field, code in violations
-            ]
-        )
+        return cls(errors=violation_errors(violations, VIOLATION_MESSAGES, **limits))
 
 
 class ProposalVersionMismatch(PreconditionFailed):
@@ -108,17 +98,7 @@ class CosignersInvalid(AppError):
     @classmethod
     def listing(cls, violations: Iterable[tuple[str, str]], limits: Mapping[str, Any]) -> "CosignersInvalid":
         """The 422 naming each (field, code) violated, in Chinese and English."""
-        return cls(
-            errors=[
-                {
-                    "field": field,
-                    "code": code,
-                    "message": COSIGNER_MESSAGES[code].zh.format(**limits),
-                    "message_en": COSIGNER_MESSAGES[code].en.format(**limits),
-                }
-                for field, code in violations
-            ]
-        )
+        return cls(errors=violation_errors(violations, COSIGNER_MESSAGES, **limits))
 
 
 COSIGNER_MESSAGES: dict[str, Text] = {

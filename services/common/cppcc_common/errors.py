@@ -10,6 +10,7 @@ What the database refuses as data is 422 `invalid_data`; an unreachable database
 """
 
 import sys
+from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar
 
 from cppcc_common.text import Text
@@ -55,6 +56,22 @@ class AppError(Exception):
         if self.errors is not None:
             body["errors"] = self.errors
         return body
+
+
+def violation_errors(
+    violations: Iterable[tuple[str, str]], messages: Mapping[str, Text], **params: object
+) -> list[dict[str, Any]]:
+    """The `errors` of a 422: each (field, code) violated with its message in Chinese and English
+    (`{name}` placeholders filled from `params`)."""
+    return [
+        {
+            "field": field,
+            "code": code,
+            "message": messages[code].render("zh", **params),
+            "message_en": messages[code].render("en", **params),
+        }
+        for field, code in violations
+    ]
 
 
 class NotFound(AppError):

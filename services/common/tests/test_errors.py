@@ -12,9 +12,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from cppcc_common.auth import PUBLIC
 from cppcc_common.error_handlers import install_error_handlers
-from cppcc_common.errors import NotFound
+from cppcc_common.errors import NotFound, violation_errors
 from cppcc_common.i18n import negotiate_language
 from cppcc_common.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
+from cppcc_common.text import Text
 
 
 class Body(BaseModel):
@@ -210,3 +211,20 @@ async def test_a_body_over_the_limit_is_413_whether_or_not_its_length_was_declar
         r = await client.post("/things", content=content, headers={"content-type": "application/json"})
     assert r.status_code == 413, r.text
     assert r.json()["code"] == "payload_too_large"
+
+
+def test_a_violation_names_its_field_and_code_with_its_message_in_both_languages() -> None:
+    messages = {
+        "too_long": Text("标题不能超过 {max} 字", "At most {max} characters"),
+        "braces": Text("须为 {a} 形式", "Must look like {a}"),
+    }
+    assert violation_errors([("title", "too_long")], messages, max=50) == [
+        {
+            "field": "title",
+            "code": "too_long",
+            "message": "标题不能超过 50 字",
+            "message_en": "At most 50 characters",
+        }
+    ]
+    # Without parameters a message is as written (a brace in it is text, not a placeholder).
+    assert violation_errors([("x", "braces")], messages)[0]["message_en"] == "Must look like {a}"
