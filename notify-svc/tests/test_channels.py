@@ -26,12 +26,14 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from fastapi import FastAPI
 from pydantic import SecretStr
+from sqlalchemy import event as sa_event
 from sqlalchemy import func, select
 from webhook_support import eventually, new_key, publish
 
 from cppcc_common.clock import FakeClock
 from cppcc_common.contracts.member import PersonRegisteredV1, SessionsEndedV1
 from cppcc_common.contracts.proposal import HandlingRole, ProposalFeedbackOverdueV1, ProposalSubmittedV1
+from cppcc_common.db import create_engine, create_sessionmaker
 from cppcc_common.events import CloudEvent, make_event
 from cppcc_common.testing.app import serve_app
 from cppcc_common.testing.tokens import TestIssuer
@@ -250,6 +252,38 @@ async def test_a_redelivered_event_makes_one_inbox_item_and_one_push(
     assert body["notification"]["android"]["extras"]["object_id"] == event.subject
     (sent,) = await deliveries(app, member)
     assert sent.status == Status.SENT and sent.attempts == 1
+
+
+async def test_a_claimed_batch_reads_its_devices_once_and_each_push_goes_to_its_own_device(
+    app: FastAPI, client: httpx.AsyncClient, ch_settings: Settings, issuer: TestIssuer
+) -> None:
+    daytime()
+    members = [await person(app, ch_settings, ["member"]) for _ in range(4)]
+    tokens = {m: (await device(client, issuer, m))[0] for m in members}
+    for m in members:
+        await publish(ch_settings.nats_url, submitted(m))
+    for m in members:
+        await deliveries(app, m, 1)
+    engine = create_engine(ch_settings.database_url)
+    statements: list[str] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        statements.append(statement)
+
+    sa_event.listen(engine.sync_engine, "before_cursor_execute", seen)
+    dev = DevelopmentProvider()
+    worker = ChannelWorker(create_sessionmaker(engine), ch_settings, CLOCK, providers=providers(dev))
+    try:
+        await worker.deliver_due()
+        await worker.aclose()
+    finally:
+        await engine.dispose()
+    sent = {(str(m.data["object_id"]), m.address) for m in dev.sent if m.channel == "push"}
+    for m in members:
+        (delivery,) = await deliveries(app, m)
+        assert delivery.status == Status.SENT
+        assert (str(delivery.object_id), tokens[m]) in sent
+    assert len([s for s in statements if "FROM devices" in s]) == 1  # not one read per delivery
 
 
 # ---- quiet hours ----------------------------------------------------------------------------------

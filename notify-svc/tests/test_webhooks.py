@@ -17,6 +17,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from fastapi import FastAPI
 from pydantic import SecretStr
+from sqlalchemy import event as sa_event
 from sqlalchemy import select, text
 from webhook_support import Received, Receiver, assigned, eventually, new_key, publish
 
@@ -24,6 +25,7 @@ import notify_svc
 from cppcc_common.clock import FakeClock
 from cppcc_common.contracts.consultation import FeedbackOverdueV1
 from cppcc_common.contracts.member import PersonRegisteredV1
+from cppcc_common.db import create_engine, create_sessionmaker
 from cppcc_common.events import make_event
 from cppcc_common.testing.app import serve_app
 from cppcc_common.testing.tokens import TestIssuer
@@ -333,6 +335,46 @@ async def test_a_sleeping_receiver_does_not_delay_another_receivers_deliveries(
         assert slow.gate is not None
         slow.gate.set()
         await worker.idle()
+
+
+async def test_a_claimed_batch_reads_its_messages_once_and_each_goes_signed_where_it_belongs(
+    app: FastAPI, client: httpx.AsyncClient, issuer: TestIssuer, wh_settings: Settings
+) -> None:
+    first_unit, second_unit = uuid.uuid4(), uuid.uuid4()
+    engine = create_engine(wh_settings.database_url)
+    statements: list[str] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        statements.append(statement)
+
+    sa_event.listen(engine.sync_engine, "before_cursor_execute", seen)
+    w = DeliveryWorker(create_sessionmaker(engine), wh_settings, CLOCK, rng=random.Random(7))
+    try:
+        async with Receiver(CLOCK) as first, Receiver(CLOCK) as second:
+            endpoints = [
+                await make_endpoint(client, issuer, first_unit, first.url),
+                await make_endpoint(client, issuer, second_unit, second.url),
+            ]
+            events = [assigned(ORG, first_unit), assigned(ORG, first_unit), assigned(ORG, second_unit)]
+            await publish(wh_settings.nats_url, *events)
+            await queued(app, endpoints[0]["id"], 2)
+            await queued(app, endpoints[1]["id"], 1)
+            await w.deliver_due()
+            await w.aclose()
+    finally:
+        await engine.dispose()
+    got = {
+        (receiver_name, r.verified_by(endpoint["secret"])["id"])
+        for receiver_name, receiver, endpoint in (
+            ("first", first, endpoints[0]),
+            ("second", second, endpoints[1]),
+        )
+        for r in receiver.received
+    }
+    assert got == {("first", str(events[0].id)), ("first", str(events[1].id)), ("second", str(events[2].id))}
+    # The claim reads the batch's messages once, not once per delivery (recording each attempt later
+    # locks its endpoint, one by one, outside the claim).
+    assert len([s for s in statements if "FROM webhook_messages" in s]) == 1
 
 
 async def test_a_rotated_secret_signs_beside_the_old_one_for_24_hours(

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from uuid import UUID
 
-from sqlalchemy import delete, func, select, true
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from cppcc_common.app import Runtime
@@ -86,38 +86,22 @@ class ChannelWorker(QueueWorker[Job]):
 
     async def claim_due(self, room: int, busy: Sequence[Hashable]) -> list[Job]:
         now = self.clock.now()
-        rank = (
-            func.row_number()
-            .over(partition_by=Delivery.route, order_by=Delivery.next_attempt_at)
-            .label("rank")
-        )
-        ranked = (
-            select(Delivery.id, rank)
-            .where(
-                Delivery.status == Status.PENDING,
-                Delivery.next_attempt_at <= now,
-                Delivery.route.not_in(busy) if busy else true(),
-            )
-            .subquery()
-        )
-        # At most `per_key` rows of one provider per claim: one vendor's backlog leaves room.
-        query = (
-            select(Delivery)
-            .where(
-                Delivery.id.in_(select(ranked.c.id).where(ranked.c.rank <= self.per_key)),
-                Delivery.status == Status.PENDING,
-                Delivery.next_attempt_at <= now,
-            )
-            .order_by(Delivery.next_attempt_at)
-            .limit(room)
-            .with_for_update(skip_locked=True)
+        query = self.fair_claim(
+            Delivery,
+            key=Delivery.route,
+            due_at=Delivery.next_attempt_at,
+            due=[Delivery.status == Status.PENDING, Delivery.next_attempt_at <= now],
+            room=room,
+            busy=busy,
         )
         jobs: list[Job] = []
         async with self.sessionmaker() as session, session.begin():
-            for d in (await session.execute(query)).scalars():
+            claimed = list((await session.execute(query)).scalars())
+            addresses = await self._addresses(session, claimed)
+            for d in claimed:
                 if not self.has_room(d.route):
                     continue
-                address, platform = await self._address(session, d)
+                address, platform = addresses[d.id]
                 if address is None:
                     d.status, d.next_attempt_at, d.updated_at = Status.CANCELLED, None, now
                     continue
@@ -141,15 +125,38 @@ class ChannelWorker(QueueWorker[Job]):
                 jobs.append(Job(d.id, d.route, message, d.device_id))
         return jobs
 
-    async def _address(self, session: AsyncSession, d: Delivery) -> tuple[str | None, str | None]:
-        """Where it goes now: the device's token, or the person's number; None once removed."""
-        if d.device_id is not None:
-            device = await session.get(Device, d.device_id)
+    async def _addresses(
+        self, session: AsyncSession, claimed: list[Delivery]
+    ) -> dict[UUID, tuple[str | None, str | None]]:
+        """Where each goes now: its device's token, or its person's number; None once removed (a
+        device signed in to by someone else since counts as removed). Two reads for the batch."""
+        device_ids = {d.device_id for d in claimed if d.device_id is not None}
+        person_ids = {d.person_id for d in claimed if d.device_id is None}
+        found = (
+            (await session.execute(select(Device).where(Device.id.in_(device_ids)))).scalars()
+            if device_ids
+            else ()
+        )
+        by_device = {device.id: device for device in found}
+        rows = (
+            (
+                await session.execute(select(PreferenceRow).where(PreferenceRow.person_id.in_(person_ids)))
+            ).scalars()
+            if person_ids
+            else ()
+        )
+        phones = {row.person_id: preferences.phone_of(row, self.key) for row in rows}
+        addresses: dict[UUID, tuple[str | None, str | None]] = {}
+        for d in claimed:
+            if d.device_id is None:
+                addresses[d.id] = phones.get(d.person_id), None
+                continue
+            device = by_device.get(d.device_id)
             if device is None or device.person_id != d.person_id:
-                return None, None  # removed, or signed in to by someone else since
-            return device.token, device.platform
-        prefs = await session.get(PreferenceRow, d.person_id)
-        return (preferences.phone_of(prefs, self.key) if prefs else None), None
+                addresses[d.id] = None, None
+            else:
+                addresses[d.id] = device.token, device.platform
+        return addresses
 
     async def purge(self) -> int:
         """Forgets finished deliveries (and their attempts) older than the retention period."""

@@ -15,10 +15,11 @@ import time
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 from uuid import UUID
 
 import aiohttp
-from sqlalchemy import func, select, text, true
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from yarl import URL
 
@@ -158,41 +159,27 @@ class DeliveryWorker(QueueWorker[Job]):
 
     async def claim_due(self, room: int, busy: Sequence[Hashable]) -> list[Job]:
         now = self.clock.now()
-        rank = (
-            func.row_number()
-            .over(partition_by=WebhookDelivery.endpoint_id, order_by=WebhookDelivery.next_attempt_at)
-            .label("rank")
-        )
-        ranked = (
-            select(WebhookDelivery.id, rank)
-            .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
-            .where(
-                WebhookDelivery.status == DeliveryStatus.PENDING,
-                WebhookDelivery.next_attempt_at <= now,
-                WebhookEndpoint.enabled.is_(True),
-                WebhookDelivery.endpoint_id.not_in(busy) if busy else true(),
-            )
-            .subquery()
-        )
-        # At most `per_key` rows of one endpoint per claim: a backlog of one partner leaves
-        # room for everybody else's.
-        query = (
-            select(WebhookDelivery)
-            .where(
-                WebhookDelivery.id.in_(select(ranked.c.id).where(ranked.c.rank <= self.per_key)),
-                WebhookDelivery.status == DeliveryStatus.PENDING,
-                WebhookDelivery.next_attempt_at <= now,
-            )
-            .order_by(WebhookDelivery.next_attempt_at)
-            .limit(room)
-            .with_for_update(skip_locked=True)
+        query = self.fair_claim(
+            WebhookDelivery,
+            key=WebhookDelivery.endpoint_id,
+            due_at=WebhookDelivery.next_attempt_at,
+            due=[WebhookDelivery.status == DeliveryStatus.PENDING, WebhookDelivery.next_attempt_at <= now],
+            eligible=[WebhookEndpoint.enabled.is_(True)],
+            join=(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id),
+            room=room,
+            busy=busy,
         )
         jobs: list[Job] = []
         async with self.sessionmaker() as session, session.begin():
-            for delivery in (await session.execute(query)).scalars():
+            claimed = list((await session.execute(query)).scalars())
+            endpoints = await _by_id(session, WebhookEndpoint, {d.endpoint_id for d in claimed})
+            messages = await _by_id(session, WebhookMessage, {d.message_id for d in claimed})
+            for delivery in claimed:
                 if not self.has_room(delivery.endpoint_id):
                     continue
-                job = await self._job(session, delivery, now)
+                job = self._job(
+                    delivery, endpoints.get(delivery.endpoint_id), messages.get(delivery.message_id), now
+                )
                 if job is None:
                     continue
                 delivery.next_attempt_at = now + self.lease
@@ -200,9 +187,13 @@ class DeliveryWorker(QueueWorker[Job]):
                 jobs.append(job)
         return jobs
 
-    async def _job(self, session: AsyncSession, delivery: WebhookDelivery, now: datetime) -> Job | None:
-        endpoint = await session.get(WebhookEndpoint, delivery.endpoint_id)
-        message = await session.get(WebhookMessage, delivery.message_id)
+    def _job(
+        self,
+        delivery: WebhookDelivery,
+        endpoint: WebhookEndpoint | None,
+        message: WebhookMessage | None,
+        now: datetime,
+    ) -> Job | None:
         if endpoint is None or message is None or self.config.key is None:
             return None
         key = self.config.key
@@ -358,3 +349,12 @@ def start_worker(runtime: Runtime) -> DeliveryWorker:
     worker = DeliveryWorker(runtime.sessionmaker, runtime.settings, runtime.clock)
     runtime.extras["webhooks"] = worker
     return worker
+
+
+async def _by_id(session: AsyncSession, entity: Any, ids: set[UUID]) -> dict[UUID, Any]:
+    """The rows of these ids, in one read (a claimed batch's endpoints or messages)."""
+    if not ids:
+        return {}
+    return {
+        row.id: row for row in (await session.execute(select(entity).where(entity.id.in_(ids)))).scalars()
+    }

@@ -13,7 +13,8 @@ webhook and push/SMS workers share.
   if the LISTEN connection drops.
 - **Maintain** (retention sweeps and the like) before each claim, a failure logged, never fatal.
 
-A subclass writes `claim_due(room, busy)` (select, lease, and `reserve(key)` each job it keeps),
+A subclass writes `claim_due(room, busy)` (select with `fair_claim`, lease, and `reserve(key)` each
+job it keeps),
 `key_of(job)`, `run_job(job)` (never raising for the call's own failure; an exception there is
 logged and the lease lets the row fall due again) and, if it needs them, `maintain()` and
 `aclose()`. Tests drive `deliver_due()` (claim and wait for every call) by a FakeClock.
@@ -23,9 +24,11 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Hashable, Sequence
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
+from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import InstrumentedAttribute
 
 from cppcc_common.clock import Clock
 from cppcc_common.db import listen
@@ -34,6 +37,7 @@ from cppcc_common.scanner import DeadlineScanner
 log = logging.getLogger("cppcc.queue_worker")
 
 Job = TypeVar("Job")
+Column = ColumnElement[Any] | InstrumentedAttribute[Any]  # a mapped attribute or a column expression
 
 
 class QueueWorker(DeadlineScanner, Generic[Job]):
@@ -77,6 +81,38 @@ class QueueWorker(DeadlineScanner, Generic[Job]):
 
     async def aclose(self) -> None:
         """Closes what the worker holds (HTTP clients, providers)."""
+
+    def fair_claim(
+        self,
+        entity: Any,
+        *,
+        key: Column,
+        due_at: Column,
+        due: Sequence[ColumnElement[bool]],
+        room: int,
+        busy: Sequence[Hashable],
+        eligible: Sequence[ColumnElement[bool]] = (),
+        join: tuple[Any, ColumnElement[bool]] | None = None,
+    ) -> Select[Any]:
+        """The rows `claim_due` takes: those meeting `due` (and `eligible`, over `join` if given),
+        oldest `due_at` first, `room` in all, at most `per_key` of any one `key` and none of a key in
+        `busy` — one endpoint's or vendor's backlog leaves room for everybody else's — locked FOR
+        UPDATE SKIP LOCKED, so replicas share the queue. `due` is checked again on the locked rows."""
+        rank = func.row_number().over(partition_by=key, order_by=due_at).label("rank")
+        ranked = select(entity.id, rank)
+        if join is not None:
+            ranked = ranked.join(*join)
+        ranked = ranked.where(*due, *eligible)
+        if busy:
+            ranked = ranked.where(key.not_in(busy))
+        candidates = ranked.subquery()
+        return (
+            select(entity)
+            .where(entity.id.in_(select(candidates.c.id).where(candidates.c.rank <= self.per_key)), *due)
+            .order_by(due_at)
+            .limit(room)
+            .with_for_update(skip_locked=True)
+        )
 
     # ---- the loop --------------------------------------------------------------------------------
 
