@@ -55,6 +55,38 @@ def _migrations_digest(migrations: Path) -> str:
     return digest.hexdigest()[:12]
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addini(
+        "xdist_groups_first",
+        type="linelist",
+        default=[],
+        help="xdist groups that start before the others under --dist loadgroup (the longest ones)",
+    )
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object | None:
+    """Under `--dist loadgroup`, the groups named by the `xdist_groups_first` ini option start first;
+    the others keep xdist's order (most tests first), which puts groups of few but long tests last:
+    they ended the run alone."""
+    first = config.getini("xdist_groups_first")
+    if config.getoption("dist", None) != "loadgroup" or not first:
+        return None
+    from xdist.scheduler import LoadGroupScheduling  # only where xdist runs the tests
+
+    class FirstGroupsFirst(LoadGroupScheduling):  # type: ignore[misc]
+        reordered = False
+
+        def _assign_work_unit(self, node: object) -> None:
+            if not self.reordered:  # the first assignment: the queue is complete, nothing sent yet
+                self.reordered = True
+                for group in reversed([g for g in first if g in self.workqueue]):
+                    self.workqueue.move_to_end(group, last=False)
+            super()._assign_work_unit(node)
+
+    return FirstGroupsFirst(config, log)
+
+
 def pytest_itemcollected(item: pytest.Item) -> None:
     """The xdist group of each test: its module, or "stack" when it uses the session's stack. Set as
     each test is collected: xdist reads the groups in its own `pytest_collection_modifyitems`."""
