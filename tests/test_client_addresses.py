@@ -13,6 +13,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from cppcc_common.testing.waiting import PATIENCE
 from cppcc_devstack.stack import SERVICES, Stack
 
 pytestmark = pytest.mark.e2e
@@ -26,7 +27,7 @@ def _client(base_url: str, source: str) -> httpx.Client:
 def _client_seen_by(stack: Stack, service: str, request_id: str) -> str | None:
     """The client address in the service's access line of the request; the line is written after
     the response is sent, so it may take a moment to appear."""
-    deadline = time.monotonic() + 5
+    deadline = time.monotonic() + PATIENCE
     while True:
         for line in (stack.log_dir / f"{service}.log").read_text(errors="replace").splitlines():
             if request_id in line:

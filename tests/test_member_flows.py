@@ -10,6 +10,7 @@ import pytest
 from e2e_support import gateway_client
 from sqlalchemy.engine import make_url
 
+from cppcc_common.testing.waiting import PATIENCE
 from cppcc_devstack.demo import login
 from cppcc_devstack.stack import SERVICES, Stack
 
@@ -141,7 +142,7 @@ def test_a_scheduled_plenary_session_makes_proposals_session_proposals(gw: httpx
         ).json()
         return str(gw.post(f"/api/v1/proposals/{draft['id']}/submit", headers=member).json()["kind"])
 
-    deadline = time.monotonic() + 20
+    deadline = time.monotonic() + PATIENCE
     kind = kind_of_new_submission()
     while kind != "session" and time.monotonic() < deadline:  # proposal-svc learns the window by event
         time.sleep(0.3)

@@ -22,6 +22,7 @@ import member_svc
 from cppcc_common.change import system_change
 from cppcc_common.db import create_engine, create_sessionmaker, session_scope
 from cppcc_common.testing.app import serve_app
+from cppcc_common.testing.waiting import PATIENCE
 from member_svc import demo
 from member_svc.demo_data import make_roster
 from member_svc.demo_data.accounts import ACCOUNTS
@@ -124,7 +125,8 @@ async def _finished(client: httpx.AsyncClient, headers: dict[str, str], accepted
 
 
 async def _until(client: httpx.AsyncClient, headers: dict[str, str], location: str, reached: Any) -> Any:
-    deadline = time.monotonic() + 20
+    # A guard against a hang, not a timing: a job under tracemalloc on a loaded machine took over 20 s.
+    deadline = time.monotonic() + PATIENCE
     while True:
         job = (await client.get(location, headers=headers)).json()
         if reached(job):
